@@ -1,0 +1,48 @@
+# earlywarn: `make help` lists the targets. Everything runs inside .venv.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CHECKED := src tests bench
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format typecheck pytest bench schema clean
+
+help: ## List the targets with what they do
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install earlywarn with its development tools
+
+run: install ## Install everything, then run the main job on the shipped sample data
+	$(BIN)/earlywarn run
+
+test: lint typecheck pytest ## Lint, format check, type check, then the whole test suite
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check $(CHECKED)
+	$(BIN)/ruff format --check $(CHECKED)
+
+format: install ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix $(CHECKED)
+	$(BIN)/ruff format $(CHECKED)
+
+typecheck: install ## mypy on the packages
+	$(BIN)/mypy
+
+pytest: install ## The test suite (add ARGS='-m "not slow"' to skip the slow tests)
+	$(BIN)/pytest $(ARGS)
+
+bench: install ## Run every benchmark in bench/ and append its figures to BENCHMARKS.md
+	$(BIN)/python bench/run_all.py
+
+schema: install ## Rewrite data/schema/ from the contract in code
+	$(BIN)/earlywarn schema --out data/schema/contract-1.0.schema.json
+
+clean: ## Remove generated files (.earlywarn/, caches); keeps .venv
+	rm -rf .earlywarn .pytest_cache .mypy_cache .ruff_cache .hypothesis

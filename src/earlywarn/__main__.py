@@ -1,0 +1,5 @@
+"""``python -m earlywarn`` runs the command line."""
+
+from earlywarn.cli import main
+
+main()

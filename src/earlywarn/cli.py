@@ -1,0 +1,177 @@
+"""The ``earlywarn`` command line: a thin shell that wires settings, logging and the stages."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from earlywarn import __version__
+from earlywarn.contract import CONTRACT_VERSION, ContractError, Mode, load_dataset
+from earlywarn.contract.json_schema import render_json_schema
+from earlywarn.contract.report import ValidationReport
+from earlywarn.logs import configure_logging
+from earlywarn.resources import sample_dataset
+from earlywarn.settings import Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+app = typer.Typer(
+    name="earlywarn",
+    help=(
+        "信访事项预警：读取案件记录，计算风险，生成每日风险清单。\n\n"
+        "earlywarn: early-warning risk scoring for petition cases. It reads the case "
+        "records your office already keeps, checks them against the data contract, and "
+        "(as the project grows) scores open cases and builds the daily risk list."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"earlywarn {__version__} (data contract {CONTRACT_VERSION})")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="显示版本 / Show the version and the data contract version.",
+        ),
+    ] = False,
+) -> None:
+    """Options shared by every command."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    ctx.obj = settings
+
+
+def _print_report(report: ValidationReport, settings: Settings, issues_file: Path | None) -> None:
+    typer.echo(
+        f"Dataset 数据集: {report.dataset}  (contract {CONTRACT_VERSION}, {report.mode} mode)"
+    )
+    held = "quarantined 隔离" if report.mode == "lenient" else "with errors 有错"
+    typer.echo(f"{'table 表':<12}{'file 文件':<20}{'read 读取':>12}{'kept 保留':>12}{held:>18}")
+    for summary in report.tables:
+        typer.echo(
+            f"{summary.table:<12}{summary.file or '-':<20}{summary.rows_read:>12,}"
+            f"{summary.rows_kept:>12,}{summary.rows_quarantined:>18,}"
+        )
+    for line in report.warning_lines():
+        typer.echo(f"warning 警告: {line}", err=True)
+    errors = report.errors.height
+    for line in report.error_lines(limit=settings.show_issues):
+        typer.echo(f"error 错误: {line}", err=True)
+    if errors > settings.show_issues:
+        typer.echo(f"... and {errors - settings.show_issues:,} more errors 更多错误", err=True)
+    if issues_file is not None and report.issues.height:
+        issues_file.parent.mkdir(parents=True, exist_ok=True)
+        report.issues.write_csv(issues_file)
+        typer.echo(f"All {report.issues.height:,} problems 全部问题: {issues_file}")
+    for summary in report.tables:
+        if summary.quarantine_path is not None:
+            typer.echo(f"Quarantined rows 隔离行 ({summary.table}): {summary.quarantine_path}")
+
+
+@app.command()
+def validate(
+    ctx: typer.Context,
+    dataset: Annotated[
+        Path,
+        typer.Argument(
+            help="数据集目录 / Dataset directory with cases, contacts and optionally actions "
+            "(CSV or Parquet) and calendar.yaml.",
+            show_default=False,
+        ),
+    ],
+    mode: Annotated[
+        Mode,
+        typer.Option(
+            help="strict: any problem fails (exit 1) and every problem is listed. lenient: rows "
+            "that cannot be used are set aside in a quarantine file with the reason, the rest "
+            "are kept. / strict 严格：有问题即失败；lenient 宽松：无法使用的行隔离并注明原因。",
+        ),
+    ] = Mode.STRICT,
+    issues_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--issues",
+            help="Where to save every problem as CSV (default: the work directory's reports/). "
+            "/ 全部问题清单的保存位置。",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """检查数据集是否符合数据合同 / Check a dataset against the data contract.
+
+    Reports each problem with its file, line and column; exits 1 when the
+    dataset cannot be used as it is.
+    """
+    settings: Settings = ctx.obj
+    target = issues_file or settings.reports_dir / f"validation-{dataset.resolve().name}.csv"
+    try:
+        result = load_dataset(dataset, mode, settings.quarantine_dir(dataset))
+    except FileNotFoundError as error:
+        typer.echo(f"error 错误: {error}", err=True)
+        raise typer.Exit(2) from error
+    except ContractError as error:
+        _print_report(error.report, settings, target)
+        typer.echo("INVALID 不合格: fix the problems above and run validate again.", err=True)
+        raise typer.Exit(1) from error
+    _print_report(result.report, settings, target)
+    typer.echo("OK 合格" if result.report.ok else "USABLE 可用 (rows quarantined)")
+
+
+@app.command()
+def schema(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the schema here instead of printing it. / 输出文件。"),
+    ] = None,
+) -> None:
+    """输出数据合同的 JSON Schema / Print the data contract as JSON Schema.
+
+    The project's copy lives in data/schema/; regenerate it with
+    `earlywarn schema --out data/schema/contract-<version>.schema.json`.
+    """
+    text = json.dumps(render_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}")
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="数据集目录 / Dataset directory (default: the shipped sample)."),
+    ] = None,
+) -> None:
+    """运行主流程 / Run the main job on a dataset (default: the shipped sample).
+
+    Today the main job validates the dataset; simulation, training, scoring and
+    the daily risk list join it as they are built.
+    """
+    dataset = data or sample_dataset()
+    logger.info("main job on %s", dataset)
+    ctx.invoke(validate, ctx=ctx, dataset=dataset, mode=Mode.STRICT, issues_file=None)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

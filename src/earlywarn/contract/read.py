@@ -1,0 +1,287 @@
+"""Read one table file as it is, keeping each row's place in the file.
+
+CSV is read with every column as text so that a bad value is reported as
+written, not as whatever a type guess made of it. Parquet keeps its own types;
+the checks accept both.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from earlywarn.contract.personal import redact_expr
+from earlywarn.contract.report import Severity, empty_issues, issue_frame
+from earlywarn.contract.spec import Table
+
+logger = logging.getLogger(__name__)
+
+LINE = "_line"  # position in the file: CSV line (header = 1) or Parquet row (first = 1)
+_CHUNK_BYTES = 16 * 1024 * 1024
+
+
+@dataclass
+class RawTable:
+    """A table file as read, before any value is checked."""
+
+    table: Table
+    path: Path
+    frame: pl.DataFrame  # the contract's columns that are present, plus LINE
+    issues: pl.DataFrame = field(default_factory=empty_issues)
+    # Rows that could not even be split into fields: LINE, raw (redacted), reason.
+    unparsed: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema={LINE: pl.Int64, "raw": pl.String})
+    )
+    fatal: bool = False  # the file as a whole cannot be used
+
+    @property
+    def rows_read(self) -> int:
+        return self.frame.height + self.unparsed.height
+
+
+def locate_table(dataset: Path, table: Table) -> tuple[Path | None, pl.DataFrame]:
+    """The file that holds ``table``: Parquet wins over CSV, with a warning."""
+    parquet, csv_path = dataset / f"{table.name}.parquet", dataset / f"{table.name}.csv"
+    if parquet.exists() and csv_path.exists():
+        warning = issue_frame(
+            [
+                {
+                    "severity": Severity.WARNING.value,
+                    "file": parquet.name,
+                    "code": "both_formats",
+                    "detail": f"{csv_path.name} ignored",
+                }
+            ]
+        )
+        return parquet, warning
+    for candidate in (parquet, csv_path):
+        if candidate.exists():
+            return candidate, empty_issues()
+    if table.required:
+        error = issue_frame(
+            [
+                {
+                    "severity": Severity.ERROR.value,
+                    "file": f"{table.name}.parquet | {table.name}.csv",
+                    "code": "missing_file",
+                    "detail": f"in {dataset}",
+                }
+            ]
+        )
+        return None, error
+    return None, empty_issues()
+
+
+def read_table(path: Path, table: Table) -> RawTable:
+    """Read ``path`` (CSV or Parquet) and keep only the contract's columns."""
+    raw = _read_parquet(path, table) if path.suffix == ".parquet" else _read_csv(path, table)
+    if raw.fatal:
+        return raw
+    return _select_contract_columns(raw)
+
+
+def _file_error(path: Path, table: Table, code: str, detail: str = "") -> RawTable:
+    issues = issue_frame(
+        [{"severity": Severity.ERROR.value, "file": path.name, "code": code, "detail": detail}]
+    )
+    return RawTable(
+        table, path, pl.DataFrame({LINE: []}, schema={LINE: pl.Int64}), issues, fatal=True
+    )
+
+
+def _read_parquet(path: Path, table: Table) -> RawTable:
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as error:  # any reader failure means the file is unusable
+        return _file_error(path, table, "unreadable", str(error).splitlines()[0])
+    frame = frame.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
+    return RawTable(table, path, frame)
+
+
+def _read_csv(path: Path, table: Table) -> RawTable:
+    if path.stat().st_size == 0:
+        return _file_error(path, table, "empty_file")
+    scan = _scan_bytes(path)
+    if scan.not_utf8 is not None:
+        return _file_error(path, table, "not_utf8", scan.not_utf8)
+    header = _read_header(path)
+    if not header:
+        return _file_error(path, table, "empty_file")
+    arrow, unparsed = _parse_csv(path, header)
+    frame = pl.from_arrow(arrow)
+    assert isinstance(frame, pl.DataFrame)
+    records = frame.height + len(unparsed)
+    embedded = scan.newlines - 1 - records + (0 if scan.ends_with_newline else 1)
+    frame = _attach_lines(frame, unparsed, embedded_newlines=embedded > 0)
+    # A blank line reads as a row of nulls: it holds no data, so it is not a row.
+    frame = frame.filter(~pl.all_horizontal(pl.exclude(LINE).is_null()))
+    unparsed_frame = pl.DataFrame(
+        {LINE: [line for line, _, _ in unparsed], "raw": [text for _, text, _ in unparsed]},
+        schema={LINE: pl.Int64, "raw": pl.String},
+    ).with_columns(redact_expr("raw"))
+    issues = issue_frame(
+        [
+            {
+                "severity": Severity.ERROR.value,
+                "file": path.name,
+                "line": line,
+                "code": "wrong_field_count",
+                "detail": f"{actual} field(s), the header has {len(header)}",
+            }
+            for line, _, actual in unparsed
+        ]
+    )
+    return RawTable(table, path, frame, issues, unparsed_frame)
+
+
+@dataclass
+class _ByteScan:
+    not_utf8: str | None  # where the file stops being UTF-8, and what it looks like
+    newlines: int
+    ends_with_newline: bool
+
+
+def _scan_bytes(path: Path) -> _ByteScan:
+    """One pass over the bytes: UTF-8 or not, and how many line breaks."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    newlines = 0
+    last = b""
+    with path.open("rb") as stream:
+        while chunk := stream.read(_CHUNK_BYTES):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                line = newlines + chunk.count(b"\n", 0, error.start) + 1
+                return _ByteScan(f"line {line}; {_guess_encoding(path)}", newlines, False)
+            newlines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return _ByteScan(None, newlines, last == b"\n")
+
+
+def _guess_encoding(path: Path) -> str:
+    with path.open("rb") as stream:
+        sample = stream.read(1024 * 1024)
+    try:
+        sample.decode("gb18030")
+    except UnicodeDecodeError:
+        return "save the export as UTF-8 (CSV UTF-8) and try again"
+    return (
+        "it looks like GBK/GB18030, common in exports from Chinese office systems: "
+        f"convert it with `iconv -f GB18030 -t UTF-8 {path.name} > {path.stem}.utf8.csv`"
+    )
+
+
+def _read_header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as stream:
+        first = next(csv.reader(stream), [])
+    return [name.strip() for name in first]
+
+
+def _parse_csv(path: Path, header: list[str]) -> tuple[pa.Table, list[tuple[int, str, int]]]:
+    """Parse with every column as text; rows with the wrong field count set aside."""
+
+    def parse(use_threads: bool) -> tuple[pa.Table, list[tuple[int | None, str, int]]]:
+        unparsed: list[tuple[int | None, str, int]] = []
+
+        def keep_aside(row: pa_csv.InvalidRow) -> str:
+            unparsed.append((row.number, row.text, row.actual_columns))
+            return "skip"
+
+        arrow = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(
+                use_threads=use_threads, column_names=header, skip_rows=1
+            ),
+            parse_options=pa_csv.ParseOptions(
+                newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=keep_aside
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        return arrow, unparsed
+
+    arrow, unparsed = parse(use_threads=True)
+    if any(number is None for number, _, _ in unparsed):
+        # Only the single-threaded reader knows the line of a bad row.
+        arrow, unparsed = parse(use_threads=False)
+    # The single-threaded reader gives the physical line, header included.
+    return arrow, [(int(number or 0), text, actual) for number, text, actual in unparsed]
+
+
+def _attach_lines(
+    frame: pl.DataFrame, unparsed: list[tuple[int, str, int]], *, embedded_newlines: bool
+) -> pl.DataFrame:
+    """The file line on which each parsed row starts (header = line 1)."""
+    start = 2 + np.arange(frame.height, dtype=np.int64)
+    if embedded_newlines and frame.height:
+        # Quoted values span lines: each row starts after the breaks inside those before it.
+        embedded = frame.select(
+            pl.sum_horizontal(pl.col(c).str.count_matches("\n").fill_null(0) for c in frame.columns)
+        ).to_series()
+        start += np.concatenate([[0], np.cumsum(embedded.to_numpy())[:-1]]).astype(np.int64)
+    skipped = np.array(sorted(line for line, _, _ in unparsed), dtype=np.int64)
+    if skipped.size:
+        # A row starts after every skipped line before it; the shift is a fixed point.
+        shift = np.zeros_like(start)
+        while True:
+            new_shift = np.searchsorted(skipped, start + shift, side="right")
+            if np.array_equal(new_shift, shift):
+                break
+            shift = new_shift
+        start += shift
+    return frame.with_columns(pl.Series(LINE, start, dtype=pl.Int64))
+
+
+def _select_contract_columns(raw: RawTable) -> RawTable:
+    """Missing required columns are fatal; extra ones are warned about and dropped."""
+    present = [name for name in raw.frame.columns if name != LINE]
+    extra = [name for name in present if name not in raw.table.column_names]
+    missing = [
+        column.name
+        for column in raw.table.columns
+        if column.required and column.name not in present
+    ]
+    problems: list[dict[str, object]] = [
+        {
+            "severity": Severity.ERROR.value,
+            "file": raw.path.name,
+            "column": name,
+            "code": "missing_column",
+        }
+        for name in missing
+    ]
+    problems += [
+        {
+            "severity": Severity.WARNING.value,
+            "file": raw.path.name,
+            "column": name,
+            "code": "extra_column",
+        }
+        for name in extra
+    ]
+    issues = pl.concat([raw.issues, issue_frame(problems)]) if problems else raw.issues
+    kept = [LINE, *(name for name in raw.table.column_names if name in present)]
+    fatal = bool(missing)
+    if not fatal and raw.rows_read == 0:
+        severity = Severity.ERROR if raw.table.required else Severity.WARNING
+        issues = pl.concat(
+            [
+                issues,
+                issue_frame(
+                    [{"severity": severity.value, "file": raw.path.name, "code": "no_rows"}]
+                ),
+            ]
+        )
+        fatal = raw.table.required
+    return RawTable(raw.table, raw.path, raw.frame.select(kept), issues, raw.unparsed, fatal)

@@ -1,0 +1,25 @@
+"""Files shipped with the project: sample data, calendars, the contract's JSON Schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def data_dir() -> Path:
+    """The project's ``data/`` folder, in a source checkout or an installed wheel."""
+    for candidate in (_PACKAGE / "_data", _PACKAGE.parent.parent / "data"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("earlywarn's data folder is missing from this installation")
+
+
+def sample_dataset() -> Path:
+    return data_dir() / "sample"
+
+
+def schema_file() -> Path:
+    from earlywarn.contract.spec import CONTRACT_VERSION
+
+    return data_dir() / "schema" / f"contract-{CONTRACT_VERSION}.schema.json"

@@ -1,0 +1,1 @@
+"""The outside world: score API, daily risk list, office page, authentication, audit, storage."""

@@ -1,0 +1,64 @@
+"""One settings object: defaults, then ``earlywarn.toml``, then ``EARLYWARN_*`` variables.
+
+Nothing is read or created at import time: entry points call ``load_settings``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE_VARIABLE = "EARLYWARN_CONFIG"
+DEFAULT_CONFIG_FILE = "earlywarn.toml"
+
+
+class Settings(BaseSettings):
+    """Where earlywarn keeps its work and how it behaves.
+
+    Every generated file (quarantine, reports, later the MLflow store, the
+    database and the risk lists) lives under ``work_dir``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="EARLYWARN_", extra="forbid")
+
+    work_dir: Path = Field(Path(".earlywarn"), description="root of everything generated")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    show_issues: int = Field(50, ge=0, description="problems printed by validate; all are saved")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = Path(os.environ.get(CONFIG_FILE_VARIABLE, DEFAULT_CONFIG_FILE))
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file)
+        return (init_settings, env_settings, toml)
+
+    @property
+    def quarantine_root(self) -> Path:
+        return self.work_dir / "quarantine"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.work_dir / "reports"
+
+    def quarantine_dir(self, dataset: Path) -> Path:
+        """Quarantine files of one dataset, named after its directory."""
+        return self.quarantine_root / dataset.resolve().name
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and the config file, with explicit overrides on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]

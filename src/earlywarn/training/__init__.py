@@ -1,0 +1,1 @@
+"""Experiments: snapshots, time-based backtests, baselines, reports, registration, promotion."""

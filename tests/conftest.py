@@ -1,0 +1,108 @@
+"""Shared test helpers: small datasets written as files, the way offices export them."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+CASE_HEADER = [
+    "case_id",
+    "petitioner_id",
+    "registered_at",
+    "county_code",
+    "township_code",
+    "category",
+    "nature",
+    "responsible_unit",
+    "summary",
+]
+CONTACT_HEADER = ["contact_id", "case_id", "occurred_at", "channel", "level", "group_size"]
+ACTION_HEADER = ["action_id", "case_id", "occurred_at", "action_type", "unit", "outcome"]
+
+
+def case_row(i: int, **changes: str) -> dict[str, str]:
+    row = {
+        "case_id": f"C{i:04d}",
+        "petitioner_id": f"P{i:04d}",
+        "registered_at": "2025-03-04T09:30:00",
+        "county_code": "CTY01",
+        "township_code": "TWN01",
+        "category": "wage_arrears",
+        "nature": "appeal",
+        "responsible_unit": "U01",
+        "summary": "反映拖欠工资问题",
+    }
+    return row | changes
+
+
+def contact_row(i: int, case: int = 0, **changes: str) -> dict[str, str]:
+    row = {
+        "contact_id": f"K{i:04d}",
+        "case_id": f"C{case:04d}",
+        "occurred_at": "2025-03-05T10:00:00",
+        "channel": "visit",
+        "level": "county",
+        "group_size": "1",
+    }
+    return row | changes
+
+
+def action_row(i: int, case: int = 0, **changes: str) -> dict[str, str]:
+    row = {
+        "action_id": f"A{i:04d}",
+        "case_id": f"C{case:04d}",
+        "occurred_at": "2025-03-06T10:00:00",
+        "action_type": "accepted",
+        "unit": "U01",
+        "outcome": "",
+    }
+    return row | changes
+
+
+def write_rows(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=header, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+DatasetWriter = Callable[..., Path]
+
+
+@pytest.fixture
+def write_dataset(tmp_path: Path) -> DatasetWriter:
+    """Write a CSV dataset; tables default to three valid cases with one contact each."""
+
+    def write(
+        cases: list[dict[str, str]] | None = None,
+        contacts: list[dict[str, str]] | None = None,
+        actions: list[dict[str, str]] | None = None,
+        name: str = "dataset",
+    ) -> Path:
+        directory = tmp_path / name
+        directory.mkdir(exist_ok=True)
+        write_rows(
+            directory / "cases.csv",
+            CASE_HEADER,
+            cases if cases is not None else [case_row(i) for i in range(3)],
+        )
+        write_rows(
+            directory / "contacts.csv",
+            CONTACT_HEADER,
+            contacts if contacts is not None else [contact_row(i, i) for i in range(3)],
+        )
+        if actions is not None:
+            write_rows(directory / "actions.csv", ACTION_HEADER, actions)
+        return directory
+
+    return write
+
+
+def valid_id_number(first17: str = "11010519491231002") -> str:
+    """A resident ID number with a correct check character (a made-up person)."""
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(digit) * weight for digit, weight in zip(first17, weights, strict=True))
+    return first17 + "10X98765432"[total % 11]

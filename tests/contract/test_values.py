@@ -1,0 +1,110 @@
+"""Value rules: timestamps, integers, personal data detection and redaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from earlywarn.contract import load_dataset
+from earlywarn.contract.personal import personal_data_code, redact_text
+from tests.conftest import DatasetWriter, case_row, contact_row, valid_id_number
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("2025-03-04T09:30:00", datetime(2025, 3, 4, 9, 30)),
+        ("2025-03-04", datetime(2025, 3, 4)),
+        ("2025-03-04T09:30", datetime(2025, 3, 4, 9, 30)),
+        ("2025-03-04 09:30:00", datetime(2025, 3, 4, 9, 30)),
+        ("2025-03-04T09:30:00.250", datetime(2025, 3, 4, 9, 30, 0, 250000)),
+        # An offset is converted to office time (Asia/Shanghai, UTC+8).
+        ("2025-03-04T01:30:00Z", datetime(2025, 3, 4, 9, 30)),
+        ("2025-03-04T09:30:00+08:00", datetime(2025, 3, 4, 9, 30)),
+        ("2025-03-03T20:30:00-05:00", datetime(2025, 3, 4, 9, 30)),
+        ("2025-03-04T10:30:00+0900", datetime(2025, 3, 4, 9, 30)),
+    ],
+)
+def test_timestamps_become_office_local_time(
+    write_dataset: DatasetWriter, written: str, expected: datetime
+) -> None:
+    dataset = load_dataset(write_dataset(contacts=[contact_row(0, occurred_at=written)]))
+    assert dataset.contacts.get_column("occurred_at").to_list() == [expected]
+
+
+@pytest.mark.parametrize(
+    "written", ["2025-02-29", "04/03/2025", "2025-03-04T25:00:00", "20250304", "2025-3-4", "now"]
+)
+def test_malformed_timestamps_are_errors(write_dataset: DatasetWriter, written: str) -> None:
+    with pytest.raises(Exception, match="contract error"):
+        load_dataset(write_dataset(contacts=[contact_row(0, occurred_at=written)]))
+
+
+def test_parquet_with_native_types_and_time_zone(write_dataset: DatasetWriter) -> None:
+    path = write_dataset()
+    contacts = pl.read_csv(path / "contacts.csv", infer_schema=False).with_columns(
+        pl.col("occurred_at").str.to_datetime("%Y-%m-%dT%H:%M:%S").dt.replace_time_zone("UTC"),
+        pl.col("group_size").cast(pl.Int16),
+    )
+    contacts.write_parquet(path / "contacts.parquet")
+    (path / "contacts.csv").unlink()
+    dataset = load_dataset(path)
+    assert dataset.contacts.get_column("occurred_at").to_list()[0] == datetime(2025, 3, 5, 18)
+    assert dataset.contacts.schema["group_size"] == pl.Int32
+
+
+def test_typed_tables(write_dataset: DatasetWriter) -> None:
+    dataset = load_dataset(write_dataset())
+    assert dataset.cases.schema["registered_at"] == pl.Datetime("us")
+    assert isinstance(dataset.contacts.schema["level"], pl.Enum)
+    levels = dataset.contacts.schema["level"]
+    assert isinstance(levels, pl.Enum)
+    assert levels.categories.to_list()[:3] == ["village", "township", "county"]
+
+
+def _code(value: str, check_names: bool = True) -> str | None:
+    frame = pl.DataFrame({"v": [value]}).select(personal_data_code("v", check_names=check_names))
+    return frame.item()  # type: ignore[no-any-return]
+
+
+def test_resident_id_needs_a_valid_check_character() -> None:
+    number = valid_id_number()
+    wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
+    assert _code(number) == "personal_id_number"
+    assert _code("PID-" + number) == "personal_id_number"
+    assert _code(wrong) is None
+    assert _code("C20250101000123456789") is None  # a long case number is not an ID
+
+
+def test_mobiles_and_names() -> None:
+    assert _code("13812345678") == "personal_mobile"
+    assert _code("P13812345678") == "personal_mobile"
+    assert _code("12345678901") is None
+    assert _code("王小明") == "personal_name"
+    assert _code("王小明", check_names=False) is None  # unit names are Chinese words
+    assert _code("P0001") is None
+
+
+def test_redaction_covers_neighbouring_numbers() -> None:
+    text = f"电话13812345678,13912345678 身份证{valid_id_number()} 座机010-12345678"
+    assert redact_text(text) == "电话[手机号],[手机号] 身份证[身份证号] 座机[电话]"
+
+
+@given(st.text(alphabet="0123456789abc,- 号码+", max_size=60))
+def test_redacted_text_holds_no_mobile_number(text: str) -> None:
+    redacted = redact_text(text)
+    assert _code(redacted, check_names=False) != "personal_mobile"
+    assert _code(redacted, check_names=False) != "personal_id_number"
+
+
+def test_summary_never_reaches_tables_unredacted(
+    write_dataset: DatasetWriter, tmp_path: Path
+) -> None:
+    cases = [case_row(0, summary=f"身份证号{valid_id_number()}"), case_row(1), case_row(2)]
+    dataset = load_dataset(write_dataset(cases=cases))
+    assert dataset.cases.get_column("summary").to_list()[0] == "身份证号[身份证号]"

@@ -1,0 +1,75 @@
+"""The command line as an analyst meets it: version, help, validate, run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from earlywarn import __version__
+from earlywarn.cli import app
+from earlywarn.resources import sample_dataset
+from tests.conftest import DatasetWriter, contact_row
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _work_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "work"))
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output and "contract 1.0" in result.output
+
+
+@pytest.mark.parametrize("command", ["validate", "schema", "run"])
+def test_every_command_explains_itself(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "/" in result.output  # Chinese first, then English
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in result.output)
+
+
+def test_validate_ok_on_the_sample() -> None:
+    result = runner.invoke(app, ["validate", str(sample_dataset())])
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output
+
+
+def test_validate_missing_directory_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "not found" in result.output
+
+
+def test_lenient_validate_writes_quarantine_and_issues(
+    write_dataset: DatasetWriter, tmp_path: Path
+) -> None:
+    path = write_dataset(contacts=[contact_row(0), contact_row(1, group_size="-1")])
+    result = runner.invoke(app, ["validate", str(path), "--mode", "lenient"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "work" / "quarantine" / path.name / "contacts.csv").exists()
+    assert (tmp_path / "work" / "reports" / f"validation-{path.name}.csv").exists()
+    assert "USABLE" in result.output
+
+
+def test_too_many_errors_are_summarised(
+    write_dataset: DatasetWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EARLYWARN_SHOW_ISSUES", "2")
+    path = write_dataset(contacts=[contact_row(i, 0, channel="fax") for i in range(5)])
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert "and 3 more errors" in result.output
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "earlywarn"  # the venv's console script
+    completed = subprocess.run([script, "--version"], capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr
