@@ -134,6 +134,16 @@ def main() -> None:
                 f"| {file_format} | {label} | {seconds:.2f} | {rows / seconds:,.0f} | "
                 f"{peak / 1024**3:.2f} GiB | {seconds / baseline:.2f}x |"
             )
+    ours = results[("earlywarn", "parquet")]
+    ratio = statistics.median(r["seconds"] for r in ours) / statistics.median(
+        r["seconds"] for r in results[("pandas", "parquet")]
+    )
+    peak_gb = max(r["peak_bytes"] for r in ours) / 1e9
+    verdict = "met" if ratio <= 3 and peak_gb < 8 else "NOT met"
+    print(
+        f"\nTarget (Parquet within 3x of pandas, peak memory under 8 GB): {verdict} "
+        f"({ratio:.2f}x, {peak_gb:.1f} GB)."
+    )
 
 
 if __name__ == "__main__":

@@ -109,13 +109,19 @@ def _read_parquet(path: Path, table: Table) -> RawTable:
 def _read_csv(path: Path, table: Table) -> RawTable:
     if path.stat().st_size == 0:
         return _file_error(path, table, "empty_file")
-    scan = _scan_bytes(path)
-    if scan.not_utf8 is not None:
-        return _file_error(path, table, "not_utf8", scan.not_utf8)
-    header = _read_header(path)
-    if not header:
-        return _file_error(path, table, "empty_file")
-    arrow, unparsed = _parse_csv(path, header)
+    try:
+        header = _read_header(path)
+        if not header:
+            return _file_error(path, table, "empty_file")
+        arrow, unparsed = _parse_csv(path, header)
+    except (UnicodeDecodeError, pa.ArrowInvalid) as error:
+        # Arrow checks UTF-8 while parsing; only then is the slow scan worth its
+        # cost, to tell the line where the file stops being UTF-8.
+        where = _first_non_utf8_line(path)
+        if where is None:
+            return _file_error(path, table, "unreadable", str(error).splitlines()[0])
+        return _file_error(path, table, "not_utf8", where)
+    scan = _count_newlines(path)
     frame = pl.from_arrow(arrow)
     assert isinstance(frame, pl.DataFrame)
     records = frame.height + len(unparsed)
@@ -143,27 +149,34 @@ def _read_csv(path: Path, table: Table) -> RawTable:
 
 
 @dataclass
-class _ByteScan:
-    not_utf8: str | None  # where the file stops being UTF-8, and what it looks like
+class _LineBreaks:
     newlines: int
     ends_with_newline: bool
 
 
-def _scan_bytes(path: Path) -> _ByteScan:
-    """One pass over the bytes: UTF-8 or not, and how many line breaks."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def _count_newlines(path: Path) -> _LineBreaks:
     newlines = 0
     last = b""
+    with path.open("rb") as stream:
+        while chunk := stream.read(_CHUNK_BYTES):
+            newlines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return _LineBreaks(newlines, last == b"\n")
+
+
+def _first_non_utf8_line(path: Path) -> str | None:
+    """None when the file is UTF-8, else where it stops being UTF-8 and what it looks like."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    newlines = 0
     with path.open("rb") as stream:
         while chunk := stream.read(_CHUNK_BYTES):
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as error:
                 line = newlines + chunk.count(b"\n", 0, error.start) + 1
-                return _ByteScan(f"line {line}; {_guess_encoding(path)}", newlines, False)
+                return f"line {line}; {_guess_encoding(path)}"
             newlines += chunk.count(b"\n")
-            last = chunk[-1:]
-    return _ByteScan(None, newlines, last == b"\n")
+    return None
 
 
 def _guess_encoding(path: Path) -> str:
