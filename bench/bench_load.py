@@ -20,11 +20,12 @@ import argparse
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import run_child
 
 TABLES = ("cases", "contacts", "actions")
 
@@ -50,14 +51,7 @@ def child(kind: str, file_format: str, directory: Path) -> None:
 
 
 def measure(kind: str, file_format: str, directory: Path) -> dict[str, float]:
-    completed = subprocess.run(
-        [sys.executable, __file__, "--child", kind, file_format, str(directory)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    result: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return result
+    return run_child(__file__, "--child", kind, file_format, str(directory))
 
 
 def generate(cases: int, root: Path) -> None:
@@ -70,16 +64,8 @@ def generate(cases: int, root: Path) -> None:
 
 
 def generate_elsewhere(cases: int, root: Path) -> dict[str, int]:
-    """Generate in a child: a process's peak memory survives fork and exec, so the
-    parent must stay small for the measured children's figures to be their own."""
-    completed = subprocess.run(
-        [sys.executable, __file__, "--generate", str(cases), str(root)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    counts: dict[str, int] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return counts
+    """Generate in a child, so that this parent stays small (see ``run_child``)."""
+    return run_child(__file__, "--generate", str(cases), str(root))
 
 
 def main() -> None:

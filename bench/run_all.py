@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from machine import describe_machine
+from common import describe_machine
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH.parent / "BENCHMARKS.md"

@@ -8,19 +8,11 @@ from pathlib import Path
 
 import pytest
 
-CASE_HEADER = [
-    "case_id",
-    "petitioner_id",
-    "registered_at",
-    "county_code",
-    "township_code",
-    "category",
-    "nature",
-    "responsible_unit",
-    "summary",
-]
-CONTACT_HEADER = ["contact_id", "case_id", "occurred_at", "channel", "level", "group_size"]
-ACTION_HEADER = ["action_id", "case_id", "occurred_at", "action_type", "unit", "outcome"]
+from earlywarn.contract.spec import ACTIONS, CASES, CONTACTS
+
+CASE_HEADER = list(CASES.column_names)
+CONTACT_HEADER = list(CONTACTS.column_names)
+ACTION_HEADER = list(ACTIONS.column_names)
 
 
 def case_row(i: int, **changes: str) -> dict[str, str]:

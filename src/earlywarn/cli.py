@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,8 +16,9 @@ from earlywarn.contract import CONTRACT_VERSION, ContractError, Mode, load_datas
 from earlywarn.contract.json_schema import render_json_schema
 from earlywarn.contract.report import ValidationReport
 from earlywarn.logs import configure_logging
-from earlywarn.resources import sample_dataset
 from earlywarn.settings import Settings, load_settings
+from earlywarn.simulator.export import simulate_to_directory
+from earlywarn.simulator.run import SimulationConfig
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +82,7 @@ def _print_report(report: ValidationReport, settings: Settings, issues_file: Pat
     if issues_file is not None and report.issues.height:
         issues_file.parent.mkdir(parents=True, exist_ok=True)
         report.issues.write_csv(issues_file)
-        typer.echo(f"All {report.issues.height:,} problems 全部问题: {issues_file}")
+        typer.echo(f"All problems 全部问题 ({report.issues.height:,}): {issues_file}")
     for summary in report.tables:
         if summary.quarantine_path is not None:
             typer.echo(f"Quarantined rows 隔离行 ({summary.table}): {summary.quarantine_path}")
@@ -154,21 +157,99 @@ def schema(
         typer.echo(f"wrote {out}")
 
 
+class FileFormat(StrEnum):
+    PARQUET = "parquet"
+    CSV = "csv"
+
+
+def _log_progress(done: int, total: int) -> None:
+    if done * 10 // total != (done - 30) * 10 // total or done == total:
+        logger.info("simulated %d of %d days", done, total)
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option(help="输出目录 / Directory to write the dataset to.")],
+    cases: Annotated[
+        int, typer.Option(min=1, help="新登记事项数 / Cases registered over the period.")
+    ] = 3000,
+    start: Annotated[
+        dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="开始日期 / First day simulated.")
+    ] = dt.datetime(2023, 1, 1),
+    end: Annotated[
+        dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="结束日期 / Last day simulated.")
+    ] = dt.datetime(2024, 12, 31),
+    seed: Annotated[int, typer.Option(help="随机种子 / Same seed, same bytes.")] = 0,
+    file_format: Annotated[
+        FileFormat, typer.Option("--format", help="文件格式 / Parquet or CSV files.")
+    ] = FileFormat.PARQUET,
+    truth: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="真值时点 / Also write truth.<format>: the oracle probability of each target "
+            "for every case of the scoring population at this date (00:00), from Monte Carlo "
+            "rollouts of the full hidden state, and the realised labels.",
+        ),
+    ] = None,
+    horizon: Annotated[int, typer.Option(min=1, help="预测期（天）/ Horizon in days.")] = 30,
+    counties: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="县区数 / Counties in the simulated area (default: sized to the caseload, "
+            "about 90 new cases per township and year, eight townships per county).",
+        ),
+    ] = None,
+) -> None:
+    """模拟信访事项历史 / Simulate the case history of a petition office.
+
+    Writes cases, contacts, actions (the data contract), the known local events
+    as calendar.yaml, and simulation.json; hidden drivers (grievance intensity,
+    resolvability, agitation, unannounced local events) never reach the files.
+    """
+    config = SimulationConfig(
+        cases=cases, start=start.date(), end=end.date(), seed=seed, counties=counties
+    )
+    if config.n_days < 1:
+        raise typer.BadParameter("--end must not be before --start", param_hint="--end")
+    try:
+        manifest = simulate_to_directory(
+            config, out, file_format.value, truth.date() if truth else None, horizon, _log_progress
+        )
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--truth") from error
+    rows = manifest["rows"]
+    typer.echo(
+        f"Simulated 已模拟 {rows['cases']:,} cases, {rows['contacts']:,} contacts, "
+        f"{rows['actions']:,} actions -> {out}"
+    )
+    if "truth" in manifest:
+        summary = manifest["truth"]
+        typer.echo(
+            f"Truth 真值 at {summary['as_of']}: {summary['population']:,} cases, "
+            f"max standard error {summary['max_standard_error']:.4f}"
+        )
+
+
 @app.command()
 def run(
     ctx: typer.Context,
     data: Annotated[
         Path | None,
-        typer.Option(help="数据集目录 / Dataset directory (default: the shipped sample)."),
+        typer.Option(help="数据集目录 / Dataset directory (default: simulate one)."),
     ] = None,
 ) -> None:
-    """运行主流程 / Run the main job on a dataset (default: the shipped sample).
+    """运行主流程 / Run the main job: simulate a dataset when none is given, then validate it.
 
-    Today the main job validates the dataset; simulation, training, scoring and
-    the daily risk list join it as they are built.
+    Training, scoring and the daily risk list join the main job as they are built.
     """
-    dataset = data or sample_dataset()
-    logger.info("main job on %s", dataset)
+    settings: Settings = ctx.obj
+    dataset = data
+    if dataset is None:
+        dataset = settings.work_dir / "simulated"
+        logger.info("no dataset given: simulating one in %s", dataset)
+        ctx.invoke(simulate, out=dataset, cases=5000, seed=0)
     ctx.invoke(validate, ctx=ctx, dataset=dataset, mode=Mode.STRICT, issues_file=None)
 
 

@@ -73,3 +73,17 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "earlywarn"  # the venv's console script
     completed = subprocess.run([script, "--version"], capture_output=True, text=True, check=False)
     assert completed.returncode == 0, completed.stderr
+
+
+def test_run_simulates_a_dataset_when_none_is_given(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "work" / "simulated" / "cases.parquet").exists()
+    assert "OK" in result.output
+
+
+def test_simulate_refuses_a_truth_date_without_a_full_horizon(tmp_path: Path) -> None:
+    args = ["simulate", "--out", str(tmp_path / "s"), "--cases", "50", "--start", "2024-01-01"]
+    result = runner.invoke(app, [*args, "--end", "2024-03-01", "--truth", "2024-02-15"])
+    assert result.exit_code == 2
+    assert "before the end" in result.output

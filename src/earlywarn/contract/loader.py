@@ -36,6 +36,7 @@ from earlywarn.contract.report import (
     issue_frame,
 )
 from earlywarn.contract.spec import TABLES, Kind, Table
+from earlywarn.features.calendar import CalendarError, dataset_periods
 
 logger = logging.getLogger(__name__)
 
@@ -294,7 +295,7 @@ def _typed(state: _TableState) -> pl.DataFrame:
 def _read_calendar(path: Path, report: ValidationReport) -> tuple[dict[str, Any] | None, bool]:
     """The dataset's own sensitive periods, and whether the file (if any) is usable.
 
-    Only the YAML itself is checked here; the calendar module owns its structure.
+    The calendar module owns the structure of a period; this only reports its verdict.
     """
     file = path / CALENDAR_FILE
     if not file.exists():
@@ -318,5 +319,10 @@ def _read_calendar(path: Path, report: ValidationReport) -> tuple[dict[str, Any]
         return {}, True
     if not isinstance(content, dict):
         report.add(issue_frame([problem | {"detail": "the top level must be a mapping"}]))
+        return None, False
+    try:
+        dataset_periods(content)
+    except CalendarError as error:
+        report.add(issue_frame([problem | {"detail": str(error)}]))
         return None, False
     return content, True

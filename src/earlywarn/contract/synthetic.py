@@ -22,7 +22,7 @@ def random_dataset(
 ) -> dict[str, pl.DataFrame]:
     """Tables ``cases``, ``contacts`` and ``actions`` with random valid values."""
     rng = np.random.default_rng(seed)
-    case_ids = _codes("C", np.arange(n_cases), 9)
+    case_ids = pseudonyms("C", np.arange(n_cases), 9)
     registered = (_START + rng.integers(0, _SPAN_SECONDS, n_cases).astype("timedelta64[s]")).astype(
         "datetime64[us]"
     )
@@ -30,13 +30,13 @@ def random_dataset(
     cases = pl.DataFrame(
         {
             "case_id": case_ids,
-            "petitioner_id": _codes("P", rng.integers(0, max(1, n_cases * 4 // 5), n_cases), 9),
+            "petitioner_id": pseudonyms("P", rng.integers(0, max(1, n_cases * 4 // 5), n_cases), 9),
             "registered_at": pl.Series(registered),
-            "county_code": _codes("CTY", counties, 2),
-            "township_code": _codes("TWN", counties * 20 + rng.integers(0, 20, n_cases), 3),
+            "county_code": pseudonyms("CTY", counties, 2),
+            "township_code": pseudonyms("TWN", counties * 20 + rng.integers(0, 20, n_cases), 3),
             "category": rng.choice(np.array(CATEGORIES), n_cases),
             "nature": rng.choice(np.array(NATURES), n_cases, p=[0.6, 0.3, 0.05, 0.05]),
-            "responsible_unit": _codes("U", rng.integers(0, 300, n_cases), 3),
+            "responsible_unit": pseudonyms("U", rng.integers(0, 300, n_cases), 3),
             "summary": pl.Series(["反映问题，请求解决。"] * n_cases),
         }
     )
@@ -58,7 +58,7 @@ def random_dataset(
             outcomes[of_type] = rng.choice(np.array(choices), int(of_type.sum()))
     actions = actions.with_columns(
         action_type=pl.Series(types),
-        unit=_codes("U", rng.integers(0, 300, actions.height), 3),
+        unit=pseudonyms("U", rng.integers(0, 300, actions.height), 3),
         outcome=pl.Series(outcomes.tolist(), dtype=pl.String),
     ).rename({"event_id": "action_id"})
     return {"cases": cases, "contacts": contacts, "actions": actions}
@@ -76,14 +76,14 @@ def _events(
     )
     return pl.DataFrame(
         {
-            "event_id": _codes(prefix, np.arange(owner.size), 10),
+            "event_id": pseudonyms(prefix, np.arange(owner.size), 10),
             "case_id": case_ids.gather(owner),
             "occurred_at": pl.Series(registered[owner] + delay),
         }
     )
 
 
-def _codes(prefix: str, numbers: np.ndarray, width: int) -> pl.Series:
+def pseudonyms(prefix: str, numbers: np.ndarray, width: int) -> pl.Series:
     """Opaque identifiers such as ``C000000042``: a prefix and a zero-padded number."""
     digits = pl.Series(numbers).cast(pl.String).str.zfill(width)
     return pl.select(pl.lit(prefix) + pl.lit(digits)).to_series()

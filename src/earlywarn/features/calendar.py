@@ -82,7 +82,10 @@ def _rule_occurrences(rule: dict[str, Any], year: int) -> tuple[dt.date, dt.date
     if every and (year - int(every["since"])) % int(every["every"]) != 0:
         return None
     if "fixed" in rule:
-        (start_month, start_day), (end_month, end_day) = rule["fixed"]["start"], rule["fixed"]["end"]
+        (start_month, start_day), (end_month, end_day) = (
+            rule["fixed"]["start"],
+            rule["fixed"]["end"],
+        )
         return dt.date(year, start_month, start_day), dt.date(year, end_month, end_day)
     lunar = rule["lunar"]
     anchor = lunar_anchor(lunar["anchor"], year)
@@ -143,7 +146,10 @@ def dataset_periods(content: dict[str, Any] | None) -> list[SensitivePeriod]:
         for field in ("key", "start", "end"):
             if field not in entry:
                 raise CalendarError(f"{where}: '{field}' is required")
-        start, end = _as_date(entry["start"], f"{where}, start"), _as_date(entry["end"], f"{where}, end")
+        start, end = (
+            _as_date(entry["start"], f"{where}, start"),
+            _as_date(entry["end"], f"{where}, end"),
+        )
         if end < start:
             raise CalendarError(f"{where}: end {end} is before start {start}")
         categories = entry.get("categories")
@@ -173,7 +179,9 @@ class Calendar:
     periods: tuple[SensitivePeriod, ...]
 
     @classmethod
-    def build(cls, years: Iterable[int], dataset_calendar: dict[str, Any] | None = None) -> Calendar:
+    def build(
+        cls, years: Iterable[int], dataset_calendar: dict[str, Any] | None = None
+    ) -> Calendar:
         local = dataset_periods(dataset_calendar)
         # A local period with a default's key replaces that default in the same year.
         replaced = {(p.key, p.start.year) for p in local}

@@ -1,10 +1,27 @@
-"""What machine a benchmark ran on: cores, memory, processor, Python."""
+"""Helpers shared by the benchmarks: the machine's description, measured child processes."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
+
+
+def run_child(script: str, *args: str) -> dict[str, Any]:
+    """Run ``script`` with ``args`` in a fresh Python and return the JSON of its last line.
+
+    A fresh process measures its own peak memory: the high-water mark survives
+    fork and exec, so the parent must not be the one that did the heavy work.
+    """
+    completed = subprocess.run(
+        [sys.executable, script, *args], check=True, capture_output=True, text=True
+    )
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
 
 
 def describe_machine() -> str:

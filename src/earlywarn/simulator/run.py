@@ -1,0 +1,201 @@
+"""Simulate a petition office's case history and, optionally, the oracle's truth."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from earlywarn.features.calendar import Calendar
+from earlywarn.simulator.engine import (
+    GROUP_MEMORY_DECAY,
+    HiddenEvents,
+    Recorder,
+    Timeline,
+    first_contacts,
+    is_finished,
+    new_cases,
+)
+from earlywarn.simulator.office import run_office_day
+from earlywarn.simulator.output import CaseRegistry, build_tables
+from earlywarn.simulator.petitioners import Context, run_petitioners_day
+from earlywarn.simulator.state import Cases
+from earlywarn.simulator.world import FAMILIES, World, build_world
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+CASES_PER_TOWNSHIP_YEAR = 90
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """What to simulate. Same config and seed, same bytes."""
+
+    cases: int = 3000
+    start: dt.date = dt.date(2023, 1, 1)
+    end: dt.date = dt.date(2024, 12, 31)
+    seed: int = 0
+    counties: int | None = None  # None: sized to the caseload (see area_counties)
+    townships_per_county: int = 8
+
+    @property
+    def n_days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def area_counties(self) -> int:
+        """Counties enough for about 90 new cases per township and year.
+
+        Group visits nearby (攀比) depend on how many cases share a township, so
+        the area grows with the caseload and the calibration holds at any size.
+        """
+        if self.counties is not None:
+            return self.counties
+        per_year = self.cases * 365.25 / max(self.n_days, 1)
+        return max(3, round(per_year / (CASES_PER_TOWNSHIP_YEAR * self.townships_per_county)))
+
+
+@dataclass
+class Snapshot:
+    """Everything the simulation knows at the start of one day, hidden parts included."""
+
+    day: int
+    cases: Cases
+    town_groups: np.ndarray
+    county_groups: np.ndarray
+    hidden: HiddenEvents
+
+
+@dataclass
+class SimulationResult:
+    tables: dict[str, pl.DataFrame]
+    calendar: dict[str, Any]
+    world: World
+    timeline: Timeline
+    snapshot: Snapshot | None
+
+
+def _known_local_events(
+    rng: np.random.Generator, world: World, config: SimulationConfig
+) -> dict[str, Any]:
+    """Village committee elections the offices know about: the dataset's calendar.yaml."""
+    periods = []
+    for year in range(config.start.year, config.end.year + 1):
+        if year % 3 != 2:  # elections every three years, staggered like 2020, 2023, 2026
+            continue
+        for county in rng.choice(
+            len(world.county_codes), size=max(1, len(world.county_codes) // 2), replace=False
+        ):
+            start = dt.date(year, 3, 1) + dt.timedelta(days=int(rng.integers(0, 150)))
+            periods.append(
+                {
+                    "key": f"village_elections_{world.county_codes[county]}_{year}",
+                    "name_zh": "村（居）委会换届选举",
+                    "name_en": "Village committee elections",
+                    "start": start.isoformat(),
+                    "end": (start + dt.timedelta(days=45)).isoformat(),
+                    "categories": ["village_affairs", "cadre_conduct"],
+                    "counties": [world.county_codes[county]],
+                }
+            )
+    return {"periods": periods}
+
+
+def _arrival_rates(config: SimulationConfig, timeline: Timeline) -> np.ndarray:
+    weights = (1.0 + 0.3 * timeline.national_sensitive) * np.where(timeline.weekend, 0.4, 1.0)
+    return float(config.cases) * weights / weights.sum()
+
+
+def simulate(
+    config: SimulationConfig, snapshot_day: dt.date | None = None, progress: Progress | None = None
+) -> SimulationResult:
+    """Run the history from start to end; keep the full state at the start of ``snapshot_day``."""
+    streams = np.random.SeedSequence(config.seed).spawn(4)
+    world_rng, arrival_rng, dynamics_rng, event_rng = (np.random.default_rng(s) for s in streams)
+    world = build_world(world_rng, config.area_counties, config.townships_per_county)
+    known_events = _known_local_events(world_rng, world, config)
+    years = range(config.start.year, config.end.year + 1)
+    timeline = Timeline.build(
+        config.start, config.n_days, Calendar.build(years, known_events), world.county_codes
+    )
+    hidden = HiddenEvents.draw(event_rng, len(world.county_codes), 0, config.n_days)
+    rates = _arrival_rates(config, timeline)
+    town_groups = np.zeros((1, world.n_townships, len(FAMILIES)), dtype=np.float32)
+    county_groups = np.zeros((1, len(world.county_codes), len(FAMILIES)), dtype=np.float32)
+    recorder, registry = Recorder(), CaseRegistry()
+    live: Cases | None = None
+    snapshot: Snapshot | None = None
+    snapshot_index = (snapshot_day - config.start).days if snapshot_day else None
+    next_number = 0
+    for day in range(config.n_days):
+        if day == snapshot_index and live is not None:
+            snapshot = Snapshot(
+                day, copy.deepcopy(live), town_groups.copy(), county_groups.copy(), hidden
+            )
+        count = int(arrival_rng.poisson(rates[day]))
+        if count:
+            arrivals = new_cases(
+                arrival_rng, world, timeline, day, count, next_number, np.zeros(count), live
+            )
+            next_number += count
+            registry.add(arrivals)
+            recorder.contacts(arrivals, day, first_contacts(arrivals, arrival_rng))
+            live = arrivals if live is None else Cases.concat([live, arrivals])
+        if live is None:
+            continue
+        step_day(
+            live, day, world, timeline, hidden, town_groups, county_groups, dynamics_rng, recorder
+        )
+        if day % 30 == 29:
+            live = live.take(np.flatnonzero(~is_finished(live, day)))
+            if progress:
+                progress(day + 1, config.n_days)
+    tables = build_tables(
+        registry, recorder, world, timeline, np.random.default_rng(streams[3].spawn(1)[0])
+    )
+    return SimulationResult(tables, known_events, world, timeline, snapshot)
+
+
+def step_day(
+    live: Cases,
+    day: int,
+    world: World,
+    timeline: Timeline,
+    hidden: HiddenEvents,
+    town_groups: np.ndarray,
+    county_groups: np.ndarray,
+    rng: np.random.Generator,
+    recorder: Recorder | None,
+    event_worlds: np.ndarray | None = None,
+) -> tuple[Context, Any, Any]:
+    """One day for every live case in every world: offices first, then petitioners."""
+    actions = run_office_day(live, day, world, rng)
+    for rows in actions.rows:
+        live.last_activity_day[rows] = day
+    context = Context(
+        day=day,
+        weekend=bool(timeline.weekend[day]),
+        national_sensitive=bool(timeline.national_sensitive[day]),
+        sensitive=timeline.sensitive[day],
+        county_sensitive=timeline.county_sensitive[:, day, :],
+        local_events=hidden.multiplier(
+            day, town_groups.shape[0], len(world.county_codes), event_worlds
+        ),
+        town_groups=town_groups,
+        county_groups=county_groups,
+    )
+    contacts = run_petitioners_day(live, context, world, rng)
+    if recorder is not None:
+        recorder.actions(live, day, actions)
+        recorder.contacts(live, day, contacts)
+    live.agitation *= world.rates.agitation_decay
+    town_groups *= GROUP_MEMORY_DECAY
+    county_groups *= GROUP_MEMORY_DECAY
+    return context, actions, contacts
