@@ -15,6 +15,7 @@ from earlywarn import __version__
 from earlywarn.contract import CONTRACT_VERSION, ContractError, Mode, load_dataset
 from earlywarn.contract.json_schema import render_json_schema
 from earlywarn.contract.report import ValidationReport
+from earlywarn.features.build import build_features
 from earlywarn.logs import configure_logging
 from earlywarn.settings import Settings, load_settings
 from earlywarn.simulator.export import simulate_to_directory
@@ -230,6 +231,46 @@ def simulate(
             f"Truth 真值 at {summary['as_of']}: {summary['population']:,} cases, "
             f"max standard error {summary['max_standard_error']:.4f}"
         )
+
+
+@app.command()
+def features(
+    ctx: typer.Context,
+    data: Annotated[Path, typer.Option(help="数据集目录 / Dataset directory.")],
+    as_of: Annotated[
+        dt.datetime,
+        typer.Option(
+            formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"],
+            help="时点 / The as-of moment (office local time); only rows at or before it are used.",
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="输出文件 / Output file, .parquet or .csv.")],
+    mode: Annotated[
+        Mode, typer.Option(help="strict or lenient loading (see validate).")
+    ] = Mode.LENIENT,
+) -> None:
+    """计算特征 / Write the features of the scoring population at one moment.
+
+    One row per case of the scoring population (data contract section 4), one
+    column per feature of the catalogue (docs/features.md).
+    """
+    settings: Settings = ctx.obj
+    if out.suffix not in (".parquet", ".csv"):
+        raise typer.BadParameter("the output file must end in .parquet or .csv", param_hint="--out")
+    try:
+        dataset = load_dataset(data, mode, settings.quarantine_dir(data))
+    except (FileNotFoundError, ContractError) as error:
+        typer.echo(f"error 错误: {error}", err=True)
+        raise typer.Exit(1) from error
+    table = build_features(dataset, [as_of])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".parquet":
+        table.write_parquet(out)
+    else:
+        table.write_csv(out, datetime_format="%Y-%m-%dT%H:%M:%S")
+    typer.echo(
+        f"Features 特征: {table.height:,} cases x {table.width - 2} features at {as_of} -> {out}"
+    )
 
 
 @app.command()

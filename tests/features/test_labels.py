@@ -108,3 +108,19 @@ def test_scoring_population() -> None:
         "open",
         "terminated",
     ]
+
+
+def test_many_moments_equal_one_at_a_time() -> None:
+    from earlywarn.contract import load_dataset
+    from earlywarn.features.labels import scoring_populations
+    from earlywarn.resources import sample_dataset
+
+    sample = load_dataset(sample_dataset())
+    moments = [dt.datetime(2024, 3, 1) + dt.timedelta(days=45 * i, hours=i) for i in range(14)]
+    together = scoring_populations(sample.cases, sample.contacts, sample.actions, moments)
+    for moment in moments:
+        alone = scoring_population(sample.cases, sample.contacts, sample.actions, moment)
+        assert (
+            together.filter(pl.col("as_of") == moment)["case_id"].to_list()
+            == alone["case_id"].to_list()
+        )

@@ -36,6 +36,28 @@ CATEGORIES: tuple[str, ...] = (
 )
 FALLBACK_CATEGORY = "other"
 
+# Categories whose petitioners compare themselves with each other (攀比): a
+# settlement or a group visit in one raises claims in the others nearby.
+CATEGORY_FAMILY: dict[str, str] = {
+    "land_requisition": "land",
+    "land_dispute": "land",
+    "reservoir_migration": "land",
+    "demolition_resettlement": "urban",
+    "environment": "urban",
+    "urban_management": "urban",
+    "wage_arrears": "money",
+    "social_security": "money",
+    "enterprise_restructuring": "money",
+    "retiree_benefits": "money",
+    "cadre_conduct": "conduct",
+    "village_affairs": "conduct",
+    "neighbor_dispute": "dispute",
+    "economic_dispute": "dispute",
+    "law_litigation": "dispute",
+    "veterans_resettlement": "veterans",
+    "other": "other",
+}
+
 # action_type -> the outcomes it may carry (empty: the type carries no outcome).
 ACTION_OUTCOMES: dict[str, tuple[str, ...]] = {
     "accepted": (),

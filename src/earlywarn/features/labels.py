@@ -8,6 +8,7 @@ they must never leak into.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -31,27 +32,84 @@ def scoring_population(
 
     Returns one column, ``case_id``, in the order of ``cases``.
     """
-    since = as_of - dt.timedelta(days=POPULATION_LOOKBACK_DAYS)
+    return scoring_populations(cases, contacts, actions, [as_of]).select("case_id")
+
+
+def scoring_populations(
+    cases: pl.DataFrame,
+    contacts: pl.DataFrame,
+    actions: pl.DataFrame | None,
+    as_ofs: Sequence[dt.datetime],
+) -> pl.DataFrame:
+    """The scoring population at each moment of ``as_ofs``: rows (case_id, as_of).
+
+    A case belongs at ``t`` when it was registered at or before ``t``, was not
+    terminated at or before ``t``, and its last contact or action at or before
+    ``t`` is at most 365 days old. Ordered by as_of, then as in ``cases``.
+    """
+    moments = sorted(set(as_ofs))
+    if len(moments) == 1:
+        return _population_at(cases, contacts, actions, moments[0])
+    grid = pl.DataFrame({"as_of": moments}, schema={"as_of": pl.Datetime("us")})
     activity = [contacts.select("case_id", "occurred_at")]
-    terminated = pl.DataFrame(schema={"case_id": pl.String})
+    terminated = pl.DataFrame(schema={"case_id": pl.String, "terminated_at": pl.Datetime("us")})
     if actions is not None:
         activity.append(actions.select("case_id", "occurred_at"))
-        terminated = actions.filter(
+        terminated = (
+            actions.filter(pl.col("action_type").cast(pl.String) == "terminated")
+            .group_by("case_id")
+            .agg(pl.col("occurred_at").min().alias("terminated_at"))
+        )
+    candidates = (
+        cases.select("case_id", "registered_at")
+        .with_row_index("_order")
+        .join(grid, how="cross")
+        .filter(pl.col("registered_at") <= pl.col("as_of"))
+        .join(terminated, on="case_id", how="left")
+        .filter(pl.col("terminated_at").is_null() | (pl.col("terminated_at") > pl.col("as_of")))
+    )
+    last = candidates.sort("as_of").join_asof(
+        pl.concat(activity).sort("occurred_at"),
+        left_on="as_of",
+        right_on="occurred_at",
+        by="case_id",
+        strategy="backward",
+        check_sortedness=False,
+    )
+    lookback = dt.timedelta(days=POPULATION_LOOKBACK_DAYS)
+    return (
+        last.filter(pl.col("occurred_at") >= pl.col("as_of") - lookback)
+        .sort("as_of", "_order")
+        .select("case_id", "as_of")
+    )
+
+
+def _population_at(
+    cases: pl.DataFrame, contacts: pl.DataFrame, actions: pl.DataFrame | None, as_of: dt.datetime
+) -> pl.DataFrame:
+    """The same rule as ``scoring_populations`` for one moment, without the as-of join."""
+    since = as_of - dt.timedelta(days=POPULATION_LOOKBACK_DAYS)
+    tables = [contacts] if actions is None else [contacts, actions]
+    active = pl.concat(
+        [
+            t.lazy().filter(pl.col("occurred_at").is_between(since, as_of)).select("case_id")
+            for t in tables
+        ]
+    ).unique()
+    population = (
+        cases.lazy()
+        .filter(pl.col("registered_at") <= as_of)
+        .join(active, on="case_id", how="semi", maintain_order="left")
+    )
+    if actions is not None:
+        terminated = actions.lazy().filter(
             (pl.col("action_type").cast(pl.String) == "terminated")
             & (pl.col("occurred_at") <= as_of)
-        ).select("case_id")
-    recent = (
-        pl.concat(activity)
-        .filter((pl.col("occurred_at") <= as_of) & (pl.col("occurred_at") >= since))
-        .select("case_id")
-        .unique()
-    )
-    return (
-        cases.filter(pl.col("registered_at") <= as_of)
-        .join(terminated, on="case_id", how="anti")
-        .join(recent, on="case_id", how="semi", maintain_order="left")
-        .select("case_id")
-    )
+        )
+        population = population.join(terminated, on="case_id", how="anti", maintain_order="left")
+    return population.select(
+        "case_id", pl.lit(as_of, dtype=pl.Datetime("us")).alias("as_of")
+    ).collect()
 
 
 def label_targets(
@@ -85,8 +143,8 @@ def label_targets(
         )
     )
     return (
-        population.join(reached, on="case_id", how="left")
-        .join(ahead, on="case_id", how="left")
+        population.join(reached, on="case_id", how="left", maintain_order="left")
+        .join(ahead, on="case_id", how="left", maintain_order="left")
         .select(
             "case_id",
             (

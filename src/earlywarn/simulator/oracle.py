@@ -24,7 +24,7 @@ from earlywarn.simulator.engine import HiddenEvents, Timeline
 from earlywarn.simulator.petitioners import GROUP_THRESHOLD
 from earlywarn.simulator.run import Snapshot, step_day
 from earlywarn.simulator.state import Cases
-from earlywarn.simulator.world import CATEGORY_FAMILY, COUNTY, FAMILIES, World
+from earlywarn.simulator.world import COUNTY, FAMILIES, FAMILY_OF_CATEGORY, World
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ def _mean_field(
     county = np.zeros((horizon, len(world.county_codes), len(FAMILIES)), dtype=np.float32)
     for offset, rows in groups:
         leaving = rows[~np.isin(rows, kept)]
-        family = CATEGORY_FAMILY[base.category[leaving]]
+        family = FAMILY_OF_CATEGORY[base.category[leaving]]
         np.add.at(town[offset], (base.township[leaving], family), 1.0 / worlds)
         np.add.at(county[offset], (base.county[leaving], family), 1.0 / worlds)
     return town, county

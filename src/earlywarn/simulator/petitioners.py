@@ -15,7 +15,7 @@ import numpy as np
 from earlywarn.contract.spec import CHANNELS
 from earlywarn.simulator.office import sigmoid
 from earlywarn.simulator.state import DISSATISFIED_STAGES, NOT_SCHEDULED, Cases, Stage
-from earlywarn.simulator.world import CATEGORY_FAMILY, LEVEL, NATIONAL, SHARED_INTEREST, World
+from earlywarn.simulator.world import FAMILY_OF_CATEGORY, LEVEL, NATIONAL, SHARED_INTEREST, World
 
 CHANNEL = {name: index for index, name in enumerate(CHANNELS)}
 # Contact rate by stage: waiting, answered, closing, dissatisfied, in review, closed...
@@ -54,7 +54,7 @@ def run_petitioners_day(
     """Draw today's contacts and update the state they change."""
     rates = world.rates
     day = ctx.day
-    family = CATEGORY_FAMILY[cases.category]
+    family = FAMILY_OF_CATEGORY[cases.category]
     sensitive = ctx.sensitive[cases.category] | ctx.county_sensitive[cases.county, cases.category]
     local = ctx.local_events[cases.world, cases.county, family]
     overdue = np.where(
@@ -166,7 +166,7 @@ def _update_after_contacts(
     ]
     cases.leader_pending_day[react] = day + 2 + rng.geometric(1 / 6, react.size)
     crowds = rows[group]
-    family = CATEGORY_FAMILY[cases.category[crowds]]
+    family = FAMILY_OF_CATEGORY[cases.category[crowds]]
     np.add.at(ctx.town_groups, (cases.world[crowds], cases.township[crowds], family), 1.0)
     np.add.at(ctx.county_groups, (cases.world[crowds], cases.county[crowds], family), 1.0)
 

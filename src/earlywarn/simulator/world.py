@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from earlywarn.contract.spec import CATEGORIES, LEVELS, NATURES
+from earlywarn.contract.spec import CATEGORIES, CATEGORY_FAMILY, LEVELS, NATURES
 
 LEVEL = {name: index for index, name in enumerate(LEVELS)}
 COUNTY = LEVEL["county"]
@@ -41,7 +41,6 @@ class CategoryProfile:
     """How cases of one category arrive and behave."""
 
     share: float  # of new cases
-    family: str  # categories that compare themselves with each other (攀比)
     shared_interest: float  # probability that many people share the grievance
     dispute: bool  # mediation is a usual step
     relief: bool  # hardship relief (救助) can apply
@@ -52,25 +51,25 @@ class CategoryProfile:
 
 # Shares of new cases; land and money dominate, as in the brief's inspections.
 PROFILES: dict[str, CategoryProfile] = {
-    "land_requisition": CategoryProfile(0.18, "land", 0.55, False, False, 0.15, 0.40, 1.9),
-    "demolition_resettlement": CategoryProfile(0.07, "urban", 0.45, False, False, 0.15, 0.40, 1.3),
-    "land_dispute": CategoryProfile(0.10, "land", 0.10, True, False, 0.10, 0.55, 1.5),
-    "wage_arrears": CategoryProfile(0.11, "money", 0.50, False, True, 0.05, 0.60, 1.1),
-    "social_security": CategoryProfile(0.07, "money", 0.15, False, True, 0.05, 0.55, 1.0),
-    "cadre_conduct": CategoryProfile(0.14, "conduct", 0.05, False, False, 0.95, 0.45, 0.7),
-    "village_affairs": CategoryProfile(0.06, "conduct", 0.35, False, False, 0.70, 0.45, 0.9),
-    "neighbor_dispute": CategoryProfile(0.05, "dispute", 0.02, True, False, 0.05, 0.65, 0.7),
-    "economic_dispute": CategoryProfile(0.04, "dispute", 0.05, True, False, 0.10, 0.55, 0.8),
-    "law_litigation": CategoryProfile(0.04, "dispute", 0.05, False, False, 0.50, 0.30, 0.9),
-    "reservoir_migration": CategoryProfile(0.03, "land", 0.70, False, True, 0.05, 0.35, 1.8),
-    "enterprise_restructuring": CategoryProfile(0.02, "money", 0.70, False, False, 0.10, 0.35, 1.0),
-    "veterans_resettlement": CategoryProfile(0.02, "veterans", 0.60, False, False, 0.05, 0.35, 1.0),
-    "retiree_benefits": CategoryProfile(0.03, "money", 0.55, False, True, 0.05, 0.45, 1.0),
-    "environment": CategoryProfile(0.03, "urban", 0.40, False, False, 0.20, 0.50, 0.9),
-    "urban_management": CategoryProfile(0.03, "urban", 0.10, False, False, 0.15, 0.60, 1.0),
-    "other": CategoryProfile(0.01, "other", 0.05, False, False, 0.30, 0.60, 0.8),
+    "land_requisition": CategoryProfile(0.18, 0.55, False, False, 0.15, 0.40, 1.9),
+    "demolition_resettlement": CategoryProfile(0.07, 0.45, False, False, 0.15, 0.40, 1.3),
+    "land_dispute": CategoryProfile(0.10, 0.10, True, False, 0.10, 0.55, 1.5),
+    "wage_arrears": CategoryProfile(0.11, 0.50, False, True, 0.05, 0.60, 1.1),
+    "social_security": CategoryProfile(0.07, 0.15, False, True, 0.05, 0.55, 1.0),
+    "cadre_conduct": CategoryProfile(0.14, 0.05, False, False, 0.95, 0.45, 0.7),
+    "village_affairs": CategoryProfile(0.06, 0.35, False, False, 0.70, 0.45, 0.9),
+    "neighbor_dispute": CategoryProfile(0.05, 0.02, True, False, 0.05, 0.65, 0.7),
+    "economic_dispute": CategoryProfile(0.04, 0.05, True, False, 0.10, 0.55, 0.8),
+    "law_litigation": CategoryProfile(0.04, 0.05, False, False, 0.50, 0.30, 0.9),
+    "reservoir_migration": CategoryProfile(0.03, 0.70, False, True, 0.05, 0.35, 1.8),
+    "enterprise_restructuring": CategoryProfile(0.02, 0.70, False, False, 0.10, 0.35, 1.0),
+    "veterans_resettlement": CategoryProfile(0.02, 0.60, False, False, 0.05, 0.35, 1.0),
+    "retiree_benefits": CategoryProfile(0.03, 0.55, False, True, 0.05, 0.45, 1.0),
+    "environment": CategoryProfile(0.03, 0.40, False, False, 0.20, 0.50, 0.9),
+    "urban_management": CategoryProfile(0.03, 0.10, False, False, 0.15, 0.60, 1.0),
+    "other": CategoryProfile(0.01, 0.05, False, False, 0.30, 0.60, 0.8),
 }
-FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(p.family for p in PROFILES.values()))
+FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(CATEGORY_FAMILY.values()))
 
 
 @dataclass(frozen=True)
@@ -175,7 +174,7 @@ def build_world(
 
 CATEGORY_SHARES = np.array([PROFILES[c].share for c in CATEGORIES])
 CATEGORY_SHARES = CATEGORY_SHARES / CATEGORY_SHARES.sum()
-CATEGORY_FAMILY = np.array([FAMILIES.index(PROFILES[c].family) for c in CATEGORIES])
+FAMILY_OF_CATEGORY = np.array([FAMILIES.index(CATEGORY_FAMILY[c]) for c in CATEGORIES])
 SHARED_INTEREST = np.array([PROFILES[c].shared_interest for c in CATEGORIES])
 DISPUTE = np.array([PROFILES[c].dispute for c in CATEGORIES])
 RELIEF = np.array([PROFILES[c].relief for c in CATEGORIES])

@@ -1,0 +1,143 @@
+"""Point-in-time features for (case, as-of) pairs: the batch path and the shared assembly.
+
+``assemble`` is the one place where the families come together; the batch path
+feeds it every case of the scoring population at one or many moments, the
+online path (``online.py``) the rows of a single posted case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from earlywarn.contract.loader import Dataset
+from earlywarn.features.catalogue import FEATURE_NAMES
+from earlywarn.features.context import ContextIndex, context_features
+from earlywarn.features.events import (
+    ACTION_AGGREGATIONS,
+    ACTION_HELPERS,
+    CONTACT_AGGREGATIONS,
+    KEYS,
+    aggregate_actions,
+    aggregate_contacts,
+    derived_handling,
+)
+from earlywarn.features.labels import scoring_populations
+from earlywarn.features.sensitive import CalendarIndex, calendar_features
+
+logger = logging.getLogger(__name__)
+
+STATIC = [
+    "petitioner_id",
+    "registered_at",
+    "county_code",
+    "township_code",
+    "category",
+    "nature",
+    "responsible_unit",
+]
+CONTACT_COLUMNS = ["case_id", "occurred_at", "level", "channel", "group_size"]
+ACTION_COLUMNS = ["case_id", "occurred_at", "action_type", "unit", "outcome"]
+_CONTACT_FEATURES = [e.meta.output_name() for e in CONTACT_AGGREGATIONS]
+_ACTION_FEATURES = [
+    e.meta.output_name() for e in ACTION_AGGREGATIONS if not e.meta.output_name().startswith("_")
+]
+# With no contact (or no step) up to t, counts are 0; times and levels stay missing.
+_CONTACT_ZEROS = [
+    n
+    for n in _CONTACT_FEATURES
+    if not n.startswith(("days_since", "max_", "last_", "level_headroom"))
+]
+_ACTION_ZEROS = [n for n in _ACTION_FEATURES if not n.startswith("days_since")]
+_HANDLING_DERIVED = ["acceptance_overdue_days", "answer_overdue_days", "answer_pending"]
+_OWN = ["contacts_above_county", "group_contacts", "group_contacts_30d"]
+
+
+@dataclass
+class Sources:
+    """What features are computed from, besides the case's own rows."""
+
+    context: ContextIndex
+    calendar: CalendarIndex
+
+
+def rows_up_to(events: pl.DataFrame, pairs: pl.DataFrame, columns: list[str]) -> pl.LazyFrame:
+    """Each event copied to every pair of its case whose as-of it does not pass, in time order."""
+    return (
+        events.lazy()
+        .select(columns)
+        .sort("case_id", "occurred_at", maintain_order=True)
+        .join(pairs.lazy().select(KEYS), on="case_id", how="inner", maintain_order="left")
+        .filter(pl.col("occurred_at") <= pl.col("as_of"))
+    )
+
+
+def assemble(
+    pairs: pl.DataFrame, contacts: pl.DataFrame, actions: pl.DataFrame | None, sources: Sources
+) -> pl.DataFrame:
+    """Every catalogued feature for ``pairs``: case_id, as_of and the case's static columns."""
+    contact_part = aggregate_contacts(rows_up_to(contacts, pairs, CONTACT_COLUMNS))
+    wide = (
+        pairs.lazy()
+        .join(contact_part, on=KEYS, how="left", maintain_order="left")
+        .with_columns(pl.col(_CONTACT_ZEROS).fill_null(0))
+    )
+    if actions is not None:
+        action_part = aggregate_actions(rows_up_to(actions, pairs, ACTION_COLUMNS))
+        wide = (
+            wide.join(action_part, on=KEYS, how="left", maintain_order="left")
+            .with_columns(pl.col(_ACTION_ZEROS).fill_null(0))
+            .with_columns(derived_handling())
+        )
+    else:  # no handling history: its features are missing, not zero
+        wide = wide.with_columns(
+            [
+                pl.lit(None, dtype=pl.Float64).alias(n)
+                for n in [*_ACTION_FEATURES, *_HANDLING_DERIVED]
+            ]
+        ).with_columns(derived_handling()[0])
+    collected = wide.collect()
+    context = context_features(collected, collected.select(*KEYS, *_OWN), sources.context)
+    calendar = calendar_features(collected, sources.calendar)
+    return (
+        collected.drop(ACTION_HELPERS, strict=False)
+        .join(context, on=KEYS, how="left", maintain_order="left")
+        .join(calendar, on=KEYS, how="left", maintain_order="left")
+        .select(*KEYS, *FEATURE_NAMES)
+    )
+
+
+def sources_for(dataset: Dataset, first: dt.datetime, last: dt.datetime) -> Sources:
+    """Context and calendar indexes of a dataset, covering as-of moments from first to last."""
+    return Sources(
+        context=ContextIndex.build(dataset.cases, dataset.contacts, dataset.actions),
+        calendar=CalendarIndex.build(first.date(), last.date(), dataset.calendar),
+    )
+
+
+def build_features(
+    dataset: Dataset,
+    as_ofs: Sequence[dt.datetime],
+    pairs: pl.DataFrame | None = None,
+    sources: Sources | None = None,
+) -> pl.DataFrame:
+    """Features of the scoring population at each moment of ``as_ofs`` (or of the given pairs).
+
+    One as-of is the daily list; many are training snapshots. Rows: case_id,
+    as_of, then the catalogue's features in order.
+    """
+    if pairs is None:
+        pairs = scoring_populations(dataset.cases, dataset.contacts, dataset.actions, as_ofs)
+    logger.info(
+        "features for %d (case, as-of) pairs over %d moments", pairs.height, len(set(as_ofs))
+    )
+    if sources is None:
+        sources = sources_for(dataset, min(as_ofs), max(as_ofs))
+    with_static = pairs.select(KEYS).join(
+        dataset.cases.select("case_id", *STATIC), on="case_id", how="left", maintain_order="left"
+    )
+    return assemble(with_static, dataset.contacts, dataset.actions, sources)

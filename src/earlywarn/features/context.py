@@ -1,0 +1,220 @@
+"""Features that look beyond the case: its petitioner, similar groups nearby, its unit.
+
+Each is read from a cumulative event table (running totals per key over time)
+with an as-of join, so that any number of as-of moments costs one join and
+nothing after the moment can be seen. The online path reads the same tables,
+sliced to the keys of the posted case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from earlywarn.contract.spec import CATEGORY_FAMILY
+from earlywarn.features.events import GROUP, KEYS
+
+WINDOW = dt.timedelta(days=30)
+_ANSWER_CLOCK = dt.timedelta(days=60)
+_HIGH = ["city", "province", "national"]
+
+
+def family_of(category: pl.Expr) -> pl.Expr:
+    return category.cast(pl.String).replace_strict(CATEGORY_FAMILY, default="other")
+
+
+def _running(events: pl.DataFrame, key: list[str], counts: list[str]) -> pl.DataFrame:
+    """Running totals of ``counts`` per ``key`` over ``at``, sorted by time for the as-of joins."""
+    return (
+        events.sort([*key, "at"])
+        .with_columns(pl.col(c).cum_sum().over(key) for c in counts)
+        .sort("at", maintain_order=True)
+    )
+
+
+@dataclass
+class ContextIndex:
+    """Running totals per petitioner, per township and county family, per unit."""
+
+    petitioner: pl.DataFrame  # petitioner_id, at, cases, high, groups
+    township: pl.DataFrame  # township_code, family, at, groups
+    county: pl.DataFrame  # county_code, family, at, groups
+    unit: pl.DataFrame  # unit, at, answers, late, transfers, owned
+
+    @classmethod
+    def build(
+        cls, cases: pl.DataFrame, contacts: pl.DataFrame, actions: pl.DataFrame | None
+    ) -> ContextIndex:
+        owners = cases.select(
+            "case_id", "petitioner_id", "township_code", "county_code", "category"
+        )
+        marked = contacts.join(owners, on="case_id").select(
+            "petitioner_id",
+            "township_code",
+            "county_code",
+            family_of(pl.col("category")).alias("family"),
+            pl.col("occurred_at").alias("at"),
+            pl.col("level").cast(pl.String).is_in(_HIGH).cast(pl.Int64).alias("high"),
+            (pl.col("group_size") >= GROUP).cast(pl.Int64).alias("groups"),
+        )
+        registrations = cases.select(
+            "petitioner_id", pl.col("registered_at").alias("at"), pl.lit(1, pl.Int64).alias("cases")
+        )
+        counted = marked.filter((pl.col("high") > 0) | (pl.col("groups") > 0))
+        petitioner = pl.concat(
+            [registrations, counted.select("petitioner_id", "at", "high", "groups")], how="diagonal"
+        ).fill_null(0)
+        grouped = marked.filter(pl.col("groups") > 0)
+        return cls(
+            petitioner=_running(petitioner, ["petitioner_id"], ["cases", "high", "groups"]),
+            township=_running(
+                grouped.select("township_code", "family", "at", "groups"),
+                ["township_code", "family"],
+                ["groups"],
+            ),
+            county=_running(
+                grouped.select("county_code", "family", "at", "groups"),
+                ["county_code", "family"],
+                ["groups"],
+            ),
+            unit=_running(
+                _unit_events(cases, actions), ["unit"], ["answers", "late", "transfers", "owned"]
+            ),
+        )
+
+    def slice(
+        self, petitioners: list[str], townships: list[str], counties: list[str], units: list[str]
+    ) -> ContextIndex:
+        """Only the rows of these keys: the online path's small view."""
+        return ContextIndex(
+            petitioner=self.petitioner.filter(pl.col("petitioner_id").is_in(petitioners)),
+            township=self.township.filter(pl.col("township_code").is_in(townships)),
+            county=self.county.filter(pl.col("county_code").is_in(counties)),
+            unit=self.unit.filter(pl.col("unit").is_in(units)),
+        )
+
+
+def _unit_events(cases: pl.DataFrame, actions: pl.DataFrame | None) -> pl.DataFrame:
+    """Answers (late or not), transfers and owned cases per unit, each at its moment."""
+    owned = cases.select(
+        pl.col("responsible_unit").alias("unit"),
+        pl.col("registered_at").alias("at"),
+        pl.lit(1, pl.Int64).alias("owned"),
+    )
+    if actions is None:
+        return owned.with_columns(
+            answers=pl.lit(0, pl.Int64), late=pl.lit(0, pl.Int64), transfers=pl.lit(0, pl.Int64)
+        )
+    kind = pl.col("action_type").cast(pl.String)
+    clocks = actions.filter(kind.is_in(["accepted", "reopened"])).select(
+        "case_id", pl.col("occurred_at").alias("clock")
+    )
+    answers = (
+        actions.filter(kind == "responded")
+        .select("case_id", "unit", "occurred_at")
+        .sort("occurred_at")
+        .join_asof(
+            clocks.sort("clock"),
+            left_on="occurred_at",
+            right_on="clock",
+            by="case_id",
+            check_sortedness=False,
+        )
+        .select(
+            "unit",
+            pl.col("occurred_at").alias("at"),
+            pl.lit(1, pl.Int64).alias("answers"),
+            ((pl.col("occurred_at") - pl.col("clock")) > _ANSWER_CLOCK)
+            .fill_null(False)
+            .cast(pl.Int64)
+            .alias("late"),
+        )
+    )
+    transfers = actions.filter(kind == "transferred").select(
+        "unit", pl.col("occurred_at").alias("at"), pl.lit(1, pl.Int64).alias("transfers")
+    )
+    return (
+        pl.concat([owned, answers, transfers], how="diagonal")
+        .fill_null(0)
+        .filter(pl.col("unit").is_not_null())
+    )
+
+
+def _at(
+    table: pl.DataFrame,
+    pairs: pl.DataFrame,
+    by: list[str],
+    moment: str,
+    counts: list[str],
+    prefix: str,
+) -> pl.DataFrame:
+    """Running totals of ``counts`` at ``moment`` for each row of ``pairs`` (0 before any event)."""
+    columns = list(dict.fromkeys([*KEYS, *by, moment]))
+    found = (
+        pairs.select(columns)
+        .sort(moment)
+        .join_asof(
+            table.select(*by, pl.col("at").alias("_at"), *counts).set_sorted("_at"),
+            left_on=moment,
+            right_on="_at",
+            by=by,
+            strategy="backward",
+            check_sortedness=False,
+        )
+    )
+    return found.select(*KEYS, *(pl.col(c).fill_null(0).alias(f"{prefix}_{c}") for c in counts))
+
+
+def context_features(pairs: pl.DataFrame, own: pl.DataFrame, index: ContextIndex) -> pl.DataFrame:
+    """Petitioner and context features for (case_id, as_of) pairs.
+
+    ``pairs`` carries case_id, as_of, petitioner_id, township_code, county_code,
+    category, responsible_unit; ``own`` the case's own contacts_above_county,
+    group_contacts and group_contacts_30d, subtracted so that only others count.
+    """
+    keyed = pairs.with_columns(
+        family_of(pl.col("category")).alias("family"),
+        (pl.col("as_of") - WINDOW).alias("window_start"),
+        pl.col("responsible_unit").alias("unit"),
+    )
+    town, county = ["township_code", "family"], ["county_code", "family"]
+    parts = [
+        _at(
+            index.petitioner, keyed, ["petitioner_id"], "as_of", ["cases", "high", "groups"], "mine"
+        ),
+        _at(index.township, keyed, town, "as_of", ["groups"], "town_now"),
+        _at(index.township, keyed, town, "window_start", ["groups"], "town_then"),
+        _at(index.county, keyed, county, "as_of", ["groups"], "county_now"),
+        _at(index.county, keyed, county, "window_start", ["groups"], "county_then"),
+        _at(
+            index.unit, keyed, ["unit"], "as_of", ["answers", "late", "transfers", "owned"], "unit"
+        ),
+    ]
+    joined = (
+        pairs.select(KEYS)
+        .join(own, on=KEYS, how="left", maintain_order="left")
+        .with_columns(pl.all().exclude(KEYS).fill_null(0))
+    )
+    for part in parts:
+        joined = joined.join(part, on=KEYS, how="left", maintain_order="left")
+    own_recent_groups = pl.col("group_contacts_30d")
+    return joined.select(
+        *KEYS,
+        (pl.col("mine_cases") - 1).clip(lower_bound=0).alias("petitioner_other_cases"),
+        (pl.col("mine_high") - pl.col("contacts_above_county")).alias(
+            "petitioner_other_high_contacts"
+        ),
+        (pl.col("mine_groups") - pl.col("group_contacts")).alias("petitioner_other_group_contacts"),
+        (pl.col("town_now_groups") - pl.col("town_then_groups") - own_recent_groups).alias(
+            "township_family_groups_30d"
+        ),
+        (pl.col("county_now_groups") - pl.col("county_then_groups") - own_recent_groups).alias(
+            "county_family_groups_30d"
+        ),
+        (pl.col("unit_late") / pl.col("unit_answers")).alias("unit_late_answer_share"),
+        (pl.col("unit_transfers") / pl.col("unit_owned").clip(lower_bound=1)).alias(
+            "unit_transfers_per_case"
+        ),
+    )
