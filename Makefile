@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CHECKED := src tests bench
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format typecheck pytest bench schema clean
+.PHONY: help install run test lint format typecheck pytest bench schema docs clean
 
 help: ## List the targets with what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +43,9 @@ bench: install ## Run every benchmark in bench/ and append its figures to BENCHM
 
 schema: install ## Rewrite data/schema/ from the contract in code
 	$(BIN)/earlywarn schema --out data/schema/contract-1.0.schema.json
+
+docs: install ## Rewrite the generated parts of docs/ (the feature catalogue)
+	$(BIN)/python -m earlywarn.features.catalogue docs/features.md
 
 clean: ## Remove generated files (.earlywarn/, caches); keeps .venv
 	rm -rf .earlywarn .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -16,7 +16,7 @@ from earlywarn.features.build import build_features, sources_for
 from earlywarn.features.catalogue import FEATURE_NAMES, FEATURES, catalogue_markdown
 from earlywarn.features.events import KEYS
 from earlywarn.features.labels import label_targets, scoring_population
-from earlywarn.features.online import online_features
+from earlywarn.features.online import CaseRows, OnlineSources, online_features
 from earlywarn.resources import sample_dataset
 
 AS_OFS = [dt.datetime(2024, 9, 1) + dt.timedelta(days=37 * i) for i in range(12)]
@@ -58,7 +58,7 @@ def _close(a: object, b: object) -> bool:
 
 def test_online_path_equals_batch_on_a_thousand_pairs(sample: Dataset, batch: pl.DataFrame) -> None:
     assert sample.actions is not None
-    sources = sources_for(sample, min(AS_OFS), max(AS_OFS))
+    lookup = OnlineSources.of(sources_for(sample, min(AS_OFS), max(AS_OFS)))
     chosen = batch.sample(n=1000, seed=7)
     contacts = sample.contacts.partition_by("case_id", as_dict=True)
     actions = sample.actions.partition_by("case_id", as_dict=True)
@@ -67,13 +67,10 @@ def test_online_path_equals_batch_on_a_thousand_pairs(sample: Dataset, batch: pl
         case_id = expected["case_id"]
         case = sample.cases.filter(pl.col("case_id") == case_id)
         # The case's whole history is posted; rows after as_of must be ignored.
-        online = online_features(
-            case,
-            contacts[(case_id,)],
-            actions.get((case_id,), empty_actions),
-            expected["as_of"],
-            sources,
-        ).row(0, named=True)
+        rows = CaseRows.from_frames(
+            case, contacts[(case_id,)], actions.get((case_id,), empty_actions)
+        )
+        online = online_features(rows, expected["as_of"], lookup)
         different = {
             n: (online[n], expected[n]) for n in FEATURE_NAMES if not _close(online[n], expected[n])
         }
@@ -155,3 +152,28 @@ def test_labels_see_only_the_horizon(sample: Dataset, day: int, seed: int) -> No
     labels = label_targets(population, sample.contacts, as_of)
     shaken = _perturb_after(sample, horizon_end, seed)
     assert label_targets(population, shaken.contacts, as_of).equals(labels)
+
+
+def test_without_handling_history_both_paths_leave_it_missing(sample: Dataset) -> None:
+    bare = Dataset(sample.path, sample.cases, sample.contacts, None, sample.calendar, sample.report)
+    as_of = dt.datetime(2025, 3, 1)
+    batch = build_features(bare, [as_of])
+    handling = [s.name for s in FEATURES if s.family == "handling" and s.name != "case_age_days"]
+    assert batch.select(pl.col(handling).is_null().all()).row(0) == tuple([True] * len(handling))
+    lookup = OnlineSources.of(sources_for(bare, as_of, as_of))
+    contacts = sample.contacts.partition_by("case_id", as_dict=True)
+    for expected in batch.sample(n=100, seed=3).iter_rows(named=True):
+        case = sample.cases.filter(pl.col("case_id") == expected["case_id"])
+        rows = CaseRows.from_frames(case, contacts[(expected["case_id"],)], None)
+        online = online_features(rows, as_of, lookup)
+        assert all(_close(online[n], expected[n]) for n in FEATURE_NAMES), expected["case_id"]
+
+
+def test_docs_show_the_current_catalogue() -> None:
+    from pathlib import Path
+
+    from earlywarn.features.catalogue import BEGIN_MARK, END_MARK
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "features.md"
+    section = docs.read_text(encoding="utf-8").split(BEGIN_MARK)[1].split(END_MARK)[0]
+    assert section.strip() == catalogue_markdown().strip(), "run `make docs`"

@@ -207,13 +207,16 @@ def context_features(pairs: pl.DataFrame, own: pl.DataFrame, index: ContextIndex
             "petitioner_other_high_contacts"
         ),
         (pl.col("mine_groups") - pl.col("group_contacts")).alias("petitioner_other_group_contacts"),
-        (pl.col("town_now_groups") - pl.col("town_then_groups") - own_recent_groups).alias(
-            "township_family_groups_30d"
-        ),
-        (pl.col("county_now_groups") - pl.col("county_then_groups") - own_recent_groups).alias(
-            "county_family_groups_30d"
-        ),
-        (pl.col("unit_late") / pl.col("unit_answers")).alias("unit_late_answer_share"),
+        # Clipped at 0: a case without a township has no neighbours to count.
+        (pl.col("town_now_groups") - pl.col("town_then_groups") - own_recent_groups)
+        .clip(lower_bound=0)
+        .alias("township_family_groups_30d"),
+        (pl.col("county_now_groups") - pl.col("county_then_groups") - own_recent_groups)
+        .clip(lower_bound=0)
+        .alias("county_family_groups_30d"),
+        pl.when(pl.col("unit_answers") > 0)
+        .then(pl.col("unit_late") / pl.col("unit_answers"))
+        .alias("unit_late_answer_share"),
         (pl.col("unit_transfers") / pl.col("unit_owned").clip(lower_bound=1)).alias(
             "unit_transfers_per_case"
         ),

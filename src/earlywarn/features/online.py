@@ -1,41 +1,355 @@
-"""The online path: the features of one posted case, with the batch path's own code.
+"""The online path: every catalogued feature of one posted case, in numpy, under a millisecond.
 
-A case-management system posts a case with its contacts and handling steps; the
-service keeps the context (other cases of the petitioner, group visits nearby,
-the units' records) and the calendar from the latest batch run. The rows are
-passed through ``assemble`` exactly as the batch path passes a million.
+The batch path (Polars, ``build.py``) and this path are two engines for one
+meaning: each function here mirrors the expression of the same name in
+``events.py``, ``context.py`` and ``sensitive.py``, and a parity test holds the
+two equal on a thousand (case, as-of) pairs. Mirror the details when changing
+either side: strict windows ``t > as_of - N days``, whole seconds, stable time
+order, and which features are 0 and which missing when there are no rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import polars as pl
 
-from earlywarn.features.build import STATIC, Sources, assemble
+from earlywarn.contract.spec import CATEGORIES, CATEGORY_FAMILY, LEVELS
+from earlywarn.features.build import Sources
+from earlywarn.features.catalogue import FEATURE_NAMES
+from earlywarn.features.context import WINDOW, ContextIndex
+
+_US_PER_SECOND = 1_000_000
+_DAY_SECONDS = 86_400.0
+_COUNTY = LEVELS.index("county")
+_NATIONAL = LEVELS.index("national")
+_GROUP = 5
+_ANSWER_CODE = {"supported": 1, "partly_supported": 2, "not_supported": 3}
+_REVIEW_STAGE = {
+    "review_requested": 1,
+    "review_decided": 2,
+    "re_review_requested": 3,
+    "re_review_decided": 4,
+}
+_CATEGORY_INDEX = {c: i for i, c in enumerate(CATEGORIES)}
+_LEVEL_INDEX = {name: i for i, name in enumerate(LEVELS)}
 
 
-def online_features(
-    case: pl.DataFrame,
-    contacts: pl.DataFrame,
-    actions: pl.DataFrame | None,
-    as_of: dt.datetime,
-    sources: Sources,
-) -> pl.DataFrame:
-    """One row of features for ``case`` (one row of the cases table) at ``as_of``.
+def _micros(moment: dt.datetime) -> int:
+    return int(np.datetime64(moment, "us").astype(np.int64))
 
-    ``contacts`` and ``actions`` are the case's rows, typed as the loader types
-    them; rows after ``as_of`` are ignored. Context keys absent from the sources
-    read as no history.
-    """
-    if case.height != 1:
-        raise ValueError(f"one case expected, got {case.height} rows")
-    row = case.row(0, named=True)
-    context = sources.context.slice(
-        [row["petitioner_id"]],
-        [row["township_code"]],
-        [row["county_code"]],
-        [row["responsible_unit"]],
-    )
-    pairs = case.select("case_id", pl.lit(as_of, dtype=pl.Datetime("us")).alias("as_of"), *STATIC)
-    return assemble(pairs, contacts, actions, Sources(context, sources.calendar))
+
+def _days(seconds_us: np.ndarray | int) -> Any:
+    """Whole seconds (truncated, as Polars' total_seconds) in days."""
+    return np.trunc(np.asarray(seconds_us) / _US_PER_SECOND) / _DAY_SECONDS
+
+
+@dataclass
+class CaseRows:
+    """One case as the API receives it, in arrays: times in microseconds."""
+
+    case_id: str
+    petitioner_id: str
+    registered_at: int
+    county_code: str
+    township_code: str | None
+    category: str
+    nature: str | None
+    responsible_unit: str | None
+    contact_at: np.ndarray
+    level: np.ndarray  # rank 0 village ... 5 national
+    channel: np.ndarray  # strings
+    group_size: np.ndarray
+    action_at: np.ndarray | None  # None: no handling history at all
+    action_type: np.ndarray | None
+    unit: np.ndarray | None
+    outcome: np.ndarray | None
+
+    @classmethod
+    def from_frames(
+        cls, case: pl.DataFrame, contacts: pl.DataFrame, actions: pl.DataFrame | None
+    ) -> CaseRows:
+        """From the loader's typed tables limited to one case."""
+        row = case.row(0, named=True)
+
+        def micros(frame: pl.DataFrame) -> np.ndarray:
+            return frame["occurred_at"].cast(pl.Datetime("us")).to_numpy().astype(np.int64)
+
+        return cls(
+            case_id=row["case_id"],
+            petitioner_id=row["petitioner_id"],
+            registered_at=_micros(row["registered_at"]),
+            county_code=row["county_code"],
+            township_code=row["township_code"],
+            category=str(row["category"]),
+            nature=None if row["nature"] is None else str(row["nature"]),
+            responsible_unit=row["responsible_unit"],
+            contact_at=micros(contacts),
+            level=contacts["level"].cast(pl.String).replace_strict(_LEVEL_INDEX).to_numpy(),
+            channel=contacts["channel"].cast(pl.String).to_numpy(),
+            group_size=contacts["group_size"].to_numpy(),
+            action_at=None if actions is None else micros(actions),
+            action_type=None
+            if actions is None
+            else actions["action_type"].cast(pl.String).to_numpy(),
+            unit=None if actions is None else actions["unit"].to_numpy(),
+            outcome=None if actions is None else actions["outcome"].cast(pl.String).to_numpy(),
+        )
+
+
+def _contact_features(rows: CaseRows, now: int) -> dict[str, Any]:
+    keep = rows.contact_at <= now
+    order = np.argsort(rows.contact_at[keep], kind="stable")
+    at = rows.contact_at[keep][order]
+    rank = rows.level[keep][order].astype(np.int64)
+    size = rows.group_size[keep][order]
+    channel = rows.channel[keep][order]
+    n = at.size
+    if n == 0:
+        zeros = dict.fromkeys(_CONTACT_COUNTS, 0)
+        return zeros | dict.fromkeys(_CONTACT_MISSING)
+
+    def within(days: int) -> np.ndarray:
+        return at > now - days * 86_400 * _US_PER_SECOND
+
+    w30, w90, w120 = within(30), within(90), within(120)
+    before = np.maximum(np.concatenate([[_COUNTY], np.maximum.accumulate(rank)[:-1]]), _COUNTY)
+    escalation = rank > before
+    gaps = np.diff(at)
+    close = (np.trunc(gaps / _US_PER_SECOND) < 3 * _DAY_SECONDS) & (rank[1:] != rank[:-1])
+    group = size >= _GROUP
+    recent_max = size[w90].max() if w90.any() else 0
+    older_max = size[~w90].max() if (~w90).any() else 0
+    return {
+        "contacts_7d": int(within(7).sum()),
+        "contacts_30d": int(w30.sum()),
+        "contacts_90d": int(w90.sum()),
+        "contacts_365d": int(within(365).sum()),
+        "contacts_total": n,
+        "visits_90d": int((w90 & (channel == "visit")).sum()),
+        "days_since_last_contact": float(_days(now - at.max())),
+        "days_since_first_contact": float(_days(now - at.min())),
+        "contact_acceleration": (w30.sum() + 1.0) / ((w120 & ~w30).sum() / 3.0 + 1.0),
+        "distinct_channels": len(set(channel.tolist())),
+        "multi_office_contacts": int(close.sum()),
+        "repeat_petition": int(n >= 3),
+        "max_level": int(rank.max()),
+        "last_level": int(rank[-1]),
+        "escalation_events": int(escalation.sum()),
+        "days_since_escalation": float(_days(now - at[escalation].max()))
+        if escalation.any()
+        else None,
+        "contacts_above_county": int((rank > _COUNTY).sum()),
+        "level_headroom": int(_NATIONAL - rank.max()),
+        "max_group_size": int(size.max()),
+        "last_group_size": int(size[-1]),
+        "group_contacts": int(group.sum()),
+        "group_contacts_30d": int((group & w30).sum()),
+        "group_contacts_90d": int((group & w90).sum()),
+        "group_size_growth": int(recent_max - older_max),
+    }
+
+
+_CONTACT_MISSING = (
+    "days_since_last_contact", "days_since_first_contact", "max_level", "last_level",
+    "days_since_escalation", "level_headroom", "max_group_size", "last_group_size",
+)  # fmt: skip
+_CONTACT_COUNTS = (
+    "contacts_7d", "contacts_30d", "contacts_90d", "contacts_365d", "contacts_total", "visits_90d",
+    "contact_acceleration", "distinct_channels", "multi_office_contacts", "repeat_petition",
+    "escalation_events", "contacts_above_county", "group_contacts", "group_contacts_30d",
+    "group_contacts_90d", "group_size_growth",
+)  # fmt: skip
+_ACTION_NAMES = (
+    "accepted", "rejected", "transfers", "distinct_units", "answers", "last_answer_outcome",
+    "unsatisfied_ratings", "satisfied_ratings", "review_stage", "days_since_review_step",
+    "reviews_upheld", "leader_receptions", "days_since_leader_reception", "mediations_failed",
+    "mediations_agreed", "relief_granted", "closed", "reopened", "days_since_last_action",
+    "acceptance_overdue_days", "answer_overdue_days", "answer_pending",
+)  # fmt: skip
+
+
+def _action_features(rows: CaseRows, now: int) -> dict[str, Any]:
+    if (
+        rows.action_at is None
+        or rows.action_type is None
+        or rows.unit is None
+        or rows.outcome is None
+    ):
+        return dict.fromkeys(_ACTION_NAMES)  # no handling history: missing, not zero
+    keep = rows.action_at <= now
+    order = np.argsort(rows.action_at[keep], kind="stable")
+    at = rows.action_at[keep][order]
+    kind = rows.action_type[keep][order]
+    outcome = rows.outcome[keep][order]
+    units = rows.unit[keep][order]
+
+    def last(*types: str) -> int | None:
+        chosen = at[np.isin(kind, types)]
+        return int(chosen.max()) if chosen.size else None
+
+    def count(action_type: str, result: str | None = None) -> int:
+        match = kind == action_type
+        if result is not None:
+            match &= outcome == result
+        return int(match.sum())
+
+    def since(moment: int | None) -> float | None:
+        return None if moment is None else float(_days(now - moment))
+
+    answered = outcome[kind == "responded"]
+    accepted_at = at[kind == "accepted"]
+    first_accepted = int(accepted_at.min()) if accepted_at.size else None
+    clock = last("accepted", "reopened")
+    last_answer = last("responded")
+    closed, reopened = last("closed"), last("reopened")
+    pending = clock is not None and (last_answer is None or last_answer < clock)
+    waited = _days((first_accepted if first_accepted is not None else now) - rows.registered_at)
+    return {
+        "accepted": int(count("accepted") > 0),
+        "rejected": int(count("rejected") > 0),
+        "transfers": count("transferred"),
+        "distinct_units": len(set(units.tolist())),
+        "answers": count("responded"),
+        "last_answer_outcome": _ANSWER_CODE.get(answered[-1], 0) if answered.size else 0,
+        "unsatisfied_ratings": count("satisfaction", "unsatisfied"),
+        "satisfied_ratings": count("satisfaction", "satisfied"),
+        "review_stage": max((_REVIEW_STAGE.get(k, 0) for k in kind.tolist()), default=0),
+        "days_since_review_step": since(last(*_REVIEW_STAGE)),
+        "reviews_upheld": int(
+            (np.isin(kind, ["review_decided", "re_review_decided"]) & (outcome == "upheld")).sum()
+        ),
+        "leader_receptions": count("leader_reception"),
+        "days_since_leader_reception": since(last("leader_reception")),
+        "mediations_failed": count("mediation", "failed"),
+        "mediations_agreed": count("mediation", "agreed"),
+        "relief_granted": count("relief_granted"),
+        "closed": int(
+            closed is not None and closed > (reopened if reopened is not None else -(2**62))
+        ),
+        "reopened": count("reopened"),
+        "days_since_last_action": since(int(at.max())) if at.size else None,
+        "acceptance_overdue_days": max(float(waited) - 15, 0.0),
+        "answer_overdue_days": max(float(_days(now - clock)) - 60, 0.0)
+        if pending and clock is not None
+        else 0.0,
+        "answer_pending": int(pending),
+    }
+
+
+@dataclass
+class _Running:
+    """One running-totals table, sorted by key then time, as arrays for binary search."""
+
+    keys: np.ndarray
+    at: np.ndarray
+    counts: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, table: pl.DataFrame, by: list[str], counts: list[str]) -> _Running:
+        keyed = table.with_columns(pl.concat_str(by, separator="|").alias("_key")).sort(
+            "_key", "at", maintain_order=True
+        )
+        return cls(
+            keys=keyed["_key"].to_numpy().astype(str),
+            at=keyed["at"].cast(pl.Datetime("us")).to_numpy().astype(np.int64),
+            counts={c: keyed[c].to_numpy() for c in counts},
+        )
+
+    def at_time(self, key: str | None, moment: int) -> dict[str, int]:
+        """Totals of the last row of ``key`` at or before ``moment`` (0 when none)."""
+        if key is None:
+            return dict.fromkeys(self.counts, 0)
+        lo, hi = np.searchsorted(self.keys, key, "left"), np.searchsorted(self.keys, key, "right")
+        position = lo + np.searchsorted(self.at[lo:hi], moment, "right") - 1
+        if position < lo:
+            return dict.fromkeys(self.counts, 0)
+        return {c: int(values[position]) for c, values in self.counts.items()}
+
+
+@dataclass
+class OnlineSources:
+    """What the service keeps between requests: context tables as arrays, the calendar."""
+
+    petitioner: _Running
+    township: _Running
+    county: _Running
+    unit: _Running
+    sources: Sources
+
+    @classmethod
+    def of(cls, sources: Sources) -> OnlineSources:
+        index: ContextIndex = sources.context
+        return cls(
+            petitioner=_Running.of(
+                index.petitioner, ["petitioner_id"], ["cases", "high", "groups"]
+            ),
+            township=_Running.of(index.township, ["township_code", "family"], ["groups"]),
+            county=_Running.of(index.county, ["county_code", "family"], ["groups"]),
+            unit=_Running.of(index.unit, ["unit"], ["answers", "late", "transfers", "owned"]),
+            sources=sources,
+        )
+
+
+def _context(
+    rows: CaseRows, now: int, own: dict[str, Any], lookup: OnlineSources
+) -> dict[str, Any]:
+    family = CATEGORY_FAMILY.get(rows.category, "other")
+    start = now - int(WINDOW.total_seconds()) * _US_PER_SECOND
+    mine = lookup.petitioner.at_time(rows.petitioner_id, now)
+    town = None if rows.township_code is None else f"{rows.township_code}|{family}"
+    county = f"{rows.county_code}|{family}"
+    unit = lookup.unit.at_time(rows.responsible_unit, now)
+    recent = own["group_contacts_30d"]
+    return {
+        "petitioner_other_cases": max(mine["cases"] - 1, 0),
+        "petitioner_other_high_contacts": mine["high"] - own["contacts_above_county"],
+        "petitioner_other_group_contacts": mine["groups"] - own["group_contacts"],
+        "township_family_groups_30d": max(
+            lookup.township.at_time(town, now)["groups"]
+            - lookup.township.at_time(town, start)["groups"]
+            - recent,
+            0,
+        ),
+        "county_family_groups_30d": max(
+            lookup.county.at_time(county, now)["groups"]
+            - lookup.county.at_time(county, start)["groups"]
+            - recent,
+            0,
+        ),
+        "unit_late_answer_share": unit["late"] / unit["answers"] if unit["answers"] else None,
+        "unit_transfers_per_case": unit["transfers"] / max(unit["owned"], 1),
+    }
+
+
+def _calendar(rows: CaseRows, as_of: dt.datetime, lookup: OnlineSources) -> dict[str, Any]:
+    index = lookup.sources.calendar
+    day = (as_of.date() - index.first_day).days
+    if not 0 <= day < index.national.size:
+        raise ValueError("as-of moment outside the calendar index: build it for these dates")
+    category = _CATEGORY_INDEX[rows.category]
+    local = False
+    if rows.county_code in index.counties:
+        local = bool(index.local[index.counties.index(rows.county_code), day, category])
+    return {
+        "in_sensitive_period": int(index.national[day]),
+        "days_to_sensitive_period": int(index.national_next[day]),
+        "in_category_period": int(index.category[day, category]),
+        "days_to_category_period": int(index.category_next[day, category]),
+        "in_local_event": int(local),
+        "as_of_month": as_of.month,
+        "as_of_weekday": as_of.weekday(),
+    }
+
+
+def online_features(rows: CaseRows, as_of: dt.datetime, lookup: OnlineSources) -> dict[str, Any]:
+    """Every feature of the catalogue for one case at ``as_of``, by name, in catalogue order."""
+    now = _micros(as_of)
+    values = _contact_features(rows, now) | _action_features(rows, now)
+    values["case_age_days"] = float(_days(now - rows.registered_at))
+    values |= _context(rows, now, values, lookup) | _calendar(rows, as_of, lookup)
+    values |= {"category": rows.category, "nature": rows.nature, "county_code": rows.county_code}
+    return {name: values[name] for name in FEATURE_NAMES}
