@@ -3,295 +3,55 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from earlywarn import __version__
-from earlywarn.contract import CONTRACT_VERSION, ContractError, Mode, load_dataset
-from earlywarn.contract.json_schema import render_json_schema
-from earlywarn.contract.report import ValidationReport
-from earlywarn.features.build import build_features
-from earlywarn.logs import configure_logging
-from earlywarn.settings import Settings, load_settings
-from earlywarn.simulator.export import simulate_to_directory
-from earlywarn.simulator.run import SimulationConfig
+# Importing the command modules registers their commands, data first (the order of --help).
+from earlywarn.commands import data, models
+from earlywarn.commands.app import app
+from earlywarn.contract import Mode, load_dataset
+from earlywarn.settings import Settings
+from earlywarn.training import registry
 
 logger = logging.getLogger(__name__)
-
-app = typer.Typer(
-    name="earlywarn",
-    help=(
-        "信访事项预警：读取案件记录，计算风险，生成每日风险清单。\n\n"
-        "earlywarn: early-warning risk scoring for petition cases. It reads the case "
-        "records your office already keeps, checks them against the data contract, and "
-        "(as the project grows) scores open cases and builds the daily risk list."
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-def _show_version(value: bool) -> None:
-    if value:
-        typer.echo(f"earlywarn {__version__} (data contract {CONTRACT_VERSION})")
-        raise typer.Exit()
-
-
-@app.callback()
-def main_options(
-    ctx: typer.Context,
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version",
-            callback=_show_version,
-            is_eager=True,
-            help="显示版本 / Show the version and the data contract version.",
-        ),
-    ] = False,
-) -> None:
-    """Options shared by every command."""
-    settings = load_settings()
-    configure_logging(settings.log_level)
-    ctx.obj = settings
-
-
-def _print_report(report: ValidationReport, settings: Settings, issues_file: Path | None) -> None:
-    typer.echo(
-        f"Dataset 数据集: {report.dataset}  (contract {CONTRACT_VERSION}, {report.mode} mode)"
-    )
-    held = "quarantined 隔离" if report.mode == "lenient" else "with errors 有错"
-    typer.echo(f"{'table 表':<12}{'file 文件':<20}{'read 读取':>12}{'kept 保留':>12}{held:>18}")
-    for summary in report.tables:
-        typer.echo(
-            f"{summary.table:<12}{summary.file or '-':<20}{summary.rows_read:>12,}"
-            f"{summary.rows_kept:>12,}{summary.rows_quarantined:>18,}"
-        )
-    for line in report.warning_lines():
-        typer.echo(f"warning 警告: {line}", err=True)
-    errors = report.errors.height
-    for line in report.error_lines(limit=settings.show_issues):
-        typer.echo(f"error 错误: {line}", err=True)
-    if errors > settings.show_issues:
-        typer.echo(f"... and {errors - settings.show_issues:,} more errors 更多错误", err=True)
-    if issues_file is not None and report.issues.height:
-        issues_file.parent.mkdir(parents=True, exist_ok=True)
-        report.issues.write_csv(issues_file)
-        typer.echo(f"All problems 全部问题 ({report.issues.height:,}): {issues_file}")
-    for summary in report.tables:
-        if summary.quarantine_path is not None:
-            typer.echo(f"Quarantined rows 隔离行 ({summary.table}): {summary.quarantine_path}")
-
-
-@app.command()
-def validate(
-    ctx: typer.Context,
-    dataset: Annotated[
-        Path,
-        typer.Argument(
-            help="数据集目录 / Dataset directory with cases, contacts and optionally actions "
-            "(CSV or Parquet) and calendar.yaml.",
-            show_default=False,
-        ),
-    ],
-    mode: Annotated[
-        Mode,
-        typer.Option(
-            help="strict: any problem fails (exit 1) and every problem is listed. lenient: rows "
-            "that cannot be used are set aside in a quarantine file with the reason, the rest "
-            "are kept. / strict 严格：有问题即失败；lenient 宽松：无法使用的行隔离并注明原因。",
-        ),
-    ] = Mode.STRICT,
-    issues_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--issues",
-            help="Where to save every problem as CSV (default: the work directory's reports/). "
-            "/ 全部问题清单的保存位置。",
-            show_default=False,
-        ),
-    ] = None,
-) -> None:
-    """检查数据集是否符合数据合同 / Check a dataset against the data contract.
-
-    Reports each problem with its file, line and column; exits 1 when the
-    dataset cannot be used as it is.
-    """
-    settings: Settings = ctx.obj
-    target = issues_file or settings.reports_dir / f"validation-{dataset.resolve().name}.csv"
-    try:
-        result = load_dataset(dataset, mode, settings.quarantine_dir(dataset))
-    except FileNotFoundError as error:
-        typer.echo(f"error 错误: {error}", err=True)
-        raise typer.Exit(2) from error
-    except ContractError as error:
-        _print_report(error.report, settings, target)
-        typer.echo("INVALID 不合格: fix the problems above and run validate again.", err=True)
-        raise typer.Exit(1) from error
-    _print_report(result.report, settings, target)
-    typer.echo("OK 合格" if result.report.ok else "USABLE 可用 (rows quarantined)")
-
-
-@app.command()
-def schema(
-    out: Annotated[
-        Path | None,
-        typer.Option(help="Write the schema here instead of printing it. / 输出文件。"),
-    ] = None,
-) -> None:
-    """输出数据合同的 JSON Schema / Print the data contract as JSON Schema.
-
-    The project's copy lives in data/schema/; regenerate it with
-    `earlywarn schema --out data/schema/contract-<version>.schema.json`.
-    """
-    text = json.dumps(render_json_schema(), ensure_ascii=False, indent=2) + "\n"
-    if out is None:
-        typer.echo(text, nl=False)
-    else:
-        out.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {out}")
-
-
-class FileFormat(StrEnum):
-    PARQUET = "parquet"
-    CSV = "csv"
-
-
-def _log_progress(done: int, total: int) -> None:
-    if done * 10 // total != (done - 30) * 10 // total or done == total:
-        logger.info("simulated %d of %d days", done, total)
-
-
-@app.command()
-def simulate(
-    out: Annotated[Path, typer.Option(help="输出目录 / Directory to write the dataset to.")],
-    cases: Annotated[
-        int, typer.Option(min=1, help="新登记事项数 / Cases registered over the period.")
-    ] = 3000,
-    start: Annotated[
-        dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="开始日期 / First day simulated.")
-    ] = dt.datetime(2023, 1, 1),
-    end: Annotated[
-        dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="结束日期 / Last day simulated.")
-    ] = dt.datetime(2024, 12, 31),
-    seed: Annotated[int, typer.Option(help="随机种子 / Same seed, same bytes.")] = 0,
-    file_format: Annotated[
-        FileFormat, typer.Option("--format", help="文件格式 / Parquet or CSV files.")
-    ] = FileFormat.PARQUET,
-    truth: Annotated[
-        dt.datetime | None,
-        typer.Option(
-            formats=["%Y-%m-%d"],
-            help="真值时点 / Also write truth.<format>: the oracle probability of each target "
-            "for every case of the scoring population at this date (00:00), from Monte Carlo "
-            "rollouts of the full hidden state, and the realised labels.",
-        ),
-    ] = None,
-    horizon: Annotated[int, typer.Option(min=1, help="预测期（天）/ Horizon in days.")] = 30,
-    counties: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            help="县区数 / Counties in the simulated area (default: sized to the caseload, "
-            "about 90 new cases per township and year, eight townships per county).",
-        ),
-    ] = None,
-) -> None:
-    """模拟信访事项历史 / Simulate the case history of a petition office.
-
-    Writes cases, contacts, actions (the data contract), the known local events
-    as calendar.yaml, and simulation.json; hidden drivers (grievance intensity,
-    resolvability, agitation, unannounced local events) never reach the files.
-    """
-    config = SimulationConfig(
-        cases=cases, start=start.date(), end=end.date(), seed=seed, counties=counties
-    )
-    if config.n_days < 1:
-        raise typer.BadParameter("--end must not be before --start", param_hint="--end")
-    try:
-        manifest = simulate_to_directory(
-            config, out, file_format.value, truth.date() if truth else None, horizon, _log_progress
-        )
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--truth") from error
-    rows = manifest["rows"]
-    typer.echo(
-        f"Simulated 已模拟 {rows['cases']:,} cases, {rows['contacts']:,} contacts, "
-        f"{rows['actions']:,} actions -> {out}"
-    )
-    if "truth" in manifest:
-        summary = manifest["truth"]
-        typer.echo(
-            f"Truth 真值 at {summary['as_of']}: {summary['population']:,} cases, "
-            f"max standard error {summary['max_standard_error']:.4f}"
-        )
-
-
-@app.command()
-def features(
-    ctx: typer.Context,
-    data: Annotated[Path, typer.Option(help="数据集目录 / Dataset directory.")],
-    as_of: Annotated[
-        dt.datetime,
-        typer.Option(
-            formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"],
-            help="时点 / The as-of moment (office local time); only rows at or before it are used.",
-        ),
-    ],
-    out: Annotated[Path, typer.Option(help="输出文件 / Output file, .parquet or .csv.")],
-    mode: Annotated[
-        Mode, typer.Option(help="strict or lenient loading (see validate).")
-    ] = Mode.LENIENT,
-) -> None:
-    """计算特征 / Write the features of the scoring population at one moment.
-
-    One row per case of the scoring population (data contract section 4), one
-    column per feature of the catalogue (docs/features.md).
-    """
-    settings: Settings = ctx.obj
-    if out.suffix not in (".parquet", ".csv"):
-        raise typer.BadParameter("the output file must end in .parquet or .csv", param_hint="--out")
-    try:
-        dataset = load_dataset(data, mode, settings.quarantine_dir(data))
-    except (FileNotFoundError, ContractError) as error:
-        typer.echo(f"error 错误: {error}", err=True)
-        raise typer.Exit(1) from error
-    table = build_features(dataset, [as_of])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".parquet":
-        table.write_parquet(out)
-    else:
-        table.write_csv(out, datetime_format="%Y-%m-%dT%H:%M:%S")
-    typer.echo(
-        f"Features 特征: {table.height:,} cases x {table.width - 2} features at {as_of} -> {out}"
-    )
 
 
 @app.command()
 def run(
     ctx: typer.Context,
-    data: Annotated[
+    path: Annotated[
         Path | None,
-        typer.Option(help="数据集目录 / Dataset directory (default: simulate one)."),
+        typer.Option("--data", help="数据集目录 / Dataset directory (default: simulate one)."),
     ] = None,
 ) -> None:
-    """运行主流程 / Run the main job: simulate a dataset when none is given, then validate it.
+    """运行主流程 / The main job: simulate (when no dataset is given), validate, train,
+    promote, score.
 
-    Training, scoring and the daily risk list join the main job as they are built.
+    Promotion follows the usual rule (the new version must beat the champion on
+    the same backtest); a refused promotion keeps the champion and is reported.
     """
     settings: Settings = ctx.obj
-    dataset = data
+    dataset = path
     if dataset is None:
         dataset = settings.work_dir / "simulated"
         logger.info("no dataset given: simulating one in %s", dataset)
-        ctx.invoke(simulate, out=dataset, cases=5000, seed=0)
-    ctx.invoke(validate, ctx=ctx, dataset=dataset, mode=Mode.STRICT, issues_file=None)
+        ctx.invoke(data.simulate, out=dataset, cases=5000, seed=0, truth=dt.datetime(2024, 11, 1))
+    ctx.invoke(data.validate, ctx=ctx, dataset=dataset, mode=Mode.STRICT, issues_file=None)
+    ctx.invoke(models.train, ctx=ctx, data=dataset)
+    client = registry.connect(settings)
+    for target in ("escalation", "collective"):
+        latest = max(
+            int(v.version)
+            for v in client.search_model_versions(f"name='{registry.model_name(target)}'")
+        )
+        decision = registry.promote(client, target, str(latest))
+        typer.echo(decision.message)
+    as_of = models.day_after_last_contact(load_dataset(dataset, Mode.LENIENT).contacts)
+    out = settings.work_dir / "scores" / f"scores-{as_of:%Y-%m-%d}.csv"
+    ctx.invoke(models.score, ctx=ctx, data=dataset, as_of=as_of, out=out)
 
 
 def main() -> None:

@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     work_dir: Path = Field(Path(".earlywarn"), description="root of everything generated")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     show_issues: int = Field(50, ge=0, description="problems printed by validate; all are saved")
+    mlflow_tracking_uri: str | None = Field(
+        None, description="MLflow tracking URI; default: a SQLite store in the work directory"
+    )
+    capacity_share: float = Field(
+        0.02, gt=0, le=1, description="daily list: share of the population"
+    )
+    capacity_minimum: int = Field(50, ge=1, description="daily list: at least this many cases")
 
     @classmethod
     def settings_customise_sources(
@@ -53,6 +60,16 @@ class Settings(BaseSettings):
     @property
     def reports_dir(self) -> Path:
         return self.work_dir / "reports"
+
+    @property
+    def tracking_uri(self) -> str:
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{(self.work_dir / 'mlflow.db').resolve()}"
+
+    @property
+    def artifact_location(self) -> str:
+        return (self.work_dir / "mlartifacts").resolve().as_uri()
 
     def quarantine_dir(self, dataset: Path) -> Path:
         """Quarantine files of one dataset, named after its directory."""

@@ -124,3 +124,18 @@ def test_many_moments_equal_one_at_a_time() -> None:
             together.filter(pl.col("as_of") == moment)["case_id"].to_list()
             == alone["case_id"].to_list()
         )
+
+
+def test_labels_of_many_pairs_equal_one_moment_at_a_time() -> None:
+    from earlywarn.contract import load_dataset
+    from earlywarn.features.labels import label_pairs, scoring_populations
+    from earlywarn.resources import sample_dataset
+
+    sample = load_dataset(sample_dataset())
+    moments = [dt.datetime(2024, 5, 1) + dt.timedelta(days=60 * i) for i in range(8)]
+    pairs = scoring_populations(sample.cases, sample.contacts, sample.actions, moments)
+    together = label_pairs(pairs, sample.contacts)
+    for moment in moments:
+        population = pairs.filter(pl.col("as_of") == moment).select("case_id")
+        alone = label_targets(population, sample.contacts, moment)
+        assert together.filter(pl.col("as_of") == moment).drop("as_of").equals(alone)

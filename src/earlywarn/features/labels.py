@@ -112,6 +112,48 @@ def _population_at(
     ).collect()
 
 
+def label_pairs(
+    pairs: pl.DataFrame,
+    contacts: pl.DataFrame,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    group_threshold: int = DEFAULT_GROUP_THRESHOLD,
+) -> pl.DataFrame:
+    """``label_targets`` for many (case_id, as_of) pairs at once, in the order of ``pairs``."""
+    horizon = dt.timedelta(days=horizon_days)
+    ranked = contacts.select(
+        "case_id", "occurred_at", _level_rank().alias("rank"), "group_size"
+    ).join(pairs.select("case_id", "as_of"), on="case_id")
+    reached = (
+        ranked.filter(pl.col("occurred_at") <= pl.col("as_of"))
+        .group_by("case_id", "as_of")
+        .agg(pl.col("rank").max().alias("reached"))
+    )
+    ahead = (
+        ranked.filter(
+            (pl.col("occurred_at") > pl.col("as_of"))
+            & (pl.col("occurred_at") <= pl.col("as_of") + horizon)
+        )
+        .group_by("case_id", "as_of")
+        .agg(
+            pl.col("rank").max().alias("highest_ahead"),
+            pl.col("group_size").max().alias("largest_ahead"),
+        )
+    )
+    keys = ["case_id", "as_of"]
+    return (
+        pairs.select(keys)
+        .join(reached, on=keys, how="left", maintain_order="left")
+        .join(ahead, on=keys, how="left", maintain_order="left")
+        .select(
+            *keys,
+            (
+                pl.col("highest_ahead").fill_null(-1) > pl.col("reached").fill_null(_COUNTY_RANK)
+            ).alias("escalation"),
+            (pl.col("largest_ahead").fill_null(0) >= group_threshold).alias("collective"),
+        )
+    )
+
+
 def label_targets(
     population: pl.DataFrame,
     contacts: pl.DataFrame,

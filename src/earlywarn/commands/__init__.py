@@ -1,0 +1,1 @@
+"""The subcommands of ``earlywarn``, grouped by what they work on."""

@@ -1,0 +1,60 @@
+"""The Typer application, its shared options and helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from earlywarn import __version__
+from earlywarn.contract import CONTRACT_VERSION, ContractError, Mode, load_dataset
+from earlywarn.contract.loader import Dataset
+from earlywarn.logs import configure_logging
+from earlywarn.settings import Settings, load_settings
+
+app = typer.Typer(
+    name="earlywarn",
+    help=(
+        "信访事项预警：读取案件记录，计算风险，生成每日风险清单。\n\n"
+        "earlywarn: early-warning risk scoring for petition cases. It reads the case "
+        "records your office already keeps, checks them against the data contract, and "
+        "(as the project grows) scores open cases and builds the daily risk list."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"earlywarn {__version__} (data contract {CONTRACT_VERSION})")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="显示版本 / Show the version and the data contract version.",
+        ),
+    ] = False,
+) -> None:
+    """Options shared by every command."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    ctx.obj = settings
+
+
+def load_or_exit(data: Path, mode: Mode, settings: Settings) -> Dataset:
+    try:
+        return load_dataset(data, mode, settings.quarantine_dir(data))
+    except (FileNotFoundError, ContractError) as error:
+        typer.echo(f"error 错误: {error}", err=True)
+        raise typer.Exit(1) from error

@@ -1,0 +1,173 @@
+"""Commands on models: train, promote, score."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+
+from earlywarn.commands.app import app, load_or_exit
+from earlywarn.contract import Mode
+from earlywarn.features.build import build_features
+from earlywarn.models.artifact import TARGETS
+from earlywarn.models.scoring import score_table
+from earlywarn.settings import Settings
+from earlywarn.training import registry
+from earlywarn.training.pipeline import train as run_training
+from earlywarn.training.snapshots import SnapshotSettings
+
+logger = logging.getLogger(__name__)
+
+
+def day_after_last_contact(contacts: pl.DataFrame) -> dt.datetime:
+    """The end of the last day with a contact: where a dataset's latest list stands."""
+    last = contacts["occurred_at"].max()
+    assert isinstance(last, dt.datetime)
+    return dt.datetime.combine(last.date() + dt.timedelta(days=1), dt.time())
+
+
+def _truth_of(data: Path) -> pl.DataFrame | None:
+    for suffix in ("parquet", "csv"):
+        path = data / f"truth.{suffix}"
+        if path.exists():
+            return (
+                pl.read_parquet(path)
+                if suffix == "parquet"
+                else pl.read_csv(path, try_parse_dates=True)
+            )
+    return None
+
+
+@app.command()
+def train(
+    ctx: typer.Context,
+    data: Annotated[Path, typer.Option(help="数据集目录 / Dataset directory.")],
+    until: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="截止时点 / Use history up to this day; snapshots whose horizon ends later "
+            "are left "
+            "out (default: the day after the last contact).",
+        ),
+    ] = None,
+    horizon: Annotated[int, typer.Option(min=1, help="预测期（天）/ Horizon in days.")] = 30,
+    targets: Annotated[
+        str, typer.Option(help="目标 / Comma-separated: escalation, collective.")
+    ] = "escalation,collective",
+    tune_trials: Annotated[
+        int,
+        typer.Option("--tune", min=0, help="调参次数 / Optuna trials per target (0: defaults)."),
+    ] = 0,
+    frequency: Annotated[
+        int, typer.Option(min=1, help="快照间隔（天）/ Days between snapshots.")
+    ] = 7,
+    negative_share: Annotated[
+        float,
+        typer.Option(
+            min=0.01, max=1.0, help="训练期负样本比例 / Share of all-negative fit rows kept."
+        ),
+    ] = 0.3,
+) -> None:
+    """训练并登记模型 / Train one model per target, backtest it, register it in MLflow.
+
+    Writes the backtest report (HTML and PNG) to the work directory and to MLflow;
+    promote a version with `earlywarn promote`.
+    """
+    settings: Settings = ctx.obj
+    chosen = tuple(t.strip() for t in targets.split(",") if t.strip())
+    unknown = [t for t in chosen if t not in TARGETS]
+    if unknown or not chosen:
+        raise typer.BadParameter(
+            f"unknown targets {unknown}: escalation, collective", param_hint="--targets"
+        )
+    dataset = load_or_exit(data, Mode.LENIENT, settings)
+    end = until or day_after_last_contact(dataset.contacts)
+    snapshot_settings = SnapshotSettings(
+        frequency_days=frequency, horizon_days=horizon, fit_negative_share=negative_share
+    )
+    try:
+        result = run_training(
+            dataset, end, settings, chosen, snapshot_settings, tune_trials, _truth_of(data)
+        )
+    except ValueError as error:
+        typer.echo(f"error 错误: {error}", err=True)
+        raise typer.Exit(1) from error
+    for target, figures in result.metrics.items():
+        typer.echo(
+            f"{target}: version {result.versions[target]}  "
+            f"ROC-AUC {figures.get('roc_auc', float('nan')):.3f}  "
+            f"PR-AUC {figures.get('pr_auc', float('nan')):.3f}  precision at capacity "
+            f"{figures['precision_at_capacity']:.3f}  ECE {figures['ece']:.4f}"
+        )
+    typer.echo(f"Report 报告: {result.report}")
+    typer.echo("Phases 阶段: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.phases.items()))
+
+
+@app.command()
+def promote(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Option(help="escalation or collective")],
+    version: Annotated[str, typer.Option(help="模型版本 / Registered version to promote.")],
+    force: Annotated[
+        bool, typer.Option(help="不比较直接上线 / Promote without the comparison.")
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option(help="原因 / Required with --force; recorded.")
+    ] = None,
+) -> None:
+    """将模型设为正式版本 / Make a version the champion if it beats the current one.
+
+    It must beat the champion on the same backtest (higher ROC-AUC, precision at
+    capacity not lower), or be forced with a reason, which is recorded.
+    """
+    settings: Settings = ctx.obj
+    client = registry.connect(settings)
+    decision = registry.promote(client, target, version, force, reason)
+    typer.echo(decision.message, err=not decision.promoted)
+    if not decision.promoted:
+        raise typer.Exit(1)
+
+
+@app.command()
+def score(
+    ctx: typer.Context,
+    data: Annotated[Path, typer.Option(help="数据集目录 / Dataset directory.")],
+    as_of: Annotated[
+        dt.datetime,
+        typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"], help="时点 / The as-of moment."),
+    ],
+    out: Annotated[Path, typer.Option(help="评分文件 / Score file, .csv or .parquet.")],
+    model: Annotated[
+        str | None,
+        typer.Option(help="版本 / e.g. escalation=3,collective=2 (default: the champions)."),
+    ] = None,
+) -> None:
+    """评分 / Write the score file (data contract section 5) for the scoring population."""
+    settings: Settings = ctx.obj
+    if out.suffix not in (".parquet", ".csv"):
+        raise typer.BadParameter("the output file must end in .parquet or .csv", param_hint="--out")
+    wanted = dict(part.split("=", 1) for part in model.split(",")) if model else {}
+    dataset = load_or_exit(data, Mode.LENIENT, settings)
+    registry.connect(settings)
+    try:
+        loaded = {target: registry.load(target, wanted.get(target)) for target in TARGETS}
+    except LookupError as error:
+        typer.echo(f"error 错误: {error}", err=True)
+        raise typer.Exit(1) from error
+    table = score_table(
+        build_features(dataset, [as_of]),
+        {target: m for target, (m, _) in loaded.items()},
+        {target: f"{registry.model_name(target)}/{v}" for target, (_, v) in loaded.items()},
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".parquet":
+        table.write_parquet(out)
+    else:
+        table.write_csv(out, datetime_format="%Y-%m-%dT%H:%M:%S")
+    flagged = table.filter(pl.col("risk_band") == "high").height
+    typer.echo(f"Scored 已评分 {table.height:,} cases, {flagged:,} high -> {out}")

@@ -1,0 +1,138 @@
+"""One model per target as one artifact: booster, calibration, thresholds, features, labels.
+
+Saved as a directory (``booster.txt`` + ``model.json``) and loaded as a unit;
+loading never refits a transform. Categorical features travel as fixed
+vocabularies, so a batch with other categories cannot shift the codes, and the
+feature order is checked at load and at predict time (LightGBM reads columns by
+position, not by name).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import polars as pl
+
+from earlywarn.contract.spec import CATEGORIES, CONTRACT_VERSION, NATURES
+from earlywarn.features.catalogue import BY_NAME, CATEGORICAL, FEATURE_NAMES
+
+BOOSTER_FILE = "booster.txt"
+META_FILE = "model.json"
+TARGETS = ("escalation", "collective")
+
+
+def vocabularies(county_codes: list[str]) -> dict[str, list[str]]:
+    """Fixed codes of the categorical features; counties are those seen in training."""
+    return {
+        "category": list(CATEGORIES),
+        "nature": list(NATURES),
+        "county_code": sorted(county_codes),
+        "last_answer_outcome": ["0", "1", "2", "3"],
+        "review_stage": ["0", "1", "2", "3", "4"],
+    }
+
+
+def feature_matrix(
+    features: pl.DataFrame, names: list[str], vocab: dict[str, list[str]]
+) -> np.ndarray:
+    """Columns in ``names`` order as float64; categories as vocabulary codes, unknown as NaN."""
+    missing = [n for n in names if n not in features.columns]
+    if missing:
+        raise ValueError(f"features missing for the model: {missing}")
+    columns = []
+    for name in names:
+        column = features.get_column(name)
+        if name in vocab:
+            codes = {value: float(i) for i, value in enumerate(vocab[name])}
+            column = column.cast(pl.String).replace_strict(
+                codes, default=None, return_dtype=pl.Float64
+            )
+        columns.append(column.cast(pl.Float64).fill_null(np.nan).to_numpy())
+    return np.column_stack(columns) if columns else np.zeros((features.height, 0))
+
+
+@dataclass
+class Calibrator:
+    """Isotonic map from raw score to probability, kept as its breakpoints."""
+
+    x: list[float]
+    y: list[float]
+
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        return np.interp(raw, self.x, self.y)
+
+
+@dataclass
+class RiskModel:
+    target: str
+    booster: lgb.Booster
+    feature_names: list[str]
+    vocab: dict[str, list[str]]
+    calibrator: Calibrator
+    threshold: float  # alert: the flag is raised at or above it
+    medium_threshold: float  # band medium at or above it
+    meta: dict[str, Any] = field(
+        default_factory=dict
+    )  # horizon, windows, metrics, contract version
+
+    def matrix(self, features: pl.DataFrame) -> np.ndarray:
+        return feature_matrix(features, self.feature_names, self.vocab)
+
+    def raw(self, features: pl.DataFrame) -> np.ndarray:
+        return np.asarray(
+            self.booster.predict(self.matrix(features), raw_score=True, num_threads=1)
+        )
+
+    def probability(self, features: pl.DataFrame) -> np.ndarray:
+        return self.calibrator(self.raw(features))
+
+    def contributions(self, features: pl.DataFrame) -> np.ndarray:
+        """TreeSHAP contributions in raw score per feature (the last column is the bias)."""
+        matrix = self.matrix(features)
+        return np.asarray(self.booster.predict(matrix, pred_contrib=True, num_threads=1))
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.booster.save_model(str(directory / BOOSTER_FILE))
+        meta = {
+            "target": self.target,
+            "feature_names": self.feature_names,
+            "vocab": self.vocab,
+            "calibrator": asdict(self.calibrator),
+            "threshold": self.threshold,
+            "medium_threshold": self.medium_threshold,
+            "contract_version": CONTRACT_VERSION,
+            "labels": {n: [BY_NAME[n].label_zh, BY_NAME[n].label_en] for n in self.feature_names},
+            "meta": self.meta,
+        }
+        (directory / META_FILE).write_text(
+            json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+
+    @classmethod
+    def load(cls, directory: Path) -> RiskModel:
+        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+        booster = lgb.Booster(model_file=str(directory / BOOSTER_FILE))
+        if booster.feature_name() != meta["feature_names"]:
+            raise ValueError(f"{directory}: booster features differ from the saved feature list")
+        unknown = [n for n in meta["feature_names"] if n not in FEATURE_NAMES]
+        if unknown:
+            raise ValueError(f"{directory}: features not in this version's catalogue: {unknown}")
+        return cls(
+            target=meta["target"],
+            booster=booster,
+            feature_names=meta["feature_names"],
+            vocab=meta["vocab"],
+            calibrator=Calibrator(**meta["calibrator"]),
+            threshold=meta["threshold"],
+            medium_threshold=meta["medium_threshold"],
+            meta=meta["meta"],
+        )
+
+
+CATEGORICAL_FEATURES = CATEGORICAL

@@ -1,0 +1,142 @@
+"""How good a score is where the office feels it: at its capacity, per day, per slice.
+
+The office's capacity at one as-of moment is the larger of 2% of the scoring
+population and 50 cases (settings); precision and recall at capacity rank the
+cases of each moment separately, as the daily list does.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+
+@dataclass(frozen=True)
+class Capacity:
+    share: float = 0.02
+    minimum: int = 50
+
+    def at(self, population: int) -> int:
+        return min(population, max(math.ceil(self.share * population), self.minimum))
+
+
+def expected_calibration_error(
+    labels: np.ndarray, probability: np.ndarray, bins: int = 20
+) -> float:
+    """Mean |observed - predicted| over equal-count bins, weighted by bin size."""
+    order = np.argsort(probability, kind="stable")
+    total = 0.0
+    for chunk in np.array_split(order, bins):
+        if chunk.size:
+            total += chunk.size * abs(labels[chunk].mean() - probability[chunk].mean())
+    return total / max(labels.size, 1)
+
+
+def calibration_curve(
+    labels: np.ndarray, probability: np.ndarray, bins: int = 10
+) -> list[tuple[float, float, int]]:
+    order = np.argsort(probability, kind="stable")
+    return [
+        (float(probability[c].mean()), float(labels[c].mean()), int(c.size))
+        for c in np.array_split(order, bins)
+        if c.size
+    ]
+
+
+def top_k_flags(
+    frame: pl.DataFrame, score: str, capacity: Capacity, share: float | None = None
+) -> np.ndarray:
+    """True for the top cases of each as-of moment: capacity, or a share of the population."""
+    ranked = frame.select(
+        pl.col(score).rank("ordinal", descending=True).over("as_of").alias("rank"),
+        pl.len().over("as_of").alias("population"),
+    )
+    population = ranked["population"].to_numpy()
+    if share is None:
+        limit = np.array([capacity.at(int(n)) for n in population])
+    else:
+        limit = np.maximum(np.ceil(share * population), 1)
+    return ranked["rank"].to_numpy() <= limit
+
+
+def score_metrics(
+    frame: pl.DataFrame, label: str, score: str, capacity: Capacity
+) -> dict[str, float]:
+    """ROC-AUC, PR-AUC, Brier, ECE, precision/recall at capacity and at top 1% and 5%, lift."""
+    y = frame[label].cast(pl.Int8).to_numpy()
+    p = frame[score].cast(pl.Float64).to_numpy()
+    result: dict[str, float] = {
+        "rows": float(y.size),
+        "positives": float(y.sum()),
+        "base_rate": float(y.mean()),
+    }
+    if 0 < y.sum() < y.size:
+        result |= {"roc_auc": roc_auc_score(y, p), "pr_auc": average_precision_score(y, p)}
+    result |= {
+        "brier": brier_score_loss(y, np.clip(p, 0, 1)),
+        "ece": expected_calibration_error(y, np.clip(p, 0, 1)),
+    }
+    for name, share in (("capacity", None), ("top1pct", 0.01), ("top5pct", 0.05)):
+        flagged = top_k_flags(frame, score, capacity, share)
+        hits = float((flagged & (y == 1)).sum())
+        result[f"precision_at_{name}"] = hits / max(flagged.sum(), 1)
+        result[f"recall_at_{name}"] = hits / max(y.sum(), 1)
+    result["lift_at_capacity"] = result["precision_at_capacity"] / max(result["base_rate"], 1e-12)
+    return {k: float(v) for k, v in result.items()}
+
+
+def per_group(
+    frame: pl.DataFrame, by: str, label: str, score: str, capacity: Capacity
+) -> pl.DataFrame:
+    """The headline figures per as-of moment or per slice (category, county)."""
+    rows: list[dict[str, Any]] = []
+    for key, part in frame.group_by(by, maintain_order=True):
+        figures = score_metrics(part, label, score, capacity)
+        rows.append(
+            {
+                by: key[0],
+                **{
+                    k: figures.get(k)
+                    for k in (
+                        "rows",
+                        "positives",
+                        "roc_auc",
+                        "precision_at_capacity",
+                        "recall_at_capacity",
+                    )
+                },
+            }
+        )
+    return pl.DataFrame(rows).sort(by)
+
+
+def bias_audit(
+    frame: pl.DataFrame, by: str, label: str, flag: str
+) -> tuple[pl.DataFrame, dict[str, float]]:
+    """Flag rate and true-positive rate per group, with the largest ratio and gap called out."""
+    table = (
+        frame.group_by(by)
+        .agg(
+            pl.len().alias("rows"),
+            pl.col(flag).mean().alias("flag_rate"),
+            pl.col(label).sum().alias("positives"),
+            (pl.col(flag) & pl.col(label)).sum().alias("true_positives"),
+        )
+        .with_columns((pl.col("true_positives") / pl.col("positives")).alias("tpr"))
+        .sort(by)
+    )
+    enough = table.filter(pl.col("positives") >= 10)
+    summary: dict[str, float] = {}
+    for column in ("flag_rate", "tpr"):
+        values = enough[column].drop_nulls().to_numpy() if enough.height else np.array([])
+        if values.size >= 2:
+            summary[f"{column}_max_gap"] = float(values.max() - values.min())
+            summary[f"{column}_max_ratio"] = (
+                float(values.max() / values.min()) if values.min() > 0 else float("inf")
+            )
+    return table, summary

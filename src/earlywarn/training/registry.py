@@ -1,0 +1,140 @@
+"""MLflow: where runs, models and the ``champion`` alias live.
+
+A local store by default (SQLite database and artifact folder in the work
+directory); any tracking URI by setting. Each target's model is registered as
+``earlywarn-<target>``; promotion moves the alias only when the new version beats
+the champion on the same backtest, or when forced with a recorded reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+import polars as pl
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+
+from earlywarn.models.artifact import RiskModel
+from earlywarn.models.pyfunc import RiskModelPyfunc, signature_frame
+from earlywarn.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+EXPERIMENT = "earlywarn"
+CHAMPION = "champion"
+
+
+def model_name(target: str) -> str:
+    return f"earlywarn-{target}"
+
+
+def connect(settings: Settings) -> MlflowClient:
+    """Point MLflow at the configured store, creating the local one on first use."""
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    if mlflow.get_experiment_by_name(EXPERIMENT) is None:
+        mlflow.create_experiment(EXPERIMENT, artifact_location=settings.artifact_location)
+    mlflow.set_experiment(EXPERIMENT)
+    return MlflowClient()
+
+
+def register(model: RiskModel, sample: pl.DataFrame, tags: dict[str, str]) -> str:
+    """Log the model in the active run with a signature, register it, tag the version."""
+    with tempfile.TemporaryDirectory() as temp:
+        directory = Path(temp) / "risk_model"
+        model.save(directory)
+        inputs = signature_frame(sample, model.feature_names)
+        info = mlflow.pyfunc.log_model(
+            name=f"{model.target}_model",
+            python_model=RiskModelPyfunc(),
+            artifacts={"model": str(directory)},
+            signature=infer_signature(inputs, model.probability(sample)),
+            input_example=inputs.head(3),
+            registered_model_name=model_name(model.target),
+        )
+    version = str(info.registered_model_version)
+    client = MlflowClient()
+    for key, value in tags.items():
+        client.set_model_version_tag(model_name(model.target), version, key, value)
+    return version
+
+
+def champion_version(client: MlflowClient, target: str) -> str | None:
+    try:
+        return str(client.get_model_version_by_alias(model_name(target), CHAMPION).version)
+    except MlflowException:
+        return None
+
+
+def load(target: str, version: str | None = None) -> tuple[RiskModel, str]:
+    """A registered model by version, or the champion; with its version number."""
+    client = MlflowClient()
+    chosen = version or champion_version(client, target)
+    if chosen is None:
+        raise LookupError(f"no champion for {model_name(target)}: train and promote a model first")
+    python_model = mlflow.pyfunc.load_model(
+        f"models:/{model_name(target)}/{chosen}"
+    ).unwrap_python_model()
+    assert isinstance(python_model, RiskModelPyfunc)
+    return python_model.model, chosen
+
+
+@dataclass
+class Decision:
+    promoted: bool
+    message: str
+
+
+def promote(
+    client: MlflowClient, target: str, version: str, force: bool = False, reason: str | None = None
+) -> Decision:
+    """Move ``champion`` to ``version`` if it beats the champion on the same backtest."""
+    name = model_name(target)
+    tags = client.get_model_version(name, version).tags
+    current = champion_version(client, target)
+    if force and not reason:
+        return Decision(False, "--force needs --reason: the override is recorded")
+    if current == version:
+        return Decision(False, f"{name} version {version} is already the champion")
+    if current is not None and not force:
+        compared = tags.get("compared_with_champion")
+        if compared != current:
+            return Decision(
+                False,
+                f"version {version} was not evaluated against the current champion {current} "
+                "on the same "
+                "backtest: train again, or use --force --reason",
+            )
+        new = (float(tags["backtest_roc_auc"]), float(tags["backtest_precision_at_capacity"]))
+        old = (
+            float(tags["champion_backtest_roc_auc"]),
+            float(tags["champion_backtest_precision_at_capacity"]),
+        )
+        if not (new[0] > old[0] and new[1] >= old[1]):
+            return Decision(
+                False,
+                f"version {version} does not beat champion {current} on the same backtest "
+                f"(ROC-AUC {new[0]:.4f} vs {old[0]:.4f}, "
+                f"precision at capacity {new[1]:.4f} vs {old[1]:.4f})",
+            )
+    client.set_registered_model_alias(name, CHAMPION, version)
+    record = {
+        "promoted_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "promoted_by": getpass.getuser(),
+        "promotion_forced": str(force).lower(),
+        "promotion_reason": reason
+        or ("beats the champion on the same backtest" if current else "first champion"),
+        "previous_champion": current or "",
+    }
+    for key, value in record.items():
+        client.set_model_version_tag(name, version, key, value)
+    return Decision(
+        True, f"{name}: version {version} is now the champion (was {current or 'none'})"
+    )

@@ -1,0 +1,140 @@
+"""The backtest report: one HTML page with PNG plots, per target, and the model card."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on servers and CI
+import matplotlib.pyplot as plt
+import numpy as np
+import polars as pl
+from sklearn.metrics import precision_recall_curve, roc_curve
+
+from earlywarn.features.catalogue import BY_NAME
+
+STYLE = (
+    "body{font-family:sans-serif;margin:2em;max-width:1200px}"
+    "table{border-collapse:collapse;margin:.5em 0}"
+    "td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}img{max-width:100%}"
+)
+
+
+@dataclass
+class TargetReport:
+    target: str
+    labels: np.ndarray
+    scores: dict[str, np.ndarray]  # "model" and each baseline, on the backtest rows
+    metrics: dict[str, dict[str, float]]  # same keys as scores
+    calibration: list[tuple[float, float, int]]
+    stability: pl.DataFrame
+    slices: dict[str, pl.DataFrame]
+    bias: dict[str, tuple[pl.DataFrame, dict[str, float]]]
+    importance: list[tuple[str, float]]
+    learning_curve: pl.DataFrame
+    oracle: dict[str, float] = field(default_factory=dict)
+
+
+def _table(frame: pl.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
+    rows = []
+    for row in frame.iter_rows():
+        cells = "".join(
+            f"<td>{v:.4f}</td>" if isinstance(v, float) else f"<td>{html.escape(str(v))}</td>"
+            for v in row
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _plots(report: TargetReport, directory: Path) -> list[str]:
+    files = []
+    figure, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    for name, score in report.scores.items():
+        fpr, tpr, _ = roc_curve(report.labels, score)
+        precision, recall, _ = precision_recall_curve(report.labels, score)
+        axes[0].plot(fpr, tpr, label=name)
+        axes[1].plot(recall, precision, label=name)
+    axes[0].plot([0, 1], [0, 1], "k:", linewidth=0.8)
+    axes[0].set(title="ROC", xlabel="false positive rate", ylabel="true positive rate")
+    axes[1].set(title="precision-recall", xlabel="recall", ylabel="precision")
+    predicted, observed, _ = zip(*report.calibration, strict=True)
+    axes[2].plot(predicted, observed, "o-", label="model")
+    top = max(max(predicted), max(observed)) * 1.05
+    axes[2].plot([0, top], [0, top], "k:", linewidth=0.8)
+    axes[2].set(title="calibration (equal-count bins)", xlabel="predicted", ylabel="observed")
+    axes[0].legend(fontsize=8)
+    figure.tight_layout()
+    files.append(f"{report.target}_curves.png")
+    figure.savefig(directory / files[-1], dpi=90)
+    plt.close(figure)
+
+    figure, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    stable = report.stability.drop_nulls("precision_at_capacity")
+    axes[0].plot(stable["as_of"].to_list(), stable["precision_at_capacity"].to_list(), "o-")
+    axes[0].set(title="precision at capacity per as-of day", ylabel="precision")
+    axes[0].tick_params(axis="x", rotation=45)
+    names = [BY_NAME[n].label_en for n, _ in report.importance[:15]][::-1]
+    axes[1].barh(names, [v for _, v in report.importance[:15]][::-1])
+    axes[1].set(title="top features (mean |SHAP|)")
+    curve = report.learning_curve
+    axes[2].plot(curve["fit_rows"].to_list(), curve["pr_auc"].to_list(), "o-", label="PR-AUC")
+    axes[2].plot(curve["fit_rows"].to_list(), curve["roc_auc"].to_list(), "s-", label="ROC-AUC")
+    axes[2].set(title="learning curve (backtest)", xlabel="fit rows", xscale="log")
+    axes[2].legend(fontsize=8)
+    figure.tight_layout()
+    files.append(f"{report.target}_stability.png")
+    figure.savefig(directory / files[-1], dpi=90)
+    plt.close(figure)
+    return files
+
+
+def _metrics_table(report: TargetReport) -> pl.DataFrame:
+    keys = ["roc_auc", "pr_auc", "brier", "ece", "precision_at_capacity", "recall_at_capacity",
+            "precision_at_top1pct", "precision_at_top5pct", "lift_at_capacity"]  # fmt: skip
+    return pl.DataFrame(
+        [
+            {"score": name, **{k: figures.get(k) for k in keys}}
+            for name, figures in report.metrics.items()
+        ]
+    )
+
+
+def write_report(reports: list[TargetReport], card: dict[str, Any], directory: Path) -> Path:
+    """Write ``report.html`` and its PNGs into ``directory``; return the HTML path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    sections = []
+    for report in reports:
+        images = "".join(f'<img src="{name}" alt="{name}">' for name in _plots(report, directory))
+        oracle = ""
+        if report.oracle:
+            oracle = "<h3>Against the oracle (simulated truth)</h3>" + _table(
+                pl.DataFrame([report.oracle])
+            )
+        bias = "".join(
+            f"<h3>Bias audit by {by}</h3><p>{html.escape(str(summary))}</p>{_table(table)}"
+            for by, (table, summary) in report.bias.items()
+        )
+        slices = "".join(f"<h3>By {by}</h3>{_table(table)}" for by, table in report.slices.items())
+        sections.append(
+            f"<h2>{report.target}</h2><h3>Backtest: model and baselines</h3>"
+            f"{_table(_metrics_table(report))}"
+            f"{oracle}{images}<h3>Per as-of day</h3>{_table(report.stability)}{slices}{bias}"
+            f"<h3>Learning curve</h3>{_table(report.learning_curve)}"
+        )
+    card_rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in card.items()
+    )
+    page = (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>earlywarn backtest report</title><style>{STYLE}</style></head><body>"
+        f"<h1>earlywarn backtest report</h1><h2>Model card</h2><table>{card_rows}</table>"
+        f"{''.join(sections)}</body></html>"
+    )
+    path = directory / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -1,0 +1,190 @@
+"""Training end to end on the sample: registry, promotion, score file, behaviour of the models."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from earlywarn.contract import load_dataset
+from earlywarn.features.build import build_features
+from earlywarn.models.artifact import RiskModel
+from earlywarn.models.scoring import score_table
+from earlywarn.resources import sample_dataset
+from earlywarn.settings import Settings, load_settings
+from earlywarn.training import registry
+from earlywarn.training.pipeline import TrainResult, train
+
+pytestmark = pytest.mark.slow
+AS_OF = dt.datetime(2025, 11, 1)
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return load_settings(work_dir=tmp_path_factory.mktemp("work"))
+
+
+@pytest.fixture(scope="module")
+def trained(settings: Settings) -> TrainResult:
+    truth = pl.read_csv(sample_dataset() / "truth.csv", try_parse_dates=True)
+    return train(load_dataset(sample_dataset()), dt.datetime(2026, 1, 1), settings, truth=truth)
+
+
+def test_every_version_has_a_signature_and_the_report_exists(
+    settings: Settings, trained: TrainResult
+) -> None:
+    client = registry.connect(settings)
+    for target, version in trained.versions.items():
+        details = client.get_model_version(registry.model_name(target), version)
+        info = __import__("mlflow").models.get_model_info(details.source)
+        assert info.signature is not None, target
+    assert trained.report.exists()
+    assert (trained.report.parent / "escalation_curves.png").exists()
+    html = trained.report.read_text(encoding="utf-8")
+    for needed in (
+        "office rule",
+        "logistic regression",
+        "HistGradientBoosting",
+        "Bias audit",
+        "Learning curve",
+        "oracle",
+    ):
+        assert needed in html
+
+
+def test_model_beats_the_office_rule(trained: TrainResult) -> None:
+    for figures in trained.metrics.values():
+        assert figures["roc_auc"] > 0.7
+        assert figures["ece"] < 0.05
+
+
+def _models(settings: Settings, trained: TrainResult) -> dict[str, RiskModel]:
+    registry.connect(settings)
+    return {
+        target: registry.load(target, version)[0] for target, version in trained.versions.items()
+    }
+
+
+def test_promotion_refuses_worse_and_accepts_better(
+    settings: Settings, trained: TrainResult
+) -> None:
+    client = registry.connect(settings)
+    target, version = "escalation", trained.versions["escalation"]
+    assert registry.promote(client, target, version).promoted  # the first champion
+    model = _models(settings, trained)[target]
+    sample = build_features(load_dataset(sample_dataset()), [AS_OF]).head(100)
+    roc, precision = 0.80, 0.10
+    common = {"compared_with_champion": version, "champion_backtest_roc_auc": str(roc),
+              "champion_backtest_precision_at_capacity": str(precision)}  # fmt: skip
+    import mlflow
+
+    with mlflow.start_run():
+        worse = registry.register(
+            model,
+            sample,
+            common | {"backtest_roc_auc": "0.79", "backtest_precision_at_capacity": "0.2"},
+        )
+        better = registry.register(
+            model,
+            sample,
+            common | {"backtest_roc_auc": "0.81", "backtest_precision_at_capacity": "0.1"},
+        )
+    refused = registry.promote(client, target, worse)
+    assert not refused.promoted and "does not beat" in refused.message
+    assert registry.champion_version(client, target) == version
+    assert not registry.promote(client, target, worse, force=True).promoted  # a reason is required
+    assert registry.promote(client, target, better).promoted
+    assert registry.champion_version(client, target) == better
+    forced = registry.promote(client, target, worse, force=True, reason="rollback drill")
+    assert forced.promoted
+    tags = client.get_model_version(registry.model_name(target), worse).tags
+    assert tags["promotion_forced"] == "true" and tags["promotion_reason"] == "rollback drill"
+
+
+def test_same_case_scores_the_same_alone_in_a_batch_and_with_shuffled_columns(
+    settings: Settings, trained: TrainResult
+) -> None:
+    features = build_features(load_dataset(sample_dataset()), [AS_OF])
+    for model in _models(settings, trained).values():
+        together = model.probability(features)
+        alone = np.array(
+            [model.probability(features[i : i + 1])[0] for i in range(0, features.height, 97)]
+        )
+        assert np.array_equal(alone, together[::97])
+        shuffled = features.select(np.random.default_rng(1).permutation(features.columns).tolist())
+        assert np.array_equal(model.probability(shuffled), together)
+
+
+@pytest.mark.parametrize(
+    ("target", "worse"),
+    [
+        ("escalation", {"unsatisfied_ratings": 1}),
+        ("escalation", {"answer_overdue_days": 30, "answer_pending": 0}),
+        ("collective", {"group_contacts": 1, "group_contacts_30d": 1, "group_contacts_90d": 1}),
+    ],
+)
+def test_a_case_that_gets_worse_never_scores_lower(
+    settings: Settings, trained: TrainResult, target: str, worse: dict[str, int]
+) -> None:
+    features = build_features(load_dataset(sample_dataset()), [AS_OF])
+    model = _models(settings, trained)[target]
+    changed = features.with_columns(
+        (pl.col(name) + step).alias(name) for name, step in worse.items()
+    )
+    assert (model.probability(changed) >= model.probability(features) - 1e-12).all()
+
+
+def test_score_file_follows_the_contract(settings: Settings, trained: TrainResult) -> None:
+    features = build_features(load_dataset(sample_dataset()), [AS_OF])
+    table = score_table(
+        features,
+        _models(settings, trained),
+        {t: f"earlywarn-{t}/{v}" for t, v in trained.versions.items()},
+    )
+    assert table.columns == [
+        "case_id", "as_of", "escalation_probability", "collective_probability",
+        "escalation_flag", "collective_flag", "risk_band", "reasons", "model_version",
+    ]  # fmt: skip
+    assert table.height == features.height
+    assert table["escalation_probability"].is_between(0, 1).all()
+    flagged = table.filter(pl.col("escalation_flag") | pl.col("collective_flag"))
+    assert flagged.height > 0
+    assert (flagged["risk_band"] == "high").all()
+    assert (table.filter(pl.col("risk_band") != "low")["reasons"].str.len_chars() > 0).all()
+
+
+def test_cli_train_promote_score(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from earlywarn.cli import app
+
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "work"))
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["train", "--data", str(sample_dataset()), "--targets", "collective"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        runner.invoke(
+            app,
+            [
+                "score",
+                "--data",
+                str(sample_dataset()),
+                "--as-of",
+                "2025-11-01",
+                "--out",
+                str(tmp_path / "s.csv"),
+            ],
+        ).exit_code
+        == 1
+    )
+    assert (
+        runner.invoke(app, ["promote", "--target", "collective", "--version", "1"]).exit_code == 0
+    )
+    assert (
+        runner.invoke(app, ["promote", "--target", "collective", "--version", "1"]).exit_code == 1
+    )
