@@ -163,28 +163,16 @@ def test_cli_train_promote_score(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "work"))
     runner = CliRunner()
-    result = runner.invoke(
-        app, ["train", "--data", str(sample_dataset()), "--targets", "collective"]
+    data = str(sample_dataset())
+    trained = runner.invoke(
+        app, ["train", "--data", data, "--targets", "collective", "--tune", "2"]
     )
-    assert result.exit_code == 0, result.output
-    assert (
-        runner.invoke(
-            app,
-            [
-                "score",
-                "--data",
-                str(sample_dataset()),
-                "--as-of",
-                "2025-11-01",
-                "--out",
-                str(tmp_path / "s.csv"),
-            ],
-        ).exit_code
-        == 1
-    )
-    assert (
-        runner.invoke(app, ["promote", "--target", "collective", "--version", "1"]).exit_code == 0
-    )
-    assert (
-        runner.invoke(app, ["promote", "--target", "collective", "--version", "1"]).exit_code == 1
-    )
+    assert trained.exit_code == 0, trained.output
+    # No escalation champion yet: scoring needs both, and says so.
+    score = ["score", "--data", data, "--as-of", "2025-11-01", "--out", str(tmp_path / "s.csv")]
+    assert runner.invoke(app, score).exit_code == 1
+    promote = ["promote", "--target", "collective", "--version", "1"]
+    assert runner.invoke(app, promote).exit_code == 0
+    assert runner.invoke(app, promote).exit_code == 1  # already the champion
+    bad = runner.invoke(app, ["train", "--data", data, "--targets", "weather"])
+    assert bad.exit_code == 2 and "unknown targets" in bad.output
