@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 # Importing the command modules registers their commands, data first (the order of --help).
-from earlywarn.commands import data, models
+from earlywarn.commands import data, models, serving  # noqa: F401  (serving registers its commands)
 from earlywarn.commands.app import app
 from earlywarn.contract import Mode, load_dataset
 from earlywarn.settings import Settings

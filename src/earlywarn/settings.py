@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str | None = Field(
         None, description="MLflow tracking URI; default: a SQLite store in the work directory"
     )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the store; default: SQLite in the work directory"
+    )
     capacity_share: float = Field(
         0.02, gt=0, le=1, description="daily list: share of the population"
     )

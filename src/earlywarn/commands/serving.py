@@ -1,0 +1,106 @@
+"""Commands of the service side: the daily risk list, API keys, the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from earlywarn.commands.app import app
+from earlywarn.serving.access import Role, create_key, verify_chain
+from earlywarn.serving.risk_list import build_risk_list
+from earlywarn.serving.store import ApiKey, open_store
+from earlywarn.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+keys_app = typer.Typer(help="API 密钥 / API keys: create and list.", no_args_is_help=True)
+audit_app = typer.Typer(help="审计日志 / The audit log.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
+
+
+def _office_today() -> dt.date:
+    return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()  # Asia/Shanghai, no DST
+
+
+@app.command("risk-list")
+def risk_list(
+    ctx: typer.Context,
+    data: Annotated[Path, typer.Option(help="数据集目录 / Dataset directory.")],
+    date: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"], help="清单日期 / The day; scored as of its end (default: today)."
+        ),
+    ] = None,
+) -> None:
+    """生成每日风险清单 / Build, store and export the risk list of a day.
+
+    Scores the scoring population at the end of the day with the champion
+    models; running it again for the same day and models changes nothing.
+    """
+    settings: Settings = ctx.obj
+    day = date.date() if date else _office_today()
+    try:
+        result = build_risk_list(settings, data, day, open_store(settings))
+    except (LookupError, FileNotFoundError, ValueError) as error:
+        typer.echo(f"error 错误: {error}", err=True)
+        raise typer.Exit(1) from error
+    state = "stored 已保存" if result.changed else "unchanged 未变化"
+    typer.echo(
+        f"Risk list 风险清单 {result.list_date}: {result.rows:,} cases, {result.high:,} high; "
+        f"{state} (checksum {result.checksum[:16]})"
+    )
+    for kind, path in result.files.items():
+        typer.echo(f"  {kind}: {path}")
+
+
+@keys_app.command("create")
+def keys_create(
+    ctx: typer.Context,
+    role: Annotated[Role, typer.Option(help="case_system, office, analyst or admin")],
+    county: Annotated[str | None, typer.Option(help="县区代码 / Required for office keys.")] = None,
+    label: Annotated[str | None, typer.Option(help="备注 / Who or what the key is for.")] = None,
+) -> None:
+    """创建密钥 / Create an API key; it is shown once, only its hash is kept."""
+    settings: Settings = ctx.obj
+    sessions = open_store(settings)
+    try:
+        with sessions.begin() as session:
+            new = create_key(session, role, county, label)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--county") from error
+    typer.echo(new.token)
+    typer.echo(
+        f"role {role.value}, county {county or '-'}: keep this key; it cannot be shown again",
+        err=True,
+    )
+
+
+@keys_app.command("list")
+def keys_list(ctx: typer.Context) -> None:
+    """列出密钥 / List keys (prefixes only)."""
+    settings: Settings = ctx.obj
+    with open_store(settings)() as session:
+        for key in session.scalars(select(ApiKey).order_by(ApiKey.id)):
+            state = "revoked" if key.revoked_at else "active"
+            county = key.county_code or "-"
+            typer.echo(f"{key.prefix}…  {key.role:<12} {county:<10} {state}  {key.label or ''}")
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context) -> None:
+    """校验审计链 / Check that no audit record was edited, inserted or deleted."""
+    settings: Settings = ctx.obj
+    with open_store(settings)() as session:
+        check = verify_chain(session)
+    if check.ok:
+        typer.echo(f"OK 完好: {check.records:,} audit records, chain intact")
+        return
+    typer.echo(f"BROKEN 已被篡改: at record {check.first_broken}: {check.problem}", err=True)
+    raise typer.Exit(1)

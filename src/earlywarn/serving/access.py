@@ -1,0 +1,125 @@
+"""API keys and roles: who may see what, and the hash-chained audit log of what they saw."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from earlywarn.serving.store import ApiKey, AuditRecord
+
+GENESIS = "0" * 64
+KEY_PREFIX = "ew_"
+
+
+class Role(StrEnum):
+    CASE_SYSTEM = "case_system"  # score only
+    OFFICE = "office"  # lists and reviews of its own county
+    ANALYST = "analyst"  # read everything, no reviews
+    ADMIN = "admin"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewKey:
+    token: str  # shown once; never stored
+    key: ApiKey
+
+
+def create_key(
+    session: Session, role: Role, county: str | None = None, label: str | None = None
+) -> NewKey:
+    """A new random key; an office key must name its county."""
+    if role is Role.OFFICE and not county:
+        raise ValueError("an office key needs --county: it sees only its own county")
+    token = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        prefix=token[:10], key_hash=_digest(token), role=role.value, county_code=county, label=label
+    )
+    session.add(key)
+    session.flush()
+    return NewKey(token, key)
+
+
+def authenticate(session: Session, token: str | None) -> ApiKey | None:
+    if not token:
+        return None
+    key = session.scalars(select(ApiKey).where(ApiKey.key_hash == _digest(token))).first()
+    return key if key is not None and key.revoked_at is None else None
+
+
+def _record_hash(previous: str, fields: dict[str, object]) -> str:
+    payload = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256((previous + payload).encode("utf-8")).hexdigest()
+
+
+def _fields(record: AuditRecord) -> dict[str, object]:
+    return {
+        "at": record.at.isoformat(),
+        "key_id": record.key_id,
+        "actor": record.actor,
+        "action": record.action,
+        "target": record.target,
+        "rows": record.rows,
+        "result": record.result,
+    }
+
+
+def audit(
+    session: Session,
+    actor: str,
+    action: str,
+    target: str,
+    rows: int,
+    result: str,
+    key_id: int | None = None,
+) -> AuditRecord:
+    """Append one record to the chain (inside the caller's transaction)."""
+    last = session.scalars(
+        select(AuditRecord).order_by(AuditRecord.id.desc()).limit(1).with_for_update()
+    ).first()
+    record = AuditRecord(
+        at=dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+        key_id=key_id,
+        actor=actor,
+        action=action,
+        target=target,
+        rows=rows,
+        result=result,
+        previous_hash=last.record_hash if last else GENESIS,
+    )
+    record.record_hash = _record_hash(record.previous_hash, _fields(record))
+    session.add(record)
+    session.flush()
+    return record
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    ok: bool
+    records: int
+    first_broken: int | None = None
+    problem: str = ""
+
+
+def verify_chain(session: Session) -> ChainCheck:
+    """Recompute every hash: an edited, inserted or deleted record breaks the chain."""
+    previous = GENESIS
+    count = 0
+    for record in session.scalars(select(AuditRecord).order_by(AuditRecord.id)):
+        count += 1
+        if record.previous_hash != previous:
+            return ChainCheck(False, count, record.id, "a record before it was deleted or changed")
+        if _record_hash(previous, _fields(record)) != record.record_hash:
+            return ChainCheck(False, count, record.id, "the record was edited")
+        previous = record.record_hash
+    return ChainCheck(True, count)

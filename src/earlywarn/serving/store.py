@@ -1,0 +1,140 @@
+"""The store: risk lists, reviews, API keys (hashed) and the audit log.
+
+SQLAlchemy 2 over SQLite in the work directory by default, PostgreSQL by URL;
+the schema is created and changed only by Alembic migrations
+(``serving/migrations``), run by ``open_store``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from earlywarn.settings import Settings
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class ApiKey(Base):
+    """A key is shown once at creation; only its SHA-256 is kept."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    county_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    label: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class RiskList(Base):
+    """One day's list: as of the end of that day, with the models that made it."""
+
+    __tablename__ = "risk_lists"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    list_date: Mapped[dt.date] = mapped_column(Date, unique=True)
+    as_of: Mapped[dt.datetime] = mapped_column(DateTime)
+    checksum: Mapped[str] = mapped_column(String(64))
+    model_versions: Mapped[str] = mapped_column(String(200))
+    rows: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+
+
+class RiskListItem(Base):
+    __tablename__ = "risk_list_items"
+    __table_args__ = (UniqueConstraint("list_id", "case_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    list_id: Mapped[int] = mapped_column(
+        ForeignKey("risk_lists.id", ondelete="CASCADE"), index=True
+    )
+    rank: Mapped[int] = mapped_column(Integer)
+    case_id: Mapped[str] = mapped_column(String(64))
+    county_code: Mapped[str] = mapped_column(String(32), index=True)
+    township_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    category: Mapped[str] = mapped_column(String(32))
+    escalation_probability: Mapped[float] = mapped_column(Float)
+    collective_probability: Mapped[float] = mapped_column(Float)
+    escalation_flag: Mapped[bool] = mapped_column(Boolean)
+    collective_flag: Mapped[bool] = mapped_column(Boolean)
+    risk_band: Mapped[str] = mapped_column(String(8))
+    reasons: Mapped[str] = mapped_column(Text)
+    days_since_last_contact: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Review(Base):
+    """A reviewer's decision on a case of a day's list; kept apart from the list's rows,
+    so that rebuilding a list never loses what people recorded."""
+
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    list_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    decision: Mapped[str] = mapped_column(String(16))
+    step: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+
+
+class AuditRecord(Base):
+    """Append-only and hash-chained: each record's hash covers the previous one."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    key_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[str] = mapped_column(String(32))
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    record_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+def database_url(settings: Settings) -> str:
+    return settings.database_url or f"sqlite:///{(settings.work_dir / 'earlywarn.db').resolve()}"
+
+
+def migrate(url: str) -> None:
+    """Bring the database to the newest schema (Alembic ``upgrade head``)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(config, "head")
+
+
+def open_store(settings: Settings) -> sessionmaker[Session]:
+    """Migrate, then return a session factory bound to the store."""
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    url = database_url(settings)
+    migrate(url)
+    engine: Engine = create_engine(url)
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,74 @@
+"""Keys are hashed and scoped; the audit log is a chain that shows any edit or deletion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from earlywarn.serving.access import Role, audit, authenticate, create_key, verify_chain
+from earlywarn.serving.store import ApiKey, AuditRecord, open_store
+from earlywarn.settings import load_settings
+
+
+@pytest.fixture
+def sessions(tmp_path: Path) -> sessionmaker[Session]:
+    return open_store(load_settings(work_dir=tmp_path))
+
+
+def test_keys_are_stored_hashed_and_authenticate(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        new = create_key(session, Role.OFFICE, "330211")
+    with sessions() as session:
+        stored = session.scalars(select(ApiKey)).one()
+        assert new.token not in (stored.key_hash, stored.prefix)
+        found = authenticate(session, new.token)
+        assert found is not None and found.county_code == "330211" and found.role == "office"
+        assert authenticate(session, new.token + "x") is None
+        assert authenticate(session, None) is None
+
+
+def test_revoked_key_is_refused(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        new = create_key(session, Role.ANALYST)
+        session.execute(update(ApiKey).values(revoked_at=func.now()))
+    with sessions() as session:
+        assert authenticate(session, new.token) is None
+
+
+def test_office_key_needs_a_county(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session, pytest.raises(ValueError, match="county"):
+        create_key(session, Role.OFFICE)
+
+
+def _chain(sessions: sessionmaker[Session], records: int) -> None:
+    for i in range(records):
+        with sessions.begin() as session:
+            audit(session, "tester", "risk_list.view", f"2025-01-{i + 1:02d}", i, "ok")
+
+
+def test_intact_chain_verifies(sessions: sessionmaker[Session]) -> None:
+    _chain(sessions, 5)
+    with sessions() as session:
+        check = verify_chain(session)
+    assert check.ok and check.records == 5
+
+
+def test_an_edited_record_is_detected(sessions: sessionmaker[Session]) -> None:
+    _chain(sessions, 5)
+    with sessions.begin() as session:
+        session.execute(update(AuditRecord).where(AuditRecord.id == 3).values(rows=999))
+    with sessions() as session:
+        check = verify_chain(session)
+    assert not check.ok and check.first_broken == 3 and "edited" in check.problem
+
+
+def test_a_deleted_record_is_detected(sessions: sessionmaker[Session]) -> None:
+    _chain(sessions, 5)
+    with sessions.begin() as session:
+        session.execute(delete(AuditRecord).where(AuditRecord.id == 2))
+    with sessions() as session:
+        check = verify_chain(session)
+    assert not check.ok and check.first_broken == 3 and "deleted" in check.problem

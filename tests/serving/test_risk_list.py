@@ -1,0 +1,87 @@
+"""The daily list job: idempotent, atomic, exported; on the sample with freshly trained models."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from earlywarn.contract import load_dataset
+from earlywarn.resources import sample_dataset
+from earlywarn.serving import risk_list
+from earlywarn.serving.risk_list import build_risk_list
+from earlywarn.serving.store import RiskList, RiskListItem, open_store
+from earlywarn.settings import Settings, load_settings
+from earlywarn.training import registry
+from earlywarn.training.pipeline import train
+
+pytestmark = pytest.mark.slow
+DAY = dt.date(2025, 10, 31)
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = load_settings(work_dir=tmp_path_factory.mktemp("work"))
+    result = train(load_dataset(sample_dataset()), dt.datetime(2026, 1, 1), settings)
+    client = registry.connect(settings)
+    for target, version in result.versions.items():
+        assert registry.promote(client, target, version).promoted
+    return settings
+
+
+@pytest.fixture(scope="module")
+def sessions(settings: Settings) -> sessionmaker[Session]:
+    return open_store(settings)
+
+
+def _items(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(RiskListItem)) or 0
+
+
+def test_same_day_same_models_same_list_no_duplicates(
+    settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    first = build_risk_list(settings, sample_dataset(), DAY, sessions)
+    second = build_risk_list(settings, sample_dataset(), DAY, sessions)
+    assert first.changed and not second.changed
+    assert first.checksum == second.checksum
+    assert _items(sessions) == first.rows
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(RiskList)) == 1
+    assert first.as_of == dt.datetime(2025, 11, 1)
+
+
+def test_exports_open(settings: Settings, sessions: sessionmaker[Session]) -> None:
+    result = build_risk_list(settings, sample_dataset(), DAY, sessions)
+    book = openpyxl.load_workbook(io.BytesIO(result.files["xlsx"].read_bytes()), read_only=True)
+    rows = list(book.active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert rows[0][0] == "排名 rank" and len(rows) == result.rows + 1
+    assert result.files["csv"].read_bytes().startswith("\ufeff".encode())
+    header = result.files["scores"].read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("case_id,as_of,escalation_probability")
+
+
+def test_a_crash_leaves_the_previous_list_intact(
+    settings: Settings, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = build_risk_list(settings, sample_dataset(), DAY, sessions)
+    real_checksum = risk_list.checksum_of
+
+    def failing_insert(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    # A different checksum forces a rebuild; the insert then fails half-way.
+    monkeypatch.setattr(risk_list, "checksum_of", lambda items, versions: "x" * 64)
+    monkeypatch.setattr(risk_list, "insert", failing_insert)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build_risk_list(settings, sample_dataset(), DAY, sessions)
+    monkeypatch.setattr(risk_list, "checksum_of", real_checksum)
+    with sessions() as session:
+        stored = session.scalars(select(RiskList)).one()
+    assert stored.checksum == before.checksum
+    assert _items(sessions) == before.rows
