@@ -104,3 +104,25 @@ def audit_verify(ctx: typer.Context) -> None:
         return
     typer.echo(f"BROKEN 已被篡改: at record {check.first_broken}: {check.problem}", err=True)
     raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    data: Annotated[
+        Path, typer.Option(help="数据集目录 / Dataset whose context the service scores against.")
+    ],
+    host: Annotated[str, typer.Option(help="监听地址 / Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口 / Port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="进程数 / Worker processes.")] = 1,
+) -> None:
+    """启动评分服务 / Start the score API and the risk-list service (uvicorn)."""
+    import os
+
+    import uvicorn
+
+    from earlywarn.serving.main import DATA_VARIABLE
+
+    os.environ[DATA_VARIABLE] = str(data.resolve())
+    uvicorn.run(
+        "earlywarn.serving.main:build_app", factory=True, host=host, port=port, workers=workers
+    )

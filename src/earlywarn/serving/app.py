@@ -1,0 +1,334 @@
+"""The FastAPI service: score API, stored risk lists, reviews, health and metrics.
+
+(No ``from __future__ import annotations`` here: FastAPI must see the closure's
+dependency aliases as objects, not as strings it cannot resolve.)
+
+Every call is authenticated by an API key (header ``X-API-Key``), checked
+against its role and county, and audited; client errors are 4xx with a JSON
+body naming the field, our own bugs 5xx without a trace.
+"""
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from earlywarn.serving.access import Role, audit, authenticate
+from earlywarn.serving.exports import csv_bytes, xlsx_bytes
+from earlywarn.serving.schemas import (
+    BatchRequest,
+    BatchResponse,
+    ListItem,
+    ListPage,
+    ReviewIn,
+    ReviewOut,
+    ScoreRequest,
+    ScoreResponse,
+)
+from earlywarn.serving.scorer import Scorer
+from earlywarn.serving.steps import STEPS
+from earlywarn.serving.store import ApiKey, Review, RiskList, RiskListItem
+
+logger = logging.getLogger(__name__)
+MAX_BODY_BYTES = 5 * 1024 * 1024
+READERS = {Role.OFFICE, Role.ANALYST, Role.ADMIN}
+SCORERS = {Role.CASE_SYSTEM, Role.ANALYST, Role.ADMIN}
+REVIEWERS = {Role.OFFICE, Role.ADMIN}
+
+
+def create_app(
+    scorer: Scorer, sessions: sessionmaker[Session], batch_limit: int = 100, lifespan: Any = None
+) -> FastAPI:
+    """The application over one scorer and one store; ``scorer`` may still be loading."""
+    app = FastAPI(
+        lifespan=lifespan,
+        title="earlywarn",
+        version="1",
+        description="信访事项预警 early-warning scores and daily risk lists",
+    )
+    metrics = CollectorRegistry()
+    requests = Counter(
+        "earlywarn_requests", "requests by route and status", ["route", "status"], registry=metrics
+    )
+    latency = Histogram(
+        "earlywarn_request_seconds", "request latency by route", ["route"], registry=metrics
+    )
+    scores = Histogram(
+        "earlywarn_score_probability",
+        "scored probabilities",
+        ["target"],
+        registry=metrics,
+        buckets=(0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0),
+    )
+    versions = Gauge(
+        "earlywarn_model_info", "serving model versions", ["target", "version"], registry=metrics
+    )
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Any) -> Response:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return JSONResponse(
+                {"detail": f"body larger than {MAX_BODY_BYTES} bytes"}, status_code=413
+            )
+        started = time.perf_counter()
+        try:
+            response: Response = await call_next(request)
+        except Exception:  # our bug: log it, answer without a trace
+            logger.exception("unhandled error on %s", request.url.path)
+            response = JSONResponse({"detail": "internal error"}, status_code=500)
+        route = request.scope.get("route")
+        name = getattr(route, "path", "unmatched")
+        requests.labels(name, str(response.status_code)).inc()
+        latency.labels(name).observe(time.perf_counter() - started)
+        return response
+
+    def session() -> Iterator[Session]:
+        with sessions() as opened:
+            yield opened
+
+    Db = Annotated[Session, Depends(session)]  # noqa: N806  (a type alias)
+
+    def caller(db: Db, x_api_key: Annotated[str | None, Header()] = None) -> ApiKey:
+        key = authenticate(db, x_api_key)
+        if key is None:
+            raise HTTPException(401, "missing or unknown API key (header X-API-Key)")
+        return key
+
+    Caller = Annotated[ApiKey, Depends(caller)]  # noqa: N806  (a type alias)
+
+    def allow(key: ApiKey, roles: set[Role]) -> None:
+        if Role(key.role) not in roles:
+            raise HTTPException(403, f"role {key.role} may not do this")
+
+    def record(db: Session, key: ApiKey, action: str, target: str, rows: int, result: str) -> None:
+        audit(db, f"key:{key.prefix}", action, target, rows, result, key.id)
+        db.commit()
+
+    def ready_scorer() -> Scorer:
+        if not scorer.ready:
+            raise HTTPException(503, "models are loading")
+        return scorer
+
+    def publish(response: ScoreResponse) -> None:
+        for target in ("escalation", "collective"):
+            scores.labels(target).observe(getattr(response, target).probability)
+
+    @app.get("/live", tags=["health"])
+    def live() -> dict[str, str]:
+        """Always 200 while the process runs."""
+        return {"status": "alive"}
+
+    @app.get("/ready", tags=["health"], responses={503: {"description": "models not loaded yet"}})
+    def ready() -> dict[str, Any]:
+        """200 once the champion models are loaded and a warm-up score succeeded."""
+        if not scorer.ready:
+            raise HTTPException(503, "models are loading")
+        return {"status": "ready", "models": scorer.versions}
+
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    def prometheus() -> Response:
+        """Prometheus metrics: requests, latencies, scores, model versions."""
+        versions.clear()
+        for target, version in scorer.versions.items():
+            versions.labels(target, version).set(1)
+        return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
+
+    @app.post("/v1/score", response_model=ScoreResponse, tags=["score"])
+    def score(body: ScoreRequest, key: Caller, db: Db) -> ScoreResponse:
+        """Score one case with its contacts and handling steps."""
+        allow(key, SCORERS)
+        response = ready_scorer().score(body)
+        publish(response)
+        record(db, key, "score", body.case.case_id, 1, response.risk_band)
+        return response
+
+    @app.post("/v1/score/batch", response_model=BatchResponse, tags=["score"])
+    def score_batch(body: BatchRequest, key: Caller, db: Db) -> BatchResponse:
+        """Score up to the configured number of cases in one request."""
+        allow(key, SCORERS)
+        if len(body.cases) > batch_limit:
+            raise HTTPException(413, f"at most {batch_limit} cases per batch (field cases)")
+        service = ready_scorer()
+        results = [service.score(case) for case in body.cases]
+        for response in results:
+            publish(response)
+        record(db, key, "score_batch", f"{len(results)} cases", len(results), "ok")
+        return BatchResponse(results=results)
+
+    def stored_list(db: Session, list_date: dt.date) -> RiskList:
+        found = db.scalars(select(RiskList).where(RiskList.list_date == list_date)).first()
+        if found is None:
+            raise HTTPException(404, f"no risk list for {list_date}")
+        return found
+
+    def filtered(
+        db: Session,
+        key: ApiKey,
+        header: RiskList,
+        county: str | None,
+        category: str | None,
+        band: str | None,
+        flag: bool | None,
+        reviewed: bool | None,
+    ) -> Any:
+        query = select(RiskListItem).where(RiskListItem.list_id == header.id)
+        if Role(key.role) is Role.OFFICE:
+            if county and county != key.county_code:
+                raise HTTPException(404, f"no list of county {county} for this key")
+            county = key.county_code
+        if county:
+            query = query.where(RiskListItem.county_code == county)
+        if category:
+            query = query.where(RiskListItem.category == category)
+        if band:
+            query = query.where(RiskListItem.risk_band == band)
+        if flag is not None:
+            either = RiskListItem.escalation_flag | RiskListItem.collective_flag
+            query = query.where(either if flag else ~either)
+        reviewed_cases = select(Review.case_id).where(Review.list_date == header.list_date)
+        if reviewed is not None:
+            inside = RiskListItem.case_id.in_(reviewed_cases)
+            query = query.where(inside if reviewed else ~inside)
+        return query.order_by(RiskListItem.rank)
+
+    filters = {"county": Query(None, max_length=32), "category": Query(None, max_length=32)}
+
+    @app.get("/v1/risk-lists/{list_date}", response_model=ListPage, tags=["risk lists"])
+    def get_list(
+        list_date: dt.date,
+        key: Caller,
+        db: Db,
+        county: str | None = filters["county"],
+        category: str | None = filters["category"],
+        band: str | None = Query(None, pattern="^(high|medium|low)$"),
+        flag: bool | None = None,
+        reviewed: bool | None = None,
+        page: int = Query(1, ge=1, le=100_000),
+        page_size: int = Query(50, ge=1, le=500),
+    ) -> ListPage:
+        """A stored daily list, paged and filtered; office keys see their own county only."""
+        allow(key, READERS)
+        header = stored_list(db, list_date)
+        query = filtered(db, key, header, county, category, band, flag, reviewed)
+        total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = db.scalars(query.offset((page - 1) * page_size).limit(page_size)).all()
+        latest = {
+            r.case_id: r.decision
+            for r in db.scalars(
+                select(Review)
+                .where(Review.list_date == list_date, Review.case_id.in_([r.case_id for r in rows]))
+                .order_by(Review.id)
+            )
+        }
+        items = [
+            ListItem.model_validate(r, from_attributes=True).model_copy(
+                update={"review": latest.get(r.case_id)}
+            )
+            for r in rows
+        ]
+        record(db, key, "risk_list.view", f"{list_date} page {page}", len(items), "ok")
+        return ListPage(
+            list_date=list_date,
+            as_of=header.as_of,
+            model_versions=header.model_versions,
+            total=total,
+            page=page,
+            page_size=page_size,
+            items=items,
+        )
+
+    @app.get("/v1/risk-lists/{list_date}/export", tags=["risk lists"], response_class=Response)
+    def export_list(
+        list_date: dt.date,
+        key: Caller,
+        db: Db,
+        format: str = Query("csv", pattern="^(csv|xlsx)$"),
+        county: str | None = filters["county"],
+        category: str | None = filters["category"],
+        band: str | None = Query(None, pattern="^(high|medium|low)$"),
+        flag: bool | None = None,
+        reviewed: bool | None = None,
+    ) -> Response:
+        """The filtered list as CSV or XLSX."""
+        allow(key, READERS)
+        header = stored_list(db, list_date)
+        rows = db.scalars(filtered(db, key, header, county, category, band, flag, reviewed)).all()
+        import polars as pl
+
+        frame = pl.DataFrame(
+            [ListItem.model_validate(r, from_attributes=True).model_dump() for r in rows]
+        )
+        if frame.is_empty():
+            frame = pl.DataFrame(schema={name: pl.String for name in ListItem.model_fields})
+        content, media = (
+            (csv_bytes(frame), "text/csv; charset=utf-8")
+            if format == "csv"
+            else (
+                xlsx_bytes(frame),
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        )
+        record(db, key, "risk_list.export", f"{list_date} {format}", frame.height, "ok")
+        name = f"risk-list-{list_date}.{format}"
+        return Response(
+            content,
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    @app.post(
+        "/v1/risk-lists/{list_date}/cases/{case_id}/review",
+        response_model=ReviewOut,
+        tags=["risk lists"],
+    )
+    def review(list_date: dt.date, case_id: str, body: ReviewIn, key: Caller, db: Db) -> ReviewOut:
+        """Record the reviewer's decision on a case of the day's list."""
+        allow(key, REVIEWERS)
+        header = stored_list(db, list_date)
+        item = db.scalars(
+            select(RiskListItem).where(
+                RiskListItem.list_id == header.id, RiskListItem.case_id == case_id
+            )
+        ).first()
+        if item is None or (Role(key.role) is Role.OFFICE and item.county_code != key.county_code):
+            raise HTTPException(404, f"case {case_id} is not on the {list_date} list of this key")
+        if body.step is not None and body.step not in STEPS:
+            raise HTTPException(
+                422, f"field step: unknown step {body.step!r}; one of {sorted(STEPS)}"
+            )
+        saved = Review(
+            list_date=list_date,
+            case_id=case_id,
+            decision=body.decision,
+            step=body.step,
+            reason=body.reason,
+            key_id=key.id,
+        )
+        db.add(saved)
+        db.flush()
+        record(db, key, "review", f"{list_date}/{case_id}", 1, body.decision)
+        return ReviewOut(
+            list_date=list_date,
+            case_id=case_id,
+            decision=saved.decision,
+            step=saved.step,
+            reason=saved.reason,
+            created_at=saved.created_at,
+        )
+
+    return app

@@ -1,0 +1,167 @@
+"""The API's request and response bodies: the contract's columns, validated field by field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from earlywarn.contract.spec import ACTION_OUTCOMES, ACTION_TYPES, CHANNELS, LEVELS, NATURES
+
+_OFFICE = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai has no daylight saving
+
+
+def office_time(value: dt.datetime) -> dt.datetime:
+    """Naive office local time; an offset is converted (contract section 1)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(_OFFICE).replace(tzinfo=None)
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_min_length=1, str_max_length=200)
+
+
+class CaseIn(_Strict):
+    case_id: str
+    petitioner_id: str
+    registered_at: dt.datetime
+    county_code: str
+    township_code: str | None = None
+    category: str = Field(description="a category code; unknown codes are read as 'other'")
+    nature: Literal[NATURES] | None = None  # type: ignore[valid-type]
+    responsible_unit: str | None = None
+
+    _times = field_validator("registered_at")(office_time)
+
+
+class ContactIn(_Strict):
+    contact_id: str
+    occurred_at: dt.datetime
+    channel: Literal[CHANNELS]  # type: ignore[valid-type]
+    level: Literal[LEVELS]  # type: ignore[valid-type]
+    group_size: int = Field(ge=1, le=100_000)
+
+    _times = field_validator("occurred_at")(office_time)
+
+
+class ActionIn(_Strict):
+    action_id: str
+    occurred_at: dt.datetime
+    action_type: Literal[ACTION_TYPES]  # type: ignore[valid-type]
+    unit: str | None = None
+    outcome: str | None = None
+
+    _times = field_validator("occurred_at")(office_time)
+
+    @model_validator(mode="after")
+    def _outcome_fits_type(self) -> ActionIn:
+        if self.outcome is not None and self.outcome not in ACTION_OUTCOMES[self.action_type]:
+            allowed = ", ".join(ACTION_OUTCOMES[self.action_type]) or "none"
+            raise ValueError(
+                f"outcome {self.outcome!r} not allowed for {self.action_type} (allowed: {allowed})"
+            )
+        return self
+
+
+class ScoreRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    case: CaseIn
+    contacts: list[ContactIn] = Field(default_factory=list, max_length=5000)
+    actions: list[ActionIn] | None = Field(
+        default=None, max_length=5000, description="omit when there is no handling history"
+    )
+    as_of: dt.datetime | None = Field(default=None, description="default: now, office local time")
+
+    _times = field_validator("as_of")(lambda v: None if v is None else office_time(v))
+
+
+class Reason(BaseModel):
+    feature: str
+    label_zh: str
+    label_en: str
+    value: float | str | None
+    contribution: float
+
+
+class TargetScore(BaseModel):
+    probability: float
+    flag: bool
+    band: Literal["high", "medium", "low"]
+    reasons: list[Reason]
+
+
+class Step(BaseModel):
+    key: str
+    zh: str
+    en: str
+
+
+class ScoreResponse(BaseModel):
+    case_id: str
+    as_of: dt.datetime
+    escalation: TargetScore
+    collective: TargetScore
+    risk_band: Literal["high", "medium", "low"]
+    recommended_steps: list[Step]
+    model_versions: dict[str, str]
+
+
+class BatchRequest(BaseModel):
+    cases: list[ScoreRequest] = Field(min_length=1)
+
+
+class BatchResponse(BaseModel):
+    results: list[ScoreResponse]
+
+
+class ListItem(BaseModel):
+    rank: int
+    case_id: str
+    county_code: str
+    township_code: str | None
+    category: str
+    escalation_probability: float
+    collective_probability: float
+    escalation_flag: bool
+    collective_flag: bool
+    risk_band: str
+    reasons: str
+    days_since_last_contact: float | None
+    review: str | None = None
+
+
+class ListPage(BaseModel):
+    list_date: dt.date
+    as_of: dt.datetime
+    model_versions: str
+    total: int
+    page: int
+    page_size: int
+    items: list[ListItem]
+
+
+class ReviewIn(BaseModel):
+    decision: Literal["acknowledged", "action_taken", "dismissed"]
+    step: str | None = Field(
+        default=None, max_length=64, description="required for action_taken: a step key"
+    )
+    reason: str | None = Field(default=None, max_length=2000, description="required for dismissed")
+
+    @model_validator(mode="after")
+    def _complete(self) -> ReviewIn:
+        if self.decision == "action_taken" and not self.step:
+            raise ValueError("action_taken needs the step that was taken")
+        if self.decision == "dismissed" and not self.reason:
+            raise ValueError("dismissed needs a reason")
+        return self
+
+
+class ReviewOut(BaseModel):
+    list_date: dt.date
+    case_id: str
+    decision: str
+    step: str | None
+    reason: str | None
+    created_at: dt.datetime

@@ -1,0 +1,197 @@
+"""The API: who may call what, the same probability on every path, errors a client can act on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from earlywarn.contract import load_dataset
+from earlywarn.resources import sample_dataset
+from earlywarn.serving.access import Role, create_key, verify_chain
+from earlywarn.serving.app import create_app
+from earlywarn.serving.main import WARM_UP
+from earlywarn.serving.risk_list import build_risk_list
+from earlywarn.serving.scorer import Scorer
+from earlywarn.settings import Settings
+
+pytestmark = pytest.mark.slow
+DAY = dt.date(2025, 10, 31)
+AS_OF = "2025-11-01T00:00:00"
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings, sessions: sessionmaker[Session]) -> TestClient:
+    build_risk_list(settings, sample_dataset(), DAY, sessions)
+    scorer = Scorer(settings, sample_dataset())
+    scorer.load_sources()
+    assert scorer.refresh_models()
+    scorer.score(WARM_UP)
+    scorer.ready = True
+    return TestClient(create_app(scorer, sessions, batch_limit=5), raise_server_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def keys(sessions: sessionmaker[Session]) -> dict[str, str]:
+    with sessions.begin() as session:
+        made = {
+            "case_system": create_key(session, Role.CASE_SYSTEM).token,
+            "office": create_key(session, Role.OFFICE, "330211").token,
+            "other_office": create_key(session, Role.OFFICE, "330212").token,
+            "analyst": create_key(session, Role.ANALYST).token,
+            "admin": create_key(session, Role.ADMIN).token,
+        }
+    return made
+
+
+def _case_body(case_id: str) -> dict[str, Any]:
+    sample = load_dataset(sample_dataset())
+    assert sample.actions is not None
+
+    def rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+        return [
+            {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()}
+            for row in frame.filter(pl.col("case_id") == case_id)
+            .with_columns(pl.col(pl.Enum).cast(pl.String))
+            .iter_rows(named=True)
+        ]
+
+    (case,) = rows(sample.cases)
+    return {
+        "case": case,
+        "contacts": rows(sample.contacts),
+        "actions": rows(sample.actions),
+        "as_of": AS_OF,
+    }
+
+
+def _list_case(client: TestClient, keys: dict[str, str], band: str = "high") -> dict[str, Any]:
+    page = client.get(
+        f"/v1/risk-lists/{DAY}",
+        params={"band": band, "county": "330211"},
+        headers={"X-API-Key": keys["analyst"]},
+    )
+    assert page.status_code == 200, page.text
+    return dict(page.json()["items"][0])
+
+
+def test_same_probability_on_every_path(client: TestClient, keys: dict[str, str]) -> None:
+    item = _list_case(client, keys)
+    body = _case_body(item["case_id"])
+    one = client.post("/v1/score", json=body, headers={"X-API-Key": keys["case_system"]})
+    assert one.status_code == 200, one.text
+    batch = client.post(
+        "/v1/score/batch", json={"cases": [body, body]}, headers={"X-API-Key": keys["case_system"]}
+    )
+    assert batch.status_code == 200, batch.text
+    for target in ("escalation", "collective"):
+        listed = item[f"{target}_probability"]
+        assert abs(one.json()[target]["probability"] - listed) < 1e-9
+        assert abs(batch.json()["results"][1][target]["probability"] - listed) < 1e-9
+    answer = one.json()
+    assert answer["risk_band"] == "high" and answer["recommended_steps"]
+    assert answer["escalation"]["reasons"] or answer["collective"]["reasons"]
+
+
+ROUTES = [
+    ("post", "/v1/score", {"case_system", "analyst", "admin"}),
+    ("get", f"/v1/risk-lists/{DAY}", {"office", "analyst", "admin"}),
+    ("get", f"/v1/risk-lists/{DAY}/export", {"office", "analyst", "admin"}),
+    ("post", "review", {"office", "admin"}),
+]
+
+
+@pytest.mark.parametrize(("method", "route", "allowed"), ROUTES)
+def test_authorization_matrix(
+    client: TestClient, keys: dict[str, str], method: str, route: str, allowed: set[str]
+) -> None:
+    item = _list_case(client, keys, band="medium")
+    body: dict[str, Any] | None = None
+    if route == "/v1/score":
+        body = _case_body(item["case_id"])
+    if route == "review":
+        route = f"/v1/risk-lists/{DAY}/cases/{item['case_id']}/review"
+        body = {"decision": "acknowledged"}
+    call = getattr(client, method)
+
+    def status(key: str | None) -> int:
+        headers = {"X-API-Key": key} if key else {}
+        response = call(route, headers=headers, **({"json": body} if body is not None else {}))
+        return int(response.status_code)
+
+    assert status(None) == 401
+    assert status("ew_not-a-key") == 401
+    for role in ("case_system", "office", "analyst", "admin"):
+        assert (status(keys[role]) == 200) == (role in allowed), role
+        if role not in allowed:
+            assert status(keys[role]) == 403
+    if "office" in allowed and route != "/v1/score":
+        # Another county's office: the case or list is not found for it.
+        other = status(keys["other_office"])
+        assert other == (404 if "review" in route else 200)
+
+
+def test_office_sees_only_its_county(client: TestClient, keys: dict[str, str]) -> None:
+    page = client.get(
+        f"/v1/risk-lists/{DAY}", params={"page_size": 500}, headers={"X-API-Key": keys["office"]}
+    )
+    assert {item["county_code"] for item in page.json()["items"]} == {"330211"}
+    refused = client.get(
+        f"/v1/risk-lists/{DAY}", params={"county": "330212"}, headers={"X-API-Key": keys["office"]}
+    )
+    assert refused.status_code == 404
+
+
+def test_client_errors_name_the_field(client: TestClient, keys: dict[str, str]) -> None:
+    item = _list_case(client, keys)
+    body = _case_body(item["case_id"])
+    body["contacts"][0]["level"] = "moon"
+    bad = client.post("/v1/score", json=body, headers={"X-API-Key": keys["case_system"]})
+    assert bad.status_code == 422
+    assert ["body", "contacts", 0, "level"] in [error["loc"] for error in bad.json()["detail"]]
+    too_many = client.post(
+        "/v1/score/batch",
+        json={"cases": [WARM_UP.model_dump(mode="json")] * 6},
+        headers={"X-API-Key": keys["admin"]},
+    )
+    assert too_many.status_code == 413 and "cases" in too_many.text
+    review = client.post(
+        f"/v1/risk-lists/{DAY}/cases/{item['case_id']}/review",
+        json={"decision": "dismissed"},
+        headers={"X-API-Key": keys["admin"]},
+    )
+    assert review.status_code == 422
+    assert (
+        client.get("/v1/risk-lists/1999-01-01", headers={"X-API-Key": keys["admin"]}).status_code
+        == 404
+    )
+
+
+def test_review_shows_on_the_list_and_everything_is_audited(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
+) -> None:
+    item = _list_case(client, keys)
+    done = client.post(
+        f"/v1/risk-lists/{DAY}/cases/{item['case_id']}/review",
+        json={"decision": "action_taken", "step": "senior_owner"},
+        headers={"X-API-Key": keys["office"]},
+    )
+    assert done.status_code == 200, done.text
+    reviewed = client.get(
+        f"/v1/risk-lists/{DAY}", params={"reviewed": True}, headers={"X-API-Key": keys["office"]}
+    )
+    assert item["case_id"] in {i["case_id"] for i in reviewed.json()["items"]}
+    with sessions() as session:
+        check = verify_chain(session)
+    assert check.ok and check.records >= 5
+
+
+def test_health_and_metrics(client: TestClient) -> None:
+    assert client.get("/live").status_code == 200
+    assert client.get("/ready").json()["status"] == "ready"
+    metrics = client.get("/metrics").text
+    assert "earlywarn_requests_total" in metrics and "earlywarn_model_info" in metrics
