@@ -58,3 +58,7 @@ def load_or_exit(data: Path, mode: Mode, settings: Settings) -> Dataset:
     except (FileNotFoundError, ContractError) as error:
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error
+
+
+DataOption = Annotated[Path, typer.Option("--data", help="数据集目录 / Dataset directory.")]
+HorizonOption = Annotated[int, typer.Option(min=1, help="预测期（天）/ Horizon in days.")]

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from earlywarn.commands.app import app
+from earlywarn.commands.app import DataOption, HorizonOption, app
 from earlywarn.contract import CONTRACT_VERSION, ContractError, Mode, load_dataset
 from earlywarn.contract.json_schema import render_json_schema
 from earlywarn.contract.report import ValidationReport
@@ -154,7 +154,7 @@ def simulate(
             "rollouts of the full hidden state, and the realised labels.",
         ),
     ] = None,
-    horizon: Annotated[int, typer.Option(min=1, help="预测期（天）/ Horizon in days.")] = 30,
+    horizon: HorizonOption = 30,
     counties: Annotated[
         int | None,
         typer.Option(
@@ -197,7 +197,7 @@ def simulate(
 @app.command()
 def features(
     ctx: typer.Context,
-    data: Annotated[Path, typer.Option(help="数据集目录 / Dataset directory.")],
+    data: DataOption,
     as_of: Annotated[
         dt.datetime,
         typer.Option(

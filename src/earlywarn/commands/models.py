@@ -10,7 +10,7 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from earlywarn.commands.app import app, load_or_exit
+from earlywarn.commands.app import DataOption, HorizonOption, app, load_or_exit
 from earlywarn.contract import Mode
 from earlywarn.features.build import build_features
 from earlywarn.models.artifact import TARGETS
@@ -45,17 +45,16 @@ def _truth_of(data: Path) -> pl.DataFrame | None:
 @app.command()
 def train(
     ctx: typer.Context,
-    data: Annotated[Path, typer.Option(help="数据集目录 / Dataset directory.")],
+    data: DataOption,
     until: Annotated[
         dt.datetime | None,
         typer.Option(
             formats=["%Y-%m-%d"],
             help="截止时点 / Use history up to this day; snapshots whose horizon ends later "
-            "are left "
-            "out (default: the day after the last contact).",
+            "are left out (default: the day after the last contact).",
         ),
     ] = None,
-    horizon: Annotated[int, typer.Option(min=1, help="预测期（天）/ Horizon in days.")] = 30,
+    horizon: HorizonOption = 30,
     targets: Annotated[
         str, typer.Option(help="目标 / Comma-separated: escalation, collective.")
     ] = "escalation,collective",
@@ -136,7 +135,7 @@ def promote(
 @app.command()
 def score(
     ctx: typer.Context,
-    data: Annotated[Path, typer.Option(help="数据集目录 / Dataset directory.")],
+    data: DataOption,
     as_of: Annotated[
         dt.datetime,
         typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"], help="时点 / The as-of moment."),

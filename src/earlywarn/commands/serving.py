@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from earlywarn.commands.app import app
+from earlywarn.commands.app import DataOption, app
 from earlywarn.serving.access import Role, create_key, verify_chain
 from earlywarn.serving.risk_list import build_risk_list
 from earlywarn.serving.store import ApiKey, open_store
@@ -31,7 +31,7 @@ def _office_today() -> dt.date:
 @app.command("risk-list")
 def risk_list(
     ctx: typer.Context,
-    data: Annotated[Path, typer.Option(help="数据集目录 / Dataset directory.")],
+    data: DataOption,
     date: Annotated[
         dt.datetime | None,
         typer.Option(

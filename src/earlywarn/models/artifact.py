@@ -91,6 +91,14 @@ class RiskModel:
     def probability(self, features: pl.DataFrame) -> np.ndarray:
         return self.calibrator(self.raw(features))
 
+    def bands(self, probability: np.ndarray) -> np.ndarray:
+        """``high`` from the alert threshold, ``medium`` from the medium one, else ``low``."""
+        return np.where(
+            probability >= self.threshold,
+            "high",
+            np.where(probability >= self.medium_threshold, "medium", "low"),
+        )
+
     def contributions(self, features: pl.DataFrame) -> np.ndarray:
         """TreeSHAP contributions in raw score per feature (the last column is the bias)."""
         matrix = self.matrix(features)

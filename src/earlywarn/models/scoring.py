@@ -46,13 +46,13 @@ def score_table(
     contributions: dict[int, list[tuple[str, float]]] = {}
     for target, model in models.items():
         probability = model.probability(features)
-        flag = probability >= model.threshold
+        band = model.bands(probability)
         columns[f"{target}_probability"] = probability
-        columns[f"{target}_flag"] = flag
-        high |= flag
-        medium |= probability >= model.medium_threshold
+        columns[f"{target}_flag"] = band == "high"
+        high |= band == "high"
+        medium |= band == "medium"
         # Explanations are costly: only for rows a person will read.
-        chosen = np.flatnonzero(probability >= model.medium_threshold)
+        chosen = np.flatnonzero(band != "low")
         for row, reasons in zip(chosen.tolist(), explain(model, features, chosen), strict=True):
             contributions.setdefault(row, []).extend(reasons)
     band = np.where(high, "high", np.where(medium, "medium", "low"))

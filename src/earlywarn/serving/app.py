@@ -12,8 +12,10 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
+import polars as pl
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import (
@@ -48,6 +50,17 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 READERS = {Role.OFFICE, Role.ANALYST, Role.ADMIN}
 SCORERS = {Role.CASE_SYSTEM, Role.ANALYST, Role.ADMIN}
 REVIEWERS = {Role.OFFICE, Role.ADMIN}
+
+
+@dataclass
+class ListFilters:
+    """Filters of a stored list (query parameters); an office key is held to its county."""
+
+    county: str | None = Query(None, max_length=32)
+    category: str | None = Query(None, max_length=32)
+    band: str | None = Query(None, pattern="^(high|medium|low)$")
+    flag: bool | None = Query(None, description="either target flagged")
+    reviewed: bool | None = Query(None, description="reviewed at least once")
 
 
 def create_app(
@@ -176,16 +189,9 @@ def create_app(
             raise HTTPException(404, f"no risk list for {list_date}")
         return found
 
-    def filtered(
-        db: Session,
-        key: ApiKey,
-        header: RiskList,
-        county: str | None,
-        category: str | None,
-        band: str | None,
-        flag: bool | None,
-        reviewed: bool | None,
-    ) -> Any:
+    def filtered(db: Session, key: ApiKey, header: RiskList, filters: ListFilters) -> Any:
+        county, category, band = filters.county, filters.category, filters.band
+        flag, reviewed = filters.flag, filters.reviewed
         query = select(RiskListItem).where(RiskListItem.list_id == header.id)
         if Role(key.role) is Role.OFFICE:
             if county and county != key.county_code:
@@ -206,25 +212,21 @@ def create_app(
             query = query.where(inside if reviewed else ~inside)
         return query.order_by(RiskListItem.rank)
 
-    filters = {"county": Query(None, max_length=32), "category": Query(None, max_length=32)}
+    Filters = Annotated[ListFilters, Depends()]  # noqa: N806  (a type alias)
 
     @app.get("/v1/risk-lists/{list_date}", response_model=ListPage, tags=["risk lists"])
     def get_list(
         list_date: dt.date,
         key: Caller,
         db: Db,
-        county: str | None = filters["county"],
-        category: str | None = filters["category"],
-        band: str | None = Query(None, pattern="^(high|medium|low)$"),
-        flag: bool | None = None,
-        reviewed: bool | None = None,
+        filters: Filters,
         page: int = Query(1, ge=1, le=100_000),
         page_size: int = Query(50, ge=1, le=500),
     ) -> ListPage:
         """A stored daily list, paged and filtered; office keys see their own county only."""
         allow(key, READERS)
         header = stored_list(db, list_date)
-        query = filtered(db, key, header, county, category, band, flag, reviewed)
+        query = filtered(db, key, header, filters)
         total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = db.scalars(query.offset((page - 1) * page_size).limit(page_size)).all()
         latest = {
@@ -257,19 +259,13 @@ def create_app(
         list_date: dt.date,
         key: Caller,
         db: Db,
+        filters: Filters,
         format: str = Query("csv", pattern="^(csv|xlsx)$"),
-        county: str | None = filters["county"],
-        category: str | None = filters["category"],
-        band: str | None = Query(None, pattern="^(high|medium|low)$"),
-        flag: bool | None = None,
-        reviewed: bool | None = None,
     ) -> Response:
         """The filtered list as CSV or XLSX."""
         allow(key, READERS)
         header = stored_list(db, list_date)
-        rows = db.scalars(filtered(db, key, header, county, category, band, flag, reviewed)).all()
-        import polars as pl
-
+        rows = db.scalars(filtered(db, key, header, filters)).all()
         frame = pl.DataFrame(
             [ListItem.model_validate(r, from_attributes=True).model_dump() for r in rows]
         )

@@ -18,13 +18,13 @@ from earlywarn.features.build import sources_for
 from earlywarn.features.catalogue import BY_NAME
 from earlywarn.features.online import CaseRows, OnlineSources, online_features
 from earlywarn.models.artifact import TARGETS, RiskModel
+from earlywarn.models.scoring import explain
 from earlywarn.serving.schemas import Reason, ScoreRequest, ScoreResponse, Step, TargetScore
 from earlywarn.serving.steps import STEPS, steps_for
 from earlywarn.settings import Settings
 from earlywarn.training import registry
 
 logger = logging.getLogger(__name__)
-REASONS_SHOWN = 3
 Band = Literal["high", "medium", "low"]
 _LEVEL = {name: i for i, name in enumerate(LEVELS)}
 CALENDAR_FROM = dt.datetime(2015, 1, 1)
@@ -120,20 +120,13 @@ class Scorer:
         results: dict[str, TargetScore] = {}
         reason_features: list[tuple[str, float]] = []
         for target, model in models.models.items():
-            probability = float(model.probability(frame)[0])
-            band: Band = "low"
-            if probability >= model.threshold:
-                band = "high"
-            elif probability >= model.medium_threshold:
-                band = "medium"
-            contributions = model.contributions(frame)[0, :-1]
-            order = [i for i in np.argsort(-contributions)[:REASONS_SHOWN] if contributions[i] > 0]
-            reasons = [
-                self._reason(model.feature_names[i], values, float(contributions[i])) for i in order
-            ]
+            probability = model.probability(frame)
+            band: Band = model.bands(probability)[0]
+            (strongest,) = explain(model, frame, np.array([0]))
+            reasons = [self._reason(name, values, contribution) for name, contribution in strongest]
             reason_features += [(r.feature, r.contribution) for r in reasons]
             results[target] = TargetScore(
-                probability=probability, flag=band == "high", band=band, reasons=reasons
+                probability=float(probability[0]), flag=band == "high", band=band, reasons=reasons
             )
         bands = [results[t].band for t in TARGETS]
         overall = "high" if "high" in bands else "medium" if "medium" in bands else "low"
