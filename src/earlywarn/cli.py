@@ -10,9 +10,10 @@ from typing import Annotated
 import typer
 
 # Importing the command modules registers their commands, data first (the order of --help).
-from earlywarn.commands import data, models, serving  # noqa: F401  (serving registers its commands)
+from earlywarn.commands import data, models, serving
 from earlywarn.commands.app import app
 from earlywarn.contract import Mode, load_dataset
+from earlywarn.serving.access import Role
 from earlywarn.settings import Settings
 from earlywarn.training import registry
 
@@ -22,13 +23,17 @@ logger = logging.getLogger(__name__)
 @app.command()
 def run(
     ctx: typer.Context,
+    serve: Annotated[
+        bool, typer.Option(help="最后启动服务 / End by starting the service (blocks until Ctrl-C).")
+    ] = True,
+    port: Annotated[int, typer.Option(help="服务端口 / Port of the service.")] = 8000,
     path: Annotated[
         Path | None,
         typer.Option("--data", help="数据集目录 / Dataset directory (default: simulate one)."),
     ] = None,
 ) -> None:
     """运行主流程 / The main job: simulate (when no dataset is given), validate, train,
-    promote, score.
+    promote, build the day's risk list, then start the service with a new admin key.
 
     Promotion follows the usual rule (the new version must beat the champion on
     the same backtest); a refused promotion keeps the champion and is reported.
@@ -50,8 +55,14 @@ def run(
         decision = registry.promote(client, target, str(latest))
         typer.echo(decision.message)
     as_of = models.day_after_last_contact(load_dataset(dataset, Mode.LENIENT).contacts)
-    out = settings.work_dir / "scores" / f"scores-{as_of:%Y-%m-%d}.csv"
-    ctx.invoke(models.score, ctx=ctx, data=dataset, as_of=as_of, out=out)
+    last_day = as_of - dt.timedelta(days=1)
+    # The data's "today" is its last day with a contact: build that day's list.
+    ctx.invoke(serving.risk_list, ctx=ctx, data=dataset, date=last_day)
+    if not serve:
+        return
+    ctx.invoke(serving.keys_create, ctx=ctx, role=Role.ADMIN, county=None, label="quick start")
+    typer.echo(f"Starting the service on http://127.0.0.1:{port} (Ctrl-C stops it)")
+    ctx.invoke(serving.serve, data=dataset, host="127.0.0.1", port=port, workers=1)
 
 
 def main() -> None:

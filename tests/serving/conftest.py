@@ -5,10 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.contract import load_dataset
 from earlywarn.resources import sample_dataset
+from earlywarn.serving.access import Role, create_key
+from earlywarn.serving.app import create_app
+from earlywarn.serving.main import WARM_UP
+from earlywarn.serving.risk_list import build_risk_list
+from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import open_store
 from earlywarn.settings import Settings, load_settings
 from earlywarn.training import registry
@@ -28,3 +34,27 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def sessions(settings: Settings) -> sessionmaker[Session]:
     return open_store(settings)
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings, sessions: sessionmaker[Session]) -> TestClient:
+    build_risk_list(settings, sample_dataset(), dt.date(2025, 10, 31), sessions)
+    scorer = Scorer(settings, sample_dataset())
+    scorer.load_sources()
+    assert scorer.refresh_models()
+    scorer.score(WARM_UP)
+    scorer.ready = True
+    return TestClient(create_app(scorer, sessions, batch_limit=5), raise_server_exceptions=False)
+
+
+@pytest.fixture(scope="session")
+def keys(sessions: sessionmaker[Session]) -> dict[str, str]:
+    with sessions.begin() as session:
+        made = {
+            "case_system": create_key(session, Role.CASE_SYSTEM).token,
+            "office": create_key(session, Role.OFFICE, "330211").token,
+            "other_office": create_key(session, Role.OFFICE, "330212").token,
+            "analyst": create_key(session, Role.ANALYST).token,
+            "admin": create_key(session, Role.ADMIN).token,
+        }
+    return made

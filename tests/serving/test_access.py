@@ -72,3 +72,29 @@ def test_a_deleted_record_is_detected(sessions: sessionmaker[Session]) -> None:
     with sessions() as session:
         check = verify_chain(session)
     assert not check.ok and check.first_broken == 3 and "deleted" in check.problem
+
+
+def test_api_action_models_follow_the_contract() -> None:
+    from typing import get_args
+
+    from earlywarn.contract.spec import ACTION_OUTCOMES
+    from earlywarn.serving import schemas
+
+    models = [
+        schemas.PlainAction,
+        schemas.MediationAction,
+        schemas.AnswerAction,
+        schemas.RatingAction,
+        schemas.DecisionAction,
+    ]
+    allowed: dict[str, set[str]] = {}
+    for model in models:
+        types = get_args(model.model_fields["action_type"].annotation)
+        outcomes = {
+            a
+            for a in get_args(model.model_fields["outcome"].annotation)
+            for a in get_args(a) or (a,)
+        }
+        for action_type in types:
+            allowed[action_type] = {o for o in outcomes if isinstance(o, str)}
+    assert allowed == {t: set(o) for t, o in ACTION_OUTCOMES.items()}

@@ -12,40 +12,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.contract import load_dataset
 from earlywarn.resources import sample_dataset
-from earlywarn.serving.access import Role, create_key, verify_chain
-from earlywarn.serving.app import create_app
+from earlywarn.serving.access import verify_chain
 from earlywarn.serving.main import WARM_UP
-from earlywarn.serving.risk_list import build_risk_list
 from earlywarn.serving.scorer import Scorer
 from earlywarn.settings import Settings
 
 pytestmark = pytest.mark.slow
 DAY = dt.date(2025, 10, 31)
 AS_OF = "2025-11-01T00:00:00"
-
-
-@pytest.fixture(scope="module")
-def client(settings: Settings, sessions: sessionmaker[Session]) -> TestClient:
-    build_risk_list(settings, sample_dataset(), DAY, sessions)
-    scorer = Scorer(settings, sample_dataset())
-    scorer.load_sources()
-    assert scorer.refresh_models()
-    scorer.score(WARM_UP)
-    scorer.ready = True
-    return TestClient(create_app(scorer, sessions, batch_limit=5), raise_server_exceptions=False)
-
-
-@pytest.fixture(scope="module")
-def keys(sessions: sessionmaker[Session]) -> dict[str, str]:
-    with sessions.begin() as session:
-        made = {
-            "case_system": create_key(session, Role.CASE_SYSTEM).token,
-            "office": create_key(session, Role.OFFICE, "330211").token,
-            "other_office": create_key(session, Role.OFFICE, "330212").token,
-            "analyst": create_key(session, Role.ANALYST).token,
-            "admin": create_key(session, Role.ADMIN).token,
-        }
-    return made
 
 
 def _case_body(case_id: str) -> dict[str, Any]:
@@ -195,3 +169,40 @@ def test_health_and_metrics(client: TestClient) -> None:
     assert client.get("/ready").json()["status"] == "ready"
     metrics = client.get("/metrics").text
     assert "earlywarn_requests_total" in metrics and "earlywarn_model_info" in metrics
+
+
+def test_alias_move_switches_models_and_a_failed_load_keeps_the_old(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from earlywarn.training import registry
+
+    scorer = Scorer(settings, sample_dataset())
+    scorer.load_sources()
+    assert scorer.refresh_models()
+    before = scorer.versions
+    assert not scorer.refresh_models()  # nothing moved
+    client = registry.connect(settings)
+    target = "collective"
+    current = registry.champion_version(client, target)
+    assert current is not None
+    model, _ = registry.load(target, current)
+    import mlflow
+
+    from earlywarn.features.build import build_features
+
+    sample = build_features(load_dataset(sample_dataset()), [dt.datetime(2025, 11, 1)]).head(50)
+    with mlflow.start_run():
+        newer = registry.register(model, sample, {})
+    assert registry.promote(client, target, newer, force=True, reason="reload drill").promoted
+    answers = scorer.score(WARM_UP)  # still answers while the alias moves
+    assert answers.model_versions == before
+    assert scorer.refresh_models()
+    assert scorer.versions[target].endswith(f"/{newer}") and scorer.versions != before
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("artifact store unreachable")
+
+    monkeypatch.setattr(registry, "load", broken)
+    assert not scorer.refresh_models()
+    assert scorer.versions[target].endswith(f"/{newer}")
+    assert scorer.score(WARM_UP).model_versions == scorer.versions

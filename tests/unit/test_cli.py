@@ -75,11 +75,14 @@ def test_console_script_is_installed() -> None:
     assert completed.returncode == 0, completed.stderr
 
 
-def test_run_simulates_a_dataset_when_none_is_given(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["run"])
+@pytest.mark.slow
+def test_run_is_the_whole_main_job(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", "--no-serve"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "work" / "simulated" / "cases.parquet").exists()
-    assert "OK" in result.output
+    assert "OK" in result.output and "champion" in result.output
+    lists = list((tmp_path / "work" / "risk-lists").glob("*/risk-list.xlsx"))
+    assert len(lists) == 1
 
 
 def test_simulate_refuses_a_truth_date_without_a_full_horizon(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ from earlywarn.serving.exports import csv_bytes, xlsx_bytes
 from earlywarn.serving.schemas import (
     BatchRequest,
     BatchResponse,
+    ErrorOut,
     ListItem,
     ListPage,
     ReviewIn,
@@ -41,12 +42,19 @@ from earlywarn.serving.schemas import (
     ScoreRequest,
     ScoreResponse,
 )
-from earlywarn.serving.scorer import Scorer
+from earlywarn.serving.scorer import OutOfRangeError, Scorer
 from earlywarn.serving.steps import STEPS
 from earlywarn.serving.store import ApiKey, Review, RiskList, RiskListItem
 
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 5 * 1024 * 1024
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "missing or unknown API key"},
+    403: {"model": ErrorOut, "description": "the key's role may not do this"},
+    404: {"model": ErrorOut, "description": "not found, or not visible to this key"},
+    413: {"model": ErrorOut, "description": "body or batch too large"},
+    503: {"model": ErrorOut, "description": "models still loading"},
+}
 READERS = {Role.OFFICE, Role.ANALYST, Role.ADMIN}
 SCORERS = {Role.CASE_SYSTEM, Role.ANALYST, Role.ADMIN}
 REVIEWERS = {Role.OFFICE, Role.ADMIN}
@@ -137,6 +145,13 @@ def create_app(
             raise HTTPException(503, "models are loading")
         return scorer
 
+    def score_or_422(service: Scorer, body: ScoreRequest) -> ScoreResponse:
+        try:
+            return service.score(body)
+        except OutOfRangeError as error:  # in FastAPI's own shape for invalid fields
+            detail = [{"loc": ["body", "as_of"], "msg": str(error), "type": "value_error"}]
+            raise HTTPException(422, detail) from error
+
     def publish(response: ScoreResponse) -> None:
         for target in ("escalation", "collective"):
             scores.labels(target).observe(getattr(response, target).probability)
@@ -161,23 +176,23 @@ def create_app(
             versions.labels(target, version).set(1)
         return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
 
-    @app.post("/v1/score", response_model=ScoreResponse, tags=["score"])
+    @app.post("/v1/score", response_model=ScoreResponse, tags=["score"], responses=ERRORS)
     def score(body: ScoreRequest, key: Caller, db: Db) -> ScoreResponse:
         """Score one case with its contacts and handling steps."""
         allow(key, SCORERS)
-        response = ready_scorer().score(body)
+        response = score_or_422(ready_scorer(), body)
         publish(response)
         record(db, key, "score", body.case.case_id, 1, response.risk_band)
         return response
 
-    @app.post("/v1/score/batch", response_model=BatchResponse, tags=["score"])
+    @app.post("/v1/score/batch", response_model=BatchResponse, tags=["score"], responses=ERRORS)
     def score_batch(body: BatchRequest, key: Caller, db: Db) -> BatchResponse:
         """Score up to the configured number of cases in one request."""
         allow(key, SCORERS)
         if len(body.cases) > batch_limit:
             raise HTTPException(413, f"at most {batch_limit} cases per batch (field cases)")
         service = ready_scorer()
-        results = [service.score(case) for case in body.cases]
+        results = [score_or_422(service, case) for case in body.cases]
         for response in results:
             publish(response)
         record(db, key, "score_batch", f"{len(results)} cases", len(results), "ok")
@@ -214,7 +229,9 @@ def create_app(
 
     Filters = Annotated[ListFilters, Depends()]  # noqa: N806  (a type alias)
 
-    @app.get("/v1/risk-lists/{list_date}", response_model=ListPage, tags=["risk lists"])
+    @app.get(
+        "/v1/risk-lists/{list_date}", response_model=ListPage, tags=["risk lists"], responses=ERRORS
+    )
     def get_list(
         list_date: dt.date,
         key: Caller,
@@ -254,7 +271,12 @@ def create_app(
             items=items,
         )
 
-    @app.get("/v1/risk-lists/{list_date}/export", tags=["risk lists"], response_class=Response)
+    @app.get(
+        "/v1/risk-lists/{list_date}/export",
+        tags=["risk lists"],
+        response_class=Response,
+        responses=ERRORS,
+    )
     def export_list(
         list_date: dt.date,
         key: Caller,
@@ -291,6 +313,7 @@ def create_app(
         "/v1/risk-lists/{list_date}/cases/{case_id}/review",
         response_model=ReviewOut,
         tags=["risk lists"],
+        responses=ERRORS,
     )
     def review(list_date: dt.date, case_id: str, body: ReviewIn, key: Caller, db: Db) -> ReviewOut:
         """Record the reviewer's decision on a case of the day's list."""

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
-from earlywarn.contract.spec import ACTION_OUTCOMES, ACTION_TYPES, CHANNELS, LEVELS, NATURES
+from earlywarn.contract.spec import ACTION_OUTCOMES, CHANNELS, LEVELS, NATURES
 
 _OFFICE = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai has no daylight saving
 
@@ -46,23 +53,49 @@ class ContactIn(_Strict):
     _times = field_validator("occurred_at")(office_time)
 
 
-class ActionIn(_Strict):
+class _ActionBase(_Strict):
     action_id: str
     occurred_at: dt.datetime
-    action_type: Literal[ACTION_TYPES]  # type: ignore[valid-type]
     unit: str | None = None
-    outcome: str | None = None
 
     _times = field_validator("occurred_at")(office_time)
 
-    @model_validator(mode="after")
-    def _outcome_fits_type(self) -> ActionIn:
-        if self.outcome is not None and self.outcome not in ACTION_OUTCOMES[self.action_type]:
-            allowed = ", ".join(ACTION_OUTCOMES[self.action_type]) or "none"
-            raise ValueError(
-                f"outcome {self.outcome!r} not allowed for {self.action_type} (allowed: {allowed})"
-            )
-        return self
+
+# One model per group of action types, so that the OpenAPI document itself says
+# which outcome each type may carry (the contract's rule), not only the server.
+# A test holds these literals equal to ACTION_OUTCOMES.
+_NO_OUTCOME = tuple(t for t, outcomes in ACTION_OUTCOMES.items() if not outcomes)
+
+
+class PlainAction(_ActionBase):
+    action_type: Literal[_NO_OUTCOME]  # type: ignore[valid-type]
+    outcome: None = None
+
+
+class MediationAction(_ActionBase):
+    action_type: Literal["mediation"]
+    outcome: Literal["agreed", "failed"] | None = None
+
+
+class AnswerAction(_ActionBase):
+    action_type: Literal["responded"]
+    outcome: Literal["supported", "partly_supported", "not_supported"] | None = None
+
+
+class RatingAction(_ActionBase):
+    action_type: Literal["satisfaction"]
+    outcome: Literal["satisfied", "unsatisfied"] | None = None
+
+
+class DecisionAction(_ActionBase):
+    action_type: Literal["review_decided", "re_review_decided"]
+    outcome: Literal["upheld", "changed"] | None = None
+
+
+ActionIn = Annotated[
+    PlainAction | MediationAction | AnswerAction | RatingAction | DecisionAction,
+    Field(discriminator="action_type"),
+]
 
 
 class ScoreRequest(BaseModel):
@@ -75,6 +108,15 @@ class ScoreRequest(BaseModel):
     as_of: dt.datetime | None = Field(default=None, description="default: now, office local time")
 
     _times = field_validator("as_of")(lambda v: None if v is None else office_time(v))
+
+
+def with_office_offset(value: dt.datetime) -> str:
+    """Office local time as RFC 3339, with its +08:00 offset spelled out."""
+    return value.replace(tzinfo=_OFFICE).isoformat()
+
+
+class ErrorOut(BaseModel):
+    detail: str
 
 
 class Reason(BaseModel):
@@ -106,6 +148,8 @@ class ScoreResponse(BaseModel):
     risk_band: Literal["high", "medium", "low"]
     recommended_steps: list[Step]
     model_versions: dict[str, str]
+
+    _as_of = field_serializer("as_of")(lambda self, value: with_office_offset(value))
 
 
 class BatchRequest(BaseModel):
@@ -141,6 +185,8 @@ class ListPage(BaseModel):
     page_size: int
     items: list[ListItem]
 
+    _as_of = field_serializer("as_of")(lambda self, value: with_office_offset(value))
+
 
 class ReviewIn(BaseModel):
     decision: Literal["acknowledged", "action_taken", "dismissed"]
@@ -164,4 +210,8 @@ class ReviewOut(BaseModel):
     decision: str
     step: str | None
     reason: str | None
-    created_at: dt.datetime
+    created_at: dt.datetime  # stored in UTC
+
+    _created = field_serializer("created_at")(
+        lambda self, value: value.replace(tzinfo=dt.UTC).isoformat()
+    )

@@ -27,7 +27,11 @@ from earlywarn.training import registry
 logger = logging.getLogger(__name__)
 Band = Literal["high", "medium", "low"]
 _LEVEL = {name: i for i, name in enumerate(LEVELS)}
-CALENDAR_FROM = dt.datetime(2015, 1, 1)
+CALENDAR_FROM = dt.datetime(2000, 1, 1)
+
+
+class OutOfRangeError(ValueError):
+    """A moment the service cannot score (outside its calendar)."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,12 @@ class Scorer:
         as_of = request.as_of or dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(
             tzinfo=None
         )
+        index = lookup.sources.calendar
+        last = index.first_day + dt.timedelta(days=index.national.size - 1)
+        if not index.first_day <= as_of.date() <= last:
+            raise OutOfRangeError(
+                f"field as_of: {as_of:%Y-%m-%d} is outside {index.first_day} .. {last}"
+            )
         values = online_features(case_rows(request), as_of, lookup)
         frame = pl.DataFrame([values], infer_schema_length=None)
         results: dict[str, TargetScore] = {}
