@@ -14,16 +14,21 @@ import polars as pl
 from earlywarn.contract.spec import ACTION_OUTCOMES, CATEGORIES, CHANNELS, LEVELS, NATURES
 
 _START = np.datetime64("2023-01-01T00:00:00", "s")
-_SPAN_SECONDS = 3 * 365 * 24 * 3600
 
 
 def random_dataset(
-    n_cases: int, contacts_per_case: float = 10.0, actions_per_case: float = 6.0, seed: int = 0
+    n_cases: int,
+    contacts_per_case: float = 10.0,
+    actions_per_case: float = 6.0,
+    seed: int = 0,
+    span_days: int = 3 * 365,
 ) -> dict[str, pl.DataFrame]:
-    """Tables ``cases``, ``contacts`` and ``actions`` with random valid values."""
+    """Tables ``cases``, ``contacts`` and ``actions`` with random valid values,
+    registrations spread over ``span_days`` from 2023-01-01."""
     rng = np.random.default_rng(seed)
     case_ids = pseudonyms("C", np.arange(n_cases), 9)
-    registered = (_START + rng.integers(0, _SPAN_SECONDS, n_cases).astype("timedelta64[s]")).astype(
+    span_seconds = span_days * 24 * 3600
+    registered = (_START + rng.integers(0, span_seconds, n_cases).astype("timedelta64[s]")).astype(
         "datetime64[us]"
     )
     counties = rng.integers(0, 12, n_cases)

@@ -83,10 +83,25 @@ class RiskModel:
     def matrix(self, features: pl.DataFrame) -> np.ndarray:
         return feature_matrix(features, self.feature_names, self.vocab)
 
+    def row_matrix(self, values: dict[str, Any]) -> np.ndarray:
+        """One case's features (by name) as a 1-row matrix, coded exactly as ``matrix`` codes
+        a frame; the online path's way, without building a frame."""
+        row = np.full((1, len(self.feature_names)), np.nan)
+        for position, name in enumerate(self.feature_names):
+            value = values[name]
+            if name in self.vocab:
+                codes = self.vocab[name]
+                text = None if value is None else str(value)
+                row[0, position] = codes.index(text) if text in codes else np.nan
+            elif value is not None:
+                row[0, position] = float(value)
+        return row
+
     def raw(self, features: pl.DataFrame) -> np.ndarray:
-        return np.asarray(
-            self.booster.predict(self.matrix(features), raw_score=True, num_threads=1)
-        )
+        return self.raw_of(self.matrix(features))
+
+    def raw_of(self, matrix: np.ndarray) -> np.ndarray:
+        return np.asarray(self.booster.predict(matrix, raw_score=True, num_threads=1))
 
     def probability(self, features: pl.DataFrame) -> np.ndarray:
         return self.calibrator(self.raw(features))
@@ -101,7 +116,9 @@ class RiskModel:
 
     def contributions(self, features: pl.DataFrame) -> np.ndarray:
         """TreeSHAP contributions in raw score per feature (the last column is the bias)."""
-        matrix = self.matrix(features)
+        return self.contributions_of(self.matrix(features))
+
+    def contributions_of(self, matrix: np.ndarray) -> np.ndarray:
         return np.asarray(self.booster.predict(matrix, pred_contrib=True, num_threads=1))
 
     def save(self, directory: Path) -> None:

@@ -28,9 +28,15 @@ def explain(
     """The strongest positive contributions (raw score) behind each chosen row, strongest first."""
     if rows.size == 0:
         return []
-    contributions = model.contributions(features[rows])[:, :-1]
+    return strongest(model, model.contributions(features[rows]), top)
+
+
+def strongest(
+    model: RiskModel, contributions: np.ndarray, top: int = REASONS_SHOWN
+) -> list[list[tuple[str, float]]]:
+    """Per row of TreeSHAP output (bias last): the top positive features, strongest first."""
     reasons = []
-    for row in contributions:
+    for row in contributions[:, :-1]:
         order = np.argsort(-row)[:top]
         reasons.append([(model.feature_names[i], float(row[i])) for i in order if row[i] > 0])
     return reasons

@@ -142,8 +142,11 @@ def build_risk_list(
     }
     score_buffer = scores.write_csv(datetime_format="%Y-%m-%dT%H:%M:%S").encode("utf-8")
     write_atomically(files["scores"], score_buffer)
-    write_atomically(files["csv"], csv_bytes(items))
-    write_atomically(files["xlsx"], xlsx_bytes(items))
+    # The exports are the list people act on: the high and medium bands; the score
+    # file and the store keep every case.
+    listed = items.filter(pl.col("risk_band") != "low")
+    write_atomically(files["csv"], csv_bytes(listed))
+    write_atomically(files["xlsx"], xlsx_bytes(listed))
     high = items.filter(pl.col("risk_band") == "high").height
     logger.info(
         "risk list %s: %d cases, %d high, checksum %s", list_date, items.height, high, checksum[:12]

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import polars as pl
 
 from earlywarn.contract import Mode, load_dataset
 from earlywarn.contract.spec import CATEGORIES, FALLBACK_CATEGORY, LEVELS
@@ -18,7 +17,7 @@ from earlywarn.features.build import sources_for
 from earlywarn.features.catalogue import BY_NAME
 from earlywarn.features.online import CaseRows, OnlineSources, online_features
 from earlywarn.models.artifact import TARGETS, RiskModel
-from earlywarn.models.scoring import explain
+from earlywarn.models.scoring import strongest
 from earlywarn.serving.schemas import Reason, ScoreRequest, ScoreResponse, Step, TargetScore
 from earlywarn.serving.steps import STEPS, steps_for
 from earlywarn.settings import Settings
@@ -126,14 +125,14 @@ class Scorer:
                 f"field as_of: {as_of:%Y-%m-%d} is outside {index.first_day} .. {last}"
             )
         values = online_features(case_rows(request), as_of, lookup)
-        frame = pl.DataFrame([values], infer_schema_length=None)
         results: dict[str, TargetScore] = {}
         reason_features: list[tuple[str, float]] = []
         for target, model in models.models.items():
-            probability = model.probability(frame)
+            matrix = model.row_matrix(values)
+            probability = model.calibrator(model.raw_of(matrix))
             band: Band = model.bands(probability)[0]
-            (strongest,) = explain(model, frame, np.array([0]))
-            reasons = [self._reason(name, values, contribution) for name, contribution in strongest]
+            (top,) = strongest(model, model.contributions_of(matrix))
+            reasons = [self._reason(name, values, contribution) for name, contribution in top]
             reason_features += [(r.feature, r.contribution) for r in reasons]
             results[target] = TargetScore(
                 probability=float(probability[0]), flag=band == "high", band=band, reasons=reasons
