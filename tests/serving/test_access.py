@@ -98,3 +98,33 @@ def test_api_action_models_follow_the_contract() -> None:
         for action_type in types:
             allowed[action_type] = {o for o in outcomes if isinstance(o, str)}
     assert allowed == {t: set(o) for t, o in ACTION_OUTCOMES.items()}
+
+
+def test_concurrent_appends_keep_one_chain(tmp_path: Path) -> None:
+    """Many threads auditing the same call at once (the API's situation) leave one chain."""
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    from earlywarn.serving.app import create_app
+    from earlywarn.serving.scorer import Scorer
+
+    settings = load_settings(work_dir=tmp_path)
+    sessions = open_store(settings)
+    with sessions.begin() as session:
+        token = create_key(session, Role.ANALYST).token
+    client = TestClient(create_app(Scorer(settings, None), sessions))
+
+    def hit() -> None:
+        for _ in range(10):
+            client.get("/v1/risk-lists/2025-01-01", headers={"X-API-Key": token})
+
+    threads = [threading.Thread(target=hit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with sessions() as session:
+        check = verify_chain(session)
+    # Every call is audited, the ones that find no list too: 80 records, one chain.
+    assert check.ok and check.records == 80, check

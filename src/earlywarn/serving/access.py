@@ -88,7 +88,7 @@ def audit(
         select(AuditRecord).order_by(AuditRecord.id.desc()).limit(1).with_for_update()
     ).first()
     record = AuditRecord(
-        at=dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+        at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
         key_id=key_id,
         actor=actor,
         action=action,

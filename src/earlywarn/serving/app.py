@@ -10,10 +10,11 @@ body naming the field, our own bugs 5xx without a trace.
 
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import polars as pl
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
@@ -132,13 +133,25 @@ def create_app(
 
     Caller = Annotated[ApiKey, Depends(caller)]  # noqa: N806  (a type alias)
 
-    def allow(key: ApiKey, roles: set[Role]) -> None:
+    def refuse(
+        db: Session, key: ApiKey, action: str, target: str, status: int, message: str
+    ) -> NoReturn:
+        """Refused calls are audited too: who tried what, and the answer."""
+        record(db, key, action, target, 0, f"refused {status}")
+        raise HTTPException(status, message)
+
+    def allow(db: Session, key: ApiKey, roles: set[Role], action: str, target: str) -> None:
         if Role(key.role) not in roles:
-            raise HTTPException(403, f"role {key.role} may not do this")
+            refuse(db, key, action, target, 403, f"role {key.role} may not do this")
+
+    chain = threading.Lock()
 
     def record(db: Session, key: ApiKey, action: str, target: str, rows: int, result: str) -> None:
-        audit(db, f"key:{key.prefix}", action, target, rows, result, key.id)
-        db.commit()
+        # One append at a time: two records computed from the same last hash would fork
+        # the chain (and SQLite cannot lock the last row for us).
+        with chain:
+            audit(db, f"key:{key.prefix}", action, target, rows, result, key.id)
+            db.commit()
 
     def ready_scorer() -> Scorer:
         if not scorer.ready:
@@ -179,7 +192,7 @@ def create_app(
     @app.post("/v1/score", response_model=ScoreResponse, tags=["score"], responses=ERRORS)
     def score(body: ScoreRequest, key: Caller, db: Db) -> ScoreResponse:
         """Score one case with its contacts and handling steps."""
-        allow(key, SCORERS)
+        allow(db, key, SCORERS, "score", body.case.case_id)
         response = score_or_422(ready_scorer(), body)
         publish(response)
         record(db, key, "score", body.case.case_id, 1, response.risk_band)
@@ -188,7 +201,7 @@ def create_app(
     @app.post("/v1/score/batch", response_model=BatchResponse, tags=["score"], responses=ERRORS)
     def score_batch(body: BatchRequest, key: Caller, db: Db) -> BatchResponse:
         """Score up to the configured number of cases in one request."""
-        allow(key, SCORERS)
+        allow(db, key, SCORERS, "score_batch", f"{len(body.cases)} cases")
         if len(body.cases) > batch_limit:
             raise HTTPException(413, f"at most {batch_limit} cases per batch (field cases)")
         service = ready_scorer()
@@ -198,10 +211,11 @@ def create_app(
         record(db, key, "score_batch", f"{len(results)} cases", len(results), "ok")
         return BatchResponse(results=results)
 
-    def stored_list(db: Session, list_date: dt.date) -> RiskList:
+    def stored_list(db: Session, key: ApiKey, list_date: dt.date, action: str) -> RiskList:
         found = db.scalars(select(RiskList).where(RiskList.list_date == list_date)).first()
         if found is None:
-            raise HTTPException(404, f"no risk list for {list_date}")
+            refuse(db, key, action, str(list_date), 404, f"no risk list for {list_date}")
+        assert found is not None
         return found
 
     def filtered(db: Session, key: ApiKey, header: RiskList, filters: ListFilters) -> Any:
@@ -241,8 +255,8 @@ def create_app(
         page_size: int = Query(50, ge=1, le=500),
     ) -> ListPage:
         """A stored daily list, paged and filtered; office keys see their own county only."""
-        allow(key, READERS)
-        header = stored_list(db, list_date)
+        allow(db, key, READERS, "risk_list.view", str(list_date))
+        header = stored_list(db, key, list_date, "risk_list.view")
         query = filtered(db, key, header, filters)
         total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = db.scalars(query.offset((page - 1) * page_size).limit(page_size)).all()
@@ -285,8 +299,8 @@ def create_app(
         format: str = Query("csv", pattern="^(csv|xlsx)$"),
     ) -> Response:
         """The filtered list as CSV or XLSX."""
-        allow(key, READERS)
-        header = stored_list(db, list_date)
+        allow(db, key, READERS, "risk_list.export", str(list_date))
+        header = stored_list(db, key, list_date, "risk_list.export")
         rows = db.scalars(filtered(db, key, header, filters)).all()
         frame = pl.DataFrame(
             [ListItem.model_validate(r, from_attributes=True).model_dump() for r in rows]
@@ -317,8 +331,8 @@ def create_app(
     )
     def review(list_date: dt.date, case_id: str, body: ReviewIn, key: Caller, db: Db) -> ReviewOut:
         """Record the reviewer's decision on a case of the day's list."""
-        allow(key, REVIEWERS)
-        header = stored_list(db, list_date)
+        allow(db, key, REVIEWERS, "review", f"{list_date}/{case_id}")
+        header = stored_list(db, key, list_date, "review")
         item = db.scalars(
             select(RiskListItem).where(
                 RiskListItem.list_id == header.id, RiskListItem.case_id == case_id
