@@ -13,7 +13,6 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import holidays
@@ -228,7 +227,3 @@ class Calendar:
             return
         columns = [i for i, c in enumerate(categories) if period.concerns(c)]
         matrix[start:end, columns] = True
-
-
-def load_default_calendar_file() -> Path:
-    return data_dir() / DEFAULT_CALENDAR

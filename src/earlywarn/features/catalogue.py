@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import polars as pl
-
 
 @dataclass(frozen=True)
 class FeatureSpec:
@@ -122,10 +120,6 @@ FEATURES: tuple[FeatureSpec, ...] = (
 BY_NAME: dict[str, FeatureSpec] = {spec.name: spec for spec in FEATURES}
 FEATURE_NAMES: tuple[str, ...] = tuple(BY_NAME)
 CATEGORICAL: tuple[str, ...] = tuple(s.name for s in FEATURES if s.categorical)
-
-
-def catalogue_frame() -> pl.DataFrame:
-    return pl.DataFrame([spec.__dict__ for spec in FEATURES])
 
 
 def catalogue_markdown() -> str:

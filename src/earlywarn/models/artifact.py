@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from earlywarn.contract.spec import CATEGORIES, CONTRACT_VERSION, NATURES
-from earlywarn.features.catalogue import BY_NAME, CATEGORICAL, FEATURE_NAMES
+from earlywarn.features.catalogue import BY_NAME, FEATURE_NAMES
 
 BOOSTER_FILE = "booster.txt"
 META_FILE = "model.json"
@@ -158,6 +158,3 @@ class RiskModel:
             medium_threshold=meta["medium_threshold"],
             meta=meta["meta"],
         )
-
-
-CATEGORICAL_FEATURES = CATEGORICAL
