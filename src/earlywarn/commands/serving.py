@@ -13,6 +13,7 @@ from sqlalchemy import select
 from earlywarn.commands.app import DataOption, app
 from earlywarn.serving.access import Role, create_key, verify_chain
 from earlywarn.serving.risk_list import build_risk_list
+from earlywarn.serving.schemas import office_now
 from earlywarn.serving.store import ApiKey, open_store
 from earlywarn.settings import Settings
 
@@ -25,7 +26,7 @@ app.add_typer(audit_app, name="audit")
 
 
 def _office_today() -> dt.date:
-    return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()  # Asia/Shanghai, no DST
+    return office_now().date()
 
 
 @app.command("risk-list")

@@ -19,6 +19,11 @@ from earlywarn.contract.spec import ACTION_OUTCOMES, CHANNELS, LEVELS, NATURES
 _OFFICE = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai has no daylight saving
 
 
+def office_now() -> dt.datetime:
+    """Now, as naive office local time."""
+    return dt.datetime.now(_OFFICE).replace(tzinfo=None)
+
+
 def office_time(value: dt.datetime) -> dt.datetime:
     """Naive office local time; an offset is converted (contract section 1)."""
     if value.tzinfo is not None:

@@ -18,7 +18,14 @@ from earlywarn.features.catalogue import BY_NAME
 from earlywarn.features.online import CaseRows, OnlineSources, online_features
 from earlywarn.models.artifact import TARGETS, RiskModel
 from earlywarn.models.scoring import strongest
-from earlywarn.serving.schemas import Reason, ScoreRequest, ScoreResponse, Step, TargetScore
+from earlywarn.serving.schemas import (
+    Reason,
+    ScoreRequest,
+    ScoreResponse,
+    Step,
+    TargetScore,
+    office_now,
+)
 from earlywarn.serving.steps import STEPS, steps_for
 from earlywarn.settings import Settings
 from earlywarn.training import registry
@@ -115,9 +122,7 @@ class Scorer:
         models, lookup = self._models, self._lookup
         if models is None or lookup is None:
             raise RuntimeError("models not loaded")
-        as_of = request.as_of or dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(
-            tzinfo=None
-        )
+        as_of = request.as_of or office_now()
         index = lookup.sources.calendar
         last = index.first_day + dt.timedelta(days=index.national.size - 1)
         if not index.first_day <= as_of.date() <= last:
