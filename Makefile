@@ -35,8 +35,8 @@ format: install ## Apply ruff's fixes and formatting
 typecheck: install ## mypy on the packages
 	$(BIN)/mypy
 
-pytest: install ## The test suite (add ARGS='-m "not slow"' to skip the slow tests)
-	$(BIN)/pytest $(ARGS)
+pytest: install ## The test suite, after starting PostgreSQL and installing Chromium (ARGS='-m "not slow"' skips the slow tests)
+	EARLYWARN_TEST_POSTGRES_URL="$$(bash scripts/test-services.sh | tail -1)" $(BIN)/pytest $(ARGS)
 
 bench: install ## Run every benchmark in bench/ and append its figures to BENCHMARKS.md
 	$(BIN)/python bench/run_all.py

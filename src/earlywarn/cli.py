@@ -62,7 +62,7 @@ def run(
         return
     ctx.invoke(serving.keys_create, ctx=ctx, role=Role.ADMIN, county=None, label="quick start")
     typer.echo(f"Starting the service on http://127.0.0.1:{port} (Ctrl-C stops it)")
-    ctx.invoke(serving.serve, data=dataset, host="127.0.0.1", port=port, workers=1)
+    ctx.invoke(serving.serve, ctx=ctx, data=dataset, host="127.0.0.1", port=port, workers=1)
 
 
 def main() -> None:

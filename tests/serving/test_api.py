@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import polars as pl
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,31 +15,10 @@ from earlywarn.serving.access import verify_chain
 from earlywarn.serving.main import WARM_UP
 from earlywarn.serving.scorer import Scorer
 from earlywarn.settings import Settings
+from tests.serving.helpers import case_body
 
 pytestmark = pytest.mark.slow
 DAY = dt.date(2025, 10, 31)
-AS_OF = "2025-11-01T00:00:00"
-
-
-def _case_body(case_id: str) -> dict[str, Any]:
-    sample = load_dataset(sample_dataset())
-    assert sample.actions is not None
-
-    def rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
-        return [
-            {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()}
-            for row in frame.filter(pl.col("case_id") == case_id)
-            .with_columns(pl.col(pl.Enum).cast(pl.String))
-            .iter_rows(named=True)
-        ]
-
-    (case,) = rows(sample.cases)
-    return {
-        "case": case,
-        "contacts": rows(sample.contacts),
-        "actions": rows(sample.actions),
-        "as_of": AS_OF,
-    }
 
 
 def _list_case(client: TestClient, keys: dict[str, str], band: str = "high") -> dict[str, Any]:
@@ -55,7 +33,7 @@ def _list_case(client: TestClient, keys: dict[str, str], band: str = "high") -> 
 
 def test_same_probability_on_every_path(client: TestClient, keys: dict[str, str]) -> None:
     item = _list_case(client, keys)
-    body = _case_body(item["case_id"])
+    body = case_body(item["case_id"])
     one = client.post("/v1/score", json=body, headers={"X-API-Key": keys["case_system"]})
     assert one.status_code == 200, one.text
     batch = client.post(
@@ -86,7 +64,7 @@ def test_authorization_matrix(
     item = _list_case(client, keys, band="medium")
     body: dict[str, Any] | None = None
     if route == "/v1/score":
-        body = _case_body(item["case_id"])
+        body = case_body(item["case_id"])
     if route == "review":
         route = f"/v1/risk-lists/{DAY}/cases/{item['case_id']}/review"
         body = {"decision": "acknowledged"}
@@ -122,7 +100,7 @@ def test_office_sees_only_its_county(client: TestClient, keys: dict[str, str]) -
 
 def test_client_errors_name_the_field(client: TestClient, keys: dict[str, str]) -> None:
     item = _list_case(client, keys)
-    body = _case_body(item["case_id"])
+    body = case_body(item["case_id"])
     body["contacts"][0]["level"] = "moon"
     bad = client.post("/v1/score", json=body, headers={"X-API-Key": keys["case_system"]})
     assert bad.status_code == 422

@@ -109,6 +109,7 @@ def audit_verify(ctx: typer.Context) -> None:
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     data: Annotated[
         Path, typer.Option(help="数据集目录 / Dataset whose context the service scores against.")
     ],
@@ -123,6 +124,7 @@ def serve(
 
     from earlywarn.serving.main import DATA_VARIABLE
 
+    open_store(ctx.obj)  # migrate once here, not in N workers at the same moment
     os.environ[DATA_VARIABLE] = str(data.resolve())
     uvicorn.run(
         "earlywarn.serving.main:build_app", factory=True, host=host, port=port, workers=workers

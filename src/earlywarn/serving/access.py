@@ -6,16 +6,18 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from earlywarn.serving.store import ApiKey, AuditRecord
 
 GENESIS = "0" * 64
 KEY_PREFIX = "ew_"
+AUDIT_LOCK = 7_341_026  # the advisory lock that orders audit appends on PostgreSQL
 
 
 class Role(StrEnum):
@@ -83,10 +85,15 @@ def audit(
     result: str,
     key_id: int | None = None,
 ) -> AuditRecord:
-    """Append one record to the chain (inside the caller's transaction)."""
-    last = session.scalars(
-        select(AuditRecord).order_by(AuditRecord.id.desc()).limit(1).with_for_update()
-    ).first()
+    """Append one record to the chain (inside the caller's transaction).
+
+    Safe across processes (``serve --workers N``): the record is written before the
+    previous one is read. On SQLite that first write takes the database's write lock,
+    so the record with the next lower id is the last committed one; on PostgreSQL,
+    whose ids need not commit in order, a transaction-scoped advisory lock comes first.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
     record = AuditRecord(
         at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
         key_id=key_id,
@@ -95,10 +102,19 @@ def audit(
         target=target,
         rows=rows,
         result=result,
-        previous_hash=last.record_hash if last else GENESIS,
+        previous_hash=GENESIS,
+        record_hash="pending-" + uuid.uuid4().hex,  # unique until the real hash is known
     )
-    record.record_hash = _record_hash(record.previous_hash, _fields(record))
     session.add(record)
+    session.flush()
+    previous = session.scalar(
+        select(AuditRecord.record_hash)
+        .where(AuditRecord.id < record.id)
+        .order_by(AuditRecord.id.desc())
+        .limit(1)
+    )
+    record.previous_hash = previous or GENESIS
+    record.record_hash = _record_hash(record.previous_hash, _fields(record))
     session.flush()
     return record
 

@@ -147,8 +147,8 @@ def create_app(
     chain = threading.Lock()
 
     def record(db: Session, key: ApiKey, action: str, target: str, rows: int, result: str) -> None:
-        # One append at a time: two records computed from the same last hash would fork
-        # the chain (and SQLite cannot lock the last row for us).
+        # The database keeps the chain whole across processes (see ``audit``); within
+        # one process, taking turns here is cheaper than SQLite's busy-wait sleeps.
         with chain:
             audit(db, f"key:{key.prefix}", action, target, rows, result, key.id)
             db.commit()

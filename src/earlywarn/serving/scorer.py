@@ -43,7 +43,8 @@ class OutOfRangeError(ValueError):
 @dataclass(frozen=True)
 class LoadedModels:
     models: dict[str, RiskModel]
-    versions: dict[str, str]
+    versions: dict[str, str]  # "registered name/number", as answered
+    numbers: dict[str, str | None]  # the registry's version numbers, to notice a move
 
 
 def case_rows(request: ScoreRequest) -> CaseRows:
@@ -99,16 +100,21 @@ class Scorer:
 
     def refresh_models(self) -> bool:
         """Load the champions when they changed; on failure keep serving the old ones."""
-        registry.connect(self.settings)
+        client = registry.connect(self.settings)
         try:
-            loaded = {target: registry.load(target) for target in TARGETS}
+            # Asking for the alias is cheap; loading a model is not (and holds the GIL
+            # long enough to show in the latency tail), so load only when it moved.
+            wanted = {target: registry.champion_version(client, target) for target in TARGETS}
+            if self._models is not None and wanted == self._models.numbers:
+                return False
+            loaded = {target: registry.load(target, wanted[target]) for target in TARGETS}
         except Exception:
             logger.exception("loading the champion models failed; the previous models keep serving")
             return False
         versions = {t: f"{registry.model_name(t)}/{v}" for t, (_, v) in loaded.items()}
-        if self._models is not None and versions == self._models.versions:
-            return False
-        candidate = LoadedModels({t: m for t, (m, _) in loaded.items()}, versions)
+        candidate = LoadedModels(
+            {t: m for t, (m, _) in loaded.items()}, versions, {t: v for t, (_, v) in loaded.items()}
+        )
         with self._lock:
             self._models = candidate
         logger.info("serving models %s", versions)

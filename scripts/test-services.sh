@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install (Debian packages) and start what the test suite needs beyond Python:
+# a PostgreSQL server on a private loopback port, and Chromium for the page tests.
+# Idempotent: a server already running from an earlier call is reused.
+# Prints the PostgreSQL URL on its last line.
+set -euo pipefail
+
+PORT="${EARLYWARN_TEST_PG_PORT:-55432}"
+CLUSTER="${EARLYWARN_TEST_PG_DIR:-/tmp/earlywarn-test-postgres}"
+
+need_packages=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_packages+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)
+# The page is Chinese first: screenshots need a CJK font.
+fc-list :lang=zh 2>/dev/null | grep -q . || need_packages+=(fonts-wqy-microhei)
+if ((${#need_packages[@]})); then
+  echo "installing ${need_packages[*]} (Debian packages)" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  log=/tmp/earlywarn-apt.log
+  $SUDO apt-get update -qq >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    "${need_packages[@]}" >>"$log" 2>&1 || { tail -40 "$log" >&2; exit 1; }
+fi
+
+BIN="$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")"
+as_owner() {
+  # PostgreSQL refuses to run as root; as root, run it as the postgres user.
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+if ! as_owner "$BIN/pg_ctl" -D "$CLUSTER" status >/dev/null 2>&1; then
+  rm -rf "$CLUSTER"
+  mkdir -p "$CLUSTER"
+  [ "$(id -u)" -eq 0 ] && chown postgres: "$CLUSTER"
+  as_owner "$BIN/initdb" -D "$CLUSTER" -U earlywarn --auth=trust -E UTF8 >/dev/null
+  as_owner "$BIN/pg_ctl" -D "$CLUSTER" -l "$CLUSTER/server.log" -w \
+    -o "-p $PORT -k $CLUSTER -c listen_addresses=127.0.0.1 -c fsync=off" start >&2
+fi
+echo "postgresql+psycopg://earlywarn@127.0.0.1:$PORT/postgres"

@@ -1,0 +1,99 @@
+"""The store on PostgreSQL (by URL): migrations, the audit chain from several processes,
+a risk list stored and read back, a review. ``make test`` starts the server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from earlywarn.resources import sample_dataset
+from earlywarn.serving.access import Role, audit, create_key, verify_chain
+from earlywarn.serving.app import create_app
+from earlywarn.serving.risk_list import build_risk_list
+from earlywarn.serving.scorer import Scorer
+from earlywarn.serving.store import open_store
+from earlywarn.settings import Settings
+
+pytestmark = pytest.mark.slow
+URL_VARIABLE = "EARLYWARN_TEST_POSTGRES_URL"
+
+
+@pytest.fixture()
+def pg_url() -> Iterator[str]:
+    """A fresh database on the test server, dropped afterwards."""
+    server = os.environ.get(URL_VARIABLE)
+    if not server:
+        if os.environ.get("CI"):
+            pytest.fail(f"{URL_VARIABLE} is not set: run the suite with `make test`")
+        pytest.skip(f"{URL_VARIABLE} not set (make test starts PostgreSQL and sets it)")
+    name = f"earlywarn_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _pg_settings(settings: Settings, url: str) -> Settings:
+    return settings.model_copy(update={"database_url": url})
+
+
+def _append_many(url: str, count: int) -> None:
+    sessions = sessionmaker(create_engine(url))
+    for number in range(count):
+        with sessions.begin() as session:
+            audit(session, "worker", "test", str(number), 1, "ok")
+
+
+def test_processes_appending_at_once_keep_one_chain_on_postgres(
+    settings: Settings, pg_url: str
+) -> None:
+    open_store(_pg_settings(settings, pg_url))
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_append_many, args=(pg_url, 40)) for _ in range(4)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=120)
+        assert writer.exitcode == 0
+    with sessionmaker(create_engine(pg_url))() as session:
+        check = verify_chain(session)
+    assert check.ok and check.records == 160, check
+
+
+def test_list_and_review_on_postgres(settings: Settings, pg_url: str) -> None:
+    pg = _pg_settings(settings, pg_url)
+    sessions: sessionmaker[Session] = open_store(pg)
+    day = dt.date(2025, 10, 31)
+    first = build_risk_list(pg, sample_dataset(), day, sessions)
+    again = build_risk_list(pg, sample_dataset(), day, sessions)
+    assert first.changed and not again.changed and first.checksum == again.checksum
+    with sessions.begin() as session:
+        token = create_key(session, Role.ADMIN).token
+    client = TestClient(create_app(Scorer(pg, None), sessions), raise_server_exceptions=False)
+    headers = {"X-API-Key": token}
+    page = client.get(f"/v1/risk-lists/{day}", params={"band": "high"}, headers=headers).json()
+    assert page["total"] > 0
+    case_id = page["items"][0]["case_id"]
+    answer = client.post(
+        f"/v1/risk-lists/{day}/cases/{case_id}/review",
+        json={"decision": "acknowledged"},
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
+    reviewed = client.get(f"/v1/risk-lists/{day}", params={"reviewed": True}, headers=headers)
+    assert [item["case_id"] for item in reviewed.json()["items"]] == [case_id]
+    with sessions() as session:
+        assert verify_chain(session).ok
