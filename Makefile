@@ -3,10 +3,10 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-CHECKED := src tests bench
+CHECKED := src tests bench scripts
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format typecheck pytest bench schema docs clean
+.PHONY: help install run test lint format typecheck pytest bench schema docs screenshots clean
 
 help: ## List the targets with what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,6 +46,10 @@ schema: install ## Rewrite data/schema/ from the contract in code
 
 docs: install ## Rewrite the generated parts of docs/ (the feature catalogue)
 	$(BIN)/python -m earlywarn.features.catalogue docs/features.md
+
+screenshots: install ## Retake docs/screenshots/ (the office page on the sample, in Chromium)
+	bash scripts/test-services.sh >/dev/null
+	$(BIN)/python scripts/office_demo.py --out docs/screenshots
 
 clean: ## Remove generated files (.earlywarn/, caches); keeps .venv
 	rm -rf .earlywarn .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -5,8 +5,9 @@
   beside a bare FastAPI endpoint that only calls ``booster.predict`` on a
   prepared row, under the same load (the ratio is the cost of our features,
   validation, explanations and audit). Target: p99 under 30 ms, no errors.
-* ``build_risk_list`` for ~1,000,000 open cases (random valid rows registered
-  within a year); target under 3 minutes.
+* ``build_risk_list`` for ~1,000,000 open cases of a simulated prefecture (two
+  years of history, so the bands and the number of cases to explain are those of
+  the simulator, not of random rows); target under 3 minutes.
 
 Models are trained on the shipped sample first (not timed).
 
@@ -20,6 +21,7 @@ import concurrent.futures
 import datetime as dt
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -27,6 +29,8 @@ import time
 from pathlib import Path
 
 from common import run_child
+
+LIST_DAY = dt.date(2024, 12, 31)
 
 BARE_APP = """
 import lightgbm as lgb, numpy as np
@@ -149,19 +153,29 @@ def serve_and_load(work: Path, rate: int, seconds: int) -> dict[str, dict[str, f
 
 
 def risk_list_job(work: Path, cases: int) -> None:
-    from earlywarn.contract.synthetic import random_dataset, write_dataset
+    """Simulate a prefecture whose scoring population on its last day is about ``cases``
+    open cases (72% of those registered over the two years are still open then), then
+    time the whole job: load, features, scores and reasons, store, score file, exports."""
     from earlywarn.serving.risk_list import build_risk_list
     from earlywarn.serving.store import open_store
     from earlywarn.settings import load_settings
+    from earlywarn.simulator.export import simulate_to_directory
+    from earlywarn.simulator.run import SimulationConfig
 
-    data = work / "million"
-    write_dataset(random_dataset(cases, 10.0, 6.0, seed=9, span_days=300), data, "parquet")
+    data = work / "prefecture"
+    config = SimulationConfig(
+        cases=round(cases / 0.72), start=dt.date(2023, 1, 1), end=LIST_DAY, seed=9
+    )
+    simulate_to_directory(config, data)
     settings = load_settings(work_dir=work)
     sessions = open_store(settings)
     started = time.perf_counter()
-    result = build_risk_list(settings, data, dt.date(2023, 11, 26), sessions)
+    result = build_risk_list(settings, data, LIST_DAY, sessions)
     seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "rows": result.rows, "high": result.high}))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2**30
+    bands = result.rows, result.high, result.medium
+    print(json.dumps({"seconds": seconds, "rows": bands[0], "high": bands[1],
+                      "medium": bands[2], "peak_gib": peak}))  # fmt: skip
 
 
 def main() -> None:
@@ -194,8 +208,9 @@ def main() -> None:
         )
     print(f"\nRatio earlywarn / bare: p50 {ours['p50_ms'] / bare['p50_ms']:.1f}x, p99 {ours['p99_ms'] / bare['p99_ms']:.1f}x. "
           f"Target p99 < 30 ms and no errors: {'met' if ours['p99_ms'] < 30 and ours['errors'] == 0 else 'NOT met'}.\n")  # fmt: skip
-    print(f"Risk-list job: {job['rows']:,} open cases scored, stored and exported in {job['seconds']:.0f} s "
-          f"({job['high']:,} high); target < 180 s: {'met' if job['seconds'] < 180 else 'NOT met'}.")  # fmt: skip
+    print(f"Risk-list job: {job['rows']:,} open cases of a simulated prefecture scored, explained, stored and exported "
+          f"in {job['seconds']:.0f} s ({job['high']:,} high, {job['medium']:,} medium, peak {job['peak_gib']:.1f} GiB); "
+          f"target < 180 s: {'met' if job['seconds'] < 180 else 'NOT met'}.")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -61,7 +61,10 @@ def run(
     if not serve:
         return
     ctx.invoke(serving.keys_create, ctx=ctx, role=Role.ADMIN, county=None, label="quick start")
-    typer.echo(f"Starting the service on http://127.0.0.1:{port} (Ctrl-C stops it)")
+    typer.echo(
+        f"Starting the service on http://127.0.0.1:{port} (Ctrl-C stops it); "
+        f"office page 网页: http://127.0.0.1:{port}/office (sign in with the key above)"
+    )
     ctx.invoke(serving.serve, ctx=ctx, data=dataset, host="127.0.0.1", port=port, workers=1)
 
 

@@ -86,3 +86,15 @@ def wait_until_ready(base: str, process: subprocess.Popen[bytes], ready_answers:
             ok = False
         answers = answers + 1 if ok else 0
         time.sleep(0.1 if ok else 0.5)
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package, installed by scripts/test-services.sh
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]

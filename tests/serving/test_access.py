@@ -128,3 +128,18 @@ def test_concurrent_appends_keep_one_chain(tmp_path: Path) -> None:
         check = verify_chain(session)
     # Every call is audited, the ones that find no list too: 80 records, one chain.
     assert check.ok and check.records == 80, check
+
+
+def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
+    """Alembic's head and the SQLAlchemy models agree: no change left unmigrated."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from earlywarn.serving.store import Base, database_url
+
+    settings = load_settings(work_dir=tmp_path)
+    open_store(settings)
+    with create_engine(database_url(settings)).connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []

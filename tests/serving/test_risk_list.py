@@ -21,8 +21,17 @@ DAY = dt.date(2025, 10, 31)
 
 
 def _items(sessions: sessionmaker[Session]) -> int:
+    """Rows stored for DAY (other tests store other days in the same store)."""
     with sessions() as session:
-        return session.scalar(select(func.count()).select_from(RiskListItem)) or 0
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(RiskListItem)
+                .join(RiskList, RiskListItem.list_id == RiskList.id)
+                .where(RiskList.list_date == DAY)
+            )
+            or 0
+        )
 
 
 def test_same_day_same_models_same_list_no_duplicates(
@@ -34,7 +43,8 @@ def test_same_day_same_models_same_list_no_duplicates(
     assert first.checksum == second.checksum
     assert _items(sessions) == first.rows
     with sessions() as session:
-        assert session.scalar(select(func.count()).select_from(RiskList)) == 1
+        lists = select(func.count()).select_from(RiskList).where(RiskList.list_date == DAY)
+        assert session.scalar(lists) == 1
     assert first.as_of == dt.datetime(2025, 11, 1)
 
 
@@ -66,6 +76,6 @@ def test_a_crash_leaves_the_previous_list_intact(
         build_risk_list(settings, sample_dataset(), DAY, sessions)
     monkeypatch.setattr(risk_list, "checksum_of", real_checksum)
     with sessions() as session:
-        stored = session.scalars(select(RiskList)).one()
+        stored = session.scalars(select(RiskList).where(RiskList.list_date == DAY)).one()
     assert stored.checksum == before.checksum
     assert _items(sessions) == before.rows

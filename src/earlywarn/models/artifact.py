@@ -97,11 +97,13 @@ class RiskModel:
                 row[0, position] = float(value)
         return row
 
+    # One case at a time (the API) runs on one thread: OpenMP's start-up would cost more
+    # than it saves. A whole table (the daily list, training) uses every core (0).
     def raw(self, features: pl.DataFrame) -> np.ndarray:
-        return self.raw_of(self.matrix(features))
+        return self.raw_of(self.matrix(features), threads=0)
 
-    def raw_of(self, matrix: np.ndarray) -> np.ndarray:
-        return np.asarray(self.booster.predict(matrix, raw_score=True, num_threads=1))
+    def raw_of(self, matrix: np.ndarray, threads: int = 1) -> np.ndarray:
+        return np.asarray(self.booster.predict(matrix, raw_score=True, num_threads=threads))
 
     def probability(self, features: pl.DataFrame) -> np.ndarray:
         return self.calibrator(self.raw(features))
@@ -116,10 +118,10 @@ class RiskModel:
 
     def contributions(self, features: pl.DataFrame) -> np.ndarray:
         """TreeSHAP contributions in raw score per feature (the last column is the bias)."""
-        return self.contributions_of(self.matrix(features))
+        return self.contributions_of(self.matrix(features), threads=0)
 
-    def contributions_of(self, matrix: np.ndarray) -> np.ndarray:
-        return np.asarray(self.booster.predict(matrix, pred_contrib=True, num_threads=1))
+    def contributions_of(self, matrix: np.ndarray, threads: int = 1) -> np.ndarray:
+        return np.asarray(self.booster.predict(matrix, pred_contrib=True, num_threads=threads))
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

@@ -35,11 +35,14 @@ def strongest(
     model: RiskModel, contributions: np.ndarray, top: int = REASONS_SHOWN
 ) -> list[list[tuple[str, float]]]:
     """Per row of TreeSHAP output (bias last): the top positive features, strongest first."""
-    reasons = []
-    for row in contributions[:, :-1]:
-        order = np.argsort(-row)[:top]
-        reasons.append([(model.feature_names[i], float(row[i])) for i in order if row[i] > 0])
-    return reasons
+    values = contributions[:, :-1]
+    order = np.argsort(-values, axis=1, kind="stable")[:, :top]
+    chosen = np.take_along_axis(values, order, axis=1)
+    names = model.feature_names
+    return [
+        [(names[i], float(v)) for i, v in zip(row_order, row_values, strict=True) if v > 0]
+        for row_order, row_values in zip(order.tolist(), chosen.tolist(), strict=True)
+    ]
 
 
 def score_table(

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
@@ -117,6 +118,22 @@ def audit(
     record.record_hash = _record_hash(record.previous_hash, _fields(record))
     session.flush()
     return record
+
+
+class AuditTrail:
+    """The service's way into the chain: one record per call, committed with its work."""
+
+    def __init__(self) -> None:
+        # The database keeps the chain whole across processes (see ``audit``); within
+        # one process, taking turns here is cheaper than SQLite's busy-wait sleeps.
+        self._turn = threading.Lock()
+
+    def record(
+        self, db: Session, key: ApiKey, action: str, target: str, rows: int, result: str
+    ) -> None:
+        with self._turn:
+            audit(db, f"key:{key.prefix}", action, target, rows, result, key.id)
+            db.commit()
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,11 @@ body naming the field, our own bugs 5xx without a trace.
 
 import datetime as dt
 import logging
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn
 
-import polars as pl
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import (
@@ -30,8 +28,16 @@ from prometheus_client import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from earlywarn.serving.access import Role, audit, authenticate
-from earlywarn.serving.exports import csv_bytes, xlsx_bytes
+from earlywarn.serving.access import AuditTrail, Role, authenticate
+from earlywarn.serving.lists import (
+    Filters,
+    OtherCountyError,
+    export_file,
+    find_list,
+    item_query,
+    latest_reviews,
+    save_review,
+)
 from earlywarn.serving.schemas import (
     BatchRequest,
     BatchResponse,
@@ -45,7 +51,7 @@ from earlywarn.serving.schemas import (
 )
 from earlywarn.serving.scorer import OutOfRangeError, Scorer
 from earlywarn.serving.steps import STEPS
-from earlywarn.serving.store import ApiKey, Review, RiskList, RiskListItem
+from earlywarn.serving.store import ApiKey, RiskList, RiskListItem
 
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -66,10 +72,21 @@ class ListFilters:
     """Filters of a stored list (query parameters); an office key is held to its county."""
 
     county: str | None = Query(None, max_length=32)
+    township: str | None = Query(None, max_length=32)
     category: str | None = Query(None, max_length=32)
     band: str | None = Query(None, pattern="^(high|medium|low)$")
     flag: bool | None = Query(None, description="either target flagged")
     reviewed: bool | None = Query(None, description="reviewed at least once")
+
+    def plain(self) -> Filters:
+        return Filters(
+            county=self.county,
+            township=self.township,
+            category=self.category,
+            band=self.band,
+            flag=self.flag,
+            reviewed=self.reviewed,
+        )
 
 
 def create_app(
@@ -144,14 +161,9 @@ def create_app(
         if Role(key.role) not in roles:
             refuse(db, key, action, target, 403, f"role {key.role} may not do this")
 
-    chain = threading.Lock()
-
-    def record(db: Session, key: ApiKey, action: str, target: str, rows: int, result: str) -> None:
-        # The database keeps the chain whole across processes (see ``audit``); within
-        # one process, taking turns here is cheaper than SQLite's busy-wait sleeps.
-        with chain:
-            audit(db, f"key:{key.prefix}", action, target, rows, result, key.id)
-            db.commit()
+    trail = AuditTrail()
+    record = trail.record
+    mount_office_page(app, scorer, sessions, trail)
 
     def ready_scorer() -> Scorer:
         if not scorer.ready:
@@ -212,36 +224,19 @@ def create_app(
         return BatchResponse(results=results)
 
     def stored_list(db: Session, key: ApiKey, list_date: dt.date, action: str) -> RiskList:
-        found = db.scalars(select(RiskList).where(RiskList.list_date == list_date)).first()
+        found = find_list(db, list_date)
         if found is None:
             refuse(db, key, action, str(list_date), 404, f"no risk list for {list_date}")
         assert found is not None
         return found
 
-    def filtered(db: Session, key: ApiKey, header: RiskList, filters: ListFilters) -> Any:
-        county, category, band = filters.county, filters.category, filters.band
-        flag, reviewed = filters.flag, filters.reviewed
-        query = select(RiskListItem).where(RiskListItem.list_id == header.id)
-        if Role(key.role) is Role.OFFICE:
-            if county and county != key.county_code:
-                raise HTTPException(404, f"no list of county {county} for this key")
-            county = key.county_code
-        if county:
-            query = query.where(RiskListItem.county_code == county)
-        if category:
-            query = query.where(RiskListItem.category == category)
-        if band:
-            query = query.where(RiskListItem.risk_band == band)
-        if flag is not None:
-            either = RiskListItem.escalation_flag | RiskListItem.collective_flag
-            query = query.where(either if flag else ~either)
-        reviewed_cases = select(Review.case_id).where(Review.list_date == header.list_date)
-        if reviewed is not None:
-            inside = RiskListItem.case_id.in_(reviewed_cases)
-            query = query.where(inside if reviewed else ~inside)
-        return query.order_by(RiskListItem.rank)
+    def filtered(key: ApiKey, header: RiskList, filters: ListFilters) -> Any:
+        try:
+            return item_query(key, header, filters.plain())
+        except OtherCountyError as error:
+            raise HTTPException(404, str(error)) from error
 
-    Filters = Annotated[ListFilters, Depends()]  # noqa: N806  (a type alias)
+    QueryFilters = Annotated[ListFilters, Depends()]  # noqa: N806  (a type alias)
 
     @app.get(
         "/v1/risk-lists/{list_date}", response_model=ListPage, tags=["risk lists"], responses=ERRORS
@@ -250,27 +245,20 @@ def create_app(
         list_date: dt.date,
         key: Caller,
         db: Db,
-        filters: Filters,
+        filters: QueryFilters,
         page: int = Query(1, ge=1, le=100_000),
         page_size: int = Query(50, ge=1, le=500),
     ) -> ListPage:
         """A stored daily list, paged and filtered; office keys see their own county only."""
         allow(db, key, READERS, "risk_list.view", str(list_date))
         header = stored_list(db, key, list_date, "risk_list.view")
-        query = filtered(db, key, header, filters)
+        query = filtered(key, header, filters)
         total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = db.scalars(query.offset((page - 1) * page_size).limit(page_size)).all()
-        latest = {
-            r.case_id: r.decision
-            for r in db.scalars(
-                select(Review)
-                .where(Review.list_date == list_date, Review.case_id.in_([r.case_id for r in rows]))
-                .order_by(Review.id)
-            )
-        }
+        latest = latest_reviews(db, list_date, [r.case_id for r in rows])
         items = [
             ListItem.model_validate(r, from_attributes=True).model_copy(
-                update={"review": latest.get(r.case_id)}
+                update={"review": latest[r.case_id].decision if r.case_id in latest else None}
             )
             for r in rows
         ]
@@ -295,27 +283,15 @@ def create_app(
         list_date: dt.date,
         key: Caller,
         db: Db,
-        filters: Filters,
+        filters: QueryFilters,
         format: str = Query("csv", pattern="^(csv|xlsx)$"),
     ) -> Response:
         """The filtered list as CSV or XLSX."""
         allow(db, key, READERS, "risk_list.export", str(list_date))
         header = stored_list(db, key, list_date, "risk_list.export")
-        rows = db.scalars(filtered(db, key, header, filters)).all()
-        frame = pl.DataFrame(
-            [ListItem.model_validate(r, from_attributes=True).model_dump() for r in rows]
-        )
-        if frame.is_empty():
-            frame = pl.DataFrame(schema={name: pl.String for name in ListItem.model_fields})
-        content, media = (
-            (csv_bytes(frame), "text/csv; charset=utf-8")
-            if format == "csv"
-            else (
-                xlsx_bytes(frame),
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-        )
-        record(db, key, "risk_list.export", f"{list_date} {format}", frame.height, "ok")
+        rows = list(db.scalars(filtered(key, header, filters)).all())
+        content, media, count = export_file(db, header, rows, format)
+        record(db, key, "risk_list.export", f"{list_date} {format}", count, "ok")
         name = f"risk-list-{list_date}.{format}"
         return Response(
             content,
@@ -344,16 +320,7 @@ def create_app(
             raise HTTPException(
                 422, f"field step: unknown step {body.step!r}; one of {sorted(STEPS)}"
             )
-        saved = Review(
-            list_date=list_date,
-            case_id=case_id,
-            decision=body.decision,
-            step=body.step,
-            reason=body.reason,
-            key_id=key.id,
-        )
-        db.add(saved)
-        db.flush()
+        saved = save_review(db, key, list_date, case_id, body)
         record(db, key, "review", f"{list_date}/{case_id}", 1, body.decision)
         return ReviewOut(
             list_date=list_date,
@@ -365,3 +332,24 @@ def create_app(
         )
 
     return app
+
+
+def mount_office_page(
+    app: FastAPI, scorer: Scorer, sessions: sessionmaker[Session], trail: AuditTrail
+) -> None:
+    """The office's web page (``/office``) over the same store, scorer and audit chain."""
+    from fastapi.responses import RedirectResponse
+    from fastapi.staticfiles import StaticFiles
+
+    from earlywarn.web.pages import HERE, NotSignedInError, office_router
+
+    app.mount("/office/static", StaticFiles(directory=HERE / "static"), name="office-static")
+    app.include_router(office_router(scorer, sessions, trail))
+
+    @app.exception_handler(NotSignedInError)
+    def to_sign_in(_: Request, __: NotSignedInError) -> Response:
+        return RedirectResponse("/office/sign-in", status_code=303)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> Response:
+        return RedirectResponse("/office/list", status_code=303)

@@ -24,6 +24,7 @@ HEADERS: dict[str, str] = {
     "collective_flag": "集体访预警 collective flag",
     "reasons": "主要原因 reasons",
     "days_since_last_contact": "距上次来访天数 days since last contact",
+    "review": "核查 review",
 }
 
 

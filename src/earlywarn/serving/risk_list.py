@@ -42,6 +42,7 @@ class RiskListResult:
     as_of: dt.datetime
     rows: int
     high: int
+    medium: int
     checksum: str
     changed: bool
     files: dict[str, Path]
@@ -148,7 +149,8 @@ def build_risk_list(
     write_atomically(files["csv"], csv_bytes(listed))
     write_atomically(files["xlsx"], xlsx_bytes(listed))
     high = items.filter(pl.col("risk_band") == "high").height
+    medium = listed.height - high
     logger.info(
         "risk list %s: %d cases, %d high, checksum %s", list_date, items.height, high, checksum[:12]
     )
-    return RiskListResult(list_date, as_of, items.height, high, checksum, changed, files)
+    return RiskListResult(list_date, as_of, items.height, high, medium, checksum, changed, files)

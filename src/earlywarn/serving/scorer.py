@@ -11,7 +11,7 @@ from typing import Literal
 
 import numpy as np
 
-from earlywarn.contract import Mode, load_dataset
+from earlywarn.contract import Dataset, Mode, load_dataset
 from earlywarn.contract.spec import CATEGORIES, FALLBACK_CATEGORY, LEVELS
 from earlywarn.features.build import sources_for
 from earlywarn.features.catalogue import BY_NAME
@@ -87,6 +87,7 @@ class Scorer:
         self._lookup: OnlineSources | None = None
         self._lock = threading.Lock()
         self.ready = False
+        self.dataset: Dataset | None = None
 
     def load_sources(self) -> None:
         """Context and calendar from the dataset the daily list is built on."""
@@ -97,6 +98,7 @@ class Scorer:
             )
         dataset = load_dataset(self.data, Mode.LENIENT, self.settings.quarantine_dir(self.data))
         self._lookup = OnlineSources.of(sources_for(dataset, CALENDAR_FROM, until))
+        self.dataset = dataset  # the case histories the office page draws
 
     def refresh_models(self) -> bool:
         """Load the champions when they changed; on failure keep serving the old ones."""
@@ -119,6 +121,10 @@ class Scorer:
             self._models = candidate
         logger.info("serving models %s", versions)
         return True
+
+    @property
+    def sources(self) -> OnlineSources | None:
+        return self._lookup
 
     @property
     def versions(self) -> dict[str, str]:
@@ -165,6 +171,23 @@ class Scorer:
             recommended_steps=steps,
             model_versions=models.versions,
         )
+
+    def contributions(self, request: ScoreRequest, top: int = 8) -> dict[str, list[Reason]]:
+        """Per target, the features that moved the score most, either way (signed, raw
+        score): what the office page draws. Same online path as ``score``."""
+        models, lookup = self._models, self._lookup
+        if models is None or lookup is None:
+            raise RuntimeError("models not loaded")
+        as_of = request.as_of or office_now()
+        values = online_features(case_rows(request), as_of, lookup)
+        drawn: dict[str, list[Reason]] = {}
+        for target, model in models.models.items():
+            row = model.contributions_of(model.row_matrix(values))[0, :-1]
+            order = np.argsort(-np.abs(row), kind="stable")[:top]
+            drawn[target] = [
+                self._reason(model.feature_names[i], values, float(row[i])) for i in order
+            ]
+        return drawn
 
     @staticmethod
     def _reason(name: str, values: dict[str, object], contribution: float) -> Reason:

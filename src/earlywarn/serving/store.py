@@ -1,4 +1,4 @@
-"""The store: risk lists, reviews, API keys (hashed) and the audit log.
+"""The store: risk lists, reviews, API keys (hashed), web sessions and the audit log.
 
 SQLAlchemy 2 over SQLite in the work directory by default, PostgreSQL by URL;
 the schema is created and changed only by Alembic migrations
@@ -119,6 +119,19 @@ class AuditRecord(Base):
     result: Mapped[str] = mapped_column(String(32))
     previous_hash: Mapped[str] = mapped_column(String(64))
     record_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie carries a random token, only its SHA-256 is kept."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 def database_url(settings: Settings) -> str:

@@ -1,0 +1,163 @@
+"""Reading a stored daily list: its filters, the county a key is held to, review states.
+
+Shared by the JSON API and the office page, so that both show the same rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from earlywarn.features.catalogue import BY_NAME
+from earlywarn.serving.access import Role
+from earlywarn.serving.exports import csv_bytes, xlsx_bytes
+from earlywarn.serving.schemas import ListItem, ReviewIn
+from earlywarn.serving.steps import steps_for
+from earlywarn.serving.store import ApiKey, Review, RiskList, RiskListItem
+
+SORTABLE = {
+    "rank": RiskListItem.rank,
+    "escalation": RiskListItem.escalation_probability,
+    "collective": RiskListItem.collective_probability,
+    "days": RiskListItem.days_since_last_contact,
+}
+
+
+class OtherCountyError(LookupError):
+    """An office key asked for another county: answered as not found."""
+
+
+@dataclass
+class Filters:
+    county: str | None = None
+    township: str | None = None
+    category: str | None = None
+    band: str | None = None
+    flag: bool | None = None
+    reviewed: bool | None = None
+    sort: str = "rank"
+    descending: bool = False
+
+
+def find_list(db: Session, list_date: dt.date) -> RiskList | None:
+    return db.scalars(select(RiskList).where(RiskList.list_date == list_date)).first()
+
+
+def list_dates(db: Session, limit: int = 400) -> list[dt.date]:
+    """The days that have a stored list, newest first."""
+    return list(
+        db.scalars(select(RiskList.list_date).order_by(RiskList.list_date.desc()).limit(limit))
+    )
+
+
+def county_of(key: ApiKey, asked: str | None) -> str | None:
+    """The county a query is held to: an office key's own, whatever it asks for."""
+    if Role(key.role) is Role.OFFICE:
+        if asked and asked != key.county_code:
+            raise OtherCountyError(f"no list of county {asked} for this key")
+        return key.county_code
+    return asked
+
+
+def item_query(key: ApiKey, header: RiskList, filters: Filters) -> Select[Any]:
+    """The list's rows this key may see, filtered and sorted."""
+    query = select(RiskListItem).where(RiskListItem.list_id == header.id)
+    county = county_of(key, filters.county)
+    if county:
+        query = query.where(RiskListItem.county_code == county)
+    if filters.township:
+        query = query.where(RiskListItem.township_code == filters.township)
+    if filters.category:
+        query = query.where(RiskListItem.category == filters.category)
+    if filters.band:
+        query = query.where(RiskListItem.risk_band == filters.band)
+    if filters.flag is not None:
+        either = RiskListItem.escalation_flag | RiskListItem.collective_flag
+        query = query.where(either if filters.flag else ~either)
+    if filters.reviewed is not None:
+        reviewed_cases = select(Review.case_id).where(Review.list_date == header.list_date)
+        inside = RiskListItem.case_id.in_(reviewed_cases)
+        query = query.where(inside if filters.reviewed else ~inside)
+    column = SORTABLE.get(filters.sort, RiskListItem.rank)
+    ordered = column.desc().nulls_last() if filters.descending else column.asc().nulls_last()
+    return query.order_by(ordered, RiskListItem.rank)
+
+
+def latest_reviews(db: Session, list_date: dt.date, case_ids: list[str]) -> dict[str, Review]:
+    """The newest review of each of these cases on that day's list."""
+    latest: dict[str, Review] = {}
+    for review in db.scalars(
+        select(Review)
+        .where(Review.list_date == list_date, Review.case_id.in_(case_ids))
+        .order_by(Review.id)
+    ):
+        latest[review.case_id] = review
+    return latest
+
+
+def save_review(
+    db: Session, key: ApiKey, list_date: dt.date, case_id: str, body: ReviewIn
+) -> Review:
+    saved = Review(
+        list_date=list_date,
+        case_id=case_id,
+        decision=body.decision,
+        step=body.step,
+        reason=body.reason,
+        key_id=key.id,
+    )
+    db.add(saved)
+    db.flush()
+    return saved
+
+
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_file(
+    db: Session, header: RiskList, rows: list[RiskListItem], file_format: str
+) -> tuple[bytes, str, int]:
+    """The rows with their latest review as CSV or XLSX (Chinese and English headers):
+    content, media type, rows."""
+    decisions = {
+        review.case_id: review.decision
+        for review in db.scalars(
+            select(Review).where(Review.list_date == header.list_date).order_by(Review.id)
+        )
+    }  # a day's reviews are few: read them all rather than ask for every row
+    frame = pl.DataFrame(
+        [
+            ListItem.model_validate(r, from_attributes=True)
+            .model_copy(update={"review": decisions.get(r.case_id)})
+            .model_dump()
+            for r in rows
+        ]
+    )
+    if frame.is_empty():
+        frame = pl.DataFrame(schema={name: pl.String for name in ListItem.model_fields})
+    if file_format == "csv":
+        return csv_bytes(frame), "text/csv; charset=utf-8", frame.height
+    return xlsx_bytes(frame), XLSX_MEDIA, frame.height
+
+
+_BY_LABEL = {spec.label_zh: name for name, spec in BY_NAME.items()}
+
+
+def reason_parts(text: str) -> list[tuple[str | None, str, str, str]]:
+    """A stored reasons text ("标签 / label: value; ...") as (feature, zh, en, value)."""
+    parts = []
+    for piece in filter(None, (p.strip() for p in text.split(";"))):
+        head, _, value = piece.rpartition(": ")
+        zh, _, en = (head or piece).partition(" / ")
+        parts.append((_BY_LABEL.get(zh), zh, en or zh, value))
+    return parts
+
+
+def steps_of_reasons(text: str) -> list[str]:
+    """The handling steps the stored reasons ask for (the API's rules table)."""
+    return steps_for([feature for feature, *_ in reason_parts(text) if feature])

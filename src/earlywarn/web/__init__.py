@@ -1,0 +1,1 @@
+"""The office's web page: the daily risk list, a case, trends (served by the API app)."""

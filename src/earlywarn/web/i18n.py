@@ -1,0 +1,206 @@
+"""Words and number/date formats of the office page: Chinese first, English on request."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Literal
+
+Language = Literal["zh", "en"]
+LANGUAGES: tuple[Language, ...] = ("zh", "en")
+
+CATEGORY: dict[str, tuple[str, str]] = {
+    "land_requisition": ("征地补偿", "land requisition"),
+    "demolition_resettlement": ("拆迁安置", "demolition and resettlement"),
+    "land_dispute": ("土地纠纷", "land dispute"),
+    "wage_arrears": ("拖欠工资", "wage arrears"),
+    "social_security": ("社会保障", "social security"),
+    "cadre_conduct": ("干部作风", "cadre conduct"),
+    "village_affairs": ("村务管理", "village affairs"),
+    "neighbor_dispute": ("邻里纠纷", "neighbour dispute"),
+    "economic_dispute": ("经济纠纷", "economic dispute"),
+    "law_litigation": ("涉法涉诉", "law and litigation"),
+    "reservoir_migration": ("水库移民", "reservoir migration"),
+    "enterprise_restructuring": ("企业改制", "enterprise restructuring"),
+    "veterans_resettlement": ("退役军人安置", "veterans' resettlement"),
+    "retiree_benefits": ("退休待遇", "retiree benefits"),
+    "environment": ("环境保护", "environment"),
+    "urban_management": ("城市管理", "urban management"),
+    "other": ("其他", "other"),
+}
+LEVEL: dict[str, tuple[str, str]] = {
+    "village": ("村", "village"),
+    "township": ("乡镇", "township"),
+    "county": ("县", "county"),
+    "city": ("市", "city"),
+    "province": ("省", "province"),
+    "national": ("国家", "national"),
+}
+BAND: dict[str, tuple[str, str]] = {
+    "high": ("高", "high"),
+    "medium": ("中", "medium"),
+    "low": ("低", "low"),
+}
+DECISION: dict[str, tuple[str, str]] = {
+    "acknowledged": ("已知悉", "acknowledged"),
+    "action_taken": ("已采取措施", "action taken"),
+    "dismissed": ("不予采纳", "dismissed"),
+}
+TARGET: dict[str, tuple[str, str]] = {
+    "escalation": ("越级访风险", "escalation risk"),
+    "collective": ("集体访风险", "collective-petition risk"),
+}
+
+# Interface words: key -> (中文, English)
+WORDS: dict[str, tuple[str, str]] = {
+    "app": ("信访事项风险预警", "Petition early warning"),
+    "daily_list": ("每日风险清单", "Daily risk list"),
+    "trends": ("趋势与成效", "Trends and track record"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_out": ("退出", "Sign out"),
+    "key": ("访问密钥", "Access key"),
+    "key_help": (
+        "请输入本单位的访问密钥。密钥不会出现在网址中。",
+        "Enter your office's access key. It never appears in an address.",
+    ),
+    "bad_key": ("密钥无效或已停用。", "The key is unknown or revoked."),
+    "wrong_role": (
+        "此密钥不能查看清单（仅限信访办、分析和管理密钥）。",
+        "This key cannot view lists (office, analyst and admin keys only).",
+    ),
+    "county": ("县区", "County"),
+    "all_counties": ("全部县区", "all counties"),
+    "date": ("清单日期", "List date"),
+    "category": ("类别", "Category"),
+    "township": ("乡镇", "Township"),
+    "band": ("风险等级", "Band"),
+    "flag": ("预警", "Flag"),
+    "flagged": ("已预警", "flagged"),
+    "not_flagged": ("未预警", "not flagged"),
+    "reviewed": ("核查状态", "Review"),
+    "yes_reviewed": ("已核查", "reviewed"),
+    "not_reviewed": ("未核查", "not reviewed"),
+    "any": ("全部", "any"),
+    "apply": ("筛选", "Filter"),
+    "sort": ("排序", "Sort"),
+    "sort_rank": ("按排名", "by rank"),
+    "sort_escalation": ("按越级访风险", "by escalation risk"),
+    "sort_collective": ("按集体访风险", "by collective risk"),
+    "sort_days": ("按距上次来访天数", "by days since last contact"),
+    "page_size": ("每页", "Per page"),
+    "rank": ("排名", "Rank"),
+    "case": ("事项编号", "Case"),
+    "escalation": ("越级访", "Escalation"),
+    "collective": ("集体访", "Collective"),
+    "reasons": ("主要原因", "Main reasons"),
+    "step": ("建议措施", "Recommended step"),
+    "days_since": ("距上次来访", "Since last contact"),
+    "days_unit": ("天", "days"),
+    "review_state": ("核查", "Review"),
+    "export_xlsx": ("导出 Excel", "Export Excel"),
+    "export_csv": ("导出 CSV", "Export CSV"),
+    "previous": ("上一页", "Previous"),
+    "next": ("下一页", "Next"),
+    "page_of": ("第 {page} / {pages} 页，共 {total} 件", "Page {page} of {pages}, {total} cases"),
+    "no_list": ("该日没有风险清单。", "There is no risk list for that day."),
+    "no_rows": ("没有符合条件的事项。", "No case matches these filters."),
+    "as_of": ("数据截至", "Data as of"),
+    "models": ("模型版本", "Models"),
+    "advice": (
+        "评分仅供参考，须由工作人员核实后处置。",
+        "Scores are advice to a person: check before acting.",
+    ),
+    "timeline": ("来访与办理时间线", "Contacts and handling over time"),
+    "timeline_help": (
+        "圆点：来访，纵轴为层级，大小为人数；竖线：办理环节；阴影：敏感时期。",
+        "Dots: contacts, height = level, size = group size; ticks: handling steps; "
+        "shading: sensitive periods.",
+    ),
+    "contributions": ("影响评分的因素", "What moved the score"),
+    "contributions_help": (
+        "向右（红）提高风险，向左（蓝）降低风险。",
+        "Right (red) raises the risk, left (blue) lowers it.",
+    ),
+    "history": ("历次清单中的评分", "Score on earlier lists"),
+    "review_form": ("核查登记", "Record the review"),
+    "decision": ("核查结论", "Decision"),
+    "reason": ("说明", "Reason"),
+    "reason_help": (
+        "不予采纳时必填；请勿填写姓名、身份证号或电话。",
+        "Required when dismissed; no names, ID or phone numbers.",
+    ),
+    "submit": ("提交", "Submit"),
+    "saved": ("已保存核查结论。", "The review was saved."),
+    "past_reviews": ("核查记录", "Reviews so far"),
+    "contacts": ("来访记录", "Contacts"),
+    "actions": ("办理环节", "Handling steps"),
+    "not_found": ("未找到该事项，或无权查看。", "Case not found, or not visible to this key."),
+    "loading": ("案件历史正在加载，请稍后刷新。", "Case histories are loading; refresh shortly."),
+    "flags_per_day": ("每日预警数（按目标）", "Flags per day by target"),
+    "flags_by_category": ("预警数（按类别，最近清单）", "Flags by category (latest list)"),
+    "share_reviewed": ("已核查比例", "Share reviewed"),
+    "precision": ("往期清单的准确率", "How past lists turned out"),
+    "precision_help": (
+        "预警事项在其后 {days} 天内实际越级或集体访的比例；仅统计已到期的清单。",
+        "Share of flagged cases that did escalate or come back as a group within "
+        "{days} days; only lists whose window has passed.",
+    ),
+    "no_matured": ("尚无到期的清单。", "No list has matured yet."),
+    "language": ("English", "中文"),
+    "skip": ("跳到主要内容", "Skip to main content"),
+    "level": ("层级", "Level"),
+    "group_size": ("人数", "Group size"),
+    "channel": ("方式", "Channel"),
+    "when": ("时间", "When"),
+    "type": ("环节", "Type"),
+    "outcome": ("结果", "Outcome"),
+    "value": ("取值", "Value"),
+    "back": ("返回清单", "Back to the list"),
+    "probability": ("概率", "Probability"),
+    "lists": ("清单数", "Lists"),
+    "flagged_cases": ("预警事项", "Flagged cases"),
+    "hits": ("实际发生", "Happened"),
+    "precision_short": ("准确率", "Precision"),
+}
+
+
+def word(key: str, language: Language) -> str:
+    pair = WORDS[key]
+    return pair[0] if language == "zh" else pair[1]
+
+
+def label(table: dict[str, tuple[str, str]], key: str | None, language: Language) -> str:
+    if key is None:
+        return "-"
+    pair = table.get(key)
+    if pair is None:
+        return key
+    return pair[0] if language == "zh" else pair[1]
+
+
+def date_text(day: dt.date | dt.datetime | None, language: Language) -> str:
+    """2025年10月31日 in Chinese, 2025-10-31 in English."""
+    if day is None:
+        return "-"
+    if language == "zh":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return day.strftime("%Y-%m-%d")
+
+
+def moment_text(moment: dt.datetime | None, language: Language) -> str:
+    if moment is None:
+        return "-"
+    return f"{date_text(moment, language)} {moment:%H:%M}"
+
+
+def percent(probability: float | None) -> str:
+    if probability is None or math.isnan(probability):
+        return "-"
+    return f"{probability * 100:.1f}%"
+
+
+def number(value: float | int | None, digits: int = 0) -> str:
+    """Thousands grouped with commas in both languages (the Chinese convention too)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:,.{digits}f}"

@@ -1,0 +1,86 @@
+"""Browser sign-in: an office key is exchanged once for a session cookie.
+
+The key travels only in the body of the sign-in form, never in an address; the
+cookie holds a random token whose SHA-256 is stored; forms carry a per-session
+token so that another site cannot post on the user's behalf.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from earlywarn.serving.access import Role, authenticate
+from earlywarn.serving.store import ApiKey, WebSession
+
+COOKIE = "earlywarn_session"
+LANGUAGE_COOKIE = "earlywarn_lang"
+LIFETIME = dt.timedelta(hours=12)
+PAGE_ROLES = {Role.OFFICE, Role.ANALYST, Role.ADMIN}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    key: ApiKey
+    session: WebSession
+
+
+class SignInError(ValueError):
+    def __init__(self, reason: str) -> None:  # "bad_key" or "wrong_role": a word of i18n
+        super().__init__(reason)
+        self.reason = reason
+
+
+def sign_in(db: Session, api_key: str) -> tuple[str, ApiKey]:
+    """A new session for a valid key whose role may read lists; the cookie token."""
+    key = authenticate(db, api_key.strip())
+    if key is None:
+        raise SignInError("bad_key")
+    if Role(key.role) not in PAGE_ROLES:
+        raise SignInError("wrong_role")
+    token = secrets.token_urlsafe(32)
+    db.add(
+        WebSession(
+            token_hash=_digest(token),
+            csrf_token=secrets.token_urlsafe(24),
+            key_id=key.id,
+            expires_at=_now() + LIFETIME,
+        )
+    )
+    db.flush()
+    return token, key
+
+
+def signed_in(db: Session, token: str | None) -> SignedIn | None:
+    """The live session behind a cookie, with its key (not revoked since)."""
+    if not token:
+        return None
+    found = db.scalars(select(WebSession).where(WebSession.token_hash == _digest(token))).first()
+    if found is None or found.ended_at is not None or found.expires_at <= _now():
+        return None
+    key = db.get(ApiKey, found.key_id)
+    if key is None or key.revoked_at is not None:
+        return None
+    return SignedIn(key, found)
+
+
+def sign_out(db: Session, session: WebSession) -> None:
+    session.ended_at = _now()
+    db.flush()
+
+
+def csrf_ok(session: WebSession, submitted: str | None) -> bool:
+    return submitted is not None and secrets.compare_digest(session.csrf_token, submitted)

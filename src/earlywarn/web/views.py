@@ -1,0 +1,230 @@
+"""What the templates show: rows, a case's charts, the trends, in the chosen language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from earlywarn.contract.spec import LEVELS
+from earlywarn.features.labels import DEFAULT_HORIZON_DAYS
+from earlywarn.serving.lists import reason_parts, steps_of_reasons
+from earlywarn.serving.scorer import Scorer
+from earlywarn.serving.steps import STEPS
+from earlywarn.serving.store import Review, RiskList, RiskListItem
+from earlywarn.web import charts, i18n
+from earlywarn.web.casefile import case_file, score_request, sensitive_periods
+from earlywarn.web.sessions import SignedIn
+from earlywarn.web.trends import flags_by_category, flags_per_day, track_record
+
+HISTORY_DAYS = 365  # how far back the timeline starts, at most
+
+
+def page_context(request: Request, lang: i18n.Language) -> dict[str, Any]:
+    def t(key: str, **values: object) -> str:
+        return i18n.word(key, lang).format(**values)
+
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return {
+        "lang": lang,
+        "other_lang": "en" if lang == "zh" else "zh",
+        "here": here,
+        "t": t,
+        "label": lambda table, key: i18n.label(getattr(i18n, table), key, lang),
+        "date_text": lambda day: i18n.date_text(day, lang),
+        "moment_text": lambda moment: i18n.moment_text(moment, lang),
+        "percent": i18n.percent,
+        "number": i18n.number,
+        "step_text": lambda key: STEPS[key][0 if lang == "zh" else 1] if key in STEPS else key,
+    }
+
+
+def query_without(request: Request, *names: str) -> str:
+    """The current query string without some parameters (for paging and export links)."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in names and v]
+    return urlencode(kept)
+
+
+@dataclass(frozen=True)
+class Row:
+    item: RiskListItem
+    reasons: list[str]
+    steps: list[str]
+    review: str | None
+
+
+def reasons_in(text: str, lang: i18n.Language) -> list[str]:
+    shown = []
+    for _, zh, en, value in reason_parts(text):
+        value_zh, _, value_en = value.partition(" ")
+        if value in i18n.CATEGORY:
+            value_shown = i18n.label(i18n.CATEGORY, value, lang)
+        else:
+            value_shown = (value_zh if lang == "zh" else value_en) if value_en else value
+        shown.append(f"{zh if lang == 'zh' else en}: {value_shown}")
+    return shown
+
+
+def list_row(item: RiskListItem, review: Review | None, lang: i18n.Language) -> Row:
+    steps = steps_of_reasons(item.reasons) if item.risk_band != "low" else []
+    return Row(item, reasons_in(item.reasons, lang), steps, review.decision if review else None)
+
+
+def case_context(
+    db: Session, scorer: Scorer, item: RiskListItem, header: RiskList, lang: i18n.Language
+) -> dict[str, Any]:
+    """The case's timeline, what moved its scores, and its scores on earlier lists."""
+    history = db.execute(
+        select(RiskList.list_date, RiskListItem.escalation_probability,
+               RiskListItem.collective_probability)
+        .join(RiskList, RiskListItem.list_id == RiskList.id)
+        .where(RiskListItem.case_id == item.case_id)
+        .order_by(RiskList.list_date)
+    ).all()  # fmt: skip
+    days = {d for d, *_ in history}
+    names = {d: i18n.date_text(d, lang) for d in days}
+    history_chart = charts.lines(
+        {
+            i18n.label(i18n.TARGET, "escalation", lang): [(d, e) for d, e, _ in history],
+            i18n.label(i18n.TARGET, "collective", lang): [(d, c) for d, _, c in history],
+        },
+        i18n.word("history", lang),
+        value_text="{:.0%}",
+        date_label=names,
+    )
+    context: dict[str, Any] = {
+        "history_chart": history_chart,
+        "reasons": reasons_in(item.reasons, lang),
+        "row_steps": steps_of_reasons(item.reasons) if item.risk_band != "low" else [],
+        "timeline_chart": None,
+        "contribution_charts": {},
+        "contacts": [],
+        "actions": [],
+    }
+    dataset = scorer.dataset
+    if dataset is None:
+        return context
+    found = case_file(dataset, item.case_id, header.as_of)
+    if found is None:
+        return context
+    context["contacts"], context["actions"] = found.contacts, found.actions
+    context["timeline_chart"] = _timeline(scorer, found.case, found.contacts, found.actions,
+                                          header.as_of, lang)  # fmt: skip
+    if scorer.ready:
+        drawn = scorer.contributions(score_request(found, header.as_of))
+        context["contribution_charts"] = {
+            target: charts.contributions(
+                [
+                    charts.Bar(
+                        label=r.label_zh if lang == "zh" else r.label_en,
+                        value=r.contribution,
+                        title=f"{r.label_zh} / {r.label_en} = {r.value}: {r.contribution:+.3f}",
+                    )
+                    for r in reasons
+                ],
+                i18n.label(i18n.TARGET, target, lang),
+            )
+            for target, reasons in drawn.items()
+        }
+    return context
+
+
+def _timeline(
+    scorer: Scorer,
+    case: dict[str, Any],
+    contacts: list[dict[str, Any]],
+    actions: list[dict[str, Any]],
+    as_of: dt.datetime,
+    lang: i18n.Language,
+) -> Any:
+    registered: dt.datetime = case["registered_at"]
+    start = max(registered, as_of - dt.timedelta(days=HISTORY_DAYS)) - dt.timedelta(days=7)
+    end = as_of + dt.timedelta(days=DEFAULT_HORIZON_DAYS)
+    periods = []
+    lookup = scorer.sources
+    if lookup is not None:
+        periods = sensitive_periods(
+            lookup.sources.calendar, case["county_code"], case["category"], start.date(), end.date()
+        )
+    shown_levels = LEVELS
+    points = [
+        charts.Point(
+            at=c["occurred_at"],
+            level=shown_levels.index(c["level"]),
+            size=int(c["group_size"] or 1),
+            title=f"{i18n.moment_text(c['occurred_at'], lang)} · "
+            f"{i18n.label(i18n.LEVEL, c['level'], lang)} · {c['group_size']}",
+        )
+        for c in contacts
+        if c["occurred_at"] >= start
+    ]
+    ticks = [
+        charts.Tick(at=a["occurred_at"], title=f"{i18n.moment_text(a['occurred_at'], lang)} · "
+                    f"{a['action_type']} {a.get('outcome') or ''}")
+        for a in actions
+        if a["occurred_at"] >= start
+    ]  # fmt: skip
+    day_names: dict[dt.date, str] = {}
+    for first, last in periods:
+        day_names[first], day_names[last] = i18n.date_text(first, lang), i18n.date_text(last, lang)
+    month = dt.date(start.year, start.month, 1)
+    while month <= end.date():
+        day_names.setdefault(
+            month, f"{month.year}年{month.month}月" if lang == "zh" else f"{month:%Y-%m}"
+        )
+        month = dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return charts.timeline(
+        points, ticks, periods, [i18n.label(i18n.LEVEL, name, lang) for name in shown_levels],
+        start, end, as_of, i18n.word("timeline", lang), day_names,
+    )  # fmt: skip
+
+
+def trends_context(
+    db: Session, scorer: Scorer, who: SignedIn, lang: i18n.Language
+) -> dict[str, Any]:
+    county = who.key.county_code
+    days = flags_per_day(db, county)
+    names = {d.day: i18n.date_text(d.day, lang) for d in days}
+    flags_chart = charts.lines(
+        {
+            i18n.label(i18n.TARGET, "escalation", lang): [
+                (d.day, d.escalation_flags) for d in days
+            ],
+            i18n.label(i18n.TARGET, "collective", lang): [
+                (d.day, d.collective_flags) for d in days
+            ],
+        },
+        i18n.word("flags_per_day", lang),
+        date_label=names,
+    )
+    reviewed_chart = charts.lines(
+        {i18n.word("share_reviewed", lang): [(d.day, d.reviewed / d.flagged if d.flagged else 0.0)
+                                             for d in days]},
+        i18n.word("share_reviewed", lang), value_text="{:.0%}", date_label=names, maximum=1.0,
+    )  # fmt: skip
+    latest = days[-1].day if days else None
+    categories = flags_by_category(db, county, latest) if latest else {}
+    category_chart = charts.bars(
+        [
+            charts.Bar(i18n.label(i18n.CATEGORY, c, lang), n, f"{c}: {n}")
+            for c, n in categories.items()
+        ],
+        i18n.word("flags_by_category", lang),
+    )
+    records = (
+        track_record(db, scorer.dataset, county, DEFAULT_HORIZON_DAYS) if scorer.dataset else []
+    )
+    return {
+        "days": days,
+        "flags_chart": flags_chart,
+        "reviewed_chart": reviewed_chart,
+        "category_chart": category_chart,
+        "records": records,
+        "horizon": DEFAULT_HORIZON_DAYS,
+        "latest": latest,
+    }

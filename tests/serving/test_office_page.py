@@ -1,0 +1,204 @@
+"""The office's page end to end in a real headless Chromium (Playwright over Debian's
+Chromium): sign in, filter, open a case, review it, find it all in the audit log,
+export Excel; a key of another county sees nothing of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from earlywarn.resources import sample_dataset
+from earlywarn.serving.access import Role, create_key, verify_chain
+from earlywarn.serving.risk_list import build_risk_list
+from earlywarn.serving.store import AuditRecord, RiskList, RiskListItem
+from earlywarn.settings import Settings
+from tests.serving.helpers import CHROMIUM, CHROMIUM_FLAGS, running_service
+
+pytestmark = pytest.mark.slow
+DAYS = [dt.date(2025, 10, 17), dt.date(2025, 10, 24), dt.date(2025, 10, 31)]
+COUNTY, OTHER = "330211", "330212"
+
+
+@pytest.fixture(scope="module")
+def office(settings: Settings, sessions: sessionmaker[Session]) -> Iterator[dict[str, Any]]:
+    for day in DAYS:
+        build_risk_list(settings, sample_dataset(), day, sessions)
+    with sessions.begin() as db:
+        keys = {
+            "office": create_key(db, Role.OFFICE, COUNTY, label="page test").token,
+            "other": create_key(db, Role.OFFICE, OTHER, label="page test").token,
+            "analyst": create_key(db, Role.ANALYST, label="page test").token,
+            "case_system": create_key(db, Role.CASE_SYSTEM, label="page test").token,
+        }
+    with running_service(settings) as base:
+        yield {"base": base, "keys": keys}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+def _signed_in(browser: Browser, base: str, token: str) -> tuple[Page, list[str]]:
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    addresses: list[str] = []
+    page.on("request", lambda request: addresses.append(request.url))
+    page.goto(f"{base}/office/list")
+    assert page.url.endswith("/office/sign-in")
+    page.fill("#api_key", token)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/office/list")
+    return page, addresses
+
+
+def _high_case_of(sessions: sessionmaker[Session], county: str) -> str:
+    with sessions() as db:
+        header = db.scalars(select(RiskList).where(RiskList.list_date == DAYS[-1])).one()
+        return db.scalars(
+            select(RiskListItem.case_id)
+            .where(RiskListItem.list_id == header.id, RiskListItem.county_code == county)
+            .where(RiskListItem.risk_band == "high")
+            .order_by(RiskListItem.rank)
+        ).first() or pytest.fail(f"no high case in county {county}")
+
+
+def test_sign_in_filter_open_review_audit_export(
+    office: dict[str, Any], browser: Browser, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    base, token = office["base"], office["keys"]["office"]
+    page, addresses = _signed_in(browser, base, token)
+    assert "每日风险清单" in page.content()  # Chinese first
+
+    page.select_option("#band", "high")
+    page.select_option("#flag", "yes")
+    page.click("#apply")
+    page.wait_for_load_state()
+    rows = page.locator("tbody tr")
+    assert rows.count() > 0
+    assert rows.count() == page.locator("tbody tr.band-high").count()
+
+    case_id = rows.first.get_attribute("data-case")
+    assert case_id
+    rows.first.locator("a").first.click()
+    page.wait_for_url(f"**/office/cases/{case_id}*")
+    reviews_before = page.locator("#past-reviews li").count()  # other tests may review it too
+    assert page.locator("#timeline svg circle.contact").count() > 0
+    assert page.locator("#contributions svg rect.contribution").count() > 0
+    assert page.locator("#history svg").count() == 1
+
+    page.check("input[value=action_taken]")
+    page.select_option("#step", "senior_owner")
+    page.click("#submit-review")
+    page.wait_for_url("**saved=1*")
+    assert page.locator("#past-reviews li").count() == reviews_before + 1
+    assert "已采取措施" in page.locator("#past-reviews li").last.inner_text()
+
+    page.goto(f"{base}/office/list?date={DAYS[-1]}&reviewed=yes")
+    reviewed = [r.get_attribute("data-case") for r in page.locator("tbody tr").all()]
+    assert case_id in reviewed
+    assert "已采取措施" in page.locator(f"tr[data-case='{case_id}'] td.review").inner_text()
+    page.goto(f"{base}/office/list?date={DAYS[-1]}&reviewed=no")
+    assert case_id not in page.content()
+
+    page.goto(f"{base}/office/list?date={DAYS[-1]}&band=high")
+    total_text = page.locator("#count").inner_text()
+    with page.expect_download() as download:
+        page.click("#export-xlsx")
+    saved = tmp_path / "list.xlsx"
+    download.value.save_as(saved)
+    sheet = openpyxl.load_workbook(saved).active
+    assert sheet is not None
+    table = list(sheet.iter_rows(values_only=True))
+    header = list(table[0])
+    assert header[0] == "排名 rank"
+    assert f"{len(table) - 1:,}" in total_text  # every filtered row, not one page
+    assert {row[header.index("县区 county")] for row in table[1:]} == {COUNTY}
+    assert {row[header.index("风险等级 band")] for row in table[1:]} == {"high"}
+    reviews = {row[1]: row[header.index("核查 review")] for row in table[1:]}
+    assert reviews[case_id] == "action_taken"
+
+    assert not any(token in address for address in addresses)  # never in an address
+    prefix = f"key:{token[:10]}"
+    with sessions() as db:
+        actions = {
+            (record.action, record.target)
+            for record in db.scalars(select(AuditRecord).where(AuditRecord.actor == prefix))
+        }
+        assert verify_chain(db).ok
+    assert ("review", f"{DAYS[-1]}/{case_id}") in actions
+    assert ("web.case.view", f"{DAYS[-1]}/{case_id}") in actions
+    assert any(action == "web.list.view" for action, _ in actions)
+    assert any(action == "risk_list.export" for action, _ in actions)
+    page.context.close()
+
+
+def test_another_county_cannot_see_the_case(
+    office: dict[str, Any], browser: Browser, sessions: sessionmaker[Session]
+) -> None:
+    case_id = _high_case_of(sessions, COUNTY)
+    page, _ = _signed_in(browser, office["base"], office["keys"]["other"])
+    assert case_id not in page.content()
+    answer = page.goto(f"{office['base']}/office/cases/{case_id}?date={DAYS[-1]}")
+    assert answer is not None and answer.status == 404
+    assert "未找到该事项" in page.content()
+    page.goto(f"{office['base']}/office/list?county={COUNTY}")  # asking for it changes nothing
+    assert case_id not in page.content()
+    page.context.close()
+
+
+def test_trends_and_the_english_switch(office: dict[str, Any], browser: Browser) -> None:
+    page, _ = _signed_in(browser, office["base"], office["keys"]["office"])
+    page.click("text=趋势与成效")
+    page.wait_for_url("**/office/trends")
+    assert page.locator("#flags svg polyline").count() == 2
+    assert "2025年10月31日" in page.content()
+    assert page.locator("#precision table").count() == 1  # the sample's labels have matured
+    page.click("a.lang")
+    page.wait_for_url("**/office/trends")
+    assert "Trends and track record" in page.content()
+    assert "2025-10-31" in page.content()
+    page.keyboard.press("Tab")  # the skip link comes first, for keyboard users
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.context.close()
+
+
+def test_sign_in_rules(
+    settings: Settings, sessions: sessionmaker[Session], office: dict[str, Any]
+) -> None:
+    from earlywarn.serving.app import create_app
+    from earlywarn.serving.scorer import Scorer
+
+    client = TestClient(create_app(Scorer(settings, None), sessions), follow_redirects=False)
+    assert client.get("/office/list").headers["location"] == "/office/sign-in"
+    refused = client.post("/office/sign-in", data={"api_key": "ew_not-a-key"})
+    assert refused.status_code == 401 and "密钥无效" in refused.text
+    wrong = client.post("/office/sign-in", data={"api_key": office["keys"]["case_system"]})
+    assert wrong.status_code == 401 and "不能查看清单" in wrong.text
+    accepted = client.post("/office/sign-in", data={"api_key": office["keys"]["analyst"]})
+    assert accepted.status_code == 303
+    cookie = accepted.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    case_id = _high_case_of(sessions, COUNTY)
+    page = client.get(f"/office/cases/{case_id}", params={"date": str(DAYS[-1])})
+    assert page.status_code == 200 and "submit-review" not in page.text  # analysts do not review
+    forged = client.post(
+        f"/office/cases/{case_id}/review",
+        data={"date": str(DAYS[-1]), "decision": "acknowledged", "csrf": "forged"},
+    )
+    assert forged.status_code == 403
+    xlsx = client.get("/office/list/export", params={"date": str(DAYS[-1]), "format": "xlsx"})
+    assert openpyxl.load_workbook(io.BytesIO(xlsx.content)).active is not None
