@@ -200,5 +200,8 @@ def test_sign_in_rules(
         data={"date": str(DAYS[-1]), "decision": "acknowledged", "csrf": "forged"},
     )
     assert forged.status_code == 403
+    for bad in ("not-a-date", "2025-02-30"):
+        assert client.get("/office/list/export", params={"date": bad}).status_code == 404
+        assert client.get(f"/office/cases/{case_id}", params={"date": bad}).status_code == 404
     xlsx = client.get("/office/list/export", params={"date": str(DAYS[-1]), "format": "xlsx"})
     assert openpyxl.load_workbook(io.BytesIO(xlsx.content)).active is not None

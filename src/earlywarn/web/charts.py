@@ -100,7 +100,8 @@ def timeline(
         body.append(
             f'<line x1="{at:.1f}" x2="{at:.1f}" y1="{axis_y}" y2="{axis_y + 4}" stroke="#555"/>'
         )
-        body.append(_text(at, axis_y + 16, text, "middle", 10))
+        anchor = "end" if at > width - right - 40 else "start" if at < left + 40 else "middle"
+        body.append(_text(at, axis_y + 16, text, anchor, 10))
     for tick in ticks:
         at = x(tick.at)
         body.append(

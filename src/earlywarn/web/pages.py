@@ -63,6 +63,13 @@ def _optional(value: str | None) -> str | None:
     return value or None
 
 
+def _day(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
 def _yes_no(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
 
@@ -161,10 +168,7 @@ def office_router(scorer: Scorer, sessions: sessionmaker[Session], trail: AuditT
 
     def chosen_day(db: Session, day: str | None) -> dt.date | None:
         if day:
-            try:
-                return dt.date.fromisoformat(day)
-            except ValueError:
-                return None
+            return _day(day)
         days = list_dates(db, 1)
         return days[0] if days else None
 
@@ -214,7 +218,8 @@ def office_router(scorer: Scorer, sessions: sessionmaker[Session], trail: AuditT
 
     @router.get("/list/export")
     def export(request: Request, db: Db, who: Viewer, date: str, format: str = "xlsx") -> Response:
-        header = find_list(db, dt.date.fromisoformat(date)) if date else None
+        day = _day(date)
+        header = find_list(db, day) if day else None
         if header is None or format not in ("xlsx", "csv"):
             raise HTTPException(404, "no such list or format")
         try:
@@ -284,9 +289,9 @@ def office_router(scorer: Scorer, sessions: sessionmaker[Session], trail: AuditT
     ) -> Response:
         if not csrf_ok(who.session, csrf):
             raise HTTPException(403, "form token")
-        day = dt.date.fromisoformat(date)
-        item = visible_item(db, who, day, case_id)
-        if item is None:
+        day = _day(date)
+        item = visible_item(db, who, day, case_id) if day else None
+        if item is None or day is None:
             return missing(request, lang, who, "not_found")
         if Role(who.key.role) not in REVIEWERS:
             trail.record(db, who.key, "review", f"{day}/{case_id}", 0, "refused 403")
