@@ -213,7 +213,7 @@ def office_router(scorer: Scorer, sessions: sessionmaker[Session], trail: AuditT
             page=min(page, pages), pages=pages, size=size, sizes=PAGE_SIZES,
             dates=list_dates(db), townships=townships, categories=i18n.CATEGORY,
             query=views.query_without(request, "page"),
-            export_query=views.query_without(request, "page", "size"),
+            export_query=views.query_without(request, "page", "size", "date"),
         )  # fmt: skip
 
     @router.get("/list/export")
