@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.contract import load_dataset
@@ -14,6 +15,7 @@ from earlywarn.resources import sample_dataset
 from earlywarn.serving.access import verify_chain
 from earlywarn.serving.main import WARM_UP
 from earlywarn.serving.scorer import Scorer
+from earlywarn.serving.store import AuditRecord
 from earlywarn.settings import Settings
 from tests.serving.helpers import case_body
 
@@ -98,7 +100,9 @@ def test_office_sees_only_its_county(client: TestClient, keys: dict[str, str]) -
     assert refused.status_code == 404
 
 
-def test_client_errors_name_the_field(client: TestClient, keys: dict[str, str]) -> None:
+def test_client_errors_name_the_field(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
+) -> None:
     item = _list_case(client, keys)
     body = case_body(item["case_id"])
     body["contacts"][0]["level"] = "moon"
@@ -111,6 +115,16 @@ def test_client_errors_name_the_field(client: TestClient, keys: dict[str, str]) 
         headers={"X-API-Key": keys["admin"]},
     )
     assert too_many.status_code == 413 and "cases" in too_many.text
+    far = case_body(item["case_id"]) | {"as_of": "1990-01-01T00:00:00"}
+    out_of_range = client.post("/v1/score", json=far, headers={"X-API-Key": keys["analyst"]})
+    assert out_of_range.status_code == 422
+    assert out_of_range.json()["detail"][0]["loc"] == ["body", "as_of"]
+    with sessions() as session:  # refused score calls are audited too
+        results = {
+            (r.action, r.result)
+            for r in session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(5))
+        }
+    assert {("score_batch", "refused 413"), ("score", "refused 422")} <= results
     review = client.post(
         f"/v1/risk-lists/{DAY}/cases/{item['case_id']}/review",
         json={"decision": "dismissed"},

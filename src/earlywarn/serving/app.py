@@ -165,15 +165,18 @@ def create_app(
     record = trail.record
     mount_office_page(app, scorer, sessions, trail)
 
-    def ready_scorer() -> Scorer:
+    def ready_scorer(db: Session, key: ApiKey, action: str, target: str) -> Scorer:
         if not scorer.ready:
-            raise HTTPException(503, "models are loading")
+            refuse(db, key, action, target, 503, "models are loading")
         return scorer
 
-    def score_or_422(service: Scorer, body: ScoreRequest) -> ScoreResponse:
+    def score_or_422(
+        db: Session, key: ApiKey, action: str, service: Scorer, body: ScoreRequest
+    ) -> ScoreResponse:
         try:
             return service.score(body)
         except OutOfRangeError as error:  # in FastAPI's own shape for invalid fields
+            record(db, key, action, body.case.case_id, 0, "refused 422")
             detail = [{"loc": ["body", "as_of"], "msg": str(error), "type": "value_error"}]
             raise HTTPException(422, detail) from error
 
@@ -205,7 +208,8 @@ def create_app(
     def score(body: ScoreRequest, key: Caller, db: Db) -> ScoreResponse:
         """Score one case with its contacts and handling steps."""
         allow(db, key, SCORERS, "score", body.case.case_id)
-        response = score_or_422(ready_scorer(), body)
+        service = ready_scorer(db, key, "score", body.case.case_id)
+        response = score_or_422(db, key, "score", service, body)
         publish(response)
         record(db, key, "score", body.case.case_id, 1, response.risk_band)
         return response
@@ -213,14 +217,16 @@ def create_app(
     @app.post("/v1/score/batch", response_model=BatchResponse, tags=["score"], responses=ERRORS)
     def score_batch(body: BatchRequest, key: Caller, db: Db) -> BatchResponse:
         """Score up to the configured number of cases in one request."""
-        allow(db, key, SCORERS, "score_batch", f"{len(body.cases)} cases")
+        target = f"{len(body.cases)} cases"
+        allow(db, key, SCORERS, "score_batch", target)
         if len(body.cases) > batch_limit:
-            raise HTTPException(413, f"at most {batch_limit} cases per batch (field cases)")
-        service = ready_scorer()
-        results = [score_or_422(service, case) for case in body.cases]
+            message = f"at most {batch_limit} cases per batch (field cases)"
+            refuse(db, key, "score_batch", target, 413, message)
+        service = ready_scorer(db, key, "score_batch", target)
+        results = [score_or_422(db, key, "score_batch", service, case) for case in body.cases]
         for response in results:
             publish(response)
-        record(db, key, "score_batch", f"{len(results)} cases", len(results), "ok")
+        record(db, key, "score_batch", target, len(results), "ok")
         return BatchResponse(results=results)
 
     def stored_list(db: Session, key: ApiKey, list_date: dt.date, action: str) -> RiskList:
