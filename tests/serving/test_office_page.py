@@ -167,8 +167,15 @@ def test_trends_and_the_english_switch(office: dict[str, Any], browser: Browser)
     assert page.locator("#flags svg polyline").count() == 2
     assert "2025年10月31日" in page.content()
     assert page.locator("#precision table").count() == 1  # the sample's labels have matured
+    flagged = page.locator("#precision tbody tr").first.locator("td").nth(1).inner_text()
+    page.select_option("#category", "land_requisition")
+    page.click("#apply")
+    page.wait_for_url("**category=land_requisition*")
+    assert "征地补偿" in page.locator("#flags h2").inner_text()
+    one_category = page.locator("#precision tbody tr").first.locator("td").nth(1).inner_text()
+    assert 0 < int(one_category.replace(",", "")) < int(flagged.replace(",", ""))
     page.click("a.lang")
-    page.wait_for_url("**/office/trends")
+    page.wait_for_url("**/office/trends?category=land_requisition")  # back where it was
     assert "Trends and track record" in page.content()
     assert "2025-10-31" in page.content()
     page.keyboard.press("Tab")  # the skip link comes first, for keyboard users

@@ -315,8 +315,11 @@ def office_router(scorer: Scorer, sessions: sessionmaker[Session], trail: AuditT
         return RedirectResponse(target, status_code=303)
 
     @router.get("/trends", response_class=HTMLResponse)
-    def trends_page(request: Request, db: Db, lang: Lang, who: Viewer) -> Response:
-        context = views.trends_context(db, scorer, who, lang)
+    def trends_page(
+        request: Request, db: Db, lang: Lang, who: Viewer, category: str | None = None
+    ) -> Response:
+        chosen = category if category in i18n.CATEGORY else None
+        context = views.trends_context(db, scorer, who, chosen, lang)
         trail.record(db, who.key, "web.trends.view", who.key.county_code or "all", 0, "ok")
         return render(request, "trends.html", lang, who=who, **context)
 

@@ -38,11 +38,12 @@ class TrackRecord:
         return self.happened / self.flagged if self.flagged else None
 
 
-def _scope(county: str | None) -> list[ColumnElement[bool]]:
-    return [RiskListItem.county_code == county] if county else []
+def _scope(county: str | None, category: str | None = None) -> list[ColumnElement[bool]]:
+    chosen = [RiskListItem.county_code == county] if county else []
+    return chosen + ([RiskListItem.category == category] if category else [])
 
 
-def flags_per_day(db: Session, county: str | None) -> list[DayFigures]:
+def flags_per_day(db: Session, county: str | None, category: str | None) -> list[DayFigures]:
     """Per stored list (newest ``DAYS_SHOWN``): flags by target and how many were reviewed."""
     either = RiskListItem.escalation_flag | RiskListItem.collective_flag
     reviewed_case = (
@@ -60,7 +61,7 @@ def flags_per_day(db: Session, county: str | None) -> list[DayFigures]:
             func.sum(case((either & reviewed_case, 1), else_=0)),
         )
         .join(RiskListItem, RiskListItem.list_id == RiskList.id)
-        .where(*_scope(county))
+        .where(*_scope(county, category))
         .group_by(RiskList.list_date, RiskList.as_of)
         .order_by(RiskList.list_date.desc())
         .limit(DAYS_SHOWN)
@@ -84,7 +85,7 @@ def flags_by_category(db: Session, county: str | None, list_date: dt.date) -> di
 
 
 def track_record(
-    db: Session, dataset: Dataset, county: str | None, horizon_days: int
+    db: Session, dataset: Dataset, county: str | None, category: str | None, horizon_days: int
 ) -> list[TrackRecord]:
     """Of the cases each past list flagged, how many did what was feared within the
     horizon (precision of the flags), over the lists whose window has passed."""
@@ -96,7 +97,10 @@ def track_record(
             RiskListItem.collective_flag,
         )
         .join(RiskList, RiskListItem.list_id == RiskList.id)
-        .where(RiskListItem.escalation_flag | RiskListItem.collective_flag, *_scope(county))
+        .where(
+            RiskListItem.escalation_flag | RiskListItem.collective_flag,
+            *_scope(county, category),
+        )
     )
     rows = db.execute(query).all()
     flagged = pl.DataFrame(

@@ -185,10 +185,12 @@ def _timeline(
 
 
 def trends_context(
-    db: Session, scorer: Scorer, who: SignedIn, lang: i18n.Language
+    db: Session, scorer: Scorer, who: SignedIn, category: str | None, lang: i18n.Language
 ) -> dict[str, Any]:
+    """Flags per day by target (of one category when chosen), the share reviewed, flags by
+    category on the latest list, and the precision of past lists."""
     county = who.key.county_code
-    days = flags_per_day(db, county)
+    days = flags_per_day(db, county, category)
     names = {d.day: i18n.date_text(d.day, lang) for d in days}
     flags_chart = charts.lines(
         {
@@ -217,7 +219,9 @@ def trends_context(
         i18n.word("flags_by_category", lang),
     )
     records = (
-        track_record(db, scorer.dataset, county, DEFAULT_HORIZON_DAYS) if scorer.dataset else []
+        track_record(db, scorer.dataset, county, category, DEFAULT_HORIZON_DAYS)
+        if scorer.dataset
+        else []
     )
     return {
         "days": days,
@@ -227,4 +231,6 @@ def trends_context(
         "records": records,
         "horizon": DEFAULT_HORIZON_DAYS,
         "latest": latest,
+        "category": category,
+        "categories": i18n.CATEGORY,
     }
