@@ -132,6 +132,7 @@ def test_sign_in_filter_open_review_audit_export(
     assert reviews[case_id] == "action_taken"
 
     assert not any(token in address for address in addresses)  # never in an address
+    assert all(address.startswith(base) for address in addresses)  # nothing from outside
     prefix = f"key:{token[:10]}"
     with sessions() as db:
         actions = {
