@@ -143,3 +143,21 @@ def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
     with create_engine(database_url(settings)).connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
+
+
+def test_web_sessions_expire_and_are_forgotten(sessions: sessionmaker[Session]) -> None:
+    import datetime as dt
+
+    from earlywarn.serving.store import WebSession
+    from earlywarn.web.sessions import sign_in, signed_in
+
+    with sessions.begin() as session:
+        token = create_key(session, Role.OFFICE, "330211").token
+        cookie, _ = sign_in(session, token)
+        assert signed_in(session, cookie) is not None
+        for stored in session.scalars(select(WebSession)):
+            stored.expires_at = dt.datetime(2000, 1, 1)
+        session.flush()
+        assert signed_in(session, cookie) is None  # expired
+        sign_in(session, token)  # the next sign-in forgets the expired ones
+        assert len(session.scalars(select(WebSession)).all()) == 1

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from earlywarn.serving.access import Role, authenticate
@@ -51,6 +51,8 @@ def sign_in(db: Session, api_key: str) -> tuple[str, ApiKey]:
         raise SignInError("bad_key")
     if Role(key.role) not in PAGE_ROLES:
         raise SignInError("wrong_role")
+    # Sessions past their end are of no use to anyone: forget them on the way in.
+    db.execute(delete(WebSession).where(WebSession.expires_at < _now() - dt.timedelta(days=1)))
     token = secrets.token_urlsafe(32)
     db.add(
         WebSession(
