@@ -113,3 +113,33 @@ def test_loader_names_the_yaml_line(write_dataset: DatasetWriter) -> None:
     with pytest.raises(ContractError) as raised:
         load_dataset(path)
     assert raised.value.report.errors["line"].to_list() == [3]
+
+
+def test_sensitive_days_of_a_case_join_national_category_and_local() -> None:
+    from earlywarn.features.sensitive import CalendarIndex
+
+    local = {
+        "periods": [
+            {"key": "elections", "name_zh": "换届选举", "name_en": "Elections",
+             "start": "2025-06-15", "end": "2025-06-20",
+             "categories": ["village_affairs"], "counties": ["330212"]},
+        ]
+    }  # fmt: skip
+    index = CalendarIndex.build(dt.date(2025, 1, 1), dt.date(2025, 12, 31), local)
+    first, last = dt.date(2025, 6, 1), dt.date(2025, 6, 30)
+
+    def flagged(county: str, category: str) -> set[dt.date]:
+        start, days = index.sensitive_days(county, category, first, last)
+        return {start + dt.timedelta(days=int(i)) for i in days.nonzero()[0]}
+
+    elections = {dt.date(2025, 6, d) for d in range(15, 21)}
+    assert elections <= flagged("330212", "village_affairs")
+    assert not elections & flagged("330211", "village_affairs")  # another county
+    assert not elections & flagged("330212", "wage_arrears")  # another category
+    assert flagged("330212", "no_such_category") == flagged("330212", "other")
+    offset = (first - index.first_day).days
+    national = {
+        first + dt.timedelta(days=int(i)) for i in index.national[offset : offset + 30].nonzero()[0]
+    }
+    for county, category in (("330211", "wage_arrears"), ("330212", "village_affairs")):
+        assert national <= flagged(county, category)  # national periods concern every case

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from earlywarn.contract.spec import CATEGORIES
+from earlywarn.contract.spec import CATEGORIES, FALLBACK_CATEGORY
 from earlywarn.features.calendar import Calendar
 from earlywarn.features.events import KEYS
 
@@ -62,6 +62,20 @@ class CalendarIndex:
             local=calendar.county_day_category_matrix(first, n_days, counties),
             counties=counties,
         )
+
+    def sensitive_days(
+        self, county: str, category: str, first: dt.date, last: dt.date
+    ) -> tuple[dt.date, np.ndarray]:
+        """The days from ``first`` to ``last`` (clipped to the index) that are sensitive
+        for a case of this county and category: national, its category's, its county's
+        events. The first day kept, and one flag per day."""
+        start = max((first - self.first_day).days, 0)
+        stop = max(min((last - self.first_day).days + 1, self.national.size), start)
+        column = CATEGORIES.index(category if category in CATEGORIES else FALLBACK_CATEGORY)
+        days = self.national[start:stop] | self.category[start:stop, column]
+        if county in self.counties:
+            days = days | self.local[self.counties.index(county), start:stop, column]
+        return self.first_day + dt.timedelta(days=start), days
 
     def covers(self, first: dt.date, last: dt.date) -> bool:
         return (

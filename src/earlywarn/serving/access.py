@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import secrets
@@ -14,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from earlywarn.serving.store import ApiKey, AuditRecord
+from earlywarn.serving.store import ApiKey, AuditRecord, utc_now
 
 GENESIS = "0" * 64
 KEY_PREFIX = "ew_"
@@ -28,7 +27,14 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-def _digest(token: str) -> str:
+# Who may do what, for the API and the office page alike.
+READERS = {Role.OFFICE, Role.ANALYST, Role.ADMIN}
+SCORERS = {Role.CASE_SYSTEM, Role.ANALYST, Role.ADMIN}
+REVIEWERS = {Role.OFFICE, Role.ADMIN}
+
+
+def digest(token: str) -> str:
+    """Secrets (keys, session tokens) are stored only as this."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -46,7 +52,7 @@ def create_key(
         raise ValueError("an office key needs --county: it sees only its own county")
     token = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
-        prefix=token[:10], key_hash=_digest(token), role=role.value, county_code=county, label=label
+        prefix=token[:10], key_hash=digest(token), role=role.value, county_code=county, label=label
     )
     session.add(key)
     session.flush()
@@ -56,7 +62,7 @@ def create_key(
 def authenticate(session: Session, token: str | None) -> ApiKey | None:
     if not token:
         return None
-    key = session.scalars(select(ApiKey).where(ApiKey.key_hash == _digest(token))).first()
+    key = session.scalars(select(ApiKey).where(ApiKey.key_hash == digest(token))).first()
     return key if key is not None and key.revoked_at is None else None
 
 
@@ -96,7 +102,7 @@ def audit(
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
     record = AuditRecord(
-        at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        at=utc_now(),
         key_id=key_id,
         actor=actor,
         action=action,

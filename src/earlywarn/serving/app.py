@@ -28,7 +28,14 @@ from prometheus_client import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from earlywarn.serving.access import AuditTrail, Role, authenticate
+from earlywarn.serving.access import (
+    READERS,
+    REVIEWERS,
+    SCORERS,
+    AuditTrail,
+    Role,
+    authenticate,
+)
 from earlywarn.serving.lists import (
     Filters,
     OtherCountyError,
@@ -37,6 +44,7 @@ from earlywarn.serving.lists import (
     item_query,
     latest_reviews,
     save_review,
+    visible_item,
 )
 from earlywarn.serving.schemas import (
     BatchRequest,
@@ -51,7 +59,7 @@ from earlywarn.serving.schemas import (
 )
 from earlywarn.serving.scorer import OutOfRangeError, Scorer
 from earlywarn.serving.steps import STEPS
-from earlywarn.serving.store import ApiKey, RiskList, RiskListItem
+from earlywarn.serving.store import ApiKey, RiskList
 
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -62,9 +70,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorOut, "description": "body or batch too large"},
     503: {"model": ErrorOut, "description": "models still loading"},
 }
-READERS = {Role.OFFICE, Role.ANALYST, Role.ADMIN}
-SCORERS = {Role.CASE_SYSTEM, Role.ANALYST, Role.ADMIN}
-REVIEWERS = {Role.OFFICE, Role.ADMIN}
 
 
 @dataclass
@@ -315,12 +320,7 @@ def create_app(
         """Record the reviewer's decision on a case of the day's list."""
         allow(db, key, REVIEWERS, "review", f"{list_date}/{case_id}")
         header = stored_list(db, key, list_date, "review")
-        item = db.scalars(
-            select(RiskListItem).where(
-                RiskListItem.list_id == header.id, RiskListItem.case_id == case_id
-            )
-        ).first()
-        if item is None or (Role(key.role) is Role.OFFICE and item.county_code != key.county_code):
+        if visible_item(db, key, header, case_id) is None:
             raise HTTPException(404, f"case {case_id} is not on the {list_date} list of this key")
         if body.step is not None and body.step not in STEPS:
             raise HTTPException(

@@ -88,6 +88,19 @@ def item_query(key: ApiKey, header: RiskList, filters: Filters) -> Select[Any]:
     return query.order_by(ordered, RiskListItem.rank)
 
 
+def visible_item(db: Session, key: ApiKey, header: RiskList, case_id: str) -> RiskListItem | None:
+    """The case's row on this list, or None when absent or of another county for an
+    office key (both answered as not found)."""
+    item = db.scalars(
+        select(RiskListItem).where(
+            RiskListItem.list_id == header.id, RiskListItem.case_id == case_id
+        )
+    ).first()
+    if item is None or (Role(key.role) is Role.OFFICE and item.county_code != key.county_code):
+        return None
+    return item
+
+
 def latest_reviews(db: Session, list_date: dt.date, case_ids: list[str]) -> dict[str, Review]:
     """The newest review of each of these cases on that day's list."""
     latest: dict[str, Review] = {}

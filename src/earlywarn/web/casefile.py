@@ -15,7 +15,6 @@ import numpy as np
 import polars as pl
 
 from earlywarn.contract import Dataset
-from earlywarn.contract.spec import CATEGORIES
 from earlywarn.features.labels import label_pairs
 from earlywarn.features.sensitive import CalendarIndex
 from earlywarn.serving.schemas import ScoreRequest
@@ -55,21 +54,11 @@ def score_request(found: CaseFile, as_of: dt.datetime) -> ScoreRequest:
 def sensitive_periods(
     calendar: CalendarIndex, county: str, category: str, first: dt.date, last: dt.date
 ) -> list[tuple[dt.date, dt.date]]:
-    """Runs of days sensitive for this case: national, its category's, its county's."""
-    start = max((first - calendar.first_day).days, 0)
-    stop = min((last - calendar.first_day).days + 1, calendar.national.size)
-    if stop <= start:
-        return []
-    column = CATEGORIES.index(category) if category in CATEGORIES else CATEGORIES.index("other")
-    days = calendar.national[start:stop] | calendar.category[start:stop, column]
-    if county in calendar.counties:
-        days = days | calendar.local[calendar.counties.index(county), start:stop, column]
+    """The runs of days sensitive for this case, first and last day of each."""
+    start, days = calendar.sensitive_days(county, category, first, last)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], days.astype(np.int8), [0]])))
     return [
-        (
-            calendar.first_day + dt.timedelta(days=start + int(begin)),
-            calendar.first_day + dt.timedelta(days=start + int(end) - 1),
-        )
+        (start + dt.timedelta(days=int(begin)), start + dt.timedelta(days=int(end) - 1))
         for begin, end in zip(edges[::2], edges[1::2], strict=True)
     ]
 

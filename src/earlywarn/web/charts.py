@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
 RAISES, LOWERS = "#c0392b", "#2e86c1"
 SERIES_COLOURS = ("#c0392b", "#8e44ad", "#16a085", "#d68910")
+DateText = Callable[[dt.date], str]  # a day as the chosen language writes it
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,8 @@ def timeline(
     end: dt.datetime,
     as_of: dt.datetime,
     label: str,
-    date_label: dict[dt.date, str],
+    day_text: DateText,
+    month_text: DateText,
 ) -> Markup:
     """Contacts by level (height) and group size (dot size), handling steps as ticks
     under the axis, sensitive periods shaded, the list's moment as a dashed line."""
@@ -83,7 +85,7 @@ def timeline(
             body.append(
                 f'<rect class="period" x="{x0:.1f}" y="{top}" width="{x1 - x0:.1f}" '
                 f'height="{plot_h}" fill="#f5cba7" opacity="0.55"><title>'
-                f"{escape(date_label[first])} – {escape(date_label[last])}</title></rect>"
+                f"{escape(day_text(first))} – {escape(day_text(last))}</title></rect>"
             )
     for index, name in enumerate(levels):
         body.append(
@@ -95,7 +97,7 @@ def timeline(
     body.append(
         f'<line x1="{left}" x2="{width - right}" y1="{axis_y}" y2="{axis_y}" stroke="#555"/>'
     )
-    for day, text in _axis_days(start, end, date_label):
+    for day, text in _axis_days(start, end, month_text):
         at = x(dt.datetime.combine(day, dt.time()))
         body.append(
             f'<line x1="{at:.1f}" x2="{at:.1f}" y1="{axis_y}" y2="{axis_y + 4}" stroke="#555"/>'
@@ -125,7 +127,7 @@ def timeline(
 
 
 def _axis_days(
-    start: dt.datetime, end: dt.datetime, date_label: dict[dt.date, str]
+    start: dt.datetime, end: dt.datetime, month_text: DateText
 ) -> list[tuple[dt.date, str]]:
     """About six evenly spaced first-of-month days along the axis."""
     months = []
@@ -136,7 +138,7 @@ def _axis_days(
         day = dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
     step = max(1, math.ceil(len(months) / 6))
     chosen = months[::step]
-    return [(d, date_label.get(d) or f"{d:%Y-%m}") for d in chosen]
+    return [(d, month_text(d)) for d in chosen]
 
 
 def contributions(bars: Sequence[Bar], label: str) -> Markup:
@@ -168,7 +170,7 @@ def lines(
     series: dict[str, Sequence[tuple[dt.date, float]]],
     label: str,
     value_text: str = "{:.0f}",
-    date_label: dict[dt.date, str] | None = None,
+    day_text: DateText = dt.date.isoformat,
     maximum: float | None = None,
 ) -> Markup:
     """A small line chart over days, one line per series, with a legend."""
@@ -198,16 +200,15 @@ def lines(
             'stroke="#eee"/>'
         )
         body.append(_text(left - 6, y(level) + 4, value_text.format(level), "end", 10))
-    names = date_label or {}
     for day, anchor in ((first, "start"), (last, "end")):
-        body.append(_text(x(day), height - 10, names.get(day, day.isoformat()), anchor, 10))
+        body.append(_text(x(day), height - 10, day_text(day), anchor, 10))
     for index, (name, values) in enumerate(series.items()):
         colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
         ordered = sorted(values)
         path = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in ordered)
         body.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
         for day, value in ordered:
-            text = f"{name} {names.get(day, day.isoformat())}: {value_text.format(value)}"
+            text = f"{name} {day_text(day)}: {value_text.format(value)}"
             body.append(
                 f'<circle cx="{x(day):.1f}" cy="{y(value):.1f}" r="3" fill="{colour}">'
                 f"<title>{escape(text)}</title></circle>"

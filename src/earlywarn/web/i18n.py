@@ -187,6 +187,10 @@ def date_text(day: dt.date | dt.datetime | None, language: Language) -> str:
     return day.strftime("%Y-%m-%d")
 
 
+def month_text(day: dt.date, language: Language) -> str:
+    return f"{day.year}年{day.month}月" if language == "zh" else f"{day:%Y-%m}"
+
+
 def moment_text(moment: dt.datetime | None, language: Language) -> str:
     if moment is None:
         return "-"

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from earlywarn.serving.access import AuditTrail, Role
+from earlywarn.serving.access import REVIEWERS, AuditTrail, Role
 from earlywarn.serving.lists import (
     Filters,
     OtherCountyError,
@@ -31,6 +31,7 @@ from earlywarn.serving.lists import (
     latest_reviews,
     list_dates,
     save_review,
+    visible_item,
 )
 from earlywarn.serving.schemas import ReviewIn
 from earlywarn.serving.scorer import Scorer
@@ -52,7 +53,6 @@ from earlywarn.web.sessions import (
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 PAGE_SIZES = (50, 100, 200)
-REVIEWERS = {Role.OFFICE, Role.ADMIN}
 
 
 class NotSignedInError(Exception):
@@ -235,27 +235,16 @@ def office_router(scorer: Scorer, sessions: sessionmaker[Session], trail: AuditT
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
-    def visible_item(db: Session, who: SignedIn, day: dt.date, case_id: str) -> RiskListItem | None:
+    def item_on(db: Session, who: SignedIn, day: dt.date, case_id: str) -> RiskListItem | None:
         header = find_list(db, day)
-        if header is None:
-            return None
-        item = db.scalars(
-            select(RiskListItem).where(
-                RiskListItem.list_id == header.id, RiskListItem.case_id == case_id
-            )
-        ).first()
-        if item is None:
-            return None
-        if Role(who.key.role) is Role.OFFICE and item.county_code != who.key.county_code:
-            return None
-        return item
+        return visible_item(db, who.key, header, case_id) if header else None
 
     @router.get("/cases/{case_id}", response_class=HTMLResponse)
     def case_page(
         request: Request, case_id: str, db: Db, lang: Lang, who: Viewer, date: str | None = None
     ) -> Response:
         day = chosen_day(db, date)
-        item = visible_item(db, who, day, case_id) if day else None
+        item = item_on(db, who, day, case_id) if day else None
         if item is None or day is None:
             trail.record(db, who.key, "web.case.view", f"{date}/{case_id}", 0, "refused 404")
             return missing(request, lang, who, "not_found")
@@ -290,7 +279,7 @@ def office_router(scorer: Scorer, sessions: sessionmaker[Session], trail: AuditT
         if not csrf_ok(who.session, csrf):
             raise HTTPException(403, "form token")
         day = _day(date)
-        item = visible_item(db, who, day, case_id) if day else None
+        item = item_on(db, who, day, case_id) if day else None
         if item is None or day is None:
             return missing(request, lang, who, "not_found")
         if Role(who.key.role) not in REVIEWERS:

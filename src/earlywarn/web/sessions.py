@@ -8,28 +8,18 @@ token so that another site cannot post on the user's behalf.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from earlywarn.serving.access import Role, authenticate
-from earlywarn.serving.store import ApiKey, WebSession
+from earlywarn.serving.access import READERS, Role, authenticate, digest
+from earlywarn.serving.store import ApiKey, WebSession, utc_now
 
 COOKIE = "earlywarn_session"
 LANGUAGE_COOKIE = "earlywarn_lang"
 LIFETIME = dt.timedelta(hours=12)
-PAGE_ROLES = {Role.OFFICE, Role.ANALYST, Role.ADMIN}
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -49,17 +39,17 @@ def sign_in(db: Session, api_key: str) -> tuple[str, ApiKey]:
     key = authenticate(db, api_key.strip())
     if key is None:
         raise SignInError("bad_key")
-    if Role(key.role) not in PAGE_ROLES:
+    if Role(key.role) not in READERS:
         raise SignInError("wrong_role")
     # Sessions past their end are of no use to anyone: forget them on the way in.
-    db.execute(delete(WebSession).where(WebSession.expires_at < _now() - dt.timedelta(days=1)))
+    db.execute(delete(WebSession).where(WebSession.expires_at < utc_now() - dt.timedelta(days=1)))
     token = secrets.token_urlsafe(32)
     db.add(
         WebSession(
-            token_hash=_digest(token),
+            token_hash=digest(token),
             csrf_token=secrets.token_urlsafe(24),
             key_id=key.id,
-            expires_at=_now() + LIFETIME,
+            expires_at=utc_now() + LIFETIME,
         )
     )
     db.flush()
@@ -70,8 +60,8 @@ def signed_in(db: Session, token: str | None) -> SignedIn | None:
     """The live session behind a cookie, with its key (not revoked since)."""
     if not token:
         return None
-    found = db.scalars(select(WebSession).where(WebSession.token_hash == _digest(token))).first()
-    if found is None or found.ended_at is not None or found.expires_at <= _now():
+    found = db.scalars(select(WebSession).where(WebSession.token_hash == digest(token))).first()
+    if found is None or found.ended_at is not None or found.expires_at <= utc_now():
         return None
     key = db.get(ApiKey, found.key_id)
     if key is None or key.revoked_at is not None:
@@ -80,7 +70,7 @@ def signed_in(db: Session, token: str | None) -> SignedIn | None:
 
 
 def sign_out(db: Session, session: WebSession) -> None:
-    session.ended_at = _now()
+    session.ended_at = utc_now()
     db.flush()
 
 

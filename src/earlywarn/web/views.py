@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -86,8 +87,6 @@ def case_context(
         .where(RiskListItem.case_id == item.case_id)
         .order_by(RiskList.list_date)
     ).all()  # fmt: skip
-    days = {d for d, *_ in history}
-    names = {d: i18n.date_text(d, lang) for d in days}
     history_chart = charts.lines(
         {
             i18n.label(i18n.TARGET, "escalation", lang): [(d, e) for d, e, _ in history],
@@ -95,7 +94,7 @@ def case_context(
         },
         i18n.word("history", lang),
         value_text="{:.0%}",
-        date_label=names,
+        day_text=lambda day: i18n.date_text(day, lang),
     )
     context: dict[str, Any] = {
         "history_chart": history_chart,
@@ -151,11 +150,10 @@ def _timeline(
         periods = sensitive_periods(
             lookup.sources.calendar, case["county_code"], case["category"], start.date(), end.date()
         )
-    shown_levels = LEVELS
     points = [
         charts.Point(
             at=c["occurred_at"],
-            level=shown_levels.index(c["level"]),
+            level=LEVELS.index(c["level"]),
             size=int(c["group_size"] or 1),
             title=f"{i18n.moment_text(c['occurred_at'], lang)} · "
             f"{i18n.label(i18n.LEVEL, c['level'], lang)} · {c['group_size']}",
@@ -169,18 +167,10 @@ def _timeline(
         for a in actions
         if a["occurred_at"] >= start
     ]  # fmt: skip
-    day_names: dict[dt.date, str] = {}
-    for first, last in periods:
-        day_names[first], day_names[last] = i18n.date_text(first, lang), i18n.date_text(last, lang)
-    month = dt.date(start.year, start.month, 1)
-    while month <= end.date():
-        day_names.setdefault(
-            month, f"{month.year}年{month.month}月" if lang == "zh" else f"{month:%Y-%m}"
-        )
-        month = dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)
     return charts.timeline(
-        points, ticks, periods, [i18n.label(i18n.LEVEL, name, lang) for name in shown_levels],
-        start, end, as_of, i18n.word("timeline", lang), day_names,
+        points, ticks, periods, [i18n.label(i18n.LEVEL, name, lang) for name in LEVELS],
+        start, end, as_of, i18n.word("timeline", lang),
+        lambda day: i18n.date_text(day, lang), lambda day: i18n.month_text(day, lang),
     )  # fmt: skip
 
 
@@ -191,7 +181,7 @@ def trends_context(
     category on the latest list, and the precision of past lists."""
     county = who.key.county_code
     days = flags_per_day(db, county, category)
-    names = {d.day: i18n.date_text(d.day, lang) for d in days}
+    day_text = functools.partial(i18n.date_text, language=lang)
     flags_chart = charts.lines(
         {
             i18n.label(i18n.TARGET, "escalation", lang): [
@@ -202,12 +192,12 @@ def trends_context(
             ],
         },
         i18n.word("flags_per_day", lang),
-        date_label=names,
+        day_text=day_text,
     )
     reviewed_chart = charts.lines(
         {i18n.word("share_reviewed", lang): [(d.day, d.reviewed / d.flagged if d.flagged else 0.0)
                                              for d in days]},
-        i18n.word("share_reviewed", lang), value_text="{:.0%}", date_label=names, maximum=1.0,
+        i18n.word("share_reviewed", lang), value_text="{:.0%}", day_text=day_text, maximum=1.0,
     )  # fmt: skip
     latest = days[-1].day if days else None
     categories = flags_by_category(db, county, latest) if latest else {}
