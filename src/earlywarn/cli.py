@@ -12,12 +12,20 @@ import typer
 # Importing the command modules registers their commands, data first (the order of --help).
 from earlywarn.commands import data, models, serving
 from earlywarn.commands.app import app
-from earlywarn.contract import Mode, load_dataset
+from earlywarn.contract import Mode
+from earlywarn.models import registry as models_registry
+from earlywarn.models.registry import LoadedModels
 from earlywarn.serving.access import Role
 from earlywarn.settings import Settings
+from earlywarn.simulator.export import simulate_to_directory
+from earlywarn.simulator.run import SimulationConfig
 from earlywarn.training import registry
 
 logger = logging.getLogger(__name__)
+QUICK_START = SimulationConfig(
+    cases=5000, start=dt.date(2023, 1, 1), end=dt.date(2024, 12, 31), seed=0
+)
+QUICK_START_TRUTH = dt.date(2024, 11, 1)
 
 
 @app.command()
@@ -38,34 +46,33 @@ def run(
     Promotion follows the usual rule (the new version must beat the champion on
     the same backtest); a refused promotion keeps the champion and is reported.
     """
-    settings: Settings = ctx.obj
-    dataset = path
-    if dataset is None:
-        dataset = settings.work_dir / "simulated"
-        logger.info("no dataset given: simulating one in %s", dataset)
-        ctx.invoke(data.simulate, out=dataset, cases=5000, seed=0, truth=dt.datetime(2024, 11, 1))
-    ctx.invoke(data.validate, ctx=ctx, dataset=dataset, mode=Mode.STRICT, issues_file=None)
-    ctx.invoke(models.train, ctx=ctx, data=dataset)
-    client = registry.connect(settings)
-    for target in ("escalation", "collective"):
-        latest = max(
-            int(v.version)
-            for v in client.search_model_versions(f"name='{registry.model_name(target)}'")
-        )
-        decision = registry.promote(client, target, str(latest))
-        typer.echo(decision.message)
-    as_of = models.day_after_last_contact(load_dataset(dataset, Mode.LENIENT).contacts)
-    last_day = as_of - dt.timedelta(days=1)
+    main_job(ctx.obj, path, serve, port)
+
+
+def main_job(settings: Settings, path: Path | None, serve: bool, port: int) -> None:
+    """The dataset is loaded once; the versions training registered are the ones promoted;
+    the list is built from the same dataset with the champions that result."""
+    if path is None:
+        path = settings.work_dir / "simulated"
+        logger.info("no dataset given: simulating one in %s", path)
+        simulate_to_directory(QUICK_START, path, "parquet", QUICK_START_TRUTH, 30)
+    dataset = data.validated(settings, path, Mode.STRICT)
+    trained = models.train_models(settings, dataset)
+    client = models_registry.connect(settings)
+    for target, version in trained.versions.items():
+        typer.echo(registry.promote(client, target, version).message)
+    champions: LoadedModels = models_registry.load_models()
     # The data's "today" is its last day with a contact: build that day's list.
-    ctx.invoke(serving.risk_list, ctx=ctx, data=dataset, date=last_day)
+    last_day = models.day_after_last_contact(dataset.contacts).date() - dt.timedelta(days=1)
+    serving.store_day_list(settings, dataset, last_day, champions)
     if not serve:
         return
-    ctx.invoke(serving.keys_create, ctx=ctx, role=Role.ADMIN, county=None, label="quick start")
+    serving.new_key(settings, Role.ADMIN, None, "quick start")
     typer.echo(
         f"Starting the service on http://127.0.0.1:{port} (Ctrl-C stops it); "
         f"office page 网页: http://127.0.0.1:{port}/office (sign in with the key above)"
     )
-    ctx.invoke(serving.serve, ctx=ctx, data=dataset, host="127.0.0.1", port=port, workers=1)
+    serving.start_service(settings, path, "127.0.0.1", port, workers=1)
 
 
 def main() -> None:

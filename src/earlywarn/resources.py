@@ -1,4 +1,8 @@
-"""Files shipped with the project: sample data, calendars, the contract's JSON Schema."""
+"""Files shipped with the project: sample data, calendars, the contract's JSON Schema.
+
+A leaf, like ``settings`` and ``logs``: it imports nothing of ours, so any layer may
+find the project's files through it.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,6 @@ def sample_dataset() -> Path:
     return data_dir() / "sample"
 
 
-def schema_file() -> Path:
-    from earlywarn.contract.spec import CONTRACT_VERSION
-
-    return data_dir() / "schema" / f"contract-{CONTRACT_VERSION}.schema.json"
+def schema_file(contract_version: str) -> Path:
+    """The committed JSON Schema of a contract version."""
+    return data_dir() / "schema" / f"contract-{contract_version}.schema.json"

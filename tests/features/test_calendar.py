@@ -7,13 +7,8 @@ import datetime as dt
 import pytest
 
 from earlywarn.contract import ContractError, load_dataset
-from earlywarn.features.calendar import (
-    Calendar,
-    CalendarError,
-    dataset_periods,
-    lunar_anchor,
-    public_holidays,
-)
+from earlywarn.contract.calendar_file import CalendarError, dataset_periods
+from earlywarn.features.calendar import Calendar, lunar_anchor, public_holidays
 from tests.conftest import DatasetWriter
 
 

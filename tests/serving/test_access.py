@@ -149,7 +149,7 @@ def test_web_sessions_expire_and_are_forgotten(sessions: sessionmaker[Session]) 
     import datetime as dt
 
     from earlywarn.serving.store import WebSession
-    from earlywarn.web.sessions import sign_in, signed_in
+    from earlywarn.serving.web.sessions import sign_in, signed_in
 
     with sessions.begin() as session:
         token = create_key(session, Role.OFFICE, "330211").token

@@ -5,22 +5,28 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import polars as pl
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from earlywarn.contract import load_dataset
+from earlywarn.contract import Dataset
+from earlywarn.contract.rules import TARGETS, end_of_day
+from earlywarn.features.build import build_features
+from earlywarn.models import registry
+from earlywarn.models.reasons import Reason, describe_all
+from earlywarn.models.registry import LoadedModels
+from earlywarn.models.scoring import score_table
 from earlywarn.resources import sample_dataset
 from earlywarn.serving.access import verify_chain
 from earlywarn.serving.main import WARM_UP
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import AuditRecord
 from earlywarn.settings import Settings
+from earlywarn.training import registry as training_registry
+from tests.serving.conftest import DAY
 from tests.serving.helpers import case_body
-
-pytestmark = pytest.mark.slow
-DAY = dt.date(2025, 10, 31)
 
 
 def _list_case(client: TestClient, keys: dict[str, str], band: str = "high") -> dict[str, Any]:
@@ -33,22 +39,54 @@ def _list_case(client: TestClient, keys: dict[str, str], band: str = "high") -> 
     return dict(page.json()["items"][0])
 
 
-def test_same_probability_on_every_path(client: TestClient, keys: dict[str, str]) -> None:
-    item = _list_case(client, keys)
-    body = case_body(item["case_id"])
-    one = client.post("/v1/score", json=body, headers={"X-API-Key": keys["case_system"]})
-    assert one.status_code == 200, one.text
-    batch = client.post(
-        "/v1/score/batch", json={"cases": [body, body]}, headers={"X-API-Key": keys["case_system"]}
+def _listed(client: TestClient, keys: dict[str, str], count: int) -> list[dict[str, Any]]:
+    page = client.get(
+        f"/v1/risk-lists/{DAY}",
+        params={"page_size": count, "county": "330211"},
+        headers={"X-API-Key": keys["analyst"]},
     )
-    assert batch.status_code == 200, batch.text
-    for target in ("escalation", "collective"):
-        listed = item[f"{target}_probability"]
-        assert abs(one.json()[target]["probability"] - listed) < 1e-9
-        assert abs(batch.json()["results"][1][target]["probability"] - listed) < 1e-9
-    answer = one.json()
-    assert answer["risk_band"] == "high" and answer["recommended_steps"]
-    assert answer["escalation"]["reasons"] or answer["collective"]["reasons"]
+    assert page.status_code == 200, page.text
+    items = [i for i in page.json()["items"] if i["risk_band"] != "low"]
+    assert items, "the test list has no medium or high case"
+    return items
+
+
+def test_same_scores_reasons_and_steps_on_every_path(
+    client: TestClient, keys: dict[str, str], sample: Dataset, champions: LoadedModels
+) -> None:
+    """/v1/score, the batch route, the score file and the stored list agree on each case."""
+    items = _listed(client, keys, 10)
+    score_file = score_table(build_features(sample, [end_of_day(DAY)]), champions)
+    for item in items:
+        body = case_body(item["case_id"])
+        one = client.post("/v1/score", json=body, headers={"X-API-Key": keys["case_system"]})
+        assert one.status_code == 200, one.text
+        batch = client.post(
+            "/v1/score/batch", json={"cases": [body]}, headers={"X-API-Key": keys["case_system"]}
+        )
+        assert batch.status_code == 200, batch.text
+        answers = [one.json(), batch.json()["results"][0]]
+        (row,) = score_file.filter(pl.col("case_id") == item["case_id"]).to_dicts()
+        for answer in answers:
+            for target in TARGETS:
+                listed = item[f"{target}_probability"]
+                assert answer[target]["probability"] == pytest.approx(listed, abs=1e-9)
+                assert row[f"{target}_probability"] == pytest.approx(listed, abs=1e-9)
+            assert answer["risk_band"] == item["risk_band"] == row["risk_band"]
+            assert [r["feature"] for r in answer["reasons"]] == [
+                r["feature"] for r in item["reasons"]
+            ]
+            for given, stored in zip(answer["reasons"], item["reasons"], strict=True):
+                assert given["value"] == pytest.approx(stored["value"])
+                assert given["contribution"] == pytest.approx(stored["contribution"], abs=1e-9)
+            assert [s["key"] for s in answer["recommended_steps"]] == [
+                s["key"] for s in item["recommended_steps"]
+            ]
+        in_words = describe_all(
+            [Reason(r["feature"], r["value"], r["contribution"]) for r in item["reasons"]]
+        )
+        assert row["reasons"] == in_words
+    assert any(item["recommended_steps"] for item in items)
 
 
 ROUTES = [
@@ -164,12 +202,10 @@ def test_health_and_metrics(client: TestClient) -> None:
 
 
 def test_alias_move_switches_models_and_a_failed_load_keeps_the_old(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, sample: Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from earlywarn.training import registry
-
     scorer = Scorer(settings, sample_dataset())
-    scorer.load_sources()
+    scorer.load_sources(sample)
     assert scorer.refresh_models()
     before = scorer.versions
     assert not scorer.refresh_models()  # nothing moved
@@ -180,12 +216,11 @@ def test_alias_move_switches_models_and_a_failed_load_keeps_the_old(
     model, _ = registry.load(target, current)
     import mlflow
 
-    from earlywarn.features.build import build_features
-
-    sample = build_features(load_dataset(sample_dataset()), [dt.datetime(2025, 11, 1)]).head(50)
+    rows = build_features(sample, [dt.datetime(2025, 11, 1)]).head(50)
     with mlflow.start_run():
-        newer = registry.register(model, sample, {})
-    assert registry.promote(client, target, newer, force=True, reason="reload drill").promoted
+        newer = training_registry.register(model, rows, {})
+    promoted = training_registry.promote(client, target, newer, force=True, reason="reload drill")
+    assert promoted.promoted
     answers = scorer.score(WARM_UP)  # still answers while the alias moves
     assert answers.model_versions == before
     assert scorer.refresh_models()

@@ -17,7 +17,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from earlywarn.resources import sample_dataset
+from earlywarn.contract import Dataset
+from earlywarn.models.registry import LoadedModels
 from earlywarn.serving.access import Role, create_key, verify_chain
 from earlywarn.serving.risk_list import build_risk_list
 from earlywarn.serving.store import AuditRecord, RiskList, RiskListItem
@@ -30,9 +31,11 @@ COUNTY, OTHER = "330211", "330212"
 
 
 @pytest.fixture(scope="module")
-def office(settings: Settings, sessions: sessionmaker[Session]) -> Iterator[dict[str, Any]]:
+def office(
+    settings: Settings, sessions: sessionmaker[Session], sample: Dataset, champions: LoadedModels
+) -> Iterator[dict[str, Any]]:
     for day in DAYS:
-        build_risk_list(settings, sample_dataset(), day, sessions)
+        build_risk_list(settings, sample, day, sessions, champions)
     with sessions.begin() as db:
         keys = {
             "office": create_key(db, Role.OFFICE, COUNTY, label="page test").token,

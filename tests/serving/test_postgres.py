@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from earlywarn.resources import sample_dataset
+from earlywarn.contract import Dataset
+from earlywarn.models.registry import LoadedModels
 from earlywarn.serving.access import Role, audit, create_key, verify_chain
 from earlywarn.serving.app import create_app
 from earlywarn.serving.risk_list import build_risk_list
@@ -73,12 +74,14 @@ def test_processes_appending_at_once_keep_one_chain_on_postgres(
     assert check.ok and check.records == 160, check
 
 
-def test_list_and_review_on_postgres(settings: Settings, pg_url: str) -> None:
+def test_list_and_review_on_postgres(
+    settings: Settings, pg_url: str, sample: Dataset, champions: LoadedModels
+) -> None:
     pg = _pg_settings(settings, pg_url)
     sessions: sessionmaker[Session] = open_store(pg)
     day = dt.date(2025, 10, 31)
-    first = build_risk_list(pg, sample_dataset(), day, sessions)
-    again = build_risk_list(pg, sample_dataset(), day, sessions)
+    first = build_risk_list(pg, sample, day, sessions, champions)
+    again = build_risk_list(pg, sample, day, sessions, champions)
     assert first.changed and not again.changed and first.checksum == again.checksum
     with sessions.begin() as session:
         token = create_key(session, Role.ADMIN).token

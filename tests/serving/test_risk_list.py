@@ -1,4 +1,4 @@
-"""The daily list job: idempotent, atomic, exported; on the sample with freshly trained models."""
+"""The daily list job: idempotent, atomic, exported; on the sample with the small test models."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from earlywarn.resources import sample_dataset
+from earlywarn.contract import Dataset
+from earlywarn.models.registry import LoadedModels
 from earlywarn.serving import risk_list
 from earlywarn.serving.risk_list import build_risk_list
 from earlywarn.serving.store import RiskList, RiskListItem
 from earlywarn.settings import Settings
 
-pytestmark = pytest.mark.slow
 DAY = dt.date(2025, 10, 31)
 
 
@@ -35,10 +35,10 @@ def _items(sessions: sessionmaker[Session]) -> int:
 
 
 def test_same_day_same_models_same_list_no_duplicates(
-    settings: Settings, sessions: sessionmaker[Session]
+    settings: Settings, sessions: sessionmaker[Session], sample: Dataset, champions: LoadedModels
 ) -> None:
-    first = build_risk_list(settings, sample_dataset(), DAY, sessions)
-    second = build_risk_list(settings, sample_dataset(), DAY, sessions)
+    first = build_risk_list(settings, sample, DAY, sessions, champions)
+    second = build_risk_list(settings, sample, DAY, sessions, champions)
     assert not second.changed  # the first call may have stored it, or found it stored
     assert first.checksum == second.checksum
     assert _items(sessions) == first.rows
@@ -48,8 +48,10 @@ def test_same_day_same_models_same_list_no_duplicates(
     assert first.as_of == dt.datetime(2025, 11, 1)
 
 
-def test_exports_open(settings: Settings, sessions: sessionmaker[Session]) -> None:
-    result = build_risk_list(settings, sample_dataset(), DAY, sessions)
+def test_exports_open(
+    settings: Settings, sessions: sessionmaker[Session], sample: Dataset, champions: LoadedModels
+) -> None:
+    result = build_risk_list(settings, sample, DAY, sessions, champions)
     book = openpyxl.load_workbook(io.BytesIO(result.files["xlsx"].read_bytes()), read_only=True)
     rows = list(book.active.iter_rows(values_only=True))  # type: ignore[union-attr]
     assert rows[0][0] == "排名 rank"
@@ -61,9 +63,13 @@ def test_exports_open(settings: Settings, sessions: sessionmaker[Session]) -> No
 
 
 def test_a_crash_leaves_the_previous_list_intact(
-    settings: Settings, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    sample: Dataset,
+    champions: LoadedModels,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    before = build_risk_list(settings, sample_dataset(), DAY, sessions)
+    before = build_risk_list(settings, sample, DAY, sessions, champions)
     real_checksum = risk_list.checksum_of
 
     def failing_insert(*args: object, **kwargs: object) -> None:
@@ -73,7 +79,7 @@ def test_a_crash_leaves_the_previous_list_intact(
     monkeypatch.setattr(risk_list, "checksum_of", lambda items, versions: "x" * 64)
     monkeypatch.setattr(risk_list, "insert", failing_insert)
     with pytest.raises(RuntimeError, match="disk full"):
-        build_risk_list(settings, sample_dataset(), DAY, sessions)
+        build_risk_list(settings, sample, DAY, sessions, champions)
     monkeypatch.setattr(risk_list, "checksum_of", real_checksum)
     with sessions() as session:
         stored = session.scalars(select(RiskList).where(RiskList.list_date == DAY)).one()

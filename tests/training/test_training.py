@@ -11,6 +11,7 @@ import pytest
 
 from earlywarn.contract import load_dataset
 from earlywarn.features.build import build_features
+from earlywarn.models import registry as models_registry
 from earlywarn.models.artifact import RiskModel
 from earlywarn.models.scoring import score_table
 from earlywarn.resources import sample_dataset
@@ -36,9 +37,9 @@ def trained(settings: Settings) -> TrainResult:
 def test_every_version_has_a_signature_and_the_report_exists(
     settings: Settings, trained: TrainResult
 ) -> None:
-    client = registry.connect(settings)
+    client = models_registry.connect(settings)
     for target, version in trained.versions.items():
-        details = client.get_model_version(registry.model_name(target), version)
+        details = client.get_model_version(models_registry.model_name(target), version)
         info = __import__("mlflow").models.get_model_info(details.source)
         assert info.signature is not None, target
     assert trained.report.exists()
@@ -62,16 +63,16 @@ def test_model_beats_the_office_rule(trained: TrainResult) -> None:
 
 
 def _models(settings: Settings, trained: TrainResult) -> dict[str, RiskModel]:
-    registry.connect(settings)
+    models_registry.connect(settings)
     return {
-        target: registry.load(target, version)[0] for target, version in trained.versions.items()
+        target: models_registry.load(target, version)[0] for target, version in trained.versions.items()
     }
 
 
 def test_promotion_refuses_worse_and_accepts_better(
     settings: Settings, trained: TrainResult
 ) -> None:
-    client = registry.connect(settings)
+    client = models_registry.connect(settings)
     target, version = "escalation", trained.versions["escalation"]
     assert registry.promote(client, target, version).promoted  # the first champion
     model = _models(settings, trained)[target]
@@ -94,13 +95,13 @@ def test_promotion_refuses_worse_and_accepts_better(
         )
     refused = registry.promote(client, target, worse)
     assert not refused.promoted and "does not beat" in refused.message
-    assert registry.champion_version(client, target) == version
+    assert models_registry.champion_version(client, target) == version
     assert not registry.promote(client, target, worse, force=True).promoted  # a reason is required
     assert registry.promote(client, target, better).promoted
-    assert registry.champion_version(client, target) == better
+    assert models_registry.champion_version(client, target) == better
     forced = registry.promote(client, target, worse, force=True, reason="rollback drill")
     assert forced.promoted
-    tags = client.get_model_version(registry.model_name(target), worse).tags
+    tags = client.get_model_version(models_registry.model_name(target), worse).tags
     assert tags["promotion_forced"] == "true" and tags["promotion_reason"] == "rollback drill"
 
 
@@ -140,9 +141,7 @@ def test_a_case_that_gets_worse_never_scores_lower(
 def test_score_file_follows_the_contract(settings: Settings, trained: TrainResult) -> None:
     features = build_features(load_dataset(sample_dataset()), [AS_OF])
     table = score_table(
-        features,
-        _models(settings, trained),
-        {t: f"earlywarn-{t}/{v}" for t, v in trained.versions.items()},
+        features, models_registry.loaded(_models(settings, trained), trained.versions)
     )
     assert table.columns == [
         "case_id", "as_of", "escalation_probability", "collective_probability",

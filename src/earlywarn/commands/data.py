@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from earlywarn.commands.app import DataOption, HorizonOption, app
-from earlywarn.contract import CONTRACT_VERSION, ContractError, Mode, load_dataset
+from earlywarn.contract import CONTRACT_VERSION, ContractError, Dataset, Mode, load_dataset
 from earlywarn.contract.json_schema import render_json_schema
 from earlywarn.contract.report import ValidationReport
 from earlywarn.features.build import build_features
@@ -84,7 +84,13 @@ def validate(
     Reports each problem with its file, line and column; exits 1 when the
     dataset cannot be used as it is.
     """
-    settings: Settings = ctx.obj
+    validated(ctx.obj, dataset, mode, issues_file)
+
+
+def validated(
+    settings: Settings, dataset: Path, mode: Mode, issues_file: Path | None = None
+) -> Dataset:
+    """Load and check a dataset, print the report; exit 2 (missing) or 1 (unusable)."""
     target = issues_file or settings.reports_dir / f"validation-{dataset.resolve().name}.csv"
     try:
         result = load_dataset(dataset, mode, settings.quarantine_dir(dataset))
@@ -97,6 +103,7 @@ def validate(
         raise typer.Exit(1) from error
     _print_report(result.report, settings, target)
     typer.echo("OK 合格" if result.report.ok else "USABLE 可用 (rows quarantined)")
+    return result
 
 
 @app.command()

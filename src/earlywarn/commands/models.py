@@ -11,12 +11,14 @@ import polars as pl
 import typer
 
 from earlywarn.commands.app import DataOption, HorizonOption, app, load_or_exit
-from earlywarn.contract import Mode
+from earlywarn.contract import Dataset, Mode
+from earlywarn.contract.rules import TARGETS, end_of_day
 from earlywarn.features.build import build_features
-from earlywarn.models.artifact import TARGETS
+from earlywarn.models import registry as models_registry
 from earlywarn.models.scoring import score_table
 from earlywarn.settings import Settings
 from earlywarn.training import registry
+from earlywarn.training.pipeline import TrainResult
 from earlywarn.training.pipeline import train as run_training
 from earlywarn.training.snapshots import SnapshotSettings
 
@@ -27,7 +29,7 @@ def day_after_last_contact(contacts: pl.DataFrame) -> dt.datetime:
     """The end of the last day with a contact: where a dataset's latest list stands."""
     last = contacts["occurred_at"].max()
     assert isinstance(last, dt.datetime)
-    return dt.datetime.combine(last.date() + dt.timedelta(days=1), dt.time())
+    return end_of_day(last.date())
 
 
 def _truth_of(data: Path) -> pl.DataFrame | None:
@@ -85,13 +87,25 @@ def train(
             f"unknown targets {unknown}: escalation, collective", param_hint="--targets"
         )
     dataset = load_or_exit(data, Mode.LENIENT, settings)
-    end = until or day_after_last_contact(dataset.contacts)
     snapshot_settings = SnapshotSettings(
         frequency_days=frequency, horizon_days=horizon, fit_negative_share=negative_share
     )
+    train_models(settings, dataset, until, chosen, snapshot_settings, tune_trials)
+
+
+def train_models(
+    settings: Settings,
+    dataset: Dataset,
+    until: dt.datetime | None = None,
+    targets: tuple[str, ...] = TARGETS,
+    snapshot_settings: SnapshotSettings | None = None,
+    tune_trials: int = 0,
+) -> TrainResult:
+    """Train, backtest and register; print the figures; exit 1 when training cannot run."""
+    end = until or day_after_last_contact(dataset.contacts)
     try:
         result = run_training(
-            dataset, end, settings, chosen, snapshot_settings, tune_trials, _truth_of(data)
+            dataset, end, settings, targets, snapshot_settings, tune_trials, _truth_of(dataset.path)
         )
     except ValueError as error:
         typer.echo(f"error 错误: {error}", err=True)
@@ -105,6 +119,7 @@ def train(
         )
     typer.echo(f"Report 报告: {result.report}")
     typer.echo("Phases 阶段: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.phases.items()))
+    return result
 
 
 @app.command()
@@ -125,7 +140,7 @@ def promote(
     capacity not lower), or be forced with a reason, which is recorded.
     """
     settings: Settings = ctx.obj
-    client = registry.connect(settings)
+    client = models_registry.connect(settings)
     decision = registry.promote(client, target, version, force, reason)
     typer.echo(decision.message, err=not decision.promoted)
     if not decision.promoted:
@@ -152,17 +167,13 @@ def score(
         raise typer.BadParameter("the output file must end in .parquet or .csv", param_hint="--out")
     wanted = dict(part.split("=", 1) for part in model.split(",")) if model else {}
     dataset = load_or_exit(data, Mode.LENIENT, settings)
-    registry.connect(settings)
+    models_registry.connect(settings)
     try:
-        loaded = {target: registry.load(target, wanted.get(target)) for target in TARGETS}
+        loaded = models_registry.load_models({t: wanted.get(t) for t in TARGETS})
     except LookupError as error:
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error
-    table = score_table(
-        build_features(dataset, [as_of]),
-        {target: m for target, (m, _) in loaded.items()},
-        {target: f"{registry.model_name(target)}/{v}" for target, (_, v) in loaded.items()},
-    )
+    table = score_table(build_features(dataset, [as_of]), loaded)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".parquet":
         table.write_parquet(out)

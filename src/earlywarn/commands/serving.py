@@ -10,10 +10,13 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from earlywarn.commands.app import DataOption, app
+from earlywarn.commands.app import DataOption, app, load_or_exit
+from earlywarn.contract import Dataset, Mode
+from earlywarn.contract.rules import office_now
+from earlywarn.models import registry
+from earlywarn.models.registry import LoadedModels
 from earlywarn.serving.access import Role, create_key, verify_chain
 from earlywarn.serving.risk_list import build_risk_list
-from earlywarn.serving.schemas import office_now
 from earlywarn.serving.store import ApiKey, open_store
 from earlywarn.settings import Settings
 
@@ -23,10 +26,6 @@ keys_app = typer.Typer(help="API 密钥 / API keys: create and list.", no_args_i
 audit_app = typer.Typer(help="审计日志 / The audit log.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
-
-
-def _office_today() -> dt.date:
-    return office_now().date()
 
 
 @app.command("risk-list")
@@ -46,10 +45,23 @@ def risk_list(
     models; running it again for the same day and models changes nothing.
     """
     settings: Settings = ctx.obj
-    day = date.date() if date else _office_today()
+    dataset = load_or_exit(data, Mode.LENIENT, settings)
+    registry.connect(settings)
     try:
-        result = build_risk_list(settings, data, day, open_store(settings))
-    except (LookupError, FileNotFoundError, ValueError) as error:
+        models = registry.load_models()
+    except LookupError as error:
+        typer.echo(f"error 错误: {error}", err=True)
+        raise typer.Exit(1) from error
+    store_day_list(settings, dataset, date.date() if date else office_now().date(), models)
+
+
+def store_day_list(
+    settings: Settings, dataset: Dataset, day: dt.date, models: LoadedModels
+) -> None:
+    """Build, store and export one day's list; print what was stored and where."""
+    try:
+        result = build_risk_list(settings, dataset, day, open_store(settings), models)
+    except (LookupError, ValueError) as error:
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error
     state = "stored 已保存" if result.changed else "unchanged 未变化"
@@ -69,10 +81,13 @@ def keys_create(
     label: Annotated[str | None, typer.Option(help="备注 / Who or what the key is for.")] = None,
 ) -> None:
     """创建密钥 / Create an API key; it is shown once, only its hash is kept."""
-    settings: Settings = ctx.obj
-    sessions = open_store(settings)
+    new_key(ctx.obj, role, county, label)
+
+
+def new_key(settings: Settings, role: Role, county: str | None, label: str | None) -> None:
+    """Create a key and print it once."""
     try:
-        with sessions.begin() as session:
+        with open_store(settings).begin() as session:
             new = create_key(session, role, county, label)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--county") from error
@@ -118,13 +133,18 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="进程数 / Worker processes.")] = 1,
 ) -> None:
     """启动评分服务 / Start the score API and the risk-list service (uvicorn)."""
+    start_service(ctx.obj, data, host, port, workers)
+
+
+def start_service(settings: Settings, data: Path, host: str, port: int, workers: int) -> None:
+    """Run uvicorn over ``serving.main`` until stopped."""
     import os
 
     import uvicorn
 
     from earlywarn.serving.main import DATA_VARIABLE
 
-    open_store(ctx.obj)  # migrate once here, not in N workers at the same moment
+    open_store(settings)  # migrate once here, not in N workers at the same moment
     os.environ[DATA_VARIABLE] = str(data.resolve())
     uvicorn.run(
         "earlywarn.serving.main:build_app", factory=True, host=host, port=port, workers=workers

@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 import yaml
 
+from earlywarn.contract.calendar_file import CalendarError, dataset_periods
 from earlywarn.contract.checks import (
     CheckedTable,
     check_values,
@@ -36,7 +37,6 @@ from earlywarn.contract.report import (
     issue_frame,
 )
 from earlywarn.contract.spec import TABLES, Kind, Table
-from earlywarn.features.calendar import CalendarError, dataset_periods
 
 logger = logging.getLogger(__name__)
 
@@ -295,7 +295,7 @@ def _typed(state: _TableState) -> pl.DataFrame:
 def _read_calendar(path: Path, report: ValidationReport) -> tuple[dict[str, Any] | None, bool]:
     """The dataset's own sensitive periods, and whether the file (if any) is usable.
 
-    The calendar module owns the structure of a period; this only reports its verdict.
+    ``calendar_file`` owns the structure of a period; this only reports its verdict.
     """
     file = path / CALENDAR_FILE
     if not file.exists():

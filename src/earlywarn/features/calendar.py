@@ -23,33 +23,11 @@ import yaml
 # expose the Double Ninth, so the one conversion class is used directly.
 from holidays.calendars.chinese import _ChineseLunisolar
 
+from earlywarn.contract.calendar_file import CalendarError, SensitivePeriod, dataset_periods
 from earlywarn.contract.spec import CATEGORIES
 from earlywarn.resources import data_dir
 
 DEFAULT_CALENDAR = "calendar/sensitive_periods.yaml"
-
-
-class CalendarError(ValueError):
-    """A calendar file that cannot be used; the message names the entry and field."""
-
-
-@dataclass(frozen=True)
-class SensitivePeriod:
-    """One occurrence of a sensitive period, dates inclusive."""
-
-    key: str
-    name_zh: str
-    name_en: str
-    start: dt.date
-    end: dt.date
-    categories: frozenset[str] | None = None  # None: every category
-    counties: frozenset[str] | None = None  # None: everywhere
-    source: str = "default"
-
-    def concerns(self, category: str, county: str | None = None) -> bool:
-        category_ok = self.categories is None or category in self.categories
-        county_ok = self.counties is None or county is None or county in self.counties
-        return category_ok and county_ok
 
 
 @cache
@@ -116,58 +94,6 @@ def default_periods(years: Iterable[int]) -> list[SensitivePeriod]:
                     categories=frozenset(categories) if categories else None,
                 )
             )
-    return periods
-
-
-def _as_date(value: object, where: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError as error:
-        raise CalendarError(f"{where}: not a date (YYYY-MM-DD): {value!r}") from error
-
-
-def dataset_periods(content: dict[str, Any] | None) -> list[SensitivePeriod]:
-    """Local events from a dataset's ``calendar.yaml`` (already parsed), checked."""
-    if not content:
-        return []
-    entries = content.get("periods")
-    if not isinstance(entries, list):
-        raise CalendarError("calendar.yaml: 'periods' must be a list")
-    periods = []
-    for index, entry in enumerate(entries, start=1):
-        where = f"calendar.yaml, period {index}"
-        if not isinstance(entry, dict):
-            raise CalendarError(f"{where}: must be a mapping")
-        for field in ("key", "start", "end"):
-            if field not in entry:
-                raise CalendarError(f"{where}: '{field}' is required")
-        start, end = (
-            _as_date(entry["start"], f"{where}, start"),
-            _as_date(entry["end"], f"{where}, end"),
-        )
-        if end < start:
-            raise CalendarError(f"{where}: end {end} is before start {start}")
-        categories = entry.get("categories")
-        unknown = sorted(set(categories or ()) - set(CATEGORIES))
-        if unknown:
-            raise CalendarError(f"{where}, categories: unknown codes {unknown}")
-        counties = entry.get("counties")
-        periods.append(
-            SensitivePeriod(
-                key=str(entry["key"]),
-                name_zh=str(entry.get("name_zh", entry["key"])),
-                name_en=str(entry.get("name_en", entry["key"])),
-                start=start,
-                end=end,
-                categories=frozenset(categories) if categories else None,
-                counties=frozenset(str(c) for c in counties) if counties else None,
-                source="dataset",
-            )
-        )
     return periods
 
 

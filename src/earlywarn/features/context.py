@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from earlywarn.contract.rules import ANSWER_CLOCK_DAYS, GROUP_THRESHOLD
 from earlywarn.contract.spec import CATEGORY_FAMILY
-from earlywarn.features.events import GROUP, KEYS
+from earlywarn.features.events import KEYS
 
 WINDOW = dt.timedelta(days=30)
-_ANSWER_CLOCK = dt.timedelta(days=60)
+_ANSWER_CLOCK = dt.timedelta(days=ANSWER_CLOCK_DAYS)
 _HIGH = ["city", "province", "national"]
 
 
@@ -57,7 +58,7 @@ class ContextIndex:
             family_of(pl.col("category")).alias("family"),
             pl.col("occurred_at").alias("at"),
             pl.col("level").cast(pl.String).is_in(_HIGH).cast(pl.Int64).alias("high"),
-            (pl.col("group_size") >= GROUP).cast(pl.Int64).alias("groups"),
+            (pl.col("group_size") >= GROUP_THRESHOLD).cast(pl.Int64).alias("groups"),
         )
         registrations = cases.select(
             "petitioner_id", pl.col("registered_at").alias("at"), pl.lit(1, pl.Int64).alias("cases")

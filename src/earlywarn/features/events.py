@@ -1,8 +1,9 @@
 """Features from a case's own contacts and handling steps, as Polars aggregations.
 
-Both paths run exactly these functions: the batch path over many (case, as-of)
-groups at once, the online path over the one group of a posted case. Input rows
-are already limited to ``occurred_at <= as_of`` and sorted by time within a group.
+The batch path runs these over many (case, as-of) groups at once. The online path
+(``features/online.py``) computes the same features for one posted case in numpy;
+a parity test holds the two equal. Input rows are already limited to
+``occurred_at <= as_of`` and sorted by time within a group.
 """
 
 from __future__ import annotations
@@ -11,12 +12,19 @@ import datetime as dt
 
 import polars as pl
 
+from earlywarn.contract.rules import (
+    ACCEPT_CLOCK_DAYS,
+    ANSWER_CLOCK_DAYS,
+    ANSWER_CODE,
+    GROUP_THRESHOLD,
+    REVIEW_DECISIONS,
+    REVIEW_STAGE,
+)
 from earlywarn.contract.spec import LEVELS
 
 KEYS = ["case_id", "as_of"]
 COUNTY = LEVELS.index("county")
 NATIONAL = LEVELS.index("national")
-GROUP = 5
 DAY_SECONDS = 86_400.0
 
 _AS_OF = pl.col("as_of").first()
@@ -61,9 +69,9 @@ CONTACT_AGGREGATIONS: list[pl.Expr] = [
     (NATIONAL - _RANK.max()).alias("level_headroom"),
     _SIZE.max().alias("max_group_size"),
     _SIZE.last().alias("last_group_size"),
-    (_SIZE >= GROUP).sum().alias("group_contacts"),
-    ((_SIZE >= GROUP) & _within(30)).sum().alias("group_contacts_30d"),
-    ((_SIZE >= GROUP) & _within(90)).sum().alias("group_contacts_90d"),
+    (_SIZE >= GROUP_THRESHOLD).sum().alias("group_contacts"),
+    ((_SIZE >= GROUP_THRESHOLD) & _within(30)).sum().alias("group_contacts_30d"),
+    ((_SIZE >= GROUP_THRESHOLD) & _within(90)).sum().alias("group_contacts_90d"),
     (
         _SIZE.filter(_within(90)).max().fill_null(0) - _SIZE.filter(~_within(90)).max().fill_null(0)
     ).alias("group_size_growth"),
@@ -84,14 +92,6 @@ def _count(action_type: str, outcome: str | None = None) -> pl.Expr:
     return match.sum()
 
 
-_REVIEW_STAGE = {
-    "review_requested": 1,
-    "review_decided": 2,
-    "re_review_requested": 3,
-    "re_review_decided": 4,
-}
-_ANSWER_CODE = {"supported": 1, "partly_supported": 2, "not_supported": 3}
-
 ACTION_AGGREGATIONS: list[pl.Expr] = [
     (_count("accepted") > 0).cast(pl.Int8).alias("accepted"),
     (_count("rejected") > 0).cast(pl.Int8).alias("rejected"),
@@ -103,18 +103,14 @@ ACTION_AGGREGATIONS: list[pl.Expr] = [
     _count("responded").alias("answers"),
     _OUTCOME.filter(_TYPE == "responded")
     .last()
-    .replace_strict(_ANSWER_CODE, default=0, return_dtype=pl.Int8)
+    .replace_strict(ANSWER_CODE, default=0, return_dtype=pl.Int8)
     .fill_null(0)
     .alias("last_answer_outcome"),
     _count("satisfaction", "unsatisfied").alias("unsatisfied_ratings"),
     _count("satisfaction", "satisfied").alias("satisfied_ratings"),
-    _TYPE.replace_strict(_REVIEW_STAGE, default=0, return_dtype=pl.Int8)
-    .max()
-    .alias("review_stage"),
-    _days_since(_last_time(*_REVIEW_STAGE)).alias("days_since_review_step"),
-    (_TYPE.is_in(["review_decided", "re_review_decided"]) & (_OUTCOME == "upheld"))
-    .sum()
-    .alias("reviews_upheld"),
+    _TYPE.replace_strict(REVIEW_STAGE, default=0, return_dtype=pl.Int8).max().alias("review_stage"),
+    _days_since(_last_time(*REVIEW_STAGE)).alias("days_since_review_step"),
+    (_TYPE.is_in(REVIEW_DECISIONS) & (_OUTCOME == "upheld")).sum().alias("reviews_upheld"),
     _count("leader_reception").alias("leader_receptions"),
     _days_since(_last_time("leader_reception")).alias("days_since_leader_reception"),
     _count("mediation", "failed").alias("mediations_failed"),
@@ -129,10 +125,6 @@ ACTION_AGGREGATIONS: list[pl.Expr] = [
     _count("reopened").alias("reopened"),
     _days_since(_T.max()).alias("days_since_last_action"),
 ]
-
-# Handling features that need the case's registration time, computed after the join.
-_ACCEPT_CLOCK_DAYS = 15
-_ANSWER_CLOCK_DAYS = 60
 
 
 def _days(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
@@ -149,9 +141,9 @@ def derived_handling() -> list[pl.Expr]:
     waited = _days(pl.coalesce(pl.col("_first_accepted_at"), as_of), pl.col("registered_at"))
     return [
         _days(as_of, pl.col("registered_at")).alias("case_age_days"),
-        (waited - _ACCEPT_CLOCK_DAYS).clip(lower_bound=0).alias("acceptance_overdue_days"),
+        (waited - ACCEPT_CLOCK_DAYS).clip(lower_bound=0).alias("acceptance_overdue_days"),
         pl.when(pending)
-        .then((_days(as_of, pl.col("_clock_started_at")) - _ANSWER_CLOCK_DAYS).clip(lower_bound=0))
+        .then((_days(as_of, pl.col("_clock_started_at")) - ANSWER_CLOCK_DAYS).clip(lower_bound=0))
         .otherwise(0.0)
         .alias("answer_overdue_days"),
         pending.cast(pl.Int8).alias("answer_pending"),

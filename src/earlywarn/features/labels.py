@@ -12,11 +12,9 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS, GROUP_THRESHOLD, POPULATION_LOOKBACK_DAYS
 from earlywarn.contract.spec import LEVELS
 
-DEFAULT_HORIZON_DAYS = 30
-DEFAULT_GROUP_THRESHOLD = 5
-POPULATION_LOOKBACK_DAYS = 365
 _LEVEL_RANK = {name: rank for rank, name in enumerate(LEVELS)}
 _COUNTY_RANK = _LEVEL_RANK["county"]
 
@@ -116,7 +114,7 @@ def label_pairs(
     pairs: pl.DataFrame,
     contacts: pl.DataFrame,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
-    group_threshold: int = DEFAULT_GROUP_THRESHOLD,
+    group_threshold: int = GROUP_THRESHOLD,
 ) -> pl.DataFrame:
     """``label_targets`` for many (case_id, as_of) pairs at once, in the order of ``pairs``."""
     horizon = dt.timedelta(days=horizon_days)
@@ -159,7 +157,7 @@ def label_targets(
     contacts: pl.DataFrame,
     as_of: dt.datetime,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
-    group_threshold: int = DEFAULT_GROUP_THRESHOLD,
+    group_threshold: int = GROUP_THRESHOLD,
 ) -> pl.DataFrame:
     """``escalation`` and ``collective`` for each case of ``population`` at ``as_of``.
 

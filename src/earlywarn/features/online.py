@@ -17,6 +17,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from earlywarn.contract.rules import (
+    ACCEPT_CLOCK_DAYS,
+    ANSWER_CLOCK_DAYS,
+    ANSWER_CODE,
+    GROUP_THRESHOLD,
+    REVIEW_DECISIONS,
+    REVIEW_STAGE,
+)
 from earlywarn.contract.spec import CATEGORIES, CATEGORY_FAMILY, LEVELS
 from earlywarn.features.build import Sources
 from earlywarn.features.catalogue import FEATURE_NAMES
@@ -26,14 +34,6 @@ _US_PER_SECOND = 1_000_000
 _DAY_SECONDS = 86_400.0
 _COUNTY = LEVELS.index("county")
 _NATIONAL = LEVELS.index("national")
-_GROUP = 5
-_ANSWER_CODE = {"supported": 1, "partly_supported": 2, "not_supported": 3}
-_REVIEW_STAGE = {
-    "review_requested": 1,
-    "review_decided": 2,
-    "re_review_requested": 3,
-    "re_review_decided": 4,
-}
 _CATEGORY_INDEX = {c: i for i, c in enumerate(CATEGORIES)}
 _LEVEL_INDEX = {name: i for i, name in enumerate(LEVELS)}
 
@@ -120,7 +120,7 @@ def _contact_features(rows: CaseRows, now: int) -> dict[str, Any]:
     escalation = rank > before
     gaps = np.diff(at)
     close = (np.trunc(gaps / _US_PER_SECOND) < 3 * _DAY_SECONDS) & (rank[1:] != rank[:-1])
-    group = size >= _GROUP
+    group = size >= GROUP_THRESHOLD
     recent_max = size[w90].max() if w90.any() else 0
     older_max = size[~w90].max() if (~w90).any() else 0
     return {
@@ -214,14 +214,12 @@ def _action_features(rows: CaseRows, now: int) -> dict[str, Any]:
         "transfers": count("transferred"),
         "distinct_units": len(set(units.tolist())),
         "answers": count("responded"),
-        "last_answer_outcome": _ANSWER_CODE.get(answered[-1], 0) if answered.size else 0,
+        "last_answer_outcome": ANSWER_CODE.get(answered[-1], 0) if answered.size else 0,
         "unsatisfied_ratings": count("satisfaction", "unsatisfied"),
         "satisfied_ratings": count("satisfaction", "satisfied"),
-        "review_stage": max((_REVIEW_STAGE.get(k, 0) for k in kind.tolist()), default=0),
-        "days_since_review_step": since(last(*_REVIEW_STAGE)),
-        "reviews_upheld": int(
-            (np.isin(kind, ["review_decided", "re_review_decided"]) & (outcome == "upheld")).sum()
-        ),
+        "review_stage": max((REVIEW_STAGE.get(k, 0) for k in kind.tolist()), default=0),
+        "days_since_review_step": since(last(*REVIEW_STAGE)),
+        "reviews_upheld": int((np.isin(kind, REVIEW_DECISIONS) & (outcome == "upheld")).sum()),
         "leader_receptions": count("leader_reception"),
         "days_since_leader_reception": since(last("leader_reception")),
         "mediations_failed": count("mediation", "failed"),
@@ -232,8 +230,8 @@ def _action_features(rows: CaseRows, now: int) -> dict[str, Any]:
         ),
         "reopened": count("reopened"),
         "days_since_last_action": since(int(at.max())) if at.size else None,
-        "acceptance_overdue_days": max(float(waited) - 15, 0.0),
-        "answer_overdue_days": max(float(_days(now - clock)) - 60, 0.0)
+        "acceptance_overdue_days": max(float(waited) - ACCEPT_CLOCK_DAYS, 0.0),
+        "answer_overdue_days": max(float(_days(now - clock)) - ANSWER_CLOCK_DAYS, 0.0)
         if pending and clock is not None
         else 0.0,
         "answer_pending": int(pending),

@@ -18,12 +18,12 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
+from earlywarn.contract.rules import ANSWER_CODE, REVIEW_STAGE
 from earlywarn.contract.spec import CATEGORIES, CONTRACT_VERSION, NATURES
 from earlywarn.features.catalogue import BY_NAME, FEATURE_NAMES
 
 BOOSTER_FILE = "booster.txt"
 META_FILE = "model.json"
-TARGETS = ("escalation", "collective")
 
 
 def vocabularies(county_codes: list[str]) -> dict[str, list[str]]:
@@ -32,8 +32,9 @@ def vocabularies(county_codes: list[str]) -> dict[str, list[str]]:
         "category": list(CATEGORIES),
         "nature": list(NATURES),
         "county_code": sorted(county_codes),
-        "last_answer_outcome": ["0", "1", "2", "3"],
-        "review_stage": ["0", "1", "2", "3", "4"],
+        # Ordinal codes, 0 = none yet; as strings, the vocabulary's type.
+        "last_answer_outcome": [str(code) for code in range(max(ANSWER_CODE.values()) + 1)],
+        "review_stage": [str(code) for code in range(max(REVIEW_STAGE.values()) + 1)],
     }
 
 

@@ -1,34 +1,66 @@
-"""Apply the two models to features: the score file of the data contract (section 5)."""
+"""Scoring, once: probabilities, bands, flags, structured reasons and steps for every path.
+
+The score file, the daily list, the score API and the office page all call
+``score_frame`` (a table of cases) or ``score_case`` (one case's feature values);
+both run ``_score``, so the same case gets the same probabilities, reasons and steps
+whichever way it arrives. Explanations (TreeSHAP) are the costly part: a table
+explains the rows a person will read (medium and high bands), one case always.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from earlywarn.features.catalogue import BY_NAME
+from earlywarn.contract.rules import TARGETS
 from earlywarn.models.artifact import RiskModel
+from earlywarn.models.reasons import REASONS_SHOWN, Reason, combine, describe_all, plain_value
+from earlywarn.models.registry import LoadedModels
+from earlywarn.models.steps import steps_for
 
-REASONS_SHOWN = 3
-
-
-def _reason_text(name: str, value: object) -> str:
-    spec = BY_NAME[name]
-    if spec.unit == "flag":
-        shown = "是 yes" if value else "否 no"
-    elif isinstance(value, float) and not np.isnan(value):
-        shown = f"{value:.0f}"
-    else:
-        shown = "-" if value is None else str(value)
-    return f"{spec.label_zh} / {spec.label_en}: {shown}"
+BANDS = ("high", "medium", "low")  # most urgent first
+ValueOf = Callable[[int, str], Any]  # (row, feature) -> the case's value
 
 
-def explain(
-    model: RiskModel, features: pl.DataFrame, rows: np.ndarray, top: int = REASONS_SHOWN
-) -> list[list[tuple[str, float]]]:
-    """The strongest positive contributions (raw score) behind each chosen row, strongest first."""
-    if rows.size == 0:
-        return []
-    return strongest(model, model.contributions(features[rows]), top)
+@dataclass(frozen=True)
+class CaseScore:
+    """One case's answer, per target and overall."""
+
+    probability: dict[str, float]
+    band: dict[str, str]
+    risk_band: str
+    reasons_by_target: dict[str, list[Reason]]
+    reasons: list[Reason]  # across targets, strongest first
+    steps: list[str]  # step keys, from the reasons, for medium and high cases
+
+    def flag(self, target: str) -> bool:
+        return self.band[target] == "high"
+
+
+@dataclass(frozen=True)
+class ScoredTable:
+    """A table of cases scored: arrays by target, and per row reasons and steps."""
+
+    probability: dict[str, np.ndarray]
+    band: dict[str, np.ndarray]
+    risk_band: np.ndarray
+    reasons_by_target: dict[str, list[list[Reason]]]
+    reasons: list[list[Reason]]
+    steps: list[list[str]]
+
+    def case(self, row: int) -> CaseScore:
+        return CaseScore(
+            probability={t: float(p[row]) for t, p in self.probability.items()},
+            band={t: str(b[row]) for t, b in self.band.items()},
+            risk_band=str(self.risk_band[row]),
+            reasons_by_target={t: r[row] for t, r in self.reasons_by_target.items()},
+            reasons=self.reasons[row],
+            steps=self.steps[row],
+        )
 
 
 def strongest(
@@ -45,41 +77,89 @@ def strongest(
     ]
 
 
+def overall_band(bands: list[np.ndarray]) -> np.ndarray:
+    """The higher band of the targets."""
+    high = np.logical_or.reduce([b == "high" for b in bands])
+    medium = np.logical_or.reduce([b == "medium" for b in bands])
+    return np.where(high, "high", np.where(medium, "medium", "low"))
+
+
+def _score(
+    models: dict[str, RiskModel],
+    matrices: dict[str, np.ndarray],
+    value_of: ValueOf,
+    explain_all: bool,
+    threads: int,
+) -> ScoredTable:
+    rows = next(iter(matrices.values())).shape[0]
+    probability: dict[str, np.ndarray] = {}
+    band: dict[str, np.ndarray] = {}
+    by_target: dict[str, list[list[Reason]]] = {}
+    for target in TARGETS:
+        model, matrix = models[target], matrices[target]
+        probability[target] = model.calibrator(model.raw_of(matrix, threads))
+        band[target] = model.bands(probability[target])
+        explained = np.arange(rows) if explain_all else np.flatnonzero(band[target] != "low")
+        found: list[list[Reason]] = [[] for _ in range(rows)]
+        if explained.size:
+            contributions = model.contributions_of(matrix[explained], threads)
+            for row, top in zip(explained.tolist(), strongest(model, contributions), strict=True):
+                found[row] = [Reason(n, plain_value(value_of(row, n)), c) for n, c in top]
+        by_target[target] = found
+    risk_band = overall_band([band[t] for t in TARGETS])
+    combined: list[list[Reason]] = []
+    steps: list[list[str]] = []
+    for row in range(rows):
+        # The reasons of the targets that put the case on the list; a low case (explained
+        # only on request) shows what pushes it up on either.
+        raised = [t for t in TARGETS if band[t][row] != "low"] or list(TARGETS)
+        reasons = combine(by_target[t][row] for t in raised)
+        combined.append(reasons)
+        steps.append(steps_for([r.feature for r in reasons]) if risk_band[row] != "low" else [])
+    return ScoredTable(probability, band, risk_band, by_target, combined, steps)
+
+
+def score_frame(
+    models: LoadedModels, features: pl.DataFrame, explain_all: bool = False
+) -> ScoredTable:
+    """A table of feature rows (the batch path), on every core."""
+    columns: dict[str, list[Any]] = {}
+
+    def value_of(row: int, name: str) -> Any:
+        if name not in columns:
+            columns[name] = (
+                features.get_column(name).cast(pl.String).to_list()
+                if isinstance(features.schema[name], pl.Enum | pl.Categorical)
+                else features.get_column(name).to_list()
+            )
+        return columns[name][row]
+
+    matrices = {t: models.models[t].matrix(features) for t in TARGETS}
+    return _score(models.models, matrices, value_of, explain_all, threads=0)
+
+
+def score_case(models: LoadedModels, values: dict[str, Any]) -> CaseScore:
+    """One case's feature values (the online path), on one thread: OpenMP's start-up
+    would cost more than it saves."""
+    matrices = {t: models.models[t].row_matrix(values) for t in TARGETS}
+    return _score(models.models, matrices, lambda _, name: values[name], True, threads=1).case(0)
+
+
 def score_table(
-    features: pl.DataFrame, models: dict[str, RiskModel], versions: dict[str, str]
+    features: pl.DataFrame, models: LoadedModels, scored: ScoredTable | None = None
 ) -> pl.DataFrame:
-    """One row per case: probabilities, flags, band, reasons (flagged and medium rows), versions."""
-    columns: dict[str, object] = {"case_id": features["case_id"], "as_of": features["as_of"]}
-    high = np.zeros(features.height, dtype=bool)
-    medium = np.zeros(features.height, dtype=bool)
-    contributions: dict[int, list[tuple[str, float]]] = {}
-    for target, model in models.items():
-        probability = model.probability(features)
-        band = model.bands(probability)
-        columns[f"{target}_probability"] = probability
-        columns[f"{target}_flag"] = band == "high"
-        high |= band == "high"
-        medium |= band == "medium"
-        # Explanations are costly: only for rows a person will read.
-        chosen = np.flatnonzero(band != "low")
-        for row, reasons in zip(chosen.tolist(), explain(model, features, chosen), strict=True):
-            contributions.setdefault(row, []).extend(reasons)
-    band = np.where(high, "high", np.where(medium, "medium", "low"))
-    reasons_text = [""] * features.height
-    for row, reasons in contributions.items():
-        strongest: dict[str, float] = {}
-        for name, contribution in reasons:  # a feature behind both targets counts once
-            strongest[name] = max(strongest.get(name, 0.0), contribution)
-        best = sorted(strongest.items(), key=lambda item: -item[1])
-        reasons_text[row] = "; ".join(
-            _reason_text(name, features[name][row]) for name, _ in best[:REASONS_SHOWN]
-        )
-    version = ", ".join(versions.values())
-    return pl.DataFrame(columns).with_columns(
-        pl.Series("risk_band", band),
-        pl.Series("reasons", reasons_text),
-        pl.lit(version).alias("model_version"),
-    ).select(
-        "case_id", "as_of", "escalation_probability", "collective_probability", "escalation_flag",
-        "collective_flag", "risk_band", "reasons", "model_version",
-    )  # fmt: skip
+    """The score file (contract section 5): one row per case, reasons in words."""
+    scored = scored or score_frame(models, features)
+    return pl.DataFrame(
+        {
+            "case_id": features["case_id"],
+            "as_of": features["as_of"],
+            "escalation_probability": scored.probability["escalation"],
+            "collective_probability": scored.probability["collective"],
+            "escalation_flag": scored.band["escalation"] == "high",
+            "collective_flag": scored.band["collective"] == "high",
+            "risk_band": scored.risk_band,
+            "reasons": [describe_all(reasons) for reasons in scored.reasons],
+            "model_version": [models.version_text] * features.height,
+        }
+    )

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import tempfile
 from pathlib import Path
 
 import polars as pl
 from openpyxl import Workbook
+
+from earlywarn.models.reasons import describe_all, from_json
+from earlywarn.models.steps import STEPS
 
 # Column headers in Chinese first, English second.
 HEADERS: dict[str, str] = {
@@ -23,14 +27,34 @@ HEADERS: dict[str, str] = {
     "escalation_flag": "越级预警 escalation flag",
     "collective_flag": "集体访预警 collective flag",
     "reasons": "主要原因 reasons",
+    "steps": "建议措施 recommended steps",
     "days_since_last_contact": "距上次来访天数 days since last contact",
     "review": "核查 review",
 }
 
 
+def _steps_text(text: str | None) -> str:
+    keys: list[str] = json.loads(text) if text else []
+    return "; ".join(" / ".join(STEPS[k]) if k in STEPS else k for k in keys)
+
+
+def in_words(frame: pl.DataFrame) -> pl.DataFrame:
+    """Stored reasons and steps (JSON) as the words people read, in both languages."""
+    words = []
+    if "reasons" in frame.columns:
+        words.append(
+            pl.col("reasons").map_elements(
+                lambda text: describe_all(from_json(text)), return_dtype=pl.String
+            )
+        )
+    if "steps" in frame.columns:
+        words.append(pl.col("steps").map_elements(_steps_text, return_dtype=pl.String))
+    return frame.with_columns(words) if words else frame
+
+
 def _labelled(frame: pl.DataFrame) -> pl.DataFrame:
     chosen = [c for c in HEADERS if c in frame.columns]
-    return frame.select(chosen).rename({c: HEADERS[c] for c in chosen})
+    return in_words(frame).select(chosen).rename({c: HEADERS[c] for c in chosen})
 
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:

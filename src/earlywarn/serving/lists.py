@@ -6,6 +6,7 @@ Shared by the JSON API and the office page, so that both show the same rows.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,12 +14,11 @@ import polars as pl
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from earlywarn.features.catalogue import BY_NAME
+from earlywarn.models.reasons import from_json
 from earlywarn.serving.access import Role
 from earlywarn.serving.exports import csv_bytes, xlsx_bytes
-from earlywarn.serving.schemas import ListItem, ReviewIn
-from earlywarn.serving.steps import steps_for
-from earlywarn.serving.store import ApiKey, Review, RiskList, RiskListItem
+from earlywarn.serving.schemas import ListItem, ReviewIn, reason_out, step_out
+from earlywarn.serving.store import ITEM_COLUMNS, ApiKey, Review, RiskList, RiskListItem
 
 SORTABLE = {
     "rank": RiskListItem.rank,
@@ -129,6 +129,26 @@ def save_review(
     return saved
 
 
+def list_item(row: RiskListItem, review: str | None) -> ListItem:
+    """A stored row as the API answers it: reasons and steps as data, with their labels."""
+    return ListItem(
+        rank=row.rank,
+        case_id=row.case_id,
+        county_code=row.county_code,
+        township_code=row.township_code,
+        category=row.category,
+        escalation_probability=row.escalation_probability,
+        collective_probability=row.collective_probability,
+        escalation_flag=row.escalation_flag,
+        collective_flag=row.collective_flag,
+        risk_band=row.risk_band,
+        reasons=[reason_out(r) for r in from_json(row.reasons)],
+        recommended_steps=[step_out(key) for key in json.loads(row.steps or "[]")],
+        days_since_last_contact=row.days_since_last_contact,
+        review=review,
+    )
+
+
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -144,33 +164,12 @@ def export_file(
         )
     }  # a day's reviews are few: read them all rather than ask for every row
     frame = pl.DataFrame(
-        [
-            ListItem.model_validate(r, from_attributes=True)
-            .model_copy(update={"review": decisions.get(r.case_id)})
-            .model_dump()
-            for r in rows
-        ]
-    )
+        [{c: getattr(r, c) for c in ITEM_COLUMNS} | {"review": decisions.get(r.case_id)}
+         for r in rows],
+        schema_overrides={"township_code": pl.String, "review": pl.String},
+    )  # fmt: skip
     if frame.is_empty():
-        frame = pl.DataFrame(schema={name: pl.String for name in ListItem.model_fields})
+        frame = pl.DataFrame(schema={name: pl.String for name in [*ITEM_COLUMNS, "review"]})
     if file_format == "csv":
         return csv_bytes(frame), "text/csv; charset=utf-8", frame.height
     return xlsx_bytes(frame), XLSX_MEDIA, frame.height
-
-
-_BY_LABEL = {spec.label_zh: name for name, spec in BY_NAME.items()}
-
-
-def reason_parts(text: str) -> list[tuple[str | None, str, str, str]]:
-    """A stored reasons text ("标签 / label: value; ...") as (feature, zh, en, value)."""
-    parts = []
-    for piece in filter(None, (p.strip() for p in text.split(";"))):
-        head, _, value = piece.rpartition(": ")
-        zh, _, en = (head or piece).partition(" / ")
-        parts.append((_BY_LABEL.get(zh), zh, en or zh, value))
-    return parts
-
-
-def steps_of_reasons(text: str) -> list[str]:
-    """The handling steps the stored reasons ask for (the API's rules table)."""
-    return steps_for([feature for feature, *_ in reason_parts(text) if feature])

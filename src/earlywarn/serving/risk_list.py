@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,22 +18,19 @@ import polars as pl
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from earlywarn.contract import Mode, load_dataset
+from earlywarn.contract import Dataset
+from earlywarn.contract.rules import TARGETS, end_of_day
 from earlywarn.features.build import build_features
-from earlywarn.models.artifact import TARGETS, RiskModel
-from earlywarn.models.scoring import score_table
+from earlywarn.models.artifact import RiskModel
+from earlywarn.models.reasons import to_json
+from earlywarn.models.registry import LoadedModels
+from earlywarn.models.scoring import ScoredTable, score_frame, score_table
 from earlywarn.serving.access import audit
 from earlywarn.serving.exports import csv_bytes, write_atomically, xlsx_bytes
-from earlywarn.serving.store import RiskList, RiskListItem
+from earlywarn.serving.store import ITEM_COLUMNS, RiskList, RiskListItem
 from earlywarn.settings import Settings
-from earlywarn.training import registry
 
 logger = logging.getLogger(__name__)
-ITEM_COLUMNS = [
-    "rank", "case_id", "county_code", "township_code", "category", "escalation_probability",
-    "collective_probability", "escalation_flag", "collective_flag", "risk_band", "reasons",
-    "days_since_last_contact",
-]  # fmt: skip
 _BAND_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
@@ -48,23 +46,29 @@ class RiskListResult:
     files: dict[str, Path]
 
 
-def end_of_day(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-
-
-def rank_list(
-    scores: pl.DataFrame, features: pl.DataFrame, cases: pl.DataFrame, models: dict[str, RiskModel]
+def list_items(
+    scored: ScoredTable, features: pl.DataFrame, cases: pl.DataFrame, models: dict[str, RiskModel]
 ) -> pl.DataFrame:
-    """The list in the order people read it: band, then how far past its alert threshold."""
+    """The list in the order people read it: band, then how far past its alert threshold.
+
+    Reasons and steps are kept as data (JSON), as ``models.scoring`` gave them.
+    """
     urgency = pl.max_horizontal(
         pl.col(f"{t}_probability") / max(models[t].threshold, 1e-12) for t in TARGETS
     )
+    scores = features.select(
+        "case_id", "county_code", "category", "days_since_last_contact"
+    ).with_columns(
+        pl.Series("escalation_probability", scored.probability["escalation"]),
+        pl.Series("collective_probability", scored.probability["collective"]),
+        pl.Series("escalation_flag", scored.band["escalation"] == "high"),
+        pl.Series("collective_flag", scored.band["collective"] == "high"),
+        pl.Series("risk_band", scored.risk_band),
+        pl.Series("reasons", [to_json(r) for r in scored.reasons]),
+        pl.Series("steps", [json.dumps(s) for s in scored.steps]),
+    )
     return (
-        scores.join(
-            features.select("case_id", "county_code", "category", "days_since_last_contact"),
-            on="case_id",
-        )
-        .join(cases.select("case_id", "township_code"), on="case_id", how="left")
+        scores.join(cases.select("case_id", "township_code"), on="case_id", how="left")
         .with_columns(
             pl.col("category").cast(pl.String),
             pl.col("risk_band").replace_strict(_BAND_ORDER).alias("_band"),
@@ -110,21 +114,18 @@ def store_list(
 
 
 def build_risk_list(
-    settings: Settings, data: Path, list_date: dt.date, sessions: sessionmaker[Session]
+    settings: Settings,
+    dataset: Dataset,
+    list_date: dt.date,
+    sessions: sessionmaker[Session],
+    models: LoadedModels,
 ) -> RiskListResult:
+    """Score the day's population with these models, store the list, write its files."""
     as_of = end_of_day(list_date)
-    dataset = load_dataset(data, Mode.LENIENT, settings.quarantine_dir(data))
-    registry.connect(settings)
-    loaded = {target: registry.load(target) for target in TARGETS}
-    models = {target: model for target, (model, _) in loaded.items()}
-    versions = {
-        target: f"{registry.model_name(target)}/{version}"
-        for target, (_, version) in loaded.items()
-    }
     features = build_features(dataset, [as_of])
-    scores = score_table(features, models, versions)
-    items = rank_list(scores, features, dataset.cases, models)
-    version_text = ", ".join(versions.values())
+    scored = score_frame(models, features)
+    items = list_items(scored, features, dataset.cases, models.models)
+    version_text = models.version_text
     with sessions.begin() as session:
         checksum, changed = store_list(session, list_date, as_of, items, version_text)
         audit(
@@ -141,6 +142,7 @@ def build_risk_list(
         "csv": folder / "risk-list.csv",
         "xlsx": folder / "risk-list.xlsx",
     }
+    scores = score_table(features, models, scored)
     score_buffer = scores.write_csv(datetime_format="%Y-%m-%dT%H:%M:%S").encode("utf-8")
     write_atomically(files["scores"], score_buffer)
     # The exports are the list people act on: the high and medium bands; the score

@@ -14,21 +14,11 @@ from pydantic import (
     model_validator,
 )
 
+from earlywarn.contract.rules import office_time, with_office_offset
 from earlywarn.contract.spec import ACTION_OUTCOMES, CHANNELS, LEVELS, NATURES
-
-_OFFICE = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai has no daylight saving
-
-
-def office_now() -> dt.datetime:
-    """Now, as naive office local time."""
-    return dt.datetime.now(_OFFICE).replace(tzinfo=None)
-
-
-def office_time(value: dt.datetime) -> dt.datetime:
-    """Naive office local time; an offset is converted (contract section 1)."""
-    if value.tzinfo is not None:
-        value = value.astimezone(_OFFICE).replace(tzinfo=None)
-    return value
+from earlywarn.models import reasons as reason_data
+from earlywarn.models.scoring import CaseScore
+from earlywarn.models.steps import STEPS
 
 
 class _Strict(BaseModel):
@@ -115,16 +105,13 @@ class ScoreRequest(BaseModel):
     _times = field_validator("as_of")(lambda v: None if v is None else office_time(v))
 
 
-def with_office_offset(value: dt.datetime) -> str:
-    """Office local time as RFC 3339, with its +08:00 offset spelled out."""
-    return value.replace(tzinfo=_OFFICE).isoformat()
-
-
 class ErrorOut(BaseModel):
     detail: str
 
 
-class Reason(BaseModel):
+class ReasonOut(BaseModel):
+    """A reason behind a score: the feature, the case's value, its signed contribution."""
+
     feature: str
     label_zh: str
     label_en: str
@@ -136,7 +123,7 @@ class TargetScore(BaseModel):
     probability: float
     flag: bool
     band: Literal["high", "medium", "low"]
-    reasons: list[Reason]
+    reasons: list[ReasonOut]
 
 
 class Step(BaseModel):
@@ -145,12 +132,39 @@ class Step(BaseModel):
     en: str
 
 
+def reason_out(reason: reason_data.Reason) -> ReasonOut:
+    return ReasonOut(
+        feature=reason.feature,
+        label_zh=reason.label_zh,
+        label_en=reason.label_en,
+        value=reason.value,
+        contribution=reason.contribution,
+    )
+
+
+def step_out(key: str) -> Step:
+    zh, en = STEPS.get(key, (key, key))
+    return Step(key=key, zh=zh, en=en)
+
+
+def target_out(scored: CaseScore, target: str) -> TargetScore:
+    return TargetScore(
+        probability=scored.probability[target],
+        flag=scored.flag(target),
+        band=scored.band[target],  # type: ignore[arg-type]
+        reasons=[reason_out(r) for r in scored.reasons_by_target[target]],
+    )
+
+
 class ScoreResponse(BaseModel):
     case_id: str
     as_of: dt.datetime
     escalation: TargetScore
     collective: TargetScore
     risk_band: Literal["high", "medium", "low"]
+    reasons: list[ReasonOut] = Field(
+        description="the strongest reasons across both targets: what the daily list shows"
+    )
     recommended_steps: list[Step]
     model_versions: dict[str, str]
 
@@ -176,7 +190,8 @@ class ListItem(BaseModel):
     escalation_flag: bool
     collective_flag: bool
     risk_band: str
-    reasons: str
+    reasons: list[ReasonOut]
+    recommended_steps: list[Step]
     days_since_last_contact: float | None
     review: str | None = None
 

@@ -5,46 +5,29 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
 from earlywarn.contract import Dataset, Mode, load_dataset
+from earlywarn.contract.rules import TARGETS, office_now
 from earlywarn.contract.spec import CATEGORIES, FALLBACK_CATEGORY, LEVELS
 from earlywarn.features.build import sources_for
-from earlywarn.features.catalogue import BY_NAME
 from earlywarn.features.online import CaseRows, OnlineSources, online_features
-from earlywarn.models.artifact import TARGETS, RiskModel
-from earlywarn.models.scoring import strongest
-from earlywarn.serving.schemas import (
-    Reason,
-    ScoreRequest,
-    ScoreResponse,
-    Step,
-    TargetScore,
-    office_now,
-)
-from earlywarn.serving.steps import STEPS, steps_for
+from earlywarn.models import registry
+from earlywarn.models.reasons import Reason, plain_value
+from earlywarn.models.registry import LoadedModels
+from earlywarn.models.scoring import CaseScore, score_case
+from earlywarn.serving.schemas import ScoreRequest, ScoreResponse, reason_out, step_out, target_out
 from earlywarn.settings import Settings
-from earlywarn.training import registry
 
 logger = logging.getLogger(__name__)
-Band = Literal["high", "medium", "low"]
 _LEVEL = {name: i for i, name in enumerate(LEVELS)}
 CALENDAR_FROM = dt.datetime(2000, 1, 1)
 
 
 class OutOfRangeError(ValueError):
     """A moment the service cannot score (outside its calendar)."""
-
-
-@dataclass(frozen=True)
-class LoadedModels:
-    models: dict[str, RiskModel]
-    versions: dict[str, str]  # "registered name/number", as answered
-    numbers: dict[str, str | None]  # the registry's version numbers, to notice a move
 
 
 def case_rows(request: ScoreRequest) -> CaseRows:
@@ -78,7 +61,11 @@ def case_rows(request: ScoreRequest) -> CaseRows:
 
 
 class Scorer:
-    """Holds the champions and the online sources; swaps them whole when the alias moves."""
+    """Holds the models and the online sources; swaps the models whole when the alias moves.
+
+    The service follows the registry (``refresh_models``); a test or a tool may hand
+    it models directly (``use``).
+    """
 
     def __init__(self, settings: Settings, data: Path | None) -> None:
         self.settings = settings
@@ -89,16 +76,22 @@ class Scorer:
         self.ready = False
         self.dataset: Dataset | None = None
 
-    def load_sources(self) -> None:
+    def load_sources(self, dataset: Dataset | None = None) -> None:
         """Context and calendar from the dataset the daily list is built on."""
         until = dt.datetime.now() + dt.timedelta(days=731)
-        if self.data is None:
-            raise ValueError(
-                "the service needs --data: the dataset whose context it scores against"
-            )
-        dataset = load_dataset(self.data, Mode.LENIENT, self.settings.quarantine_dir(self.data))
+        if dataset is None:
+            if self.data is None:
+                raise ValueError(
+                    "the service needs --data: the dataset whose context it scores against"
+                )
+            dataset = load_dataset(self.data, Mode.LENIENT, self.settings.quarantine_dir(self.data))
         self._lookup = OnlineSources.of(sources_for(dataset, CALENDAR_FROM, until))
         self.dataset = dataset  # the case histories the office page draws
+
+    def use(self, models: LoadedModels) -> None:
+        with self._lock:
+            self._models = models
+        logger.info("serving models %s", models.versions)
 
     def refresh_models(self) -> bool:
         """Load the champions when they changed; on failure keep serving the old ones."""
@@ -109,17 +102,11 @@ class Scorer:
             wanted = {target: registry.champion_version(client, target) for target in TARGETS}
             if self._models is not None and wanted == self._models.numbers:
                 return False
-            loaded = {target: registry.load(target, wanted[target]) for target in TARGETS}
+            candidate = registry.load_models(wanted)
         except Exception:
             logger.exception("loading the champion models failed; the previous models keep serving")
             return False
-        versions = {t: f"{registry.model_name(t)}/{v}" for t, (_, v) in loaded.items()}
-        candidate = LoadedModels(
-            {t: m for t, (m, _) in loaded.items()}, versions, {t: v for t, (_, v) in loaded.items()}
-        )
-        with self._lock:
-            self._models = candidate
-        logger.info("serving models %s", versions)
+        self.use(candidate)
         return True
 
     @property
@@ -130,7 +117,7 @@ class Scorer:
     def versions(self) -> dict[str, str]:
         return dict(self._models.versions) if self._models else {}
 
-    def score(self, request: ScoreRequest) -> ScoreResponse:
+    def _values(self, request: ScoreRequest) -> tuple[LoadedModels, dt.datetime, dict[str, object]]:
         models, lookup = self._models, self._lookup
         if models is None or lookup is None:
             raise RuntimeError("models not loaded")
@@ -141,65 +128,41 @@ class Scorer:
             raise OutOfRangeError(
                 f"field as_of: {as_of:%Y-%m-%d} is outside {index.first_day} .. {last}"
             )
-        values = online_features(case_rows(request), as_of, lookup)
-        results: dict[str, TargetScore] = {}
-        reason_features: list[tuple[str, float]] = []
-        for target, model in models.models.items():
-            matrix = model.row_matrix(values)
-            probability = model.calibrator(model.raw_of(matrix))
-            band: Band = model.bands(probability)[0]
-            (top,) = strongest(model, model.contributions_of(matrix))
-            reasons = [self._reason(name, values, contribution) for name, contribution in top]
-            reason_features += [(r.feature, r.contribution) for r in reasons]
-            results[target] = TargetScore(
-                probability=float(probability[0]), flag=band == "high", band=band, reasons=reasons
-            )
-        bands = [results[t].band for t in TARGETS]
-        overall = "high" if "high" in bands else "medium" if "medium" in bands else "low"
-        ranked = [name for name, _ in sorted(reason_features, key=lambda item: -item[1])]
-        steps = (
-            [Step(key=key, zh=STEPS[key][0], en=STEPS[key][1]) for key in steps_for(ranked)]
-            if overall != "low"
-            else []
-        )
+        return models, as_of, online_features(case_rows(request), as_of, lookup)
+
+    def score_case(self, request: ScoreRequest) -> CaseScore:
+        """The structured answer (what the list job would store for this case)."""
+        models, _, values = self._values(request)
+        return score_case(models, values)
+
+    def score(self, request: ScoreRequest) -> ScoreResponse:
+        models, as_of, values = self._values(request)
+        scored = score_case(models, values)
         return ScoreResponse(
             case_id=request.case.case_id,
             as_of=as_of,
-            escalation=results["escalation"],
-            collective=results["collective"],
-            risk_band=overall,  # type: ignore[arg-type]
-            recommended_steps=steps,
+            escalation=target_out(scored, "escalation"),
+            collective=target_out(scored, "collective"),
+            risk_band=scored.risk_band,  # type: ignore[arg-type]
+            reasons=[reason_out(r) for r in scored.reasons],
+            recommended_steps=[step_out(key) for key in scored.steps],
             model_versions=models.versions,
         )
 
     def contributions(self, request: ScoreRequest, top: int = 8) -> dict[str, list[Reason]]:
         """Per target, the features that moved the score most, either way (signed, raw
         score): what the office page draws. Same online path as ``score``."""
-        models, lookup = self._models, self._lookup
-        if models is None or lookup is None:
-            raise RuntimeError("models not loaded")
-        as_of = request.as_of or office_now()
-        values = online_features(case_rows(request), as_of, lookup)
+        models, _, values = self._values(request)
         drawn: dict[str, list[Reason]] = {}
         for target, model in models.models.items():
             row = model.contributions_of(model.row_matrix(values))[0, :-1]
             order = np.argsort(-np.abs(row), kind="stable")[:top]
             drawn[target] = [
-                self._reason(model.feature_names[i], values, float(row[i])) for i in order
+                Reason(
+                    model.feature_names[i],
+                    plain_value(values[model.feature_names[i]]),
+                    float(row[i]),
+                )
+                for i in order
             ]
         return drawn
-
-    @staticmethod
-    def _reason(name: str, values: dict[str, object], contribution: float) -> Reason:
-        spec = BY_NAME[name]
-        value = values[name]
-        shown: float | str | None = (
-            value if isinstance(value, int | float | str) or value is None else str(value)
-        )
-        return Reason(
-            feature=name,
-            label_zh=spec.label_zh,
-            label_en=spec.label_en,
-            value=shown,
-            contribution=contribution,
-        )

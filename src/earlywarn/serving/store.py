@@ -87,8 +87,17 @@ class RiskListItem(Base):
     escalation_flag: Mapped[bool] = mapped_column(Boolean)
     collective_flag: Mapped[bool] = mapped_column(Boolean)
     risk_band: Mapped[str] = mapped_column(String(8))
-    reasons: Mapped[str] = mapped_column(Text)
+    reasons: Mapped[str] = mapped_column(Text)  # JSON: feature, value, contribution
+    steps: Mapped[str] = mapped_column(Text, default="[]")  # JSON: step keys
     days_since_last_contact: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+# A list row's own columns, in the order files and checksums write them.
+ITEM_COLUMNS = [
+    "rank", "case_id", "county_code", "township_code", "category", "escalation_probability",
+    "collective_probability", "escalation_flag", "collective_flag", "risk_band", "reasons",
+    "steps", "days_since_last_contact",
+]  # fmt: skip
 
 
 class Review(Base):

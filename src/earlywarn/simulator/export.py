@@ -12,8 +12,9 @@ from typing import Any
 import polars as pl
 import yaml
 
+from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS
 from earlywarn.contract.spec import CONTRACT_VERSION
-from earlywarn.features.labels import DEFAULT_HORIZON_DAYS, label_targets, scoring_population
+from earlywarn.features.labels import label_targets, scoring_population
 from earlywarn.simulator.oracle import OracleSettings, estimate_truth
 from earlywarn.simulator.run import Progress, SimulationConfig, SimulationResult, simulate
 

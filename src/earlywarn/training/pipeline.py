@@ -16,8 +16,10 @@ import polars as pl
 from sklearn.metrics import roc_auc_score
 
 from earlywarn.contract.loader import Dataset
+from earlywarn.contract.rules import TARGETS
 from earlywarn.contract.spec import CONTRACT_VERSION
 from earlywarn.features.build import build_features
+from earlywarn.models import registry as models_registry
 from earlywarn.models.artifact import RiskModel, vocabularies
 from earlywarn.settings import Settings
 from earlywarn.training import registry
@@ -153,7 +155,7 @@ def train(
     dataset: Dataset,
     until: dt.datetime,
     settings: Settings,
-    targets: tuple[str, ...] = ("escalation", "collective"),
+    targets: tuple[str, ...] = TARGETS,
     snapshot_settings: SnapshotSettings | None = None,
     tune_trials: int = 0,
     truth: pl.DataFrame | None = None,
@@ -164,7 +166,7 @@ def train(
     with _phase(phases, "snapshots"):
         snapshots = build_snapshots(dataset, until, snapshot_settings)
         split = time_split(snapshots, snapshot_settings)
-    client = registry.connect(settings)
+    client = models_registry.connect(settings)
     reports, versions, all_metrics = [], {}, {}
     window = split.windows()
     run_name = f"train-{dt.datetime.now():%Y%m%d-%H%M%S}"
@@ -216,9 +218,9 @@ def train(
                 "backtest_precision_at_capacity": str(figures["precision_at_capacity"]),
                 "until": until.isoformat(),
             }
-            champion = registry.champion_version(client, target)
+            champion = models_registry.champion_version(client, target)
             if champion is not None:
-                old, _ = registry.load(target, champion)
+                old, _ = models_registry.load(target, champion)
                 scored = split.backtest.with_columns(
                     pl.Series("s", old.probability(split.backtest))
                 )

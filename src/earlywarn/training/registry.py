@@ -1,9 +1,9 @@
-"""MLflow: where runs, models and the ``champion`` alias live.
+"""The write side of the MLflow registry: register a trained model, promote a version.
 
 A local store by default (SQLite database and artifact folder in the work
-directory); any tracking URI by setting. Each target's model is registered as
-``earlywarn-<target>``; promotion moves the alias only when the new version beats
-the champion on the same backtest, or when forced with a recorded reason.
+directory); any tracking URI by setting. Promotion moves the ``champion`` alias
+only when the new version beats the champion on the same backtest, or when forced
+with a recorded reason. Finding and loading a registered model is ``models/registry.py``.
 """
 
 from __future__ import annotations
@@ -17,32 +17,14 @@ from pathlib import Path
 
 import mlflow
 import polars as pl
-from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
 from earlywarn.models.artifact import RiskModel
 from earlywarn.models.pyfunc import RiskModelPyfunc, signature_frame
-from earlywarn.settings import Settings
+from earlywarn.models.registry import CHAMPION, champion_version, model_name
 
 logger = logging.getLogger(__name__)
-
-EXPERIMENT = "earlywarn"
-CHAMPION = "champion"
-
-
-def model_name(target: str) -> str:
-    return f"earlywarn-{target}"
-
-
-def connect(settings: Settings) -> MlflowClient:
-    """Point MLflow at the configured store, creating the local one on first use."""
-    settings.work_dir.mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    if mlflow.get_experiment_by_name(EXPERIMENT) is None:
-        mlflow.create_experiment(EXPERIMENT, artifact_location=settings.artifact_location)
-    mlflow.set_experiment(EXPERIMENT)
-    return MlflowClient()
 
 
 def register(model: RiskModel, sample: pl.DataFrame, tags: dict[str, str]) -> str:
@@ -64,26 +46,6 @@ def register(model: RiskModel, sample: pl.DataFrame, tags: dict[str, str]) -> st
     for key, value in tags.items():
         client.set_model_version_tag(model_name(model.target), version, key, value)
     return version
-
-
-def champion_version(client: MlflowClient, target: str) -> str | None:
-    try:
-        return str(client.get_model_version_by_alias(model_name(target), CHAMPION).version)
-    except MlflowException:
-        return None
-
-
-def load(target: str, version: str | None = None) -> tuple[RiskModel, str]:
-    """A registered model by version, or the champion; with its version number."""
-    client = MlflowClient()
-    chosen = version or champion_version(client, target)
-    if chosen is None:
-        raise LookupError(f"no champion for {model_name(target)}: train and promote a model first")
-    python_model = mlflow.pyfunc.load_model(
-        f"models:/{model_name(target)}/{chosen}"
-    ).unwrap_python_model()
-    assert isinstance(python_model, RiskModelPyfunc)
-    return python_model.model, chosen
 
 
 @dataclass

@@ -16,18 +16,18 @@ import numpy as np
 import polars as pl
 
 from earlywarn.contract.loader import Dataset
+from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS, GROUP_THRESHOLD
 from earlywarn.features.build import build_features
 from earlywarn.features.labels import label_pairs
 
 logger = logging.getLogger(__name__)
-TARGETS = ("escalation", "collective")
 
 
 @dataclass(frozen=True)
 class SnapshotSettings:
     frequency_days: int = 7
-    horizon_days: int = 30
-    group_threshold: int = 5
+    horizon_days: int = DEFAULT_HORIZON_DAYS
+    group_threshold: int = GROUP_THRESHOLD
     warmup_days: int = 120  # history before the first snapshot, so that features have a past
     fit_negative_share: float = 0.3  # share of the fit period's all-negative rows kept
     validation_days: int = 91

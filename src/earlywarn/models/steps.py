@@ -72,5 +72,10 @@ FEATURE_STEP: dict[str, str] = {
 
 
 def steps_for(features: list[str]) -> list[str]:
-    """The step keys behind these reasons, strongest reason first, each once."""
+    """The step keys behind these reasons' features, strongest reason first, each once."""
     return list(dict.fromkeys(FEATURE_STEP[f] for f in features if f in FEATURE_STEP))
+
+
+def step_text(key: str, language: str) -> str:
+    """A step in one language; an unknown key (a step since retired) as it is."""
+    return STEPS[key][0 if language == "zh" else 1] if key in STEPS else key

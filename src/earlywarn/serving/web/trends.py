@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from earlywarn.contract import Dataset
 from earlywarn.serving.store import Review, RiskList, RiskListItem
-from earlywarn.web.casefile import outcomes
+from earlywarn.serving.web.casefile import outcomes
 
 DAYS_SHOWN = 90
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -12,16 +13,16 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS
 from earlywarn.contract.spec import LEVELS
-from earlywarn.features.labels import DEFAULT_HORIZON_DAYS
-from earlywarn.serving.lists import reason_parts, steps_of_reasons
+from earlywarn.models.reasons import Reason, describe, from_json
+from earlywarn.models.steps import step_text
 from earlywarn.serving.scorer import Scorer
-from earlywarn.serving.steps import STEPS
 from earlywarn.serving.store import Review, RiskList, RiskListItem
-from earlywarn.web import charts, i18n
-from earlywarn.web.casefile import case_file, score_request, sensitive_periods
-from earlywarn.web.sessions import SignedIn
-from earlywarn.web.trends import flags_by_category, flags_per_day, track_record
+from earlywarn.serving.web import charts, i18n
+from earlywarn.serving.web.casefile import case_file, score_request, sensitive_periods
+from earlywarn.serving.web.sessions import SignedIn
+from earlywarn.serving.web.trends import flags_by_category, flags_per_day, track_record
 
 HISTORY_DAYS = 365  # how far back the timeline starts, at most
 
@@ -41,7 +42,7 @@ def page_context(request: Request, lang: i18n.Language) -> dict[str, Any]:
         "moment_text": lambda moment: i18n.moment_text(moment, lang),
         "percent": i18n.percent,
         "number": i18n.number,
-        "step_text": lambda key: STEPS[key][0 if lang == "zh" else 1] if key in STEPS else key,
+        "step_text": lambda key: step_text(key, lang),
     }
 
 
@@ -59,21 +60,27 @@ class Row:
     review: str | None
 
 
+def _reason_words(reason: Reason, lang: i18n.Language) -> str:
+    if isinstance(reason.value, str) and reason.value in i18n.CATEGORY:
+        label = reason.label_zh if lang == "zh" else reason.label_en
+        return f"{label}: {i18n.label(i18n.CATEGORY, reason.value, lang)}"
+    return describe(reason, lang)
+
+
 def reasons_in(text: str, lang: i18n.Language) -> list[str]:
-    shown = []
-    for _, zh, en, value in reason_parts(text):
-        value_zh, _, value_en = value.partition(" ")
-        if value in i18n.CATEGORY:
-            value_shown = i18n.label(i18n.CATEGORY, value, lang)
-        else:
-            value_shown = (value_zh if lang == "zh" else value_en) if value_en else value
-        shown.append(f"{zh if lang == 'zh' else en}: {value_shown}")
-    return shown
+    """A stored row's reasons (JSON) in the page's language."""
+    return [_reason_words(reason, lang) for reason in from_json(text)]
+
+
+def steps_in(item: RiskListItem) -> list[str]:
+    keys: list[str] = json.loads(item.steps or "[]")
+    return keys
 
 
 def list_row(item: RiskListItem, review: Review | None, lang: i18n.Language) -> Row:
-    steps = steps_of_reasons(item.reasons) if item.risk_band != "low" else []
-    return Row(item, reasons_in(item.reasons, lang), steps, review.decision if review else None)
+    return Row(
+        item, reasons_in(item.reasons, lang), steps_in(item), review.decision if review else None
+    )
 
 
 def case_context(
@@ -99,7 +106,7 @@ def case_context(
     context: dict[str, Any] = {
         "history_chart": history_chart,
         "reasons": reasons_in(item.reasons, lang),
-        "row_steps": steps_of_reasons(item.reasons) if item.risk_band != "low" else [],
+        "row_steps": steps_in(item),
         "timeline_chart": None,
         "contribution_charts": {},
         "contacts": [],

@@ -1,0 +1,75 @@
+"""Health and metrics: ``/live``, ``/ready`` and ``/metrics`` for the operator's probes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from earlywarn.serving.deps import ScorerDep
+
+router = APIRouter(tags=["health"])
+
+
+class ServiceMetrics:
+    """The Prometheus series of one application (its own registry, so apps never clash)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "earlywarn_requests",
+            "requests by route and status",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "earlywarn_request_seconds",
+            "request latency by route",
+            ["route"],
+            registry=self.registry,
+        )
+        self.scores = Histogram(
+            "earlywarn_score_probability",
+            "scored probabilities",
+            ["target"],
+            registry=self.registry,
+            buckets=(0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0),
+        )
+        self.versions = Gauge(
+            "earlywarn_model_info",
+            "serving model versions",
+            ["target", "version"],
+            registry=self.registry,
+        )
+
+
+@router.get("/live")
+def live() -> dict[str, str]:
+    """Always 200 while the process runs."""
+    return {"status": "alive"}
+
+
+@router.get("/ready", responses={503: {"description": "models not loaded yet"}})
+def ready(scorer: ScorerDep) -> dict[str, Any]:
+    """200 once the champion models are loaded and a warm-up score succeeded."""
+    if not scorer.ready:
+        raise HTTPException(503, "models are loading")
+    return {"status": "ready", "models": scorer.versions}
+
+
+@router.get("/metrics", response_class=Response)
+def prometheus(request: Request, scorer: ScorerDep) -> Response:
+    """Prometheus metrics: requests, latencies, scores, model versions."""
+    metrics: ServiceMetrics = request.app.state.metrics
+    metrics.versions.clear()
+    for target, version in scorer.versions.items():
+        metrics.versions.labels(target, version).set(1)
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,155 @@
+"""Stored daily lists: read a page, export the filtered rows, record a review.
+
+(No ``from __future__ import annotations``: FastAPI reads the filters dataclass's
+field types from the class itself, which has no module globals to resolve strings.)
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from earlywarn.models.steps import STEPS
+from earlywarn.serving.access import READERS, REVIEWERS, AuditTrail
+from earlywarn.serving.deps import ERRORS, Caller, Db, Trail, allow, refuse
+from earlywarn.serving.lists import (
+    Filters,
+    OtherCountyError,
+    export_file,
+    find_list,
+    item_query,
+    latest_reviews,
+    list_item,
+    save_review,
+    visible_item,
+)
+from earlywarn.serving.schemas import ListPage, ReviewIn, ReviewOut
+from earlywarn.serving.store import ApiKey, RiskList
+
+router = APIRouter(tags=["risk lists"])
+
+
+@dataclass
+class ListFilters:
+    """Filters of a stored list (query parameters); an office key is held to its county."""
+
+    county: str | None = Query(None, max_length=32)
+    township: str | None = Query(None, max_length=32)
+    category: str | None = Query(None, max_length=32)
+    band: str | None = Query(None, pattern="^(high|medium|low)$")
+    flag: bool | None = Query(None, description="either target flagged")
+    reviewed: bool | None = Query(None, description="reviewed at least once")
+
+    def plain(self) -> Filters:
+        return Filters(
+            county=self.county,
+            township=self.township,
+            category=self.category,
+            band=self.band,
+            flag=self.flag,
+            reviewed=self.reviewed,
+        )
+
+
+QueryFilters = Annotated[ListFilters, Depends()]
+
+
+def _stored_list(
+    trail: AuditTrail, db: Session, key: ApiKey, list_date: dt.date, action: str
+) -> RiskList:
+    found = find_list(db, list_date)
+    if found is None:
+        refuse(trail, db, key, action, str(list_date), 404, f"no risk list for {list_date}")
+    return found
+
+
+def _filtered(key: ApiKey, header: RiskList, filters: ListFilters) -> Any:
+    try:
+        return item_query(key, header, filters.plain())
+    except OtherCountyError as error:
+        raise HTTPException(404, str(error)) from error
+
+
+@router.get("/v1/risk-lists/{list_date}", response_model=ListPage, responses=ERRORS)
+def get_list(
+    list_date: dt.date,
+    key: Caller,
+    db: Db,
+    trail: Trail,
+    filters: QueryFilters,
+    page: int = Query(1, ge=1, le=100_000),
+    page_size: int = Query(50, ge=1, le=500),
+) -> ListPage:
+    """A stored daily list, paged and filtered; office keys see their own county only."""
+    allow(trail, db, key, READERS, "risk_list.view", str(list_date))
+    header = _stored_list(trail, db, key, list_date, "risk_list.view")
+    query = _filtered(key, header, filters)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(query.offset((page - 1) * page_size).limit(page_size)).all()
+    latest = latest_reviews(db, list_date, [r.case_id for r in rows])
+    items = [
+        list_item(r, latest[r.case_id].decision if r.case_id in latest else None) for r in rows
+    ]
+    trail.record(db, key, "risk_list.view", f"{list_date} page {page}", len(items), "ok")
+    return ListPage(
+        list_date=list_date,
+        as_of=header.as_of,
+        model_versions=header.model_versions,
+        total=total,
+        page=page,
+        page_size=page_size,
+        items=items,
+    )
+
+
+@router.get("/v1/risk-lists/{list_date}/export", response_class=Response, responses=ERRORS)
+def export_list(
+    list_date: dt.date,
+    key: Caller,
+    db: Db,
+    trail: Trail,
+    filters: QueryFilters,
+    format: str = Query("csv", pattern="^(csv|xlsx)$"),
+) -> Response:
+    """The filtered list as CSV or XLSX."""
+    allow(trail, db, key, READERS, "risk_list.export", str(list_date))
+    header = _stored_list(trail, db, key, list_date, "risk_list.export")
+    rows = list(db.scalars(_filtered(key, header, filters)).all())
+    content, media, count = export_file(db, header, rows, format)
+    trail.record(db, key, "risk_list.export", f"{list_date} {format}", count, "ok")
+    name = f"risk-list-{list_date}.{format}"
+    return Response(
+        content,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post(
+    "/v1/risk-lists/{list_date}/cases/{case_id}/review",
+    response_model=ReviewOut,
+    responses=ERRORS,
+)
+def review(
+    list_date: dt.date, case_id: str, body: ReviewIn, key: Caller, db: Db, trail: Trail
+) -> ReviewOut:
+    """Record the reviewer's decision on a case of the day's list."""
+    allow(trail, db, key, REVIEWERS, "review", f"{list_date}/{case_id}")
+    header = _stored_list(trail, db, key, list_date, "review")
+    if visible_item(db, key, header, case_id) is None:
+        raise HTTPException(404, f"case {case_id} is not on the {list_date} list of this key")
+    if body.step is not None and body.step not in STEPS:
+        raise HTTPException(422, f"field step: unknown step {body.step!r}; one of {sorted(STEPS)}")
+    saved = save_review(db, key, list_date, case_id, body)
+    trail.record(db, key, "review", f"{list_date}/{case_id}", 1, body.decision)
+    return ReviewOut(
+        list_date=list_date,
+        case_id=case_id,
+        decision=saved.decision,
+        step=saved.step,
+        reason=saved.reason,
+        created_at=saved.created_at,
+    )

@@ -1,0 +1,72 @@
+"""Scoring routes: one case, or a batch of cases, posted by a case-management system."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from earlywarn.contract.rules import TARGETS
+from earlywarn.serving.access import SCORERS, AuditTrail
+from earlywarn.serving.api.health import ServiceMetrics
+from earlywarn.serving.deps import ERRORS, Caller, Db, ScorerDep, Trail, allow, refuse
+from earlywarn.serving.schemas import BatchRequest, BatchResponse, ScoreRequest, ScoreResponse
+from earlywarn.serving.scorer import OutOfRangeError, Scorer
+from earlywarn.serving.store import ApiKey
+
+router = APIRouter(tags=["score"])
+
+
+def _ready(
+    trail: AuditTrail, db: Session, key: ApiKey, action: str, target: str, scorer: Scorer
+) -> None:
+    if not scorer.ready:
+        refuse(trail, db, key, action, target, 503, "models are loading")
+
+
+def _score_or_422(
+    trail: AuditTrail, db: Session, key: ApiKey, action: str, scorer: Scorer, body: ScoreRequest
+) -> ScoreResponse:
+    try:
+        return scorer.score(body)
+    except OutOfRangeError as error:  # in FastAPI's own shape for invalid fields
+        trail.record(db, key, action, body.case.case_id, 0, "refused 422")
+        detail = [{"loc": ["body", "as_of"], "msg": str(error), "type": "value_error"}]
+        raise HTTPException(422, detail) from error
+
+
+def _publish(request: Request, response: ScoreResponse) -> None:
+    metrics: ServiceMetrics = request.app.state.metrics
+    for target in TARGETS:
+        metrics.scores.labels(target).observe(getattr(response, target).probability)
+
+
+@router.post("/v1/score", response_model=ScoreResponse, responses=ERRORS)
+def score(
+    body: ScoreRequest, key: Caller, db: Db, scorer: ScorerDep, trail: Trail, request: Request
+) -> ScoreResponse:
+    """Score one case with its contacts and handling steps."""
+    allow(trail, db, key, SCORERS, "score", body.case.case_id)
+    _ready(trail, db, key, "score", body.case.case_id, scorer)
+    response = _score_or_422(trail, db, key, "score", scorer, body)
+    _publish(request, response)
+    trail.record(db, key, "score", body.case.case_id, 1, response.risk_band)
+    return response
+
+
+@router.post("/v1/score/batch", response_model=BatchResponse, responses=ERRORS)
+def score_batch(
+    body: BatchRequest, key: Caller, db: Db, scorer: ScorerDep, trail: Trail, request: Request
+) -> BatchResponse:
+    """Score up to the configured number of cases in one request."""
+    target = f"{len(body.cases)} cases"
+    allow(trail, db, key, SCORERS, "score_batch", target)
+    limit: int = request.app.state.batch_limit
+    if len(body.cases) > limit:
+        message = f"at most {limit} cases per batch (field cases)"
+        refuse(trail, db, key, "score_batch", target, 413, message)
+    _ready(trail, db, key, "score_batch", target, scorer)
+    results = [_score_or_422(trail, db, key, "score_batch", scorer, case) for case in body.cases]
+    for response in results:
+        _publish(request, response)
+    trail.record(db, key, "score_batch", target, len(results), "ok")
+    return BatchResponse(results=results)

@@ -1,0 +1,119 @@
+"""The office page's case view (timeline, contributions, score history, review) and trends."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from earlywarn.models.steps import STEPS
+from earlywarn.serving.access import REVIEWERS, Role
+from earlywarn.serving.deps import Db, ScorerDep, Trail
+from earlywarn.serving.lists import find_list, save_review, visible_item
+from earlywarn.serving.schemas import ReviewIn
+from earlywarn.serving.store import Review, RiskListItem
+from earlywarn.serving.web import i18n, views
+from earlywarn.serving.web.deps import Lang, Viewer, chosen_day, day_of, missing, optional, render
+from earlywarn.serving.web.sessions import SignedIn, csrf_ok
+
+router = APIRouter(prefix="/office", include_in_schema=False)
+
+
+def _item_on(db: Session, who: SignedIn, day: dt.date, case_id: str) -> RiskListItem | None:
+    header = find_list(db, day)
+    return visible_item(db, who.key, header, case_id) if header else None
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(
+    request: Request,
+    case_id: str,
+    db: Db,
+    trail: Trail,
+    scorer: ScorerDep,
+    lang: Lang,
+    who: Viewer,
+    date: str | None = None,
+) -> Response:
+    day = chosen_day(db, date)
+    item = _item_on(db, who, day, case_id) if day else None
+    if item is None or day is None:
+        trail.record(db, who.key, "web.case.view", f"{date}/{case_id}", 0, "refused 404")
+        return missing(request, lang, who, "not_found")
+    header = find_list(db, day)
+    assert header is not None
+    context = views.case_context(db, scorer, item, header, lang)
+    reviews = db.scalars(
+        select(Review).where(Review.list_date == day, Review.case_id == case_id).order_by(Review.id)
+    ).all()
+    trail.record(db, who.key, "web.case.view", f"{day}/{case_id}", 1, "ok")
+    return render(
+        request, "case.html", lang, who=who, day=day, item=item, header=header,
+        reviews=reviews, steps=STEPS, can_review=Role(who.key.role) in REVIEWERS,
+        saved=request.query_params.get("saved") == "1", error=None, **context,
+    )  # fmt: skip
+
+
+@router.post("/cases/{case_id}/review", response_class=HTMLResponse)
+def review_submit(
+    request: Request,
+    case_id: str,
+    db: Db,
+    trail: Trail,
+    scorer: ScorerDep,
+    lang: Lang,
+    who: Viewer,
+    date: Annotated[str, Form()],
+    decision: Annotated[str, Form()] = "",
+    step: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    if not csrf_ok(who.session, csrf):
+        raise HTTPException(403, "form token")
+    day = day_of(date)
+    item = _item_on(db, who, day, case_id) if day else None
+    if item is None or day is None:
+        return missing(request, lang, who, "not_found")
+    if Role(who.key.role) not in REVIEWERS:
+        trail.record(db, who.key, "review", f"{day}/{case_id}", 0, "refused 403")
+        raise HTTPException(403, "this key may not record reviews")
+    try:
+        body = ReviewIn(decision=decision, step=optional(step), reason=optional(reason))  # type: ignore[arg-type]
+        if body.step is not None and body.step not in STEPS:
+            raise ValueError(f"unknown step {body.step}")
+    except (ValidationError, ValueError) as error:
+        header = find_list(db, day)
+        assert header is not None
+        message = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
+        return render(
+            request, "case.html", lang, 422, who=who, day=day, item=item, header=header,
+            reviews=[], steps=STEPS, can_review=True, saved=False, error=message,
+            **views.case_context(db, scorer, item, header, lang),
+        )  # fmt: skip
+    save_review(db, who.key, day, case_id, body)
+    trail.record(db, who.key, "review", f"{day}/{case_id}", 1, body.decision)
+    target = f"/office/cases/{case_id}?" + urlencode({"date": day.isoformat(), "saved": 1})
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/trends", response_class=HTMLResponse)
+def trends_page(
+    request: Request,
+    db: Db,
+    trail: Trail,
+    scorer: ScorerDep,
+    lang: Lang,
+    who: Viewer,
+    category: str | None = None,
+) -> Response:
+    chosen = category if category in i18n.CATEGORY else None
+    context = views.trends_context(db, scorer, who, chosen, lang)
+    trail.record(db, who.key, "web.trends.view", who.key.county_code or "all", 0, "ok")
+    return render(request, "trends.html", lang, who=who, **context)

@@ -1,0 +1,89 @@
+"""What the office page's routes share: the signed-in viewer, the language, rendering."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from earlywarn.serving.deps import Db
+from earlywarn.serving.lists import Filters, list_dates
+from earlywarn.serving.web import i18n, views
+from earlywarn.serving.web.sessions import COOKIE, LANGUAGE_COOKIE, SignedIn, signed_in
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+
+
+class NotSignedInError(Exception):
+    """Answered by a redirect to the sign-in page (see ``serving.app``)."""
+
+
+def language(request: Request) -> i18n.Language:
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    return "en" if chosen == "en" else "zh"
+
+
+def viewer(request: Request, db: Db) -> SignedIn:
+    found = signed_in(db, request.cookies.get(COOKIE))
+    if found is None:
+        raise NotSignedInError()
+    return found
+
+
+Lang = Annotated[i18n.Language, Depends(language)]
+Viewer = Annotated[SignedIn, Depends(viewer)]
+
+
+def render(
+    request: Request, name: str, lang: i18n.Language, status: int = 200, **context: Any
+) -> HTMLResponse:
+    return TEMPLATES.TemplateResponse(
+        request, name, views.page_context(request, lang) | context, status_code=status
+    )
+
+
+def missing(request: Request, lang: i18n.Language, who: SignedIn, message: str) -> Response:
+    return render(request, "message.html", lang, 404, who=who, message=i18n.word(message, lang))
+
+
+def optional(value: str | None) -> str | None:
+    return value or None
+
+
+def day_of(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _yes_no(value: str | None) -> bool | None:
+    return {"yes": True, "no": False}.get(value or "")
+
+
+def filters_of(request: Request) -> Filters:
+    asked = request.query_params
+    return Filters(
+        county=optional(asked.get("county")),
+        township=optional(asked.get("township")),
+        category=optional(asked.get("category")),
+        band=asked.get("band") if asked.get("band") in i18n.BAND else None,
+        flag=_yes_no(asked.get("flag")),
+        reviewed=_yes_no(asked.get("reviewed")),
+        sort=asked.get("sort") or "rank",
+        descending=asked.get("sort") in i18n.TARGET,  # a probability: riskiest first
+    )
+
+
+def chosen_day(db: Session, day: str | None) -> dt.date | None:
+    """The day asked for, or the newest list's."""
+    if day:
+        return day_of(day)
+    days = list_dates(db, 1)
+    return days[0] if days else None

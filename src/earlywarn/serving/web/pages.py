@@ -1,0 +1,171 @@
+"""The office's morning page: sign-in, language, the day's list and its export.
+
+Included by ``serving.app.create_app`` under ``/office`` (the case page and the
+trends are ``case_pages``). Every view, export and review is written to the same
+audit chain as the API's calls.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import func, select
+
+from earlywarn.serving.deps import Db, Trail
+from earlywarn.serving.lists import (
+    OtherCountyError,
+    export_file,
+    find_list,
+    item_query,
+    latest_reviews,
+    list_dates,
+)
+from earlywarn.serving.store import RiskListItem
+from earlywarn.serving.web import i18n, views
+from earlywarn.serving.web.deps import (
+    Lang,
+    Viewer,
+    chosen_day,
+    day_of,
+    filters_of,
+    missing,
+    render,
+)
+from earlywarn.serving.web.sessions import (
+    COOKIE,
+    LANGUAGE_COOKIE,
+    LIFETIME,
+    SignInError,
+    csrf_ok,
+    sign_in,
+    sign_out,
+)
+
+PAGE_SIZES = (50, 100, 200)
+router = APIRouter(prefix="/office", include_in_schema=False)
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/office/list", status_code=303)
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+def sign_in_page(request: Request, lang: Lang) -> HTMLResponse:
+    return render(request, "sign_in.html", lang, error=None)
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+def sign_in_submit(
+    request: Request,
+    db: Db,
+    trail: Trail,
+    lang: Lang,
+    api_key: Annotated[str, Form(max_length=200)],
+) -> Response:
+    try:
+        token, key = sign_in(db, api_key)
+    except SignInError as error:
+        return render(request, "sign_in.html", lang, 401, error=i18n.word(error.reason, lang))
+    trail.record(db, key, "web.sign_in", key.county_code or "all", 0, "ok")
+    response = RedirectResponse("/office/list", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        path="/office",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/sign-out")
+def sign_out_submit(
+    db: Db, trail: Trail, who: Viewer, csrf: Annotated[str, Form()] = ""
+) -> Response:
+    if not csrf_ok(who.session, csrf):
+        raise HTTPException(403, "form token")
+    sign_out(db, who.session)
+    trail.record(db, who.key, "web.sign_out", "-", 0, "ok")
+    response = RedirectResponse("/office/sign-in", status_code=303)
+    response.delete_cookie(COOKIE, path="/office")
+    return response
+
+
+@router.get("/lang/{chosen}")
+def switch_language(chosen: i18n.Language, back: str = "/office/list") -> Response:
+    safe = back if back.startswith("/office/") and "//" not in back else "/office/list"
+    response = RedirectResponse(safe, status_code=303)
+    response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@router.get("/list", response_class=HTMLResponse)
+def daily_list(
+    request: Request,
+    db: Db,
+    trail: Trail,
+    lang: Lang,
+    who: Viewer,
+    date: str | None = None,
+    page: int = Query(1, ge=1, le=100_000),
+    size: int = Query(100, ge=1, le=200),
+) -> Response:
+    day = chosen_day(db, date)
+    header = find_list(db, day) if day else None
+    filters = filters_of(request)
+    if header is None or day is None:
+        trail.record(db, who.key, "web.list.view", str(date), 0, "no list")
+        return render(request, "list.html", lang, 404, who=who, day=day, header=None,
+                      dates=list_dates(db), filters=filters)  # fmt: skip
+    try:
+        query = item_query(who.key, header, filters)
+    except OtherCountyError:
+        return missing(request, lang, who, "not_found")
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, math.ceil(total / size))
+    rows = list(db.scalars(query.offset((min(page, pages) - 1) * size).limit(size)))
+    reviews = latest_reviews(db, day, [r.case_id for r in rows])
+    townships = db.scalars(
+        select(RiskListItem.township_code)
+        .where(RiskListItem.list_id == header.id, RiskListItem.township_code.is_not(None))
+        .where(*([RiskListItem.county_code == who.key.county_code] if who.key.county_code else []))
+        .distinct()
+        .order_by(RiskListItem.township_code)
+    ).all()
+    trail.record(db, who.key, "web.list.view", f"{day} page {page}", len(rows), "ok")
+    return render(
+        request, "list.html", lang, who=who, day=day, header=header, filters=filters,
+        rows=[views.list_row(r, reviews.get(r.case_id), lang) for r in rows], total=total,
+        page=min(page, pages), pages=pages, size=size, sizes=PAGE_SIZES,
+        dates=list_dates(db), townships=townships, categories=i18n.CATEGORY,
+        query=views.query_without(request, "page"),
+        export_query=views.query_without(request, "page", "size", "date"),
+    )  # fmt: skip
+
+
+@router.get("/list/export")
+def export(
+    request: Request, db: Db, trail: Trail, who: Viewer, date: str, format: str = "xlsx"
+) -> Response:
+    day = day_of(date)
+    header = find_list(db, day) if day else None
+    if header is None or format not in ("xlsx", "csv"):
+        raise HTTPException(404, "no such list or format")
+    try:
+        rows = list(db.scalars(item_query(who.key, header, filters_of(request))))
+    except OtherCountyError as error:
+        raise HTTPException(404, "not found") from error
+    content, media, count = export_file(db, header, rows, format)
+    trail.record(db, who.key, "risk_list.export", f"{date} {format} (page)", count, "ok")
+    name = f"risk-list-{date}.{format}"
+    return Response(
+        content,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

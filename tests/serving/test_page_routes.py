@@ -1,0 +1,58 @@
+"""The office page's routes in-process (no browser): sign in, the day's list, a case, a review.
+
+The browser tests (``test_office_page.py``) drive the same routes in Chromium; these
+run in the fast suite on the small test models.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from earlywarn.serving.store import AuditRecord, Review
+from tests.serving.conftest import DAY
+
+
+def _signed_in(client: TestClient, token: str) -> TestClient:
+    browser = TestClient(client.app, follow_redirects=False)
+    answer = browser.post("/office/sign-in", data={"api_key": token})
+    assert answer.status_code == 303 and answer.headers["location"] == "/office/list"
+    return browser
+
+
+def test_list_case_and_review_through_the_page(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
+) -> None:
+    assert TestClient(client.app, follow_redirects=False).get("/office/list").status_code == 303
+    browser = _signed_in(client, keys["office"])
+    listed = browser.get("/office/list", params={"date": DAY.isoformat(), "band": "high"})
+    assert listed.status_code == 200
+    case_ids = re.findall(r'href="/office/cases/([^"?]+)\\?', listed.text)
+    assert case_ids, "no high case linked from the list"
+    page = browser.get(f"/office/cases/{case_ids[0]}", params={"date": DAY.isoformat()})
+    assert page.status_code == 200 and case_ids[0] in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None
+    saved = browser.post(
+        f"/office/cases/{case_ids[0]}/review",
+        data={"date": DAY.isoformat(), "decision": "acknowledged", "csrf": csrf.group(1)},
+    )
+    assert saved.status_code == 303
+    with sessions() as session:
+        reviews = session.scalars(select(Review).where(Review.case_id == case_ids[0])).all()
+        actions = set(session.scalars(select(AuditRecord.action)))
+    assert [r.decision for r in reviews][-1:] == ["acknowledged"]
+    assert {"web.sign_in", "web.list.view", "web.case.view", "review"} <= actions
+
+
+def test_another_county_gets_not_found(client: TestClient, keys: dict[str, str]) -> None:
+    mine = _signed_in(client, keys["office"])
+    listed = mine.get("/office/list", params={"date": DAY.isoformat()})
+    case_id = re.findall(r'href="/office/cases/([^"?]+)\\?', listed.text)[0]
+    other = _signed_in(client, keys["other_office"])
+    assert (
+        other.get(f"/office/cases/{case_id}", params={"date": DAY.isoformat()}).status_code == 404
+    )
