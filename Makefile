@@ -24,9 +24,10 @@ run: install ## Install everything, then run the main job on the shipped sample 
 
 test: lint typecheck pytest ## Lint, format check, type check, then the whole test suite
 
-lint: install ## ruff lint and format check
+lint: install ## ruff lint and format check, and the package's import layers (lint-imports)
 	$(BIN)/ruff check $(CHECKED)
 	$(BIN)/ruff format --check $(CHECKED)
+	$(BIN)/lint-imports
 
 format: install ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix $(CHECKED)

@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from office_demo import CHROMIUM, CHROMIUM_FLAGS, prepare, service, sign_in
 
-STATIC = Path(__file__).resolve().parents[1] / "src" / "earlywarn" / "web" / "static"
+STATIC = Path(__file__).resolve().parents[1] / "src" / "earlywarn" / "serving" / "web" / "static"
 TIMING = """() => { const n = performance.getEntriesByType('navigation')[0];
   return {load: n.loadEventEnd - n.startTime, response: n.responseEnd - n.startTime}; }"""
 

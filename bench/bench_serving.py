@@ -47,16 +47,17 @@ def bare() -> dict:
 def prepare(work: Path) -> None:
     """Train and promote on the sample; write a case body and the bare app."""
     from earlywarn.contract import load_dataset
+    from earlywarn.models import registry
     from earlywarn.resources import sample_dataset
     from earlywarn.settings import load_settings
-    from earlywarn.training import registry
     from earlywarn.training.pipeline import train
+    from earlywarn.training.registry import promote
 
     settings = load_settings(work_dir=work)
     result = train(load_dataset(sample_dataset()), dt.datetime(2026, 1, 1), settings)
     client = registry.connect(settings)
     for target, version in result.versions.items():
-        registry.promote(client, target, version)
+        promote(client, target, version)
     model, _ = registry.load("escalation")
     model.booster.save_model(str(work / "bare_booster.txt"))
     (work / "bare_app.py").write_text(f"BOOSTER = {str(work / 'bare_booster.txt')!r}\n" + BARE_APP)
@@ -156,6 +157,8 @@ def risk_list_job(work: Path, cases: int) -> None:
     """Simulate a prefecture whose scoring population on its last day is about ``cases``
     open cases (72% of those registered over the two years are still open then), then
     time the whole job: load, features, scores and reasons, store, score file, exports."""
+    from earlywarn.contract import Mode, load_dataset
+    from earlywarn.models import registry
     from earlywarn.serving.risk_list import build_risk_list
     from earlywarn.serving.store import open_store
     from earlywarn.settings import load_settings
@@ -169,8 +172,10 @@ def risk_list_job(work: Path, cases: int) -> None:
     simulate_to_directory(config, data)
     settings = load_settings(work_dir=work)
     sessions = open_store(settings)
-    started = time.perf_counter()
-    result = build_risk_list(settings, data, LIST_DAY, sessions)
+    started = time.perf_counter()  # the whole job, as `earlywarn risk-list` runs it
+    dataset = load_dataset(data, Mode.LENIENT, settings.quarantine_dir(data))
+    registry.connect(settings)
+    result = build_risk_list(settings, dataset, LIST_DAY, sessions, registry.load_models())
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2**30
     bands = result.rows, result.high, result.medium
