@@ -65,7 +65,8 @@ def test_model_beats_the_office_rule(trained: TrainResult) -> None:
 def _models(settings: Settings, trained: TrainResult) -> dict[str, RiskModel]:
     models_registry.connect(settings)
     return {
-        target: models_registry.load(target, version)[0] for target, version in trained.versions.items()
+        target: models_registry.load(target, version)[0]
+        for target, version in trained.versions.items()
     }
 
 
