@@ -42,6 +42,12 @@ class Settings(BaseSettings):
         0.02, gt=0, le=1, description="daily list: share of the population"
     )
     capacity_minimum: int = Field(50, ge=1, description="daily list: at least this many cases")
+    database_busy_seconds: float = Field(
+        10.0, gt=0, description="how long a write waits for a busy SQLite store before 503"
+    )
+    reload_seconds: float = Field(
+        30.0, gt=0, description="how often the service asks whether the champion moved"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -298,3 +298,20 @@ def test_actions_are_optional(write_dataset: DatasetWriter) -> None:
     dataset = load_dataset(write_dataset())
     assert dataset.actions is None
     assert ACTION_HEADER  # the header exists for datasets that have actions
+
+
+@pytest.mark.parametrize("name", ["cases.csv", "calendar.yaml"])
+def test_a_symbolic_link_is_refused_and_its_target_never_echoed(
+    write_dataset: DatasetWriter, tmp_path: Path, name: str
+) -> None:
+    secret = tmp_path / "outside.txt"
+    secret.write_text("root:x:0:0:secret-line\n", encoding="utf-8")
+    path = write_dataset()
+    (path / name).unlink(missing_ok=True)
+    (path / name).symlink_to(secret)
+    with pytest.raises(ContractError) as raised:
+        load_dataset(path)
+    report = raised.value.report
+    assert "not_a_regular_file" in report.issues["code"].to_list()
+    assert "secret-line" not in " ".join(report.error_lines(limit=100))
+    assert not any("secret-line" in str(v) for row in report.issues.iter_rows() for v in row)

@@ -23,6 +23,7 @@ from earlywarn.serving.main import WARM_UP
 from earlywarn.serving.risk_list import build_risk_list
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import open_store
+from earlywarn.serving.throttle import FailureThrottle
 from earlywarn.settings import Settings, load_settings
 from earlywarn.training import registry as training_registry
 from earlywarn.training.fit import fit_target
@@ -88,7 +89,10 @@ def client(
     champions: LoadedModels,
 ) -> TestClient:
     build_risk_list(settings, sample, DAY, sessions, champions)
-    return TestClient(create_app(scorer, sessions, batch_limit=5), raise_server_exceptions=False)
+    # The authorization tests fail on purpose many times from one address: no back-off.
+    lenient = FailureThrottle(free_failures=10**9)
+    app = create_app(scorer, sessions, batch_limit=5, throttle=lenient)
+    return TestClient(app, raise_server_exceptions=False)
 
 
 @pytest.fixture(scope="session")

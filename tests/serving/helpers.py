@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,6 +31,8 @@ def case_body(case_id: str) -> dict[str, Any]:
     assert sample.actions is not None
 
     def rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+        if "occurred_at" in frame.columns:  # the history up to the moment scored
+            frame = frame.filter(pl.col("occurred_at") <= dt.datetime.fromisoformat(AS_OF))
         return [
             {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()}
             for row in frame.filter(pl.col("case_id") == case_id)
@@ -51,13 +56,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_service(settings: Settings, workers: int = 1) -> Iterator[str]:
+def running_service(
+    settings: Settings, workers: int = 1, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
     """Start the service over the settings' work directory; yield its base URL."""
     port = free_port()
-    env = os.environ | {
-        "EARLYWARN_WORK_DIR": str(settings.work_dir),
-        "EARLYWARN_LOG_LEVEL": "WARNING",
-    }
+    env = (
+        os.environ
+        | {
+            "EARLYWARN_WORK_DIR": str(settings.work_dir),
+            "EARLYWARN_LOG_LEVEL": "WARNING",
+        }
+        | (extra_env or {})
+    )
     command = [sys.executable, "-m", "earlywarn", "serve", "--data", str(sample_dataset())]
     command += ["--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -98,3 +109,53 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def register_damaged(target: str, damage: Callable[[Path], None]) -> str:
+    """Register a copy of the champion of ``target`` whose saved files ``damage`` changed
+    afterwards, the way someone with write access to the artifact store could; the
+    digest is recorded over the damaged files, so only the checks can catch it."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from earlywarn.models import registry
+    from earlywarn.models.check import artifact_digest
+    from earlywarn.models.pyfunc import RiskModelPyfunc
+
+    model, _ = registry.load(target)
+    with tempfile.TemporaryDirectory() as temp:
+        directory = Path(temp) / "risk_model"
+        model.save(directory)
+        damage(directory)
+        with mlflow.start_run(run_name="damaged"):
+            info = mlflow.pyfunc.log_model(
+                name=f"{target}_model",
+                python_model=RiskModelPyfunc(),
+                artifacts={"model": str(directory)},
+                registered_model_name=registry.model_name(target),
+            )
+        version = str(info.registered_model_version)
+        client = MlflowClient()
+        client.set_model_version_tag(
+            registry.model_name(target), version, registry.DIGEST_TAG, artifact_digest(directory)
+        )
+    return version
+
+
+def truncate_booster(directory: Path) -> None:
+    booster = directory / "booster.txt"
+    content = booster.read_bytes()
+    booster.write_bytes(content[: len(content) // 2])
+
+
+def edit_meta(**changes: Any) -> Callable[[Path], None]:
+    def damage(directory: Path) -> None:
+        meta = json.loads((directory / "model.json").read_text(encoding="utf-8"))
+        for key, value in changes.items():
+            if key == "calibrator_y":
+                meta["calibrator"]["y"] = meta["calibrator"]["y"][:-1]
+            else:
+                meta[key] = value
+        (directory / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+
+    return damage

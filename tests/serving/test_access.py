@@ -8,9 +8,19 @@ import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from earlywarn.serving.access import Role, audit, authenticate, create_key, verify_chain
+from earlywarn.serving.access import Role, authenticate, create_key
+from earlywarn.serving.audit import (
+    GENESIS,
+    _fields,
+    audit,
+    audit_key,
+    verify_chain,
+    write_anchor,
+)
 from earlywarn.serving.store import ApiKey, AuditRecord, open_store
 from earlywarn.settings import load_settings
+
+KEY = b"test-audit-key"
 
 
 @pytest.fixture
@@ -46,13 +56,13 @@ def test_office_key_needs_a_county(sessions: sessionmaker[Session]) -> None:
 def _chain(sessions: sessionmaker[Session], records: int) -> None:
     for i in range(records):
         with sessions.begin() as session:
-            audit(session, "tester", "risk_list.view", f"2025-01-{i + 1:02d}", i, "ok")
+            audit(session, KEY, "tester", "risk_list.view", f"2025-01-{i + 1:02d}", i, "ok")
 
 
 def test_intact_chain_verifies(sessions: sessionmaker[Session]) -> None:
     _chain(sessions, 5)
     with sessions() as session:
-        check = verify_chain(session)
+        check = verify_chain(session, KEY)
     assert check.ok and check.records == 5
 
 
@@ -61,7 +71,7 @@ def test_an_edited_record_is_detected(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         session.execute(update(AuditRecord).where(AuditRecord.id == 3).values(rows=999))
     with sessions() as session:
-        check = verify_chain(session)
+        check = verify_chain(session, KEY)
     assert not check.ok and check.first_broken == 3 and "edited" in check.problem
 
 
@@ -70,8 +80,50 @@ def test_a_deleted_record_is_detected(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         session.execute(delete(AuditRecord).where(AuditRecord.id == 2))
     with sessions() as session:
-        check = verify_chain(session)
+        check = verify_chain(session, KEY)
     assert not check.ok and check.first_broken == 3 and "deleted" in check.problem
+
+
+def test_a_deleted_tail_is_caught_by_the_anchor(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    anchors = tmp_path / "anchors.jsonl"
+    _chain(sessions, 12)
+    with sessions() as session:
+        write_anchor(session, anchors, "test")
+    with sessions.begin() as session:  # the last ten records go
+        session.execute(delete(AuditRecord).where(AuditRecord.id > 2))
+    with sessions() as session:
+        assert verify_chain(session, KEY).ok  # without the anchor, nothing shows
+        check = verify_chain(session, KEY, anchors)
+    assert not check.ok and "anchor" in check.problem
+    with sessions.begin() as session:  # only the very last one
+        session.execute(delete(AuditRecord))
+    _chain(sessions, 3)
+    with sessions() as session:
+        write_anchor(session, anchors, "again")
+
+
+def test_a_rewrite_without_the_key_is_caught(sessions: sessionmaker[Session]) -> None:
+    """Delete a record and recompute every later hash with plain SHA-256: no key, no
+    valid chain."""
+    import hashlib
+    import json
+
+    _chain(sessions, 5)
+    with sessions.begin() as session:
+        session.execute(delete(AuditRecord).where(AuditRecord.id == 2))
+        previous = GENESIS
+        for record in session.scalars(select(AuditRecord).order_by(AuditRecord.id)):
+            payload = json.dumps(_fields(record), sort_keys=True, ensure_ascii=False, default=str)
+            record.previous_hash = previous
+            record.record_hash = hashlib.sha256((previous + payload).encode()).hexdigest()
+            previous = record.record_hash
+    with sessions() as session:
+        check = verify_chain(session, KEY)
+    assert not check.ok and check.first_broken == 1 and "rewritten" in check.problem
+    with sessions() as session:
+        assert not verify_chain(session, b"another key").ok
 
 
 def test_api_action_models_follow_the_contract() -> None:
@@ -125,7 +177,7 @@ def test_concurrent_appends_keep_one_chain(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     with sessions() as session:
-        check = verify_chain(session)
+        check = verify_chain(session, audit_key(settings))
     # Every call is audited, the ones that find no list too: 80 records, one chain.
     assert check.ok and check.records == 80, check
 

@@ -19,7 +19,7 @@ from earlywarn.models.reasons import Reason, describe_all
 from earlywarn.models.registry import LoadedModels
 from earlywarn.models.scoring import score_table
 from earlywarn.resources import sample_dataset
-from earlywarn.serving.access import verify_chain
+from earlywarn.serving.audit import audit_key, verify_chain
 from earlywarn.serving.main import WARM_UP
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import AuditRecord
@@ -176,7 +176,7 @@ def test_client_errors_name_the_field(
 
 
 def test_review_shows_on_the_list_and_everything_is_audited(
-    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session], settings: Settings
 ) -> None:
     item = _list_case(client, keys)
     done = client.post(
@@ -190,7 +190,7 @@ def test_review_shows_on_the_list_and_everything_is_audited(
     )
     assert item["case_id"] in {i["case_id"] for i in reviewed.json()["items"]}
     with sessions() as session:
-        check = verify_chain(session)
+        check = verify_chain(session, audit_key(settings))
     assert check.ok and check.records >= 5
 
 

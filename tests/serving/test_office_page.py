@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.contract import Dataset
 from earlywarn.models.registry import LoadedModels
-from earlywarn.serving.access import Role, create_key, verify_chain
+from earlywarn.serving.access import Role, create_key
+from earlywarn.serving.audit import audit_key, verify_chain
 from earlywarn.serving.risk_list import build_risk_list
 from earlywarn.serving.store import AuditRecord, RiskList, RiskListItem
 from earlywarn.settings import Settings
@@ -80,7 +81,11 @@ def _high_case_of(sessions: sessionmaker[Session], county: str) -> str:
 
 
 def test_sign_in_filter_open_review_audit_export(
-    office: dict[str, Any], browser: Browser, sessions: sessionmaker[Session], tmp_path: Path
+    office: dict[str, Any],
+    browser: Browser,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    tmp_path: Path,
 ) -> None:
     base, token = office["base"], office["keys"]["office"]
     page, addresses = _signed_in(browser, base, token)
@@ -97,7 +102,7 @@ def test_sign_in_filter_open_review_audit_export(
     case_id = rows.first.get_attribute("data-case")
     assert case_id
     rows.first.locator("a").first.click()
-    page.wait_for_url(f"**/office/cases/{case_id}*")
+    page.wait_for_url(f"**/office/case?id={case_id}*")
     reviews_before = page.locator("#past-reviews li").count()  # other tests may review it too
     assert page.locator("#timeline svg circle.contact").count() > 0
     assert page.locator("#contributions svg rect.contribution").count() > 0
@@ -142,7 +147,7 @@ def test_sign_in_filter_open_review_audit_export(
             (record.action, record.target)
             for record in db.scalars(select(AuditRecord).where(AuditRecord.actor == prefix))
         }
-        assert verify_chain(db).ok
+        assert verify_chain(db, audit_key(settings)).ok
     assert ("review", f"{DAYS[-1]}/{case_id}") in actions
     assert ("web.case.view", f"{DAYS[-1]}/{case_id}") in actions
     assert any(action == "web.list.view" for action, _ in actions)
@@ -156,7 +161,7 @@ def test_another_county_cannot_see_the_case(
     case_id = _high_case_of(sessions, COUNTY)
     page, _ = _signed_in(browser, office["base"], office["keys"]["other"])
     assert case_id not in page.content()
-    answer = page.goto(f"{office['base']}/office/cases/{case_id}?date={DAYS[-1]}")
+    answer = page.goto(f"{office['base']}/office/case?id={case_id}&date={DAYS[-1]}")
     assert answer is not None and answer.status == 404
     assert "未找到该事项" in page.content()
     page.goto(f"{office['base']}/office/list?county={COUNTY}")  # asking for it changes nothing
@@ -204,15 +209,20 @@ def test_sign_in_rules(
     cookie = accepted.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
     case_id = _high_case_of(sessions, COUNTY)
-    page = client.get(f"/office/cases/{case_id}", params={"date": str(DAYS[-1])})
+    page = client.get("/office/case", params={"id": case_id, "date": str(DAYS[-1])})
     assert page.status_code == 200 and "submit-review" not in page.text  # analysts do not review
     forged = client.post(
-        f"/office/cases/{case_id}/review",
-        data={"date": str(DAYS[-1]), "decision": "acknowledged", "csrf": "forged"},
+        "/office/case/review",
+        data={
+            "case_id": case_id,
+            "date": str(DAYS[-1]),
+            "decision": "acknowledged",
+            "csrf": "forged",
+        },
     )
     assert forged.status_code == 403
     for bad in ("not-a-date", "2025-02-30"):
         assert client.get("/office/list/export", params={"date": bad}).status_code == 404
-        assert client.get(f"/office/cases/{case_id}", params={"date": bad}).status_code == 404
+        assert client.get("/office/case", params={"id": case_id, "date": bad}).status_code == 404
     xlsx = client.get("/office/list/export", params={"date": str(DAYS[-1]), "format": "xlsx"})
     assert openpyxl.load_workbook(io.BytesIO(xlsx.content)).active is not None

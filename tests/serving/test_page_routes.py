@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from earlywarn.serving.store import AuditRecord, Review
 from tests.serving.conftest import DAY
 
+CASE_LINK = re.compile(r'href="/office/case\?id=([^"&]+)&amp;date=')
+
 
 def _signed_in(client: TestClient, token: str) -> TestClient:
     browser = TestClient(client.app, follow_redirects=False)
@@ -30,15 +32,20 @@ def test_list_case_and_review_through_the_page(
     browser = _signed_in(client, keys["office"])
     listed = browser.get("/office/list", params={"date": DAY.isoformat(), "band": "high"})
     assert listed.status_code == 200
-    case_ids = re.findall(r'href="/office/cases/([^"?]+)\\?', listed.text)
+    case_ids = CASE_LINK.findall(listed.text)
     assert case_ids, "no high case linked from the list"
-    page = browser.get(f"/office/cases/{case_ids[0]}", params={"date": DAY.isoformat()})
+    page = browser.get("/office/case", params={"id": case_ids[0], "date": DAY.isoformat()})
     assert page.status_code == 200 and case_ids[0] in page.text
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert csrf is not None
     saved = browser.post(
-        f"/office/cases/{case_ids[0]}/review",
-        data={"date": DAY.isoformat(), "decision": "acknowledged", "csrf": csrf.group(1)},
+        "/office/case/review",
+        data={
+            "case_id": case_ids[0],
+            "date": DAY.isoformat(),
+            "decision": "acknowledged",
+            "csrf": csrf.group(1),
+        },
     )
     assert saved.status_code == 303
     with sessions() as session:
@@ -46,13 +53,14 @@ def test_list_case_and_review_through_the_page(
         actions = set(session.scalars(select(AuditRecord.action)))
     assert [r.decision for r in reviews][-1:] == ["acknowledged"]
     assert {"web.sign_in", "web.list.view", "web.case.view", "review"} <= actions
+    old = browser.get(f"/office/cases/{case_ids[0]}", params={"date": DAY.isoformat()})
+    assert old.status_code == 303 and old.headers["location"].startswith("/office/case?id=")
 
 
 def test_another_county_gets_not_found(client: TestClient, keys: dict[str, str]) -> None:
     mine = _signed_in(client, keys["office"])
     listed = mine.get("/office/list", params={"date": DAY.isoformat()})
-    case_id = re.findall(r'href="/office/cases/([^"?]+)\\?', listed.text)[0]
+    case_id = CASE_LINK.findall(listed.text)[0]
     other = _signed_in(client, keys["other_office"])
-    assert (
-        other.get(f"/office/cases/{case_id}", params={"date": DAY.isoformat()}).status_code == 404
-    )
+    answer = other.get("/office/case", params={"id": case_id, "date": DAY.isoformat()})
+    assert answer.status_code == 404

@@ -16,14 +16,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.contract import Dataset
 from earlywarn.models.registry import LoadedModels
-from earlywarn.serving.access import Role, audit, create_key, verify_chain
+from earlywarn.serving.access import Role, create_key
 from earlywarn.serving.app import create_app
+from earlywarn.serving.audit import audit, audit_key, verify_chain
 from earlywarn.serving.risk_list import build_risk_list
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import open_store
 from earlywarn.settings import Settings
 
 pytestmark = pytest.mark.slow
+KEY = b"test-audit-key"
 URL_VARIABLE = "EARLYWARN_TEST_POSTGRES_URL"
 
 
@@ -55,7 +57,7 @@ def _append_many(url: str, count: int) -> None:
     sessions = sessionmaker(create_engine(url))
     for number in range(count):
         with sessions.begin() as session:
-            audit(session, "worker", "test", str(number), 1, "ok")
+            audit(session, KEY, "worker", "test", str(number), 1, "ok")
 
 
 def test_processes_appending_at_once_keep_one_chain_on_postgres(
@@ -70,7 +72,7 @@ def test_processes_appending_at_once_keep_one_chain_on_postgres(
         writer.join(timeout=120)
         assert writer.exitcode == 0
     with sessionmaker(create_engine(pg_url))() as session:
-        check = verify_chain(session)
+        check = verify_chain(session, KEY)
     assert check.ok and check.records == 160, check
 
 
@@ -99,4 +101,4 @@ def test_list_and_review_on_postgres(
     reviewed = client.get(f"/v1/risk-lists/{day}", params={"reviewed": True}, headers=headers)
     assert [item["case_id"] for item in reviewed.json()["items"]] == [case_id]
     with sessions() as session:
-        assert verify_chain(session).ok
+        assert verify_chain(session, audit_key(pg)).ok

@@ -12,17 +12,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.contract import load_dataset
 from earlywarn.resources import sample_dataset
-from earlywarn.serving.access import Role, audit, create_key, verify_chain
+from earlywarn.serving.access import Role, create_key
+from earlywarn.serving.audit import audit, audit_key, verify_chain
 from earlywarn.serving.store import AuditRecord, open_store
 from earlywarn.settings import Settings, load_settings
 from tests.serving.helpers import case_body, running_service
+
+KEY = b"test-audit-key"
 
 
 def _append_many(work_dir: str, count: int) -> None:
     sessions = open_store(load_settings(work_dir=Path(work_dir)))
     for number in range(count):
         with sessions.begin() as session:
-            audit(session, "worker", "test", str(number), 1, "ok")
+            audit(session, KEY, "worker", "test", str(number), 1, "ok")
 
 
 def test_processes_appending_at_once_keep_one_chain(tmp_path: Path) -> None:
@@ -35,7 +38,7 @@ def test_processes_appending_at_once_keep_one_chain(tmp_path: Path) -> None:
         writer.join(timeout=120)
         assert writer.exitcode == 0
     with open_store(load_settings(work_dir=tmp_path))() as session:
-        check = verify_chain(session)
+        check = verify_chain(session, KEY)
     assert check.ok and check.records == 160, check
 
 
@@ -58,7 +61,7 @@ def test_two_workers_serve_and_audit_every_call(
             statuses = list(pool.map(score, range(80)))
     assert statuses == [200] * 80
     with sessions() as session:
-        check = verify_chain(session)
+        check = verify_chain(session, audit_key(settings))
         scored = session.scalar(select(func.count()).where(AuditRecord.target.like("C-workers-%")))
     assert check.ok, check
     assert scored == 80

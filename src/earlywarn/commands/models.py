@@ -170,7 +170,7 @@ def score(
     models_registry.connect(settings)
     try:
         loaded = models_registry.load_models({t: wanted.get(t) for t in TARGETS})
-    except LookupError as error:
+    except (LookupError, ValueError) as error:  # no such version, or one that must not serve
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error
     table = score_table(build_features(dataset, [as_of]), loaded)

@@ -10,14 +10,16 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from earlywarn.commands.app import DataOption, app, load_or_exit
+from earlywarn.commands.app import app, load_or_exit
 from earlywarn.contract import Dataset, Mode
 from earlywarn.contract.rules import office_now
 from earlywarn.models import registry
 from earlywarn.models.registry import LoadedModels
-from earlywarn.serving.access import Role, create_key, verify_chain
-from earlywarn.serving.risk_list import build_risk_list
-from earlywarn.serving.store import ApiKey, open_store
+from earlywarn.serving.access import Role, create_key
+from earlywarn.serving.audit import anchor_file, audit, audit_key, verify_chain, write_anchor
+from earlywarn.serving.list_files import ListBusyError
+from earlywarn.serving.risk_list import build_risk_list, verify_list
+from earlywarn.serving.store import ApiKey, open_store, utc_now
 from earlywarn.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -31,28 +33,51 @@ app.add_typer(audit_app, name="audit")
 @app.command("risk-list")
 def risk_list(
     ctx: typer.Context,
-    data: DataOption,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="数据集目录 / Dataset directory.")
+    ] = None,
     date: Annotated[
         dt.datetime | None,
         typer.Option(
             formats=["%Y-%m-%d"], help="清单日期 / The day; scored as of its end (default: today)."
         ),
     ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="核对文件 / Check the day's files against the stored list instead of building.",
+        ),
+    ] = False,
 ) -> None:
     """生成每日风险清单 / Build, store and export the risk list of a day.
 
     Scores the scoring population at the end of the day with the champion
-    models; running it again for the same day and models changes nothing.
+    models; running it again for the same day and models changes nothing in the
+    store and rewrites any file that is missing or differs. One run per day at a
+    time. `--verify` checks the files against the stored list.
     """
     settings: Settings = ctx.obj
+    day = date.date() if date else office_now().date()
+    if verify:
+        problems = verify_list(settings, open_store(settings), day)
+        for problem in problems:
+            typer.echo(f"error 错误: {problem}", err=True)
+        if problems:
+            typer.echo(f"run `earlywarn risk-list --date {day}` again to rewrite them", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"OK 一致: the files of {day} are the stored list's")
+        return
+    if data is None:
+        raise typer.BadParameter("--data is needed to build a list", param_hint="--data")
     dataset = load_or_exit(data, Mode.LENIENT, settings)
     registry.connect(settings)
     try:
         models = registry.load_models()
-    except LookupError as error:
+    except (LookupError, ValueError) as error:  # no champion, or one that must not serve
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error
-    store_day_list(settings, dataset, date.date() if date else office_now().date(), models)
+    store_day_list(settings, dataset, day, models)
 
 
 def store_day_list(
@@ -61,7 +86,7 @@ def store_day_list(
     """Build, store and export one day's list; print what was stored and where."""
     try:
         result = build_risk_list(settings, dataset, day, open_store(settings), models)
-    except (LookupError, ValueError) as error:
+    except (LookupError, ValueError, ListBusyError) as error:
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error
     state = "stored 已保存" if result.changed else "unchanged 未变化"
@@ -109,12 +134,40 @@ def keys_list(ctx: typer.Context) -> None:
             typer.echo(f"{key.prefix}…  {key.role:<12} {county:<10} {state}  {key.label or ''}")
 
 
+@keys_app.command("revoke")
+def keys_revoke(
+    ctx: typer.Context,
+    prefix: Annotated[
+        str, typer.Argument(help="密钥前缀 / The key's prefix, as `keys list` shows it.")
+    ],
+) -> None:
+    """吊销密钥 / Revoke a key: it stops working at once, for the API and the page."""
+    settings: Settings = ctx.obj
+    with open_store(settings).begin() as session:
+        found = list(session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)))
+        if len(found) != 1:
+            typer.echo(f"error 错误: {len(found)} keys have the prefix {prefix!r}", err=True)
+            raise typer.Exit(1)
+        key = found[0]
+        if key.revoked_at is None:
+            key.revoked_at = utc_now()
+            audit(session, audit_key(settings), "command line", "keys.revoke", prefix, 1, "ok")
+    typer.echo(f"revoked 已吊销: {prefix}… ({key.role}, county {key.county_code or '-'})")
+
+
 @audit_app.command("verify")
 def audit_verify(ctx: typer.Context) -> None:
-    """校验审计链 / Check that no audit record was edited, inserted or deleted."""
+    """校验审计链 / Check that no audit record was edited, inserted, deleted or rewritten.
+
+    Recomputes every record's keyed hash and holds the chain to every anchor written
+    (the count and head at each list build, daily, and at each successful check);
+    a success writes a new anchor.
+    """
     settings: Settings = ctx.obj
     with open_store(settings)() as session:
-        check = verify_chain(session)
+        check = verify_chain(session, audit_key(settings), anchor_file(settings))
+        if check.ok:
+            write_anchor(session, anchor_file(settings), "audit verify")
     if check.ok:
         typer.echo(f"OK 完好: {check.records:,} audit records, chain intact")
         return

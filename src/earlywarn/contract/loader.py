@@ -26,7 +26,13 @@ from earlywarn.contract.checks import (
     row_issues,
     value_dtype,
 )
-from earlywarn.contract.read import LINE, RawTable, locate_table, read_table
+from earlywarn.contract.read import (
+    LINE,
+    RawTable,
+    locate_table,
+    read_table,
+    regular_file_problem,
+)
 from earlywarn.contract.report import (
     PROBLEMS,
     ContractError,
@@ -298,13 +304,17 @@ def _read_calendar(path: Path, report: ValidationReport) -> tuple[dict[str, Any]
     ``calendar_file`` owns the structure of a period; this only reports its verdict.
     """
     file = path / CALENDAR_FILE
-    if not file.exists():
+    if not file.exists() and not file.is_symlink():
         return None, True
     problem: dict[str, object] = {
         "severity": Severity.ERROR.value,
         "file": CALENDAR_FILE,
         "code": "bad_calendar",
     }
+    refused = regular_file_problem(file)
+    if refused is not None:
+        report.add(issue_frame([problem | {"code": "not_a_regular_file", "detail": refused}]))
+        return None, False
     try:
         content = yaml.safe_load(file.read_text(encoding="utf-8"))
     except UnicodeDecodeError:

@@ -80,8 +80,21 @@ def locate_table(dataset: Path, table: Table) -> tuple[Path | None, pl.DataFrame
     return None, empty_issues()
 
 
+def regular_file_problem(path: Path) -> str | None:
+    """Why a dataset file is not read, or None: only regular files that sit in the dataset
+    directory itself are (a symbolic link could point anywhere: ``/etc/passwd``)."""
+    if path.is_symlink():
+        return "a symbolic link is not read; copy the file into the dataset directory"
+    if not path.is_file():
+        return "not a regular file"
+    return None
+
+
 def read_table(path: Path, table: Table) -> RawTable:
     """Read ``path`` (CSV or Parquet) and keep only the contract's columns."""
+    problem = regular_file_problem(path)
+    if problem is not None:
+        return _file_error(path, table, "not_a_regular_file", problem)
     raw = _read_parquet(path, table) if path.suffix == ".parquet" else _read_csv(path, table)
     if raw.fatal:
         return raw

@@ -25,6 +25,7 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     "empty_file": ("file is empty", "文件为空"),
     "no_rows": ("file has a header but no rows", "文件只有表头，没有数据行"),
     "unreadable": ("file cannot be read", "文件无法读取"),
+    "not_a_regular_file": ("not a regular file of the dataset", "不是数据集目录中的普通文件"),
     "missing_column": ("required column missing", "缺少必需的列"),
     "extra_column": ("column not in the contract, ignored", "合同之外的列，已忽略"),
     "wrong_field_count": ("row has the wrong number of fields", "该行字段数与表头不符"),

@@ -20,10 +20,14 @@ import polars as pl
 
 from earlywarn.contract.rules import ANSWER_CODE, REVIEW_STAGE
 from earlywarn.contract.spec import CATEGORIES, CONTRACT_VERSION, NATURES
-from earlywarn.features.catalogue import BY_NAME, FEATURE_NAMES
-
-BOOSTER_FILE = "booster.txt"
-META_FILE = "model.json"
+from earlywarn.features.catalogue import BY_NAME
+from earlywarn.models.check import (
+    BOOSTER_FILE,
+    META_FILE,
+    ModelRejectedError,
+    booster_problem,
+    read_spec,
+)
 
 
 def vocabularies(county_codes: list[str]) -> dict[str, list[str]]:
@@ -144,20 +148,23 @@ class RiskModel:
 
     @classmethod
     def load(cls, directory: Path) -> RiskModel:
-        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
-        booster = lgb.Booster(model_file=str(directory / BOOSTER_FILE))
-        if booster.feature_name() != meta["feature_names"]:
-            raise ValueError(f"{directory}: booster features differ from the saved feature list")
-        unknown = [n for n in meta["feature_names"] if n not in FEATURE_NAMES]
-        if unknown:
-            raise ValueError(f"{directory}: features not in this version's catalogue: {unknown}")
+        """Read a saved artifact. ``model.json`` is checked against its schema here; open a
+        booster of unknown origin through ``models.check.check_in_child`` first."""
+        spec = read_spec(directory)
+        content = (directory / BOOSTER_FILE).read_bytes()
+        problem = booster_problem(content)
+        if problem is not None:
+            raise ModelRejectedError(problem)
+        booster = lgb.Booster(model_str=content.decode("utf-8"))
+        if booster.feature_name() != spec.feature_names:
+            raise ModelRejectedError("the booster's features differ from the saved feature list")
         return cls(
-            target=meta["target"],
+            target=spec.target,
             booster=booster,
-            feature_names=meta["feature_names"],
-            vocab=meta["vocab"],
-            calibrator=Calibrator(**meta["calibrator"]),
-            threshold=meta["threshold"],
-            medium_threshold=meta["medium_threshold"],
-            meta=meta["meta"],
+            feature_names=spec.feature_names,
+            vocab=spec.vocab,
+            calibrator=Calibrator(spec.calibrator.x, spec.calibrator.y),
+            threshold=spec.threshold,
+            medium_threshold=spec.medium_threshold,
+            meta=spec.meta,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -59,7 +59,12 @@ def combine(per_target: Iterable[list[Reason]], top: int = REASONS_SHOWN) -> lis
 
 
 def to_json(reasons: list[Reason]) -> str:
-    return json.dumps([asdict(r) for r in reasons], ensure_ascii=False, separators=(",", ":"))
+    if not reasons:
+        return "[]"  # most rows of a list: not explained
+    plain = [
+        {"feature": r.feature, "value": r.value, "contribution": r.contribution} for r in reasons
+    ]
+    return json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
 
 
 def from_json(text: str | None) -> list[Reason]:

@@ -18,12 +18,14 @@ from mlflow.tracking import MlflowClient
 
 from earlywarn.contract.rules import TARGETS
 from earlywarn.models.artifact import RiskModel
+from earlywarn.models.check import ModelRejectedError, artifact_digest, check_in_child
 from earlywarn.settings import Settings
 
 EXPERIMENT = "earlywarn"
 CHAMPION = "champion"
 # Where the artifact directory sits inside a logged model (the pyfunc's ``artifacts``).
 ARTIFACT_PATH = "artifacts/risk_model"
+DIGEST_TAG = "artifact_sha256"
 
 
 def model_name(target: str) -> str:
@@ -47,20 +49,58 @@ def champion_version(client: MlflowClient, target: str) -> str | None:
         return None
 
 
-def load(target: str, version: str | None = None) -> tuple[RiskModel, str]:
-    """A registered model by version, or the champion; with its version number."""
-    client = MlflowClient()
+def _fetch(client: MlflowClient, target: str, version: str | None, into: Path) -> tuple[Path, str]:
+    """Download a version's artifact and hold it to the digest recorded at registration."""
     chosen = version or champion_version(client, target)
     if chosen is None:
         raise LookupError(f"no champion for {model_name(target)}: train and promote a model first")
-    with tempfile.TemporaryDirectory() as temp:
-        local = mlflow.artifacts.download_artifacts(
-            artifact_uri=f"models:/{model_name(target)}/{chosen}/{ARTIFACT_PATH}", dst_path=temp
+    where = f"{model_name(target)} version {chosen}"
+    try:
+        recorded = client.get_model_version(model_name(target), chosen).tags.get(DIGEST_TAG)
+    except MlflowException as error:
+        raise LookupError(f"{model_name(target)} has no version {chosen}") from error
+    local = Path(
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/{model_name(target)}/{chosen}/{ARTIFACT_PATH}",
+            dst_path=str(into / target),
         )
-        model = RiskModel.load(Path(local))
-    if model.target != target:
-        raise ValueError(f"{model_name(target)} version {chosen} holds a {model.target} model")
-    return model, chosen
+    )
+    if recorded is None:
+        raise ModelRejectedError(f"{where}: no artifact digest was recorded; register it again")
+    if artifact_digest(local) != recorded:
+        raise ModelRejectedError(f"{where}: the artifact differs from the one registered")
+    return local, chosen
+
+
+def _load_checked(wanted: dict[str, str | None]) -> dict[str, tuple[RiskModel, str]]:
+    """Fetch every wanted model, trial-score them all in one child process (one start-up
+    for both), and only then open them here."""
+    client = MlflowClient()
+    with tempfile.TemporaryDirectory() as temp:
+        fetched = {t: _fetch(client, t, v, Path(temp)) for t, v in wanted.items()}
+        names = {str(local): f"{model_name(t)} version {v}" for t, (local, v) in fetched.items()}
+        try:
+            check_in_child(*(local for local, _ in fetched.values()))
+        except ModelRejectedError as error:
+            failed = names.get(error.directory or "", "a model")
+            raise ModelRejectedError(f"{failed}: {error}") from error
+        loaded = {}
+        for target, (local, chosen) in fetched.items():
+            model = RiskModel.load(local)
+            if model.target != target:
+                raise ModelRejectedError(f"{names[str(local)]} holds a {model.target} model")
+            loaded[target] = (model, chosen)
+    return loaded
+
+
+def load(target: str, version: str | None = None) -> tuple[RiskModel, str]:
+    """A registered model by version, or the champion; with its version number.
+
+    The artifact must match the digest recorded when it was registered, and it is
+    opened and trial-scored in a child process before this process opens it
+    (``models.check``); either failing raises ``ModelRejectedError``.
+    """
+    return _load_checked({target: version})[target]
 
 
 @dataclass(frozen=True)
@@ -85,5 +125,5 @@ def loaded(models: dict[str, RiskModel], numbers: dict[str, str]) -> LoadedModel
 def load_models(wanted: dict[str, str | None] | None = None) -> LoadedModels:
     """Every target's model: the versions asked for, the champions for the rest."""
     asked = wanted or {}
-    pairs = {target: load(target, asked.get(target)) for target in TARGETS}
+    pairs = _load_checked({target: asked.get(target) for target in TARGETS})
     return loaded({t: m for t, (m, _) in pairs.items()}, {t: v for t, (_, v) in pairs.items()})

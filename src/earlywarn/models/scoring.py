@@ -110,6 +110,10 @@ def _score(
     combined: list[list[Reason]] = []
     steps: list[list[str]] = []
     for row in range(rows):
+        if risk_band[row] == "low" and not explain_all:  # most rows: nothing to read
+            combined.append([])
+            steps.append([])
+            continue
         # The reasons of the targets that put the case on the list; a low case (explained
         # only on request) shows what pushes it up on either.
         raised = [t for t in TARGETS if band[t][row] != "low"] or list(TARGETS)

@@ -17,21 +17,43 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from earlywarn.serving.access import AuditTrail
 from earlywarn.serving.api import health, risk_lists, scores
 from earlywarn.serving.api.health import ServiceMetrics
+from earlywarn.serving.audit import AuditTrail, audit_key, safe_target
+from earlywarn.serving.errors import (
+    install_error_handlers,
+    unavailable,
+    unprocessable,
+    unsafe_characters,
+)
 from earlywarn.serving.scorer import Scorer
+from earlywarn.serving.throttle import FailureThrottle
 from earlywarn.serving.web import case_pages, pages
 from earlywarn.serving.web.deps import HERE, NotSignedInError
 
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 5 * 1024 * 1024
+# The page draws everything itself (no script, no frame, nothing from elsewhere).
+PAGE_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def create_app(
-    scorer: Scorer, sessions: sessionmaker[Session], batch_limit: int = 100, lifespan: Any = None
+    scorer: Scorer,
+    sessions: sessionmaker[Session],
+    batch_limit: int = 100,
+    lifespan: Any = None,
+    throttle: FailureThrottle | None = None,
 ) -> FastAPI:
     """The application over one scorer and one store; ``scorer`` may still be loading."""
     app = FastAPI(
@@ -42,8 +64,9 @@ def create_app(
     )
     app.state.scorer = scorer
     app.state.sessions = sessions
-    app.state.trail = AuditTrail()
+    app.state.trail = AuditTrail(audit_key(scorer.settings))
     app.state.batch_limit = batch_limit
+    app.state.throttle = throttle or FailureThrottle()
     app.state.metrics = metrics = ServiceMetrics()
 
     @app.middleware("http")
@@ -54,17 +77,23 @@ def create_app(
                 {"detail": f"body larger than {MAX_BODY_BYTES} bytes"}, status_code=413
             )
         started = time.perf_counter()
+        unsafe = unsafe_characters(request)
         try:
-            response: Response = await call_next(request)
+            response: Response = unprocessable(unsafe) if unsafe else await call_next(request)
+        except OperationalError as error:  # raised where no handler sees it (a middleware)
+            response = unavailable(request, error)
         except Exception:  # our bug: log it, answer without a trace
-            logger.exception("unhandled error on %s", request.url.path)
+            logger.exception("unhandled error on %s", safe_target(request.url.path))
             response = JSONResponse({"detail": "internal error"}, status_code=500)
+        if request.url.path.startswith("/office"):
+            response.headers.update(PAGE_HEADERS)
         route = request.scope.get("route")
         name = getattr(route, "path", "unmatched")
         metrics.requests.labels(name, str(response.status_code)).inc()
         metrics.latency.labels(name).observe(time.perf_counter() - started)
         return response
 
+    install_error_handlers(app)
     for router in (health.router, scores.router, risk_lists.router):
         app.include_router(router)
     _mount_office_page(app)

@@ -7,23 +7,30 @@ override any of them.
 
 from __future__ import annotations
 
+import logging
+import math
 from collections.abc import Iterator
 from typing import Annotated, Any, NoReturn
 
 from fastapi import Depends, Header, HTTPException, Request
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from earlywarn.serving.access import AuditTrail, Role, authenticate
+from earlywarn.serving.access import Role, authenticate
+from earlywarn.serving.audit import AuditTrail
 from earlywarn.serving.schemas import ErrorOut
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import ApiKey
+from earlywarn.serving.throttle import FailureThrottle
 
+logger = logging.getLogger(__name__)
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "missing or unknown API key"},
     403: {"model": ErrorOut, "description": "the key's role may not do this"},
     404: {"model": ErrorOut, "description": "not found, or not visible to this key"},
     413: {"model": ErrorOut, "description": "body or batch too large"},
-    503: {"model": ErrorOut, "description": "models still loading"},
+    429: {"model": ErrorOut, "description": "too many failed authentications; see Retry-After"},
+    503: {"model": ErrorOut, "description": "models still loading, or the store is busy"},
 }
 
 
@@ -47,11 +54,48 @@ ScorerDep = Annotated[Scorer, Depends(scorer)]
 Trail = Annotated[AuditTrail, Depends(audit_trail)]
 
 
-def caller(db: Db, x_api_key: Annotated[str | None, Header()] = None) -> ApiKey:
+def caller(
+    request: Request, db: Db, trail: Trail, x_api_key: Annotated[str | None, Header()] = None
+) -> ApiKey:
+    address = client_address(request)
+    throttled(request, db, trail, address, "authenticate")
     key = authenticate(db, x_api_key)
+    throttle: FailureThrottle = request.app.state.throttle
     if key is None:
+        throttle.failed(address)
+        trail.record(db, None, "authenticate", request.url.path, 0, "refused 401")
         raise HTTPException(401, "missing or unknown API key (header X-API-Key)")
+    throttle.succeeded(address)
     return key
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
+def throttled(request: Request, db: Session, trail: AuditTrail, address: str, action: str) -> None:
+    """Refuse (429, audited) an address that must still wait after failing to authenticate."""
+    throttle: FailureThrottle = request.app.state.throttle
+    wait = throttle.wait_seconds(address)
+    if wait > 0:
+        trail.record(db, None, action, request.url.path, 0, "refused 429")
+        raise HTTPException(
+            429,
+            "too many failed attempts from this address; try again later",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
+
+
+def audit_refusal(request: Request, status: int, action: str) -> None:
+    """Audit a call refused before any route ran (a body that failed validation): with the
+    caller's key when it showed a valid one, as anonymous otherwise."""
+    try:
+        with request.app.state.sessions() as db:
+            key = authenticate(db, request.headers.get("x-api-key"))
+            trail: AuditTrail = request.app.state.trail
+            trail.record(db, key, action, request.url.path, 0, f"refused {status}")
+    except OperationalError:  # the store is down: the answer still goes out, and is logged
+        logger.exception("the refusal of %s %s could not be audited", request.method, action)
 
 
 Caller = Annotated[ApiKey, Depends(caller)]

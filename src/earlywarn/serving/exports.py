@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
+import re
 import tempfile
 from pathlib import Path
 
 import polars as pl
-from openpyxl import Workbook
+import xlsxwriter
 
 from earlywarn.models.reasons import describe_all, from_json
 from earlywarn.models.steps import STEPS
@@ -57,21 +59,53 @@ def _labelled(frame: pl.DataFrame) -> pl.DataFrame:
     return in_words(frame).select(chosen).rename({c: HEADERS[c] for c in chosen})
 
 
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP's
+# CSV-injection rule); a case system's export may carry any text in a code column.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, prefixed with ``'``."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    starts = "^[" + "".join(re.escape(c) for c in FORMULA_STARTS) + "]"
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(starts))
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name in text
+    )
+
+
 def csv_bytes(frame: pl.DataFrame) -> bytes:
     buffer = io.BytesIO()
-    _labelled(frame).write_csv(buffer)
+    neutralised(_labelled(frame)).write_csv(buffer)
     return "\ufeff".encode() + buffer.getvalue()
 
 
 def xlsx_bytes(frame: pl.DataFrame, title: str = "每日风险清单") -> bytes:
+    """The rows as a workbook. Text is written as text (``write_string``): a value that
+    looks like a formula stays a string. XlsxWriter streams rows (constant memory),
+    several times faster than openpyxl on a long list."""
     labelled = _labelled(frame)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
-    sheet.append(labelled.columns)
-    for row in labelled.iter_rows():
-        sheet.append(list(row))
     buffer = io.BytesIO()
-    book.save(buffer)
+    book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": True})
+    sheet = book.add_worksheet(title[:31])
+    sheet.write_row(0, 0, labelled.columns)
+    for number, row in enumerate(labelled.iter_rows(), start=1):
+        for column, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, str):
+                sheet.write_string(number, column, value)
+            elif isinstance(value, bool):
+                sheet.write_boolean(number, column, value)
+            elif isinstance(value, int | float):
+                if math.isfinite(value):
+                    sheet.write_number(number, column, value)
+            else:
+                sheet.write_string(number, column, str(value))
+    book.close()
     return buffer.getvalue()
 
 

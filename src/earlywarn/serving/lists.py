@@ -14,6 +14,7 @@ import polars as pl
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from earlywarn.contract.personal import redact_text
 from earlywarn.models.reasons import from_json
 from earlywarn.serving.access import Role
 from earlywarn.serving.exports import csv_bytes, xlsx_bytes
@@ -121,7 +122,8 @@ def save_review(
         case_id=case_id,
         decision=body.decision,
         step=body.step,
-        reason=body.reason,
+        # Free text, like a case's summary: ID and phone numbers never reach the store.
+        reason=redact_text(body.reason) if body.reason else None,
         key_id=key.id,
     )
     db.add(saved)

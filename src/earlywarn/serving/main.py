@@ -2,61 +2,95 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.logs import configure_logging
 from earlywarn.serving.app import create_app
-from earlywarn.serving.schemas import CaseIn, ScoreRequest
-from earlywarn.serving.scorer import Scorer
+from earlywarn.serving.audit import anchor_file, safe_target, write_anchor
+from earlywarn.serving.scorer import WARM_UP, Scorer
 from earlywarn.serving.store import open_store
-from earlywarn.settings import load_settings
+from earlywarn.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 DATA_VARIABLE = "EARLYWARN_SERVING_DATA"
-RELOAD_SECONDS = 30.0
-WARM_UP = ScoreRequest(
-    case=CaseIn(
-        case_id="warm-up",
-        petitioner_id="warm-up",
-        registered_at=dt.datetime(2025, 1, 1),
-        county_code="-",
-        category="other",
-    ),
-    contacts=[],
-    as_of=dt.datetime(2025, 2, 1),
-)
+ANCHOR_SECONDS = 24 * 3600
 
 
-def start(scorer: Scorer, stop: threading.Event) -> None:
-    """Load sources and models, warm up, then follow the champion alias until stopped."""
+def start(
+    scorer: Scorer,
+    stop: threading.Event,
+    interval: float,
+    chores: Callable[[], None] = lambda: None,
+) -> None:
+    """Load sources and models, warm up, then follow the champion alias until stopped,
+    doing the periodic ``chores`` (the daily audit anchor) on the way.
+
+    Nothing that happens while following may end this thread: a failure is logged and
+    the models that serve keep serving (``Scorer.refresh_models``).
+    """
     try:
         scorer.load_sources()
-        while not scorer.refresh_models():
-            if stop.wait(RELOAD_SECONDS):
-                return
-        scorer.score(WARM_UP)
-        scorer.ready = True
-        logger.info("ready: %s", scorer.versions)
     except Exception:
-        logger.exception("the service could not load; /ready stays 503")
+        logger.exception("the service could not load its dataset; /ready stays 503")
         return
-    while not stop.wait(RELOAD_SECONDS):
-        if scorer.refresh_models():
-            scorer.score(WARM_UP)
+    while not scorer.ready:
+        try:
+            if scorer.refresh_models():
+                scorer.score(WARM_UP)
+                scorer.ready = True
+                logger.info("ready: %s", scorer.versions)
+                break
+        except Exception:
+            logger.exception("loading the models failed; trying again")
+        if stop.wait(interval):
+            return
+    while not stop.wait(interval):
+        try:
+            scorer.refresh_models()
+            chores()
+        except Exception:  # never let the follower die: the models that serve keep serving
+            logger.exception("following the champion alias failed; the current models serve")
+
+
+def daily_anchor(settings: Settings, sessions: sessionmaker[Session]) -> Callable[[], None]:
+    """A chore that anchors the audit chain once a day (the first time at start-up)."""
+    last: list[float] = []
+
+    def anchor() -> None:
+        if last and time.monotonic() - last[0] < ANCHOR_SECONDS:
+            return
+        with sessions() as session:
+            write_anchor(session, anchor_file(settings), "daily")
+        last[:] = [time.monotonic()]
+
+    return anchor
+
+
+class RedactedAccessLog(logging.Filter):
+    """The access log keeps no ID or phone number that a client put in an address (a case
+    id in a path may be one): the same redaction as the audit log's targets."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(safe_target(a) if isinstance(a, str) else a for a in record.args)
+        return True
 
 
 def build_app() -> FastAPI:
     """The uvicorn factory (``earlywarn.serving.main:build_app``)."""
     settings = load_settings()
     configure_logging(settings.log_level)
+    logging.getLogger("uvicorn.access").addFilter(RedactedAccessLog())
+    sessions = open_store(settings)
     data = os.environ.get(DATA_VARIABLE)
     scorer = Scorer(settings, Path(data) if data else None)
     stop = threading.Event()
@@ -64,9 +98,12 @@ def build_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         threading.Thread(
-            target=start, args=(scorer, stop), daemon=True, name="model-loader"
+            target=start,
+            args=(scorer, stop, settings.reload_seconds, daily_anchor(settings, sessions)),
+            daemon=True,
+            name="model-loader",
         ).start()
         yield
         stop.set()
 
-    return create_app(scorer, open_store(settings), lifespan=lifespan)
+    return create_app(scorer, sessions, lifespan=lifespan)

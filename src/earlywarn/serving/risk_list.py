@@ -25,8 +25,13 @@ from earlywarn.models.artifact import RiskModel
 from earlywarn.models.reasons import to_json
 from earlywarn.models.registry import LoadedModels
 from earlywarn.models.scoring import ScoredTable, score_frame, score_table
-from earlywarn.serving.access import audit
-from earlywarn.serving.exports import csv_bytes, write_atomically, xlsx_bytes
+from earlywarn.serving.audit import anchor_file, audit, audit_key, write_anchor
+from earlywarn.serving.list_files import (
+    day_lock,
+    list_folder,
+    verify_list_files,
+    write_list_files,
+)
 from earlywarn.serving.store import ITEM_COLUMNS, RiskList, RiskListItem
 from earlywarn.settings import Settings
 
@@ -65,7 +70,7 @@ def list_items(
         pl.Series("collective_flag", scored.band["collective"] == "high"),
         pl.Series("risk_band", scored.risk_band),
         pl.Series("reasons", [to_json(r) for r in scored.reasons]),
-        pl.Series("steps", [json.dumps(s) for s in scored.steps]),
+        pl.Series("steps", [json.dumps(s) if s else "[]" for s in scored.steps]),
     )
     return (
         scores.join(cases.select("case_id", "township_code"), on="case_id", how="left")
@@ -122,37 +127,37 @@ def build_risk_list(
 ) -> RiskListResult:
     """Score the day's population with these models, store the list, write its files."""
     as_of = end_of_day(list_date)
-    features = build_features(dataset, [as_of])
-    scored = score_frame(models, features)
-    items = list_items(scored, features, dataset.cases, models.models)
-    version_text = models.version_text
-    with sessions.begin() as session:
-        checksum, changed = store_list(session, list_date, as_of, items, version_text)
-        audit(
-            session,
-            "risk-list job",
-            "risk_list.build",
-            list_date.isoformat(),
-            items.height,
-            "changed" if changed else "unchanged",
-        )
-    folder = settings.work_dir / "risk-lists" / list_date.isoformat()
-    files = {
-        "scores": folder / "scores.csv",
-        "csv": folder / "risk-list.csv",
-        "xlsx": folder / "risk-list.xlsx",
-    }
-    scores = score_table(features, models, scored)
-    score_buffer = scores.write_csv(datetime_format="%Y-%m-%dT%H:%M:%S").encode("utf-8")
-    write_atomically(files["scores"], score_buffer)
-    # The exports are the list people act on: the high and medium bands; the score
-    # file and the store keep every case.
-    listed = items.filter(pl.col("risk_band") != "low")
-    write_atomically(files["csv"], csv_bytes(listed))
-    write_atomically(files["xlsx"], xlsx_bytes(listed))
+    folder = list_folder(settings, list_date)
+    with day_lock(folder):
+        features = build_features(dataset, [as_of])
+        scored = score_frame(models, features)
+        items = list_items(scored, features, dataset.cases, models.models)
+        version_text = models.version_text
+        with sessions.begin() as session:
+            checksum, changed = store_list(session, list_date, as_of, items, version_text)
+            audit(
+                session,
+                audit_key(settings),
+                "risk-list job",
+                "risk_list.build",
+                list_date.isoformat(),
+                items.height,
+                "changed" if changed else "unchanged",
+            )
+        with sessions() as session:
+            write_anchor(session, anchor_file(settings), f"risk list {list_date}")
+        scores = score_table(features, models, scored)
+        files = write_list_files(folder, scores, items, checksum, version_text)
     high = items.filter(pl.col("risk_band") == "high").height
-    medium = listed.height - high
+    medium = items.filter(pl.col("risk_band") == "medium").height
     logger.info(
         "risk list %s: %d cases, %d high, checksum %s", list_date, items.height, high, checksum[:12]
     )
     return RiskListResult(list_date, as_of, items.height, high, medium, checksum, changed, files)
+
+
+def verify_list(settings: Settings, sessions: sessionmaker[Session], day: dt.date) -> list[str]:
+    """``risk-list --verify``: the day's files against the list the store holds."""
+    with sessions() as session:
+        stored = session.scalar(select(RiskList.checksum).where(RiskList.list_date == day))
+    return verify_list_files(list_folder(settings, day), stored)

@@ -6,7 +6,9 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     field_serializer,
@@ -21,39 +23,60 @@ from earlywarn.models.scoring import CaseScore
 from earlywarn.models.steps import STEPS
 
 
+def plain_text(value: str) -> str:
+    """Refuse what no store can keep: a NUL byte, other control characters, a lone
+    surrogate (PostgreSQL rejects NUL, every encoder a lone surrogate)."""
+    for character in value:
+        code = ord(character)
+        if (code < 32 and character not in "\t\n\r") or 0xD800 <= code <= 0xDFFF:
+            raise ValueError("contains a control character or an unpaired surrogate")
+    return value
+
+
+def _moment_as_text(value: object) -> object:
+    """A timestamp must be written as one (ISO 8601), not as a number of seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("a timestamp must be an ISO 8601 string, not a number")
+    return value
+
+
+Text = Annotated[str, AfterValidator(plain_text)]
+# A moment as ISO 8601 text, converted to naive office local time.
+Moment = Annotated[dt.datetime, BeforeValidator(_moment_as_text), AfterValidator(office_time)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="ignore", str_min_length=1, str_max_length=200)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _plain(cls, value: object) -> object:
+        return plain_text(value) if isinstance(value, str) else value
 
 
 class CaseIn(_Strict):
     case_id: str
     petitioner_id: str
-    registered_at: dt.datetime
+    registered_at: Moment
     county_code: str
     township_code: str | None = None
     category: str = Field(description="a category code; unknown codes are read as 'other'")
     nature: Literal[NATURES] | None = None  # type: ignore[valid-type]
     responsible_unit: str | None = None
 
-    _times = field_validator("registered_at")(office_time)
-
 
 class ContactIn(_Strict):
     contact_id: str
-    occurred_at: dt.datetime
+    occurred_at: Moment
     channel: Literal[CHANNELS]  # type: ignore[valid-type]
     level: Literal[LEVELS]  # type: ignore[valid-type]
     group_size: int = Field(ge=1, le=100_000)
 
-    _times = field_validator("occurred_at")(office_time)
-
 
 class _ActionBase(_Strict):
     action_id: str
-    occurred_at: dt.datetime
+    occurred_at: Moment
     unit: str | None = None
-
-    _times = field_validator("occurred_at")(office_time)
 
 
 # One model per group of action types, so that the OpenAPI document itself says
@@ -100,9 +123,7 @@ class ScoreRequest(BaseModel):
     actions: list[ActionIn] | None = Field(
         default=None, max_length=5000, description="omit when there is no handling history"
     )
-    as_of: dt.datetime | None = Field(default=None, description="default: now, office local time")
-
-    _times = field_validator("as_of")(lambda v: None if v is None else office_time(v))
+    as_of: Moment | None = Field(default=None, description="default: now, office local time")
 
 
 class ErrorOut(BaseModel):
@@ -210,10 +231,14 @@ class ListPage(BaseModel):
 
 class ReviewIn(BaseModel):
     decision: Literal["acknowledged", "action_taken", "dismissed"]
-    step: str | None = Field(
+    step: Text | None = Field(
         default=None, max_length=64, description="required for action_taken: a step key"
     )
-    reason: str | None = Field(default=None, max_length=2000, description="required for dismissed")
+    reason: Text | None = Field(
+        default=None,
+        max_length=2000,
+        description="required for dismissed; ID and phone numbers are redacted before storing",
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> ReviewIn:

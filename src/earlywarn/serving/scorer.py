@@ -15,10 +15,21 @@ from earlywarn.contract.spec import CATEGORIES, FALLBACK_CATEGORY, LEVELS
 from earlywarn.features.build import sources_for
 from earlywarn.features.online import CaseRows, OnlineSources, online_features
 from earlywarn.models import registry
+from earlywarn.models.artifact import RiskModel
+from earlywarn.models.check import ModelRejectedError
 from earlywarn.models.reasons import Reason, plain_value
 from earlywarn.models.registry import LoadedModels
 from earlywarn.models.scoring import CaseScore, score_case
-from earlywarn.serving.schemas import ScoreRequest, ScoreResponse, reason_out, step_out, target_out
+from earlywarn.serving.request_checks import RequestRejectedError, check_request
+from earlywarn.serving.schemas import (
+    CaseIn,
+    ScoreRequest,
+    ScoreResponse,
+    reason_out,
+    step_out,
+    target_out,
+)
+from earlywarn.serving.store import utc_now
 from earlywarn.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -26,8 +37,18 @@ _LEVEL = {name: i for i, name in enumerate(LEVELS)}
 CALENDAR_FROM = dt.datetime(2000, 1, 1)
 
 
-class OutOfRangeError(ValueError):
-    """A moment the service cannot score (outside its calendar)."""
+# A case with no history: what every candidate model must score before it serves.
+WARM_UP = ScoreRequest(
+    case=CaseIn(
+        case_id="warm-up",
+        petitioner_id="warm-up",
+        registered_at=dt.datetime(2025, 1, 1),
+        county_code="-",
+        category="other",
+    ),
+    contacts=[],
+    as_of=dt.datetime(2025, 2, 1),
+)
 
 
 def case_rows(request: ScoreRequest) -> CaseRows:
@@ -75,6 +96,8 @@ class Scorer:
         self._lock = threading.Lock()
         self.ready = False
         self.dataset: Dataset | None = None
+        self.refusals: dict[str, dict[str, str | None]] = {}  # per target: the last refused
+        self.refusal_count = 0
 
     def load_sources(self, dataset: Dataset | None = None) -> None:
         """Context and calendar from the dataset the daily list is built on."""
@@ -94,20 +117,77 @@ class Scorer:
         logger.info("serving models %s", models.versions)
 
     def refresh_models(self) -> bool:
-        """Load the champions when they changed; on failure keep serving the old ones."""
-        client = registry.connect(self.settings)
+        """Load the champions that moved; keep the old model of a target on any failure.
+
+        A candidate is checked before it serves (``models.registry.load``: digest, schema,
+        a trial score in a child process) and warmed up on a known case; a refused
+        version is remembered with its reason (``refusals``: on ``/ready`` and in
+        ``/metrics``) and not tried again until the alias moves to another version.
+        """
         try:
+            client = registry.connect(self.settings)
             # Asking for the alias is cheap; loading a model is not (and holds the GIL
             # long enough to show in the latency tail), so load only when it moved.
             wanted = {target: registry.champion_version(client, target) for target in TARGETS}
-            if self._models is not None and wanted == self._models.numbers:
-                return False
-            candidate = registry.load_models(wanted)
         except Exception:
-            logger.exception("loading the champion models failed; the previous models keep serving")
+            logger.exception("the registry cannot be read; the current models keep serving")
             return False
+        current = self._models
+        for target, version in wanted.items():  # the alias moved back: nothing is refused
+            if current is not None and version == current.numbers.get(target):
+                self.refusals.pop(target, None)
+        moved = {
+            target: version
+            for target, version in wanted.items()
+            if (current is None or version != current.numbers.get(target))
+            and (version is None or self.refusals.get(target, {}).get("version") != version)
+        }
+        loaded: dict[str, tuple[RiskModel, str]] = {}
+        for target, version in moved.items():
+            try:
+                loaded[target] = registry.load(target, version)
+            except Exception as error:
+                self._refuse(target, version, error)
+        if not loaded:
+            return False
+        models = {t: m for t, (m, _) in loaded.items()}
+        numbers = {t: v for t, (_, v) in loaded.items()}
+        if current is not None:
+            models = current.models | models
+            numbers = {t: v for t, v in current.numbers.items() if v is not None} | numbers
+        if set(models) != set(TARGETS):
+            return False  # a first load needs every target
+        candidate = registry.loaded(models, numbers)
+        try:
+            self._warm_up(candidate)
+        except Exception as error:
+            for target, (_, version) in loaded.items():
+                self._refuse(target, version, error)
+            return False
+        for target in loaded:
+            self.refusals.pop(target, None)
         self.use(candidate)
         return True
+
+    def _refuse(self, target: str, version: str | None, error: Exception) -> None:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        logger.error("model %s version %s refused, the current model keeps serving: %s",
+                     target, version, reason)  # fmt: skip
+        self.refusals[target] = {
+            "version": version,
+            "reason": reason[:500],
+            "at": utc_now().isoformat(timespec="seconds") + "Z",
+        }
+        self.refusal_count += 1
+
+    def _warm_up(self, models: LoadedModels) -> None:
+        lookup = self._lookup
+        if lookup is None:
+            raise RuntimeError("sources not loaded")
+        assert WARM_UP.as_of is not None
+        scored = score_case(models, online_features(case_rows(WARM_UP), WARM_UP.as_of, lookup))
+        if not all(0.0 <= p <= 1.0 for p in scored.probability.values()):
+            raise ModelRejectedError("the warm-up score is not a probability")
 
     @property
     def sources(self) -> OnlineSources | None:
@@ -125,9 +205,11 @@ class Scorer:
         index = lookup.sources.calendar
         last = index.first_day + dt.timedelta(days=index.national.size - 1)
         if not index.first_day <= as_of.date() <= last:
-            raise OutOfRangeError(
-                f"field as_of: {as_of:%Y-%m-%d} is outside {index.first_day} .. {last}"
+            message = f"is outside the calendar the service knows: {index.first_day} .. {last}"
+            raise RequestRejectedError(
+                [{"loc": ["body", "as_of"], "msg": message, "type": "value_error"}]
             )
+        check_request(request, as_of)
         return models, as_of, online_features(case_rows(request), as_of, lookup)
 
     def score_case(self, request: ScoreRequest) -> CaseScore:

@@ -163,15 +163,17 @@ def open_store(settings: Settings) -> sessionmaker[Session]:
     migrate(url)
     engine: Engine = create_engine(url)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        busy_ms = int(settings.database_busy_seconds * 1000)
+
+        def pragmas(connection: Any, _: Any) -> None:
+            """Write-ahead log: readers never wait for the writer, commits need no full
+            sync, and a busy database is waited for (then answered 503) instead of
+            failing the request at once."""
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+            cursor.close()
+
+        event.listen(engine, "connect", pragmas)
     return sessionmaker(engine, expire_on_commit=False)
-
-
-def _sqlite_pragmas(connection: Any, _: Any) -> None:
-    """Write-ahead log: readers never wait for the writer, commits need no full sync,
-    and a busy database is waited for instead of failing the request."""
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()

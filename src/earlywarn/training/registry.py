@@ -17,12 +17,14 @@ from pathlib import Path
 
 import mlflow
 import polars as pl
+from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
 from earlywarn.models.artifact import RiskModel
+from earlywarn.models.check import ModelRejectedError, artifact_digest
 from earlywarn.models.pyfunc import RiskModelPyfunc, signature_frame
-from earlywarn.models.registry import CHAMPION, champion_version, model_name
+from earlywarn.models.registry import CHAMPION, DIGEST_TAG, champion_version, load, model_name
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ def register(model: RiskModel, sample: pl.DataFrame, tags: dict[str, str]) -> st
     with tempfile.TemporaryDirectory() as temp:
         directory = Path(temp) / "risk_model"
         model.save(directory)
+        tags = tags | {DIGEST_TAG: artifact_digest(directory)}
         inputs = signature_frame(sample, model.feature_names)
         info = mlflow.pyfunc.log_model(
             name=f"{model.target}_model",
@@ -57,14 +60,25 @@ class Decision:
 def promote(
     client: MlflowClient, target: str, version: str, force: bool = False, reason: str | None = None
 ) -> Decision:
-    """Move ``champion`` to ``version`` if it beats the champion on the same backtest."""
+    """Move ``champion`` to ``version`` if it beats the champion on the same backtest.
+
+    A version that cannot serve (its artifact fails the schema, the digest or the trial
+    score in a child process) is refused, even with ``force``.
+    """
     name = model_name(target)
-    tags = client.get_model_version(name, version).tags
+    try:
+        tags = client.get_model_version(name, version).tags
+    except MlflowException:
+        return Decision(False, f"{name} has no version {version}")
     current = champion_version(client, target)
     if force and not reason:
         return Decision(False, "--force needs --reason: the override is recorded")
     if current == version:
         return Decision(False, f"{name} version {version} is already the champion")
+    try:
+        load(target, version)
+    except ModelRejectedError as error:
+        return Decision(False, f"refused: {error}")
     if current is not None and not force:
         compared = tags.get("compared_with_champion")
         if compared != current:

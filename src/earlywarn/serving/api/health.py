@@ -49,6 +49,17 @@ class ServiceMetrics:
             ["target", "version"],
             registry=self.registry,
         )
+        self.refused = Gauge(
+            "earlywarn_model_refused",
+            "the last model version refused per target (1), with the old one still serving",
+            ["target", "version"],
+            registry=self.registry,
+        )
+        self.refusals = Gauge(
+            "earlywarn_model_refusals",
+            "model versions refused since the service started",
+            registry=self.registry,
+        )
 
 
 @router.get("/live")
@@ -59,10 +70,11 @@ def live() -> dict[str, str]:
 
 @router.get("/ready", responses={503: {"description": "models not loaded yet"}})
 def ready(scorer: ScorerDep) -> dict[str, Any]:
-    """200 once the champion models are loaded and a warm-up score succeeded."""
+    """200 once the champion models are loaded and a warm-up score succeeded; names any
+    version refused since (the previous model keeps serving)."""
     if not scorer.ready:
         raise HTTPException(503, "models are loading")
-    return {"status": "ready", "models": scorer.versions}
+    return {"status": "ready", "models": scorer.versions, "refused": scorer.refusals}
 
 
 @router.get("/metrics", response_class=Response)
@@ -72,4 +84,8 @@ def prometheus(request: Request, scorer: ScorerDep) -> Response:
     metrics.versions.clear()
     for target, version in scorer.versions.items():
         metrics.versions.labels(target, version).set(1)
+    metrics.refused.clear()
+    for target, refusal in scorer.refusals.items():
+        metrics.refused.labels(target, str(refusal.get("version"))).set(1)
+    metrics.refusals.set(scorer.refusal_count)
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

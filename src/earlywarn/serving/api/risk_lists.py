@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from earlywarn.models.steps import STEPS
-from earlywarn.serving.access import READERS, REVIEWERS, AuditTrail
+from earlywarn.serving.access import READERS, REVIEWERS
+from earlywarn.serving.audit import AuditTrail
 from earlywarn.serving.deps import ERRORS, Caller, Db, Trail, allow, refuse
+from earlywarn.serving.errors import field_error
 from earlywarn.serving.lists import (
     Filters,
     OtherCountyError,
@@ -66,11 +68,15 @@ def _stored_list(
     return found
 
 
-def _filtered(key: ApiKey, header: RiskList, filters: ListFilters) -> Any:
+def _filtered(
+    trail: AuditTrail, db: Session, key: ApiKey, header: RiskList, filters: ListFilters, action: str
+) -> Any:
     try:
         return item_query(key, header, filters.plain())
     except OtherCountyError as error:
-        raise HTTPException(404, str(error)) from error
+        refuse(
+            trail, db, key, action, f"{header.list_date} county {filters.county}", 404, str(error)
+        )
 
 
 @router.get("/v1/risk-lists/{list_date}", response_model=ListPage, responses=ERRORS)
@@ -86,7 +92,7 @@ def get_list(
     """A stored daily list, paged and filtered; office keys see their own county only."""
     allow(trail, db, key, READERS, "risk_list.view", str(list_date))
     header = _stored_list(trail, db, key, list_date, "risk_list.view")
-    query = _filtered(key, header, filters)
+    query = _filtered(trail, db, key, header, filters, "risk_list.view")
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(query.offset((page - 1) * page_size).limit(page_size)).all()
     latest = latest_reviews(db, list_date, [r.case_id for r in rows])
@@ -117,7 +123,7 @@ def export_list(
     """The filtered list as CSV or XLSX."""
     allow(trail, db, key, READERS, "risk_list.export", str(list_date))
     header = _stored_list(trail, db, key, list_date, "risk_list.export")
-    rows = list(db.scalars(_filtered(key, header, filters)).all())
+    rows = list(db.scalars(_filtered(trail, db, key, header, filters, "risk_list.export")).all())
     content, media, count = export_file(db, header, rows, format)
     trail.record(db, key, "risk_list.export", f"{list_date} {format}", count, "ok")
     name = f"risk-list-{list_date}.{format}"
@@ -129,7 +135,7 @@ def export_list(
 
 
 @router.post(
-    "/v1/risk-lists/{list_date}/cases/{case_id}/review",
+    "/v1/risk-lists/{list_date}/cases/{case_id:path}/review",
     response_model=ReviewOut,
     responses=ERRORS,
 )
@@ -140,9 +146,12 @@ def review(
     allow(trail, db, key, REVIEWERS, "review", f"{list_date}/{case_id}")
     header = _stored_list(trail, db, key, list_date, "review")
     if visible_item(db, key, header, case_id) is None:
-        raise HTTPException(404, f"case {case_id} is not on the {list_date} list of this key")
+        message = "the case is not on this day's list of this key"
+        refuse(trail, db, key, "review", f"{list_date}/{case_id}", 404, message)
     if body.step is not None and body.step not in STEPS:
-        raise HTTPException(422, f"field step: unknown step {body.step!r}; one of {sorted(STEPS)}")
+        trail.record(db, key, "review", f"{list_date}/{case_id}", 0, "refused 422")
+        detail = [field_error(["body", "step"], f"unknown step; one of {sorted(STEPS)}")]
+        raise HTTPException(422, detail)
     saved = save_review(db, key, list_date, case_id, body)
     trail.record(db, key, "review", f"{list_date}/{case_id}", 1, body.decision)
     return ReviewOut(

@@ -6,11 +6,13 @@ from fastapi import APIRouter, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from earlywarn.contract.rules import TARGETS
-from earlywarn.serving.access import SCORERS, AuditTrail
+from earlywarn.serving.access import SCORERS
 from earlywarn.serving.api.health import ServiceMetrics
+from earlywarn.serving.audit import AuditTrail
 from earlywarn.serving.deps import ERRORS, Caller, Db, ScorerDep, Trail, allow, refuse
+from earlywarn.serving.request_checks import RequestRejectedError
 from earlywarn.serving.schemas import BatchRequest, BatchResponse, ScoreRequest, ScoreResponse
-from earlywarn.serving.scorer import OutOfRangeError, Scorer
+from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import ApiKey
 
 router = APIRouter(tags=["score"])
@@ -28,10 +30,10 @@ def _score_or_422(
 ) -> ScoreResponse:
     try:
         return scorer.score(body)
-    except OutOfRangeError as error:  # in FastAPI's own shape for invalid fields
-        trail.record(db, key, action, body.case.case_id, 0, "refused 422")
-        detail = [{"loc": ["body", "as_of"], "msg": str(error), "type": "value_error"}]
-        raise HTTPException(422, detail) from error
+    except RequestRejectedError as error:  # in FastAPI's own shape for invalid fields
+        target = "(personal data refused)" if error.personal_data else body.case.case_id
+        trail.record(db, key, action, target, 0, "refused 422")
+        raise HTTPException(422, error.errors) from error
 
 
 def _publish(request: Request, response: ScoreResponse) -> None:

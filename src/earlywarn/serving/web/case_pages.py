@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Request, Response
+from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -30,15 +30,23 @@ def _item_on(db: Session, who: SignedIn, day: dt.date, case_id: str) -> RiskList
     return visible_item(db, who.key, header, case_id) if header else None
 
 
-@router.get("/cases/{case_id}", response_class=HTMLResponse)
+@router.get("/cases/{case_id:path}")
+def case_address(case_id: str, date: str | None = None) -> RedirectResponse:
+    """The older address of a case page: the case id now travels as a query value, so
+    that any id (one holding ``/`` or made of dots) stays inside the page."""
+    query = {"id": case_id} | ({"date": date} if date else {})
+    return RedirectResponse("/office/case?" + urlencode(query), status_code=303)
+
+
+@router.get("/case", response_class=HTMLResponse)
 def case_page(
     request: Request,
-    case_id: str,
     db: Db,
     trail: Trail,
     scorer: ScorerDep,
     lang: Lang,
     who: Viewer,
+    case_id: Annotated[str, Query(alias="id", max_length=200)],
     date: str | None = None,
 ) -> Response:
     day = chosen_day(db, date)
@@ -60,15 +68,15 @@ def case_page(
     )  # fmt: skip
 
 
-@router.post("/cases/{case_id}/review", response_class=HTMLResponse)
+@router.post("/case/review", response_class=HTMLResponse)
 def review_submit(
     request: Request,
-    case_id: str,
     db: Db,
     trail: Trail,
     scorer: ScorerDep,
     lang: Lang,
     who: Viewer,
+    case_id: Annotated[str, Form(max_length=200)],
     date: Annotated[str, Form()],
     decision: Annotated[str, Form()] = "",
     step: Annotated[str, Form()] = "",
@@ -76,10 +84,12 @@ def review_submit(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     if not csrf_ok(who.session, csrf):
+        trail.record(db, who.key, "review", f"{date}/{case_id}", 0, "refused 403")
         raise HTTPException(403, "form token")
     day = day_of(date)
     item = _item_on(db, who, day, case_id) if day else None
     if item is None or day is None:
+        trail.record(db, who.key, "review", f"{date}/{case_id}", 0, "refused 404")
         return missing(request, lang, who, "not_found")
     if Role(who.key.role) not in REVIEWERS:
         trail.record(db, who.key, "review", f"{day}/{case_id}", 0, "refused 403")
@@ -99,7 +109,7 @@ def review_submit(
         )  # fmt: skip
     save_review(db, who.key, day, case_id, body)
     trail.record(db, who.key, "review", f"{day}/{case_id}", 1, body.decision)
-    target = f"/office/cases/{case_id}?" + urlencode({"date": day.isoformat(), "saved": 1})
+    target = "/office/case?" + urlencode({"id": case_id, "date": day.isoformat(), "saved": 1})
     return RedirectResponse(target, status_code=303)
 
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import func, select
 
-from earlywarn.serving.deps import Db, Trail
+from earlywarn.serving.deps import Db, Trail, client_address, throttled
 from earlywarn.serving.lists import (
     OtherCountyError,
     export_file,
@@ -24,6 +24,7 @@ from earlywarn.serving.lists import (
     list_dates,
 )
 from earlywarn.serving.store import RiskListItem
+from earlywarn.serving.throttle import FailureThrottle
 from earlywarn.serving.web import i18n, views
 from earlywarn.serving.web.deps import (
     Lang,
@@ -66,10 +67,16 @@ def sign_in_submit(
     lang: Lang,
     api_key: Annotated[str, Form(max_length=200)],
 ) -> Response:
+    address = client_address(request)
+    throttled(request, db, trail, address, "web.sign_in")
+    throttle: FailureThrottle = request.app.state.throttle
     try:
         token, key = sign_in(db, api_key)
     except SignInError as error:
+        throttle.failed(address)
+        trail.record(db, None, "web.sign_in", "-", 0, f"refused 401 {error.reason}")
         return render(request, "sign_in.html", lang, 401, error=i18n.word(error.reason, lang))
+    throttle.succeeded(address)
     trail.record(db, key, "web.sign_in", key.county_code or "all", 0, "ok")
     response = RedirectResponse("/office/list", status_code=303)
     response.set_cookie(
@@ -89,6 +96,7 @@ def sign_out_submit(
     db: Db, trail: Trail, who: Viewer, csrf: Annotated[str, Form()] = ""
 ) -> Response:
     if not csrf_ok(who.session, csrf):
+        trail.record(db, who.key, "web.sign_out", "-", 0, "refused 403")
         raise HTTPException(403, "form token")
     sign_out(db, who.session)
     trail.record(db, who.key, "web.sign_out", "-", 0, "ok")
@@ -126,6 +134,8 @@ def daily_list(
     try:
         query = item_query(who.key, header, filters)
     except OtherCountyError:
+        trail.record(db, who.key, "web.list.view", f"{day} county {filters.county}", 0,
+                     "refused 404")  # fmt: skip
         return missing(request, lang, who, "not_found")
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, math.ceil(total / size))
@@ -160,6 +170,7 @@ def export(
     try:
         rows = list(db.scalars(item_query(who.key, header, filters_of(request))))
     except OtherCountyError as error:
+        trail.record(db, who.key, "risk_list.export", f"{date} (page)", 0, "refused 404")
         raise HTTPException(404, "not found") from error
     content, media, count = export_file(db, header, rows, format)
     trail.record(db, who.key, "risk_list.export", f"{date} {format} (page)", count, "ok")

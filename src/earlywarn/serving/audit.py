@@ -1,0 +1,224 @@
+"""The audit log: every score, view, export, review and refusal, chained and anchored.
+
+Each record's hash is an HMAC over the previous hash and the record's fields, with a
+key kept outside the database (``EARLYWARN_AUDIT_KEY``, or ``audit.key`` in the work
+directory, created on first use): whoever can write to the database but not read
+the key cannot edit, insert, delete or rewrite records without ``audit verify``
+noticing. Tail deletion is caught by anchors: the count and head hash written to
+``audit-anchors.jsonl`` in the work directory (and to the log) at every list build,
+daily by the service, and by every successful ``audit verify``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import secrets
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from earlywarn.contract.personal import redact_text
+from earlywarn.serving.store import ApiKey, AuditRecord, utc_now
+from earlywarn.settings import Settings
+
+logger = logging.getLogger(__name__)
+GENESIS = "0" * 64
+AUDIT_LOCK = 7_341_026  # the advisory lock that orders audit appends on PostgreSQL
+KEY_FILE = "audit.key"
+ANCHOR_FILE = "audit-anchors.jsonl"
+_NUMBER_RUN = re.compile(r"[0-9]{7}")
+
+
+def printable(text_value: str) -> str:
+    """The text with control characters and lone surrogates shown as ``?``."""
+    return "".join(
+        c if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF else "?" for c in text_value
+    )
+
+
+def safe_target(target: str) -> str:
+    """What an audit record (or a log line) may keep of a client's text: no ID or phone
+    number (a case id posted in a path may be one), nothing unprintable, 200 characters."""
+    shown = printable(target)
+    if _NUMBER_RUN.search(shown):
+        shown = redact_text(shown)
+    return shown[:200]
+
+
+def audit_key(settings: Settings) -> bytes:
+    """The chain's key: from the environment, or the work directory's key file (made once,
+    readable by its owner only)."""
+    given = os.environ.get("EARLYWARN_AUDIT_KEY")
+    if given:
+        return given.encode("utf-8")
+    path = settings.work_dir / KEY_FILE
+    if not path.exists():
+        settings.work_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first
+        else:
+            with os.fdopen(handle, "w") as stream:
+                stream.write(secrets.token_hex(32))
+    return path.read_text(encoding="utf-8").strip().encode("utf-8")
+
+
+def _record_hash(key: bytes, previous: str, fields: dict[str, object]) -> str:
+    payload = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    return hmac.new(key, (previous + payload).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _fields(record: AuditRecord) -> dict[str, object]:
+    return {
+        "at": record.at.isoformat(),
+        "key_id": record.key_id,
+        "actor": record.actor,
+        "action": record.action,
+        "target": record.target,
+        "rows": record.rows,
+        "result": record.result,
+    }
+
+
+def audit(
+    session: Session,
+    key: bytes,
+    actor: str,
+    action: str,
+    target: str,
+    rows: int,
+    result: str,
+    key_id: int | None = None,
+) -> AuditRecord:
+    """Append one record to the chain (inside the caller's transaction).
+
+    Safe across processes (``serve --workers N``): the record is written before the
+    previous one is read. On SQLite that first write takes the database's write lock,
+    so the record with the next lower id is the last committed one; on PostgreSQL,
+    whose ids need not commit in order, a transaction-scoped advisory lock comes first.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
+    record = AuditRecord(
+        at=utc_now(),
+        key_id=key_id,
+        actor=actor,
+        action=action,
+        target=safe_target(target),
+        rows=rows,
+        result=result,
+        previous_hash=GENESIS,
+        record_hash="pending-" + uuid.uuid4().hex,  # unique until the real hash is known
+    )
+    session.add(record)
+    session.flush()
+    previous = session.scalar(
+        select(AuditRecord.record_hash)
+        .where(AuditRecord.id < record.id)
+        .order_by(AuditRecord.id.desc())
+        .limit(1)
+    )
+    record.previous_hash = previous or GENESIS
+    record.record_hash = _record_hash(key, record.previous_hash, _fields(record))
+    session.flush()
+    return record
+
+
+class AuditTrail:
+    """The service's way into the chain: one record per call, committed with its work."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+        # The database keeps the chain whole across processes (see ``audit``); within
+        # one process, taking turns here is cheaper than SQLite's busy-wait sleeps.
+        self._turn = threading.Lock()
+
+    def record(
+        self, db: Session, key: ApiKey | None, action: str, target: str, rows: int, result: str
+    ) -> None:
+        """One record for one call; ``key`` None for a caller who showed no valid key."""
+        actor = f"key:{key.prefix}" if key is not None else "anonymous"
+        with self._turn:
+            audit(db, self._key, actor, action, target, rows, result, key.id if key else None)
+            db.commit()
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    ok: bool
+    records: int
+    first_broken: int | None = None
+    problem: str = ""
+
+
+def verify_chain(session: Session, key: bytes, anchors: Path | None = None) -> ChainCheck:
+    """Recompute every hash with the key, then hold the chain to every anchor written: an
+    edited, inserted or deleted record, a rewrite without the key, or a deleted tail
+    (up to the last anchor) breaks it."""
+    previous = GENESIS
+    count = 0
+    hashes: dict[int, tuple[int, str]] = {}  # id -> (records up to it, hash)
+    for record in session.scalars(select(AuditRecord).order_by(AuditRecord.id)):
+        count += 1
+        if record.previous_hash != previous:
+            return ChainCheck(False, count, record.id, "a record before it was deleted or changed")
+        if not hmac.compare_digest(
+            _record_hash(key, previous, _fields(record)), record.record_hash
+        ):
+            return ChainCheck(False, count, record.id, "the record was edited or rewritten")
+        hashes[record.id] = (count, record.record_hash)
+        previous = record.record_hash
+    for anchor in read_anchors(anchors):
+        held = hashes.get(int(anchor["id"]))
+        if held is None or held != (int(anchor["records"]), str(anchor["head"])):
+            problem = (
+                f"the anchor of {anchor['at']} ({anchor['records']} records) does not match: "
+                "records were deleted or the chain was rewritten"
+            )
+            return ChainCheck(False, count, int(anchor["id"]), problem)
+    return ChainCheck(True, count)
+
+
+def read_anchors(path: Path | None) -> list[dict[str, Any]]:
+    if path is None or not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def write_anchor(session: Session, path: Path, reason: str) -> dict[str, object] | None:
+    """Append the chain's count and head to the anchor file and the log."""
+    head = session.execute(
+        select(AuditRecord.id, AuditRecord.record_hash).order_by(AuditRecord.id.desc()).limit(1)
+    ).first()
+    if head is None:
+        return None
+    records = session.scalar(select(func.count()).select_from(AuditRecord)) or 0
+    anchor: dict[str, object] = {
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "id": head.id,
+        "records": records,
+        "head": head.record_hash,
+        "reason": reason,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as stream:
+        stream.write(json.dumps(anchor) + "\n")
+    logger.info("audit anchor (%s): %d records, head %s", reason, records, head.record_hash)
+    return anchor
+
+
+def anchor_file(settings: Settings) -> Path:
+    return settings.work_dir / ANCHOR_FILE

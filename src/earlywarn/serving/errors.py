@@ -1,0 +1,110 @@
+"""How the service answers what goes wrong: client errors that name the field and never
+echo a value, storage faults as 503 with ``Retry-After``, and refusals in the audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from earlywarn.serving.deps import audit_refusal
+
+logger = logging.getLogger(__name__)
+RETRY_SECONDS = 5
+_LOC_PART = 64  # characters of a location part kept (a key in a body may be anything)
+
+
+def field_error(loc: list[str | int], message: str, kind: str = "value_error") -> dict[str, Any]:
+    """One item of a 422 body, in FastAPI's documented shape."""
+    return {"loc": loc, "msg": message, "type": kind}
+
+
+def unprocessable(errors: list[dict[str, Any]]) -> JSONResponse:
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+def _plain_part(part: object) -> str | int:
+    if isinstance(part, int):
+        return part
+    text = "".join(
+        c if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF else "?" for c in str(part)
+    )
+    return text[:_LOC_PART]
+
+
+def _plain_message(message: str) -> str:
+    """Pydantic's message without the value it may quote (``Value error, ...`` keeps the
+    rule; a quoted input never comes back)."""
+    return message.split(": '", 1)[0][:300]
+
+
+def validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
+    """Where and which rule, never the input: a 1 MB value, an ID number or a NaN that
+    JSON cannot carry must not come back in the answer."""
+    return [
+        field_error(
+            [_plain_part(part) for part in item.get("loc", ())],
+            _plain_message(str(item.get("msg", "invalid"))),
+            str(item.get("type", "value_error")),
+        )
+        for item in error.errors()
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        audit_refusal(request, 422, _action_of(request))
+        return unprocessable(validation_errors(error))
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code == 400:  # an unparseable body: a 422 like any other bad body
+            audit_refusal(request, 422, _action_of(request))
+            return unprocessable([field_error(["body"], "the body cannot be parsed")])
+        if error.status_code == 422 and isinstance(error.detail, str):
+            return unprocessable([field_error(["body"], error.detail)])
+        headers = getattr(error, "headers", None)
+        return JSONResponse({"detail": error.detail}, error.status_code, headers=headers)
+
+    @app.exception_handler(OperationalError)
+    def storage_fault(request: Request, error: OperationalError) -> Response:
+        return unavailable(request, error)
+
+
+def unavailable(request: Request, error: DBAPIError) -> Response:
+    """The store is busy, read-only or gone: say so, ask to retry, keep the process."""
+    cause = str(error.orig).splitlines()[0] if error.orig is not None else type(error).__name__
+    logger.error("store unavailable on %s: %s", request.url.path, cause)
+    return JSONResponse(
+        {"detail": "the store is unavailable; try again shortly"},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_SECONDS)},
+    )
+
+
+def _unsafe(text: str) -> bool:
+    return any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in text)
+
+
+def unsafe_characters(request: Request) -> list[dict[str, Any]]:
+    """Path and query values no store can keep (a NUL byte, a control character, a lone
+    surrogate), refused before any route runs."""
+    errors = []
+    if _unsafe(request.url.path):
+        errors.append(field_error(["path"], "contains a control character or a NUL byte"))
+    for name, value in request.query_params.multi_items():
+        if _unsafe(name) or _unsafe(value):
+            errors.append(field_error(["query", _plain_part(name)], "contains a control character"))
+    return errors
+
+
+def _action_of(request: Request) -> str:
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', request.url.path)}"

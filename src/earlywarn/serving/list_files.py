@@ -1,0 +1,102 @@
+"""A day's list as files: written from the list the store committed, and checkable.
+
+One run per date at a time (a lock file beside the files), so that the store and the
+files can never hold two different lists. The files are written after the commit, each
+renamed into place, and a ``manifest.json`` last: the list's checksum (the store's) and
+each file's SHA-256. ``risk-list --verify`` holds the files to the manifest and the
+manifest to the store; a rerun rewrites whatever is missing or differs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import polars as pl
+
+from earlywarn.serving.exports import csv_bytes, write_atomically, xlsx_bytes
+from earlywarn.settings import Settings
+
+MANIFEST = "manifest.json"
+LOCK = ".lock"
+
+
+class ListBusyError(RuntimeError):
+    """Another run is building the same day's list."""
+
+
+def list_folder(settings: Settings, day: dt.date) -> Path:
+    return settings.work_dir / "risk-lists" / day.isoformat()
+
+
+@contextmanager
+def day_lock(folder: Path) -> Iterator[None]:
+    """Hold the day's lock, or raise ``ListBusyError`` at once (never wait behind a run)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / LOCK).open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise ListBusyError(
+                f"another risk-list run for {folder.name} is in progress; try again when it ends"
+            ) from error
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def write_list_files(
+    folder: Path, scores: pl.DataFrame, items: pl.DataFrame, checksum: str, versions: str
+) -> dict[str, Path]:
+    """The score file (every case), the CSV and XLSX exports (the high and medium bands:
+    the list people act on), then the manifest."""
+    listed = items.filter(pl.col("risk_band") != "low")
+    contents = {
+        "scores.csv": scores.write_csv(datetime_format="%Y-%m-%dT%H:%M:%S").encode("utf-8"),
+        "risk-list.csv": csv_bytes(listed),
+        "risk-list.xlsx": xlsx_bytes(listed),
+    }
+    for name, content in contents.items():
+        write_atomically(folder / name, content)
+    manifest = {
+        "list_date": folder.name,
+        "checksum": checksum,
+        "model_versions": versions,
+        "files": {name: _sha256(content) for name, content in contents.items()},
+    }
+    write_atomically(folder / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"))
+    return {
+        "scores": folder / "scores.csv",
+        "csv": folder / "risk-list.csv",
+        "xlsx": folder / "risk-list.xlsx",
+    }
+
+
+def verify_list_files(folder: Path, stored_checksum: str | None) -> list[str]:
+    """What is wrong with a day's files (empty: they are the stored list's)."""
+    if stored_checksum is None:
+        return [f"no list for {folder.name} in the store"]
+    path = folder / MANIFEST
+    if not path.exists():
+        return [f"{path}: missing (the run stopped before its files were complete)"]
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    problems = []
+    if manifest.get("checksum") != stored_checksum:
+        problems.append(f"{path}: made for another list than the stored one")
+    for name, expected in manifest.get("files", {}).items():
+        file = folder / name
+        if not file.exists():
+            problems.append(f"{file}: missing")
+        elif _sha256(file.read_bytes()) != expected:
+            problems.append(f"{file}: differs from the list it was written for")
+    return problems

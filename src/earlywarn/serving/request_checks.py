@@ -1,0 +1,108 @@
+"""What a posted case must satisfy beyond its field types, checked before it is scored.
+
+The contract's rules, applied to one case as ``validate`` applies them to a file: no
+personal data where a pseudonym or a code belongs (the same detection as the loader's),
+unique contact and action ids, nothing dated after the moment scored, and no moment
+scored before the case was registered. Each problem names its field and never echoes
+the value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import polars as pl
+
+from earlywarn.contract.personal import personal_data_code
+from earlywarn.serving.schemas import ScoreRequest
+
+Loc = list[str | int]
+SHOWN = 20  # problems listed at most, so that a hostile body cannot grow the answer
+_WHAT = {
+    "personal_id_number": "looks like a resident ID number",
+    "personal_mobile": "looks like a mobile number",
+    "personal_name": "looks like a personal name",
+}
+
+
+class RequestRejectedError(ValueError):
+    """A posted case that cannot be scored as it is; ``errors`` in FastAPI's 422 shape."""
+
+    def __init__(self, errors: list[dict[str, Any]], personal_data: bool = False) -> None:
+        super().__init__("; ".join(str(e["msg"]) for e in errors))
+        self.errors = errors
+        self.personal_data = personal_data  # then no posted value may be kept, not even the id
+
+
+def _error(loc: Loc, message: str) -> dict[str, Any]:
+    return {"loc": ["body", *loc], "msg": message, "type": "value_error"}
+
+
+def _identifiers(request: ScoreRequest) -> Iterator[tuple[Loc, str, bool]]:
+    """(where, value, is a pseudonym) for every identifier and code of the case."""
+    case = request.case
+    yield ["case", "case_id"], case.case_id, True
+    yield ["case", "petitioner_id"], case.petitioner_id, True
+    for name in ("county_code", "township_code", "responsible_unit"):
+        value = getattr(case, name)
+        if value is not None:
+            yield ["case", name], value, False
+    for i, contact in enumerate(request.contacts):
+        yield ["contacts", i, "contact_id"], contact.contact_id, True
+    for i, action in enumerate(request.actions or []):
+        yield ["actions", i, "action_id"], action.action_id, True
+        if action.unit is not None:
+            yield ["actions", i, "unit"], action.unit, False
+
+
+def personal_data(request: ScoreRequest) -> list[dict[str, Any]]:
+    """Identifiers that are personal data, found by the loader's own expressions (one
+    small frame per request, not one per value)."""
+    found = list(_identifiers(request))
+    frame = pl.DataFrame(
+        {"value": [v for _, v, _ in found], "pseudonym": [p for _, _, p in found]},
+        schema={"value": pl.String, "pseudonym": pl.Boolean},
+    )
+    codes = frame.select(
+        pl.when(pl.col("pseudonym"))
+        .then(personal_data_code("value", check_names=True))
+        .otherwise(personal_data_code("value", check_names=False))
+    ).to_series()
+    return [
+        _error(loc, f"{_WHAT[code]}: personal data is not accepted here")
+        for (loc, _, _), code in zip(found, codes.to_list(), strict=True)
+        if code is not None
+    ]
+
+
+def _duplicates(ids: list[str], where: str, field: str) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    errors = []
+    for i, value in enumerate(ids):
+        if value in seen:
+            errors.append(_error([where, i, field], f"{field} appears twice in {where}"))
+        seen.add(value)
+    return errors
+
+
+def check_request(request: ScoreRequest, as_of: dt.datetime) -> None:
+    """Raise ``RequestRejectedError`` listing every problem (up to ``SHOWN``)."""
+    personal = personal_data(request)
+    errors = list(personal)
+    errors += _duplicates([c.contact_id for c in request.contacts], "contacts", "contact_id")
+    errors += _duplicates([a.action_id for a in request.actions or []], "actions", "action_id")
+    if as_of < request.case.registered_at:
+        errors.append(_error(["as_of"], "is before the case's registered_at"))
+    for where, rows in (("contacts", request.contacts), ("actions", request.actions or [])):
+        errors += [
+            _error(
+                [where, i, "occurred_at"],
+                "is after as_of: only the history up to as_of may be posted",
+            )
+            for i, row in enumerate(rows)
+            if row.occurred_at > as_of
+        ]
+    if errors:
+        raise RequestRejectedError(errors[:SHOWN], personal_data=bool(personal))

@@ -1,0 +1,62 @@
+"""Back-off for callers who keep failing to authenticate (a wrong API key, a bad sign-in).
+
+Per client address and per process: after ``FREE_FAILURES`` failures within
+``WINDOW_SECONDS``, each further attempt must wait twice as long as the last (from
+1 s up to ``MAX_WAIT_SECONDS``), answered 429 with ``Retry-After`` and audited. A
+success clears the address. Guessing a key (256 random bits) is hopeless anyway; this
+keeps a misconfigured client or a scanner from filling the audit log and the CPU.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+FREE_FAILURES = 5
+WINDOW_SECONDS = 300.0
+MAX_WAIT_SECONDS = 300.0
+_TRACKED = 10_000  # addresses remembered at most; the oldest are forgotten first
+
+
+@dataclass
+class _Record:
+    failures: int
+    first_at: float
+    blocked_until: float
+
+
+class FailureThrottle:
+    def __init__(
+        self, free_failures: int = FREE_FAILURES, now: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._free = free_failures
+        self._records: dict[str, _Record] = {}
+        self._lock = threading.Lock()
+        self._now = now
+
+    def wait_seconds(self, address: str) -> float:
+        """How long this address must still wait before trying again (0: go ahead)."""
+        with self._lock:
+            record = self._records.get(address)
+            return max(0.0, record.blocked_until - self._now()) if record else 0.0
+
+    def failed(self, address: str) -> None:
+        now = self._now()
+        with self._lock:
+            record = self._records.get(address)
+            if record is None or now - record.first_at > WINDOW_SECONDS:
+                record = _Record(0, now, 0.0)
+            record.failures += 1
+            beyond = record.failures - self._free + 1  # the free ones used up: wait
+            if beyond > 0:
+                record.blocked_until = now + min(MAX_WAIT_SECONDS, 2.0 ** (beyond - 1))
+            self._records.pop(address, None)
+            self._records[address] = record
+            while len(self._records) > _TRACKED:
+                self._records.pop(next(iter(self._records)))
+
+    def succeeded(self, address: str) -> None:
+        with self._lock:
+            self._records.pop(address, None)
