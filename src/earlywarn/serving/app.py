@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from earlywarn.serving.api import health, risk_lists, scores
 from earlywarn.serving.api.health import ServiceMetrics
 from earlywarn.serving.audit import AuditTrail, audit_key, safe_target
+from earlywarn.serving.deps import audit_refusal
 from earlywarn.serving.errors import (
     install_error_handlers,
     unavailable,
@@ -78,6 +79,8 @@ def create_app(
             )
         started = time.perf_counter()
         unsafe = unsafe_characters(request)
+        if unsafe:
+            audit_refusal(request, 422, f"{request.method} {request.url.path[:100]}")
         try:
             response: Response = unprocessable(unsafe) if unsafe else await call_next(request)
         except OperationalError as error:  # raised where no handler sees it (a middleware)
