@@ -103,3 +103,57 @@ def test_keys_revoke(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Non
     assert client.get("/v1/risk-lists/2025-01-01", headers={"X-API-Key": token}).status_code == 401
     listed = runner.invoke(app, ["keys", "list"])
     assert "revoked" in listed.output
+
+
+IMMUTABLE_CHILD = """
+import subprocess, sys
+from pathlib import Path
+from fastapi.testclient import TestClient
+from earlywarn.serving.access import Role, create_key
+from earlywarn.serving.app import create_app
+from earlywarn.serving.scorer import Scorer
+from earlywarn.serving.store import open_store
+from earlywarn.settings import load_settings
+
+work, which = Path(sys.argv[1]), sys.argv[2]
+settings = load_settings(work_dir=work)
+sessions = open_store(settings)
+with sessions.begin() as session:
+    token = create_key(session, Role.ANALYST).token
+names = ["earlywarn.db"] + (["earlywarn.db-wal", "earlywarn.db-shm"] if which == "wal" else [])
+files = [work / name for name in names if (work / name).exists()]
+for file in files:
+    subprocess.run(["chattr", "+i", str(file)], check=True)
+try:
+    client = TestClient(create_app(Scorer(settings, None), sessions))
+    listed = client.get("/v1/risk-lists/2025-01-01", headers={"X-API-Key": token})
+    print(listed.status_code, listed.headers.get("retry-after"), client.get("/live").status_code)
+finally:
+    for file in files:
+        subprocess.run(["chattr", "-i", str(file)], check=True)
+"""
+
+
+@pytest.mark.parametrize("which", ["database", "wal"])
+def test_an_immutable_store_answers_503_and_the_process_survives(
+    tmp_path: Path, which: str
+) -> None:
+    """Made immutable, the database file (or its -wal and -shm files, which SQLite maps
+    into memory: SIGBUS before the check) answers 503; the process lives on."""
+    import subprocess
+    import sys
+
+    probe = tmp_path / "probe"
+    probe.touch()
+    if subprocess.run(["chattr", "+i", str(probe)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available on this file system")
+    subprocess.run(["chattr", "-i", str(probe)], check=True)
+    child = subprocess.run(
+        [sys.executable, "-c", IMMUTABLE_CHILD, str(tmp_path / "work"), which],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert child.stdout.split() == ["503", "5", "200"]

@@ -8,6 +8,8 @@ the schema is created and changed only by Alembic migrations
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from earlywarn.settings import Settings
@@ -176,4 +179,24 @@ def open_store(settings: Settings) -> sessionmaker[Session]:
             cursor.close()
 
         event.listen(engine, "connect", pragmas)
+        event.listen(engine, "begin", _refuse_unwritable_files(Path(engine.url.database or "")))
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def _refuse_unwritable_files(database: Path) -> Any:
+    """Before each transaction, check that SQLite's files can still be written.
+
+    SQLite maps the write-ahead log's index (``-shm``) into memory; when that file can no
+    longer grow (made immutable, a full or read-only disk), touching the mapping kills
+    the process with SIGBUS. Two ``access`` calls per transaction turn that into an
+    ``OperationalError`` first, which the service answers 503.
+    """
+    files = [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
+
+    def check(_: Any) -> None:
+        for file in files:
+            if file.exists() and not os.access(file, os.W_OK):
+                problem = sqlite3.OperationalError(f"{file.name} cannot be written")
+                raise OperationalError("checking the store's files", None, problem)
+
+    return check
