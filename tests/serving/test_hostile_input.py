@@ -239,3 +239,18 @@ def test_refusals_are_audited_and_repeated_failures_back_off(
     with sessions() as session:
         last = session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(1)).one()
     assert last.result == "refused 422" and last.actor.startswith("key:")
+
+
+def test_the_access_log_keeps_no_id_or_phone_number() -> None:
+    import logging
+
+    from earlywarn.serving.main import RedactedAccessLog
+
+    path = f"/v1/risk-lists/2025-10-31/cases/{valid_id_number()}/review?tel=13812345678"
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "POST", path, "1.1", 404), None,
+    )  # fmt: skip
+    assert RedactedAccessLog().filter(record)
+    line = record.getMessage()
+    assert valid_id_number() not in line and "13812345678" not in line and "[身份证号]" in line

@@ -8,6 +8,7 @@ between it and the office.
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ from typer.testing import CliRunner
 from earlywarn.cli import app
 from earlywarn.contract import Dataset
 from earlywarn.models import registry
+from earlywarn.models.check import ModelRejectedError, artifact_digest
 from earlywarn.resources import sample_dataset
 from earlywarn.serving.access import Role, create_key
 from earlywarn.serving.scorer import WARM_UP, Scorer
@@ -60,6 +62,30 @@ def test_promote_refuses_a_broken_version_even_forced(
     )
     assert not decision.promoted and decision.message.startswith("refused")
     assert registry.champion_version(client, "collective") == before
+
+
+def test_an_artifact_changed_after_registration_is_refused(settings: Settings) -> None:
+    """Someone rewrites a registered artifact in the store, keeping it a valid artifact:
+    the digest recorded at registration no longer matches, and nothing loads it."""
+    client = registry.connect(settings)
+    version = register_damaged("collective", lambda directory: None)  # a sound copy
+    registry.load("collective", version)
+    recorded = client.get_model_version(registry.model_name("collective"), version).tags[
+        registry.DIGEST_TAG
+    ]
+    stored = [
+        path
+        for path in settings.work_dir.glob("mlartifacts/**/risk_model/model.json")
+        if artifact_digest(path.parent) == recorded
+    ]
+    assert stored, "the registered artifact was not found in the store"
+    meta = json.loads(stored[0].read_text(encoding="utf-8"))
+    meta["threshold"] = meta["medium_threshold"]  # still valid, but another model
+    stored[0].write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelRejectedError, match="differs from the one registered"):
+        registry.load("collective", version)
+    decision = training_registry.promote(client, "collective", version, force=True, reason="x")
+    assert not decision.promoted and "differs" in decision.message
 
 
 def test_promote_names_an_unknown_version(settings: Settings) -> None:

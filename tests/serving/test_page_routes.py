@@ -64,3 +64,33 @@ def test_another_county_gets_not_found(client: TestClient, keys: dict[str, str])
     other = _signed_in(client, keys["other_office"])
     answer = other.get("/office/case", params={"id": case_id, "date": DAY.isoformat()})
     assert answer.status_code == 404
+
+
+def test_page_refusals_are_audited(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
+) -> None:
+    """A failed sign-in, another county's case, a forged form: each leaves a record."""
+    with sessions() as session:
+        before = session.scalar(select(AuditRecord.id).order_by(AuditRecord.id.desc()).limit(1))
+    stranger = TestClient(client.app, follow_redirects=False)
+    assert stranger.post("/office/sign-in", data={"api_key": "ew_wrong"}).status_code == 401
+    mine = _signed_in(client, keys["office"])
+    case_id = CASE_LINK.findall(mine.get("/office/list", params={"date": DAY.isoformat()}).text)[0]
+    other = _signed_in(client, keys["other_office"])
+    assert (
+        other.get("/office/case", params={"id": case_id, "date": DAY.isoformat()}).status_code
+        == 404
+    )
+    forged = mine.post(
+        "/office/case/review",
+        data={"case_id": case_id, "date": DAY.isoformat(), "decision": "acknowledged", "csrf": "x"},
+    )
+    assert forged.status_code == 403
+    with sessions() as session:
+        results = {
+            (r.actor == "anonymous", r.action, r.result)
+            for r in session.scalars(select(AuditRecord).where(AuditRecord.id > (before or 0)))
+        }
+    assert (True, "web.sign_in", "refused 401 bad_key") in results
+    assert (False, "web.case.view", "refused 404") in results
+    assert (False, "review", "refused 403") in results

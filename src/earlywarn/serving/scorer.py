@@ -136,11 +136,12 @@ class Scorer:
         for target, version in wanted.items():  # the alias moved back: nothing is refused
             if current is not None and version == current.numbers.get(target):
                 self.refusals.pop(target, None)
-        moved = {
+        moved = {  # no champion yet is nothing to load, not a refusal
             target: version
             for target, version in wanted.items()
-            if (current is None or version != current.numbers.get(target))
-            and (version is None or self.refusals.get(target, {}).get("version") != version)
+            if version is not None
+            and (current is None or version != current.numbers.get(target))
+            and self.refusals.get(target, {}).get("version") != version
         }
         loaded: dict[str, tuple[RiskModel, str]] = {}
         for target, version in moved.items():

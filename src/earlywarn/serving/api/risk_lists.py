@@ -5,7 +5,7 @@ field types from the class itself, which has no module globals to resolve string
 """
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
@@ -46,14 +46,7 @@ class ListFilters:
     reviewed: bool | None = Query(None, description="reviewed at least once")
 
     def plain(self) -> Filters:
-        return Filters(
-            county=self.county,
-            township=self.township,
-            category=self.category,
-            band=self.band,
-            flag=self.flag,
-            reviewed=self.reviewed,
-        )
+        return Filters(**{field.name: getattr(self, field.name) for field in fields(self)})
 
 
 QueryFilters = Annotated[ListFilters, Depends()]
