@@ -19,6 +19,7 @@ import httpx
 import polars as pl
 
 from earlywarn.contract import load_dataset
+from earlywarn.models.artifact import RiskModel
 from earlywarn.resources import sample_dataset
 from earlywarn.settings import Settings
 
@@ -111,7 +112,9 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def register_damaged(target: str, damage: Callable[[Path], None]) -> str:
+def register_damaged(
+    target: str, damage: Callable[[Path], None], model: RiskModel | None = None
+) -> str:
     """Register a copy of the champion of ``target`` whose saved files ``damage`` changed
     afterwards, the way someone with write access to the artifact store could; the
     digest is recorded over the damaged files, so only the checks can catch it."""
@@ -122,7 +125,8 @@ def register_damaged(target: str, damage: Callable[[Path], None]) -> str:
     from earlywarn.models.check import artifact_digest
     from earlywarn.models.pyfunc import RiskModelPyfunc
 
-    model, _ = registry.load(target)
+    if model is None:
+        model, _ = registry.load(target)
     with tempfile.TemporaryDirectory() as temp:
         directory = Path(temp) / "risk_model"
         model.save(directory)

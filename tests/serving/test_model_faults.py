@@ -48,7 +48,10 @@ DAMAGES: dict[str, Callable[[Path], None]] = {
 def damaged(settings: Settings) -> dict[str, str]:
     """One damaged version of the collective model per kind of damage."""
     registry.connect(settings)
-    return {kind: register_damaged("collective", damage) for kind, damage in DAMAGES.items()}
+    champion, _ = registry.load("collective")
+    return {
+        kind: register_damaged("collective", damage, champion) for kind, damage in DAMAGES.items()
+    }
 
 
 @pytest.mark.parametrize("kind", list(DAMAGES))

@@ -7,6 +7,7 @@ import multiprocessing
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +43,7 @@ def test_processes_appending_at_once_keep_one_chain(tmp_path: Path) -> None:
     assert check.ok and check.records == 160, check
 
 
+@pytest.mark.slow  # two service processes: the slow suite
 def test_two_workers_serve_and_audit_every_call(
     settings: Settings, sessions: sessionmaker[Session]
 ) -> None:
