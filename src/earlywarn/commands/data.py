@@ -23,7 +23,7 @@ from earlywarn.simulator.run import SimulationConfig
 logger = logging.getLogger(__name__)
 
 
-def _print_report(report: ValidationReport, settings: Settings, issues_file: Path | None) -> None:
+def print_report(report: ValidationReport, settings: Settings, issues_file: Path | None) -> None:
     typer.echo(
         f"Dataset 数据集: {report.dataset}  (contract {CONTRACT_VERSION}, {report.mode} mode)"
     )
@@ -98,10 +98,10 @@ def validated(
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(2) from error
     except ContractError as error:
-        _print_report(error.report, settings, target)
+        print_report(error.report, settings, target)
         typer.echo("INVALID 不合格: fix the problems above and run validate again.", err=True)
         raise typer.Exit(1) from error
-    _print_report(result.report, settings, target)
+    print_report(result.report, settings, target)
     typer.echo("OK 合格" if result.report.ok else "USABLE 可用 (rows quarantined)")
     return result
 
@@ -129,6 +129,8 @@ def schema(
 class FileFormat(StrEnum):
     PARQUET = "parquet"
     CSV = "csv"
+    XLSX_OFFICE = "xlsx-office"  # an office's workbook: what `earlywarn import` reads
+    CSV_GBK = "csv-gbk"
 
 
 def _log_progress(done: int, total: int) -> None:
@@ -150,7 +152,12 @@ def simulate(
     ] = dt.datetime(2024, 12, 31),
     seed: Annotated[int, typer.Option(help="随机种子 / Same seed, same bytes.")] = 0,
     file_format: Annotated[
-        FileFormat, typer.Option("--format", help="文件格式 / Parquet or CSV files.")
+        FileFormat,
+        typer.Option(
+            "--format",
+            help="文件格式 / parquet or csv (the contract's files), or an office's own export: "
+            "xlsx-office (a workbook with Chinese headers and values) or csv-gbk.",
+        ),
     ] = FileFormat.PARQUET,
     truth: Annotated[
         dt.datetime | None,

@@ -99,34 +99,50 @@ def load_dataset(
     if not path.is_dir():
         raise FileNotFoundError(f"dataset directory not found: {path}")
     report = ValidationReport(dataset=path, mode=mode.value)
-    states: dict[str, _TableState] = {}
-    unusable: dict[str, TableSummary] = {}  # tables absent, or whose file cannot be used
-    fatal = False
+    raws: dict[str, RawTable | None] = {}
     for table in TABLES:
         file, located = locate_table(path, table)
         report.add(located)
-        if file is None:
+        raws[table.name] = read_table(file, table) if file is not None else None
+    calendar, calendar_ok = read_calendar(path, report)
+    return validate_tables(path, raws, report, mode, quarantine_dir, calendar, calendar_ok)
+
+
+def validate_tables(
+    path: Path,
+    raws: dict[str, RawTable | None],
+    report: ValidationReport,
+    mode: Mode = Mode.STRICT,
+    quarantine_dir: Path | None = None,
+    calendar: dict[str, Any] | None = None,
+    calendar_ok: bool = True,
+) -> Dataset:
+    """Check tables already read (from a dataset directory, or mapped from an office's
+    own export by ``ingest``) exactly as ``load_dataset`` checks its files."""
+    states: dict[str, _TableState] = {}
+    unusable: dict[str, TableSummary] = {}  # tables absent, or whose file cannot be used
+    fatal = not calendar_ok
+    for table in TABLES:
+        raw = raws.get(table.name)
+        if raw is None:
             fatal = fatal or table.required
             unusable[table.name] = TableSummary(table.name, None)
             continue
-        raw = read_table(file, table)
         report.add(raw.issues)
         if raw.fatal:
             fatal = True
-            unusable[table.name] = TableSummary(table.name, file.name, raw.rows_read)
+            unusable[table.name] = TableSummary(table.name, raw.path.name, raw.rows_read)
             continue
         checked = check_values(raw)
         report.add(checked.warnings)
         issues = pl.concat(
             [
                 raw.issues.filter(pl.col("line").is_not_null()),
-                row_issues(table, file.name, checked.frame),
-                _duplicate_keys(table, file.name, checked.frame),
+                row_issues(table, raw.path.name, checked.frame),
+                _duplicate_keys(table, raw.path.name, checked.frame),
             ]
         )
         states[table.name] = _TableState(table, raw, checked, issues)
-    calendar, calendar_ok = _read_calendar(path, report)
-    fatal = fatal or not calendar_ok
     if "cases" in states:
         _check_references(states, mode)
     for state in states.values():
@@ -298,7 +314,7 @@ def _typed(state: _TableState) -> pl.DataFrame:
     )
 
 
-def _read_calendar(path: Path, report: ValidationReport) -> tuple[dict[str, Any] | None, bool]:
+def read_calendar(path: Path, report: ValidationReport) -> tuple[dict[str, Any] | None, bool]:
     """The dataset's own sensitive periods, and whether the file (if any) is usable.
 
     ``calendar_file`` owns the structure of a period; this only reports its verdict.

@@ -98,7 +98,7 @@ def read_table(path: Path, table: Table) -> RawTable:
     raw = _read_parquet(path, table) if path.suffix == ".parquet" else _read_csv(path, table)
     if raw.fatal:
         return raw
-    return _select_contract_columns(raw)
+    return select_contract_columns(raw)
 
 
 def _file_error(path: Path, table: Table, code: str, detail: str = "") -> RawTable:
@@ -269,7 +269,7 @@ def _attach_lines(
     return frame.with_columns(pl.Series(LINE, start, dtype=pl.Int64))
 
 
-def _select_contract_columns(raw: RawTable) -> RawTable:
+def select_contract_columns(raw: RawTable) -> RawTable:
     """Missing required columns are fatal; extra ones are warned about and dropped."""
     present = [name for name in raw.frame.columns if name != LINE]
     extra = [name for name in present if name not in raw.table.column_names]

@@ -85,7 +85,7 @@ def describe_issue(issue: dict[str, object]) -> str:
     where = file
     line = issue.get("line")
     if line is not None:
-        unit = "row" if file.endswith(".parquet") else "line"
+        unit = "row" if file.endswith(".parquet") or ", sheet " in file else "line"
         where += f", {unit} {line}"
     if issue.get("column"):
         where += f", column {issue['column']}"

@@ -15,6 +15,8 @@ import yaml
 from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS
 from earlywarn.contract.spec import CONTRACT_VERSION
 from earlywarn.features.labels import label_targets, scoring_population
+from earlywarn.simulator.office_files import FORMATS as OFFICE_FORMATS
+from earlywarn.simulator.office_files import write_office_export
 from earlywarn.simulator.oracle import OracleSettings, estimate_truth
 from earlywarn.simulator.run import Progress, SimulationConfig, SimulationResult, simulate
 
@@ -45,8 +47,12 @@ def simulate_to_directory(
         )
     result = simulate(config, truth_as_of, progress)
     out.mkdir(parents=True, exist_ok=True)
-    for name, frame in result.tables.items():
-        _write(frame, out / f"{name}.{file_format}", file_format)
+    if file_format in OFFICE_FORMATS:  # an office's own export, for `earlywarn import`
+        write_office_export(result.tables, out, file_format)
+        file_format = "csv"  # the truth file, which no office has
+    else:
+        for name, frame in result.tables.items():
+            _write(frame, out / f"{name}.{file_format}", file_format)
     (out / "calendar.yaml").write_text(
         yaml.safe_dump(result.calendar, allow_unicode=True, sort_keys=False), encoding="utf-8"
     )

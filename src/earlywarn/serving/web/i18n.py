@@ -6,36 +6,33 @@ import datetime as dt
 import math
 from typing import Literal
 
+from earlywarn.contract.names import CATEGORY_ZH, LEVEL_ZH
+
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
 
-CATEGORY: dict[str, tuple[str, str]] = {
-    "land_requisition": ("征地补偿", "land requisition"),
-    "demolition_resettlement": ("拆迁安置", "demolition and resettlement"),
-    "land_dispute": ("土地纠纷", "land dispute"),
-    "wage_arrears": ("拖欠工资", "wage arrears"),
-    "social_security": ("社会保障", "social security"),
-    "cadre_conduct": ("干部作风", "cadre conduct"),
-    "village_affairs": ("村务管理", "village affairs"),
-    "neighbor_dispute": ("邻里纠纷", "neighbour dispute"),
-    "economic_dispute": ("经济纠纷", "economic dispute"),
-    "law_litigation": ("涉法涉诉", "law and litigation"),
-    "reservoir_migration": ("水库移民", "reservoir migration"),
-    "enterprise_restructuring": ("企业改制", "enterprise restructuring"),
-    "veterans_resettlement": ("退役军人安置", "veterans' resettlement"),
-    "retiree_benefits": ("退休待遇", "retiree benefits"),
-    "environment": ("环境保护", "environment"),
-    "urban_management": ("城市管理", "urban management"),
-    "other": ("其他", "other"),
+_CATEGORY_EN: dict[str, str] = {
+    "land_requisition": "land requisition",
+    "demolition_resettlement": "demolition and resettlement",
+    "land_dispute": "land dispute",
+    "wage_arrears": "wage arrears",
+    "social_security": "social security",
+    "cadre_conduct": "cadre conduct",
+    "village_affairs": "village affairs",
+    "neighbor_dispute": "neighbour dispute",
+    "economic_dispute": "economic dispute",
+    "law_litigation": "law and litigation",
+    "reservoir_migration": "reservoir migration",
+    "enterprise_restructuring": "enterprise restructuring",
+    "veterans_resettlement": "veterans' resettlement",
+    "retiree_benefits": "retiree benefits",
+    "environment": "environment",
+    "urban_management": "urban management",
+    "other": "other",
 }
-LEVEL: dict[str, tuple[str, str]] = {
-    "village": ("村", "village"),
-    "township": ("乡镇", "township"),
-    "county": ("县", "county"),
-    "city": ("市", "city"),
-    "province": ("省", "province"),
-    "national": ("国家", "national"),
-}
+# The Chinese names are the contract's own (``contract/names.py``).
+CATEGORY: dict[str, tuple[str, str]] = {c: (CATEGORY_ZH[c], en) for c, en in _CATEGORY_EN.items()}
+LEVEL: dict[str, tuple[str, str]] = {level: (zh, level) for level, zh in LEVEL_ZH.items()}
 BAND: dict[str, tuple[str, str]] = {
     "high": ("高", "high"),
     "medium": ("中", "medium"),

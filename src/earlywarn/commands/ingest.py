@@ -1,0 +1,62 @@
+"""``earlywarn import``: an office's export into a contract dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from earlywarn.commands.app import app
+from earlywarn.commands.data import print_report
+from earlywarn.contract import ContractError, Mode
+from earlywarn.ingest.run import ImportResult, MappingError, SourceError, import_source
+from earlywarn.settings import Settings
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="导出文件 / An Excel workbook, a CSV file, or a directory of them (UTF-8, "
+            "UTF-8 with BOM, GBK or GB18030).",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="数据集目录 / Where to write the contract dataset.")],
+    mode: Annotated[Mode, typer.Option(help="strict or lenient, as in validate.")] = Mode.STRICT,
+) -> None:
+    """导入信访系统导出文件 / Import an office's export (Excel, GBK CSV) as a contract dataset.
+
+    Tables are found by their headers (Chinese or English), values and receiving
+    offices' names are mapped onto the contract's codes, timestamps are read in the
+    forms offices type them; then the contract's checks run before anything is
+    written. Problems are named by workbook, sheet, row and source header.
+    """
+    settings: Settings = ctx.obj
+    try:
+        result = import_source(source, out, mode, settings.quarantine_dir(out))
+    except (SourceError, MappingError) as error:
+        typer.echo(f"error 错误: {error}", err=True)
+        raise typer.Exit(1) from error
+    except ContractError as error:
+        print_report(error.report, settings, None)
+        typer.echo("INVALID 不合格: fix the export, or import with --mode lenient", err=True)
+        raise typer.Exit(1) from error
+    _print_sources(result)
+    print_report(result.dataset.report, settings, None)
+    typer.echo(f"Dataset 数据集 -> {out}")
+
+
+def _print_sources(result: ImportResult) -> None:
+    for origin, table, rows, encoding in result.sources:
+        typer.echo(f"  {origin}: {table}, {rows:,} rows" + (f", {encoding}" if encoding else ""))
+    for origin, headers in result.unmapped_headers.items():
+        typer.echo(f"warning 警告: {origin}: headers not used 未使用的表头: {', '.join(headers)}")
+    for (column, value), count in sorted(result.unmapped_values.items()):
+        typer.echo(
+            f"warning 警告: {column}: unmapped value 未识别的值 {value!r} ({count:,} rows)",
+            err=True,
+        )

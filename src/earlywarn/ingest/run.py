@@ -1,0 +1,165 @@
+"""``earlywarn import``: an office's export, read, mapped and checked, as a contract dataset.
+
+The mapped tables go through the contract's own checks (``validate_tables``) before
+anything is written, personal-data guards included; every problem is then named in
+the office's terms: the workbook and sheet (or CSV file), the row as the office sees
+it, and the source header beside the contract column.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from earlywarn.contract import Dataset, Mode
+from earlywarn.contract.loader import CALENDAR_FILE, read_calendar, validate_tables
+from earlywarn.contract.read import LINE, RawTable, select_contract_columns
+from earlywarn.contract.report import ContractError, Severity, ValidationReport, issue_frame
+from earlywarn.contract.spec import TABLES
+from earlywarn.ingest.mapping import MappedTable, MappingError, classify, map_table
+from earlywarn.ingest.sources import ROW, SourceError, read_source
+
+logger = logging.getLogger(__name__)
+__all__ = ["ImportResult", "MappingError", "SourceError", "import_source"]
+
+
+@dataclass
+class ImportResult:
+    dataset: Dataset
+    sources: list[tuple[str, str, int, str | None]]  # origin, table, rows, encoding
+    unmapped_headers: dict[str, list[str]] = field(default_factory=dict)  # origin -> headers
+    unmapped_values: dict[tuple[str, str], int] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+
+def import_source(
+    source: Path, out: Path, mode: Mode = Mode.STRICT, quarantine_dir: Path | None = None
+) -> ImportResult:
+    """Read ``source`` (a workbook, a CSV file or a directory of them), map it onto the
+    contract, check it, and write the dataset to ``out`` as Parquet.
+
+    Raises:
+        SourceError, MappingError: a file or a table cannot be used at all.
+        ContractError: the contract's checks failed (strict), named in source terms.
+    """
+    tables = read_source(source)
+    if not tables:
+        raise SourceError(f"{source}: no CSV file or workbook with a table in it")
+    mapped = [map_table(t, classify(t)) for t in tables]
+    report = ValidationReport(dataset=source, mode=mode.value)
+    raws, provenance = _raw_tables(source, mapped, report)
+    # A directory may carry the office's local events as the contract's calendar.yaml.
+    calendar, calendar_ok = read_calendar(source, report) if source.is_dir() else (None, True)
+    try:
+        dataset = validate_tables(out, raws, report, mode, quarantine_dir, calendar, calendar_ok)
+    except ContractError as error:
+        error.report.issues = _in_source_terms(error.report.issues, provenance, mapped)
+        raise ContractError(error.report) from error
+    report.issues = _in_source_terms(report.issues, provenance, mapped)
+    result = ImportResult(
+        dataset,
+        [
+            (m.origin, m.table.name, m.frame.height, t.encoding)
+            for m, t in zip(mapped, tables, strict=True)
+        ],
+        {m.origin: m.unmapped_headers for m in mapped if m.unmapped_headers},
+    )
+    for m in mapped:
+        for key, count in m.unmapped_values.items():
+            result.unmapped_values[key] = result.unmapped_values.get(key, 0) + count
+    result.files = _write(dataset, out)
+    if calendar is not None:
+        shutil.copyfile(source / CALENDAR_FILE, out / CALENDAR_FILE)
+        result.files.append(out / CALENDAR_FILE)
+    return result
+
+
+def _label(source: Path, table: str) -> str:
+    return f"{source.name}#{table}"
+
+
+def _raw_tables(
+    source: Path, mapped: list[MappedTable], report: ValidationReport
+) -> tuple[dict[str, RawTable | None], pl.DataFrame]:
+    """One raw table per contract table (the sources of each concatenated, numbered by
+    LINE), and which source row each LINE is."""
+    raws: dict[str, RawTable | None] = {}
+    lineage = []
+    for table in TABLES:
+        parts = [m for m in mapped if m.table.name == table.name]
+        if not parts:
+            raws[table.name] = None
+            continue
+        for part in parts:
+            missing = [c.name for c in table.columns if c.required and c.name not in part.headers]
+            if missing:
+                report.add(issue_frame([
+                    {"severity": Severity.ERROR.value, "file": part.origin, "column": name,
+                     "code": "missing_column"} for name in missing
+                ]))  # fmt: skip
+        frame = (
+            pl.concat(
+                [p.frame.with_columns(pl.lit(p.origin).alias("_origin")) for p in parts],
+                how="diagonal_relaxed",
+            )
+            .with_row_index(LINE, offset=1)
+            .with_columns(pl.col(LINE).cast(pl.Int64))
+        )
+        label = _label(source, table.name)
+        lineage.append(
+            frame.select(
+                pl.lit(label).alias("file"),
+                pl.col(LINE).alias("line"),
+                pl.col("_origin").alias("origin"),
+                pl.col(ROW).alias("row"),
+            )
+        )
+        raw = RawTable(table, Path(label), frame.drop("_origin", ROW))
+        raws[table.name] = select_contract_columns(raw)
+    return raws, pl.concat(lineage) if lineage else pl.DataFrame()
+
+
+def _in_source_terms(
+    issues: pl.DataFrame, provenance: pl.DataFrame, mapped: list[MappedTable]
+) -> pl.DataFrame:
+    """Issues found on the mapped tables, named by source file, row and header."""
+    if issues.is_empty() or provenance.is_empty():
+        return issues
+    headers = {(m.origin, column): header for m in mapped for column, header in m.headers.items()}
+    joined = issues.with_row_index("_order").join(provenance, on=["file", "line"], how="left")
+    located = joined.with_columns(
+        pl.coalesce("origin", "file").alias("file"),
+        pl.when(pl.col("origin").is_not_null()).then(pl.col("row")).otherwise(pl.col("line"))
+        .alias("line"),
+        pl.struct("origin", "column").map_elements(
+            lambda item: _named(headers, item["origin"], item["column"]), return_dtype=pl.String
+        ).alias("column"),
+    )  # fmt: skip
+    return located.sort("_order").select(issues.columns)
+
+
+def _named(
+    headers: dict[tuple[str, str], str], origin: str | None, column: str | None
+) -> str | None:
+    if column is None:
+        return None
+    header = headers.get((origin or "", column))
+    return f"{header} ({column})" if header and header != column else column
+
+
+def _write(dataset: Dataset, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in (("cases", dataset.cases), ("contacts", dataset.contacts),
+                        ("actions", dataset.actions)):  # fmt: skip
+        if frame is None:
+            continue
+        plain = frame.with_columns(pl.col(pl.Enum, pl.Categorical).cast(pl.String))
+        path = out / f"{name}.parquet"
+        plain.write_parquet(path)
+        written.append(path)
+    return written

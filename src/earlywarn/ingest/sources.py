@@ -1,0 +1,132 @@
+"""Reading an office's files as they are: CSV in any Chinese encoding, Excel workbooks.
+
+Every cell is read as text, with the row number the office would see (the line of
+a CSV file, the row of a sheet as Excel shows it), so that a problem found later
+can be named where it was written.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from earlywarn.ingest.vocabulary import known_header, normalise
+
+ROW = "_source_row"
+HEADER_SEARCH_ROWS = 20  # a title (often merged across the columns) may stand above the header
+_TOTALS = ("合计", "总计", "小计")
+
+
+class SourceError(ValueError):
+    """A file that cannot be read at all; the message names it and says why."""
+
+
+@dataclass
+class SourceTable:
+    origin: str  # "信访台账.xlsx, sheet 信访记录" or "cases.csv"
+    frame: pl.DataFrame  # one text column per source header (as written), and ROW
+    encoding: str | None = None  # for CSV: the encoding found, named in the report
+    skipped_rows: int = 0  # blank and total rows left out
+
+
+def read_source(path: Path) -> list[SourceTable]:
+    """Every table in a workbook, a CSV file, or a directory of them."""
+    if not path.exists():
+        raise SourceError(f"{path}: not found")
+    files = sorted(path.iterdir()) if path.is_dir() else [path]
+    tables: list[SourceTable] = []
+    for file in files:
+        if file.is_symlink() or not file.is_file():
+            continue
+        suffix = file.suffix.lower()
+        if suffix == ".csv":
+            tables.append(read_csv(file))
+        elif suffix in (".xlsx", ".xlsm", ".xls"):
+            tables.extend(read_workbook(file))
+    return tables
+
+
+def decode(content: bytes, name: str) -> tuple[str, str]:
+    """Text and the encoding it was in: UTF-8 (with or without BOM), else GB18030 (which
+    contains GBK); in that order, each strictly."""
+    if content.startswith(b"\xef\xbb\xbf"):
+        return content[3:].decode("utf-8"), "UTF-8 with BOM"
+    try:
+        return content.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return content.decode("gb18030"), "GB18030/GBK"
+    except UnicodeDecodeError as error:
+        line = content[: error.start].count(b"\n") + 1
+        raise SourceError(f"{name}, line {line}: neither UTF-8 nor GB18030/GBK") from error
+
+
+def read_csv(file: Path) -> SourceTable:
+    text, encoding = decode(file.read_bytes(), file.name)
+    frame = pl.read_csv(io.StringIO(text), infer_schema=False, truncate_ragged_lines=False)
+    frame = frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    return _cleaned(SourceTable(file.name, frame, encoding))
+
+
+def read_workbook(file: Path) -> list[SourceTable]:
+    """The tables of a workbook, found by their headers, whatever the sheets are called."""
+    import fastexcel
+
+    try:
+        book = fastexcel.read_excel(str(file))
+    except Exception as error:  # fastexcel's errors name no file
+        raise SourceError(f"{file.name}: not a readable workbook ({error})") from error
+    tables = []
+    for sheet in book.sheet_names:
+        cells = book.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
+        if cells.is_empty():
+            continue
+        header_at = _header_row(cells)
+        if header_at is None:
+            continue
+        names = [
+            normalise(str(value)) if value is not None else f"列{i + 1}"
+            for i, value in enumerate(cells.row(header_at))
+        ]
+        body = cells.slice(header_at + 1)
+        body.columns = _unique(names)
+        body = body.with_row_index(ROW, offset=header_at + 2).with_columns(
+            pl.col(ROW).cast(pl.Int64)
+        )
+        tables.append(_cleaned(SourceTable(f"{file.name}, sheet {sheet}", body)))
+    return tables
+
+
+def _header_row(cells: pl.DataFrame) -> int | None:
+    """The first row that names at least two columns we know."""
+    for index in range(min(HEADER_SEARCH_ROWS, cells.height)):
+        known = sum(1 for value in cells.row(index) if value and known_header(str(value)))
+        if known >= 2:
+            return index
+    return None
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return unique
+
+
+def _cleaned(table: SourceTable) -> SourceTable:
+    """Blank rows and a closing total row hold no record: left out, and counted."""
+    values = [c for c in table.frame.columns if c != ROW]
+    stripped = table.frame.with_columns(pl.col(values).str.strip_chars())
+    blank = pl.all_horizontal(pl.col(values).is_null() | (pl.col(values) == ""))
+    first = pl.coalesce(*(pl.when(pl.col(c) != "").then(pl.col(c)) for c in values))
+    total = first.str.replace_all(r"\s", "").str.starts_with(_TOTALS[0])
+    for word in _TOTALS[1:]:
+        total = total | first.str.replace_all(r"\s", "").str.starts_with(word)
+    kept = stripped.filter(~blank & ~total.fill_null(False))
+    return SourceTable(table.origin, kept, table.encoding, table.frame.height - kept.height)

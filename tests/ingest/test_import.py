@@ -1,0 +1,181 @@
+"""``earlywarn import``: an office's workbook or GBK CSV files in, the same dataset out;
+and every defect named by workbook, sheet, row and source header."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+import xlsxwriter
+from typer.testing import CliRunner
+
+from earlywarn.cli import app
+from earlywarn.contract import ContractError, Mode, load_dataset
+from earlywarn.features.build import build_features
+from earlywarn.ingest.run import MappingError, SourceError, import_source
+from earlywarn.simulator.export import simulate_to_directory
+from earlywarn.simulator.run import SimulationConfig
+from tests.conftest import valid_id_number
+
+CONFIG = SimulationConfig(cases=300, start=dt.date(2023, 6, 1), end=dt.date(2024, 12, 31), seed=3)
+AS_OF = dt.datetime(2024, 10, 1)
+
+
+@pytest.fixture(scope="module")
+def contract_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("contract")
+    simulate_to_directory(CONFIG, out)
+    return out
+
+
+def _features(path: Path) -> pl.DataFrame:
+    frame = build_features(load_dataset(path), [AS_OF]).sort("case_id")
+    return frame.with_columns(pl.col(pl.Enum, pl.Categorical).cast(pl.String))
+
+
+@pytest.mark.parametrize("kind", ["xlsx-office", "csv-gbk"])
+def test_an_office_export_imports_to_the_same_features(
+    contract_dataset: Path, tmp_path: Path, kind: str
+) -> None:
+    exported = tmp_path / kind
+    simulate_to_directory(CONFIG, exported, kind)
+    imported = tmp_path / "imported"
+    result = import_source(exported, imported)
+    assert {table for _, table, _, _ in result.sources} == {"cases", "contacts", "actions"}
+    if kind == "csv-gbk":
+        assert {encoding for *_, encoding in result.sources} == {"GB18030/GBK"}
+    else:  # contacts kept one sheet a year: concatenated
+        assert sum(1 for _, table, _, _ in result.sources if table == "contacts") == 2
+    assert not result.unmapped_values and not result.unmapped_headers
+    assert _features(imported).equals(_features(contract_dataset))
+    import_source(exported, tmp_path / "again")  # same input, same bytes
+    for name in ("cases", "contacts", "actions"):
+        assert (imported / f"{name}.parquet").read_bytes() == (
+            tmp_path / "again" / f"{name}.parquet"
+        ).read_bytes()
+
+
+CASES = ["信访件编号", "信访人编号", "登记时间", "所属县区", "问题类别", "信访目的"]
+CONTACTS = ["记录编号", "信访件编号", "信访时间", "信访形式", "登记机关", "人数"]
+
+
+def _case(i: int, **changes: Any) -> list[Any]:
+    row = {"信访件编号": f"C{i}", "信访人编号": f"P{i}", "登记时间": "2025-03-04 09:30:00",
+           "所属县区": "330211", "问题类别": "征地补偿", "信访目的": "申诉"} | changes  # fmt: skip
+    return list(row.values())
+
+
+def _contact(i: int, **changes: Any) -> list[Any]:
+    row = {"记录编号": f"K{i}", "信访件编号": f"C{i}", "信访时间": "2025/3/5 10:00:00",
+           "信访形式": "来访", "登记机关": "某某县信访局", "人数": 1} | changes  # fmt: skip
+    return list(row.values())
+
+
+def _workbook(path: Path, sheets: dict[str, tuple[list[str], list[list[Any]]]]) -> Path:
+    """A workbook the way offices keep one: a merged title row above each header."""
+    book = xlsxwriter.Workbook(str(path))
+    for name, (header, rows) in sheets.items():
+        sheet = book.add_worksheet(name)
+        sheet.merge_range(0, 0, 0, len(header) - 1, f"{name}台账")
+        sheet.write_row(1, 0, header)
+        for number, row in enumerate(rows, start=2):
+            sheet.write_row(number, 0, row)
+    book.close()
+    return path
+
+
+def _errors(path: Path, tmp_path: Path) -> list[str]:
+    with pytest.raises(ContractError) as raised:
+        import_source(path, tmp_path / "out")
+    return raised.value.report.error_lines()
+
+
+Defect = Callable[[], tuple[list[list[Any]], list[list[Any]]]]
+DEFECTS: dict[str, tuple[Defect, str]] = {
+    "bad date": (
+        lambda: ([_case(1)], [_contact(1, 信访时间="2025-02-30")]),
+        "信访台账.xlsx, sheet 信访记录, row 3, column 信访时间 (occurred_at)",
+    ),
+    "unknown office": (
+        lambda: ([_case(1)], [_contact(1, 登记机关="某某协会")]),
+        "sheet 信访记录, row 3, column 登记机关 (level)",
+    ),
+    "ID number as 信访人编号": (
+        lambda: ([_case(1, 信访人编号=valid_id_number())], [_contact(1)]),
+        "sheet 信访事项, row 3, column 信访人编号 (petitioner_id)",
+    ),
+    "a case twice": (
+        lambda: ([_case(1), _case(2), _case(1, 问题类别="拖欠工资")], [_contact(1)]),
+        "sheet 信访事项, row 5, column 信访件编号 (case_id)",
+    ),
+    "a contact of no case": (
+        lambda: ([_case(1)], [_contact(1), _contact(7)]),
+        "sheet 信访记录, row 4, column 信访件编号 (case_id)",
+    ),
+    "zero people": (
+        lambda: ([_case(1)], [_contact(1, 人数=0)]),
+        "sheet 信访记录, row 3, column 人数 (group_size)",
+    ),
+}
+
+
+@pytest.mark.parametrize("defect", list(DEFECTS))
+def test_defects_are_named_by_workbook_sheet_row_and_header(tmp_path: Path, defect: str) -> None:
+    make, where = DEFECTS[defect]
+    cases, contacts = make()
+    path = _workbook(tmp_path / "信访台账.xlsx", {
+        "信访事项": (CASES, cases), "信访记录": (CONTACTS, contacts)
+    })  # fmt: skip
+    errors = _errors(path, tmp_path)
+    assert any(where in line for line in errors), errors
+    assert valid_id_number() not in " ".join(errors)
+    assert not (tmp_path / "out" / "cases.parquet").exists()  # nothing written
+
+
+def test_lenient_import_quarantines_and_counts(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "信访台账.xlsx", {
+        "信访事项": (CASES, [_case(1), _case(2)]),
+        "信访记录": (CONTACTS, [_contact(1), _contact(2, 信访时间="不详")]),
+    })  # fmt: skip
+    result = import_source(path, tmp_path / "out", Mode.LENIENT, tmp_path / "quarantine")
+    summary = {s.table: s for s in result.dataset.report.tables}
+    assert (summary["contacts"].rows_read, summary["contacts"].rows_kept) == (2, 1)
+    assert summary["contacts"].rows_quarantined == 1
+
+
+def test_whole_source_problems(tmp_path: Path) -> None:
+    missing = _workbook(tmp_path / "a.xlsx", {
+        "信访事项": (CASES, [_case(1)]),
+        "信访记录": ([h for h in CONTACTS if h != "登记机关"], [[*_contact(1)[:4], 1]]),
+    })  # fmt: skip
+    assert any("sheet 信访记录, column level" in e for e in _errors(missing, tmp_path))
+    twice = _workbook(tmp_path / "b.xlsx", {
+        "信访事项": (CASES, [_case(1)]),
+        "信访记录": ([*CONTACTS, "来访人数"], [[*_contact(1), 2]]),
+    })  # fmt: skip
+    with pytest.raises(MappingError, match="both map to column group_size"):
+        import_source(twice, tmp_path / "out")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(SourceError, match="no CSV file or workbook"):
+        import_source(empty, tmp_path / "out")
+
+
+def test_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "work"))
+    path = _workbook(tmp_path / "信访台账.xlsx", {
+        "信访事项": (CASES, [_case(1)]), "信访记录": (CONTACTS, [_contact(1, 登记机关="某某协会")]),
+    })  # fmt: skip
+    runner = CliRunner()
+    failed = runner.invoke(app, ["import", str(path), "--out", str(tmp_path / "out")])
+    assert failed.exit_code == 1
+    assert "sheet 信访记录, row 3, column 登记机关 (level)" in failed.output
+    assert "某某协会" in failed.output  # the unmapped value, listed once with its count
+    done = runner.invoke(
+        app, ["import", str(path), "--out", str(tmp_path / "out"), "--mode", "lenient"]
+    )
+    assert done.exit_code == 0, done.output
