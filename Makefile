@@ -45,8 +45,9 @@ bench: install ## Run every benchmark in bench/ and append its figures to BENCHM
 schema: install ## Rewrite data/schema/ from the contract in code
 	$(BIN)/earlywarn schema --out data/schema/contract-1.0.schema.json
 
-docs: install ## Rewrite the generated parts of docs/ (the feature catalogue)
+docs: install ## Rewrite the generated parts of docs/ (the feature catalogue, the contract's tables)
 	$(BIN)/python -m earlywarn.features.catalogue docs/features.md
+	$(BIN)/python -m earlywarn.contract.markdown docs/data-contract.md
 
 screenshots: install ## Retake docs/screenshots/ (the office page on the sample, in Chromium)
 	bash scripts/test-services.sh >/dev/null

@@ -90,3 +90,13 @@ def test_the_examples_cover_both_answers(write_dataset: DatasetWriter) -> None:
     answers = {_schema_accepts(table, row) for table, row in ROWS}
     assert answers == {True, False}
     assert pl.DataFrame  # polars is what the loader returns; nothing else to check here
+
+
+def test_docs_show_the_current_contract() -> None:
+    from pathlib import Path
+
+    from earlywarn.contract.markdown import BEGIN_MARK, END_MARK, contract_markdown
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "data-contract.md"
+    section = docs.read_text(encoding="utf-8").split(BEGIN_MARK)[1].split(END_MARK)[0]
+    assert section.strip() == contract_markdown().strip(), "run `make docs`"

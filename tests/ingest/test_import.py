@@ -145,6 +145,9 @@ def test_lenient_import_quarantines_and_counts(tmp_path: Path) -> None:
     summary = {s.table: s for s in result.dataset.report.tables}
     assert (summary["contacts"].rows_read, summary["contacts"].rows_kept) == (2, 1)
     assert summary["contacts"].rows_quarantined == 1
+    quarantined = pl.read_csv(tmp_path / "quarantine" / "contacts.csv", infer_schema=False)
+    assert quarantined.row(0, named=True)["source"] == "信访台账.xlsx, sheet 信访记录"
+    assert quarantined.row(0, named=True)["source_row"] == "4"
 
 
 def test_whole_source_problems(tmp_path: Path) -> None:

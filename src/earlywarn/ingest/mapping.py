@@ -15,7 +15,13 @@ import polars as pl
 from earlywarn.contract.spec import TABLES, Kind, Table
 from earlywarn.ingest.moments import iso_moment
 from earlywarn.ingest.sources import ROW, SourceTable
-from earlywarn.ingest.vocabulary import header_aliases, normalise, office_level, value_aliases
+from earlywarn.ingest.vocabulary import (
+    header_aliases,
+    normalise,
+    normalised,
+    office_level,
+    value_aliases,
+)
 
 # Which columns make a table recognisable, beyond its key.
 _SIGNATURE: dict[str, tuple[str, ...]] = {
@@ -93,9 +99,9 @@ def map_table(source: SourceTable, table: Table) -> MappedTable:
 
 def _mapped(table: Table, column: str, mapped: MappedTable) -> pl.Expr:
     kind = table.column(column).kind
-    text = pl.col(column).map_elements(normalise, return_dtype=pl.String)
+    text = normalised(column)
     if kind is Kind.TIMESTAMP:
-        return pl.coalesce(iso_moment(column), pl.col(column)).alias(column)
+        return pl.coalesce(iso_moment(text), pl.col(column)).alias(column)
     if kind is Kind.POSITIVE_INT:
         return text.str.replace(r"人$", "").str.replace(r"\.0+$", "").alias(column)
     if kind is Kind.FREE_TEXT:

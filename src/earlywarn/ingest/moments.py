@@ -20,11 +20,12 @@ _EXCEL_EPOCH = pl.datetime(1899, 12, 30)
 _SECONDS_PER_DAY = 86_400
 
 
-def iso_moment(column: str) -> pl.Expr:
-    """The column's text as ``YYYY-MM-DDTHH:MM:SS`` (office local time), or null."""
+def iso_moment(source: str | pl.Expr) -> pl.Expr:
+    """The text (a column's name, or an expression) as ``YYYY-MM-DDTHH:MM:SS`` (office
+    local time), or null."""
+    written_text = pl.col(source) if isinstance(source, str) else source
     text = (
-        pl.col(column)
-        .str.strip_chars()
+        written_text.str.strip_chars()
         .str.replace(r"(\d:\d{2}:\d{2})\.\d+$", "${1}")  # fractions of a second go
         .str.replace_all(r"[年/.]", "-")
         .str.replace_all("月", "-")
@@ -42,11 +43,11 @@ def iso_moment(column: str) -> pl.Expr:
         padded(4), pl.lit(":"), padded(5), pl.lit(":"), padded(6),
     )  # fmt: skip
     checked = written.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False)
-    days = pl.col(column).str.strip_chars().cast(pl.Float64, strict=False)
+    days = written_text.str.strip_chars().cast(pl.Float64, strict=False)
     # Excel keeps times as fractions of a day: round to the second it stands for.
     serial = _EXCEL_EPOCH + pl.duration(seconds=(days * _SECONDS_PER_DAY).round(0).cast(pl.Int64))
     moment = (
-        pl.when(pl.col(column).str.strip_chars().str.contains(_SERIAL))
+        pl.when(written_text.str.strip_chars().str.contains(_SERIAL))
         .then(serial)
         .otherwise(checked)
     )

@@ -60,6 +60,7 @@ def import_source(
         error.report.issues = _in_source_terms(error.report.issues, provenance, mapped)
         raise ContractError(error.report) from error
     report.issues = _in_source_terms(report.issues, provenance, mapped)
+    _locate_quarantine(report, provenance)
     result = ImportResult(
         dataset,
         [
@@ -79,7 +80,8 @@ def import_source(
 
 
 def _label(source: Path, table: str) -> str:
-    return f"{source.name}#{table}"
+    """How a mapped table is named until its issues are put back in source terms."""
+    return f"{source.name} ({table})"
 
 
 def _raw_tables(
@@ -149,6 +151,20 @@ def _named(
         return None
     header = headers.get((origin or "", column))
     return f"{header} ({column})" if header and header != column else column
+
+
+def _locate_quarantine(report: ValidationReport, provenance: pl.DataFrame) -> None:
+    """Quarantined rows with where they came from: the source and its row, first."""
+    for summary in report.tables:
+        path = summary.quarantine_path
+        if path is None or provenance.is_empty():
+            continue
+        rows = pl.read_csv(path, infer_schema=False).with_columns(pl.col("line").cast(pl.Int64))
+        where = provenance.filter(pl.col("file").str.ends_with(f"({summary.table})")).select(
+            "line", pl.col("origin").alias("source"), pl.col("row").alias("source_row")
+        )
+        located = rows.join(where, on="line", how="left")
+        located.select("source", "source_row", pl.exclude("source", "source_row")).write_csv(path)
 
 
 def _write(dataset: Dataset, out: Path) -> list[Path]:

@@ -13,6 +13,8 @@ import re
 import unicodedata
 from functools import cache
 
+import polars as pl
+
 from earlywarn.contract.names import NAMES_ZH
 from earlywarn.contract.spec import TABLES
 
@@ -22,6 +24,11 @@ _SPACES = re.compile(r"\s+")
 def normalise(text: str) -> str:
     """NFKC (full-width letters and digits to half-width), trimmed, inner spaces collapsed."""
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def normalised(column: str) -> pl.Expr:
+    """``normalise`` over a whole column, without a Python call per value."""
+    return pl.col(column).str.normalize("NFKC").str.replace_all(r"\s+", " ").str.strip_chars()
 
 
 # contract column -> header names offices use for it (the English name always counts).
