@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from earlywarn.cli import app
 from earlywarn.contract import ContractError, Mode, load_dataset
 from earlywarn.features.build import build_features
+from earlywarn.ingest.mapping_file import MappingFileError, mapping_json_schema, read_mapping
 from earlywarn.ingest.run import MappingError, SourceError, import_source
 from earlywarn.simulator.export import simulate_to_directory
 from earlywarn.simulator.run import SimulationConfig
@@ -182,3 +183,49 @@ def test_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         app, ["import", str(path), "--out", str(tmp_path / "out"), "--mode", "lenient"]
     )
     assert done.exit_code == 0, done.output
+
+
+def test_a_mapping_file_suggested_filled_in_and_used(tmp_path: Path) -> None:
+    headers = [("接谈时间" if h == "信访时间" else h) for h in CONTACTS]
+    path = _workbook(tmp_path / "台账.xlsx", {
+        "信访事项": (CASES, [_case(1, 问题类别="征迁补偿"), _case(2)]),
+        "信访记录": (headers, [_contact(1, 登记机关="江海市信访局"), _contact(2)]),
+    })  # fmt: skip
+    assert any("column occurred_at" in e for e in _errors(path, tmp_path))
+    runner = CliRunner()
+    suggested = runner.invoke(app, ["import", str(path), "--suggest-mapping"])
+    assert suggested.exit_code == 0, suggested.output
+    assert '"接谈时间": ""' in suggested.stdout and '"征迁补偿": ""' in suggested.stdout
+    filled = (
+        suggested.stdout.replace('"接谈时间": ""', '"接谈时间": occurred_at')
+        .replace('"征迁补偿": ""', '"征迁补偿": demolition_resettlement')
+        .replace("offices: {}", "offices: {江海市信访局: county}")
+    )
+    mapping_path = tmp_path / "mapping.yaml"
+    mapping_path.write_text(filled, encoding="utf-8")
+    result = import_source(path, tmp_path / "out", mapping=read_mapping(mapping_path))
+    cases = result.dataset.cases.sort("case_id")
+    assert cases["category"].cast(pl.String).to_list() == [
+        "demolition_resettlement",
+        "land_requisition",
+    ]
+    levels = result.dataset.contacts.sort("case_id")["level"].cast(pl.String).to_list()
+    assert levels == ["county", "county"]  # a county-level city, named in the mapping file
+
+
+def test_a_bad_mapping_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "mapping.yaml"
+    path.write_text("headers:\n  contacts:\n    接谈时间: when\n", encoding="utf-8")
+    with pytest.raises(MappingFileError, match=r"mapping.yaml.*'when' is not a column"):
+        read_mapping(path)
+
+
+def test_the_mapping_schema_is_current() -> None:
+    import json
+
+    from earlywarn.resources import data_dir
+
+    committed = json.loads(
+        (data_dir() / "schema" / "import-mapping.schema.json").read_text("utf-8")
+    )
+    assert committed == mapping_json_schema(), "run `make schema`"

@@ -16,6 +16,7 @@ from earlywarn.contract import CONTRACT_VERSION, ContractError, Dataset, Mode, l
 from earlywarn.contract.json_schema import render_json_schema
 from earlywarn.contract.report import ValidationReport
 from earlywarn.features.build import build_features
+from earlywarn.ingest.mapping_file import mapping_json_schema
 from earlywarn.settings import Settings
 from earlywarn.simulator.export import simulate_to_directory
 from earlywarn.simulator.run import SimulationConfig
@@ -119,6 +120,9 @@ def schema(
     `earlywarn schema --out data/schema/contract-<version>.schema.json`.
     """
     text = json.dumps(render_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if out is not None:  # the import mapping file's schema lives beside the contract's
+        mapping = json.dumps(mapping_json_schema(), ensure_ascii=False, indent=2) + "\n"
+        (out.parent / "import-mapping.schema.json").write_text(mapping, encoding="utf-8")
     if out is None:
         typer.echo(text, nl=False)
     else:

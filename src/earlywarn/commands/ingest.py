@@ -10,7 +10,9 @@ import typer
 from earlywarn.commands.app import app
 from earlywarn.commands.data import print_report
 from earlywarn.contract import ContractError, Mode
+from earlywarn.ingest.mapping_file import MappingFileError, read_mapping
 from earlywarn.ingest.run import ImportResult, MappingError, SourceError, import_source
+from earlywarn.ingest.suggest import suggest_mapping as suggest
 from earlywarn.settings import Settings
 
 
@@ -25,8 +27,22 @@ def import_command(
             show_default=False,
         ),
     ],
-    out: Annotated[Path, typer.Option(help="数据集目录 / Where to write the contract dataset.")],
+    out: Annotated[
+        Path | None, typer.Option(help="数据集目录 / Where to write the contract dataset.")
+    ] = None,
     mode: Annotated[Mode, typer.Option(help="strict or lenient, as in validate.")] = Mode.STRICT,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="映射文件 / A YAML mapping file, added to the built-in defaults."),
+    ] = None,
+    suggest_mapping: Annotated[
+        bool,
+        typer.Option(
+            "--suggest-mapping",
+            help="生成映射文件 / Print a mapping file to fill in, with every header and value "
+            "that could not be mapped, instead of importing.",
+        ),
+    ] = False,
 ) -> None:
     """导入信访系统导出文件 / Import an office's export (Excel, GBK CSV) as a contract dataset.
 
@@ -37,8 +53,14 @@ def import_command(
     """
     settings: Settings = ctx.obj
     try:
-        result = import_source(source, out, mode, settings.quarantine_dir(out))
-    except (SourceError, MappingError) as error:
+        chosen = read_mapping(mapping) if mapping is not None else None
+        if suggest_mapping:
+            typer.echo(suggest(source, chosen), nl=False)
+            return
+        if out is None:
+            raise typer.BadParameter("--out is needed to import", param_hint="--out")
+        result = import_source(source, out, mode, settings.quarantine_dir(out), chosen)
+    except (SourceError, MappingError, MappingFileError) as error:
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error
     except ContractError as error:

@@ -15,19 +15,13 @@ import polars as pl
 from earlywarn.contract.spec import TABLES, Kind, Table
 from earlywarn.ingest.moments import iso_moment
 from earlywarn.ingest.sources import ROW, SourceTable
-from earlywarn.ingest.vocabulary import (
-    header_aliases,
-    normalise,
-    normalised,
-    office_level,
-    value_aliases,
-)
+from earlywarn.ingest.vocabulary import Vocabulary, normalise, normalised
 
-# Which columns make a table recognisable, beyond its key.
-_SIGNATURE: dict[str, tuple[str, ...]] = {
-    "cases": ("case_id", "registered_at"),
-    "contacts": ("case_id", "occurred_at", "group_size"),
-    "actions": ("case_id", "occurred_at", "action_type"),
+# What makes a table recognisable: all of the first columns, and one of the second.
+_SIGNATURE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "cases": (("case_id",), ("registered_at", "category", "petitioner_id")),
+    "contacts": (("case_id",), ("group_size", "channel", "level")),
+    "actions": (("case_id",), ("action_type", "outcome")),
 }
 _ENUMS = ("category", "nature", "channel", "level", "action_type", "outcome")
 
@@ -46,32 +40,40 @@ class MappedTable:
     unmapped_values: dict[tuple[str, str], int] = field(default_factory=dict)  # (column, value)
 
 
-def classify(source: SourceTable) -> Table:
-    """The contract table whose columns this source's headers name; one, or an error."""
+def classify(source: SourceTable, vocabulary: Vocabulary) -> Table:
+    """The contract table whose columns this source's headers name; one, or an error.
+    A mapping file may name it (``tables``)."""
+    named = vocabulary.tables.get(normalise(source.name))
+    if named is not None:
+        return next(t for t in TABLES if t.name == named)
     names = [normalise(c) for c in source.frame.columns if c != ROW]
     fits = []
     for table in TABLES:
-        aliases = header_aliases(table.name)
+        aliases = vocabulary.headers(table.name)
         columns = {aliases[n] for n in names if n in aliases}
-        if set(_SIGNATURE[table.name]) <= columns:
+        every, some = _SIGNATURE[table.name]
+        if set(every) <= columns and columns & set(some):
             fits.append((len(columns), table))
     if not fits:
         raise MappingError(
             f"{source.origin}: its headers name no table of the contract "
-            f"(a case table needs 信访件编号 and 登记时间, a contact table 信访时间 and 人数, "
-            f"a handling table 办理环节): {', '.join(names[:12])}"
+            f"(each needs 信访件编号; a case table also 登记时间 or 问题类别, a contact table "
+            f"人数, 信访形式 or 登记机关, a handling table 办理环节): {', '.join(names[:12])}"
         )
     fits.sort(key=lambda fit: -fit[0])
     if len(fits) > 1 and fits[0][0] == fits[1][0]:
         both = " and ".join(t.name for _, t in fits[:2])
-        raise MappingError(f"{source.origin}: its headers fit both {both}; map it explicitly")
+        raise MappingError(
+            f"{source.origin}: its headers fit both {both}; name it in the mapping file "
+            f"(tables: {{{source.name}: ...}})"
+        )
     return fits[0][1]
 
 
-def map_table(source: SourceTable, table: Table) -> MappedTable:
+def map_table(source: SourceTable, table: Table, vocabulary: Vocabulary) -> MappedTable:
     """The source's rows in the contract's columns and codes (text, for the contract's
     checks), keeping each row's source row number."""
-    aliases = header_aliases(table.name)
+    aliases = vocabulary.headers(table.name)
     headers: dict[str, str] = {}
     unmapped = []
     for header in source.frame.columns:
@@ -92,12 +94,12 @@ def map_table(source: SourceTable, table: Table) -> MappedTable:
     )
     mapped = MappedTable(table, source.origin, frame, headers, unmapped)
     mapped.frame = frame.with_columns(
-        _mapped(table, column, mapped) for column in headers if column in frame.columns
+        _mapped(table, column, mapped, vocabulary) for column in headers if column in frame.columns
     )
     return mapped
 
 
-def _mapped(table: Table, column: str, mapped: MappedTable) -> pl.Expr:
+def _mapped(table: Table, column: str, mapped: MappedTable, vocabulary: Vocabulary) -> pl.Expr:
     kind = table.column(column).kind
     text = normalised(column)
     if kind is Kind.TIMESTAMP:
@@ -107,13 +109,11 @@ def _mapped(table: Table, column: str, mapped: MappedTable) -> pl.Expr:
     if kind is Kind.FREE_TEXT:
         return pl.col(column)
     if column in _ENUMS:
-        known = value_aliases(column)
+        known = vocabulary.values(column)
         values = mapped.frame.get_column(column).drop_nulls().unique().to_list()
         lookup: dict[str, str] = {}
         for value in values:
-            code = known.get(normalise(value))
-            if code is None and column == "level":
-                code = office_level(value)
+            code = vocabulary.level(value) if column == "level" else known.get(normalise(value))
             if code is None:
                 mapped.unmapped_values[(column, value)] = int(
                     (mapped.frame.get_column(column) == value).sum()

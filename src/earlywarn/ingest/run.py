@@ -21,7 +21,9 @@ from earlywarn.contract.read import LINE, RawTable, select_contract_columns
 from earlywarn.contract.report import ContractError, Severity, ValidationReport, issue_frame
 from earlywarn.contract.spec import TABLES
 from earlywarn.ingest.mapping import MappedTable, MappingError, classify, map_table
+from earlywarn.ingest.mapping_file import MappingFile
 from earlywarn.ingest.sources import ROW, SourceError, read_source
+from earlywarn.ingest.vocabulary import Vocabulary
 
 logger = logging.getLogger(__name__)
 __all__ = ["ImportResult", "MappingError", "SourceError", "import_source"]
@@ -37,7 +39,11 @@ class ImportResult:
 
 
 def import_source(
-    source: Path, out: Path, mode: Mode = Mode.STRICT, quarantine_dir: Path | None = None
+    source: Path,
+    out: Path,
+    mode: Mode = Mode.STRICT,
+    quarantine_dir: Path | None = None,
+    mapping: MappingFile | None = None,
 ) -> ImportResult:
     """Read ``source`` (a workbook, a CSV file or a directory of them), map it onto the
     contract, check it, and write the dataset to ``out`` as Parquet.
@@ -46,10 +52,11 @@ def import_source(
         SourceError, MappingError: a file or a table cannot be used at all.
         ContractError: the contract's checks failed (strict), named in source terms.
     """
-    tables = read_source(source)
+    vocabulary = Vocabulary.of(mapping)
+    tables = read_source(source, vocabulary)
     if not tables:
         raise SourceError(f"{source}: no CSV file or workbook with a table in it")
-    mapped = [map_table(t, classify(t)) for t in tables]
+    mapped = [map_table(t, classify(t, vocabulary), vocabulary) for t in tables]
     report = ValidationReport(dataset=source, mode=mode.value)
     raws, provenance = _raw_tables(source, mapped, report)
     # A directory may carry the office's local events as the contract's calendar.yaml.

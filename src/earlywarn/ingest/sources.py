@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from earlywarn.ingest.vocabulary import known_header, normalise
+from earlywarn.ingest.vocabulary import Vocabulary, normalise
 
 ROW = "_source_row"
 HEADER_SEARCH_ROWS = 20  # a title (often merged across the columns) may stand above the header
@@ -30,10 +30,12 @@ class SourceTable:
     frame: pl.DataFrame  # one text column per source header (as written), and ROW
     encoding: str | None = None  # for CSV: the encoding found, named in the report
     skipped_rows: int = 0  # blank and total rows left out
+    name: str = ""  # the sheet's name, or the file's: how a mapping file names it
 
 
-def read_source(path: Path) -> list[SourceTable]:
+def read_source(path: Path, vocabulary: Vocabulary | None = None) -> list[SourceTable]:
     """Every table in a workbook, a CSV file, or a directory of them."""
+    vocabulary = vocabulary or Vocabulary()
     if not path.exists():
         raise SourceError(f"{path}: not found")
     files = sorted(path.iterdir()) if path.is_dir() else [path]
@@ -45,7 +47,7 @@ def read_source(path: Path) -> list[SourceTable]:
         if suffix == ".csv":
             tables.append(read_csv(file))
         elif suffix in (".xlsx", ".xlsm", ".xls"):
-            tables.extend(read_workbook(file))
+            tables.extend(read_workbook(file, vocabulary))
     return tables
 
 
@@ -69,10 +71,10 @@ def read_csv(file: Path) -> SourceTable:
     text, encoding = decode(file.read_bytes(), file.name)
     frame = pl.read_csv(io.StringIO(text), infer_schema=False, truncate_ragged_lines=False)
     frame = frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
-    return _cleaned(SourceTable(file.name, frame, encoding))
+    return _cleaned(SourceTable(file.name, frame, encoding, name=file.name))
 
 
-def read_workbook(file: Path) -> list[SourceTable]:
+def read_workbook(file: Path, vocabulary: Vocabulary) -> list[SourceTable]:
     """The tables of a workbook, found by their headers, whatever the sheets are called."""
     import fastexcel
 
@@ -85,7 +87,7 @@ def read_workbook(file: Path) -> list[SourceTable]:
         cells = book.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
         if cells.is_empty():
             continue
-        header_at = _header_row(cells)
+        header_at = _header_row(cells, vocabulary)
         if header_at is None:
             continue
         names = [
@@ -97,14 +99,15 @@ def read_workbook(file: Path) -> list[SourceTable]:
         body = body.with_row_index(ROW, offset=header_at + 2).with_columns(
             pl.col(ROW).cast(pl.Int64)
         )
-        tables.append(_cleaned(SourceTable(f"{file.name}, sheet {sheet}", body)))
+        tables.append(_cleaned(SourceTable(f"{file.name}, sheet {sheet}", body, name=sheet)))
     return tables
 
 
-def _header_row(cells: pl.DataFrame) -> int | None:
+def _header_row(cells: pl.DataFrame, vocabulary: Vocabulary) -> int | None:
     """The first row that names at least two columns we know."""
     for index in range(min(HEADER_SEARCH_ROWS, cells.height)):
-        known = sum(1 for value in cells.row(index) if value and known_header(str(value)))
+        row = cells.row(index)
+        known = sum(1 for value in row if value and vocabulary.knows_header(str(value)))
         if known >= 2:
             return index
     return None
@@ -129,4 +132,5 @@ def _cleaned(table: SourceTable) -> SourceTable:
     for word in _TOTALS[1:]:
         total = total | first.str.replace_all(r"\s", "").str.starts_with(word)
     kept = stripped.filter(~blank & ~total.fill_null(False))
-    return SourceTable(table.origin, kept, table.encoding, table.frame.height - kept.height)
+    skipped = table.frame.height - kept.height
+    return SourceTable(table.origin, kept, table.encoding, skipped, table.name)

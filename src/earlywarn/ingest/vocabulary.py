@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from functools import cache
 
 import polars as pl
 
 from earlywarn.contract.names import NAMES_ZH
 from earlywarn.contract.spec import TABLES
+from earlywarn.ingest.mapping_file import MappingFile
 
 _SPACES = re.compile(r"\s+")
 
@@ -109,12 +111,6 @@ def header_aliases(table: str) -> dict[str, str]:
     return found
 
 
-def known_header(text: str) -> bool:
-    """Whether a cell names a column of any contract table (the defaults)."""
-    name = normalise(text)
-    return any(name in header_aliases(table) for table in HEADER_ALIASES)
-
-
 @cache
 def value_aliases(column: str) -> dict[str, str]:
     """Normalised value -> contract code, for one enumerated column."""
@@ -171,3 +167,38 @@ def office_level(name: str) -> str | None:
         if place.endswith(unit):
             return level
     return None
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The defaults, with an office's mapping file on top (its entries win)."""
+
+    headers_added: dict[str, dict[str, str]] = field(default_factory=dict)
+    values_added: dict[str, dict[str, str]] = field(default_factory=dict)
+    offices: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)  # sheet or file name -> table
+
+    @classmethod
+    def of(cls, mapping: MappingFile | None) -> Vocabulary:
+        if mapping is None:
+            return cls()
+        return cls(
+            {t: {normalise(h): c for h, c in m.items()} for t, m in mapping.headers.items()},
+            {c: {normalise(v): k for v, k in m.items()} for c, m in mapping.values.items()},
+            {normalise(name): level for name, level in mapping.offices.items()},
+            {normalise(name): table for name, table in mapping.tables.items()},
+        )
+
+    def headers(self, table: str) -> dict[str, str]:
+        return header_aliases(table) | self.headers_added.get(table, {})
+
+    def values(self, column: str) -> dict[str, str]:
+        return value_aliases(column) | self.values_added.get(column, {})
+
+    def level(self, value: str) -> str | None:
+        name = normalise(value)
+        return self.values("level").get(name) or self.offices.get(name) or office_level(name)
+
+    def knows_header(self, text: str) -> bool:
+        name = normalise(text)
+        return any(name in self.headers(table) for table in HEADER_ALIASES)
