@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+import os
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from earlywarn.contract.spec import ACTIONS, CASES, CONTACTS
 
@@ -98,3 +101,26 @@ def valid_id_number(first17: str = "11010519491231002") -> str:
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     total = sum(int(digit) * weight for digit, weight in zip(first17, weights, strict=True))
     return first17 + "10X98765432"[total % 11]
+
+
+URL_VARIABLE = "EARLYWARN_TEST_POSTGRES_URL"
+
+
+@pytest.fixture()
+def pg_url() -> Iterator[str]:
+    """A fresh database on the test server, dropped afterwards."""
+    server = os.environ.get(URL_VARIABLE)
+    if not server:
+        if os.environ.get("CI"):
+            pytest.fail(f"{URL_VARIABLE} is not set: run the suite with `make test`")
+        pytest.skip(f"{URL_VARIABLE} not set (make test starts PostgreSQL and sets it)")
+    name = f"earlywarn_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -229,3 +229,51 @@ def test_the_mapping_schema_is_current() -> None:
         (data_dir() / "schema" / "import-mapping.schema.json").read_text("utf-8")
     )
     assert committed == mapping_json_schema(), "run `make schema`"
+
+
+def _case_system_database(url: str, contract_dataset: Path) -> None:
+    """A case system's own tables: Chinese column names and values, offices' names."""
+    from sqlalchemy import create_engine
+
+    from earlywarn.simulator.office_files import office_tables
+
+    dataset = load_dataset(contract_dataset)
+    assert dataset.actions is not None
+    tables = {"cases": dataset.cases, "contacts": dataset.contacts, "actions": dataset.actions}
+    engine = create_engine(url)
+    names = {"cases": "xf_case", "contacts": "xf_visit", "actions": "xf_action"}
+    for name, frame in office_tables(tables).items():
+        frame.to_pandas().to_sql(names[name], engine, index=False, if_exists="replace")
+    engine.dispose()
+
+
+DATABASE_MAPPING = """
+database:
+  cases: {table: xf_case}
+  contacts: {query: "SELECT * FROM xf_visit"}
+  actions: {table: xf_action}
+"""
+
+
+def _import_database(url: str, contract_dataset: Path, tmp_path: Path) -> None:
+    _case_system_database(url, contract_dataset)
+    mapping_path = tmp_path / "mapping.yaml"
+    mapping_path.write_text(DATABASE_MAPPING, encoding="utf-8")
+    result = import_source(url, tmp_path / "imported", mapping=read_mapping(mapping_path))
+    assert {table for _, table, _, _ in result.sources} == {"cases", "contacts", "actions"}
+    assert _features(tmp_path / "imported").equals(_features(contract_dataset))
+
+
+def test_a_case_system_database_sqlite(contract_dataset: Path, tmp_path: Path) -> None:
+    _import_database(f"sqlite:///{tmp_path / 'cases.db'}", contract_dataset, tmp_path)
+    with pytest.raises(SourceError, match="database section"):
+        import_source(f"sqlite:///{tmp_path / 'cases.db'}", tmp_path / "out")
+
+
+@pytest.mark.slow
+def test_a_case_system_database_postgres(
+    contract_dataset: Path, tmp_path: Path, pg_url: str
+) -> None:
+    _import_database(
+        pg_url.replace("postgresql://", "postgresql+psycopg://"), contract_dataset, tmp_path
+    )

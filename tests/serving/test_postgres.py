@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-import os
-import uuid
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.contract import Dataset
@@ -26,27 +23,6 @@ from earlywarn.settings import Settings
 
 pytestmark = pytest.mark.slow
 KEY = b"test-audit-key"
-URL_VARIABLE = "EARLYWARN_TEST_POSTGRES_URL"
-
-
-@pytest.fixture()
-def pg_url() -> Iterator[str]:
-    """A fresh database on the test server, dropped afterwards."""
-    server = os.environ.get(URL_VARIABLE)
-    if not server:
-        if os.environ.get("CI"):
-            pytest.fail(f"{URL_VARIABLE} is not set: run the suite with `make test`")
-        pytest.skip(f"{URL_VARIABLE} not set (make test starts PostgreSQL and sets it)")
-    name = f"earlywarn_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _pg_settings(settings: Settings, url: str) -> Settings:

@@ -20,10 +20,12 @@ from earlywarn.settings import Settings
 def import_command(
     ctx: typer.Context,
     source: Annotated[
-        Path,
+        str,
         typer.Argument(
             help="导出文件 / An Excel workbook, a CSV file, or a directory of them (UTF-8, "
-            "UTF-8 with BOM, GBK or GB18030).",
+            "UTF-8 with BOM, GBK or GB18030); or a database URL (SQLAlchemy: "
+            "postgresql+psycopg://, mysql+pymysql://, sqlite:///) with --mapping naming "
+            "its tables.",
             show_default=False,
         ),
     ],

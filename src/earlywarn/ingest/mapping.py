@@ -43,7 +43,7 @@ class MappedTable:
 def classify(source: SourceTable, vocabulary: Vocabulary) -> Table:
     """The contract table whose columns this source's headers name; one, or an error.
     A mapping file may name it (``tables``)."""
-    named = vocabulary.tables.get(normalise(source.name))
+    named = source.table or vocabulary.tables.get(normalise(source.name))
     if named is not None:
         return next(t for t in TABLES if t.name == named)
     names = [normalise(c) for c in source.frame.columns if c != ROW]

@@ -22,7 +22,7 @@ from earlywarn.contract.report import ContractError, Severity, ValidationReport,
 from earlywarn.contract.spec import TABLES
 from earlywarn.ingest.mapping import MappedTable, MappingError, classify, map_table
 from earlywarn.ingest.mapping_file import MappingFile
-from earlywarn.ingest.sources import ROW, SourceError, read_source
+from earlywarn.ingest.sources import ROW, SourceError, is_database, read_database, read_source
 from earlywarn.ingest.vocabulary import Vocabulary
 
 logger = logging.getLogger(__name__)
@@ -39,28 +39,35 @@ class ImportResult:
 
 
 def import_source(
-    source: Path,
+    source: Path | str,
     out: Path,
     mode: Mode = Mode.STRICT,
     quarantine_dir: Path | None = None,
     mapping: MappingFile | None = None,
 ) -> ImportResult:
-    """Read ``source`` (a workbook, a CSV file or a directory of them), map it onto the
-    contract, check it, and write the dataset to ``out`` as Parquet.
+    """Read ``source`` (a workbook, a CSV file or a directory of them, or a database URL
+    with the mapping file's ``database`` section), map it onto the contract, check it,
+    and write the dataset to ``out`` as Parquet.
 
     Raises:
         SourceError, MappingError: a file or a table cannot be used at all.
         ContractError: the contract's checks failed (strict), named in source terms.
     """
     vocabulary = Vocabulary.of(mapping)
-    tables = read_source(source, vocabulary)
+    directory: Path | None = None  # a directory may carry the office's calendar.yaml
+    if isinstance(source, str) and is_database(source):
+        tables = read_database(source, mapping)
+        where = Path("database")
+    else:
+        where = Path(source)
+        tables = read_source(where, vocabulary)
+        directory = where if where.is_dir() else None
     if not tables:
         raise SourceError(f"{source}: no CSV file or workbook with a table in it")
     mapped = [map_table(t, classify(t, vocabulary), vocabulary) for t in tables]
-    report = ValidationReport(dataset=source, mode=mode.value)
-    raws, provenance = _raw_tables(source, mapped, report)
-    # A directory may carry the office's local events as the contract's calendar.yaml.
-    calendar, calendar_ok = read_calendar(source, report) if source.is_dir() else (None, True)
+    report = ValidationReport(dataset=where, mode=mode.value)
+    raws, provenance = _raw_tables(where, mapped, report)
+    calendar, calendar_ok = read_calendar(directory, report) if directory else (None, True)
     try:
         dataset = validate_tables(out, raws, report, mode, quarantine_dir, calendar, calendar_ok)
     except ContractError as error:
@@ -80,8 +87,8 @@ def import_source(
         for key, count in m.unmapped_values.items():
             result.unmapped_values[key] = result.unmapped_values.get(key, 0) + count
     result.files = _write(dataset, out)
-    if calendar is not None:
-        shutil.copyfile(source / CALENDAR_FILE, out / CALENDAR_FILE)
+    if calendar is not None and directory is not None:
+        shutil.copyfile(directory / CALENDAR_FILE, out / CALENDAR_FILE)
         result.files.append(out / CALENDAR_FILE)
     return result
 

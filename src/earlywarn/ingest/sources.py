@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
+from earlywarn.ingest.mapping_file import MappingFile
 from earlywarn.ingest.vocabulary import Vocabulary, normalise
 
 ROW = "_source_row"
@@ -31,6 +32,7 @@ class SourceTable:
     encoding: str | None = None  # for CSV: the encoding found, named in the report
     skipped_rows: int = 0  # blank and total rows left out
     name: str = ""  # the sheet's name, or the file's: how a mapping file names it
+    table: str | None = None  # the contract table, when the source says so (a database)
 
 
 def read_source(path: Path, vocabulary: Vocabulary | None = None) -> list[SourceTable]:
@@ -48,6 +50,46 @@ def read_source(path: Path, vocabulary: Vocabulary | None = None) -> list[Source
             tables.append(read_csv(file))
         elif suffix in (".xlsx", ".xlsm", ".xls"):
             tables.extend(read_workbook(file, vocabulary))
+    return tables
+
+
+def is_database(source: str) -> bool:
+    return "://" in source
+
+
+def read_database(url: str, mapping: MappingFile | None) -> list[SourceTable]:
+    """The tables (or queries) the mapping file's ``database`` section names, every value
+    as text; rows numbered as the query returns them."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    places = mapping.database if mapping is not None else {}
+    if not places:
+        raise SourceError(
+            "a database source needs a mapping file with a database section naming the "
+            "table or query of cases and contacts (and actions)"
+        )
+    engine = create_engine(url)
+    shown = engine.url.render_as_string(hide_password=True)
+    tables = []
+    try:
+        with engine.connect() as connection:
+            for table, place in places.items():
+                quoted = engine.dialect.identifier_preparer.quote(place.table or "")
+                query = place.query or f"SELECT * FROM {quoted}"
+                frame = pl.read_database(text(query), connection, infer_schema_length=None)
+                frame = frame.with_columns(pl.all().cast(pl.String))
+                frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+                origin = (
+                    f"{shown}, {'table ' + place.table if place.table else 'query of ' + table}"
+                )
+                tables.append(_cleaned(SourceTable(origin, frame, name=table, table=table)))
+    except SQLAlchemyError as error:
+        cause = getattr(error, "orig", None) or error
+        first = str(cause).splitlines()[0]
+        raise SourceError(f"{shown}: {first}") from error
+    finally:
+        engine.dispose()
     return tables
 
 
@@ -133,4 +175,4 @@ def _cleaned(table: SourceTable) -> SourceTable:
         total = total | first.str.replace_all(r"\s", "").str.starts_with(word)
     kept = stripped.filter(~blank & ~total.fill_null(False))
     skipped = table.frame.height - kept.height
-    return SourceTable(table.origin, kept, table.encoding, skipped, table.name)
+    return SourceTable(table.origin, kept, table.encoding, skipped, table.name, table.table)

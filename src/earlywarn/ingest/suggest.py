@@ -14,7 +14,7 @@ from earlywarn.contract.names import NAMES_ZH
 from earlywarn.contract.spec import LEVELS, TABLES
 from earlywarn.ingest.mapping import MappingError, classify, map_table
 from earlywarn.ingest.mapping_file import MappingFile
-from earlywarn.ingest.sources import read_source
+from earlywarn.ingest.sources import is_database, read_database, read_source
 from earlywarn.ingest.vocabulary import Vocabulary
 
 
@@ -22,12 +22,17 @@ def _quoted(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def suggest_mapping(source: Path, mapping: MappingFile | None = None) -> str:
+def suggest_mapping(source: Path | str, mapping: MappingFile | None = None) -> str:
     vocabulary = Vocabulary.of(mapping)
+    found_tables = (
+        read_database(source, mapping)
+        if isinstance(source, str) and is_database(source)
+        else read_source(Path(source), vocabulary)
+    )
     tables: dict[str, str] = {}
     headers: dict[str, dict[str, int]] = {}
     values: dict[str, dict[str, int]] = {}
-    for found in read_source(source, vocabulary):
+    for found in found_tables:
         try:
             table = classify(found, vocabulary)
         except MappingError as error:
