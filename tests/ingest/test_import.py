@@ -277,3 +277,29 @@ def test_a_case_system_database_postgres(
     _import_database(
         pg_url.replace("postgresql://", "postgresql+psycopg://"), contract_dataset, tmp_path
     )
+
+
+def test_a_newer_export_merges_by_keys(tmp_path: Path) -> None:
+    """The night's export replaces the cases it holds, keeps the others, and importing
+    the same export twice changes nothing, byte for byte."""
+    first = _workbook(tmp_path / "a.xlsx", {
+        "信访事项": (CASES, [_case(1), _case(2)]),
+        "信访记录": (CONTACTS, [_contact(1), _contact(2), _contact(3, 信访件编号="C2")]),
+    })  # fmt: skip
+    out = tmp_path / "dataset"
+    import_source(first, out)
+    newer = _workbook(tmp_path / "b.xlsx", {
+        "信访事项": (CASES, [_case(2, 问题类别="拖欠工资"), _case(3)]),
+        "信访记录": (CONTACTS, [_contact(2), _contact(4, 信访件编号="C3")]),
+    })  # fmt: skip
+    result = import_source(newer, out)
+    cases, contacts = result.merged["cases"], result.merged["contacts"]
+    assert (cases.added, cases.changed, cases.unchanged, cases.kept) == (1, 1, 0, 1)
+    assert (contacts.added, contacts.unchanged, contacts.kept, contacts.removed) == (1, 1, 1, 1)
+    merged = load_dataset(out)
+    assert merged.cases["case_id"].to_list() == ["C1", "C2", "C3"]
+    assert merged.contacts["contact_id"].to_list() == ["K1", "K2", "K4"]
+    before = {p.name: p.read_bytes() for p in out.glob("*.parquet")}
+    again = import_source(newer, out)
+    assert again.merged["cases"].unchanged == 2 and again.merged["cases"].added == 0
+    assert {p.name: p.read_bytes() for p in out.glob("*.parquet")} == before

@@ -79,6 +79,12 @@ def _print_sources(result: ImportResult) -> None:
         typer.echo(f"  {origin}: {table}, {rows:,} rows" + (f", {encoding}" if encoding else ""))
     for origin, headers in result.unmapped_headers.items():
         typer.echo(f"warning 警告: {origin}: headers not used 未使用的表头: {', '.join(headers)}")
+    for table, counts in result.merged.items():
+        typer.echo(
+            f"  {table}: {counts.added:,} added 新增, {counts.changed:,} changed 更新, "
+            f"{counts.unchanged:,} unchanged 未变, {counts.kept:,} kept from before 保留"
+            + (f", {counts.removed:,} no longer exported 已不在导出中" if counts.removed else "")
+        )
     for (column, value), count in sorted(result.unmapped_values.items()):
         typer.echo(
             f"warning 警告: {column}: unmapped value 未识别的值 {value!r} ({count:,} rows)",

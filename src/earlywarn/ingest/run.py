@@ -8,6 +8,7 @@ it, and the source header beside the contract column.
 
 from __future__ import annotations
 
+import io
 import logging
 import shutil
 from dataclasses import dataclass, field
@@ -20,8 +21,10 @@ from earlywarn.contract.loader import CALENDAR_FILE, read_calendar, validate_tab
 from earlywarn.contract.read import LINE, RawTable, select_contract_columns
 from earlywarn.contract.report import ContractError, Severity, ValidationReport, issue_frame
 from earlywarn.contract.spec import TABLES
+from earlywarn.files import write_atomically
 from earlywarn.ingest.mapping import MappedTable, MappingError, classify, map_table
 from earlywarn.ingest.mapping_file import MappingFile
+from earlywarn.ingest.merge import MergeCounts, existing_tables, merge_tables
 from earlywarn.ingest.sources import ROW, SourceError, is_database, read_database, read_source
 from earlywarn.ingest.vocabulary import Vocabulary
 
@@ -36,6 +39,7 @@ class ImportResult:
     unmapped_headers: dict[str, list[str]] = field(default_factory=dict)  # origin -> headers
     unmapped_values: dict[tuple[str, str], int] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    merged: dict[str, MergeCounts] = field(default_factory=dict)  # per table
 
 
 def import_source(
@@ -86,7 +90,7 @@ def import_source(
     for m in mapped:
         for key, count in m.unmapped_values.items():
             result.unmapped_values[key] = result.unmapped_values.get(key, 0) + count
-    result.files = _write(dataset, out)
+    result.files, result.merged = _write(dataset, out)
     if calendar is not None and directory is not None:
         shutil.copyfile(directory / CALENDAR_FILE, out / CALENDAR_FILE)
         result.files.append(out / CALENDAR_FILE)
@@ -181,15 +185,25 @@ def _locate_quarantine(report: ValidationReport, provenance: pl.DataFrame) -> No
         located.select("source", "source_row", pl.exclude("source", "source_row")).write_csv(path)
 
 
-def _write(dataset: Dataset, out: Path) -> list[Path]:
+def _write(dataset: Dataset, out: Path) -> tuple[list[Path], dict[str, MergeCounts]]:
+    """The dataset as Parquet, merged into what an earlier import wrote there."""
+    tables = {"cases": dataset.cases, "contacts": dataset.contacts, "actions": dataset.actions}
+    new = {
+        name: frame.with_columns(pl.col(pl.Enum, pl.Categorical).cast(pl.String))
+        for name, frame in tables.items()
+        if frame is not None
+    }
+    merged, counts = merge_tables(existing_tables(out), new)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, frame in (("cases", dataset.cases), ("contacts", dataset.contacts),
-                        ("actions", dataset.actions)):  # fmt: skip
-        if frame is None:
-            continue
-        plain = frame.with_columns(pl.col(pl.Enum, pl.Categorical).cast(pl.String))
+    for name, frame in merged.items():
         path = out / f"{name}.parquet"
-        plain.write_parquet(path)
+        write_atomically(path, _parquet_bytes(frame))
         written.append(path)
-    return written
+    return written, counts
+
+
+def _parquet_bytes(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    return buffer.getvalue()

@@ -5,10 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 import re
-import tempfile
-from pathlib import Path
 
 import polars as pl
 import xlsxwriter
@@ -107,16 +104,3 @@ def xlsx_bytes(frame: pl.DataFrame, title: str = "每日风险清单") -> bytes:
                 sheet.write_string(number, column, str(value))
     book.close()
     return buffer.getvalue()
-
-
-def write_atomically(path: Path, content: bytes) -> None:
-    """Write beside the target, then rename: a crash never leaves half a file in its place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(handle)
-    try:
-        Path(temporary).write_bytes(content)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

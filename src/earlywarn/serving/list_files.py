@@ -19,7 +19,8 @@ from pathlib import Path
 
 import polars as pl
 
-from earlywarn.serving.exports import csv_bytes, write_atomically, xlsx_bytes
+from earlywarn.files import write_atomically
+from earlywarn.serving.exports import csv_bytes, xlsx_bytes
 from earlywarn.settings import Settings
 
 MANIFEST = "manifest.json"

@@ -1,0 +1,67 @@
+"""Nightly use: a newer export merged into the dataset an earlier import wrote.
+
+A case in the new export replaces that case's rows in every table (its contacts and
+handling steps as exported now); every other case keeps its rows. Tables are sorted
+by their keys, so the same input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from earlywarn.contract.spec import TABLES
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    added: int  # keys not in the dataset before
+    changed: int  # keys there before, with other contents now
+    unchanged: int  # keys there before, the same now
+    kept: int  # rows of cases this export does not hold, kept as they were
+    removed: int  # rows of re-exported cases that the new export no longer has
+
+
+def merge_tables(
+    existing: dict[str, pl.DataFrame], new: dict[str, pl.DataFrame]
+) -> tuple[dict[str, pl.DataFrame], dict[str, MergeCounts]]:
+    """The merged tables and what changed in each."""
+    exported = new["cases"].get_column("case_id").implode()
+    merged: dict[str, pl.DataFrame] = {}
+    counts: dict[str, MergeCounts] = {}
+    for table in TABLES:
+        fresh = new.get(table.name)
+        before = existing.get(table.name)
+        if fresh is None and before is None:
+            continue
+        if before is None:
+            assert fresh is not None
+            merged[table.name] = fresh.sort(table.key)
+            counts[table.name] = MergeCounts(fresh.height, 0, 0, 0, 0)
+            continue
+        if fresh is None:
+            fresh = before.clear()
+        fresh = fresh.select(before.columns).cast(dict(before.schema))  # type: ignore[arg-type]
+        kept = before.filter(~pl.col("case_id").is_in(exported))
+        replaced = before.filter(pl.col("case_id").is_in(exported))
+        old_rows = replaced.with_columns(pl.Series("_hash", replaced.hash_rows()))
+        new_rows = fresh.with_columns(pl.Series("_hash", fresh.hash_rows()))
+        joined = new_rows.join(old_rows.select(table.key, "_hash"), on=table.key, how="left")
+        added = joined.filter(pl.col("_hash_right").is_null()).height
+        unchanged = joined.filter(pl.col("_hash") == pl.col("_hash_right")).height
+        changed = fresh.height - added - unchanged
+        removed = replaced.filter(~pl.col(table.key).is_in(fresh.get_column(table.key).implode()))
+        merged[table.name] = pl.concat([kept, fresh]).sort(table.key)
+        counts[table.name] = MergeCounts(added, changed, unchanged, kept.height, removed.height)
+    return merged, counts
+
+
+def existing_tables(out: Path) -> dict[str, pl.DataFrame]:
+    """The tables an earlier import wrote to ``out`` (none: a first import)."""
+    return {
+        table.name: pl.read_parquet(out / f"{table.name}.parquet")
+        for table in TABLES
+        if (out / f"{table.name}.parquet").is_file()
+    }
