@@ -11,7 +11,7 @@ import typer
 
 # Importing the command modules registers their commands, data first (the order of --help).
 from earlywarn.commands import data, ingest, models, serving  # noqa: F401  (registers)
-from earlywarn.commands.app import app
+from earlywarn.commands.app import app, dataset_path
 from earlywarn.contract import Mode
 from earlywarn.models import registry as models_registry
 from earlywarn.models.registry import LoadedModels
@@ -56,6 +56,7 @@ def main_job(settings: Settings, path: Path | None, serve: bool, port: int) -> N
         path = settings.work_dir / "simulated"
         logger.info("no dataset given: simulating one in %s", path)
         simulate_to_directory(QUICK_START, path, "parquet", QUICK_START_TRUTH, 30)
+    path = dataset_path(path, settings)  # an office's export is imported first
     dataset = data.validated(settings, path, Mode.STRICT)
     trained = models.train_models(settings, dataset)
     client = models_registry.connect(settings)

@@ -303,3 +303,15 @@ def test_a_newer_export_merges_by_keys(tmp_path: Path) -> None:
     again = import_source(newer, out)
     assert again.merged["cases"].unchanged == 2 and again.merged["cases"].added == 0
     assert {p.name: p.read_bytes() for p in out.glob("*.parquet")} == before
+
+
+def test_commands_take_an_export_as_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "work"))
+    exported = tmp_path / "export"
+    simulate_to_directory(CONFIG, exported, "csv-gbk")
+    out = tmp_path / "features.parquet"
+    args = ["features", "--data", str(exported), "--as-of", "2024-10-01", "--out", str(out)]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "work" / "imported" / "export" / "cases.parquet").exists()
+    assert pl.read_parquet(out).height > 0

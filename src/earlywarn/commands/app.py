@@ -52,7 +52,39 @@ def main_options(
     ctx.obj = settings
 
 
+def is_contract_dataset(data: Path) -> bool:
+    return data.is_dir() and any(
+        (data / f"cases.{suffix}").exists() for suffix in ("parquet", "csv")
+    )
+
+
+def dataset_path(data: Path, settings: Settings) -> Path:
+    """The contract dataset behind ``--data``: the directory itself, or, for an office's
+    export (a workbook, GBK CSV files), the dataset it is imported into first
+    (``<work dir>/imported/<name>``, merged night after night; lenient)."""
+    if is_contract_dataset(data) or not data.exists():
+        return data
+    from earlywarn.ingest.run import MappingError, SourceError, import_source
+
+    target = settings.work_dir / "imported" / data.stem
+    typer.echo(f"Importing 导入 {data} -> {target}", err=True)
+    try:
+        result = import_source(data, target, Mode.LENIENT, settings.quarantine_dir(target))
+    except (SourceError, MappingError, ContractError) as error:
+        typer.echo(f"error 错误: {error}", err=True)
+        raise typer.Exit(1) from error
+    for summary in result.dataset.report.tables:
+        if summary.rows_quarantined:
+            typer.echo(
+                f"warning 警告: {summary.table}: {summary.rows_quarantined:,} rows quarantined "
+                f"-> {summary.quarantine_path}",
+                err=True,
+            )
+    return target
+
+
 def load_or_exit(data: Path, mode: Mode, settings: Settings) -> Dataset:
+    data = dataset_path(data, settings)
     try:
         return load_dataset(data, mode, settings.quarantine_dir(data))
     except (FileNotFoundError, ContractError) as error:
@@ -60,5 +92,11 @@ def load_or_exit(data: Path, mode: Mode, settings: Settings) -> Dataset:
         raise typer.Exit(1) from error
 
 
-DataOption = Annotated[Path, typer.Option("--data", help="数据集目录 / Dataset directory.")]
+DataOption = Annotated[
+    Path,
+    typer.Option(
+        "--data",
+        help="数据集目录 / Dataset directory, or an office's export (imported first).",
+    ),
+]
 HorizonOption = Annotated[int, typer.Option(min=1, help="预测期（天）/ Horizon in days.")]

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from earlywarn.commands.app import DataOption, HorizonOption, app
+from earlywarn.commands.app import DataOption, HorizonOption, app, load_or_exit
 from earlywarn.contract import CONTRACT_VERSION, ContractError, Dataset, Mode, load_dataset
 from earlywarn.contract.json_schema import render_json_schema
 from earlywarn.contract.report import ValidationReport
@@ -236,11 +236,7 @@ def features(
     settings: Settings = ctx.obj
     if out.suffix not in (".parquet", ".csv"):
         raise typer.BadParameter("the output file must end in .parquet or .csv", param_hint="--out")
-    try:
-        dataset = load_dataset(data, mode, settings.quarantine_dir(data))
-    except (FileNotFoundError, ContractError) as error:
-        typer.echo(f"error 错误: {error}", err=True)
-        raise typer.Exit(1) from error
+    dataset = load_or_exit(data, mode, settings)
     table = build_features(dataset, [as_of])
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".parquet":

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from earlywarn.commands.app import app, load_or_exit
+from earlywarn.commands.app import app, dataset_path, load_or_exit
 from earlywarn.contract import Dataset, Mode
 from earlywarn.contract.rules import office_now
 from earlywarn.models import registry
@@ -198,7 +198,7 @@ def start_service(settings: Settings, data: Path, host: str, port: int, workers:
     from earlywarn.serving.main import DATA_VARIABLE
 
     open_store(settings)  # migrate once here, not in N workers at the same moment
-    os.environ[DATA_VARIABLE] = str(data.resolve())
+    os.environ[DATA_VARIABLE] = str(dataset_path(data, settings).resolve())
     uvicorn.run(
         "earlywarn.serving.main:build_app", factory=True, host=host, port=port, workers=workers
     )
