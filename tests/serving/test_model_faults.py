@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -71,7 +72,8 @@ def test_an_artifact_changed_after_registration_is_refused(settings: Settings) -
     """Someone rewrites a registered artifact in the store, keeping it a valid artifact:
     the digest recorded at registration no longer matches, and nothing loads it."""
     client = registry.connect(settings)
-    version = register_damaged("collective", lambda directory: None)  # a sound copy
+    # A sound copy, made unique so that its files are told apart from the champion's.
+    version = register_damaged("collective", edit_meta(meta={"copy": uuid.uuid4().hex}))
     registry.load("collective", version)
     recorded = client.get_model_version(registry.model_name("collective"), version).tags[
         registry.DIGEST_TAG
@@ -81,7 +83,7 @@ def test_an_artifact_changed_after_registration_is_refused(settings: Settings) -
         for path in settings.work_dir.glob("mlartifacts/**/risk_model/model.json")
         if artifact_digest(path.parent) == recorded
     ]
-    assert stored, "the registered artifact was not found in the store"
+    assert len(stored) == 1, "the registered artifact was not found once in the store"
     meta = json.loads(stored[0].read_text(encoding="utf-8"))
     meta["threshold"] = meta["medium_threshold"]  # still valid, but another model
     stored[0].write_text(json.dumps(meta), encoding="utf-8")
