@@ -81,7 +81,10 @@ def _workbook(path: Path, sheets: dict[str, tuple[list[str], list[list[Any]]]]) 
     book = xlsxwriter.Workbook(str(path))
     for name, (header, rows) in sheets.items():
         sheet = book.add_worksheet(name)
-        sheet.merge_range(0, 0, 0, len(header) - 1, f"{name}台账")
+        if len(header) > 1:
+            sheet.merge_range(0, 0, 0, len(header) - 1, f"{name}台账")
+        else:
+            sheet.write_string(0, 0, f"{name}台账")
         sheet.write_row(1, 0, header)
         for number, row in enumerate(rows, start=2):
             sheet.write_row(number, 0, row)
@@ -315,3 +318,16 @@ def test_commands_take_an_export_as_data(tmp_path: Path, monkeypatch: pytest.Mon
     assert done.exit_code == 0, done.output
     assert (tmp_path / "work" / "imported" / "export" / "cases.parquet").exists()
     assert pl.read_parquet(out).height > 0
+
+
+def test_sheets_without_a_table_and_unknown_categories_are_reported(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "台账.xlsx", {
+        "说明": (["填表说明"], [["本表由信访办导出"]]),
+        "信访事项": (CASES, [_case(1, 问题类别="征迁补偿")]),
+        "信访记录": (CONTACTS, [_contact(1)]),
+    })  # fmt: skip
+    result = import_source(path, tmp_path / "out")
+    assert result.skipped == ["台账.xlsx, sheet 说明: no header row naming two known columns"]
+    assert result.unmapped_values == {("category", "征迁补偿"): 1}
+    assert result.dataset.cases["category"].cast(pl.String).to_list() == ["other"]
+    assert any("category" in line for line in result.dataset.report.warning_lines())

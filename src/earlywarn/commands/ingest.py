@@ -85,8 +85,11 @@ def _print_sources(result: ImportResult) -> None:
             f"{counts.unchanged:,} unchanged 未变, {counts.kept:,} kept from before 保留"
             + (f", {counts.removed:,} no longer exported 已不在导出中" if counts.removed else "")
         )
+    for sheet in result.skipped:
+        typer.echo(f"warning 警告: no table 未找到表格: {sheet}", err=True)
     for (column, value), count in sorted(result.unmapped_values.items()):
         typer.echo(
-            f"warning 警告: {column}: unmapped value 未识别的值 {value!r} ({count:,} rows)",
+            f"warning 警告: {column}: unmapped value 未识别的值 {value!r} ({count:,} rows); "
+            f"map it in a mapping file: values: {{{column}: {{{value!r}: CODE}}}}",
             err=True,
         )

@@ -40,6 +40,7 @@ class ImportResult:
     unmapped_values: dict[tuple[str, str], int] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     merged: dict[str, MergeCounts] = field(default_factory=dict)  # per table
+    skipped: list[str] = field(default_factory=list)  # sheets without a table, and why
 
 
 def import_source(
@@ -58,13 +59,14 @@ def import_source(
         ContractError: the contract's checks failed (strict), named in source terms.
     """
     vocabulary = Vocabulary.of(mapping)
+    skipped: list[str] = []
     directory: Path | None = None  # a directory may carry the office's calendar.yaml
     if isinstance(source, str) and is_database(source):
         tables = read_database(source, mapping)
         where = Path("database")
     else:
         where = Path(source)
-        tables = read_source(where, vocabulary)
+        tables = read_source(where, vocabulary, skipped)
         directory = where if where.is_dir() else None
     if not tables:
         raise SourceError(f"{source}: no CSV file or workbook with a table in it")
@@ -90,6 +92,7 @@ def import_source(
     for m in mapped:
         for key, count in m.unmapped_values.items():
             result.unmapped_values[key] = result.unmapped_values.get(key, 0) + count
+    result.skipped = skipped
     result.files, result.merged = _write(dataset, out)
     if calendar is not None and directory is not None:
         shutil.copyfile(directory / CALENDAR_FILE, out / CALENDAR_FILE)

@@ -35,9 +35,13 @@ class SourceTable:
     table: str | None = None  # the contract table, when the source says so (a database)
 
 
-def read_source(path: Path, vocabulary: Vocabulary | None = None) -> list[SourceTable]:
-    """Every table in a workbook, a CSV file, or a directory of them."""
+def read_source(
+    path: Path, vocabulary: Vocabulary | None = None, skipped: list[str] | None = None
+) -> list[SourceTable]:
+    """Every table in a workbook, a CSV file, or a directory of them; sheets without a
+    table (empty, or no header we know) are named in ``skipped``."""
     vocabulary = vocabulary or Vocabulary()
+    skipped = skipped if skipped is not None else []
     if not path.exists():
         raise SourceError(f"{path}: not found")
     files = sorted(path.iterdir()) if path.is_dir() else [path]
@@ -49,7 +53,7 @@ def read_source(path: Path, vocabulary: Vocabulary | None = None) -> list[Source
         if suffix == ".csv":
             tables.append(read_csv(file))
         elif suffix in (".xlsx", ".xlsm", ".xls"):
-            tables.extend(read_workbook(file, vocabulary))
+            tables.extend(read_workbook(file, vocabulary, skipped))
     return tables
 
 
@@ -116,7 +120,9 @@ def read_csv(file: Path) -> SourceTable:
     return _cleaned(SourceTable(file.name, frame, encoding, name=file.name))
 
 
-def read_workbook(file: Path, vocabulary: Vocabulary) -> list[SourceTable]:
+def read_workbook(
+    file: Path, vocabulary: Vocabulary, skipped: list[str] | None = None
+) -> list[SourceTable]:
     """The tables of a workbook, found by their headers, whatever the sheets are called."""
     import fastexcel
 
@@ -127,10 +133,11 @@ def read_workbook(file: Path, vocabulary: Vocabulary) -> list[SourceTable]:
     tables = []
     for sheet in book.sheet_names:
         cells = book.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
-        if cells.is_empty():
-            continue
-        header_at = _header_row(cells, vocabulary)
+        header_at = None if cells.is_empty() else _header_row(cells, vocabulary)
         if header_at is None:
+            if skipped is not None:
+                why = "empty" if cells.is_empty() else "no header row naming two known columns"
+                skipped.append(f"{file.name}, sheet {sheet}: {why}")
             continue
         names = [
             normalise(str(value)) if value is not None else f"列{i + 1}"
