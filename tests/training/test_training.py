@@ -176,3 +176,25 @@ def test_cli_train_promote_score(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert runner.invoke(app, promote).exit_code == 1  # already the champion
     bad = runner.invoke(app, ["train", "--data", data, "--targets", "weather"])
     assert bad.exit_code == 2 and "unknown targets" in bad.output
+
+
+def test_calibration_is_never_certain() -> None:
+    """An isotonic block that always (or never) escalated still gets a probability
+    strictly inside (0, 1); large blocks keep their rate; the map never decreases."""
+    from earlywarn.training.fit import fit_calibrator
+
+    raw = np.linspace(-3, 3, 1000)
+    labels = (raw > 2.9).astype(np.int8)  # the top few all positive, the rest never
+    calibrator = fit_calibrator(raw, labels)
+    probability = calibrator(np.linspace(-10, 10, 5000))
+    assert probability.min() > 0 and probability.max() < 1
+    assert np.all(np.diff(calibrator.y) >= 0)
+    low_block = labels[raw <= 2.9]
+    assert calibrator(np.array([-3.0]))[0] == pytest.approx(1 / (low_block.size + 2))
+
+
+def test_no_probability_is_zero_or_one(settings: Settings, trained: TrainResult) -> None:
+    features = build_features(load_dataset(sample_dataset()), [AS_OF])
+    for model in _models(settings, trained).values():
+        probability = model.probability(features)
+        assert probability.min() > 0 and probability.max() < 1

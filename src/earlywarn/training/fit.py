@@ -125,6 +125,26 @@ def capacity_threshold(
     return float(median) if isinstance(median, int | float) else 1.0
 
 
+def fit_calibrator(raw: np.ndarray, labels: np.ndarray) -> Calibrator:
+    """Isotonic calibration whose every level is strictly inside (0, 1).
+
+    Plain isotonic regression gives a block of cases that all escalated exactly 1.0
+    (and one that never did, 0.0): no model is certain, and a small top block says
+    little. Each block's rate k/n becomes (k + 1) / (n + 2), Laplace's rule, which
+    moves small blocks inward and leaves large ones as they were; a running maximum
+    keeps the map non-decreasing. Stated in the model card.
+    """
+    isotonic = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+    fitted = isotonic.fit_transform(raw, labels)
+    smoothed: dict[float, float] = {}
+    for level in np.unique(fitted):
+        inside = fitted == level
+        smoothed[float(level)] = (float(labels[inside].sum()) + 1.0) / (float(inside.sum()) + 2.0)
+    levels = np.array([smoothed.get(float(y), float(y)) for y in isotonic.y_thresholds_])
+    levels = np.clip(np.maximum.accumulate(levels), 1e-6, 1 - 1e-6)
+    return Calibrator(x=isotonic.X_thresholds_.tolist(), y=levels.tolist())
+
+
 def fit_target(
     fit: pl.DataFrame,
     validation: pl.DataFrame,
@@ -139,9 +159,7 @@ def fit_target(
     raw = np.asarray(
         booster.predict(feature_matrix(validation, list(FEATURE_NAMES), vocab), raw_score=True)
     )
-    isotonic = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
-    isotonic.fit(raw, validation[target].cast(pl.Int8).to_numpy())
-    calibrator = Calibrator(x=isotonic.X_thresholds_.tolist(), y=isotonic.y_thresholds_.tolist())
+    calibrator = fit_calibrator(raw, validation[target].cast(pl.Int8).to_numpy())
     probability = calibrator(raw)
     return RiskModel(
         target=target,

@@ -40,7 +40,9 @@ logger = logging.getLogger(__name__)
 LEARNING_SHARES = (0.25, 0.5, 1.0)
 LIMITS = (
     "Trained on the office's own history; its figures hold for similar periods. Scores cases, "
-    "never people; no sensitive personal attribute is used. Review the bias audit before use."
+    "never people; no sensitive personal attribute is used. Review the bias audit before use. "
+    "Probabilities are never 0 or 1: each isotonic calibration block's rate k/n is given as "
+    "(k + 1) / (n + 2), so a small block at either end says less than certainty."
 )
 INTENDED_USE = (
     "Prioritise petition cases for early resolution by the office (事要解决、就地化解). "
