@@ -233,3 +233,24 @@ def test_alias_move_switches_models_and_a_failed_load_keeps_the_old(
     assert not scorer.refresh_models()
     assert scorer.versions[target].endswith(f"/{newer}")
     assert scorer.score(WARM_UP).model_versions == scorer.versions
+
+
+def test_the_export_is_the_ledger_in_either_language(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    import io
+
+    import openpyxl
+
+    route = f"/v1/risk-lists/{DAY}/export"
+    headers = {"X-API-Key": keys["office"]}
+    for lang, rank, title in (
+        ("zh", "排名", "330211 每日风险清单台账"),
+        ("en", "rank", "330211 Daily"),
+    ):
+        answer = client.get(route, params={"format": "xlsx", "lang": lang}, headers=headers)
+        assert answer.status_code == 200
+        sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).worksheets[0]
+        assert str(sheet["A1"].value).startswith(title) and sheet["A3"].value == rank
+    csv_text = client.get(route, params={"format": "csv", "lang": "en"}, headers=headers).text
+    assert csv_text.lstrip("\ufeff").startswith("rank,case,county")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.serving.app import create_app
-from earlywarn.serving.exports import csv_bytes, xlsx_bytes
+from earlywarn.serving.exports import neutralised
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import AuditRecord, Review, RiskList, RiskListItem
 from tests.conftest import valid_id_number
@@ -190,9 +190,7 @@ def test_exports_never_carry_a_live_formula(
     import polars as pl
 
     frame = pl.DataFrame({"township_code": ["@SUM(A1)", "-2+3", "ok"]})
-    assert b"'@SUM(A1)" in csv_bytes(frame) and b"'-2+3" in csv_bytes(frame)
-    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(frame))).active
-    assert book is not None and all(c.data_type == "s" for row in book.iter_rows() for c in row)
+    assert neutralised(frame)["township_code"].to_list() == ["'@SUM(A1)", "'-2+3", "ok"]
 
 
 def test_a_case_id_with_slashes_is_reachable(

@@ -52,14 +52,34 @@ def test_exports_open(
     settings: Settings, sessions: sessionmaker[Session], sample: Dataset, champions: LoadedModels
 ) -> None:
     result = build_risk_list(settings, sample, DAY, sessions, champions)
-    book = openpyxl.load_workbook(io.BytesIO(result.files["xlsx"].read_bytes()), read_only=True)
-    rows = list(book.active.iter_rows(values_only=True))  # type: ignore[union-attr]
-    assert rows[0][0] == "排名 rank"
-    assert 1 < len(rows) < result.rows + 1  # the high and medium bands, not every case
-    assert {row[5] for row in rows[1:]} <= {"high", "medium"}
-    assert result.files["csv"].read_bytes().startswith("\ufeff".encode())
-    header = result.files["scores"].read_text(encoding="utf-8").splitlines()[0]
-    assert header.startswith("case_id,as_of,escalation_probability")
+    book = openpyxl.load_workbook(io.BytesIO(result.files["xlsx"].read_bytes()))
+    sheet = book.worksheets[0]
+    assert str(sheet["A1"].value).startswith("全部县区 每日风险清单台账 2025年10月31日")
+    assert "数据截至 2025年11月1日 00:00" in str(sheet["A2"].value)
+    header = [cell.value for cell in sheet[3]]
+    assert header[:6] == ["排名", "事项编号", "县区", "乡镇", "问题类别", "风险等级"]
+    assert header[-2:] == ["包案领导", "处置结果"]
+    rows = list(sheet.iter_rows(min_row=4, values_only=True))
+    assert 0 < len(rows) < result.rows  # the high and medium bands, not every case
+    assert {row[5] for row in rows} <= {"高", "中"}
+    assert {row[8] for row in rows} <= {"是", "否"}
+    assert all(row[11] and str(row[11]).startswith("1. ") for row in rows)  # reasons in words
+    first = sheet.cell(row=4, column=7)
+    assert first.number_format == "0.0%" and 0 < float(first.value) < 1
+    assert sheet.cell(row=4, column=11).number_format == "0"
+    assert sheet.freeze_panes == "A4"
+    assert sheet.auto_filter.ref is not None and sheet.auto_filter.ref.startswith("A3:")
+    assert sheet.page_setup.orientation == "landscape"
+    fit = sheet.page_setup  # one page wide (1 is the file format's default), any height
+    assert fit.fitToWidth in (None, 1) and fit.fitToHeight == 0
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.cell(row=4, column=12).alignment.wrap_text
+    assert book.sheetnames[1] == "说明"
+    content = result.files["csv"].read_bytes()
+    assert content.startswith("\ufeff".encode())
+    assert content.decode("utf-8-sig").splitlines()[0].startswith("排名,事项编号")
+    header_line = result.files["scores"].read_text(encoding="utf-8").splitlines()[0]
+    assert header_line.startswith("case_id,as_of,escalation_probability")
 
 
 def test_a_crash_leaves_the_previous_list_intact(

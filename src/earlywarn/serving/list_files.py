@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from earlywarn.files import write_atomically
-from earlywarn.serving.exports import csv_bytes, xlsx_bytes
+from earlywarn.serving.ledger import LedgerInfo, ledger_csv, ledger_xlsx
 from earlywarn.settings import Settings
 
 MANIFEST = "manifest.json"
@@ -57,22 +57,22 @@ def _sha256(content: bytes) -> str:
 
 
 def write_list_files(
-    folder: Path, scores: pl.DataFrame, items: pl.DataFrame, checksum: str, versions: str
+    folder: Path, scores: pl.DataFrame, items: pl.DataFrame, checksum: str, info: LedgerInfo
 ) -> dict[str, Path]:
     """The score file (every case), the CSV and XLSX exports (the high and medium bands:
     the list people act on), then the manifest."""
     listed = items.filter(pl.col("risk_band") != "low")
     contents = {
         "scores.csv": scores.write_csv(datetime_format="%Y-%m-%dT%H:%M:%S").encode("utf-8"),
-        "risk-list.csv": csv_bytes(listed),
-        "risk-list.xlsx": xlsx_bytes(listed),
+        "risk-list.csv": ledger_csv(listed),
+        "risk-list.xlsx": ledger_xlsx(listed, info),
     }
     for name, content in contents.items():
         write_atomically(folder / name, content)
     manifest = {
         "list_date": folder.name,
         "checksum": checksum,
-        "model_versions": versions,
+        "model_versions": info.model_versions,
         "files": {name: _sha256(content) for name, content in contents.items()},
     }
     write_atomically(folder / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"))

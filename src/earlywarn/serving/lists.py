@@ -15,9 +15,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from earlywarn.contract.personal import redact_text
-from earlywarn.models.reasons import from_json
+from earlywarn.models.reasons import Language, from_json
 from earlywarn.serving.access import Role
-from earlywarn.serving.exports import csv_bytes, xlsx_bytes
+from earlywarn.serving.ledger import LedgerInfo, ledger_csv, ledger_xlsx
 from earlywarn.serving.schemas import ListItem, ReviewIn, reason_out, step_out
 from earlywarn.serving.store import ITEM_COLUMNS, ApiKey, Review, RiskList, RiskListItem
 
@@ -154,11 +154,26 @@ def list_item(row: RiskListItem, review: str | None) -> ListItem:
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+ITEM_SCHEMA: dict[str, pl.DataType] = {name: pl.String() for name in [*ITEM_COLUMNS, "review"]} | {
+    "rank": pl.Int64(),
+    "escalation_probability": pl.Float64(),
+    "collective_probability": pl.Float64(),
+    "escalation_flag": pl.Boolean(),
+    "collective_flag": pl.Boolean(),
+    "days_since_last_contact": pl.Float64(),
+}
+
+
 def export_file(
-    db: Session, header: RiskList, rows: list[RiskListItem], file_format: str
+    db: Session,
+    key: ApiKey,
+    header: RiskList,
+    rows: list[RiskListItem],
+    file_format: str,
+    lang: Language = "zh",
 ) -> tuple[bytes, str, int]:
-    """The rows with their latest review as CSV or XLSX (Chinese and English headers):
-    content, media type, rows."""
+    """The rows with their latest review as the ledger, XLSX or CSV: content, media
+    type, rows."""
     decisions = {
         review.case_id: review.decision
         for review in db.scalars(
@@ -168,10 +183,10 @@ def export_file(
     frame = pl.DataFrame(
         [{c: getattr(r, c) for c in ITEM_COLUMNS} | {"review": decisions.get(r.case_id)}
          for r in rows],
-        schema_overrides={"township_code": pl.String, "review": pl.String},
+        schema=ITEM_SCHEMA,
     )  # fmt: skip
-    if frame.is_empty():
-        frame = pl.DataFrame(schema={name: pl.String for name in [*ITEM_COLUMNS, "review"]})
     if file_format == "csv":
-        return csv_bytes(frame), "text/csv; charset=utf-8", frame.height
-    return xlsx_bytes(frame), XLSX_MEDIA, frame.height
+        return ledger_csv(frame, lang), "text/csv; charset=utf-8", frame.height
+    county = key.county_code if Role(key.role) is Role.OFFICE else None
+    info = LedgerInfo(header.list_date, header.as_of, header.model_versions, county)
+    return ledger_xlsx(frame, info, lang), XLSX_MEDIA, frame.height

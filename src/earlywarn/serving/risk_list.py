@@ -26,6 +26,7 @@ from earlywarn.models.reasons import to_json
 from earlywarn.models.registry import LoadedModels
 from earlywarn.models.scoring import ScoredTable, score_frame, score_table
 from earlywarn.serving.audit import anchor_file, audit, audit_key, write_anchor
+from earlywarn.serving.ledger import LedgerInfo
 from earlywarn.serving.list_files import (
     day_lock,
     list_folder,
@@ -147,7 +148,8 @@ def build_risk_list(
         with sessions() as session:
             write_anchor(session, anchor_file(settings), f"risk list {list_date}")
         scores = score_table(features, models, scored)
-        files = write_list_files(folder, scores, items, checksum, version_text)
+        info = LedgerInfo(list_date, as_of, version_text, county=None)
+        files = write_list_files(folder, scores, items, checksum, info)
     high = items.filter(pl.col("risk_band") == "high").height
     medium = items.filter(pl.col("risk_band") == "medium").height
     logger.info(

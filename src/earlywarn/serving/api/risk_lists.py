@@ -112,12 +112,15 @@ def export_list(
     trail: Trail,
     filters: QueryFilters,
     format: str = Query("csv", pattern="^(csv|xlsx)$"),
+    lang: str = Query("zh", pattern="^(zh|en)$", description="the ledger's language"),
 ) -> Response:
-    """The filtered list as CSV or XLSX."""
+    """The filtered list as the office's ledger (XLSX) or its columns as CSV."""
     allow(trail, db, key, READERS, "risk_list.export", str(list_date))
     header = _stored_list(trail, db, key, list_date, "risk_list.export")
     rows = list(db.scalars(_filtered(trail, db, key, header, filters, "risk_list.export")).all())
-    content, media, count = export_file(db, header, rows, format)
+    content, media, count = export_file(
+        db, key, header, rows, format, "en" if lang == "en" else "zh"
+    )
     trail.record(db, key, "risk_list.export", f"{list_date} {format}", count, "ok")
     name = f"risk-list-{list_date}.{format}"
     return Response(

@@ -161,7 +161,13 @@ def daily_list(
 
 @router.get("/list/export")
 def export(
-    request: Request, db: Db, trail: Trail, who: Viewer, date: str, format: str = "xlsx"
+    request: Request,
+    db: Db,
+    trail: Trail,
+    who: Viewer,
+    lang: Lang,
+    date: str,
+    format: str = "xlsx",
 ) -> Response:
     day = day_of(date)
     header = find_list(db, day) if day else None
@@ -172,7 +178,7 @@ def export(
     except OtherCountyError as error:
         trail.record(db, who.key, "risk_list.export", f"{date} (page)", 0, "refused 404")
         raise HTTPException(404, "not found") from error
-    content, media, count = export_file(db, header, rows, format)
+    content, media, count = export_file(db, who.key, header, rows, format, lang)
     trail.record(db, who.key, "risk_list.export", f"{date} {format} (page)", count, "ok")
     name = f"risk-list-{date}.{format}"
     return Response(

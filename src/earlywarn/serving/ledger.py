@@ -1,0 +1,188 @@
+"""The daily list as the ledger (每日风险清单台账) an office prints and forwards.
+
+One layout for the job's files, the API's export and the page's export: a title
+(county, date, data as of, model versions), Chinese values (征地补偿, 高, 是/否),
+percentages with one decimal, whole days, reasons in words, the recommended steps,
+the review state, and two empty columns the office fills in by hand (包案领导,
+处置结果); a frozen header with a filter, sensible widths, wrapped reasons, landscape
+print fitted to the page width, and a second sheet that explains the columns and
+the bands. English on request. CSV: the same columns, UTF-8 with BOM.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+
+import polars as pl
+import xlsxwriter
+
+from earlywarn.models.reasons import Language, describe, from_json
+from earlywarn.models.steps import step_text
+from earlywarn.serving.exports import neutralised
+from earlywarn.serving.web import i18n
+
+
+@dataclass(frozen=True)
+class LedgerInfo:
+    list_date: dt.date
+    as_of: dt.datetime
+    model_versions: str
+    county: str | None  # None: every county the reader may see
+
+
+# key, Chinese header, English header, width, what it holds.
+COLUMNS: tuple[tuple[str, str, str, int, str], ...] = (
+    ("rank", "排名", "rank", 6, "the list's order: band, then how far past the alert threshold"),
+    ("case_id", "事项编号", "case", 14, "the case-management system's number"),
+    ("county_code", "县区", "county", 10, "the county that owns the case"),
+    ("township_code", "乡镇", "township", 12, "the township or street"),
+    ("category", "问题类别", "category", 12, "the case's category"),
+    ("risk_band", "风险等级", "band", 8, "高 high / 中 medium / 低 low: the higher of the two"),
+    ("escalation_probability", "越级访风险", "escalation risk", 10,
+     "calibrated probability of a contact above every level reached, within 30 days"),
+    ("collective_probability", "集体访风险", "collective risk", 10,
+     "calibrated probability of a contact of 5 or more people, within 30 days"),
+    ("escalation_flag", "越级访预警", "escalation flag", 9, "at or above the alert threshold"),
+    ("collective_flag", "集体访预警", "collective flag", 9, "at or above the alert threshold"),
+    ("days_since_last_contact", "距上次信访天数", "days since last contact", 9,
+     "whole days from the last letter, visit or call to the list's moment"),
+    ("reasons", "主要原因", "reasons", 48, "what raised the score most, strongest first"),
+    ("steps", "建议措施", "recommended steps", 30, "handling steps the reasons ask for"),
+    ("review", "核查状态", "review", 10, "the latest review recorded for the case"),
+    ("leader", "包案领导", "senior owner", 12, "filled in by the office"),
+    ("result", "处置结果", "outcome of handling", 20, "filled in by the office"),
+)  # fmt: skip
+_PERCENT = {"escalation_probability", "collective_probability"}
+_TITLE = {"zh": "每日风险清单台账", "en": "Daily risk list (ledger)"}
+_NOTES = {"zh": "说明", "en": "Notes"}
+
+
+def _header(key: str, lang: Language) -> str:
+    zh, en = next((zh, en) for k, zh, en, _, _ in COLUMNS if k == key)
+    return zh if lang == "zh" else en
+
+
+def _reasons(text: str | None, lang: Language) -> str:
+    reasons = from_json(text)
+    return "\n".join(f"{i}. {describe(r, lang)}" for i, r in enumerate(reasons, start=1))
+
+
+def _steps(text: str | None, lang: Language) -> str:
+    keys: list[str] = json.loads(text) if text else []
+    return "\n".join(step_text(key, lang) for key in keys)
+
+
+def ledger_frame(frame: pl.DataFrame, lang: Language = "zh") -> pl.DataFrame:
+    """Stored list rows (reasons and steps as JSON) as the ledger's columns and words."""
+    yes, no = ("是", "否") if lang == "zh" else ("yes", "no")
+    rows = frame.with_columns(
+        pl.col("category").map_elements(
+            lambda c: i18n.label(i18n.CATEGORY, c, lang), return_dtype=pl.String
+        ),
+        pl.col("risk_band").map_elements(
+            lambda b: i18n.label(i18n.BAND, b, lang), return_dtype=pl.String
+        ),
+        *(
+            pl.when(pl.col(flag)).then(pl.lit(yes)).otherwise(pl.lit(no)).alias(flag)
+            for flag in ("escalation_flag", "collective_flag")
+        ),
+        pl.col("days_since_last_contact").floor().cast(pl.Int64),
+        pl.col("reasons").map_elements(lambda t: _reasons(t, lang), return_dtype=pl.String),
+        pl.col("steps").map_elements(lambda t: _steps(t, lang), return_dtype=pl.String),
+        (
+            pl.col("review").map_elements(
+                lambda d: i18n.label(i18n.DECISION, d, lang), return_dtype=pl.String
+            )
+            if "review" in frame.columns
+            else pl.lit(None, dtype=pl.String).alias("review")
+        ),
+        pl.lit(None, dtype=pl.String).alias("leader"),
+        pl.lit(None, dtype=pl.String).alias("result"),
+    )
+    return rows.select(key for key, *_ in COLUMNS)
+
+
+def ledger_csv(frame: pl.DataFrame, lang: Language = "zh") -> bytes:
+    """The ledger's columns as CSV, UTF-8 with BOM (Excel opens it in Chinese)."""
+    rows = ledger_frame(frame, lang)
+    rows = rows.with_columns(pl.col(c).round(4) for c in _PERCENT)
+    shown = neutralised(rows.rename({key: _header(key, lang) for key in rows.columns}))
+    buffer = io.BytesIO()
+    shown.write_csv(buffer)
+    return "\ufeff".encode() + buffer.getvalue()
+
+
+def ledger_xlsx(frame: pl.DataFrame, info: LedgerInfo, lang: Language = "zh") -> bytes:
+    rows = ledger_frame(frame, lang)
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    formats = {
+        "title": book.add_format({"bold": True, "font_size": 14}),
+        "subtitle": book.add_format({"italic": True, "font_color": "#555555"}),
+        "header": book.add_format(
+            {"bold": True, "bg_color": "#DDE4EE", "border": 1, "text_wrap": True, "valign": "top"}
+        ),
+        "percent": book.add_format({"num_format": "0.0%", "valign": "top"}),
+        "days": book.add_format({"num_format": "0", "valign": "top"}),
+        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+        "text": book.add_format({"valign": "top"}),
+    }
+    sheet = book.add_worksheet(_TITLE[lang][:31])
+    last = len(COLUMNS) - 1
+    county = info.county or ("全部县区" if lang == "zh" else "all counties")
+    title = f"{county} {_TITLE[lang]} {i18n.date_text(info.list_date, lang)}"
+    as_of = "数据截至" if lang == "zh" else "data as of"
+    models = "模型" if lang == "zh" else "models"
+    subtitle = f"{as_of} {i18n.moment_text(info.as_of, lang)} · {models} {info.model_versions}"
+    sheet.merge_range(0, 0, 0, last, title, formats["title"])
+    sheet.merge_range(1, 0, 1, last, subtitle, formats["subtitle"])
+    for column, (key, zh, en, width, _) in enumerate(COLUMNS):
+        sheet.write_string(2, column, zh if lang == "zh" else en, formats["header"])
+        wrap = key in ("reasons", "steps", "result")
+        sheet.set_column(column, column, width, formats["wrap"] if wrap else None)
+    for number, values in enumerate(rows.iter_rows(), start=3):
+        for column, (key, value) in enumerate(zip(rows.columns, values, strict=True)):
+            if value is None:
+                continue
+            if key in _PERCENT:
+                sheet.write_number(number, column, float(value), formats["percent"])
+            elif key in ("rank", "days_since_last_contact"):
+                sheet.write_number(number, column, int(value), formats["days"])
+            elif key in ("reasons", "steps"):
+                sheet.write_string(number, column, str(value), formats["wrap"])
+            else:
+                sheet.write_string(number, column, str(value), formats["text"])
+    sheet.freeze_panes(3, 0)
+    sheet.autofilter(2, 0, 2 + rows.height, last)
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)  # the page's width, as many pages down as it takes
+    sheet.repeat_rows(2)
+    _notes(book, lang, formats)
+    book.close()
+    return buffer.getvalue()
+
+
+def _notes(book: xlsxwriter.Workbook, lang: Language, formats: dict[str, object]) -> None:
+    notes = book.add_worksheet(_NOTES[lang])
+    notes.set_column(0, 0, 22)
+    notes.set_column(1, 1, 90, formats["wrap"])
+    notes.write_row(0, 0, ["列" if lang == "zh" else "column", "含义 meaning"], formats["header"])
+    for number, (_, zh, en, _, meaning) in enumerate(COLUMNS, start=1):
+        notes.write_string(number, 0, zh if lang == "zh" else en)
+        notes.write_string(number, 1, meaning)
+    bands = [
+        ("高 high", "at or above a target's alert threshold: the cases that fill the office's "
+         "capacity on a typical day; review today"),
+        ("中 medium", "above the threshold for five times that capacity: watch"),
+        ("低 low", "below both; listed in the score file, not in this ledger"),
+        ("", "Scores are advice to the person who reviews the case, never a decision about "
+         "people. 评分仅供核查人员参考，不作为对人的判断。"),
+    ]  # fmt: skip
+    start = len(COLUMNS) + 2
+    for number, (band, meaning) in enumerate(bands, start=start):
+        notes.write_string(number, 0, band)
+        notes.write_string(number, 1, meaning)
