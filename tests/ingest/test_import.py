@@ -38,6 +38,7 @@ def _features(path: Path) -> pl.DataFrame:
     return frame.with_columns(pl.col(pl.Enum, pl.Categorical).cast(pl.String))
 
 
+@pytest.mark.slow  # simulates, exports and imports twice: seconds each
 @pytest.mark.parametrize("kind", ["xlsx-office", "csv-gbk"])
 def test_an_office_export_imports_to_the_same_features(
     contract_dataset: Path, tmp_path: Path, kind: str
@@ -308,6 +309,7 @@ def test_a_newer_export_merges_by_keys(tmp_path: Path) -> None:
     assert {p.name: p.read_bytes() for p in out.glob("*.parquet")} == before
 
 
+@pytest.mark.slow
 def test_commands_take_an_export_as_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "work"))
     exported = tmp_path / "export"

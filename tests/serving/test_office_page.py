@@ -131,13 +131,14 @@ def test_sign_in_filter_open_review_audit_export(
     sheet = openpyxl.load_workbook(saved).active
     assert sheet is not None
     table = list(sheet.iter_rows(values_only=True))
-    header = list(table[0])
-    assert header[0] == "排名 rank"
-    assert f"{len(table) - 1:,}" in total_text  # every filtered row, not one page
-    assert {row[header.index("县区 county")] for row in table[1:]} == {COUNTY}
-    assert {row[header.index("风险等级 band")] for row in table[1:]} == {"high"}
-    reviews = {row[1]: row[header.index("核查 review")] for row in table[1:]}
-    assert reviews[case_id] == "action_taken"
+    assert str(table[0][0]).startswith(f"{COUNTY} 每日风险清单台账")  # the ledger's title
+    header, rows = list(table[2]), table[3:]
+    assert header[0] == "排名"
+    assert f"{len(rows):,}" in total_text  # every filtered row, not one page
+    assert {row[header.index("县区")] for row in rows} == {COUNTY}
+    assert {row[header.index("风险等级")] for row in rows} == {"高"}
+    reviews = {row[1]: row[header.index("核查状态")] for row in rows}
+    assert reviews[case_id] == "已采取措施"
 
     assert not any(token in address for address in addresses)  # never in an address
     assert all(address.startswith(base) for address in addresses)  # nothing from outside
