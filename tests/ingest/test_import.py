@@ -332,4 +332,9 @@ def test_sheets_without_a_table_and_unknown_categories_are_reported(tmp_path: Pa
     assert result.skipped == ["台账.xlsx, sheet 说明: no header row naming two known columns"]
     assert result.unmapped_values == {("category", "征迁补偿"): 1}
     assert result.dataset.cases["category"].cast(pl.String).to_list() == ["other"]
-    assert any("category" in line for line in result.dataset.report.warning_lines())
+    warnings = result.dataset.report.warning_lines()
+    assert any(
+        "台账.xlsx, sheet 信访事项, row 3, column 问题类别 (category)" in line
+        and "征迁补偿" in line
+        for line in warnings
+    ), warnings

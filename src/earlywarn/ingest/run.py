@@ -72,6 +72,7 @@ def import_source(
         raise SourceError(f"{source}: no CSV file or workbook with a table in it")
     mapped = [map_table(t, classify(t, vocabulary), vocabulary) for t in tables]
     report = ValidationReport(dataset=where, mode=mode.value)
+    report.add(_unknown_categories(mapped))
     raws, provenance = _raw_tables(where, mapped, report)
     calendar, calendar_ok = read_calendar(directory, report) if directory else (None, True)
     try:
@@ -98,6 +99,24 @@ def import_source(
         shutil.copyfile(directory / CALENDAR_FILE, out / CALENDAR_FILE)
         result.files.append(out / CALENDAR_FILE)
     return result
+
+
+def _unknown_categories(mapped: list[MappedTable], shown: int = 50) -> pl.DataFrame:
+    """Each row whose category names no code (read as 'other', as the contract says), with
+    its place: the contract's own warning only counts them."""
+    found = []
+    for table in mapped:
+        for (column, value), _ in table.unmapped_values.items():
+            if column != "category":
+                continue  # other unmapped values are refused by the contract, row by row
+            rows = table.frame.filter(pl.col(column) == value).get_column(ROW).to_list()
+            found += [
+                {"severity": Severity.WARNING.value, "file": table.origin, "line": row,
+                 "column": f"{table.headers[column]} ({column})", "code": "unknown_category",
+                 "detail": f"{value!r} read as 'other'; map it in a mapping file"}
+                for row in rows
+            ]  # fmt: skip
+    return issue_frame(found[:shown]) if found else issue_frame([])
 
 
 def _label(source: Path, table: str) -> str:
