@@ -37,6 +37,9 @@ from tests.serving.helpers import (
     truncate_booster,
 )
 
+# Fault drills: each damaged version is registered and checked in a child process
+# (seconds each), so they run in the slow suite, which CI runs too.
+pytestmark = pytest.mark.slow
 DAMAGES: dict[str, Callable[[Path], None]] = {
     "truncated booster": truncate_booster,
     "threshold as text": edit_meta(threshold="high"),
@@ -141,7 +144,6 @@ def test_the_list_job_refuses_a_broken_champion_with_a_message(
     assert "truncated or damaged" in result.output
 
 
-@pytest.mark.slow
 def test_scoring_under_load_survives_broken_promotions(
     settings: Settings, sessions: sessionmaker[Session], damaged: dict[str, str]
 ) -> None:
