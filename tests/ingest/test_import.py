@@ -338,3 +338,14 @@ def test_sheets_without_a_table_and_unknown_categories_are_reported(tmp_path: Pa
         and "征迁补偿" in line
         for line in warnings
     ), warnings
+
+
+def test_title_and_total_rows_are_accounted_for(tmp_path: Path) -> None:
+    """Rows that hold no record (blank, 合计) are not imported, and said so per source."""
+    path = _workbook(tmp_path / "台账.xlsx", {
+        "信访事项": (CASES, [_case(1), [None] * len(CASES), ["合计", 1]]),
+        "信访记录": (CONTACTS, [_contact(1)]),
+    })  # fmt: skip
+    result = import_source(path, tmp_path / "out")
+    assert result.left_out == {"台账.xlsx, sheet 信访事项": 2}
+    assert result.dataset.cases.height == 1

@@ -7,7 +7,7 @@ import json
 import logging
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -49,6 +49,15 @@ def print_report(report: ValidationReport, settings: Settings, issues_file: Path
     for summary in report.tables:
         if summary.quarantine_path is not None:
             typer.echo(f"Quarantined rows 隔离行 ({summary.table}): {summary.quarantine_path}")
+
+
+def refuse_dataset(
+    error: ContractError, settings: Settings, issues_file: Path | None, advice: str
+) -> NoReturn:
+    """Print every problem found, say what to do, exit 1."""
+    print_report(error.report, settings, issues_file)
+    typer.echo(f"INVALID 不合格: {advice}", err=True)
+    raise typer.Exit(1) from error
 
 
 @app.command()
@@ -99,9 +108,7 @@ def validated(
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(2) from error
     except ContractError as error:
-        print_report(error.report, settings, target)
-        typer.echo("INVALID 不合格: fix the problems above and run validate again.", err=True)
-        raise typer.Exit(1) from error
+        refuse_dataset(error, settings, target, "fix the problems above and run validate again.")
     print_report(result.report, settings, target)
     typer.echo("OK 合格" if result.report.ok else "USABLE 可用 (rows quarantined)")
     return result

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from earlywarn.commands.app import app
-from earlywarn.commands.data import print_report
+from earlywarn.commands.data import print_report, refuse_dataset
 from earlywarn.contract import ContractError, Mode
 from earlywarn.ingest.mapping_file import MappingFileError, read_mapping
 from earlywarn.ingest.run import ImportResult, MappingError, SourceError, import_source
@@ -66,9 +66,7 @@ def import_command(
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error
     except ContractError as error:
-        print_report(error.report, settings, None)
-        typer.echo("INVALID 不合格: fix the export, or import with --mode lenient", err=True)
-        raise typer.Exit(1) from error
+        refuse_dataset(error, settings, None, "fix the export, or import with --mode lenient")
     _print_sources(result)
     print_report(result.dataset.report, settings, None)
     typer.echo(f"Dataset 数据集 -> {out}")
@@ -85,6 +83,8 @@ def _print_sources(result: ImportResult) -> None:
             f"{counts.unchanged:,} unchanged 未变, {counts.kept:,} kept from before 保留"
             + (f", {counts.removed:,} no longer exported 已不在导出中" if counts.removed else "")
         )
+    for origin, rows in result.left_out.items():
+        typer.echo(f"  {origin}: {rows:,} blank or total rows left out 空行或合计行未导入")
     for sheet in result.skipped:
         typer.echo(f"warning 警告: no table 未找到表格: {sheet}", err=True)
     for (column, value), count in sorted(result.unmapped_values.items()):

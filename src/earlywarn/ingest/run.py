@@ -41,6 +41,9 @@ class ImportResult:
     files: list[Path] = field(default_factory=list)
     merged: dict[str, MergeCounts] = field(default_factory=dict)  # per table
     skipped: list[str] = field(default_factory=list)  # sheets without a table, and why
+    # Per source: blank and total rows left out (they hold no record, so they are not
+    # rows read; said here so that every row of the file is accounted for).
+    left_out: dict[str, int] = field(default_factory=dict)
 
 
 def import_source(
@@ -94,6 +97,7 @@ def import_source(
         for key, count in m.unmapped_values.items():
             result.unmapped_values[key] = result.unmapped_values.get(key, 0) + count
     result.skipped = skipped
+    result.left_out = {t.origin: t.skipped_rows for t in tables if t.skipped_rows}
     result.files, result.merged = _write(dataset, out)
     if calendar is not None and directory is not None:
         shutil.copyfile(directory / CALENDAR_FILE, out / CALENDAR_FILE)

@@ -19,7 +19,7 @@ from earlywarn.models.artifact import RiskModel
 from earlywarn.models.check import ModelRejectedError
 from earlywarn.models.reasons import Reason, plain_value
 from earlywarn.models.registry import LoadedModels
-from earlywarn.models.scoring import CaseScore, score_case
+from earlywarn.models.scoring import score_case
 from earlywarn.serving.request_checks import RequestRejectedError, check_request
 from earlywarn.serving.schemas import (
     CaseIn,
@@ -212,11 +212,6 @@ class Scorer:
             )
         check_request(request, as_of)
         return models, as_of, online_features(case_rows(request), as_of, lookup)
-
-    def score_case(self, request: ScoreRequest) -> CaseScore:
-        """The structured answer (what the list job would store for this case)."""
-        models, _, values = self._values(request)
-        return score_case(models, values)
 
     def score(self, request: ScoreRequest) -> ScoreResponse:
         models, as_of, values = self._values(request)
