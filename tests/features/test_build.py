@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from earlywarn.contract import Dataset, load_dataset
 from earlywarn.features.build import build_features, sources_for
-from earlywarn.features.catalogue import FEATURE_NAMES, FEATURES, catalogue_markdown
+from earlywarn.features.catalogue import CASE_STATE, FEATURE_NAMES, FEATURES, catalogue_markdown
 from earlywarn.features.events import KEYS
 from earlywarn.features.labels import label_targets, scoring_population
 from earlywarn.features.online import CaseRows, OnlineSources, online_features
@@ -33,8 +33,9 @@ def batch(sample: Dataset) -> pl.DataFrame:
 
 
 def test_every_catalogued_feature_is_computed_and_nothing_else(batch: pl.DataFrame) -> None:
-    assert batch.columns == [*KEYS, *FEATURE_NAMES]
+    assert batch.columns == [*KEYS, *FEATURE_NAMES, *CASE_STATE]
     assert len(set(FEATURE_NAMES)) == len(FEATURES)
+    assert not set(CASE_STATE) & set(FEATURE_NAMES)
     for spec in FEATURES:
         assert spec.label_zh and spec.label_en and spec.definition and spec.unit, spec
         assert f"`{spec.name}`" in catalogue_markdown()
@@ -72,7 +73,9 @@ def test_online_path_equals_batch_on_a_thousand_pairs(sample: Dataset, batch: pl
         )
         online = online_features(rows, expected["as_of"], lookup)
         different = {
-            n: (online[n], expected[n]) for n in FEATURE_NAMES if not _close(online[n], expected[n])
+            n: (online[n], expected[n])
+            for n in (*FEATURE_NAMES, *CASE_STATE)
+            if not _close(online[n], expected[n])
         }
         assert not different, (case_id, expected["as_of"], different)
 
@@ -166,7 +169,8 @@ def test_without_handling_history_both_paths_leave_it_missing(sample: Dataset) -
         case = sample.cases.filter(pl.col("case_id") == expected["case_id"])
         rows = CaseRows.from_frames(case, contacts[(expected["case_id"],)], None)
         online = online_features(rows, as_of, lookup)
-        assert all(_close(online[n], expected[n]) for n in FEATURE_NAMES), expected["case_id"]
+        names = (*FEATURE_NAMES, *CASE_STATE)
+        assert all(_close(online[n], expected[n]) for n in names), expected["case_id"]
 
 
 def test_docs_show_the_current_catalogue() -> None:

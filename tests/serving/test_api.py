@@ -15,7 +15,6 @@ from earlywarn.contract import Dataset
 from earlywarn.contract.rules import TARGETS, end_of_day
 from earlywarn.features.build import build_features
 from earlywarn.models import registry
-from earlywarn.models.reasons import Reason, describe_all
 from earlywarn.models.registry import LoadedModels
 from earlywarn.models.scoring import score_table
 from earlywarn.resources import sample_dataset
@@ -79,12 +78,12 @@ def test_same_scores_reasons_and_steps_on_every_path(
             for given, stored in zip(answer["reasons"], item["reasons"], strict=True):
                 assert given["value"] == pytest.approx(stored["value"])
                 assert given["contribution"] == pytest.approx(stored["contribution"], abs=1e-9)
-            assert [s["key"] for s in answer["recommended_steps"]] == [
-                s["key"] for s in item["recommended_steps"]
+                for text in ("text_zh", "text_en"):
+                    assert given[text] == stored[text]
+            assert [(s["key"], s["unit"]) for s in answer["recommended_steps"]] == [
+                (s["key"], s["unit"]) for s in item["recommended_steps"]
             ]
-        in_words = describe_all(
-            [Reason(r["feature"], r["value"], r["contribution"]) for r in item["reasons"]]
-        )
+        in_words = "; ".join(f"{r['text_zh']} / {r['text_en']}" for r in item["reasons"])
         assert row["reasons"] == in_words
     assert any(item["recommended_steps"] for item in items)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from earlywarn.contract.loader import Dataset
-from earlywarn.features.catalogue import FEATURE_NAMES
+from earlywarn.features.catalogue import CASE_STATE, FEATURE_NAMES
 from earlywarn.features.context import ContextIndex, context_features
 from earlywarn.features.events import (
     ACTION_AGGREGATIONS,
@@ -25,6 +25,7 @@ from earlywarn.features.events import (
     aggregate_actions,
     aggregate_contacts,
     derived_handling,
+    handling_unit,
 )
 from earlywarn.features.labels import scoring_populations
 from earlywarn.features.sensitive import CalendarIndex, calendar_features
@@ -45,7 +46,7 @@ ACTION_COLUMNS = ["case_id", "occurred_at", "action_type", "unit", "outcome"]
 _CONTACT_FEATURES = [e.meta.output_name() for e in CONTACT_AGGREGATIONS]
 _ACTION_FEATURES = [
     e.meta.output_name() for e in ACTION_AGGREGATIONS if not e.meta.output_name().startswith("_")
-]
+]  # with the case-state columns that come from the steps
 # With no contact (or no step) up to t, counts are 0; times and levels stay missing.
 _CONTACT_ZEROS = [
     n
@@ -79,7 +80,8 @@ def rows_up_to(events: pl.DataFrame, pairs: pl.DataFrame, columns: list[str]) ->
 def assemble(
     pairs: pl.DataFrame, contacts: pl.DataFrame, actions: pl.DataFrame | None, sources: Sources
 ) -> pl.DataFrame:
-    """Every catalogued feature for ``pairs``: case_id, as_of and the case's static columns."""
+    """Every catalogued feature for ``pairs`` (case_id, as_of and the case's static columns),
+    then the case-state columns."""
     contact_part = aggregate_contacts(rows_up_to(contacts, pairs, CONTACT_COLUMNS))
     wide = (
         pairs.lazy()
@@ -95,19 +97,20 @@ def assemble(
         )
     else:  # no handling history: its features are missing, not zero
         wide = wide.with_columns(
-            [
+            *[
                 pl.lit(None, dtype=pl.Float64).alias(n)
                 for n in [*_ACTION_FEATURES, *_HANDLING_DERIVED]
-            ]
+            ],
+            pl.lit(None, dtype=pl.String).alias("_last_unit"),
         ).with_columns(derived_handling()[0])
-    collected = wide.collect()
+    collected = wide.with_columns(handling_unit()).collect()
     context = context_features(collected, collected.select(*KEYS, *_OWN), sources.context)
     calendar = calendar_features(collected, sources.calendar)
     return (
         collected.drop(ACTION_HELPERS, strict=False)
         .join(context, on=KEYS, how="left", maintain_order="left")
         .join(calendar, on=KEYS, how="left", maintain_order="left")
-        .select(*KEYS, *FEATURE_NAMES)
+        .select(*KEYS, *FEATURE_NAMES, *CASE_STATE)
     )
 
 
@@ -128,7 +131,7 @@ def build_features(
     """Features of the scoring population at each moment of ``as_ofs`` (or of the given pairs).
 
     One as-of is the daily list; many are training snapshots. Rows: case_id,
-    as_of, then the catalogue's features in order.
+    as_of, the catalogue's features in order, then the case-state columns.
     """
     if pairs is None:
         pairs = scoring_populations(dataset.cases, dataset.contacts, dataset.actions, as_ofs)

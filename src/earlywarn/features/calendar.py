@@ -126,6 +126,23 @@ class Calendar:
                 self._mark(matrix, period, first_day, categories)
         return matrix
 
+    def day_category_period(
+        self, first_day: dt.date, n_days: int, categories: tuple[str, ...] = CATEGORIES
+    ) -> np.ndarray:
+        """``[day, category]`` the position in ``periods`` of the period (not restricted to
+        counties) that covers the day for the category, the earliest-starting one; -1 none."""
+        which = np.full((n_days, len(categories)), -1, dtype=np.int32)
+        for position in range(len(self.periods) - 1, -1, -1):  # earlier periods win
+            period = self.periods[position]
+            if period.counties is not None:
+                continue
+            start = max((period.start - first_day).days, 0)
+            end = min((period.end - first_day).days + 1, n_days)
+            if start < end:
+                columns = [i for i, c in enumerate(categories) if period.concerns(c)]
+                which[start:end, columns] = position
+        return which
+
     def county_day_category_matrix(
         self,
         first_day: dt.date,

@@ -121,6 +121,45 @@ BY_NAME: dict[str, FeatureSpec] = {spec.name: spec for spec in FEATURES}
 FEATURE_NAMES: tuple[str, ...] = tuple(BY_NAME)
 CATEGORICAL: tuple[str, ...] = tuple(s.name for s in FEATURES if s.categorical)
 
+# What a reason tells the reviewer: handling (the office can change it), activity
+# (what the petitioners did lately), calendar (a period ahead) or background (the
+# matter's standing attributes). Handling and activity reasons are shown first.
+REASON_KINDS = ("handling", "activity", "calendar", "background")
+_FAMILY_KIND = {
+    "contacts": "activity",
+    "levels": "activity",
+    "group": "activity",
+    "handling": "handling",
+    "petitioner": "activity",
+    "context": "activity",
+    "calendar": "calendar",
+    "case": "background",
+}
+_KIND_EXCEPTIONS = {
+    "case_age_days": "background",
+    "closed": "background",
+    "unit_late_answer_share": "background",  # the unit's record, not this case's handling
+    "unit_transfers_per_case": "background",
+    "as_of_month": "background",
+    "as_of_weekday": "background",
+}
+
+
+def reason_kind(name: str) -> str:
+    return _KIND_EXCEPTIONS.get(name) or _FAMILY_KIND[BY_NAME[name].family]
+
+
+# The case's handling state beside its features, for steps and sentences, never a
+# model input: who handles it now, when the last mediation and assignment happened,
+# and the name of the next sensitive period that concerns it.
+CASE_STATE: tuple[str, ...] = (
+    "handling_unit",
+    "days_since_mediation",
+    "days_since_assignment",
+    "next_period_zh",
+    "next_period_en",
+)
+
 
 def catalogue_markdown() -> str:
     """The catalogue as a Markdown table per family, for docs/features.md."""
@@ -128,11 +167,12 @@ def catalogue_markdown() -> str:
     for family, (zh, en) in FAMILIES.items():
         lines += [
             f"\n### {en} · {zh}\n",
-            "| name | 中文 | English | definition | unit |",
-            "|---|---|---|---|---|",
+            "| name | 中文 | English | definition | unit | reason kind |",
+            "|---|---|---|---|---|---|",
         ]
         lines += [
-            f"| `{s.name}` | {s.label_zh} | {s.label_en} | {s.definition} | {s.unit} |"
+            f"| `{s.name}` | {s.label_zh} | {s.label_en} | {s.definition} | {s.unit} "
+            f"| {reason_kind(s.name)} |"
             for s in FEATURES
             if s.family == family
         ]

@@ -124,6 +124,10 @@ ACTION_AGGREGATIONS: list[pl.Expr] = [
     .alias("closed"),
     _count("reopened").alias("reopened"),
     _days_since(_T.max()).alias("days_since_last_action"),
+    # Case state for the steps (catalogue.CASE_STATE), not model inputs.
+    _days_since(_last_time("mediation")).alias("days_since_mediation"),
+    _days_since(_last_time("assigned")).alias("days_since_assignment"),
+    pl.col("unit").cast(pl.String).drop_nulls().last().alias("_last_unit"),
 ]
 
 
@@ -160,4 +164,12 @@ def aggregate_actions(rows: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     return rows.lazy().group_by(KEYS, maintain_order=True).agg(ACTION_AGGREGATIONS)
 
 
-ACTION_HELPERS = ("_first_accepted_at", "_clock_started_at", "_last_answer_at")
+ACTION_HELPERS = ("_first_accepted_at", "_clock_started_at", "_last_answer_at", "_last_unit")
+
+
+def handling_unit() -> pl.Expr:
+    """Who handles the case now: the unit of its latest step that names one, else the
+    unit that owned it at registration."""
+    return pl.coalesce(pl.col("_last_unit"), pl.col("responsible_unit").cast(pl.String)).alias(
+        "handling_unit"
+    )

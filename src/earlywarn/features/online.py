@@ -27,7 +27,7 @@ from earlywarn.contract.rules import (
 )
 from earlywarn.contract.spec import CATEGORIES, CATEGORY_FAMILY, LEVELS
 from earlywarn.features.build import Sources
-from earlywarn.features.catalogue import FEATURE_NAMES
+from earlywarn.features.catalogue import CASE_STATE, FEATURE_NAMES
 from earlywarn.features.context import WINDOW, ContextIndex
 
 _US_PER_SECOND = 1_000_000
@@ -179,7 +179,8 @@ def _action_features(rows: CaseRows, now: int) -> dict[str, Any]:
         or rows.unit is None
         or rows.outcome is None
     ):
-        return dict.fromkeys(_ACTION_NAMES)  # no handling history: missing, not zero
+        # no handling history: missing, not zero
+        return dict.fromkeys(_ACTION_NAMES) | _no_steps_state(rows)
     keep = rows.action_at <= now
     order = np.argsort(rows.action_at[keep], kind="stable")
     at = rows.action_at[keep][order]
@@ -235,6 +236,19 @@ def _action_features(rows: CaseRows, now: int) -> dict[str, Any]:
         if pending and clock is not None
         else 0.0,
         "answer_pending": int(pending),
+        "days_since_mediation": since(last("mediation")),
+        "days_since_assignment": since(last("assigned")),
+        "handling_unit": next(
+            (str(u) for u in reversed(units.tolist()) if u is not None), rows.responsible_unit
+        ),
+    }
+
+
+def _no_steps_state(rows: CaseRows) -> dict[str, Any]:
+    return {
+        "days_since_mediation": None,
+        "days_since_assignment": None,
+        "handling_unit": rows.responsible_unit,
     }
 
 
@@ -332,6 +346,7 @@ def _calendar(rows: CaseRows, as_of: dt.datetime, lookup: OnlineSources) -> dict
     local = False
     if rows.county_code in index.counties:
         local = bool(index.local[index.counties.index(rows.county_code), day, category])
+    next_zh, next_en = index.next_period_names(day, category)
     return {
         "in_sensitive_period": int(index.national[day]),
         "days_to_sensitive_period": int(index.national_next[day]),
@@ -340,14 +355,17 @@ def _calendar(rows: CaseRows, as_of: dt.datetime, lookup: OnlineSources) -> dict
         "in_local_event": int(local),
         "as_of_month": as_of.month,
         "as_of_weekday": as_of.weekday(),
+        "next_period_zh": next_zh,
+        "next_period_en": next_en,
     }
 
 
 def online_features(rows: CaseRows, as_of: dt.datetime, lookup: OnlineSources) -> dict[str, Any]:
-    """Every feature of the catalogue for one case at ``as_of``, by name, in catalogue order."""
+    """Every feature of the catalogue for one case at ``as_of``, by name, in catalogue order,
+    then the case-state values."""
     now = _micros(as_of)
     values = _contact_features(rows, now) | _action_features(rows, now)
     values["case_age_days"] = float(_days(now - rows.registered_at))
     values |= _context(rows, now, values, lookup) | _calendar(rows, as_of, lookup)
     values |= {"category": rows.category, "nature": rows.nature, "county_code": rows.county_code}
-    return {name: values[name] for name in FEATURE_NAMES}
+    return {name: values[name] for name in (*FEATURE_NAMES, *CASE_STATE)}

@@ -22,6 +22,16 @@ LOOKAHEAD_DAYS = 400  # the next period of every kind falls within a year
 _NO_PERIOD = 9999
 
 
+def _next_period(which: np.ndarray) -> np.ndarray:
+    """For each day (axis 0), the period covering the next day inside one (-1 none)."""
+    result = np.full(which.shape, -1, dtype=np.int32)
+    upcoming = np.full(which.shape[1:], -1, dtype=np.int32)
+    for day in range(which.shape[0] - 1, -1, -1):
+        upcoming = np.where(which[day] >= 0, which[day], upcoming)
+        result[day] = upcoming
+    return result
+
+
 def _days_to_next(inside: np.ndarray) -> np.ndarray:
     """For each day (axis 0), days until the next day inside (0 when inside)."""
     days = inside.shape[0]
@@ -42,6 +52,8 @@ class CalendarIndex:
     category_next: np.ndarray  # [day, category]
     local: np.ndarray  # [county, day, category] bool, the dataset's county events
     counties: tuple[str, ...]
+    category_next_period: np.ndarray  # [day, category] position in period_names, -1 none
+    period_names: tuple[tuple[str, str], ...]  # (中文, English)
 
     @classmethod
     def build(
@@ -61,7 +73,14 @@ class CalendarIndex:
             category_next=_days_to_next(category),
             local=calendar.county_day_category_matrix(first, n_days, counties),
             counties=counties,
+            category_next_period=_next_period(calendar.day_category_period(first, n_days)),
+            period_names=tuple((p.name_zh, p.name_en) for p in calendar.periods),
         )
+
+    def next_period_names(self, day: int, category: int) -> tuple[str | None, str | None]:
+        """The names of the next period concerning the category (the current one inside)."""
+        position = int(self.category_next_period[day, category])
+        return self.period_names[position] if position >= 0 else (None, None)
 
     def sensitive_days(
         self, county: str, category: str, first: dt.date, last: dt.date
@@ -107,6 +126,12 @@ def calendar_features(pairs: pl.DataFrame, index: CalendarIndex) -> pl.DataFrame
     if index.counties and known.any():
         local[known] = index.local[county[known], day[known], category[known]]
     weekday = pairs["as_of"].dt.weekday().to_numpy() - 1  # polars: Monday = 1
+    upcoming = pl.Series(index.category_next_period[day, category])
+
+    def name_of(language: int) -> pl.Series:
+        names = {i: name[language] for i, name in enumerate(index.period_names)}
+        return upcoming.replace_strict(names, default=None, return_dtype=pl.String)
+
     return pairs.select(KEYS).with_columns(
         pl.Series("in_sensitive_period", index.national[day].astype(np.int8)),
         pl.Series("days_to_sensitive_period", index.national_next[day]),
@@ -115,4 +140,6 @@ def calendar_features(pairs: pl.DataFrame, index: CalendarIndex) -> pl.DataFrame
         pl.Series("in_local_event", local.astype(np.int8)),
         pl.Series("as_of_month", pairs["as_of"].dt.month().to_numpy().astype(np.int8)),
         pl.Series("as_of_weekday", weekday.astype(np.int8)),
+        name_of(0).alias("next_period_zh"),
+        name_of(1).alias("next_period_en"),
     )

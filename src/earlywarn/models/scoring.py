@@ -9,7 +9,7 @@ explains the rows a person will read (medium and high bands), one case always.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,12 +18,16 @@ import polars as pl
 
 from earlywarn.contract.rules import TARGETS
 from earlywarn.models.artifact import RiskModel
-from earlywarn.models.reasons import REASONS_SHOWN, Reason, combine, describe_all, plain_value
+from earlywarn.models.reasons import Reason, combine, describe_all, plain_value
+from earlywarn.models.reference import salience, share_below
 from earlywarn.models.registry import LoadedModels
-from earlywarn.models.steps import steps_for
+from earlywarn.models.sentences import CONTRASTED, RELATED
+from earlywarn.models.steps import Step, steps_for
 
 BANDS = ("high", "medium", "low")  # most urgent first
-ValueOf = Callable[[int, str], Any]  # (row, feature) -> the case's value
+ValueOf = Callable[[int, str], Any]  # (row, feature or case-state column) -> the case's value
+CANDIDATES = 8  # strongest contributions per target considered before choosing what to show
+WEAKEST_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class CaseScore:
     risk_band: str
     reasons_by_target: dict[str, list[Reason]]
     reasons: list[Reason]  # across targets, strongest first
-    steps: list[str]  # step keys, from the reasons, for medium and high cases
+    steps: list[Step]  # from the case's state, for medium and high cases
 
     def flag(self, target: str) -> bool:
         return self.band[target] == "high"
@@ -50,7 +54,7 @@ class ScoredTable:
     risk_band: np.ndarray
     reasons_by_target: dict[str, list[list[Reason]]]
     reasons: list[list[Reason]]
-    steps: list[list[str]]
+    steps: list[list[Step]]
 
     def case(self, row: int) -> CaseScore:
         return CaseScore(
@@ -64,17 +68,52 @@ class ScoredTable:
 
 
 def strongest(
-    model: RiskModel, contributions: np.ndarray, top: int = REASONS_SHOWN
+    model: RiskModel, contributions: np.ndarray, top: int = CANDIDATES
 ) -> list[list[tuple[str, float]]]:
-    """Per row of TreeSHAP output (bias last): the top positive features, strongest first."""
+    """Per row of TreeSHAP output (bias last): the top positive features, strongest first,
+    leaving out those under a tenth of the row's strongest (too weak to name)."""
     values = contributions[:, :-1]
     order = np.argsort(-values, axis=1, kind="stable")[:, :top]
     chosen = np.take_along_axis(values, order, axis=1)
     names = model.feature_names
     return [
-        [(names[i], float(v)) for i, v in zip(row_order, row_values, strict=True) if v > 0]
+        [
+            (names[i], float(v))
+            for i, v in zip(row_order, row_values, strict=True)
+            if v > 0 and v >= WEAKEST_SHARE * row_values[0]
+        ]
         for row_order, row_values in zip(order.tolist(), chosen.tolist(), strict=True)
     ]
+
+
+class _RowValues(Mapping[str, Any]):
+    """One row's values by name, read on demand (the steps read a dozen of them)."""
+
+    def __init__(self, value_of: ValueOf, row: int) -> None:
+        self._value_of, self._row = value_of, row
+
+    def __getitem__(self, name: str) -> Any:
+        return self._value_of(self._row, name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def _reason(
+    model: RiskModel, values: Mapping[str, Any], feature: str, contribution: float
+) -> Reason:
+    """A reason with the related values its sentence reads and, for counts, where the
+    value stands among the model's reference cases."""
+    value = plain_value(values[feature])
+    detail = {name: plain_value(values.get(name)) for name in RELATED.get(feature, ())}
+    if feature in CONTRASTED:
+        share = share_below(model.meta, feature, value)
+        if share is not None:
+            detail["share_below"] = share
+    return Reason(feature, value, contribution, detail, salience(model.meta, feature, contribution))
 
 
 def overall_band(bands: list[np.ndarray]) -> np.ndarray:
@@ -104,11 +143,17 @@ def _score(
         if explained.size:
             contributions = model.contributions_of(matrix[explained], threads)
             for row, top in zip(explained.tolist(), strongest(model, contributions), strict=True):
-                found[row] = [Reason(n, plain_value(value_of(row, n)), c) for n, c in top]
+                values = _RowValues(value_of, row)
+                reasons = [_reason(model, values, n, c) for n, c in top]
+                # A value that says nothing about this case (an open case is not closed)
+                # is no reason to show, unless nothing else is left: a listed case
+                # always has a reason.
+                speaking = [r for r in reasons if r.sentence() is not None]
+                found[row] = combine([speaking or reasons[:1]])
         by_target[target] = found
     risk_band = overall_band([band[t] for t in TARGETS])
     combined: list[list[Reason]] = []
-    steps: list[list[str]] = []
+    steps: list[list[Step]] = []
     for row in range(rows):
         if risk_band[row] == "low" and not explain_all:  # most rows: nothing to read
             combined.append([])
@@ -119,7 +164,9 @@ def _score(
         raised = [t for t in TARGETS if band[t][row] != "low"] or list(TARGETS)
         reasons = combine(by_target[t][row] for t in raised)
         combined.append(reasons)
-        steps.append(steps_for([r.feature for r in reasons]) if risk_band[row] != "low" else [])
+        listed = risk_band[row] != "low"
+        features = [r.feature for r in reasons]
+        steps.append(steps_for(_RowValues(value_of, row), features) if listed else [])
     return ScoredTable(probability, band, risk_band, by_target, combined, steps)
 
 

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 from dataclasses import dataclass
 
 import polars as pl
 import xlsxwriter
 
 from earlywarn.models.reasons import Language, describe, from_json
-from earlywarn.models.steps import step_text
+from earlywarn.models.steps import from_json as steps_from_json
 from earlywarn.serving.exports import neutralised
+from earlywarn.serving.list_changes import change_words
 from earlywarn.serving.web import i18n
 
 
@@ -50,7 +50,10 @@ COLUMNS: tuple[tuple[str, str, str, int, str], ...] = (
     ("days_since_last_contact", "距上次信访天数", "days since last contact", 9,
      "whole days from the last letter, visit or call to the list's moment"),
     ("reasons", "主要原因", "reasons", 48, "what raised the score most, strongest first"),
-    ("steps", "建议措施", "recommended steps", 30, "handling steps the reasons ask for"),
+    ("steps", "建议措施", "recommended steps", 30,
+     "handling steps the case's state asks for, with the unit concerned"),
+    ("changes", "较上期变化", "since the last list", 24,
+     "new on the list, risk up or down, and the events since the previous list"),
     ("review", "核查状态", "review", 10, "the latest review recorded for the case"),
     ("leader", "包案领导", "senior owner", 12, "filled in by the office"),
     ("result", "处置结果", "outcome of handling", 20, "filled in by the office"),
@@ -71,8 +74,7 @@ def _reasons(text: str | None, lang: Language) -> str:
 
 
 def _steps(text: str | None, lang: Language) -> str:
-    keys: list[str] = json.loads(text) if text else []
-    return "\n".join(step_text(key, lang) for key in keys)
+    return "\n".join(step.text(lang) for step in steps_from_json(text))
 
 
 def ledger_frame(frame: pl.DataFrame, lang: Language = "zh") -> pl.DataFrame:
@@ -92,6 +94,13 @@ def ledger_frame(frame: pl.DataFrame, lang: Language = "zh") -> pl.DataFrame:
         pl.col("days_since_last_contact").floor().cast(pl.Int64),
         pl.col("reasons").map_elements(lambda t: _reasons(t, lang), return_dtype=pl.String),
         pl.col("steps").map_elements(lambda t: _steps(t, lang), return_dtype=pl.String),
+        (
+            pl.col("changes").map_elements(
+                lambda t: "\n".join(change_words(t, lang)), return_dtype=pl.String
+            )
+            if "changes" in frame.columns
+            else pl.lit(None, dtype=pl.String).alias("changes")
+        ),
         (
             pl.col("review").map_elements(
                 lambda d: i18n.label(i18n.DECISION, d, lang), return_dtype=pl.String
@@ -141,7 +150,7 @@ def ledger_xlsx(frame: pl.DataFrame, info: LedgerInfo, lang: Language = "zh") ->
     sheet.merge_range(1, 0, 1, last, subtitle, formats["subtitle"])
     for column, (key, zh, en, width, _) in enumerate(COLUMNS):
         sheet.write_string(2, column, zh if lang == "zh" else en, formats["header"])
-        wrap = key in ("reasons", "steps", "result")
+        wrap = key in ("reasons", "steps", "changes", "result")
         sheet.set_column(column, column, width, formats["wrap"] if wrap else None)
     for number, values in enumerate(rows.iter_rows(), start=3):
         for column, (key, value) in enumerate(zip(rows.columns, values, strict=True)):
@@ -151,7 +160,7 @@ def ledger_xlsx(frame: pl.DataFrame, info: LedgerInfo, lang: Language = "zh") ->
                 sheet.write_number(number, column, float(value), formats["percent"])
             elif key in ("rank", "days_since_last_contact"):
                 sheet.write_number(number, column, int(value), formats["days"])
-            elif key in ("reasons", "steps"):
+            elif key in ("reasons", "steps", "changes"):
                 sheet.write_string(number, column, str(value), formats["wrap"])
             else:
                 sheet.write_string(number, column, str(value), formats["text"])

@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 
 from earlywarn.contract.personal import redact_text
 from earlywarn.models.reasons import Language, from_json
+from earlywarn.models.steps import from_json as steps_from_json
 from earlywarn.serving.access import Role
 from earlywarn.serving.ledger import LedgerInfo, ledger_csv, ledger_xlsx
-from earlywarn.serving.schemas import ListItem, ReviewIn, reason_out, step_out
+from earlywarn.serving.list_changes import change_words
+from earlywarn.serving.schemas import ListChange, ListItem, ReviewIn, reason_out, step_out
 from earlywarn.serving.store import ITEM_COLUMNS, ApiKey, Review, RiskList, RiskListItem
 
 SORTABLE = {
@@ -131,6 +133,13 @@ def save_review(
     return saved
 
 
+def change_out(text: str | None) -> ListChange | None:
+    change = json.loads(text or "{}")
+    if not change:
+        return None
+    return ListChange(**change, text_zh=change_words(text, "zh"), text_en=change_words(text, "en"))
+
+
 def list_item(row: RiskListItem, review: str | None) -> ListItem:
     """A stored row as the API answers it: reasons and steps as data, with their labels."""
     return ListItem(
@@ -145,9 +154,10 @@ def list_item(row: RiskListItem, review: str | None) -> ListItem:
         collective_flag=row.collective_flag,
         risk_band=row.risk_band,
         reasons=[reason_out(r) for r in from_json(row.reasons)],
-        recommended_steps=[step_out(key) for key in json.loads(row.steps or "[]")],
+        recommended_steps=[step_out(step) for step in steps_from_json(row.steps)],
         days_since_last_contact=row.days_since_last_contact,
         review=review,
+        changes=change_out(row.changes),
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +19,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.contract import Dataset
 from earlywarn.contract.rules import TARGETS, end_of_day
-from earlywarn.features.build import build_features
+from earlywarn.features.build import build_features, sources_for
 from earlywarn.models.artifact import RiskModel
 from earlywarn.models.reasons import to_json
 from earlywarn.models.registry import LoadedModels
 from earlywarn.models.scoring import ScoredTable, score_frame, score_table
+from earlywarn.models.steps import to_json as steps_to_json
 from earlywarn.serving.audit import anchor_file, audit, audit_key, write_anchor
 from earlywarn.serving.ledger import LedgerInfo
+from earlywarn.serving.list_changes import list_changes, previous_list
 from earlywarn.serving.list_files import (
     day_lock,
     list_folder,
@@ -71,7 +72,7 @@ def list_items(
         pl.Series("collective_flag", scored.band["collective"] == "high"),
         pl.Series("risk_band", scored.risk_band),
         pl.Series("reasons", [to_json(r) for r in scored.reasons]),
-        pl.Series("steps", [json.dumps(s) if s else "[]" for s in scored.steps]),
+        pl.Series("steps", [steps_to_json(s) for s in scored.steps]),
     )
     return (
         scores.join(cases.select("case_id", "township_code"), on="case_id", how="left")
@@ -130,9 +131,18 @@ def build_risk_list(
     as_of = end_of_day(list_date)
     folder = list_folder(settings, list_date)
     with day_lock(folder):
-        features = build_features(dataset, [as_of])
+        with sessions() as session:
+            before = previous_list(session, list_date)
+        first = min(as_of, before.as_of) if before else as_of
+        sources = sources_for(dataset, first, as_of)  # both moments' context and calendar
+        features = build_features(dataset, [as_of], sources=sources)
         scored = score_frame(models, features)
         items = list_items(scored, features, dataset.cases, models.models)
+        if before is not None:
+            with sessions() as session:
+                before = before.with_rows(session, items)
+        changes = list_changes(dataset, features, items, before, sources)
+        items = items.with_columns(pl.Series("changes", changes, dtype=pl.String))
         version_text = models.version_text
         with sessions.begin() as session:
             checksum, changed = store_list(session, list_date, as_of, items, version_text)

@@ -19,8 +19,8 @@ from pydantic import (
 from earlywarn.contract.rules import office_time, with_office_offset
 from earlywarn.contract.spec import ACTION_OUTCOMES, CHANNELS, LEVELS, NATURES
 from earlywarn.models import reasons as reason_data
+from earlywarn.models import steps as step_data
 from earlywarn.models.scoring import CaseScore
-from earlywarn.models.steps import STEPS
 
 
 def plain_text(value: str) -> str:
@@ -131,13 +131,17 @@ class ErrorOut(BaseModel):
 
 
 class ReasonOut(BaseModel):
-    """A reason behind a score: the feature, the case's value, its signed contribution."""
+    """A reason behind a score: the feature, the case's value, its signed contribution,
+    its kind and its sentence in both languages."""
 
     feature: str
+    kind: Literal["handling", "activity", "calendar", "background"]
     label_zh: str
     label_en: str
     value: float | str | None
     contribution: float
+    text_zh: str
+    text_en: str
 
 
 class TargetScore(BaseModel):
@@ -149,6 +153,7 @@ class TargetScore(BaseModel):
 
 class Step(BaseModel):
     key: str
+    unit: str | None = Field(default=None, description="the unit the step is about, if known")
     zh: str
     en: str
 
@@ -156,16 +161,18 @@ class Step(BaseModel):
 def reason_out(reason: reason_data.Reason) -> ReasonOut:
     return ReasonOut(
         feature=reason.feature,
+        kind=reason.kind,  # type: ignore[arg-type]
         label_zh=reason.label_zh,
         label_en=reason.label_en,
         value=reason.value,
         contribution=reason.contribution,
+        text_zh=reason_data.describe(reason, "zh"),
+        text_en=reason_data.describe(reason, "en"),
     )
 
 
-def step_out(key: str) -> Step:
-    zh, en = STEPS.get(key, (key, key))
-    return Step(key=key, zh=zh, en=en)
+def step_out(step: step_data.Step) -> Step:
+    return Step(key=step.key, unit=step.unit, zh=step.text("zh"), en=step.text("en"))
 
 
 def target_out(scored: CaseScore, target: str) -> TargetScore:
@@ -200,6 +207,23 @@ class BatchResponse(BaseModel):
     results: list[ScoreResponse]
 
 
+class ChangeEvent(BaseModel):
+    event: str = Field(description="a key of serving.list_changes.EVENTS")
+    n: int
+
+
+class ListChange(BaseModel):
+    """What changed since the previous stored list (medium and high rows only)."""
+
+    since: dt.date = Field(description="the date of the previous list")
+    new: bool = Field(description="low or absent on the previous list")
+    band_before: str | None
+    delta: dict[str, float] | None = Field(description="probability now minus then, by target")
+    events: list[ChangeEvent]
+    text_zh: list[str]
+    text_en: list[str]
+
+
 class ListItem(BaseModel):
     rank: int
     case_id: str
@@ -215,6 +239,7 @@ class ListItem(BaseModel):
     recommended_steps: list[Step]
     days_since_last_contact: float | None
     review: str | None = None
+    changes: ListChange | None = None
 
 
 class ListPage(BaseModel):

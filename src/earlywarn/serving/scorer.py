@@ -223,7 +223,7 @@ class Scorer:
             collective=target_out(scored, "collective"),
             risk_band=scored.risk_band,  # type: ignore[arg-type]
             reasons=[reason_out(r) for r in scored.reasons],
-            recommended_steps=[step_out(key) for key in scored.steps],
+            recommended_steps=[step_out(step) for step in scored.steps],
             model_versions=models.versions,
         )
 

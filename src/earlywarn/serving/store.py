@@ -91,15 +91,16 @@ class RiskListItem(Base):
     collective_flag: Mapped[bool] = mapped_column(Boolean)
     risk_band: Mapped[str] = mapped_column(String(8))
     reasons: Mapped[str] = mapped_column(Text)  # JSON: feature, value, contribution
-    steps: Mapped[str] = mapped_column(Text, default="[]")  # JSON: step keys
+    steps: Mapped[str] = mapped_column(Text, default="[]")  # JSON: step keys and units
     days_since_last_contact: Mapped[float | None] = mapped_column(Float, nullable=True)
+    changes: Mapped[str] = mapped_column(Text, default="{}")  # JSON: since the last list
 
 
 # A list row's own columns, in the order files and checksums write them.
 ITEM_COLUMNS = [
     "rank", "case_id", "county_code", "township_code", "category", "escalation_probability",
     "collective_probability", "escalation_flag", "collective_flag", "risk_band", "reasons",
-    "steps", "days_since_last_contact",
+    "steps", "days_since_last_contact", "changes",
 ]  # fmt: skip
 
 

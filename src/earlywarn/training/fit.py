@@ -14,6 +14,12 @@ from sklearn.metrics import average_precision_score
 
 from earlywarn.features.catalogue import FEATURE_NAMES
 from earlywarn.models.artifact import Calibrator, RiskModel, feature_matrix, vocabularies
+from earlywarn.models.reference import (
+    REFERENCE_KEY,
+    TYPICAL_KEY,
+    reference_percentiles,
+    typical_contributions,
+)
 from earlywarn.training.metrics import Capacity, top_k_flags
 
 logger = logging.getLogger(__name__)
@@ -161,6 +167,7 @@ def fit_target(
     )
     calibrator = fit_calibrator(raw, validation[target].cast(pl.Int8).to_numpy())
     probability = calibrator(raw)
+    medium_threshold = capacity_threshold(validation, probability, capacity, MEDIUM_BAND_FACTOR)
     return RiskModel(
         target=target,
         booster=booster,
@@ -168,7 +175,32 @@ def fit_target(
         vocab=vocab,
         calibrator=calibrator,
         threshold=capacity_threshold(validation, probability, capacity),
-        medium_threshold=capacity_threshold(validation, probability, capacity, MEDIUM_BAND_FACTOR),
+        medium_threshold=medium_threshold,
         meta=(meta or {})
-        | {"best_iteration": booster.best_iteration, "params": DEFAULT_PARAMS | (params or {})},
+        | {
+            "best_iteration": booster.best_iteration,
+            "params": DEFAULT_PARAMS | (params or {}),
+            REFERENCE_KEY: reference_percentiles(validation, list(FEATURE_NAMES)),
+            TYPICAL_KEY: _typical_when_listed(
+                booster, validation, vocab, probability, medium_threshold
+            ),
+        },
     )
+
+
+def _typical_when_listed(
+    booster: lgb.Booster,
+    validation: pl.DataFrame,
+    vocab: dict[str, list[str]],
+    probability: np.ndarray,
+    medium_threshold: float,
+    most: int = 5000,
+) -> dict[str, float]:
+    """Typical contributions over the validation cases in the medium or high band (a
+    seeded sample of at most ``most``): what the reasons of a listed case are set against."""
+    listed = np.flatnonzero(probability >= medium_threshold)
+    if listed.size > most:
+        listed = np.sort(np.random.default_rng(0).choice(listed, most, replace=False))
+    matrix = feature_matrix(validation[listed], list(FEATURE_NAMES), vocab)
+    contributions = np.asarray(booster.predict(matrix, pred_contrib=True))
+    return typical_contributions(contributions, list(FEATURE_NAMES))

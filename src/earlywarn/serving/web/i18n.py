@@ -91,6 +91,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "collective": ("集体访", "Collective"),
     "reasons": ("主要原因", "Main reasons"),
     "step": ("建议措施", "Recommended step"),
+    "changes": ("较上期变化", "Since the last list"),
     "days_since": ("距上次来访", "Since last contact"),
     "days_unit": ("天", "days"),
     "review_state": ("核查", "Review"),

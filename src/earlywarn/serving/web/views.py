@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -15,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS
 from earlywarn.contract.spec import LEVELS
-from earlywarn.models.reasons import Reason, describe, from_json
-from earlywarn.models.steps import step_text
+from earlywarn.models.reasons import describe, from_json
+from earlywarn.models.steps import Step
+from earlywarn.models.steps import from_json as steps_from_json
+from earlywarn.serving.list_changes import change_words
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import Review, RiskList, RiskListItem
 from earlywarn.serving.web import charts, i18n
@@ -42,7 +43,7 @@ def page_context(request: Request, lang: i18n.Language) -> dict[str, Any]:
         "moment_text": lambda moment: i18n.moment_text(moment, lang),
         "percent": i18n.percent,
         "number": i18n.number,
-        "step_text": lambda key: step_text(key, lang),
+        "step_text": lambda step: (step if isinstance(step, Step) else Step(step)).text(lang),
     }
 
 
@@ -56,30 +57,27 @@ def query_without(request: Request, *names: str) -> str:
 class Row:
     item: RiskListItem
     reasons: list[str]
-    steps: list[str]
+    steps: list[Step]
     review: str | None
-
-
-def _reason_words(reason: Reason, lang: i18n.Language) -> str:
-    if isinstance(reason.value, str) and reason.value in i18n.CATEGORY:
-        label = reason.label_zh if lang == "zh" else reason.label_en
-        return f"{label}: {i18n.label(i18n.CATEGORY, reason.value, lang)}"
-    return describe(reason, lang)
+    changes: list[str]
 
 
 def reasons_in(text: str, lang: i18n.Language) -> list[str]:
-    """A stored row's reasons (JSON) in the page's language."""
-    return [_reason_words(reason, lang) for reason in from_json(text)]
+    """A stored row's reasons (JSON) as sentences in the page's language."""
+    return [describe(reason, lang) for reason in from_json(text)]
 
 
-def steps_in(item: RiskListItem) -> list[str]:
-    keys: list[str] = json.loads(item.steps or "[]")
-    return keys
+def steps_in(item: RiskListItem) -> list[Step]:
+    return steps_from_json(item.steps)
 
 
 def list_row(item: RiskListItem, review: Review | None, lang: i18n.Language) -> Row:
     return Row(
-        item, reasons_in(item.reasons, lang), steps_in(item), review.decision if review else None
+        item,
+        reasons_in(item.reasons, lang),
+        steps_in(item),
+        review.decision if review else None,
+        change_words(item.changes, lang),
     )
 
 
@@ -107,6 +105,7 @@ def case_context(
         "history_chart": history_chart,
         "reasons": reasons_in(item.reasons, lang),
         "row_steps": steps_in(item),
+        "changes": change_words(item.changes, lang),
         "timeline_chart": None,
         "contribution_charts": {},
         "contacts": [],

@@ -1,0 +1,194 @@
+"""What changed since the last list, for each case a person will read.
+
+For the medium and high rows of a day's list: whether the case is new on the list
+(low or absent on the previous stored list), how far each probability moved, and
+the events behind it, found by computing the same features at the previous list's
+moment and comparing (a new group visit, an answer that became overdue). Kept as
+JSON with the row (``changes``); the page, the API's list route and the ledger
+put it in words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from earlywarn.contract import Dataset
+from earlywarn.contract.rules import TARGETS
+from earlywarn.features.build import Sources, build_features
+from earlywarn.models.steps import PERIOD_AHEAD_DAYS
+from earlywarn.serving.store import RiskList, RiskListItem
+
+Row = dict[str, Any]
+
+
+def _more(name: str) -> Callable[[Row, Row], int]:
+    """How many more of a count the case has now than before."""
+    return lambda now, before: max(int(now[name] or 0) - int(before[name] or 0), 0)
+
+
+def _became(test: Callable[[Row], bool]) -> Callable[[Row, Row], int]:
+    """1 when a condition holds now and did not before."""
+    return lambda now, before: int(test(now) and not test(before))
+
+
+def _period_near(row: Row) -> bool:
+    days = row["days_to_category_period"]
+    return days is not None and days <= PERIOD_AHEAD_DAYS
+
+
+# event -> (中文, English with {n}, how many happened between the two moments)
+EVENTS: dict[str, tuple[str, str, Callable[[Row, Row], int]]] = {
+    "new_group": ("新的集体访 {n} 次", "{n} new group contact(s)", _more("group_contacts")),
+    "new_escalation": ("新的越级上访 {n} 次", "went over a level's head {n} more time(s)",
+                       _more("escalation_events")),
+    "new_contacts": ("新来信来访 {n} 次", "{n} new contact(s)", _more("contacts_total")),
+    "answer_overdue": ("答复转为超期", "the answer became overdue",
+                       _became(lambda r: (r["answer_overdue_days"] or 0) > 0)),
+    "acceptance_overdue": ("受理转为超期", "acceptance became overdue",
+                           _became(lambda r: (r["acceptance_overdue_days"] or 0) > 0)),
+    "unsatisfied": ("新的不满意评价", "rated unsatisfied again", _more("unsatisfied_ratings")),
+    "review_upheld": ("复查复核维持原意见", "a review upheld the answer", _more("reviews_upheld")),
+    "mediation_failed": ("调解不成", "a mediation failed", _more("mediations_failed")),
+    "transferred": ("再次转办", "transferred again", _more("transfers")),
+    "reopened": ("重新办理", "reopened", _more("reopened")),
+    "period_near": (f"进入敏感节点前{PERIOD_AHEAD_DAYS}天",
+                    f"a sensitive period is now within {PERIOD_AHEAD_DAYS} days",
+                    _became(_period_near)),
+}  # fmt: skip
+_NEEDED = sorted(
+    {"group_contacts", "escalation_events", "contacts_total", "answer_overdue_days",
+     "acceptance_overdue_days", "unsatisfied_ratings", "reviews_upheld", "mediations_failed",
+     "transfers", "reopened", "days_to_category_period"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PreviousList:
+    list_id: int
+    list_date: dt.date
+    as_of: dt.datetime
+    rows: dict[str, tuple[str, float, float]]  # case -> band, escalation, collective
+
+    def with_rows(self, session: Session, items: pl.DataFrame) -> PreviousList:
+        """The previous rows of the cases a person will read on the new list."""
+        cases = items.filter(pl.col("risk_band") != "low")["case_id"].to_list()
+        rows: dict[str, tuple[str, float, float]] = {}
+        for start in range(0, len(cases), 500):  # bound the IN list
+            found = session.execute(
+                select(
+                    RiskListItem.case_id,
+                    RiskListItem.risk_band,
+                    RiskListItem.escalation_probability,
+                    RiskListItem.collective_probability,
+                ).where(
+                    RiskListItem.list_id == self.list_id,
+                    RiskListItem.case_id.in_(cases[start : start + 500]),
+                )
+            ).all()
+            rows |= {case: (band, e, c) for case, band, e, c in found}
+        return PreviousList(self.list_id, self.list_date, self.as_of, rows)
+
+
+def previous_list(session: Session, day: dt.date) -> PreviousList | None:
+    """The latest stored list before ``day`` (its rows are read by ``with_rows``)."""
+    header = session.scalars(
+        select(RiskList).where(RiskList.list_date < day).order_by(RiskList.list_date.desc())
+    ).first()
+    if header is None:
+        return None
+    return PreviousList(header.id, header.list_date, header.as_of, {})
+
+
+def _events(now: Row, before: Row | None) -> list[dict[str, Any]]:
+    if before is None:  # not in the population before: everything is new
+        return []
+    found = []
+    for key, (_, _, count) in EVENTS.items():
+        n = count(now, before)
+        if n:
+            found.append({"event": key, "n": n})
+    return found
+
+
+def list_changes(
+    dataset: Dataset,
+    features: pl.DataFrame,
+    items: pl.DataFrame,
+    previous: PreviousList | None,
+    sources: Sources,
+) -> list[str]:
+    """Per row of ``items`` (the day's list in order), its changes as JSON; ``{}`` for low
+    rows and when there is no earlier list."""
+    if previous is None:
+        return ["{}"] * items.height
+    listed = items.filter(pl.col("risk_band") != "low")["case_id"]
+    pairs = pl.DataFrame({"case_id": listed, "as_of": [previous.as_of] * listed.len()}).cast(
+        {"as_of": features.schema["as_of"]}
+    )
+    before = {
+        r["case_id"]: r
+        for r in build_features(dataset, [previous.as_of], pairs, sources).iter_rows(named=True)
+    }
+    now = {
+        r["case_id"]: r
+        for r in features.filter(pl.col("case_id").is_in(listed.implode()))
+        .select("case_id", *_NEEDED)
+        .iter_rows(named=True)
+    }
+    changes = []
+    for row in items.select("case_id", "risk_band", *(f"{t}_probability" for t in TARGETS)).rows():
+        case_id, band, *probabilities = row
+        if band == "low":
+            changes.append("{}")
+            continue
+        old = previous.rows.get(case_id)
+        change: dict[str, Any] = {
+            "since": previous.list_date.isoformat(),
+            "new": old is None or old[0] == "low",
+            "band_before": None if old is None else old[0],
+            "delta": None
+            if old is None
+            else {
+                t: round(p - q, 6) for t, p, q in zip(TARGETS, probabilities, old[1:], strict=True)
+            },
+            "events": _events(now[case_id], before.get(case_id)),
+        }
+        changes.append(json.dumps(change, ensure_ascii=False, separators=(",", ":")))
+    return changes
+
+
+def change_words(text: str | None, language: str) -> list[str]:
+    """A row's changes as short phrases: new on the list, risk up or down, the events."""
+    change = json.loads(text or "{}")
+    if not change:
+        return []
+    zh = language == "zh"
+    words = []
+    if change.get("new"):
+        words.append("新上榜" if zh else "new on the list")
+    delta = change.get("delta") or {}
+    for target in TARGETS:
+        points = 100 * float(delta.get(target, 0.0))
+        if abs(points) >= 1:
+            name = {"escalation": ("越级访", "escalation"), "collective": ("集体访", "collective")}[
+                target
+            ]
+            arrow = "↑" if points > 0 else "↓"
+            words.append(
+                f"{name[0]}风险{arrow}{abs(points):.1f}个百分点"
+                if zh
+                else f"{name[1]} risk {arrow} {abs(points):.1f} points"
+            )
+    for event in change.get("events", []):
+        if event["event"] in EVENTS:
+            zh_words, en_words, _ = EVENTS[event["event"]]
+            words.append((zh_words if zh else en_words).format(n=event["n"]))
+    return words
