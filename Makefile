@@ -45,9 +45,10 @@ bench: install ## Run every benchmark in bench/ and append its figures to BENCHM
 schema: install ## Rewrite data/schema/ from the contract in code
 	$(BIN)/earlywarn schema --out data/schema/contract-1.0.schema.json
 
-docs: install ## Rewrite the generated parts of docs/ (the feature catalogue, the contract's tables)
+docs: install ## Rewrite the generated parts of docs/ (the feature catalogue, the contract's tables, the step rules)
 	$(BIN)/python -m earlywarn.features.catalogue docs/features.md
 	$(BIN)/python -m earlywarn.contract.markdown docs/data-contract.md
+	$(BIN)/python -m earlywarn.models.steps docs/reasons-and-steps.md
 
 screenshots: install ## Retake docs/screenshots/ (the office page on the sample, in Chromium)
 	bash scripts/test-services.sh >/dev/null

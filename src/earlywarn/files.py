@@ -18,3 +18,10 @@ def write_atomically(path: Path, content: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def replace_generated(path: Path, begin: str, end: str, content: str) -> None:
+    """Replace what lies between two marker lines of a Markdown file (``make docs``)."""
+    head, _, rest = path.read_text(encoding="utf-8").partition(begin)
+    _, _, tail = rest.partition(end)
+    path.write_text(f"{head}{begin}\n\n{content}\n{end}{tail}", encoding="utf-8")

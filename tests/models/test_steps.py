@@ -109,3 +109,13 @@ def test_steps_round_trip_and_old_lists_still_read() -> None:
 def test_rules_table_for_the_docs_lists_every_step() -> None:
     table = rules_markdown()
     assert all(f"`{step}`" in table for step in STEPS)
+
+
+def test_docs_show_the_current_rules() -> None:
+    from pathlib import Path
+
+    from earlywarn.models.steps import BEGIN_MARK, END_MARK
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "reasons-and-steps.md"
+    section = docs.read_text(encoding="utf-8").split(BEGIN_MARK)[1].split(END_MARK)[0]
+    assert section.strip() == rules_markdown().strip(), "run `make docs`"

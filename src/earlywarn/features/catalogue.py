@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from earlywarn.files import replace_generated
+
 
 @dataclass(frozen=True)
 class FeatureSpec:
@@ -185,11 +187,7 @@ END_MARK = "<!-- end of catalogue -->"
 
 def write_catalogue_into(path: Path) -> None:
     """Replace the generated section of a Markdown file with the current catalogue."""
-    head, _, rest = path.read_text(encoding="utf-8").partition(BEGIN_MARK)
-    _, _, tail = rest.partition(END_MARK)
-    path.write_text(
-        f"{head}{BEGIN_MARK}\n\n{catalogue_markdown()}\n{END_MARK}{tail}", encoding="utf-8"
-    )
+    replace_generated(path, BEGIN_MARK, END_MARK, catalogue_markdown())
 
 
 if __name__ == "__main__":
