@@ -50,8 +50,9 @@ docs: install ## Rewrite the generated parts of docs/ (the feature catalogue, th
 	$(BIN)/python -m earlywarn.contract.markdown docs/data-contract.md
 	$(BIN)/python -m earlywarn.models.steps docs/reasons-and-steps.md
 
-screenshots: install ## Retake docs/screenshots/ (the office page on the sample, in Chromium)
+screenshots: install ## Retake docs/screenshots/ (the office page in Chromium, the ledger in LibreOffice)
 	bash scripts/test-services.sh >/dev/null
+	bash scripts/ledger-tools.sh
 	$(BIN)/python scripts/office_demo.py --out docs/screenshots
 
 clean: ## Remove generated files (.earlywarn/, caches); keeps .venv

@@ -1,5 +1,6 @@
 """A demonstration office on the shipped sample: models, ten weekly lists, a few
-reviews, an office key and the running service; then the three pages in Chromium.
+reviews, an office key and the running service; then the three pages in Chromium
+and the day's ledger as LibreOffice prints it (first page).
 
     python scripts/office_demo.py [--out docs/screenshots]     (make screenshots)
 
@@ -108,6 +109,18 @@ def screenshots(base: str, key: str, out: Path) -> None:
         browser.close()
 
 
+def ledger_image(work: Path, out: Path) -> None:
+    """The last list's ledger (XLSX), printed by LibreOffice to PDF, first page as PNG."""
+    ledger = work / "risk-lists" / LAST_DAY.isoformat() / "risk-list.xlsx"
+    with tempfile.TemporaryDirectory(prefix="earlywarn-ledger-") as temp:
+        profile = f"-env:UserInstallation=file://{temp}/profile"  # no shared profile lock
+        subprocess.run(["soffice", profile, "--headless", "--convert-to", "pdf", "--outdir",
+                        temp, str(ledger)], check=True, capture_output=True)  # fmt: skip
+        pdf = Path(temp) / "risk-list.pdf"
+        subprocess.run(["pdftoppm", "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile",
+                        str(pdf), str(out / "ledger")], check=True)  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
@@ -116,7 +129,8 @@ def main() -> None:
         key = prepare(Path(temp))
         with service(Path(temp)) as base:
             screenshots(base, key, args.out)
-    print(f"wrote {args.out}/list.png, case.png, trends.png")
+        ledger_image(Path(temp), args.out)
+    print(f"wrote {args.out}/list.png, case.png, trends.png, ledger.png")
 
 
 if __name__ == "__main__":

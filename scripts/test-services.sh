@@ -13,15 +13,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_packages+=(postgresq
 command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)
 # The page is Chinese first: screenshots need a CJK font.
 fc-list :lang=zh 2>/dev/null | grep -q . || need_packages+=(fonts-wqy-microhei)
-if ((${#need_packages[@]})); then
-  echo "installing ${need_packages[*]} (Debian packages)" >&2
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  log=/tmp/earlywarn-apt.log
-  $SUDO apt-get update -qq >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    "${need_packages[@]}" >>"$log" 2>&1 || { tail -40 "$log" >&2; exit 1; }
-fi
+source "$(dirname "$0")/debian-packages.sh"
+install_packages "${need_packages[@]}"
 
 BIN="$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")"
 as_owner() {

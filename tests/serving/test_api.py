@@ -70,6 +70,7 @@ def test_same_scores_reasons_and_steps_on_every_path(
             for target in TARGETS:
                 listed = item[f"{target}_probability"]
                 assert answer[target]["probability"] == pytest.approx(listed, abs=1e-9)
+                assert 0 < answer[target]["probability"] < 1  # never certain
                 assert row[f"{target}_probability"] == pytest.approx(listed, abs=1e-9)
             assert answer["risk_band"] == item["risk_band"] == row["risk_band"]
             assert [r["feature"] for r in answer["reasons"]] == [

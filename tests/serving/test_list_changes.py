@@ -96,7 +96,9 @@ def test_changes_in_words_and_in_the_ledger(
         "答复转为超期",
     ]
     assert change_words(text, "en")[0] == "escalation risk ↑ 12.3 points"
-    assert change_words("{}", "zh") == []
+    assert change_words("{}", "zh") == []  # nothing was compared
+    quiet = json.dumps({"new": False, "delta": {"escalation": 0.004}, "events": []})
+    assert change_words(quiet, "en") == ["no notable change"]
     assert all(key in EVENTS for row in rows.values() for key in
                (e["event"] for e in row.get("events", [])))  # type: ignore[attr-defined]  # fmt: skip
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.read_bytes())).worksheets[0]

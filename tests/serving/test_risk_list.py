@@ -42,6 +42,12 @@ def test_same_day_same_models_same_list_no_duplicates(
     assert not second.changed  # the first call may have stored it, or found it stored
     assert first.checksum == second.checksum
     assert _items(sessions) == first.rows
+    columns = (RiskListItem.escalation_probability, RiskListItem.collective_probability)
+    with sessions() as session:
+        bounds = session.execute(
+            select(*(func.min(c) for c in columns), *(func.max(c) for c in columns))
+        ).one()
+    assert min(bounds[:2]) > 0 and max(bounds[2:]) < 1  # no stored probability is 0 or 1
     with sessions() as session:
         lists = select(func.count()).select_from(RiskList).where(RiskList.list_date == DAY)
         assert session.scalar(lists) == 1
@@ -74,6 +80,8 @@ def test_exports_open(
     assert fit.fitToWidth in (None, 1) and fit.fitToHeight == 0
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
     assert sheet.cell(row=4, column=12).alignment.wrap_text
+    lines = str(sheet.cell(row=4, column=12).value).count("\n") + 1
+    assert (sheet.row_dimensions[4].height or 0) >= 16 * lines  # printed whole, not one line
     assert book.sheetnames[1] == "说明"
     content = result.files["csv"].read_bytes()
     assert content.startswith("\ufeff".encode())

@@ -204,7 +204,7 @@ SENTENCES: dict[str, Callable[[Any, Detail], Pair | None]] = {
     "days_since_first_contact": lambda v, _: None,  # the matter's age, never a reason alone
     "contact_acceleration": _acceleration,
     "distinct_channels": _count("通过 {n} 种渠道反映", "raised through {n} channels", 2),
-    "multi_office_contacts": _count("{n} 次数日内向不同层级重复反映", "{n} time{s} raised at another level within days"),
+    "multi_office_contacts": _count("数日内向不同层级重复反映 {n} 次", "raised at another level within days {n} time{s}"),
     "repeat_petition": _flag("重复信访（累计3次以上）", "repeat petition (3 or more contacts)"),
     "max_level": _level("曾到{level}级上访", "has reached the {level} level"),
     "last_level": _level("最近一次到{level}级上访", "last contact at the {level} level"),

@@ -59,6 +59,19 @@ COLUMNS: tuple[tuple[str, str, str, int, str], ...] = (
     ("result", "处置结果", "outcome of handling", 20, "filled in by the office"),
 )  # fmt: skip
 _PERCENT = {"escalation_probability", "collective_probability"}
+_WRAPPED = ("reasons", "steps", "changes")
+_LINE_POINTS = 16  # one line of the default 11-point font, Chinese glyphs included
+
+
+def _wrapped_lines(text: str, width: int) -> int:
+    """Lines a cell of ``width`` characters needs: a Chinese character is two wide."""
+    total = 0
+    for line in text.split("\n"):
+        wide = sum(2 if ord(ch) > 0x2E7F else 1 for ch in line)
+        total += max(1, -(-wide // max(int(width * 0.9), 1)))  # fonts run wider than units
+    return total
+
+
 _TITLE = {"zh": "每日风险清单台账", "en": "Daily risk list (ledger)"}
 _NOTES = {"zh": "说明", "en": "Notes"}
 
@@ -150,9 +163,19 @@ def ledger_xlsx(frame: pl.DataFrame, info: LedgerInfo, lang: Language = "zh") ->
     sheet.merge_range(1, 0, 1, last, subtitle, formats["subtitle"])
     for column, (key, zh, en, width, _) in enumerate(COLUMNS):
         sheet.write_string(2, column, zh if lang == "zh" else en, formats["header"])
-        wrap = key in ("reasons", "steps", "changes", "result")
+        wrap = key in (*_WRAPPED, "result")
         sheet.set_column(column, column, width, formats["wrap"] if wrap else None)
+    widths = {key: width for key, _, _, width, _ in COLUMNS}
     for number, values in enumerate(rows.iter_rows(), start=3):
+        # Spreadsheets do not grow a row for wrapped text on their own (LibreOffice prints
+        # the first line only): the row is as tall as its longest wrapped cell.
+        lines = max(
+            (_wrapped_lines(str(v), widths[k]) for k, v in zip(rows.columns, values, strict=True)
+             if k in _WRAPPED and v),
+            default=1,
+        )  # fmt: skip
+        if lines > 1:
+            sheet.set_row(number, _LINE_POINTS * lines)
         for column, (key, value) in enumerate(zip(rows.columns, values, strict=True)):
             if value is None:
                 continue
@@ -160,7 +183,7 @@ def ledger_xlsx(frame: pl.DataFrame, info: LedgerInfo, lang: Language = "zh") ->
                 sheet.write_number(number, column, float(value), formats["percent"])
             elif key in ("rank", "days_since_last_contact"):
                 sheet.write_number(number, column, int(value), formats["days"])
-            elif key in ("reasons", "steps", "changes"):
+            elif key in _WRAPPED:
                 sheet.write_string(number, column, str(value), formats["wrap"])
             else:
                 sheet.write_string(number, column, str(value), formats["text"])

@@ -191,4 +191,4 @@ def change_words(text: str | None, language: str) -> list[str]:
         if event["event"] in EVENTS:
             zh_words, en_words, _ = EVENTS[event["event"]]
             words.append((zh_words if zh else en_words).format(n=event["n"]))
-    return words
+    return words or ["无明显变化" if zh else "no notable change"]
