@@ -106,14 +106,18 @@ def main() -> None:
         print(f"The sample's list of {day} ({len(rows)} cases), top {len(top)} rows.\n")
         print("| measure | earlywarn | baseline (raw top contribution) | bar |")
         print("|---|---|---|---|")
-        print(f"| most common first reason | `{reason_key}` {reason_share:.0%} | `{base_key}` {base_share:.0%} | ≤ 30% |")
+        print(
+            f"| most common first reason | `{reason_key}` {reason_share:.0%} | `{base_key}` {base_share:.0%} | ≤ 30% |"
+        )
         print(f"| distinct first reasons | {len(first_reason)} | {len(baseline)} | |")
         print(f"| rows without a step | {without_step} | - | 0 |")
         print(f"| most common first step | `{step_key}` {step_share:.0%} | - | ≤ 50% |")
         print(f"| distinct first steps | {len(first_step)} | - | |")
         kinds = ", ".join(f"{k} {v}" for k, v in first_kind.most_common())
         print(f"| first reason's kind | {kinds} | - | background never first |")
-        print(f"| probabilities on the list | min {probabilities.min():.2e}, max {probabilities.max():.4f} | - | inside (0, 1) |")
+        print(
+            f"| probabilities on the list | min {probabilities.min():.2e}, max {probabilities.max():.4f} | - | inside (0, 1) |"
+        )
         print("\nThe first ten rows as a reviewer reads them:\n")
         print("| rank | reasons | steps |")
         print("|---|---|---|")
