@@ -61,3 +61,54 @@ def salience(meta: dict[str, Any], feature: str, contribution: float) -> float:
         return contribution
     floor = _FLOOR_SHARE * (sum(typical.values()) / max(len(typical), 1))
     return contribution / max(typical.get(feature, 0.0), floor, 1e-9)
+
+
+DRIFT_KEY = "drift_reference"
+_DECILES = np.arange(10, 100, 10)
+
+
+def _numeric_bins(values: np.ndarray, edges: list[float]) -> np.ndarray:
+    """Counts per bin: (-inf, e0], (e0, e1], ..., (e_last, inf)."""
+    positions = np.searchsorted(np.asarray(edges), values, side="left")
+    return np.bincount(positions, minlength=len(edges) + 1)
+
+
+def shares_of(entry: dict[str, Any], column: pl.Series) -> np.ndarray:
+    """The shares of a column (the reference's, or a day's) over a reference entry's bins,
+    missing values last."""
+    height = max(column.len(), 1)
+    missing = column.null_count()
+    present = column.drop_nulls()
+    if "edges" in entry:
+        values = present.cast(pl.Float64).to_numpy()
+        nans = int(np.isnan(values).sum())
+        counts = _numeric_bins(values[~np.isnan(values)], entry["edges"])
+        missing += nans
+    else:
+        known = {value: i for i, value in enumerate(entry["categories"])}
+        codes = present.cast(pl.String).replace_strict(
+            known, default=len(known), return_dtype=pl.Int64
+        )
+        counts = np.bincount(codes.to_numpy(), minlength=len(known) + 1)
+    return np.append(counts, missing) / height
+
+
+def drift_reference(features: pl.DataFrame, names: list[str]) -> dict[str, dict[str, Any]]:
+    """Frozen bins per feature for drift checks, from the reference cases: deciles for
+    numbers (ties merged), the categories seen for codes; each with the reference's
+    share per bin and, last, the share missing. A day's check then costs one pass over
+    that day's features."""
+    reference: dict[str, dict[str, Any]] = {}
+    for name in names:
+        column = features.get_column(name)
+        entry: dict[str, Any]
+        if column.dtype.is_numeric():
+            values = column.drop_nulls().cast(pl.Float64).drop_nans().to_numpy()
+            edges = np.unique(np.percentile(values, _DECILES)) if values.size else np.zeros(0)
+            entry = {"edges": [round(float(e), 6) for e in edges]}
+        else:
+            seen = column.drop_nulls().cast(pl.String).unique().sort().to_list()
+            entry = {"categories": seen}
+        entry["shares"] = [round(float(s), 6) for s in shares_of(entry, column)]
+        reference[name] = entry
+    return reference

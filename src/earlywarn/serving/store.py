@@ -104,6 +104,22 @@ ITEM_COLUMNS = [
 ]  # fmt: skip
 
 
+class MonitorCheck(Base):
+    """One monitoring check of a day (serving/monitor): rerunning a day replaces its rows."""
+
+    __tablename__ = "monitor_checks"
+    __table_args__ = (UniqueConstraint("day", "check", "subject"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    check: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(128))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    status: Mapped[str] = mapped_column(String(8))
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    model_versions: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+
+
 class Review(Base):
     """A reviewer's decision on a case of a day's list; kept apart from the list's rows,
     so that rebuilding a list never loses what people recorded."""

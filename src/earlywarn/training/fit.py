@@ -15,8 +15,10 @@ from sklearn.metrics import average_precision_score
 from earlywarn.features.catalogue import FEATURE_NAMES
 from earlywarn.models.artifact import Calibrator, RiskModel, feature_matrix, vocabularies
 from earlywarn.models.reference import (
+    DRIFT_KEY,
     REFERENCE_KEY,
     TYPICAL_KEY,
+    drift_reference,
     reference_percentiles,
     typical_contributions,
 )
@@ -181,6 +183,7 @@ def fit_target(
             "best_iteration": booster.best_iteration,
             "params": DEFAULT_PARAMS | (params or {}),
             REFERENCE_KEY: reference_percentiles(validation, list(FEATURE_NAMES)),
+            DRIFT_KEY: drift_reference(validation, list(FEATURE_NAMES)),
             TYPICAL_KEY: _typical_when_listed(
                 booster, validation, vocab, probability, medium_threshold
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -14,7 +15,9 @@ from prometheus_client import (
     generate_latest,
 )
 
-from earlywarn.serving.deps import ScorerDep
+from earlywarn.serving.deps import Db, ScorerDep
+from earlywarn.serving.monitor.checks import STATUSES
+from earlywarn.serving.monitor.store import latest_judged
 
 router = APIRouter(tags=["health"])
 
@@ -60,6 +63,17 @@ class ServiceMetrics:
             "model versions refused since the service started",
             registry=self.registry,
         )
+        self.monitor = Gauge(
+            "earlywarn_monitor_status",
+            "the latest monitored day's judged checks: 0 ok, 1 warn, 2 alert",
+            ["check", "subject"],
+            registry=self.registry,
+        )
+        self.monitor_day = Gauge(
+            "earlywarn_monitor_day_timestamp",
+            "the latest monitored day (its start, seconds since the epoch)",
+            registry=self.registry,
+        )
 
 
 @router.get("/live")
@@ -78,8 +92,8 @@ def ready(scorer: ScorerDep) -> dict[str, Any]:
 
 
 @router.get("/metrics", response_class=Response)
-def prometheus(request: Request, scorer: ScorerDep) -> Response:
-    """Prometheus metrics: requests, latencies, scores, model versions."""
+def prometheus(request: Request, scorer: ScorerDep, db: Db) -> Response:
+    """Prometheus metrics: requests, latencies, scores, model versions, monitoring."""
     metrics: ServiceMetrics = request.app.state.metrics
     metrics.versions.clear()
     for target, version in scorer.versions.items():
@@ -88,4 +102,9 @@ def prometheus(request: Request, scorer: ScorerDep) -> Response:
     for target, refusal in scorer.refusals.items():
         metrics.refused.labels(target, str(refusal.get("version"))).set(1)
     metrics.refusals.set(scorer.refusal_count)
+    metrics.monitor.clear()
+    day, checks = latest_judged(db)
+    for check, subject, status in checks:
+        metrics.monitor.labels(check, subject).set(STATUSES.index(status))
+    metrics.monitor_day.set(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp() if day else 0)
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,92 @@
+"""Input drift and score drift.
+
+Input drift compares a day's features with the reference bins frozen in each model
+artifact at training (``models.reference.drift_reference``): the population
+stability index (PSI) gives the status, the Jensen-Shannon distance is kept beside
+it. Score drift compares the day's share flagged and mean probability per target
+with the same measures of the earlier days stored (mean and standard deviation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from earlywarn.models.reference import DRIFT_KEY, shares_of
+from earlywarn.models.registry import LoadedModels
+from earlywarn.serving.monitor.checks import Check, status_of
+
+_FLOOR = 1e-4  # an empty bin's share, so that a logarithm stays finite
+SCORE_HISTORY_DAYS = 28
+SCORE_HISTORY_LEAST = 7  # fewer earlier days: the measure is stored, not judged
+
+
+def psi(expected: np.ndarray, actual: np.ndarray) -> float:
+    e = np.clip(expected, _FLOOR, None)
+    a = np.clip(actual, _FLOOR, None)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def js_distance(p: np.ndarray, q: np.ndarray) -> float:
+    """Jensen-Shannon distance in bits (0 same, 1 disjoint)."""
+    p, q = p / p.sum(), q / q.sum()
+    m = (p + q) / 2
+
+    def kl(a: np.ndarray) -> float:
+        inside = a > 0
+        return float(np.sum(a[inside] * np.log2(a[inside] / m[inside])))
+
+    return float(np.sqrt(max((kl(p) + kl(q)) / 2, 0.0)))
+
+
+def input_drift(models: LoadedModels, features: pl.DataFrame) -> list[Check]:
+    """One check per feature of each model with frozen bins (a feature in both models is
+    checked once, against the first model's reference)."""
+    checks: list[Check] = []
+    seen: set[str] = set()
+    for target, model in models.models.items():
+        reference = model.meta.get(DRIFT_KEY) or {}
+        for feature, entry in reference.items():
+            if feature in seen or feature not in features.columns:
+                continue
+            seen.add(feature)
+            expected = np.asarray(entry["shares"], dtype=float)
+            actual = shares_of(entry, features.get_column(feature))
+            value = psi(expected, actual)
+            distance = js_distance(np.clip(expected, 0, None), actual)
+            checks.append(
+                Check("input_psi", feature, round(value, 6), status_of("input_psi", value),
+                      {"js_distance": round(distance, 6), "reference": target})
+            )  # fmt: skip
+    return checks
+
+
+def score_measures(
+    probability: dict[str, np.ndarray], flagged: dict[str, np.ndarray]
+) -> list[Check]:
+    """The day's share flagged and mean probability per target (judged by ``score_drift``)."""
+    checks = []
+    for target, values in probability.items():
+        checks.append(Check("share_flagged", target, float(flagged[target].mean()), "ok"))
+        checks.append(Check("mean_probability", target, float(values.mean()), "ok"))
+    return checks
+
+
+def score_drift(today: list[Check], earlier: dict[tuple[str, str], list[float]]) -> list[Check]:
+    """Each of today's score measures against the band of the earlier days (mean ± kσ):
+    the value of a ``score_shift`` check is how many σ away it lies."""
+    judged = []
+    for measure in today:
+        history = earlier.get((measure.check, measure.subject), [])
+        detail = {"measure": measure.check, "today": measure.value, "days": len(history)}
+        if len(history) < SCORE_HISTORY_LEAST or measure.value is None:
+            judged.append(Check("score_shift", f"{measure.check}:{measure.subject}", None, "ok",
+                                detail | {"note": "too few earlier days to judge"}))  # fmt: skip
+            continue
+        mean, spread = float(np.mean(history)), float(np.std(history))
+        spread = max(spread, 0.05 * abs(mean), 1e-6)  # a flat history is not infinitely strict
+        shift = abs(measure.value - mean) / spread
+        judged.append(Check("score_shift", f"{measure.check}:{measure.subject}", round(shift, 4),
+                            status_of("score_shift", shift),
+                            detail | {"mean": mean, "sd": spread}))  # fmt: skip
+    return judged

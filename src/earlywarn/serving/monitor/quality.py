@@ -1,0 +1,114 @@
+"""Data quality and how past lists turned out.
+
+* the share of each table's rows the loader quarantined, and the age of the newest
+  contact or handling step at the list's moment (a late or partial export);
+* for the latest list whose horizon has passed: precision and recall of its flags,
+  ROC-AUC, and calibration (mean probability against the observed rate, overall
+  and per band); for today's list, the expected precision of its flags (the mean
+  probability of the flagged cases), marked as an estimate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+from sklearn.metrics import roc_auc_score
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from earlywarn.contract import Dataset
+from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS, TARGETS
+from earlywarn.features.labels import label_targets
+from earlywarn.serving.monitor.checks import Check, status_of
+from earlywarn.serving.store import RiskList, RiskListItem
+
+
+def data_quality(dataset: Dataset, as_of: dt.datetime) -> list[Check]:
+    checks = []
+    for table in dataset.report.tables:
+        if not table.rows_read:
+            continue
+        share = table.rows_quarantined / table.rows_read
+        detail = {"read": table.rows_read, "quarantined": table.rows_quarantined}
+        checks.append(Check("quarantine_share", table.table, round(share, 6),
+                            status_of("quarantine_share", share), detail))  # fmt: skip
+    moments = [dataset.contacts["occurred_at"]]
+    if dataset.actions is not None:
+        moments.append(dataset.actions["occurred_at"])
+    found = [m.filter(m <= as_of).max() for m in moments]
+    newest = max((t for t in found if isinstance(t, dt.datetime)), default=None)
+    if newest is not None:
+        age = (as_of - newest).total_seconds() / 86_400
+        checks.append(Check("newest_record_days", "contacts+actions", round(age, 3),
+                            status_of("newest_record_days", age),
+                            {"newest": newest.isoformat()}))  # fmt: skip
+    return checks
+
+
+def expected_precision(
+    probability: dict[str, np.ndarray], flagged: dict[str, np.ndarray]
+) -> list[Check]:
+    """Today's list before its outcomes are known: what its flags should be worth."""
+    checks = []
+    for target in TARGETS:
+        chosen = probability[target][flagged[target]]
+        value = float(chosen.mean()) if chosen.size else None
+        checks.append(Check("expected_precision", target, value, "ok",
+                            {"estimate": True, "flagged": int(chosen.size)}))  # fmt: skip
+    return checks
+
+
+def matured_list(session: Session, as_of: dt.datetime, horizon_days: int) -> RiskList | None:
+    """The latest stored list whose horizon has passed by ``as_of``."""
+    return session.scalars(
+        select(RiskList)
+        .where(RiskList.as_of <= as_of - dt.timedelta(days=horizon_days))
+        .order_by(RiskList.list_date.desc())
+    ).first()
+
+
+def matured_performance(
+    session: Session, dataset: Dataset, as_of: dt.datetime, horizon_days: int = DEFAULT_HORIZON_DAYS
+) -> list[Check]:
+    header = matured_list(session, as_of, horizon_days)
+    if header is None:
+        return []
+    rows = session.execute(
+        select(RiskListItem.case_id, RiskListItem.escalation_probability,
+               RiskListItem.collective_probability, RiskListItem.escalation_flag,
+               RiskListItem.collective_flag, RiskListItem.risk_band)
+        .where(RiskListItem.list_id == header.id)
+    ).all()  # fmt: skip
+    items = pl.DataFrame(
+        rows,
+        schema=["case_id", "escalation_p", "collective_p", "escalation_f", "collective_f", "band"],
+        orient="row",
+    )
+    labels = label_targets(items.select("case_id"), dataset.contacts, header.as_of, horizon_days)
+    joined = items.join(labels, on="case_id", how="left")
+    checks = []
+    for target in TARGETS:
+        happened = joined[target].fill_null(False).to_numpy()
+        p = joined[f"{target}_p"].to_numpy()
+        flags = joined[f"{target}_f"].to_numpy()
+        subject = f"{target}@{header.list_date.isoformat()}"
+        bands = {
+            band: {"cases": int(inside.sum()), "expected": float(p[inside].mean()),
+                   "observed": float(happened[inside].mean())}
+            for band in ("high", "medium", "low")
+            if (inside := joined["band"].to_numpy() == band).any()
+        }  # fmt: skip
+        gap = abs(float(p.mean()) - float(happened.mean()))
+        precision = float(happened[flags].mean()) if flags.any() else None
+        recall = float(flags[happened].mean()) if happened.any() else None
+        auc = float(roc_auc_score(happened, p)) if 0 < happened.sum() < happened.size else None
+        checks += [
+            Check("matured_precision", subject, precision, "ok", {"flagged": int(flags.sum())}),
+            Check("matured_recall", subject, recall, "ok", {"happened": int(happened.sum())}),
+            Check("matured_auc", subject, auc, "ok", {"cases": int(happened.size)}),
+            Check("calibration_gap", subject, round(gap, 6), status_of("calibration_gap", gap),
+                  {"bands": bands}),
+        ]  # fmt: skip
+    return checks

@@ -1,0 +1,126 @@
+"""Monitoring: drift measures, thresholds, data quality, matured lists, stored per day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from earlywarn.contract import Dataset
+from earlywarn.contract.rules import end_of_day
+from earlywarn.features.build import build_features
+from earlywarn.models.reference import DRIFT_KEY, drift_reference, shares_of
+from earlywarn.models.registry import LoadedModels
+from earlywarn.serving.monitor.checks import Check, status_of, worst
+from earlywarn.serving.monitor.drift import input_drift, js_distance, psi, score_drift
+from earlywarn.serving.monitor.quality import data_quality
+from earlywarn.serving.monitor.run import monitor_day
+from earlywarn.serving.risk_list import build_risk_list
+from earlywarn.serving.store import AuditRecord, MonitorCheck, open_store
+from earlywarn.settings import Settings, load_settings
+
+DAY = dt.date(2025, 10, 31)
+
+
+def test_psi_and_js_are_zero_for_the_same_shares_and_grow_with_a_shift() -> None:
+    same = np.array([0.25, 0.25, 0.25, 0.25])
+    assert psi(same, same) == 0 and js_distance(same, same) == 0
+    moved = np.array([0.05, 0.15, 0.3, 0.5])
+    assert psi(same, moved) > 0.25 and 0 < js_distance(same, moved) < 1
+    assert status_of("input_psi", 0.05) == "ok"
+    assert status_of("input_psi", 0.1) == "warn"
+    assert status_of("input_psi", 0.3) == "alert"
+    assert worst(["ok", "alert", "warn"]) == "alert" and worst([]) == "ok"
+
+
+def test_frozen_bins_read_numbers_codes_and_missing_values() -> None:
+    frame = pl.DataFrame(
+        {
+            "n": [0.0, 0.0, 1.0, 2.0, None, 5.0, 9.0, 9.0],
+            "c": ["a", "b", "a", None, "a", "b", "a", "a"],
+        }
+    )
+    reference = drift_reference(frame, ["n", "c"])
+    for name, entry in reference.items():
+        assert sum(entry["shares"]) == pytest.approx(1.0), name
+        assert entry["shares"][-1] == pytest.approx(1 / 8)  # one missing of eight
+    assert reference["c"]["categories"] == ["a", "b"]
+    unseen = shares_of(reference["c"], pl.Series(["z", "z", "a", "a"]))
+    assert unseen.tolist() == [0.5, 0.0, 0.5, 0.0]  # a code not seen in training: its own bin
+
+
+def test_a_shifted_feature_alerts_and_the_others_stay_quiet(
+    sample: Dataset, champions: LoadedModels
+) -> None:
+    features = build_features(sample, [end_of_day(DAY)])
+    assert all(DRIFT_KEY in m.meta for m in champions.models.values())
+    before = {c.subject: c for c in input_drift(champions, features)}
+    shifted = features.with_columns(pl.col("contacts_90d") * 6 + 3)
+    after = {c.subject: c for c in input_drift(champions, shifted)}
+    assert after["contacts_90d"].status == "alert"
+    assert after["contacts_90d"].value > before["contacts_90d"].value  # type: ignore[operator]
+    unchanged = [s for s in before if s != "contacts_90d"]
+    assert all(after[s].value == before[s].value for s in unchanged)
+
+
+def test_score_drift_is_judged_against_the_earlier_days() -> None:
+    history = {("share_flagged", "collective"): [0.020, 0.021, 0.019, 0.020, 0.022, 0.018, 0.020]}
+    usual = score_drift([Check("share_flagged", "collective", 0.021, "ok")], history)
+    jump = score_drift([Check("share_flagged", "collective", 0.06, "ok")], history)
+    young = score_drift([Check("share_flagged", "collective", 0.06, "ok")], {})
+    assert usual[0].status == "ok" and jump[0].status == "alert"
+    assert young[0].value is None and young[0].status == "ok"
+    assert "too few" in young[0].detail["note"]
+
+
+def test_a_late_export_is_an_alert(sample: Dataset) -> None:
+    newest = sample.contacts["occurred_at"].max()
+    assert isinstance(newest, dt.datetime)
+    fresh = {c.subject: c for c in data_quality(sample, newest + dt.timedelta(days=1))}
+    late = {c.subject: c for c in data_quality(sample, newest + dt.timedelta(days=20))}
+    assert fresh["contacts+actions"].status == "ok"
+    assert late["contacts+actions"].status == "alert"
+    assert fresh["cases"].value == 0.0  # the sample loads without quarantine
+
+
+def test_a_day_is_stored_replaced_on_rerun_audited_and_judges_a_matured_list(
+    tmp_path_factory: pytest.TempPathFactory, sample: Dataset, champions: LoadedModels
+) -> None:
+    settings = load_settings(work_dir=tmp_path_factory.mktemp("monitor"))
+    sessions = open_store(settings)
+    build_risk_list(settings, sample, DAY - dt.timedelta(days=40), sessions, champions)
+    first = monitor_day(settings, sample, DAY, sessions, champions)
+    again = monitor_day(settings, sample, DAY, sessions, champions)
+    with sessions() as session:
+        stored = session.scalar(select(func.count()).select_from(MonitorCheck))
+        runs = session.scalar(
+            select(func.count()).select_from(AuditRecord).where(AuditRecord.action == "monitor.run")
+        )
+    assert stored == len(again.checks) == len(first.checks) and runs == 2
+    matured = {c.check: c for c in first.checks if c.subject.startswith("collective@")}
+    assert set(matured) == {"matured_precision", "matured_recall", "matured_auc", "calibration_gap"}
+    assert 0.5 < (matured["matured_auc"].value or 0) <= 1
+    assert matured["calibration_gap"].detail["bands"]
+    kinds = {c.check for c in first.checks}
+    assert {"input_psi", "share_flagged", "score_shift", "expected_precision"} <= kinds
+
+
+def test_the_latest_day_is_exported_as_gauges(
+    client: TestClient,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    sample: Dataset,
+    champions: LoadedModels,
+) -> None:
+    monitor_day(settings, sample, DAY, sessions, champions)
+    text = client.get("/metrics").text
+    assert 'earlywarn_monitor_status{check="input_psi",subject="contacts_90d"}' in text
+    assert 'earlywarn_monitor_status{check="newest_record_days"' in text
+    assert "matured_auc" not in text  # informational measures are not gauges
+    day_line = next(line for line in text.splitlines() if line.startswith("earlywarn_monitor_day"))
+    assert float(day_line.split()[-1]) == dt.datetime(2025, 10, 31, tzinfo=dt.UTC).timestamp()
