@@ -124,3 +124,32 @@ def test_the_latest_day_is_exported_as_gauges(
     assert "matured_auc" not in text  # informational measures are not gauges
     day_line = next(line for line in text.splitlines() if line.startswith("earlywarn_monitor_day"))
     assert float(day_line.split()[-1]) == dt.datetime(2025, 10, 31, tzinfo=dt.UTC).timestamp()
+
+
+def test_the_monitoring_page_for_analysts_and_the_alert_in_their_header(
+    client: TestClient,
+    keys: dict[str, str],
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    sample: Dataset,
+    champions: LoadedModels,
+) -> None:
+    monitor_day(settings, sample, DAY, sessions, champions)
+    with sessions.begin() as session:  # one feature drifted: the day is an alert
+        check = session.scalars(
+            select(MonitorCheck).where(
+                MonitorCheck.day == DAY, MonitorCheck.subject == "contacts_90d"
+            )
+        ).one()
+        check.status, check.value = "alert", 0.9
+    for role, allowed in (("analyst", True), ("admin", True), ("office", False)):
+        browser = TestClient(client.app, follow_redirects=False)
+        browser.post("/office/sign-in", data={"api_key": keys[role]})
+        page = browser.get("/office/monitor")
+        assert page.status_code == (200 if allowed else 403), role
+        listed = browser.get("/office/list", params={"date": DAY.isoformat()})
+        assert ('id="monitor-alert"' in listed.text) == allowed, role
+        if allowed:
+            assert "输入漂移（PSI）" in page.text and "contacts_90d" in page.text
+            first_row = page.text.split("<tbody>")[1].split("</tr>")[0]
+            assert "告警" in first_row  # alerts first

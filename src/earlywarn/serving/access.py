@@ -24,6 +24,7 @@ class Role(StrEnum):
 
 # Who may do what, for the API and the office page alike.
 READERS = {Role.OFFICE, Role.ANALYST, Role.ADMIN}
+MONITOR_READERS = {Role.ANALYST, Role.ADMIN}  # the monitoring page and its alerts
 SCORERS = {Role.CASE_SYSTEM, Role.ANALYST, Role.ADMIN}
 REVIEWERS = {Role.OFFICE, Role.ADMIN}
 

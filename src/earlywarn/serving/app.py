@@ -32,7 +32,7 @@ from earlywarn.serving.errors import (
 )
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.throttle import FailureThrottle
-from earlywarn.serving.web import case_pages, pages
+from earlywarn.serving.web import case_pages, monitor_pages, pages
 from earlywarn.serving.web.deps import HERE, NotSignedInError
 
 logger = logging.getLogger(__name__)
@@ -108,6 +108,7 @@ def _mount_office_page(app: FastAPI) -> None:
     app.mount("/office/static", StaticFiles(directory=HERE / "static"), name="office-static")
     app.include_router(pages.router)
     app.include_router(case_pages.router)
+    app.include_router(monitor_pages.router)
 
     @app.exception_handler(NotSignedInError)
     def to_sign_in(_: Request, __: NotSignedInError) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,8 +12,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from earlywarn.serving.access import MONITOR_READERS, Role
 from earlywarn.serving.deps import Db
 from earlywarn.serving.lists import Filters, list_dates
+from earlywarn.serving.monitor.store import latest_status
 from earlywarn.serving.web import i18n, views
 from earlywarn.serving.web.sessions import COOKIE, LANGUAGE_COOKIE, SignedIn, signed_in
 
@@ -33,6 +36,8 @@ def viewer(request: Request, db: Db) -> SignedIn:
     found = signed_in(db, request.cookies.get(COOKIE))
     if found is None:
         raise NotSignedInError()
+    if Role(found.key.role) in MONITOR_READERS:  # the header shows a monitoring alert
+        return replace(found, monitor_status=latest_status(db))
     return found
 
 

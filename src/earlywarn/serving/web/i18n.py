@@ -47,6 +47,24 @@ TARGET: dict[str, tuple[str, str]] = {
     "escalation": ("越级访风险", "escalation risk"),
     "collective": ("集体访风险", "collective-petition risk"),
 }
+STATUS: dict[str, tuple[str, str]] = {
+    "ok": ("正常", "ok"),
+    "warn": ("注意", "warn"),
+    "alert": ("告警", "alert"),
+}
+CHECK: dict[str, tuple[str, str]] = {
+    "input_psi": ("输入漂移（PSI）", "input drift (PSI)"),
+    "score_shift": ("评分漂移（标准差）", "score drift (standard deviations)"),
+    "share_flagged": ("预警比例", "share flagged"),
+    "mean_probability": ("平均概率", "mean probability"),
+    "expected_precision": ("预期精确率（估计）", "expected precision (estimate)"),
+    "newest_record_days": ("最新记录距今天数", "age of the newest record (days)"),
+    "quarantine_share": ("隔离行比例", "share of rows quarantined"),
+    "matured_precision": ("到期清单精确率", "matured list: precision"),
+    "matured_recall": ("到期清单召回率", "matured list: recall"),
+    "matured_auc": ("到期清单 ROC-AUC", "matured list: ROC-AUC"),
+    "calibration_gap": ("校准偏差", "calibration gap"),
+}
 
 # Interface words: key -> (中文, English)
 WORDS: dict[str, tuple[str, str]] = {
@@ -144,6 +162,28 @@ WORDS: dict[str, tuple[str, str]] = {
         "{days} days; only lists whose window has passed.",
     ),
     "no_matured": ("尚无到期的清单。", "No list has matured yet."),
+    "monitor": ("模型监测", "Model monitoring"),
+    "monitor_help": (
+        "输入漂移、评分漂移、数据质量与到期清单的实际效果；阈值见 docs/monitoring.md。",
+        "Input drift, score drift, data quality and how matured lists turned out; "
+        "thresholds in docs/monitoring.md.",
+    ),
+    "no_monitoring": (
+        "尚无监测记录：请运行 earlywarn monitor。",
+        "Nothing monitored yet: run earlywarn monitor.",
+    ),
+    "checks": ("检查项", "Checks"),
+    "check": ("检查", "Check"),
+    "subject": ("对象", "Subject"),
+    "bounds": ("注意 / 告警阈值", "Warn / alert from"),
+    "status": ("状态", "Status"),
+    "monitored_days": ("近期监测", "Days monitored"),
+    "monitor_alert": ("模型监测告警", "Monitoring alert"),
+    "monitor_warn": ("模型监测提示", "Monitoring warning"),
+    "analysts_only": (
+        "仅分析员和管理员可查看模型监测。",
+        "Model monitoring is for analysts and admins.",
+    ),
     "language": ("English", "中文"),
     "skip": ("跳到主要内容", "Skip to main content"),
     "level": ("层级", "Level"),

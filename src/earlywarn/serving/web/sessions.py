@@ -26,6 +26,7 @@ LIFETIME = dt.timedelta(hours=12)
 class SignedIn:
     key: ApiKey
     session: WebSession
+    monitor_status: str | None = None  # analysts and admins: the latest monitored day's
 
 
 class SignInError(ValueError):

@@ -1,0 +1,32 @@
+"""The monitoring page (模型监测), for analysts and admins: a day's checks and the days before."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+
+from earlywarn.serving.access import MONITOR_READERS, Role
+from earlywarn.serving.deps import Db, Trail
+from earlywarn.serving.monitor.checks import THRESHOLDS
+from earlywarn.serving.monitor.store import day_checks, day_statuses, latest_day
+from earlywarn.serving.web import i18n
+from earlywarn.serving.web.deps import Lang, Viewer, day_of, render
+
+router = APIRouter(prefix="/office", include_in_schema=False)
+
+
+@router.get("/monitor", response_class=HTMLResponse)
+def monitor_page(
+    request: Request, db: Db, trail: Trail, lang: Lang, who: Viewer, date: str | None = None
+) -> Response:
+    if Role(who.key.role) not in MONITOR_READERS:
+        trail.record(db, who.key, "web.monitor.view", "-", 0, "refused 403")
+        message = i18n.word("analysts_only", lang)
+        return render(request, "message.html", lang, 403, who=who, message=message)
+    day = day_of(date) or latest_day(db)
+    checks = day_checks(db, day) if day else []
+    trail.record(db, who.key, "web.monitor.view", str(day or "-"), len(checks), "ok")
+    return render(
+        request, "monitor.html", lang, who=who, day=day, checks=checks,
+        days=day_statuses(db), thresholds=THRESHOLDS,
+    )  # fmt: skip
