@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 
 # Importing the command modules registers their commands, data first (the order of --help).
-from earlywarn.commands import data, ingest, models, monitoring, serving  # noqa: F401  (registers)
+from earlywarn.commands import (  # noqa: F401  (registers the commands)
+    daily,
+    data,
+    ingest,
+    lifecycle,
+    models,
+    monitoring,
+    serving,
+)
 from earlywarn.commands.app import app, dataset_path
 from earlywarn.contract import Mode
 from earlywarn.models import registry as models_registry

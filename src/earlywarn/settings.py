@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     reload_seconds: float = Field(
         30.0, gt=0, description="how often the service asks whether the champion moved"
     )
+    retrain_weekday: int | None = Field(
+        6, ge=0, le=6, description="daily job: retrain a challenger on this weekday (0 Monday)"
+    )
+    catch_up_days: int = Field(
+        31, ge=1, description="daily job: build at most this many missed days at once"
+    )
 
     @classmethod
     def settings_customise_sources(

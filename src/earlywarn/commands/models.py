@@ -11,6 +11,7 @@ import polars as pl
 import typer
 
 from earlywarn.commands.app import DataOption, HorizonOption, app, load_or_exit
+from earlywarn.commands.decisions import record
 from earlywarn.contract import Dataset, Mode
 from earlywarn.contract.rules import TARGETS, end_of_day
 from earlywarn.features.build import build_features
@@ -142,6 +143,7 @@ def promote(
     settings: Settings = ctx.obj
     client = models_registry.connect(settings)
     decision = registry.promote(client, target, version, force, reason)
+    record(settings, "model.promote", f"{target}={version}", decision.message)
     typer.echo(decision.message, err=not decision.promoted)
     if not decision.promoted:
         raise typer.Exit(1)

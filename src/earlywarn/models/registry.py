@@ -23,6 +23,8 @@ from earlywarn.settings import Settings
 
 EXPERIMENT = "earlywarn"
 CHAMPION = "champion"
+CHALLENGER = "challenger"  # trained on the latest data, scored in shadow, never shown
+PREVIOUS = "previous"  # the champion a promotion replaced: where a rollback returns
 # Where the artifact directory sits inside a logged model (the pyfunc's ``artifacts``).
 ARTIFACT_PATH = "artifacts/risk_model"
 DIGEST_TAG = "artifact_sha256"
@@ -42,11 +44,15 @@ def connect(settings: Settings) -> MlflowClient:
     return MlflowClient()
 
 
-def champion_version(client: MlflowClient, target: str) -> str | None:
+def alias_version(client: MlflowClient, target: str, alias: str) -> str | None:
     try:
-        return str(client.get_model_version_by_alias(model_name(target), CHAMPION).version)
+        return str(client.get_model_version_by_alias(model_name(target), alias).version)
     except MlflowException:
         return None
+
+
+def champion_version(client: MlflowClient, target: str) -> str | None:
+    return alias_version(client, target, CHAMPION)
 
 
 def _fetch(client: MlflowClient, target: str, version: str | None, into: Path) -> tuple[Path, str]:

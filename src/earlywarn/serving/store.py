@@ -120,6 +120,20 @@ class MonitorCheck(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
 
 
+class DailyRun(Base):
+    """One run of ``earlywarn daily``: when, for which days, how it ended, what it did."""
+
+    __tablename__ = "daily_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)  # the latest day it was asked for
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(16))  # running, ok, failed
+    message: Mapped[str] = mapped_column(Text, default="")
+    counts: Mapped[str] = mapped_column(Text, default="{}")  # JSON: days, rows, status, ...
+    model_versions: Mapped[str] = mapped_column(String(200), default="")
+
+
 class Review(Base):
     """A reviewer's decision on a case of a day's list; kept apart from the list's rows,
     so that rebuilding a list never loses what people recorded."""

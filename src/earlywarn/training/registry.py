@@ -24,7 +24,16 @@ from mlflow.tracking import MlflowClient
 from earlywarn.models.artifact import RiskModel
 from earlywarn.models.check import ModelRejectedError, artifact_digest
 from earlywarn.models.pyfunc import RiskModelPyfunc, signature_frame
-from earlywarn.models.registry import CHAMPION, DIGEST_TAG, champion_version, load, model_name
+from earlywarn.models.registry import (
+    CHALLENGER,
+    CHAMPION,
+    DIGEST_TAG,
+    PREVIOUS,
+    alias_version,
+    champion_version,
+    load,
+    model_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +110,10 @@ def promote(
                 f"precision at capacity {new[1]:.4f} vs {old[1]:.4f})",
             )
     client.set_registered_model_alias(name, CHAMPION, version)
+    if current is not None:
+        client.set_registered_model_alias(name, PREVIOUS, current)
+    if alias_version(client, target, CHALLENGER) == version:
+        client.delete_registered_model_alias(name, CHALLENGER)
     record = {
         "promoted_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "promoted_by": getpass.getuser(),
@@ -114,3 +127,34 @@ def promote(
     return Decision(
         True, f"{name}: version {version} is now the champion (was {current or 'none'})"
     )
+
+
+def mark_challenger(client: MlflowClient, target: str, version: str) -> None:
+    """The newly trained version is the challenger: scored in shadow until promoted."""
+    client.set_registered_model_alias(model_name(target), CHALLENGER, version)
+
+
+def rollback(client: MlflowClient, target: str, reason: str) -> Decision:
+    """Move ``champion`` back to the ``previous`` version; the replaced one becomes
+    ``previous`` (a second rollback undoes the first). Refused when the previous
+    version can no longer serve."""
+    name = model_name(target)
+    current, previous = champion_version(client, target), alias_version(client, target, PREVIOUS)
+    if previous is None:
+        return Decision(False, f"{name} has no previous champion to return to")
+    try:
+        load(target, previous)
+    except ModelRejectedError as error:
+        return Decision(False, f"refused: version {previous} cannot serve: {error}")
+    client.set_registered_model_alias(name, CHAMPION, previous)
+    if current is not None:
+        client.set_registered_model_alias(name, PREVIOUS, current)
+    record = {
+        "rolled_back_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "rolled_back_by": getpass.getuser(),
+        "rollback_reason": reason,
+        "rolled_back_from": current or "",
+    }
+    for key, value in record.items():
+        client.set_model_version_tag(name, previous, key, value)
+    return Decision(True, f"{name}: version {previous} is the champion again (was {current})")

@@ -1,0 +1,57 @@
+"""Commands of a model's life after training: retrain a challenger, roll back a champion."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from earlywarn.commands.app import DataOption, app, load_or_exit
+from earlywarn.commands.decisions import record
+from earlywarn.commands.models import train_models
+from earlywarn.contract import Dataset, Mode
+from earlywarn.contract.rules import TARGETS
+from earlywarn.models import registry as models_registry
+from earlywarn.settings import Settings
+from earlywarn.training import registry
+
+
+def retrain_challengers(settings: Settings, dataset: Dataset) -> dict[str, str]:
+    """Train on the latest data and make each new version its target's challenger."""
+    result = train_models(settings, dataset)
+    client = models_registry.connect(settings)
+    for target, version in result.versions.items():
+        registry.mark_challenger(client, target, version)
+        record(settings, "model.challenger", f"{target}={version}", "registered")
+    return result.versions
+
+
+@app.command()
+def retrain(ctx: typer.Context, data: DataOption) -> None:
+    """重新训练挑战者 / Train on the latest data and register each new version as the
+    `challenger`: scored in shadow by the daily job, never shown to offices, promoted
+    only by `earlywarn promote` (the usual rule)."""
+    settings: Settings = ctx.obj
+    versions = retrain_challengers(settings, load_or_exit(data, Mode.LENIENT, settings))
+    typer.echo("Challengers 挑战者: " + ", ".join(f"{t} {v}" for t, v in versions.items()))
+
+
+@app.command()
+def rollback(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Option(help="escalation or collective")],
+    reason: Annotated[str, typer.Option(help="原因 / Why; recorded.")],
+) -> None:
+    """回滚正式版本 / Move the champion back to the version it replaced (`previous`).
+
+    The service follows the champion alias within its reload interval and keeps
+    answering while it switches; a second rollback undoes the first.
+    """
+    settings: Settings = ctx.obj
+    if target not in TARGETS:
+        raise typer.BadParameter("escalation or collective", param_hint="--target")
+    decision = registry.rollback(models_registry.connect(settings), target, reason)
+    record(settings, "model.rollback", target, decision.message)
+    typer.echo(decision.message, err=not decision.promoted)
+    if not decision.promoted:
+        raise typer.Exit(1)

@@ -1,0 +1,92 @@
+"""``earlywarn daily``: lists built and monitored, reruns safe, missed days caught up,
+runs recorded and audited, one run at a time, failures said and the list kept.
+
+The job runs in its own work directory (store, lists) against the registry of the
+small test champions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from earlywarn.cli import app
+from earlywarn.resources import sample_dataset
+from earlywarn.serving.store import AuditRecord, DailyRun, MonitorCheck, RiskList, open_store
+from earlywarn.settings import Settings, load_settings
+
+runner = CliRunner()
+DAY = dt.date(2025, 10, 29)  # a Wednesday: no retraining (the default weekday is Sunday)
+
+
+@pytest.fixture
+def nightly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings) -> Settings:
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "night"))
+    monkeypatch.setenv("EARLYWARN_MLFLOW_TRACKING_URI", settings.tracking_uri)
+    monkeypatch.setenv("EARLYWARN_LOG_LEVEL", "WARNING")
+    return load_settings()
+
+
+def _daily(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["daily", "--source", str(sample_dataset()), *args])
+    return result.exit_code, result.output
+
+
+def _runs(night: Settings) -> list[DailyRun]:
+    with open_store(night)() as session:
+        return list(session.scalars(select(DailyRun).order_by(DailyRun.id)))
+
+
+def test_a_night_then_a_rerun_then_missed_days_caught_up(nightly: Settings) -> None:
+    code, output = _daily("--date", (DAY - dt.timedelta(days=3)).isoformat())
+    assert code == 0, output
+    code, output = _daily("--date", (DAY - dt.timedelta(days=3)).isoformat())
+    assert code == 0 and "unchanged" in output
+    code, output = _daily("--date", DAY.isoformat(), "--catch-up")
+    assert code == 0, output
+    with open_store(nightly)() as session:
+        days = list(session.scalars(select(RiskList.list_date).order_by(RiskList.list_date)))
+        monitored = set(session.scalars(select(MonitorCheck.day)))
+        audited = session.scalars(
+            select(AuditRecord).where(AuditRecord.action == "daily.run")
+        ).all()
+    assert days == [DAY - dt.timedelta(days=n) for n in (3, 2, 1, 0)]
+    assert monitored == set(days)
+    runs = _runs(nightly)
+    assert [r.outcome for r in runs] == ["ok", "ok", "ok"] and len(audited) == 3
+    caught_up = json.loads(runs[-1].counts)["days"]
+    assert [d["day"] for d in caught_up] == [str(DAY - dt.timedelta(days=n)) for n in (2, 1, 0)]
+    assert all(r.finished_at and r.finished_at >= r.started_at for r in runs)
+    assert "earlywarn-escalation" in runs[-1].model_versions
+
+
+def test_two_runs_never_overlap(nightly: Settings) -> None:
+    nightly.work_dir.mkdir(parents=True, exist_ok=True)
+    with (nightly.work_dir / "daily.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a run in progress
+        code, output = _daily("--date", DAY.isoformat())
+    assert code == 1 and "another daily run is in progress" in output
+    assert _runs(nightly) == []  # the refused run did nothing
+
+
+def test_a_broken_source_fails_clearly_and_keeps_the_last_list(
+    nightly: Settings, tmp_path: Path
+) -> None:
+    assert _daily("--date", DAY.isoformat())[0] == 0
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "cases.csv").write_text("case_id,petitioner_id\nC1,P1\n", encoding="utf-8")
+    code, output = _daily(
+        "--date", (DAY + dt.timedelta(days=1)).isoformat(), "--source", str(broken)
+    )
+    assert code == 1 and "failed" in output
+    runs = _runs(nightly)
+    assert [r.outcome for r in runs] == ["ok", "failed"] and runs[-1].message
+    with open_store(nightly)() as session:
+        assert list(session.scalars(select(RiskList.list_date))) == [DAY]
