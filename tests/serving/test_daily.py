@@ -17,6 +17,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from earlywarn.cli import app
+from earlywarn.contract import Dataset
 from earlywarn.resources import sample_dataset
 from earlywarn.serving.store import AuditRecord, DailyRun, MonitorCheck, RiskList, open_store
 from earlywarn.settings import Settings, load_settings
@@ -90,3 +91,62 @@ def test_a_broken_source_fails_clearly_and_keeps_the_last_list(
     assert [r.outcome for r in runs] == ["ok", "failed"] and runs[-1].message
     with open_store(nightly)() as session:
         assert list(session.scalars(select(RiskList.list_date))) == [DAY]
+
+
+def test_rollback_returns_to_the_previous_champion_while_the_service_answers(
+    settings: Settings, sample: Dataset, nightly: Settings
+) -> None:
+    import mlflow
+
+    from earlywarn.features.build import build_features
+    from earlywarn.models import registry
+    from earlywarn.serving.main import WARM_UP
+    from earlywarn.serving.scorer import Scorer
+    from earlywarn.training import registry as training_registry
+
+    scorer = Scorer(settings, sample_dataset())
+    scorer.load_sources(sample)
+    scorer.refresh_models()
+    client = registry.connect(settings)
+    target = "escalation"
+    original = registry.champion_version(client, target)
+    assert original is not None
+    model, _ = registry.load(target, original)
+    with mlflow.start_run():
+        newer = training_registry.register(
+            model, build_features(sample, [dt.datetime(2025, 11, 1)]).head(50), {}
+        )
+    assert training_registry.promote(client, target, newer, force=True, reason="drill").promoted
+    assert registry.alias_version(client, target, registry.PREVIOUS) == original
+    assert scorer.refresh_models() and scorer.versions[target].endswith(f"/{newer}")
+    result = runner.invoke(app, ["rollback", "--target", target, "--reason", "drill: back"])
+    assert result.exit_code == 0, result.output
+    assert registry.champion_version(client, target) == original
+    assert registry.alias_version(client, target, registry.PREVIOUS) == newer
+    assert scorer.score(WARM_UP).model_versions[target].endswith(f"/{newer}")  # still answers
+    assert scorer.refresh_models() and scorer.versions[target].endswith(f"/{original}")
+    with open_store(nightly)() as session:
+        actions = set(session.scalars(select(AuditRecord.action)))
+    assert "model.rollback" in actions
+    refused = runner.invoke(app, ["rollback", "--target", "collective", "--reason", "none kept"])
+    assert refused.exit_code == 1 and "no previous champion" in refused.output
+
+
+@pytest.mark.slow
+def test_the_retrain_weekday_registers_challengers_and_leaves_the_champions(
+    settings: Settings, nightly: Settings
+) -> None:
+    from earlywarn.models import registry
+
+    client = registry.connect(settings)
+    champions = {t: registry.champion_version(client, t) for t in ("escalation", "collective")}
+    sunday = dt.date(2025, 11, 2)
+    code, output = _daily("--date", sunday.isoformat())
+    assert code == 0 and "challengers" in output, output
+    again = _daily("--date", sunday.isoformat())[1]
+    assert "challengers" not in again  # once per day
+    for target, champion in champions.items():
+        challenger = registry.alias_version(client, target, registry.CHALLENGER)
+        assert challenger is not None and challenger != champion
+        assert registry.champion_version(client, target) == champion
+    assert json.loads(_runs(nightly)[0].counts)["retrained"]
