@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     catch_up_days: int = Field(
         31, ge=1, description="daily job: build at most this many missed days at once"
     )
+    challenge_min_days: int = Field(
+        7, ge=1, description="a challenger is judged once this many of its days have matured"
+    )
 
     @classmethod
     def settings_customise_sources(

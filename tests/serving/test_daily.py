@@ -150,3 +150,58 @@ def test_the_retrain_weekday_registers_challengers_and_leaves_the_champions(
         assert challenger is not None and challenger != champion
         assert registry.champion_version(client, target) == champion
     assert json.loads(_runs(nightly)[0].counts)["retrained"]
+
+
+def test_the_verdict_on_matured_lists() -> None:
+    from earlywarn.commands.challenge import Figures, verdict
+
+    champion = Figures(roc_auc=0.80, precision=0.30, ece=0.010, county_ratio=1.5)
+    better = Figures(roc_auc=0.82, precision=0.31, ece=0.012, county_ratio=1.6)
+    assert verdict(champion, better) is None
+    assert "ROC-AUC" in (verdict(champion, better.__class__(0.80, 0.31, 0.01, 1.5)) or "")
+    assert "precision" in (verdict(champion, Figures(0.85, 0.29, 0.01, 1.5)) or "")
+    assert "calibration" in (verdict(champion, Figures(0.85, 0.31, 0.05, 1.5)) or "")
+    assert "counties" in (verdict(champion, Figures(0.85, 0.31, 0.01, 2.5)) or "")
+
+
+@pytest.mark.slow
+def test_the_challenger_is_scored_in_shadow_and_judged_once_its_days_matured(
+    settings: Settings, sample: Dataset, nightly: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlflow
+
+    from earlywarn.features.build import build_features
+    from earlywarn.models import registry
+    from earlywarn.serving.list_files import list_folder
+    from earlywarn.serving.shadow import SHADOW_FILE
+    from earlywarn.training import registry as training_registry
+
+    client = registry.connect(settings)
+    target = "collective"
+    champion = registry.champion_version(client, target)
+    assert champion is not None
+    model, _ = registry.load(target, champion)
+    with mlflow.start_run():
+        twin = training_registry.register(
+            model, build_features(sample, [dt.datetime(2025, 11, 1)]).head(50), {}
+        )
+    training_registry.mark_challenger(client, target, twin)
+    monkeypatch.setenv("EARLYWARN_RETRAIN_WEEKDAY", "2")  # Wednesday: none of the days asked
+    try:
+        first = dt.date(2025, 9, 1)
+        assert _daily("--date", first.isoformat())[0] == 0
+        code, output = _daily("--date", (first + dt.timedelta(days=6)).isoformat(), "--catch-up")
+        assert code == 0, output
+        assert (list_folder(nightly, first) / SHADOW_FILE).exists()
+        code, output = _daily("--date", (first + dt.timedelta(days=40)).isoformat())
+        assert code == 0, output
+        # The challenger is the champion's twin: it cannot rank better, so it stays.
+        assert f"version {twin} stays the challenger: its ROC-AUC" in output
+        assert registry.champion_version(client, target) == champion
+        tags = client.get_model_version(registry.model_name(target), twin).tags
+        assert int(tags["matured_days"]) == 7
+        assert float(tags["matured_roc_auc"]) == pytest.approx(
+            float(tags["champion_matured_roc_auc"])
+        )
+    finally:
+        client.delete_registered_model_alias(registry.model_name(target), registry.CHALLENGER)

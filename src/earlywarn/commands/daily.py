@@ -1,7 +1,8 @@
 """``earlywarn daily``: the one command a scheduler runs each night.
 
 Import the night's export (or read a contract dataset), validate it leniently,
-build and store each day's list, monitor it, and on the configured weekday
+build and store each day's list, monitor it, score the challenger in shadow,
+judge it once enough of its days have matured, and on the configured weekday
 retrain a challenger. One run at a time (a lock in the work directory); a rerun
 of the same day changes nothing it need not; ``--catch-up`` builds the days
 missed since the last list, oldest first. Every run is recorded (``daily_runs``)
@@ -22,18 +23,22 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from mlflow.tracking import MlflowClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.commands.app import app, dataset_path
+from earlywarn.commands.challenge import judge_challengers
 from earlywarn.commands.lifecycle import retrain_challengers
 from earlywarn.contract import ContractError, Dataset, Mode, load_dataset
-from earlywarn.contract.rules import office_now
+from earlywarn.contract.rules import end_of_day, office_now
 from earlywarn.models import registry
+from earlywarn.models.registry import LoadedModels
 from earlywarn.serving.audit import audit, audit_key
 from earlywarn.serving.list_files import ListBusyError
 from earlywarn.serving.monitor.run import monitor_day
 from earlywarn.serving.risk_list import build_risk_list
+from earlywarn.serving.shadow import write_shadow
 from earlywarn.serving.store import DailyRun, RiskList, open_store, utc_now
 from earlywarn.settings import Settings
 
@@ -78,8 +83,23 @@ def days_to_build(
 @dataclass
 class DailyOutcome:
     days: list[dict[str, Any]] = field(default_factory=list)
+    judged: list[str] = field(default_factory=list)
     retrained: dict[str, str] = field(default_factory=dict)
     versions: str = ""
+
+
+def _challengers(champions: LoadedModels) -> LoadedModels | None:
+    """The challengers to score in shadow (a target without one uses its champion), or
+    None when no target has one that can serve."""
+    client = MlflowClient()
+    wanted = {t: registry.alias_version(client, t, registry.CHALLENGER) for t in champions.models}
+    if not any(v and v != champions.numbers[t] for t, v in wanted.items()):
+        return None
+    try:
+        return registry.load_models({t: v or champions.numbers[t] for t, v in wanted.items()})
+    except (LookupError, ValueError) as error:
+        logger.warning("the challengers cannot be scored in shadow: %s", error)
+        return None
 
 
 def _load(source: Path, settings: Settings) -> Dataset:
@@ -110,20 +130,27 @@ def run_daily(
     except (LookupError, ValueError) as error:
         raise DailyError(str(error)) from error
     outcome.versions = models.version_text
+    challengers = _challengers(models)
     for each in days_to_build(sessions, day, catch_up, settings.catch_up_days):
         try:
             built = build_risk_list(settings, dataset, each, sessions, models)
         except ListBusyError as error:
             raise DailyError(str(error)) from error
-        watched = monitor_day(settings, dataset, each, sessions, models)
+        watched = monitor_day(settings, dataset, each, sessions, models, built.features)
+        if challengers is not None and built.features is not None:
+            write_shadow(settings, each, built.features, challengers)
         outcome.days.append(
             {"day": each.isoformat(), "rows": built.rows, "high": built.high,
-             "changed": built.changed, "monitoring": watched.status}
+             "changed": built.changed, "monitoring": watched.status,
+             "shadow": challengers.version_text if challengers else None}
         )  # fmt: skip
         typer.echo(
             f"{each}: list {built.rows:,} cases, {built.high:,} high "
             f"({'stored' if built.changed else 'unchanged'}); monitoring {watched.status}"
         )
+    for message in judge_challengers(settings, dataset, end_of_day(day)):
+        outcome.judged.append(message)
+        typer.echo(message)
     weekday = settings.retrain_weekday
     if weekday is not None and day.weekday() == weekday and not _retrained_already(sessions, day):
         outcome.retrained = retrain_challengers(settings, dataset)
@@ -132,7 +159,7 @@ def run_daily(
 def _finish(
     settings: Settings, run_id: int, outcome: DailyOutcome, state: str, message: str
 ) -> None:
-    counts = {"days": outcome.days, "retrained": outcome.retrained}
+    counts = {"days": outcome.days, "judged": outcome.judged, "retrained": outcome.retrained}
     with open_store(settings).begin() as session:
         run = session.get(DailyRun, run_id)
         assert run is not None

@@ -51,6 +51,7 @@ class RiskListResult:
     checksum: str
     changed: bool
     files: dict[str, Path]
+    features: pl.DataFrame | None = None  # the day's features, for monitoring and the shadow
 
 
 def list_items(
@@ -165,7 +166,9 @@ def build_risk_list(
     logger.info(
         "risk list %s: %d cases, %d high, checksum %s", list_date, items.height, high, checksum[:12]
     )
-    return RiskListResult(list_date, as_of, items.height, high, medium, checksum, changed, files)
+    return RiskListResult(
+        list_date, as_of, items.height, high, medium, checksum, changed, files, features
+    )
 
 
 def verify_list(settings: Settings, sessions: sessionmaker[Session], day: dt.date) -> list[str]:
