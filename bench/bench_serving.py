@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import run_child
+from common import run_child, simulate_prefecture, train_and_promote
 
 LIST_DAY = dt.date(2024, 12, 31)
 
@@ -46,18 +46,9 @@ def bare() -> dict:
 
 def prepare(work: Path) -> None:
     """Train and promote on the sample; write a case body and the bare app."""
-    from earlywarn.contract import load_dataset
     from earlywarn.models import registry
-    from earlywarn.resources import sample_dataset
-    from earlywarn.settings import load_settings
-    from earlywarn.training.pipeline import train
-    from earlywarn.training.registry import promote
 
-    settings = load_settings(work_dir=work)
-    result = train(load_dataset(sample_dataset()), dt.datetime(2026, 1, 1), settings)
-    client = registry.connect(settings)
-    for target, version in result.versions.items():
-        promote(client, target, version)
+    train_and_promote(work)
     model, _ = registry.load("escalation")
     model.booster.save_model(str(work / "bare_booster.txt"))
     (work / "bare_app.py").write_text(f"BOOSTER = {str(work / 'bare_booster.txt')!r}\n" + BARE_APP)
@@ -162,14 +153,9 @@ def risk_list_job(work: Path, cases: int) -> None:
     from earlywarn.serving.risk_list import build_risk_list
     from earlywarn.serving.store import open_store
     from earlywarn.settings import load_settings
-    from earlywarn.simulator.export import simulate_to_directory
-    from earlywarn.simulator.run import SimulationConfig
 
     data = work / "prefecture"
-    config = SimulationConfig(
-        cases=round(cases / 0.72), start=dt.date(2023, 1, 1), end=LIST_DAY, seed=9
-    )
-    simulate_to_directory(config, data)
+    simulate_prefecture(data, cases, LIST_DAY)
     settings = load_settings(work_dir=work)
     sessions = open_store(settings)
     started = time.perf_counter()  # the whole job, as `earlywarn risk-list` runs it

@@ -42,3 +42,36 @@ def describe_machine() -> str:
         f"{os.cpu_count()} cores ({cpu}), {memory_kb / 1024**2:.1f} GiB memory, "
         f"Python {platform.python_version()}, {platform.system()} {platform.machine()}"
     )
+
+
+def train_and_promote(work: Path) -> None:
+    """Train on the shipped sample with the default settings and promote both models: the
+    champions a benchmark's work directory starts from."""
+    import datetime as dt
+
+    from earlywarn.contract import load_dataset
+    from earlywarn.models import registry
+    from earlywarn.resources import sample_dataset
+    from earlywarn.settings import load_settings
+    from earlywarn.training.pipeline import train
+    from earlywarn.training.registry import promote
+
+    settings = load_settings(work_dir=work)
+    result = train(load_dataset(sample_dataset()), dt.datetime(2026, 1, 1), settings)
+    client = registry.connect(settings)
+    for target, version in result.versions.items():
+        promote(client, target, version)
+
+
+def simulate_prefecture(data: Path, open_cases: int, last_day: Any) -> None:
+    """A simulated prefecture whose scoring population on ``last_day`` is about
+    ``open_cases`` (72% of the cases registered over the years are still open then)."""
+    import datetime as dt
+
+    from earlywarn.simulator.export import simulate_to_directory
+    from earlywarn.simulator.run import SimulationConfig
+
+    config = SimulationConfig(
+        cases=round(open_cases / 0.72), start=dt.date(2023, 1, 1), end=last_day, seed=9
+    )
+    simulate_to_directory(config, data)

@@ -195,13 +195,15 @@ def test_the_challenger_is_scored_in_shadow_and_judged_once_its_days_matured(
         assert (list_folder(nightly, first) / SHADOW_FILE).exists()
         code, output = _daily("--date", (first + dt.timedelta(days=40)).isoformat())
         assert code == 0, output
-        # The challenger is the champion's twin: it cannot rank better, so it stays.
-        assert f"version {twin} stays the challenger: its ROC-AUC" in output
+        # The challenger is the champion's twin: it cannot rank better, so it retires.
+        assert f"version {twin} is not promoted: its ROC-AUC" in output
         assert registry.champion_version(client, target) == champion
+        assert registry.alias_version(client, target, registry.CHALLENGER) is None
         tags = client.get_model_version(registry.model_name(target), twin).tags
         assert int(tags["matured_days"]) == 7
         assert float(tags["matured_roc_auc"]) == pytest.approx(
             float(tags["champion_matured_roc_auc"])
         )
-    finally:
-        client.delete_registered_model_alias(registry.model_name(target), registry.CHALLENGER)
+    finally:  # leave the shared registry without a challenger whatever happened
+        if registry.alias_version(client, target, registry.CHALLENGER):
+            client.delete_registered_model_alias(registry.model_name(target), registry.CHALLENGER)

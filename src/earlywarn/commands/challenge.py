@@ -5,8 +5,10 @@ models are compared on the same cases and outcomes: the challenger must rank
 better (higher ROC-AUC, precision at capacity not lower), stay calibrated (ECE at
 most 0.02, or no worse than the champion's) and not make the flag rates of the
 counties further apart (the bias audit's largest ratio at most 1.25 times the
-champion's); then the usual promotion rule on the backtest decides. Every
-judgement is written to the audit chain and to the challenger's tags.
+champion's); then the usual promotion rule on the backtest decides. A challenger
+that is not promoted retires (its alias is removed), so that the next retraining
+day trains another. Every judgement is written to the audit chain and to the
+challenger's tags.
 """
 
 from __future__ import annotations
@@ -105,11 +107,16 @@ def judge_challengers(settings: Settings, dataset: Dataset, as_of: dt.datetime) 
         for key, value in tags.items():
             client.set_model_version_tag(name, challenger, key, str(value))
         reason = verdict(old, new)
+        promoted = False
         if reason is None:
             decision = registry.promote(client, target, challenger)
-            message = decision.message if decision.promoted else f"not promoted: {decision.message}"
+            promoted = decision.promoted
+            message = decision.message if promoted else f"not promoted: {decision.message}"
         else:
-            message = f"{name} version {challenger} stays the challenger: {reason}"
+            message = f"{name} version {challenger} is not promoted: {reason}"
+        if not promoted:  # judged: it retires, and the next retraining day trains another
+            client.delete_registered_model_alias(name, models_registry.CHALLENGER)
+        client.set_model_version_tag(name, challenger, "challenge_verdict", message[:500])
         message += f" (over {days} matured days: challenger {new.text()}; champion {old.text()})"
         record(settings, "model.challenge", f"{target}={challenger}", message)
         said.append(message)

@@ -88,6 +88,12 @@ class DailyOutcome:
     versions: str = ""
 
 
+def _pending(champions: LoadedModels) -> bool:
+    """A challenger still waits for its verdict: no new one is trained over it."""
+    client = MlflowClient()
+    return any(registry.alias_version(client, t, registry.CHALLENGER) for t in champions.models)
+
+
 def _challengers(champions: LoadedModels) -> LoadedModels | None:
     """The challengers to score in shadow (a target without one uses its champion), or
     None when no target has one that can serve."""
@@ -152,8 +158,9 @@ def run_daily(
         outcome.judged.append(message)
         typer.echo(message)
     weekday = settings.retrain_weekday
-    if weekday is not None and day.weekday() == weekday and not _retrained_already(sessions, day):
-        outcome.retrained = retrain_challengers(settings, dataset)
+    due = weekday is not None and day.weekday() == weekday
+    if due and not _retrained_already(sessions, day) and not _pending(models):
+        outcome.retrained = retrain_challengers(settings, dataset, end_of_day(day))
 
 
 def _finish(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import typer
@@ -16,9 +17,12 @@ from earlywarn.settings import Settings
 from earlywarn.training import registry
 
 
-def retrain_challengers(settings: Settings, dataset: Dataset) -> dict[str, str]:
-    """Train on the latest data and make each new version its target's challenger."""
-    result = train_models(settings, dataset)
+def retrain_challengers(
+    settings: Settings, dataset: Dataset, until: dt.datetime | None = None
+) -> dict[str, str]:
+    """Train on the data up to ``until`` (default: its last contact) and make each new
+    version its target's challenger."""
+    result = train_models(settings, dataset, until)
     client = models_registry.connect(settings)
     for target, version in result.versions.items():
         registry.mark_challenger(client, target, version)

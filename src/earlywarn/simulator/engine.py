@@ -147,10 +147,14 @@ def new_cases(
     first_number: int,
     world_index: np.ndarray,
     live: Cases | None,
+    category_factors: np.ndarray | None = None,
 ) -> Cases:
-    """``count`` cases registered on ``day``, in the worlds given per case."""
+    """``count`` cases registered on ``day``, in the worlds given per case; a category
+    factor makes a category that much more frequent (a surge)."""
     sensitive = timeline.sensitive[day]
     weights = CATEGORY_SHARES * (1.0 + 0.8 * sensitive)
+    if category_factors is not None:
+        weights = weights * category_factors
     category = rng.choice(len(weights), count, p=weights / weights.sum()).astype(np.int8)
     county = rng.integers(0, len(world.county_codes), count).astype(np.int16)
     per_county = world.n_townships // len(world.county_codes)

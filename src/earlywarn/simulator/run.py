@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from earlywarn.contract.spec import CATEGORIES
 from earlywarn.features.calendar import Calendar
 from earlywarn.simulator.engine import (
     GROUP_MEMORY_DECAY,
@@ -26,12 +27,24 @@ from earlywarn.simulator.office import run_office_day
 from earlywarn.simulator.output import CaseRegistry, build_tables
 from earlywarn.simulator.petitioners import Context, run_petitioners_day
 from earlywarn.simulator.state import Cases
-from earlywarn.simulator.world import FAMILIES, World, build_world
+from earlywarn.simulator.world import CATEGORY_SHARES, FAMILIES, World, build_world
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 CASES_PER_TOWNSHIP_YEAR = 90
+
+
+@dataclass(frozen=True)
+class Surge:
+    """From ``start`` on, one category's new cases arrive ``factor`` times as often (a
+    land-requisition project, a plant closing): the world shifts under a model trained
+    before. The other categories' arrivals stay as they were, and every day before
+    ``start`` is the same history as without the surge (the same random draws)."""
+
+    category: str
+    start: dt.date
+    factor: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,7 @@ class SimulationConfig:
     seed: int = 0
     counties: int | None = None  # None: sized to the caseload (see area_counties)
     townships_per_county: int = 8
+    surge: Surge | None = None
 
     @property
     def n_days(self) -> int:
@@ -110,7 +124,22 @@ def _known_local_events(
 
 def _arrival_rates(config: SimulationConfig, timeline: Timeline) -> np.ndarray:
     weights = (1.0 + 0.3 * timeline.national_sensitive) * np.where(timeline.weekend, 0.4, 1.0)
-    return float(config.cases) * weights / weights.sum()
+    rates = float(config.cases) * weights / weights.sum()
+    if config.surge is not None:  # the surging category's extra arrivals, on top
+        share = CATEGORY_SHARES[CATEGORIES.index(config.surge.category)]
+        first = max((config.surge.start - config.start).days, 0)
+        rates[first:] *= 1.0 + share * (config.surge.factor - 1.0)
+    return rates
+
+
+def _category_factors(config: SimulationConfig, day: int) -> np.ndarray | None:
+    """Per category, how much more often it is drawn on ``day`` (None: as usual)."""
+    surge = config.surge
+    if surge is None or day < (surge.start - config.start).days:
+        return None
+    factors = np.ones(len(CATEGORIES))
+    factors[CATEGORIES.index(surge.category)] = surge.factor
+    return factors
 
 
 def simulate(
@@ -142,8 +171,9 @@ def simulate(
         count = int(arrival_rng.poisson(rates[day]))
         if count:
             arrivals = new_cases(
-                arrival_rng, world, timeline, day, count, next_number, np.zeros(count), live
-            )
+                arrival_rng, world, timeline, day, count, next_number, np.zeros(count), live,
+                _category_factors(config, day),
+            )  # fmt: skip
             next_number += count
             registry.add(arrivals)
             recorder.contacts(arrivals, day, first_contacts(arrivals, arrival_rng))

@@ -12,10 +12,14 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from earlywarn.features.catalogue import FEATURES
 from earlywarn.models.reference import DRIFT_KEY, shares_of
 from earlywarn.models.registry import LoadedModels
 from earlywarn.serving.monitor.checks import Check, status_of
 
+# The calendar family describes the day, not the cases: on any one day its values are
+# (nearly) one point, always far from the training days' spread. Not checked.
+DAY_LEVEL = frozenset(s.name for s in FEATURES if s.family == "calendar")
 _FLOOR = 1e-4  # an empty bin's share, so that a logarithm stays finite
 SCORE_HISTORY_DAYS = 28
 SCORE_HISTORY_LEAST = 7  # fewer earlier days: the measure is stored, not judged
@@ -41,13 +45,13 @@ def js_distance(p: np.ndarray, q: np.ndarray) -> float:
 
 def input_drift(models: LoadedModels, features: pl.DataFrame) -> list[Check]:
     """One check per feature of each model with frozen bins (a feature in both models is
-    checked once, against the first model's reference)."""
+    checked once, against the first model's reference), the calendar family aside."""
     checks: list[Check] = []
     seen: set[str] = set()
     for target, model in models.models.items():
         reference = model.meta.get(DRIFT_KEY) or {}
         for feature, entry in reference.items():
-            if feature in seen or feature not in features.columns:
+            if feature in seen or feature not in features.columns or feature in DAY_LEVEL:
                 continue
             seen.add(feature)
             expected = np.asarray(entry["shares"], dtype=float)
