@@ -12,6 +12,7 @@ cases rather than with what all of them share.
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ REFERENCE_KEY = "reference_percentiles"
 TYPICAL_KEY = "typical_contributions"
 _PERCENTILES = np.arange(1, 100)
 _FLOOR_SHARE = 0.05  # of the mean typical contribution: rare features stay comparable
+_FLOORS: dict[int, tuple[dict[str, float], float]] = {}  # id(typical) -> (typical, floor)
 
 
 def reference_percentiles(features: pl.DataFrame, names: list[str]) -> dict[str, list[float]]:
@@ -41,7 +43,7 @@ def share_below(meta: dict[str, Any], feature: str, value: Any) -> float | None:
     percentiles = meta.get(REFERENCE_KEY, {}).get(feature)
     if not percentiles or not isinstance(value, int | float) or value != value:
         return None
-    return float(np.searchsorted(percentiles, float(value), side="left")) / 100.0
+    return bisect.bisect_left(percentiles, float(value)) / 100.0  # a list: no array made
 
 
 def typical_contributions(contributions: np.ndarray, names: list[str]) -> dict[str, float]:
@@ -59,8 +61,10 @@ def salience(meta: dict[str, Any], feature: str, contribution: float) -> float:
     typical = meta.get(TYPICAL_KEY)
     if not typical:
         return contribution
-    floor = _FLOOR_SHARE * (sum(typical.values()) / max(len(typical), 1))
-    return contribution / max(typical.get(feature, 0.0), floor, 1e-9)
+    held = _FLOORS.get(id(typical))
+    if held is None or held[0] is not typical:  # once per loaded model
+        held = _FLOORS[id(typical)] = (typical, _FLOOR_SHARE * sum(typical.values()) / len(typical))
+    return contribution / max(typical.get(feature, 0.0), held[1], 1e-9)
 
 
 DRIFT_KEY = "drift_reference"

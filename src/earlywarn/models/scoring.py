@@ -26,7 +26,7 @@ from earlywarn.models.steps import Step, steps_for
 
 BANDS = ("high", "medium", "low")  # most urgent first
 ValueOf = Callable[[int, str], Any]  # (row, feature or case-state column) -> the case's value
-CANDIDATES = 8  # strongest contributions per target considered before choosing what to show
+CANDIDATES = 6  # strongest contributions per target considered before choosing what to show
 WEAKEST_SHARE = 0.1
 
 
@@ -94,6 +94,12 @@ class _RowValues(Mapping[str, Any]):
 
     def __getitem__(self, name: str) -> Any:
         return self._value_of(self._row, name)
+
+    def get(self, name: str, default: Any = None) -> Any:  # the hot path: no ABC detour
+        try:
+            return self._value_of(self._row, name)
+        except KeyError:
+            return default
 
     def __iter__(self) -> Iterator[str]:
         return iter(())
