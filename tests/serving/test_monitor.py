@@ -103,7 +103,12 @@ def test_a_day_is_stored_replaced_on_rerun_audited_and_judges_a_matured_list(
         )
     assert stored == len(again.checks) == len(first.checks) and runs == 2
     matured = {c.check: c for c in first.checks if c.subject.startswith("collective@")}
-    assert set(matured) == {"matured_precision", "matured_recall", "matured_auc", "calibration_gap"}
+    assert set(matured) == {
+        "matured_precision", "matured_precision_acted", "matured_precision_not_acted",
+        "matured_recall", "matured_auc", "calibration_gap",
+    }  # fmt: skip
+    assert matured["matured_precision_acted"].value is None  # nothing was acted on
+    assert matured["matured_precision_not_acted"].value == matured["matured_precision"].value
     assert 0.5 < (matured["matured_auc"].value or 0) <= 1
     assert matured["calibration_gap"].detail["bands"]
     kinds = {c.check for c in first.checks}

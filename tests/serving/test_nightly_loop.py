@@ -32,7 +32,9 @@ MISSED = 10  # the machine was off that night
 MOMENT = {"cases": "registered_at", "contacts": "occurred_at", "actions": "occurred_at"}
 
 
-def export_night(tables: dict[str, pl.DataFrame], calendar: object, day: dt.date, out: Path) -> None:
+def export_night(
+    tables: dict[str, pl.DataFrame], calendar: object, day: dt.date, out: Path
+) -> None:
     """What the office's system holds at the end of ``day``."""
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
@@ -49,8 +51,9 @@ def cli(*args: str) -> str:
 def test_sixty_nights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "work"))
     monkeypatch.setenv("EARLYWARN_LOG_LEVEL", "WARNING")
-    world = simulate(SimulationConfig(cases=2500, start=dt.date(2023, 1, 1),
-                                      end=FIRST + dt.timedelta(days=NIGHTS), seed=5, surge=SURGE))  # fmt: skip
+    end = FIRST + dt.timedelta(days=NIGHTS)
+    config = SimulationConfig(cases=2500, start=dt.date(2023, 1, 1), end=end, seed=5, surge=SURGE)
+    world = simulate(config)
     export = tmp_path / "export"
     export_night(world.tables, world.calendar, FIRST - dt.timedelta(days=1), export)
     cli("train", "--data", str(export))

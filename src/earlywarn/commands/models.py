@@ -17,6 +17,8 @@ from earlywarn.contract.rules import TARGETS, end_of_day
 from earlywarn.features.build import build_features
 from earlywarn.models import registry as models_registry
 from earlywarn.models.scoring import score_table
+from earlywarn.serving.store import open_store
+from earlywarn.serving.treatment import acted_on
 from earlywarn.settings import Settings
 from earlywarn.training import registry
 from earlywarn.training.pipeline import TrainResult
@@ -94,6 +96,13 @@ def train(
     train_models(settings, dataset, until, chosen, snapshot_settings, tune_trials)
 
 
+def treated_cases(settings: Settings) -> pl.DataFrame | None:
+    """The office's recorded actions on listed cases (the treatment ledger), if any."""
+    with open_store(settings)() as session:
+        treated = acted_on(session)
+    return treated if treated.height else None
+
+
 def train_models(
     settings: Settings,
     dataset: Dataset,
@@ -106,8 +115,9 @@ def train_models(
     end = until or day_after_last_contact(dataset.contacts)
     try:
         result = run_training(
-            dataset, end, settings, targets, snapshot_settings, tune_trials, _truth_of(dataset.path)
-        )
+            dataset, end, settings, targets, snapshot_settings, tune_trials,
+            _truth_of(dataset.path), treated_cases(settings),
+        )  # fmt: skip
     except ValueError as error:
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error

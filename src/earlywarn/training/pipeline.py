@@ -34,7 +34,13 @@ from earlywarn.training.metrics import (
     top_k_flags,
 )
 from earlywarn.training.report import TargetReport, write_report
-from earlywarn.training.snapshots import SnapshotSettings, Split, build_snapshots, time_split
+from earlywarn.training.snapshots import (
+    SnapshotSettings,
+    Split,
+    build_snapshots,
+    time_split,
+    without_treated,
+)
 
 logger = logging.getLogger(__name__)
 LEARNING_SHARES = (0.25, 0.5, 1.0)
@@ -161,12 +167,17 @@ def train(
     snapshot_settings: SnapshotSettings | None = None,
     tune_trials: int = 0,
     truth: pl.DataFrame | None = None,
+    treated: pl.DataFrame | None = None,
 ) -> TrainResult:
+    """Train, backtest and register each target's model. ``treated`` (case_id,
+    acted_at: the office's actions on listed cases) leaves out the snapshot rows
+    whose outcome an action touched."""
     snapshot_settings = snapshot_settings or SnapshotSettings()
     capacity = Capacity(settings.capacity_share, settings.capacity_minimum)
     phases: dict[str, float] = {}
     with _phase(phases, "snapshots"):
-        snapshots = build_snapshots(dataset, until, snapshot_settings)
+        built = build_snapshots(dataset, until, snapshot_settings)
+        snapshots = without_treated(built, treated, snapshot_settings.horizon_days)
         split = time_split(snapshots, snapshot_settings)
     client = models_registry.connect(settings)
     reports, versions, all_metrics = [], {}, {}
@@ -184,6 +195,7 @@ def train(
                 **{f"snapshot_{k}": v for k, v in asdict(snapshot_settings).items()},
                 **{f"window_{k}": v for k, v in window.items()},
                 "rows_fit": split.fit.height,
+                "rows_left_out_treated": built.height - snapshots.height,
                 "rows_validation": split.validation.height,
                 "rows_backtest": split.backtest.height,
             }

@@ -71,6 +71,34 @@ def build_snapshots(
     return features.join(labels, on=["case_id", "as_of"], how="left", maintain_order="left")
 
 
+def without_treated(
+    snapshots: pl.DataFrame, treated: pl.DataFrame | None, horizon_days: int
+) -> pl.DataFrame:
+    """Leave out the (case, moment) rows whose outcome window ``(as_of, as_of + H]``
+    holds an action the office took because the case was listed (``treated``:
+    case_id, acted_at): their outcome says what the action did, not what the case
+    would have done (docs/treatment.md). Rows before and after that window stay."""
+    if treated is None or treated.height == 0:
+        return snapshots
+    window = dt.timedelta(days=horizon_days)
+    touched = (
+        snapshots.select("case_id", "as_of")
+        .join(treated.select("case_id", "acted_at"), on="case_id", how="inner")
+        .filter(
+            (pl.col("acted_at") > pl.col("as_of"))
+            & (pl.col("acted_at") <= pl.col("as_of") + window)
+        )
+        .select("case_id", "as_of")
+        .unique()
+    )
+    kept = snapshots.join(touched, on=["case_id", "as_of"], how="anti", maintain_order="left")
+    logger.info(
+        "snapshots: %d rows left out, an action in their outcome window",
+        snapshots.height - kept.height,
+    )
+    return kept
+
+
 @dataclass
 class Split:
     fit: pl.DataFrame

@@ -2,10 +2,12 @@
 
 * the share of each table's rows the loader quarantined, and the age of the newest
   contact or handling step at the list's moment (a late or partial export);
-* for the latest list whose horizon has passed: precision and recall of its flags,
-  ROC-AUC, and calibration (mean probability against the observed rate, overall
-  and per band); for today's list, the expected precision of its flags (the mean
-  probability of the flagged cases), marked as an estimate.
+* for the latest list whose horizon has passed: precision and recall of its flags
+  (precision also apart for the flagged cases the office acted on and the others:
+  an action may be why a case did not escalate), ROC-AUC, and calibration (mean
+  probability against the observed rate, overall and per band); for today's list,
+  the expected precision of its flags (the mean probability of the flagged cases),
+  marked as an estimate.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from earlywarn.contract import Dataset
 from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS, TARGETS
 from earlywarn.features.labels import label_targets
 from earlywarn.serving.monitor.checks import Check, status_of
-from earlywarn.serving.store import RiskList, RiskListItem
+from earlywarn.serving.store import Review, RiskList, RiskListItem
+from earlywarn.serving.treatment import ACTED
 
 
 def data_quality(dataset: Dataset, as_of: dt.datetime) -> list[Check]:
@@ -87,6 +90,13 @@ def matured_performance(
         orient="row",
     )
     labels = label_targets(items.select("case_id"), dataset.contacts, header.as_of, horizon_days)
+    treated = set(
+        session.scalars(
+            select(Review.case_id).where(
+                Review.list_date == header.list_date, Review.decision == ACTED
+            )
+        )
+    )
     joined = items.join(labels, on="case_id", how="left")
     checks = []
     for target in TARGETS:
@@ -104,7 +114,17 @@ def matured_performance(
         precision = float(happened[flags].mean()) if flags.any() else None
         recall = float(flags[happened].mean()) if happened.any() else None
         auc = float(roc_auc_score(happened, p)) if 0 < happened.sum() < happened.size else None
+        acted = joined["case_id"].is_in(list(treated)).to_numpy()
+        apart = {
+            name: (float(happened[flags & chosen].mean()) if (flags & chosen).any() else None,
+                   int((flags & chosen).sum()))
+            for name, chosen in (("acted", acted), ("not_acted", ~acted))
+        }  # fmt: skip
         checks += [
+            *(
+                Check(f"matured_precision_{name}", subject, value, "ok", {"flagged": n})
+                for name, (value, n) in apart.items()
+            ),
             Check("matured_precision", subject, precision, "ok", {"flagged": int(flags.sum())}),
             Check("matured_recall", subject, recall, "ok", {"happened": int(happened.sum())}),
             Check("matured_auc", subject, auc, "ok", {"cases": int(happened.size)}),

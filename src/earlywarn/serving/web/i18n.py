@@ -62,6 +62,14 @@ CHECK: dict[str, tuple[str, str]] = {
     "quarantine_share": ("隔离行比例", "share of rows quarantined"),
     "matured_precision": ("到期清单精确率", "matured list: precision"),
     "matured_recall": ("到期清单召回率", "matured list: recall"),
+    "matured_precision_acted": (
+        "到期清单精确率（已采取措施）",
+        "matured list: precision, acted on",
+    ),
+    "matured_precision_not_acted": (
+        "到期清单精确率（未采取措施）",
+        "matured list: precision, not acted on",
+    ),
     "matured_auc": ("到期清单 ROC-AUC", "matured list: ROC-AUC"),
     "calibration_gap": ("校准偏差", "calibration gap"),
 }
