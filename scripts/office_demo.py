@@ -50,7 +50,13 @@ def prepare(work: Path) -> str:
     for week in range(WEEKS - 1, -1, -1):
         day = LAST_DAY - dt.timedelta(days=7 * week)
         earlywarn(work, "risk-list", "--data", str(SAMPLE), "--date", day.isoformat())
+        earlywarn(work, "monitor", "--data", str(SAMPLE), "--date", day.isoformat())
     out = earlywarn(work, "keys", "create", "--role", "office", "--county", COUNTY)
+    return next(line for line in out.splitlines() if line.startswith("ew_"))
+
+
+def analyst_key(work: Path) -> str:
+    out = earlywarn(work, "keys", "create", "--role", "analyst")
     return next(line for line in out.splitlines() if line.startswith("ew_"))
 
 
@@ -84,7 +90,7 @@ def sign_in(page: object, base: str, key: str) -> None:
     page.wait_for_url("**/office/list")  # type: ignore[attr-defined]
 
 
-def screenshots(base: str, key: str, out: Path) -> None:
+def screenshots(base: str, key: str, analyst_token: str, out: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
@@ -106,6 +112,10 @@ def screenshots(base: str, key: str, out: Path) -> None:
         page.screenshot(path=str(out / "case.png"), full_page=True)
         page.goto(f"{base}/office/trends")
         page.screenshot(path=str(out / "trends.png"), full_page=True)
+        analyst = browser.new_page(viewport={"width": 1280, "height": 860})
+        sign_in(analyst, base, analyst_token)
+        analyst.goto(f"{base}/office/monitor")
+        analyst.screenshot(path=str(out / "monitor.png"))
         browser.close()
 
 
@@ -128,9 +138,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="earlywarn-demo-") as temp:
         key = prepare(Path(temp))
         with service(Path(temp)) as base:
-            screenshots(base, key, args.out)
+            screenshots(base, key, analyst_key(Path(temp)), args.out)
         ledger_image(Path(temp), args.out)
-    print(f"wrote {args.out}/list.png, case.png, trends.png, ledger.png")
+    print(f"wrote {args.out}/list.png, case.png, trends.png, monitor.png, ledger.png")
 
 
 if __name__ == "__main__":

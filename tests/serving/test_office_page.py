@@ -227,3 +227,30 @@ def test_sign_in_rules(
         assert client.get("/office/case", params={"id": case_id, "date": bad}).status_code == 404
     xlsx = client.get("/office/list/export", params={"date": str(DAYS[-1]), "format": "xlsx"})
     assert openpyxl.load_workbook(io.BytesIO(xlsx.content)).active is not None
+
+
+def test_the_monitoring_page_for_an_analyst(
+    office: dict[str, Any],
+    browser: Browser,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    sample: Dataset,
+    champions: LoadedModels,
+) -> None:
+    from earlywarn.serving.monitor.run import monitor_day
+
+    for day in DAYS:
+        monitor_day(settings, sample, day, sessions, champions)
+    page, addresses = _signed_in(browser, office["base"], office["keys"]["analyst"])
+    page.click("nav >> text=模型监测")
+    page.wait_for_url("**/office/monitor")
+    assert page.locator("h1").inner_text().startswith("模型监测 · 2025年10月31日")
+    rows = page.locator("#checks tbody tr")
+    assert rows.count() > 40  # every feature's drift, the scores, data quality
+    assert page.locator("#days tbody tr").count() == len(DAYS)
+    page.click("#days tbody tr:last-child a")  # the earliest day
+    page.wait_for_url("**date=2025-10-17")
+    assert "2025年10月17日" in page.locator("h1").inner_text()
+    assert all(a.startswith(office["base"]) for a in addresses)  # nothing from elsewhere
+    office_page, _ = _signed_in(browser, office["base"], office["keys"]["office"])
+    assert office_page.locator("nav >> text=模型监测").count() == 0

@@ -28,6 +28,10 @@ PREVIOUS = "previous"  # the champion a promotion replaced: where a rollback ret
 # Where the artifact directory sits inside a logged model (the pyfunc's ``artifacts``).
 ARTIFACT_PATH = "artifacts/risk_model"
 DIGEST_TAG = "artifact_sha256"
+# Artifacts this process has already trial-scored in a child, by digest: the same bytes
+# pass the same check, so a process that loads the champions again (the service
+# following its alias, a test driving many nights) starts no second child for them.
+_VERIFIED: set[str] = set()
 
 
 def model_name(target: str) -> str:
@@ -55,7 +59,9 @@ def champion_version(client: MlflowClient, target: str) -> str | None:
     return alias_version(client, target, CHAMPION)
 
 
-def _fetch(client: MlflowClient, target: str, version: str | None, into: Path) -> tuple[Path, str]:
+def _fetch(
+    client: MlflowClient, target: str, version: str | None, into: Path
+) -> tuple[Path, str, str]:
     """Download a version's artifact and hold it to the digest recorded at registration."""
     chosen = version or champion_version(client, target)
     if chosen is None:
@@ -75,7 +81,7 @@ def _fetch(client: MlflowClient, target: str, version: str | None, into: Path) -
         raise ModelRejectedError(f"{where}: no artifact digest was recorded; register it again")
     if artifact_digest(local) != recorded:
         raise ModelRejectedError(f"{where}: the artifact differs from the one registered")
-    return local, chosen
+    return local, chosen, recorded
 
 
 def _load_checked(wanted: dict[str, str | None]) -> dict[str, tuple[RiskModel, str]]:
@@ -84,14 +90,18 @@ def _load_checked(wanted: dict[str, str | None]) -> dict[str, tuple[RiskModel, s
     client = MlflowClient()
     with tempfile.TemporaryDirectory() as temp:
         fetched = {t: _fetch(client, t, v, Path(temp)) for t, v in wanted.items()}
-        names = {str(local): f"{model_name(t)} version {v}" for t, (local, v) in fetched.items()}
+        names = {str(local): f"{model_name(t)} version {v}" for t, (local, v, _) in fetched.items()}
+        digests = {local: digest for local, _, digest in fetched.values()}
+        unchecked = [local for local, digest in digests.items() if digest not in _VERIFIED]
         try:
-            check_in_child(*(local for local, _ in fetched.values()))
+            if unchecked:
+                check_in_child(*unchecked)
         except ModelRejectedError as error:
             failed = names.get(error.directory or "", "a model")
             raise ModelRejectedError(f"{failed}: {error}") from error
+        _VERIFIED.update(digests.values())
         loaded = {}
-        for target, (local, chosen) in fetched.items():
+        for target, (local, chosen, _) in fetched.items():
             model = RiskModel.load(local)
             if model.target != target:
                 raise ModelRejectedError(f"{names[str(local)]} holds a {model.target} model")

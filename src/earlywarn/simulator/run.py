@@ -40,7 +40,8 @@ class Surge:
     """From ``start`` on, one category's new cases arrive ``factor`` times as often (a
     land-requisition project, a plant closing): the world shifts under a model trained
     before. The other categories' arrivals stay as they were, and every day before
-    ``start`` is the same history as without the surge (the same random draws)."""
+    ``start`` holds the same events as without the surge (the same random draws; the
+    moments inside a day and the ids are drawn when the tables are written)."""
 
     category: str
     start: dt.date
