@@ -4,6 +4,7 @@ and every defect named by workbook, sheet, row and source header."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -338,6 +339,17 @@ def test_sheets_without_a_table_and_unknown_categories_are_reported(tmp_path: Pa
         and "征迁补偿" in line
         for line in warnings
     ), warnings
+    # The import leaves its report beside the dataset; monitoring judges it.
+    import datetime as dt
+
+    from earlywarn.ingest.run import IMPORT_REPORT
+    from earlywarn.serving.monitor.quality import data_quality
+
+    report = json.loads((tmp_path / "out" / IMPORT_REPORT).read_text(encoding="utf-8"))
+    assert report["unmapped_values"] == [{"column": "category", "value": "征迁补偿", "rows": 1}]
+    checks = {c.check: c for c in data_quality(result.dataset, dt.datetime(2026, 1, 1))}
+    assert checks["unmapped_share"].status == "alert"  # one row of two: far above 1%
+    assert checks["unmapped_share"].detail["values"][0]["value"] == "征迁补偿"
 
 
 def test_title_and_total_rows_are_accounted_for(tmp_path: Path) -> None:

@@ -8,7 +8,9 @@ it, and the source header beside the contract column.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 import logging
 import shutil
 from dataclasses import dataclass, field
@@ -102,7 +104,32 @@ def import_source(
     if calendar is not None and directory is not None:
         shutil.copyfile(directory / CALENDAR_FILE, out / CALENDAR_FILE)
         result.files.append(out / CALENDAR_FILE)
+    result.files.append(write_import_report(result, out))
     return result
+
+
+IMPORT_REPORT = "import-report.json"
+
+
+def write_import_report(result: ImportResult, out: Path) -> Path:
+    """What the last import read and could not map, beside the dataset it wrote: the
+    monitoring's data-quality checks read it (a new name for a category, a renamed column)."""
+    report = {
+        "imported_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "rows": sum(rows for _, _, rows, _ in result.sources),
+        "sources": [
+            {"origin": origin, "table": table, "rows": rows, "encoding": encoding}
+            for origin, table, rows, encoding in result.sources
+        ],
+        "unmapped_headers": result.unmapped_headers,
+        "unmapped_values": [
+            {"column": column, "value": value, "rows": count}
+            for (column, value), count in sorted(result.unmapped_values.items())
+        ],
+    }
+    path = out / IMPORT_REPORT
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
 
 
 def _unknown_categories(mapped: list[MappedTable], shown: int = 50) -> pl.DataFrame:

@@ -17,6 +17,7 @@ THRESHOLDS: dict[str, tuple[float, float]] = {
     "score_shift": (2.0, 3.0),  # |today - mean of earlier days| in their standard deviations
     "newest_record_days": (2.0, 7.0),  # age of the newest contact or step at the list's moment
     "quarantine_share": (0.01, 0.05),  # rows quarantined by the loader, per table
+    "unmapped_share": (0.0001, 0.01),  # imported rows holding a value no vocabulary knows
     "calibration_gap": (0.02, 0.05),  # |mean probability - observed rate| on a matured list
 }
 

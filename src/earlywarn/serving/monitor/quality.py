@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 from earlywarn.contract import Dataset
 from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS, TARGETS
 from earlywarn.features.labels import label_targets
+from earlywarn.ingest.run import IMPORT_REPORT
 from earlywarn.serving.monitor.checks import Check, status_of
 from earlywarn.serving.store import Review, RiskList, RiskListItem
 from earlywarn.serving.treatment import ACTED
@@ -37,6 +40,7 @@ def data_quality(dataset: Dataset, as_of: dt.datetime) -> list[Check]:
         detail = {"read": table.rows_read, "quarantined": table.rows_quarantined}
         checks.append(Check("quarantine_share", table.table, round(share, 6),
                             status_of("quarantine_share", share), detail))  # fmt: skip
+    checks += _unmapped(dataset.path / IMPORT_REPORT)
     moments = [dataset.contacts["occurred_at"]]
     if dataset.actions is not None:
         moments.append(dataset.actions["occurred_at"])
@@ -48,6 +52,24 @@ def data_quality(dataset: Dataset, as_of: dt.datetime) -> list[Check]:
                             status_of("newest_record_days", age),
                             {"newest": newest.isoformat()}))  # fmt: skip
     return checks
+
+
+def _unmapped(report_file: Path) -> list[Check]:
+    """From the last import's report: the share of rows holding a value no vocabulary
+    knows (a new name for a category, a misspelt level), and the headers left unread."""
+    if not report_file.exists():
+        return []  # a contract dataset, not an import
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    rows = max(int(report.get("rows") or 0), 1)
+    values = report.get("unmapped_values") or []
+    share = sum(int(v["rows"]) for v in values) / rows
+    headers = report.get("unmapped_headers") or {}
+    return [
+        Check("unmapped_share", "import", round(share, 6), status_of("unmapped_share", share),
+              {"values": values[:20], "imported_at": report.get("imported_at")}),
+        Check("unmapped_headers", "import", float(sum(len(h) for h in headers.values())), "ok",
+              {"headers": headers}),
+    ]  # fmt: skip
 
 
 def expected_precision(

@@ -60,6 +60,8 @@ CHECK: dict[str, tuple[str, str]] = {
     "expected_precision": ("预期精确率（估计）", "expected precision (estimate)"),
     "newest_record_days": ("最新记录距今天数", "age of the newest record (days)"),
     "quarantine_share": ("隔离行比例", "share of rows quarantined"),
+    "unmapped_share": ("导入未识别值比例", "share of imported rows with unknown values"),
+    "unmapped_headers": ("导入未识别列", "imported columns not read"),
     "matured_precision": ("到期清单精确率", "matured list: precision"),
     "matured_recall": ("到期清单召回率", "matured list: recall"),
     "matured_precision_acted": (
