@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
+from mlflow.tracking import MlflowClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -23,7 +24,7 @@ from earlywarn.serving.store import AuditRecord, DailyRun, MonitorCheck, RiskLis
 from earlywarn.settings import Settings, load_settings
 
 runner = CliRunner()
-DAY = dt.date(2025, 10, 29)  # a Wednesday: no retraining (the default weekday is Sunday)
+DAY = dt.date(2025, 10, 29)  # a Wednesday
 
 
 @pytest.fixture
@@ -31,6 +32,7 @@ def nightly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings)
     monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "night"))
     monkeypatch.setenv("EARLYWARN_MLFLOW_TRACKING_URI", settings.tracking_uri)
     monkeypatch.setenv("EARLYWARN_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("EARLYWARN_RETRAIN_WEEKDAY", "4")  # a Friday: no test asks for one
     return load_settings()
 
 
@@ -42,6 +44,27 @@ def _daily(*args: str) -> tuple[int, str]:
 def _runs(night: Settings) -> list[DailyRun]:
     with open_store(night)() as session:
         return list(session.scalars(select(DailyRun).order_by(DailyRun.id)))
+
+
+def _register_twin(
+    settings: Settings, sample: Dataset, target: str
+) -> tuple[MlflowClient, str, str]:
+    """The champion's model registered again as a new version: (client, champion, twin)."""
+    import mlflow
+
+    from earlywarn.features.build import build_features
+    from earlywarn.models import registry
+    from earlywarn.training import registry as training_registry
+
+    client = registry.connect(settings)
+    champion = registry.champion_version(client, target)
+    assert champion is not None
+    model, _ = registry.load(target, champion)
+    with mlflow.start_run():
+        twin = training_registry.register(
+            model, build_features(sample, [dt.datetime(2025, 11, 1)]).head(50), {}
+        )
+    return client, champion, twin
 
 
 def test_a_night_then_a_rerun_then_missed_days_caught_up(nightly: Settings) -> None:
@@ -96,9 +119,6 @@ def test_a_broken_source_fails_clearly_and_keeps_the_last_list(
 def test_rollback_returns_to_the_previous_champion_while_the_service_answers(
     settings: Settings, sample: Dataset, nightly: Settings
 ) -> None:
-    import mlflow
-
-    from earlywarn.features.build import build_features
     from earlywarn.models import registry
     from earlywarn.serving.main import WARM_UP
     from earlywarn.serving.scorer import Scorer
@@ -107,15 +127,8 @@ def test_rollback_returns_to_the_previous_champion_while_the_service_answers(
     scorer = Scorer(settings, sample_dataset())
     scorer.load_sources(sample)
     scorer.refresh_models()
-    client = registry.connect(settings)
     target = "escalation"
-    original = registry.champion_version(client, target)
-    assert original is not None
-    model, _ = registry.load(target, original)
-    with mlflow.start_run():
-        newer = training_registry.register(
-            model, build_features(sample, [dt.datetime(2025, 11, 1)]).head(50), {}
-        )
+    client, original, newer = _register_twin(settings, sample, target)
     assert training_registry.promote(client, target, newer, force=True, reason="drill").promoted
     assert registry.alias_version(client, target, registry.PREVIOUS) == original
     assert scorer.refresh_models() and scorer.versions[target].endswith(f"/{newer}")
@@ -134,10 +147,11 @@ def test_rollback_returns_to_the_previous_champion_while_the_service_answers(
 
 @pytest.mark.slow
 def test_the_retrain_weekday_registers_challengers_and_leaves_the_champions(
-    settings: Settings, nightly: Settings
+    settings: Settings, nightly: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from earlywarn.models import registry
 
+    monkeypatch.setenv("EARLYWARN_RETRAIN_WEEKDAY", "6")
     client = registry.connect(settings)
     champions = {t: registry.champion_version(client, t) for t in ("escalation", "collective")}
     sunday = dt.date(2025, 11, 2)
@@ -149,6 +163,8 @@ def test_the_retrain_weekday_registers_challengers_and_leaves_the_champions(
         challenger = registry.alias_version(client, target, registry.CHALLENGER)
         assert challenger is not None and challenger != champion
         assert registry.champion_version(client, target) == champion
+        # Leave the shared registry as it was: later tests judge challengers of their own.
+        client.delete_registered_model_alias(registry.model_name(target), registry.CHALLENGER)
     assert json.loads(_runs(nightly)[0].counts)["retrained"]
 
 
@@ -168,23 +184,13 @@ def test_the_verdict_on_matured_lists() -> None:
 def test_the_challenger_is_scored_in_shadow_and_judged_once_its_days_matured(
     settings: Settings, sample: Dataset, nightly: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import mlflow
-
-    from earlywarn.features.build import build_features
     from earlywarn.models import registry
     from earlywarn.serving.list_files import list_folder
     from earlywarn.serving.shadow import SHADOW_FILE
     from earlywarn.training import registry as training_registry
 
-    client = registry.connect(settings)
     target = "collective"
-    champion = registry.champion_version(client, target)
-    assert champion is not None
-    model, _ = registry.load(target, champion)
-    with mlflow.start_run():
-        twin = training_registry.register(
-            model, build_features(sample, [dt.datetime(2025, 11, 1)]).head(50), {}
-        )
+    client, champion, twin = _register_twin(settings, sample, target)
     training_registry.mark_challenger(client, target, twin)
     monkeypatch.setenv("EARLYWARN_RETRAIN_WEEKDAY", "2")  # Wednesday: none of the days asked
     try:
