@@ -215,7 +215,7 @@ def daily(
             try:
                 run_daily(settings, source, day, catch_up, outcome)
             except (DailyError, typer.Exit) as error:
-                reason = str(error) or "the dataset could not be read"
+                reason = str(error) or "a step failed; its message is printed above"
                 _finish(settings, run_id, outcome, "failed", reason)
                 raise DailyError(reason) from error
             except Exception as error:  # recorded before it propagates with its traceback
