@@ -90,3 +90,44 @@ def test_simulate_refuses_a_truth_date_without_a_full_horizon(tmp_path: Path) ->
     result = runner.invoke(app, [*args, "--end", "2024-03-01", "--truth", "2024-02-15"])
     assert result.exit_code == 2
     assert "before the end" in result.output
+
+
+def test_help_and_version_load_no_command_and_no_heavy_library() -> None:
+    probe = (
+        "import sys; from typer.testing import CliRunner; from earlywarn.cli import app;"
+        "r = CliRunner();"
+        "assert r.invoke(app, ['--version']).exit_code == 0;"
+        "assert 'daily' in r.invoke(app, ['--help']).output;"
+        "heavy = ['polars', 'numpy', 'lightgbm', 'sklearn', 'mlflow', 'fastapi', 'sqlalchemy',"
+        " 'earlywarn.commands.data', 'earlywarn.contract.loader'];"
+        "print([m for m in heavy if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_the_commands_table_says_what_each_command_says() -> None:
+    import importlib
+    import inspect
+    import re
+
+    import typer
+
+    from earlywarn.commands.app import COMMANDS
+
+    for module in {m for m, _ in COMMANDS.values()}:
+        importlib.import_module(module)
+    group = typer.main.get_group(app)
+    assert set(group.commands) == set(COMMANDS)  # every command is in the table, and only they
+    for name, (module, sentence) in COMMANDS.items():
+        command = group.commands[name]
+        text = " ".join(inspect.cleandoc(command.help or "").split("\n\n")[0].split())
+        first = re.match(r"(.+?[.。])(\s|$)", text)
+        assert (first.group(1) if first else text) == sentence, name
+        callback = (
+            getattr(command, "callback", None)
+            or next(
+                iter(command.commands.values())  # type: ignore[attr-defined]
+            ).callback
+        )
+        assert callback.__module__ == module, name

@@ -1,19 +1,80 @@
-"""The Typer application, its shared options and helpers."""
+"""The Typer application, its shared options and helpers.
+
+Commands are loaded when they are asked for: ``earlywarn --help`` and
+``--version`` import none of them (no Polars, LightGBM, MLflow or FastAPI), and a
+command imports the module that defines it. ``COMMANDS`` names each command's
+module and the sentence ``--help`` shows for it (a test holds it equal to the
+first sentence of the command's own help).
+"""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from earlywarn import __version__
-from earlywarn.contract import CONTRACT_VERSION, ContractError, Mode, load_dataset
-from earlywarn.contract.loader import Dataset
-from earlywarn.logs import configure_logging
-from earlywarn.settings import Settings, load_settings
+from earlywarn.contract.spec import CONTRACT_VERSION
+
+if TYPE_CHECKING:
+    from earlywarn.contract import Dataset, Mode
+    from earlywarn.settings import Settings
+
+# command -> (the module that defines it, the first sentence of its help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "audit": ("earlywarn.commands.serving", "审计日志 / The audit log."),
+    "daily": ("earlywarn.commands.daily", "每日任务 / The nightly job: import, validate, build and store the day's list, monitor it, and on the configured weekday retrain a challenger."),
+    "features": ("earlywarn.commands.data", "计算特征 / Write the features of the scoring population at one moment."),
+    "import": ("earlywarn.commands.ingest", "导入信访系统导出文件 / Import an office's export (Excel, GBK CSV) as a contract dataset."),
+    "keys": ("earlywarn.commands.serving", "API 密钥 / API keys: create and list."),
+    "monitor": ("earlywarn.commands.monitoring", "模型监测 / Monitor a day: input drift per feature (PSI against the bins frozen at training), score drift against the earlier days, data quality, and how the latest matured list turned out."),
+    "promote": ("earlywarn.commands.models", "将模型设为正式版本 / Make a version the champion if it beats the current one."),
+    "retrain": ("earlywarn.commands.lifecycle", "重新训练挑战者 / Train on the latest data and register each new version as the `challenger`."),
+    "risk-list": ("earlywarn.commands.serving", "生成每日风险清单 / Build, store and export the risk list of a day."),
+    "rollback": ("earlywarn.commands.lifecycle", "回滚正式版本 / Move the champion back to the version it replaced (`previous`)."),
+    "run": ("earlywarn.commands.main_job", "运行主流程 / The main job: simulate (when no dataset is given), validate, train, promote, build the day's risk list, then start the service with a new admin key."),
+    "schema": ("earlywarn.commands.data", "输出数据合同的 JSON Schema / Print the data contract as JSON Schema."),
+    "score": ("earlywarn.commands.models", "评分 / Write the score file (data contract section 5) for the scoring population."),
+    "serve": ("earlywarn.commands.serving", "启动评分服务 / Start the score API and the risk-list service (uvicorn)."),
+    "simulate": ("earlywarn.commands.data", "模拟信访事项历史 / Simulate the case history of a petition office."),
+    "train": ("earlywarn.commands.models", "训练并登记模型 / Train one model per target, backtest it, register it in MLflow."),
+    "validate": ("earlywarn.commands.data", "检查数据集是否符合数据合同 / Check a dataset against the data contract."),
+}  # fmt: skip
+
+
+class LazyCommands(TyperGroup):
+    """A group whose commands are imported when one is run, and listed without it."""
+
+    listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        found = super().get_command(ctx, cmd_name)
+        if found is not None or cmd_name not in COMMANDS:
+            return found
+        module, line = COMMANDS[cmd_name]
+        if self.listing:  # --help: the line, not the module
+            return TyperCommand(cmd_name, help=line, short_help=line)
+        importlib.import_module(module)  # registers its commands on ``app``
+        loaded = typer.main.get_group(app)
+        self.commands.update(loaded.commands)
+        return self.commands.get(cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self.listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.listing = False
+
 
 app = typer.Typer(
+    cls=LazyCommands,
     name="earlywarn",
     help=(
         "信访事项预警：读取案件记录，计算风险，生成每日风险清单。\n\n"
@@ -47,6 +108,9 @@ def main_options(
     ] = False,
 ) -> None:
     """Options shared by every command."""
+    from earlywarn.logs import configure_logging
+    from earlywarn.settings import load_settings
+
     settings = load_settings()
     configure_logging(settings.log_level)
     ctx.obj = settings
@@ -64,6 +128,7 @@ def dataset_path(data: Path, settings: Settings) -> Path:
     (``<work dir>/imported/<name>``, merged night after night; lenient)."""
     if is_contract_dataset(data) or not data.exists():
         return data
+    from earlywarn.contract import ContractError, Mode
     from earlywarn.ingest.run import MappingError, SourceError, import_source
 
     target = settings.work_dir / "imported" / data.stem
@@ -84,6 +149,8 @@ def dataset_path(data: Path, settings: Settings) -> Path:
 
 
 def load_or_exit(data: Path, mode: Mode, settings: Settings) -> Dataset:
+    from earlywarn.contract import ContractError, load_dataset
+
     data = dataset_path(data, settings)
     try:
         return load_dataset(data, mode, settings.quarantine_dir(data))

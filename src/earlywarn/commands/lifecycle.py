@@ -33,8 +33,11 @@ def retrain_challengers(
 @app.command()
 def retrain(ctx: typer.Context, data: DataOption) -> None:
     """重新训练挑战者 / Train on the latest data and register each new version as the
-    `challenger`: scored in shadow by the daily job, never shown to offices, promoted
-    only by `earlywarn promote` (the usual rule)."""
+    `challenger`.
+
+    The daily job scores it in shadow (never shown to offices) and judges it once
+    enough of its days have matured; `earlywarn promote` can also promote it by hand
+    (the usual rule)."""
     settings: Settings = ctx.obj
     versions = retrain_challengers(settings, load_or_exit(data, Mode.LENIENT, settings))
     typer.echo("Challengers 挑战者: " + ", ".join(f"{t} {v}" for t, v in versions.items()))
