@@ -67,7 +67,7 @@ def test_exports_open(
     assert header[-2:] == ["包案领导", "处置结果"]
     rows = list(sheet.iter_rows(min_row=4, values_only=True))
     assert 0 < len(rows) < result.rows  # the high and medium bands, not every case
-    assert {row[5] for row in rows} <= {"高", "中"}
+    assert {row[5] for row in rows} == {"高"}  # the printed ledger: the flagged cases
     assert {row[8] for row in rows} <= {"是", "否"}
     assert all(row[11] and str(row[11]).startswith("1. ") for row in rows)  # reasons in words
     first = sheet.cell(row=4, column=7)

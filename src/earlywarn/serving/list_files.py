@@ -59,13 +59,17 @@ def _sha256(content: bytes) -> str:
 def write_list_files(
     folder: Path, scores: pl.DataFrame, items: pl.DataFrame, checksum: str, info: LedgerInfo
 ) -> dict[str, Path]:
-    """The score file (every case), the CSV and XLSX exports (the high and medium bands:
-    the list people act on), then the manifest."""
+    """The score file (every case), the ledger as CSV (the high and medium bands) and as
+    the printed XLSX (the high band: the cases flagged for action today; a medium row
+    goes to paper through the page's export, filtered), then the manifest.
+
+    A workbook of every medium row would cost minutes at a million cases and nobody
+    prints a hundred thousand rows."""
     listed = items.filter(pl.col("risk_band") != "low")
     contents = {
         "scores.csv": scores.write_csv(datetime_format="%Y-%m-%dT%H:%M:%S").encode("utf-8"),
         "risk-list.csv": ledger_csv(listed),
-        "risk-list.xlsx": ledger_xlsx(listed, info),
+        "risk-list.xlsx": ledger_xlsx(listed.filter(pl.col("risk_band") == "high"), info),
     }
     for name, content in contents.items():
         write_atomically(folder / name, content)

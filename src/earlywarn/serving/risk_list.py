@@ -12,9 +12,10 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import polars as pl
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.contract import Dataset
@@ -38,6 +39,7 @@ from earlywarn.serving.store import ITEM_COLUMNS, RiskList, RiskListItem
 from earlywarn.settings import Settings
 
 logger = logging.getLogger(__name__)
+ITEMS_TABLE = cast(Table, RiskListItem.__table__)
 _BAND_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
@@ -117,7 +119,8 @@ def store_list(
     session.flush()
     rows = items.select(ITEM_COLUMNS).with_columns(pl.lit(header.id).alias("list_id")).to_dicts()
     if rows:
-        session.execute(insert(RiskListItem), rows)
+        # Core executemany on the table (not the ORM's bulk path): half the time.
+        session.execute(insert(ITEMS_TABLE), rows)
     return checksum, True
 
 
