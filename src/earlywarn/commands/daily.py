@@ -142,7 +142,9 @@ def run_daily(
             built = build_risk_list(settings, dataset, each, sessions, models)
         except ListBusyError as error:
             raise DailyError(str(error)) from error
-        watched = monitor_day(settings, dataset, each, sessions, models, built.features)
+        watched = monitor_day(
+            settings, dataset, each, sessions, models, built.features, built.probability
+        )
         if challengers is not None and built.features is not None:
             write_shadow(settings, each, built.features, challengers)
         outcome.days.append(

@@ -7,19 +7,17 @@ import json
 import logging
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from earlywarn.commands.app import DataOption, HorizonOption, app, load_or_exit
-from earlywarn.contract import CONTRACT_VERSION, ContractError, Dataset, Mode, load_dataset
-from earlywarn.contract.json_schema import render_json_schema
-from earlywarn.contract.report import ValidationReport
-from earlywarn.features.build import build_features
-from earlywarn.ingest.mapping_file import mapping_json_schema
-from earlywarn.settings import Settings
-from earlywarn.simulator.export import simulate_to_directory
-from earlywarn.simulator.run import SimulationConfig
+from earlywarn.contract.spec import CONTRACT_VERSION, Mode
+
+if TYPE_CHECKING:  # the rest is imported by the command that uses it
+    from earlywarn.contract import ContractError, Dataset
+    from earlywarn.contract.report import ValidationReport
+    from earlywarn.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +99,8 @@ def validated(
     settings: Settings, dataset: Path, mode: Mode, issues_file: Path | None = None
 ) -> Dataset:
     """Load and check a dataset, print the report; exit 2 (missing) or 1 (unusable)."""
+    from earlywarn.contract import ContractError, load_dataset
+
     target = issues_file or settings.reports_dir / f"validation-{dataset.resolve().name}.csv"
     try:
         result = load_dataset(dataset, mode, settings.quarantine_dir(dataset))
@@ -126,6 +126,9 @@ def schema(
     The project's copy lives in data/schema/; regenerate it with
     `earlywarn schema --out data/schema/contract-<version>.schema.json`.
     """
+    from earlywarn.contract.json_schema import render_json_schema
+    from earlywarn.ingest.mapping_file import mapping_json_schema
+
     text = json.dumps(render_json_schema(), ensure_ascii=False, indent=2) + "\n"
     if out is not None:  # the import mapping file's schema lives beside the contract's
         mapping = json.dumps(mapping_json_schema(), ensure_ascii=False, indent=2) + "\n"
@@ -195,6 +198,9 @@ def simulate(
     as calendar.yaml, and simulation.json; hidden drivers (grievance intensity,
     resolvability, agitation, unannounced local events) never reach the files.
     """
+    from earlywarn.simulator.export import simulate_to_directory
+    from earlywarn.simulator.run import SimulationConfig
+
     config = SimulationConfig(
         cases=cases, start=start.date(), end=end.date(), seed=seed, counties=counties
     )
@@ -240,6 +246,8 @@ def features(
     One row per case of the scoring population (data contract section 4), one
     column per feature of the catalogue (docs/features.md).
     """
+    from earlywarn.features.build import build_features
+
     settings: Settings = ctx.obj
     if out.suffix not in (".parquet", ".csv"):
         raise typer.BadParameter("the output file must end in .parquet or .csv", param_hint="--out")

@@ -12,18 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names as the package offers them, for type checkers
     from earlywarn.contract.loader import Dataset as Dataset
-    from earlywarn.contract.loader import Mode as Mode
     from earlywarn.contract.loader import load_dataset as load_dataset
     from earlywarn.contract.report import ContractError as ContractError
     from earlywarn.contract.report import TableSummary as TableSummary
     from earlywarn.contract.report import ValidationReport as ValidationReport
     from earlywarn.contract.spec import CONTRACT_VERSION as CONTRACT_VERSION
+    from earlywarn.contract.spec import Mode as Mode
 
 _HOMES = {
     "CONTRACT_VERSION": "earlywarn.contract.spec",
     "ContractError": "earlywarn.contract.report",
     "Dataset": "earlywarn.contract.loader",
-    "Mode": "earlywarn.contract.loader",
+    "Mode": "earlywarn.contract.spec",
     "TableSummary": "earlywarn.contract.report",
     "ValidationReport": "earlywarn.contract.report",
     "load_dataset": "earlywarn.contract.loader",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -42,16 +41,11 @@ from earlywarn.contract.report import (
     empty_issues,
     issue_frame,
 )
-from earlywarn.contract.spec import TABLES, Kind, Table
+from earlywarn.contract.spec import TABLES, Kind, Mode, Table
 
 logger = logging.getLogger(__name__)
 
 CALENDAR_FILE = "calendar.yaml"
-
-
-class Mode(StrEnum):
-    STRICT = "strict"
-    LENIENT = "lenient"
 
 
 @dataclass

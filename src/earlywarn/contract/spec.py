@@ -184,3 +184,11 @@ ACTIONS = Table(
 )
 
 TABLES: tuple[Table, ...] = (CASES, CONTACTS, ACTIONS)
+
+
+class Mode(StrEnum):
+    """How a dataset is loaded: strict refuses it on any error, lenient quarantines the
+    rows that cannot be used."""
+
+    STRICT = "strict"
+    LENIENT = "lenient"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+import numpy as np
 import polars as pl
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -54,6 +55,7 @@ class RiskListResult:
     changed: bool
     files: dict[str, Path]
     features: pl.DataFrame | None = None  # the day's features, for monitoring and the shadow
+    probability: dict[str, np.ndarray] | None = None  # per target, row by row of ``features``
 
 
 def list_items(
@@ -170,8 +172,9 @@ def build_risk_list(
         "risk list %s: %d cases, %d high, checksum %s", list_date, items.height, high, checksum[:12]
     )
     return RiskListResult(
-        list_date, as_of, items.height, high, medium, checksum, changed, files, features
-    )
+        list_date, as_of, items.height, high, medium, checksum, changed, files, features,
+        scored.probability,
+    )  # fmt: skip
 
 
 def verify_list(settings: Settings, sessions: sessionmaker[Session], day: dt.date) -> list[str]:

@@ -69,17 +69,18 @@ def monitor_day(
     sessions: sessionmaker[Session],
     models: LoadedModels,
     features: pl.DataFrame | None = None,
+    probability: dict[str, np.ndarray] | None = None,
 ) -> MonitorResult:
-    """Every check of ``day`` (as of its end), stored in place of the day's earlier run."""
+    """Every check of ``day`` (as of its end), stored in place of the day's earlier run.
+
+    The list job hands over the day's features and the probabilities it scored with
+    the same models, so that monitoring adds no second pass over either."""
     as_of = end_of_day(day)
     if features is None:
         features = build_features(dataset, [as_of])
-    probability: dict[str, np.ndarray] = {}
-    flagged: dict[str, np.ndarray] = {}
-    for target in TARGETS:
-        model = models.models[target]
-        probability[target] = model.probability(features)
-        flagged[target] = probability[target] >= model.threshold
+    if probability is None:
+        probability = {t: models.models[t].probability(features) for t in TARGETS}
+    flagged = {t: probability[t] >= models.models[t].threshold for t in TARGETS}
     measures = score_measures(probability, flagged)
     with sessions() as session:
         earlier = _earlier_measures(session, day)
