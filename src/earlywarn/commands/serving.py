@@ -5,22 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy import select
 
 from earlywarn.commands.app import app, dataset_path, load_or_exit
-from earlywarn.contract import Dataset, Mode
 from earlywarn.contract.rules import office_now
-from earlywarn.models import registry
-from earlywarn.models.registry import LoadedModels
 from earlywarn.serving.access import Role, create_key
 from earlywarn.serving.audit import anchor_file, audit, audit_key, verify_chain, write_anchor
-from earlywarn.serving.list_files import ListBusyError
-from earlywarn.serving.risk_list import build_risk_list, verify_list
 from earlywarn.serving.store import ApiKey, open_store, utc_now
-from earlywarn.settings import Settings
+
+if TYPE_CHECKING:  # the list's and the models' stacks load in the commands that use them
+    from earlywarn.contract import Dataset
+    from earlywarn.models.registry import LoadedModels
+    from earlywarn.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +56,10 @@ def risk_list(
     store and rewrites any file that is missing or differs. One run per day at a
     time. `--verify` checks the files against the stored list.
     """
+    from earlywarn.contract import Mode
+    from earlywarn.models import registry
+    from earlywarn.serving.risk_list import verify_list
+
     settings: Settings = ctx.obj
     day = date.date() if date else office_now().date()
     if verify:
@@ -84,6 +87,9 @@ def store_day_list(
     settings: Settings, dataset: Dataset, day: dt.date, models: LoadedModels
 ) -> None:
     """Build, store and export one day's list; print what was stored and where."""
+    from earlywarn.serving.list_files import ListBusyError
+    from earlywarn.serving.risk_list import build_risk_list
+
     try:
         result = build_risk_list(settings, dataset, day, open_store(settings), models)
     except (LookupError, ValueError, ListBusyError) as error:
