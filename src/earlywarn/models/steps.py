@@ -201,10 +201,6 @@ def from_json(text: str | None) -> list[Step]:
     ]
 
 
-def step_text(key: str, language: str) -> str:
-    return Step(key).text(language)
-
-
 def rules_markdown() -> str:
     """The rules table for docs/steps.md."""
     lines = [

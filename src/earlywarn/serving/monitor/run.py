@@ -80,7 +80,7 @@ def monitor_day(
         features = build_features(dataset, [as_of])
     if probability is None:
         probability = {t: models.models[t].probability(features) for t in TARGETS}
-    flagged = {t: probability[t] >= models.models[t].threshold for t in TARGETS}
+    flagged = {t: models.models[t].bands(probability[t]) == "high" for t in TARGETS}
     measures = score_measures(probability, flagged)
     with sessions() as session:
         earlier = _earlier_measures(session, day)
