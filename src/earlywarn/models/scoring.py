@@ -4,7 +4,10 @@ The score file, the daily list, the score API and the office page all call
 ``score_frame`` (a table of cases) or ``score_case`` (one case's feature values);
 both run ``_score``, so the same case gets the same probabilities, reasons and steps
 whichever way it arrives. Explanations (TreeSHAP) are the costly part: a table
-explains the rows a person will read (medium and high bands), one case always.
+explains the rows a person will read (the medium and high bands, or fewer rows chosen by
+the caller: the daily list explains its flagged rows and its capacity), one case always.
+Explaining a row alone or among others gives the same reasons: nothing in a row's
+explanation depends on the other rows.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from earlywarn.models.steps import Step, steps_for
 
 BANDS = ("high", "medium", "low")  # most urgent first
 ValueOf = Callable[[int, str], Any]  # (row, feature or case-state column) -> the case's value
+# (probability by target, overall band) -> the rows to explain, as a boolean mask
+Chooser = Callable[[dict[str, np.ndarray], np.ndarray], np.ndarray]
 CANDIDATES = 6  # strongest contributions per target considered before choosing what to show
 WEAKEST_SHARE = 0.1
 
@@ -133,18 +138,29 @@ def _score(
     models: dict[str, RiskModel],
     matrices: dict[str, np.ndarray],
     value_of: ValueOf,
-    explain_all: bool,
     threads: int,
+    choose: Chooser | None,
 ) -> ScoredTable:
+    """``choose`` None: explain every row for every target (one case on request); else
+    explain the chosen rows of the medium and high bands, for the targets that raised them."""
     rows = next(iter(matrices.values())).shape[0]
     probability: dict[str, np.ndarray] = {}
     band: dict[str, np.ndarray] = {}
+    for target in TARGETS:
+        model = models[target]
+        probability[target] = model.calibrator(model.raw_of(matrices[target], threads))
+        band[target] = model.bands(probability[target])
+    risk_band = overall_band([band[t] for t in TARGETS])
+    explain_all = choose is None
+    read = (
+        np.ones(rows, dtype=bool)
+        if choose is None
+        else np.asarray(choose(probability, risk_band), dtype=bool) & (risk_band != "low")
+    )
     by_target: dict[str, list[list[Reason]]] = {}
     for target in TARGETS:
         model, matrix = models[target], matrices[target]
-        probability[target] = model.calibrator(model.raw_of(matrix, threads))
-        band[target] = model.bands(probability[target])
-        explained = np.arange(rows) if explain_all else np.flatnonzero(band[target] != "low")
+        explained = np.flatnonzero(read if explain_all else read & (band[target] != "low"))
         found: list[list[Reason]] = [[] for _ in range(rows)]
         if explained.size:
             contributions = model.contributions_of(matrix[explained], threads)
@@ -157,29 +173,33 @@ def _score(
                 speaking = [r for r in reasons if r.sentence() is not None]
                 found[row] = combine([speaking or reasons[:1]])
         by_target[target] = found
-    risk_band = overall_band([band[t] for t in TARGETS])
-    combined: list[list[Reason]] = []
-    steps: list[list[Step]] = []
-    for row in range(rows):
-        if risk_band[row] == "low" and not explain_all:  # most rows: nothing to read
-            combined.append([])
-            steps.append([])
-            continue
+    combined: list[list[Reason]] = [[] for _ in range(rows)]
+    steps: list[list[Step]] = [[] for _ in range(rows)]
+    for row in np.flatnonzero(read).tolist():  # most rows of a table: nothing to read
         # The reasons of the targets that put the case on the list; a low case (explained
         # only on request) shows what pushes it up on either.
         raised = [t for t in TARGETS if band[t][row] != "low"] or list(TARGETS)
         reasons = combine(by_target[t][row] for t in raised)
-        combined.append(reasons)
-        listed = risk_band[row] != "low"
-        features = [r.feature for r in reasons]
-        steps.append(steps_for(_RowValues(value_of, row), features) if listed else [])
+        combined[row] = reasons
+        if risk_band[row] != "low":
+            features = [r.feature for r in reasons]
+            steps[row] = steps_for(_RowValues(value_of, row), features)
     return ScoredTable(probability, band, risk_band, by_target, combined, steps)
 
 
+def listed(_: dict[str, np.ndarray], risk_band: np.ndarray) -> np.ndarray:
+    """The default choice of rows to explain: every row of the medium and high bands."""
+    return np.asarray(risk_band != "low")
+
+
 def score_frame(
-    models: LoadedModels, features: pl.DataFrame, explain_all: bool = False
+    models: LoadedModels,
+    features: pl.DataFrame,
+    explain_all: bool = False,
+    choose: Chooser = listed,
 ) -> ScoredTable:
-    """A table of feature rows (the batch path), on every core."""
+    """A table of feature rows (the batch path), on every core: ``choose`` says which rows
+    of the medium and high bands get reasons and steps; ``explain_all`` explains every row."""
     columns: dict[str, list[Any]] = {}
 
     def value_of(row: int, name: str) -> Any:
@@ -192,14 +212,14 @@ def score_frame(
         return columns[name][row]
 
     matrices = {t: models.models[t].matrix(features) for t in TARGETS}
-    return _score(models.models, matrices, value_of, explain_all, threads=0)
+    return _score(models.models, matrices, value_of, 0, None if explain_all else choose)
 
 
 def score_case(models: LoadedModels, values: dict[str, Any]) -> CaseScore:
     """One case's feature values (the online path), on one thread: OpenMP's start-up
     would cost more than it saves."""
     matrices = {t: models.models[t].row_matrix(values) for t in TARGETS}
-    return _score(models.models, matrices, lambda _, name: values[name], True, threads=1).case(0)
+    return _score(models.models, matrices, lambda _, name: values[name], 1, None).case(0)
 
 
 def score_table(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import hashlib
+import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from earlywarn.serving.ledger import LedgerInfo, ledger_csv, ledger_xlsx
 from earlywarn.settings import Settings
 
 MANIFEST = "manifest.json"
+UNEXPLAINED = "unexplained-features.parquet"  # listed rows whose reasons wait to be asked for
 LOCK = ".lock"
 
 
@@ -57,19 +59,27 @@ def _sha256(content: bytes) -> str:
 
 
 def write_list_files(
-    folder: Path, scores: pl.DataFrame, items: pl.DataFrame, checksum: str, info: LedgerInfo
+    folder: Path,
+    scores: pl.DataFrame,
+    items: pl.DataFrame,
+    checksum: str,
+    info: LedgerInfo,
+    unexplained: pl.DataFrame,
 ) -> dict[str, Path]:
-    """The score file (every case), the ledger as CSV (the high and medium bands) and as
-    the printed XLSX (the high band: the cases flagged for action today; a medium row
-    goes to paper through the page's export, filtered), then the manifest.
+    """The score file (every case), the ledger as CSV and as the printed XLSX (the rows
+    the job explained: the flagged cases and the office's capacity), the features of the
+    listed rows left to explain on demand, then the manifest.
 
-    A workbook of every medium row would cost minutes at a million cases and nobody
-    prints a hundred thousand rows."""
-    listed = items.filter(pl.col("risk_band") != "low")
+    The other medium rows stay on the page, where their reasons are computed when
+    opened: nobody reads a hundred thousand explanations a morning."""
+    read = items.filter((pl.col("risk_band") != "low") & (pl.col("reasons") != "[]"))
+    waiting = io.BytesIO()
+    unexplained.write_parquet(waiting, statistics=True)
     contents = {
         "scores.csv": scores.write_csv(datetime_format="%Y-%m-%dT%H:%M:%S").encode("utf-8"),
-        "risk-list.csv": ledger_csv(listed),
-        "risk-list.xlsx": ledger_xlsx(listed.filter(pl.col("risk_band") == "high"), info),
+        "risk-list.csv": ledger_csv(read),
+        "risk-list.xlsx": ledger_xlsx(read, info),
+        UNEXPLAINED: waiting.getvalue(),
     }
     for name, content in contents.items():
         write_atomically(folder / name, content)
@@ -84,6 +94,7 @@ def write_list_files(
         "scores": folder / "scores.csv",
         "csv": folder / "risk-list.csv",
         "xlsx": folder / "risk-list.xlsx",
+        "unexplained": folder / UNEXPLAINED,
     }
 
 

@@ -23,9 +23,10 @@ from earlywarn.contract import Dataset
 from earlywarn.contract.rules import TARGETS, end_of_day
 from earlywarn.features.build import build_features, sources_for
 from earlywarn.models.artifact import RiskModel
+from earlywarn.models.capacity import Capacity
 from earlywarn.models.reasons import to_json
 from earlywarn.models.registry import LoadedModels
-from earlywarn.models.scoring import ScoredTable, score_frame, score_table
+from earlywarn.models.scoring import Chooser, ScoredTable, score_frame, score_table
 from earlywarn.models.steps import to_json as steps_to_json
 from earlywarn.serving.audit import anchor_file, audit, audit_key, write_anchor
 from earlywarn.serving.ledger import LedgerInfo
@@ -58,16 +59,51 @@ class RiskListResult:
     probability: dict[str, np.ndarray] | None = None  # per target, row by row of ``features``
 
 
+def reading_order(
+    models: dict[str, RiskModel],
+    probability: dict[str, np.ndarray],
+    risk_band: np.ndarray,
+    case_ids: pl.Series,
+) -> np.ndarray:
+    """Row numbers in the order people read the list: band, then how far past its alert
+    threshold, then the case id (a stable order for equal scores)."""
+    urgency = np.maximum.reduce([probability[t] / max(models[t].threshold, 1e-12) for t in TARGETS])
+    frame = pl.DataFrame(
+        {
+            "band": pl.Series(risk_band).replace_strict(_BAND_ORDER, return_dtype=pl.Int8),
+            "urgency": urgency,
+            "case_id": case_ids,
+        }
+    )
+    ordered = frame.with_row_index("row").sort(
+        ["band", "urgency", "case_id"], descending=[False, True, False]
+    )
+    return ordered["row"].to_numpy()
+
+
+def rows_read(models: dict[str, RiskModel], case_ids: pl.Series, capacity: Capacity) -> Chooser:
+    """The rows the job explains: the first of the list up to the office's capacity, and
+    every flagged row beyond it (flagged rows come first in the order). The other rows of
+    the medium band get their reasons on demand (``serving.reasons_later``)."""
+
+    def choose(probability: dict[str, np.ndarray], risk_band: np.ndarray) -> np.ndarray:
+        order = reading_order(models, probability, risk_band, case_ids)
+        read = max(capacity.at(len(order)), int(np.count_nonzero(risk_band == "high")))
+        chosen = np.zeros(len(order), dtype=bool)
+        chosen[order[:read]] = True
+        return chosen
+
+    return choose
+
+
 def list_items(
     scored: ScoredTable, features: pl.DataFrame, cases: pl.DataFrame, models: dict[str, RiskModel]
 ) -> pl.DataFrame:
-    """The list in the order people read it: band, then how far past its alert threshold.
+    """The list in the order people read it (``reading_order``), ranked.
 
     Reasons and steps are kept as data (JSON), as ``models.scoring`` gave them.
     """
-    urgency = pl.max_horizontal(
-        pl.col(f"{t}_probability") / max(models[t].threshold, 1e-12) for t in TARGETS
-    )
+    order = reading_order(models, scored.probability, scored.risk_band, features["case_id"])
     scores = features.select(
         "case_id", "county_code", "category", "days_since_last_contact"
     ).with_columns(
@@ -80,17 +116,27 @@ def list_items(
         pl.Series("steps", [steps_to_json(s) for s in scored.steps]),
     )
     return (
-        scores.join(cases.select("case_id", "township_code"), on="case_id", how="left")
-        .with_columns(
-            pl.col("category").cast(pl.String),
-            pl.col("risk_band").replace_strict(_BAND_ORDER).alias("_band"),
-            urgency.alias("_urgency"),
+        scores[order]
+        .join(
+            cases.select("case_id", "township_code"),
+            on="case_id",
+            how="left",
+            maintain_order="left",
         )
-        .sort(["_band", "_urgency", "case_id"], descending=[False, True, False])
+        .with_columns(pl.col("category").cast(pl.String))
         .with_row_index("rank", offset=1)
         .with_columns(pl.col("rank").cast(pl.Int64))
-        .drop("_band", "_urgency")
     )
+
+
+def unexplained(features: pl.DataFrame, scored: ScoredTable) -> pl.DataFrame:
+    """The features of the listed rows the job did not explain, by case id: what their
+    reasons are computed from when someone opens them."""
+    waiting = [
+        band != "low" and not reasons
+        for band, reasons in zip(scored.risk_band.tolist(), scored.reasons, strict=True)
+    ]
+    return features.filter(pl.Series(waiting, dtype=pl.Boolean)).sort("case_id")
 
 
 def checksum_of(items: pl.DataFrame, versions: str) -> str:
@@ -142,7 +188,10 @@ def build_risk_list(
         first = min(as_of, before.as_of) if before else as_of
         sources = sources_for(dataset, first, as_of)  # both moments' context and calendar
         features = build_features(dataset, [as_of], sources=sources)
-        scored = score_frame(models, features)
+        capacity = Capacity(settings.capacity_share, settings.capacity_minimum)
+        scored = score_frame(
+            models, features, choose=rows_read(models.models, features["case_id"], capacity)
+        )
         items = list_items(scored, features, dataset.cases, models.models)
         if before is not None:
             with sessions() as session:
@@ -165,7 +214,9 @@ def build_risk_list(
             write_anchor(session, anchor_file(settings), f"risk list {list_date}")
         scores = score_table(features, models, scored)
         info = LedgerInfo(list_date, as_of, version_text, county=None)
-        files = write_list_files(folder, scores, items, checksum, info)
+        files = write_list_files(
+            folder, scores, items, checksum, info, unexplained(features, scored)
+        )
     high = items.filter(pl.col("risk_band") == "high").height
     medium = items.filter(pl.col("risk_band") == "medium").height
     logger.info(

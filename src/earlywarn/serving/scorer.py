@@ -195,6 +195,11 @@ class Scorer:
         return self._lookup
 
     @property
+    def models(self) -> LoadedModels | None:
+        """The models serving now (None until loaded)."""
+        return self._models
+
+    @property
     def versions(self) -> dict[str, str]:
         return dict(self._models.versions) if self._models else {}
 

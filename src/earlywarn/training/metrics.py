@@ -7,22 +7,13 @@ cases of each moment separately, as the daily list does.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import polars as pl
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-
-@dataclass(frozen=True)
-class Capacity:
-    share: float = 0.02
-    minimum: int = 50
-
-    def at(self, population: int) -> int:
-        return min(population, max(math.ceil(self.share * population), self.minimum))
+from earlywarn.models.capacity import Capacity as Capacity  # re-exported: training imports it here
 
 
 def expected_calibration_error(

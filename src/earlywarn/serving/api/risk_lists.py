@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from earlywarn.models.steps import STEPS
 from earlywarn.serving.access import READERS, REVIEWERS
 from earlywarn.serving.audit import AuditTrail
-from earlywarn.serving.deps import ERRORS, Caller, Db, Trail, allow, refuse
+from earlywarn.serving.deps import ERRORS, Caller, Db, ScorerDep, Trail, allow, refuse
 from earlywarn.serving.errors import field_error
 from earlywarn.serving.lists import (
     Filters,
@@ -28,6 +28,7 @@ from earlywarn.serving.lists import (
     save_review,
     visible_item,
 )
+from earlywarn.serving.reasons_later import with_reasons
 from earlywarn.serving.schemas import ListPage, ReviewIn, ReviewOut
 from earlywarn.serving.store import ApiKey, RiskList
 
@@ -78,6 +79,7 @@ def get_list(
     key: Caller,
     db: Db,
     trail: Trail,
+    scorer: ScorerDep,
     filters: QueryFilters,
     page: int = Query(1, ge=1, le=100_000),
     page_size: int = Query(50, ge=1, le=500),
@@ -87,7 +89,9 @@ def get_list(
     header = _stored_list(trail, db, key, list_date, "risk_list.view")
     query = _filtered(trail, db, key, header, filters, "risk_list.view")
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.scalars(query.offset((page - 1) * page_size).limit(page_size)).all()
+    rows = with_reasons(
+        scorer, header, db.scalars(query.offset((page - 1) * page_size).limit(page_size)).all()
+    )
     latest = latest_reviews(db, list_date, [r.case_id for r in rows])
     items = [
         list_item(r, latest[r.case_id].decision if r.case_id in latest else None) for r in rows
@@ -110,6 +114,7 @@ def export_list(
     key: Caller,
     db: Db,
     trail: Trail,
+    scorer: ScorerDep,
     filters: QueryFilters,
     format: str = Query("csv", pattern="^(csv|xlsx)$"),
     lang: str = Query("zh", pattern="^(zh|en)$", description="the ledger's language"),
@@ -117,7 +122,11 @@ def export_list(
     """The filtered list as the office's ledger (XLSX) or its columns as CSV."""
     allow(trail, db, key, READERS, "risk_list.export", str(list_date))
     header = _stored_list(trail, db, key, list_date, "risk_list.export")
-    rows = list(db.scalars(_filtered(trail, db, key, header, filters, "risk_list.export")).all())
+    rows = with_reasons(
+        scorer,
+        header,
+        db.scalars(_filtered(trail, db, key, header, filters, "risk_list.export")).all(),
+    )
     content, media, count = export_file(
         db, key, header, rows, format, "en" if lang == "en" else "zh"
     )

@@ -16,6 +16,7 @@ from earlywarn.models.steps import STEPS
 from earlywarn.serving.access import REVIEWERS, Role
 from earlywarn.serving.deps import Db, ScorerDep, Trail
 from earlywarn.serving.lists import find_list, save_review, visible_item
+from earlywarn.serving.reasons_later import with_reasons
 from earlywarn.serving.schemas import ReviewIn
 from earlywarn.serving.store import Review, RiskListItem
 from earlywarn.serving.web import i18n, views
@@ -56,6 +57,7 @@ def case_page(
         return missing(request, lang, who, "not_found")
     header = find_list(db, day)
     assert header is not None
+    item = with_reasons(scorer, header, [item])[0]
     context = views.case_context(db, scorer, item, header, lang)
     reviews = db.scalars(
         select(Review).where(Review.list_date == day, Review.case_id == case_id).order_by(Review.id)

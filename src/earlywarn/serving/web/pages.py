@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import func, select
 
-from earlywarn.serving.deps import Db, Trail, client_address, throttled
+from earlywarn.serving.deps import Db, ScorerDep, Trail, client_address, throttled
 from earlywarn.serving.lists import (
     OtherCountyError,
     export_file,
@@ -23,6 +23,7 @@ from earlywarn.serving.lists import (
     latest_reviews,
     list_dates,
 )
+from earlywarn.serving.reasons_later import with_reasons
 from earlywarn.serving.store import RiskListItem
 from earlywarn.serving.throttle import FailureThrottle
 from earlywarn.serving.web import i18n, views
@@ -118,6 +119,7 @@ def daily_list(
     request: Request,
     db: Db,
     trail: Trail,
+    scorer: ScorerDep,
     lang: Lang,
     who: Viewer,
     date: str | None = None,
@@ -140,6 +142,7 @@ def daily_list(
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, math.ceil(total / size))
     rows = list(db.scalars(query.offset((min(page, pages) - 1) * size).limit(size)))
+    rows = with_reasons(scorer, header, rows)
     reviews = latest_reviews(db, day, [r.case_id for r in rows])
     townships = db.scalars(
         select(RiskListItem.township_code)
@@ -164,6 +167,7 @@ def export(
     request: Request,
     db: Db,
     trail: Trail,
+    scorer: ScorerDep,
     who: Viewer,
     lang: Lang,
     date: str,
@@ -175,6 +179,7 @@ def export(
         raise HTTPException(404, "no such list or format")
     try:
         rows = list(db.scalars(item_query(who.key, header, filters_of(request))))
+        rows = with_reasons(scorer, header, rows)
     except OtherCountyError as error:
         trail.record(db, who.key, "risk_list.export", f"{date} (page)", 0, "refused 404")
         raise HTTPException(404, "not found") from error
