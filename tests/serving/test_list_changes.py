@@ -15,8 +15,15 @@ from sqlalchemy import select
 
 from earlywarn.contract import Dataset
 from earlywarn.contract.rules import GROUP_THRESHOLD, end_of_day
+from earlywarn.features.build import build_features, sources_for
 from earlywarn.models.registry import LoadedModels
-from earlywarn.serving.list_changes import EVENTS, change_words
+from earlywarn.serving.list_changes import (
+    EVENTS,
+    change_words,
+    list_changes,
+    previous_list,
+    read_basis,
+)
 from earlywarn.serving.lists import change_out
 from earlywarn.serving.risk_list import build_risk_list
 from earlywarn.serving.store import RiskList, RiskListItem, open_store
@@ -117,3 +124,36 @@ def test_the_api_answers_changes_as_data_and_words(
     assert answer is not None and answer.since == EARLIER
     assert len(answer.text_zh) >= len(answer.events) and answer.text_en
     assert change_out("{}") is None
+
+
+def test_the_saved_basis_gives_the_changes_computed_again(
+    two_lists: tuple[dict[str, dict[str, object]], dict[str, str], Path], sample: Dataset
+) -> None:
+    """The next day reads the previous list's basis; computing the features again at the
+    earlier moment (a list without one) finds the same changes."""
+    _, _, xlsx = two_lists
+    settings = load_settings(work_dir=xlsx.parents[2])
+    sessions = open_store(settings)
+    as_of = end_of_day(LATER)
+    with sessions() as session:
+        header = session.scalars(select(RiskList).where(RiskList.list_date == LATER)).one()
+        stored = session.scalars(
+            select(RiskListItem)
+            .where(RiskListItem.list_id == header.id)
+            .order_by(RiskListItem.rank)
+        ).all()
+        items = pl.DataFrame(
+            [{"case_id": i.case_id, "risk_band": i.risk_band,
+              "escalation_probability": i.escalation_probability,
+              "collective_probability": i.collective_probability} for i in stored]
+        )  # fmt: skip
+        previous = previous_list(session, LATER)
+        assert previous is not None
+        computed = previous.with_rows(session, items)
+    basis = read_basis(xlsx.parents[1] / EARLIER.isoformat())
+    assert basis is not None
+    sources = sources_for(sample, end_of_day(EARLIER), as_of)
+    features = build_features(sample, [as_of], sources=sources)
+    again = list_changes(sample, features, items, computed, sources)
+    saved = list_changes(sample, features, items, previous.with_basis(basis, items), sources, basis)
+    assert saved == again == [i.changes for i in stored]

@@ -23,6 +23,7 @@ from earlywarn.models.steps import to_json as steps_to_json
 from earlywarn.serving import reasons_later
 from earlywarn.serving.access import Role, create_key
 from earlywarn.serving.app import create_app
+from earlywarn.serving.list_files import UNEXPLAINED
 from earlywarn.serving.reasons_later import version_numbers, waiting, with_reasons
 from earlywarn.serving.risk_list import RiskListResult, build_risk_list
 from earlywarn.serving.scorer import Scorer
@@ -73,7 +74,7 @@ def test_the_job_explains_the_flagged_rows_and_leaves_the_rest_for_later(narrow:
     assert flagged and all(not waiting(i) for i in flagged)
     assert later and {i.risk_band for i in later} == {"medium"}
     assert max(i.rank for i in flagged) < min(i.rank for i in later)  # read from the top
-    saved = pl.read_parquet(result.files["unexplained"])
+    saved = pl.read_parquet(result.files[UNEXPLAINED])
     assert saved["case_id"].to_list() == sorted(i.case_id for i in later)
     ledger = pl.read_csv(result.files["csv"], infer_schema=False)
     assert ledger.height == len(flagged)  # the printed rows are the explained ones

@@ -127,9 +127,25 @@ def ledger_frame(frame: pl.DataFrame, lang: Language = "zh") -> pl.DataFrame:
     return rows.select(key for key, *_ in COLUMNS)
 
 
+def ledger_files(
+    frame: pl.DataFrame, info: LedgerInfo, lang: Language = "zh"
+) -> tuple[bytes, bytes]:
+    """The CSV and the XLSX of the same rows, their words made once."""
+    rows = ledger_frame(frame, lang)
+    return _csv(rows, lang), _xlsx(rows, info, lang)
+
+
 def ledger_csv(frame: pl.DataFrame, lang: Language = "zh") -> bytes:
     """The ledger's columns as CSV, UTF-8 with BOM (Excel opens it in Chinese)."""
-    rows = ledger_frame(frame, lang)
+    return _csv(ledger_frame(frame, lang), lang)
+
+
+def ledger_xlsx(frame: pl.DataFrame, info: LedgerInfo, lang: Language = "zh") -> bytes:
+    """The printed ledger: a title, a frozen header with a filter, wrapped rows, A4."""
+    return _xlsx(ledger_frame(frame, lang), info, lang)
+
+
+def _csv(rows: pl.DataFrame, lang: Language) -> bytes:
     rows = rows.with_columns(pl.col(c).round(4) for c in _PERCENT)
     shown = neutralised(rows.rename({key: _header(key, lang) for key in rows.columns}))
     buffer = io.BytesIO()
@@ -137,8 +153,7 @@ def ledger_csv(frame: pl.DataFrame, lang: Language = "zh") -> bytes:
     return "\ufeff".encode() + buffer.getvalue()
 
 
-def ledger_xlsx(frame: pl.DataFrame, info: LedgerInfo, lang: Language = "zh") -> bytes:
-    rows = ledger_frame(frame, lang)
+def _xlsx(rows: pl.DataFrame, info: LedgerInfo, lang: Language) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     formats = {

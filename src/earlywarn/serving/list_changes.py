@@ -2,10 +2,15 @@
 
 For the medium and high rows of a day's list: whether the case is new on the list
 (low or absent on the previous stored list), how far each probability moved, and
-the events behind it, found by computing the same features at the previous list's
-moment and comparing (a new group visit, an answer that became overdue). Kept as
-JSON with the row (``changes``); the page, the API's list route and the ledger
-put it in words.
+the events behind it, found by comparing the same features at the previous list's
+moment (a new group visit, an answer that became overdue). Kept as JSON with the
+row (``changes``); the page, the API's list route and the ledger put it in words.
+
+Each list saves the few features the comparison needs, with its bands and
+probabilities, for its whole population (``BASIS`` beside the list's files), so the
+next day reads them instead of computing the features again at the earlier moment;
+without that file (a list made before it existed, a file lost), and for the cases
+new to the population since, they are computed.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -70,6 +76,28 @@ _NEEDED = sorted(
 )  # fmt: skip
 
 
+BASIS = "change-basis.parquet"
+_PROBABILITIES = [f"{t}_probability" for t in TARGETS]
+
+
+def change_basis(features: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
+    """What the next day's list compares with: per case of the population, its band,
+    probabilities and the features of ``EVENTS``."""
+    return (
+        items.select("case_id", "risk_band", *_PROBABILITIES)
+        .join(features.select("case_id", *_NEEDED), on="case_id", how="left")
+        .sort("case_id")
+    )
+
+
+def read_basis(folder: Path) -> pl.DataFrame | None:
+    """A list's saved basis, or None when it is missing or unreadable (then computed)."""
+    try:
+        return pl.read_parquet(folder / BASIS)
+    except (OSError, pl.exceptions.PolarsError):
+        return None
+
+
 @dataclass(frozen=True)
 class PreviousList:
     list_id: int
@@ -94,6 +122,13 @@ class PreviousList:
                 )
             ).all()
             rows |= {case: (band, e, c) for case, band, e, c in found}
+        return PreviousList(self.list_id, self.list_date, self.as_of, rows)
+
+    def with_basis(self, basis: pl.DataFrame, items: pl.DataFrame) -> PreviousList:
+        """``with_rows`` from the previous list's saved basis (the same values)."""
+        listed = items.filter(pl.col("risk_band") != "low").select("case_id")
+        found = basis.join(listed, on="case_id").select("case_id", "risk_band", *_PROBABILITIES)
+        rows = {case: (band, e, c) for case, band, e, c in found.iter_rows()}
         return PreviousList(self.list_id, self.list_date, self.as_of, rows)
 
 
@@ -124,18 +159,25 @@ def list_changes(
     items: pl.DataFrame,
     previous: PreviousList | None,
     sources: Sources,
+    basis: pl.DataFrame | None = None,
 ) -> list[str]:
     """Per row of ``items`` (the day's list in order), its changes as JSON; ``{}`` for low
-    rows and when there is no earlier list."""
+    rows and when there is no earlier list. ``basis``: the previous list's saved one."""
     if previous is None:
         return ["{}"] * items.height
     listed = items.filter(pl.col("risk_band") != "low")["case_id"]
-    pairs = pl.DataFrame({"case_id": listed, "as_of": [previous.as_of] * listed.len()}).cast(
-        {"as_of": features.schema["as_of"]}
-    )
+    saved = pl.DataFrame() if basis is None else basis.join(listed.to_frame(), on="case_id")
+    # The cases the basis does not hold (all of them without one; otherwise those new to
+    # the population) are computed at the earlier moment.
+    missing = listed.filter(~listed.is_in(saved["case_id"].implode())) if saved.height else listed
+    pairs = pl.DataFrame({"case_id": missing, "as_of": [previous.as_of] * missing.len()})
+    pairs = pairs.cast({"as_of": features.schema["as_of"]})
+    computed = build_features(dataset, [previous.as_of], pairs, sources) if missing.len() else None
     before = {
         r["case_id"]: r
-        for r in build_features(dataset, [previous.as_of], pairs, sources).iter_rows(named=True)
+        for frame in (saved, computed)
+        if frame is not None and frame.height
+        for r in frame.select("case_id", *_NEEDED).iter_rows(named=True)
     }
     now = {
         r["case_id"]: r

@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from earlywarn.files import write_atomically
-from earlywarn.serving.ledger import LedgerInfo, ledger_csv, ledger_xlsx
+from earlywarn.serving.ledger import LedgerInfo, ledger_files
 from earlywarn.settings import Settings
 
 MANIFEST = "manifest.json"
@@ -64,23 +64,26 @@ def write_list_files(
     items: pl.DataFrame,
     checksum: str,
     info: LedgerInfo,
-    unexplained: pl.DataFrame,
+    tables: dict[str, pl.DataFrame],
 ) -> dict[str, Path]:
     """The score file (every case), the ledger as CSV and as the printed XLSX (the rows
-    the job explained: the flagged cases and the office's capacity), the features of the
-    listed rows left to explain on demand, then the manifest.
+    the job explained: the flagged cases and the office's capacity), the tables kept
+    for later as Parquet (the features of the listed rows left to explain on demand,
+    the basis of the next day's changes), then the manifest.
 
     The other medium rows stay on the page, where their reasons are computed when
     opened: nobody reads a hundred thousand explanations a morning."""
     read = items.filter((pl.col("risk_band") != "low") & (pl.col("reasons") != "[]"))
-    waiting = io.BytesIO()
-    unexplained.write_parquet(waiting, statistics=True)
+    ledger, printed = ledger_files(read, info)
     contents = {
         "scores.csv": scores.write_csv(datetime_format="%Y-%m-%dT%H:%M:%S").encode("utf-8"),
-        "risk-list.csv": ledger_csv(read),
-        "risk-list.xlsx": ledger_xlsx(read, info),
-        UNEXPLAINED: waiting.getvalue(),
+        "risk-list.csv": ledger,
+        "risk-list.xlsx": printed,
     }
+    for name, table in tables.items():
+        buffer = io.BytesIO()
+        table.write_parquet(buffer, statistics=True)
+        contents[name] = buffer.getvalue()
     for name, content in contents.items():
         write_atomically(folder / name, content)
     manifest = {
@@ -94,8 +97,7 @@ def write_list_files(
         "scores": folder / "scores.csv",
         "csv": folder / "risk-list.csv",
         "xlsx": folder / "risk-list.xlsx",
-        "unexplained": folder / UNEXPLAINED,
-    }
+    } | {name: folder / name for name in tables}
 
 
 def verify_list_files(folder: Path, stored_checksum: str | None) -> list[str]:

@@ -30,8 +30,15 @@ from earlywarn.models.scoring import Chooser, ScoredTable, score_frame, score_ta
 from earlywarn.models.steps import to_json as steps_to_json
 from earlywarn.serving.audit import anchor_file, audit, audit_key, write_anchor
 from earlywarn.serving.ledger import LedgerInfo
-from earlywarn.serving.list_changes import list_changes, previous_list
+from earlywarn.serving.list_changes import (
+    BASIS,
+    change_basis,
+    list_changes,
+    previous_list,
+    read_basis,
+)
 from earlywarn.serving.list_files import (
+    UNEXPLAINED,
     day_lock,
     list_folder,
     verify_list_files,
@@ -193,10 +200,13 @@ def build_risk_list(
             models, features, choose=rows_read(models.models, features["case_id"], capacity)
         )
         items = list_items(scored, features, dataset.cases, models.models)
-        if before is not None:
+        basis = read_basis(list_folder(settings, before.list_date)) if before else None
+        if before is not None and basis is not None:
+            before = before.with_basis(basis, items)
+        elif before is not None:
             with sessions() as session:
                 before = before.with_rows(session, items)
-        changes = list_changes(dataset, features, items, before, sources)
+        changes = list_changes(dataset, features, items, before, sources, basis)
         items = items.with_columns(pl.Series("changes", changes, dtype=pl.String))
         version_text = models.version_text
         with sessions.begin() as session:
@@ -214,9 +224,8 @@ def build_risk_list(
             write_anchor(session, anchor_file(settings), f"risk list {list_date}")
         scores = score_table(features, models, scored)
         info = LedgerInfo(list_date, as_of, version_text, county=None)
-        files = write_list_files(
-            folder, scores, items, checksum, info, unexplained(features, scored)
-        )
+        later = {UNEXPLAINED: unexplained(features, scored), BASIS: change_basis(features, items)}
+        files = write_list_files(folder, scores, items, checksum, info, later)
     high = items.filter(pl.col("risk_band") == "high").height
     medium = items.filter(pl.col("risk_band") == "medium").height
     logger.info(
