@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.serving.api import health, risk_lists, scores
 from earlywarn.serving.api.health import ServiceMetrics
-from earlywarn.serving.audit import AuditTrail, audit_key, safe_target
+from earlywarn.serving.audit import audit_key, safe_target
+from earlywarn.serving.audit_trail import AuditTrail
 from earlywarn.serving.deps import audit_refusal
 from earlywarn.serving.errors import (
     install_error_handlers,
@@ -65,7 +66,7 @@ def create_app(
     )
     app.state.scorer = scorer
     app.state.sessions = sessions
-    app.state.trail = AuditTrail(audit_key(scorer.settings))
+    app.state.trail = AuditTrail(audit_key(scorer.settings), sessions)
     app.state.batch_limit = batch_limit
     app.state.throttle = throttle or FailureThrottle()
     app.state.metrics = metrics = ServiceMetrics()

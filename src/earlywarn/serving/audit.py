@@ -19,17 +19,16 @@ import logging
 import os
 import re
 import secrets
-import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from earlywarn.contract.personal import redact_text
-from earlywarn.serving.store import ApiKey, AuditRecord, utc_now
+from earlywarn.serving.store import AuditRecord, utc_now
 from earlywarn.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -80,16 +79,11 @@ def _record_hash(key: bytes, previous: str, fields: dict[str, object]) -> str:
     return hmac.new(key, (previous + payload).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+_FIELDS = ("at", "key_id", "actor", "action", "target", "rows", "result")  # what is hashed
+
+
 def _fields(record: AuditRecord) -> dict[str, object]:
-    return {
-        "at": record.at.isoformat(),
-        "key_id": record.key_id,
-        "actor": record.actor,
-        "action": record.action,
-        "target": record.target,
-        "rows": record.rows,
-        "result": record.result,
-    }
+    return {name: getattr(record, name) for name in _FIELDS} | {"at": record.at.isoformat()}
 
 
 def audit(
@@ -136,23 +130,46 @@ def audit(
     return record
 
 
-class AuditTrail:
-    """The service's way into the chain: one record per call, committed with its work."""
+def append_many(session: Session, key: bytes, entries: list[dict[str, Any]]) -> None:
+    """Append records in order (inside the caller's transaction), as ``audit`` appends
+    one: written first, which takes the write lock (SQLite) after the advisory lock
+    (PostgreSQL), then chained from the record before the first of them.
 
-    def __init__(self, key: bytes) -> None:
-        self._key = key
-        # The database keeps the chain whole across processes (see ``audit``); within
-        # one process, taking turns here is cheaper than SQLite's busy-wait sleeps.
-        self._turn = threading.Lock()
-
-    def record(
-        self, db: Session, key: ApiKey | None, action: str, target: str, rows: int, result: str
-    ) -> None:
-        """One record for one call; ``key`` None for a caller who showed no valid key."""
-        actor = f"key:{key.prefix}" if key is not None else "anonymous"
-        with self._turn:
-            audit(db, self._key, actor, action, target, rows, result, key.id if key else None)
-            db.commit()
+    ``entries``: the fields of ``_fields`` (``at`` a naive UTC datetime), unredacted."""
+    if not entries:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
+    table = cast(Table, AuditRecord.__table__)
+    rows = [
+        entry | {"target": safe_target(str(entry["target"])), "previous_hash": GENESIS,
+                 "record_hash": "pending-" + uuid.uuid4().hex}
+        for entry in entries
+    ]  # fmt: skip
+    ids = session.scalars(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+    ).all()
+    previous = (
+        session.scalar(
+            select(AuditRecord.record_hash)
+            .where(AuditRecord.id < ids[0])
+            .order_by(AuditRecord.id.desc())
+            .limit(1)
+        )
+        or GENESIS
+    )
+    chained = []
+    for number, row in zip(ids, rows, strict=True):
+        fields = {name: row[name] for name in _FIELDS} | {"at": row["at"].isoformat()}
+        digest = _record_hash(key, previous, fields)
+        chained.append({"number": number, "previous": previous, "digest": digest})
+        previous = digest
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("number"))
+        .values(previous_hash=bindparam("previous"), record_hash=bindparam("digest")),
+        chained,
+    )
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from earlywarn.serving.access import Role, authenticate
-from earlywarn.serving.audit import AuditTrail
+from earlywarn.serving.audit_trail import AuditTrail
 from earlywarn.serving.schemas import ErrorOut
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import ApiKey

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from earlywarn.models.steps import STEPS
 from earlywarn.serving.access import READERS, REVIEWERS
-from earlywarn.serving.audit import AuditTrail
+from earlywarn.serving.audit_trail import AuditTrail
 from earlywarn.serving.deps import ERRORS, Caller, Db, ScorerDep, Trail, allow, refuse
 from earlywarn.serving.errors import field_error
 from earlywarn.serving.lists import (
@@ -96,7 +96,7 @@ def get_list(
     items = [
         list_item(r, latest[r.case_id].decision if r.case_id in latest else None) for r in rows
     ]
-    trail.record(db, key, "risk_list.view", f"{list_date} page {page}", len(items), "ok")
+    trail.answered(db, key, "risk_list.view", f"{list_date} page {page}", len(items), "ok")
     return ListPage(
         list_date=list_date,
         as_of=header.as_of,

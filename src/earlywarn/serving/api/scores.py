@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from earlywarn.contract.rules import TARGETS
 from earlywarn.serving.access import SCORERS
 from earlywarn.serving.api.health import ServiceMetrics
-from earlywarn.serving.audit import AuditTrail
+from earlywarn.serving.audit_trail import AuditTrail
 from earlywarn.serving.deps import ERRORS, Caller, Db, ScorerDep, Trail, allow, refuse
 from earlywarn.serving.request_checks import RequestRejectedError
 from earlywarn.serving.schemas import BatchRequest, BatchResponse, ScoreRequest, ScoreResponse
@@ -51,7 +51,7 @@ def score(
     _ready(trail, db, key, "score", body.case.case_id, scorer)
     response = _score_or_422(trail, db, key, "score", scorer, body)
     _publish(request, response)
-    trail.record(db, key, "score", body.case.case_id, 1, response.risk_band)
+    trail.answered(db, key, "score", body.case.case_id, 1, response.risk_band)
     return response
 
 
@@ -70,5 +70,5 @@ def score_batch(
     results = [_score_or_422(trail, db, key, "score_batch", scorer, case) for case in body.cases]
     for response in results:
         _publish(request, response)
-    trail.record(db, key, "score_batch", target, len(results), "ok")
+    trail.answered(db, key, "score_batch", target, len(results), "ok")
     return BatchResponse(results=results)

@@ -1,0 +1,106 @@
+"""Group commit of the audit chain: records of many calls in one transaction, each call
+answered only once its record is committed, the chain whole, a failure seen by all."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from earlywarn.serving import audit_trail
+from earlywarn.serving.audit import verify_chain
+from earlywarn.serving.audit_trail import AuditTrail
+from earlywarn.serving.store import AuditRecord, open_store
+from earlywarn.settings import load_settings
+
+KEY = b"test-key"
+
+
+@pytest.fixture()
+def sessions(tmp_path: Path) -> sessionmaker[Session]:
+    return open_store(load_settings(work_dir=tmp_path))
+
+
+def _count(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(AuditRecord)) or 0
+
+
+def _answer(trail: AuditTrail, sessions: sessionmaker[Session], n: int, seen: list[int]) -> None:
+    with sessions() as db:
+        trail.answered(db, None, "score", f"C{n}", 1, "low")
+    seen.append(_count(sessions))  # committed before the call returned
+
+
+def test_waiting_calls_are_written_as_one_group_and_the_chain_stays_whole(
+    sessions: sessionmaker[Session],
+) -> None:
+    trail = AuditTrail(KEY, sessions)
+    with sessions() as db:  # records of the synchronous path chain with the grouped ones
+        trail.record(db, None, "risk_list.view", "first", 1, "ok")
+    seen: list[int] = []
+    calls = 12
+    threads = [
+        threading.Thread(target=_answer, args=(trail, sessions, n, seen)) for n in range(calls)
+    ]
+    with trail._turn:  # the first group's writer waits here while the others queue
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30
+        while len(trail._queue) < calls - 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(trail._queue) == calls - 1
+    for thread in threads:
+        thread.join(30)
+    assert trail.grouped == calls and trail.groups == 2  # the first alone, then the rest
+    assert min(seen) >= 2 and _count(sessions) == calls + 1
+    with sessions() as session:
+        check = verify_chain(session, KEY)
+        targets = session.scalars(select(AuditRecord.target).order_by(AuditRecord.id)).all()
+    assert check.ok and check.records == calls + 1
+    assert targets[0] == "first" and sorted(targets[1:]) == sorted(f"C{n}" for n in range(calls))
+
+
+def test_a_failed_group_is_an_error_for_every_call_in_it_and_writes_nothing(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trail = AuditTrail(KEY, sessions)
+
+    def locked(*_: object) -> None:
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(audit_trail, "append_many", locked)
+    failures: list[BaseException] = []
+
+    def call(n: int) -> None:
+        try:
+            _answer(trail, sessions, n, [])
+        except OperationalError as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(failures) == 4 and _count(sessions) == 0
+    monkeypatch.undo()  # the next call writes again: nothing is stuck
+    _answer(trail, sessions, 99, [])
+    assert _count(sessions) == 1
+
+
+def test_ids_and_phone_numbers_in_a_grouped_target_are_redacted(
+    sessions: sessionmaker[Session],
+) -> None:
+    trail = AuditTrail(KEY, sessions)
+    with sessions() as db:
+        trail.answered(db, None, "score", "13912345678", 1, "low")
+    with sessions() as session:
+        stored = session.scalars(select(AuditRecord.target)).one()
+        assert "13912345678" not in stored
+        assert verify_chain(session, KEY).ok
