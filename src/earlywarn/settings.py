@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     database_busy_seconds: float = Field(
         10.0, gt=0, description="how long a write waits for a busy SQLite store before 503"
     )
+    key_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="the service holds a shown API key this long (a revoked key "
+        "is refused within it; 0: read the store on every call)",
+    )
     reload_seconds: float = Field(
         30.0, gt=0, description="how often the service asks whether the champion moved"
     )

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from earlywarn.serving.access import Role, authenticate, create_key
+from earlywarn.serving import access
+from earlywarn.serving.access import KeyCache, Role, authenticate, create_key
 from earlywarn.serving.audit import (
     GENESIS,
     _fields,
@@ -46,6 +47,31 @@ def test_revoked_key_is_refused(sessions: sessionmaker[Session]) -> None:
         session.execute(update(ApiKey).values(revoked_at=func.now()))
     with sessions() as session:
         assert authenticate(session, new.token) is None
+
+
+def test_the_service_holds_a_key_for_seconds_then_sees_it_revoked(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [100.0]
+    monkeypatch.setattr(access.time, "monotonic", lambda: now[0])
+    held, unheld = KeyCache(5.0), KeyCache(0.0)
+    with sessions.begin() as session:
+        new = create_key(session, Role.OFFICE, "330211")
+    with sessions() as session:
+        for cache in (held, unheld):
+            key = cache.authenticate(session, new.token)
+            assert key is not None and key.county_code == "330211"
+        assert held.authenticate(session, "ew_unknown") is None
+    with sessions.begin() as session:
+        session.execute(update(ApiKey).values(revoked_at=func.now()))
+    with sessions() as session:
+        assert unheld.authenticate(session, new.token) is None  # 0: read on every call
+        copy = held.authenticate(session, new.token)  # within the seconds: still held
+        assert copy is not None and copy.role == "office"
+        session.commit()  # a commit expires the session's objects, never the held copy
+        assert copy.county_code == "330211"
+        now[0] += 5.1
+        assert held.authenticate(session, new.token) is None
 
 
 def test_office_key_needs_a_county(sessions: sessionmaker[Session]) -> None:

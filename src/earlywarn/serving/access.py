@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -60,3 +62,35 @@ def authenticate(session: Session, token: str | None) -> ApiKey | None:
         return None
     key = session.scalars(select(ApiKey).where(ApiKey.key_hash == digest(token))).first()
     return key if key is not None and key.revoked_at is None else None
+
+
+class KeyCache:
+    """Keys shown recently, held for a few seconds so that a busy caller's key is not read
+    from the store on every call. A revoked key is refused within ``seconds`` (0: every
+    call reads the store). Only valid keys are held, as copies no session can expire."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._held: dict[str, tuple[ApiKey, float]] = {}
+        self._lock = threading.Lock()
+
+    def authenticate(self, session: Session, token: str | None) -> ApiKey | None:
+        if not token or self.seconds <= 0:
+            return authenticate(session, token)
+        hashed, now = digest(token), time.monotonic()
+        with self._lock:
+            held = self._held.get(hashed)
+        if held is not None and held[1] > now:
+            return held[0]
+        key = authenticate(session, token)
+        with self._lock:
+            if key is None:
+                self._held.pop(hashed, None)
+            else:
+                copy = ApiKey(**{c: getattr(key, c) for c in _KEY_COLUMNS})
+                self._held[hashed] = (copy, now + self.seconds)
+        return key
+
+
+_KEY_COLUMNS = ("id", "prefix", "key_hash", "role", "county_code", "label", "created_at",
+                "revoked_at")  # fmt: skip

@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from earlywarn.serving.access import KeyCache
 from earlywarn.serving.api import health, risk_lists, scores
 from earlywarn.serving.api.health import ServiceMetrics
 from earlywarn.serving.audit import audit_key, safe_target
@@ -68,6 +69,7 @@ def create_app(
     app.state.sessions = sessions
     app.state.trail = AuditTrail(audit_key(scorer.settings), sessions)
     app.state.batch_limit = batch_limit
+    app.state.keys = KeyCache(scorer.settings.key_cache_seconds)
     app.state.throttle = throttle or FailureThrottle()
     app.state.metrics = metrics = ServiceMetrics()
 

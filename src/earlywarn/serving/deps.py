@@ -16,7 +16,7 @@ from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from earlywarn.serving.access import Role, authenticate
+from earlywarn.serving.access import KeyCache, Role, authenticate
 from earlywarn.serving.audit_trail import AuditTrail
 from earlywarn.serving.schemas import ErrorOut
 from earlywarn.serving.scorer import Scorer
@@ -59,7 +59,8 @@ def caller(
 ) -> ApiKey:
     address = client_address(request)
     throttled(request, db, trail, address, "authenticate")
-    key = authenticate(db, x_api_key)
+    keys: KeyCache = request.app.state.keys
+    key = keys.authenticate(db, x_api_key)
     throttle: FailureThrottle = request.app.state.throttle
     if key is None:
         throttle.failed(address)
