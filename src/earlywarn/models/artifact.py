@@ -9,6 +9,7 @@ position, not by name).
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from earlywarn.models.check import (
     booster_problem,
     read_spec,
 )
+from earlywarn.models.single_row import SingleRow
 
 
 def vocabularies(county_codes: list[str]) -> dict[str, list[str]]:
@@ -102,12 +104,19 @@ class RiskModel:
                 row[0, position] = float(value)
         return row
 
-    # One case at a time (the API) runs on one thread: OpenMP's start-up would cost more
-    # than it saves. A whole table (the daily list, training) uses every core (0).
+    # One case at a time (the API) runs on one thread, through LightGBM's single-row
+    # path: OpenMP's start-up and a predictor set up per call would cost more than the
+    # row. A whole table (the daily list, training) uses every core (0).
     def raw(self, features: pl.DataFrame) -> np.ndarray:
         return self.raw_of(self.matrix(features), threads=0)
 
+    @functools.cached_property
+    def _single_row(self) -> SingleRow:
+        return SingleRow(self.booster)
+
     def raw_of(self, matrix: np.ndarray, threads: int = 1) -> np.ndarray:
+        if matrix.shape[0] == 1 and threads == 1:
+            return self._single_row.raw(matrix)
         return np.asarray(self.booster.predict(matrix, raw_score=True, num_threads=threads))
 
     def probability(self, features: pl.DataFrame) -> np.ndarray:
@@ -126,6 +135,8 @@ class RiskModel:
         return self.contributions_of(self.matrix(features), threads=0)
 
     def contributions_of(self, matrix: np.ndarray, threads: int = 1) -> np.ndarray:
+        if matrix.shape[0] == 1 and threads == 1:
+            return self._single_row.contributions(matrix)
         return np.asarray(self.booster.predict(matrix, pred_contrib=True, num_threads=threads))
 
     def save(self, directory: Path) -> None:

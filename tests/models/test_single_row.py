@@ -1,0 +1,58 @@
+"""LightGBM's single-row path gives the batch path's numbers, bit for bit, from any thread."""
+
+from __future__ import annotations
+
+import threading
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+
+from earlywarn.models.single_row import SingleRow
+
+
+@pytest.fixture(scope="module")
+def booster() -> lgb.Booster:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2000, 12))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    y = np.nan_to_num(x[:, 0]) + 0.5 * np.nan_to_num(x[:, 3]) + rng.normal(size=2000) > 0.8
+    data = lgb.Dataset(x, y.astype(float))
+    params = {"objective": "binary", "num_leaves": 15, "verbose": -1, "seed": 1}
+    return lgb.train(params, data, num_boost_round=40)
+
+
+def _rows(count: int) -> np.ndarray:
+    rng = np.random.default_rng(5)
+    rows = rng.normal(size=(count, 12)) * 3
+    rows[rng.random(rows.shape) < 0.2] = np.nan
+    return rows
+
+
+def test_raw_scores_and_contributions_equal_the_batch_paths(booster: lgb.Booster) -> None:
+    single = SingleRow(booster)
+    for row in _rows(300):
+        one = row.reshape(1, -1)
+        assert np.array_equal(single.raw(one), booster.predict(one, raw_score=True))
+        assert np.array_equal(single.contributions(one), booster.predict(one, pred_contrib=True))
+
+
+def test_threads_share_it_safely_and_a_wrong_row_is_refused(booster: lgb.Booster) -> None:
+    single = SingleRow(booster)
+    rows = _rows(200)
+    expected = booster.predict(rows, pred_contrib=True, num_threads=1)
+    wrong: list[int] = []
+
+    def work() -> None:
+        for number, row in enumerate(rows):
+            if not np.array_equal(single.contributions(row.reshape(1, -1))[0], expected[number]):
+                wrong.append(number)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not wrong
+    with pytest.raises(ValueError, match="a row of 11 values for a model of 12"):
+        single.raw(np.zeros((1, 11)))
