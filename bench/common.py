@@ -44,18 +44,12 @@ def describe_machine() -> str:
     )
 
 
-def train_and_promote(work: Path, sibling_of: Any = None) -> None:
-    """Train with the default settings and promote both models: the champions a
-    benchmark's work directory starts from.
-
-    On the shipped sample by default. With ``sibling_of`` (a day), on a simulated county
-    of 30,000 cases drawn like ``simulate_prefecture``'s (same years, another seed) up to
-    that day: the office's own history, so that the alert thresholds fit the scored world
-    (a model of the sample flags several times the capacity of a prefecture)."""
+def train_and_promote(work: Path) -> None:
+    """Train on the shipped sample with the default settings and promote both models: the
+    champions a benchmark's work directory starts from."""
     import datetime as dt
 
     from earlywarn.contract import load_dataset
-    from earlywarn.contract.rules import end_of_day
     from earlywarn.models import registry
     from earlywarn.resources import sample_dataset
     from earlywarn.settings import load_settings
@@ -63,18 +57,13 @@ def train_and_promote(work: Path, sibling_of: Any = None) -> None:
     from earlywarn.training.registry import promote
 
     settings = load_settings(work_dir=work)
-    if sibling_of is None:
-        result = train(load_dataset(sample_dataset()), dt.datetime(2026, 1, 1), settings)
-    else:
-        data = work / "sibling"
-        simulate_prefecture(data, round(30_000 * 0.72), sibling_of, seed=10)
-        result = train(load_dataset(data), end_of_day(sibling_of), settings)
+    result = train(load_dataset(sample_dataset()), dt.datetime(2026, 1, 1), settings)
     client = registry.connect(settings)
     for target, version in result.versions.items():
         promote(client, target, version)
 
 
-def simulate_prefecture(data: Path, open_cases: int, last_day: Any, seed: int = 9) -> None:
+def simulate_prefecture(data: Path, open_cases: int, last_day: Any) -> None:
     """A simulated prefecture whose scoring population on ``last_day`` is about
     ``open_cases`` (72% of the cases registered over the years are still open then)."""
     import datetime as dt
@@ -83,6 +72,6 @@ def simulate_prefecture(data: Path, open_cases: int, last_day: Any, seed: int = 
     from earlywarn.simulator.run import SimulationConfig
 
     config = SimulationConfig(
-        cases=round(open_cases / 0.72), start=dt.date(2023, 1, 1), end=last_day, seed=seed
+        cases=round(open_cases / 0.72), start=dt.date(2023, 1, 1), end=last_day, seed=9
     )
     simulate_to_directory(config, data)

@@ -128,11 +128,12 @@ def ledger_frame(frame: pl.DataFrame, lang: Language = "zh") -> pl.DataFrame:
 
 
 def ledger_files(
-    frame: pl.DataFrame, info: LedgerInfo, lang: Language = "zh"
+    frame: pl.DataFrame, info: LedgerInfo, printed: int, lang: Language = "zh"
 ) -> tuple[bytes, bytes]:
-    """The CSV and the XLSX of the same rows, their words made once."""
+    """The CSV of the rows and the XLSX of the first ``printed`` of them, their words made
+    once."""
     rows = ledger_frame(frame, lang)
-    return _csv(rows, lang), _xlsx(rows, info, lang)
+    return _csv(rows, lang), _xlsx(rows.head(printed), info, lang)
 
 
 def ledger_csv(frame: pl.DataFrame, lang: Language = "zh") -> bytes:

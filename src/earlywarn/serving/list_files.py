@@ -65,20 +65,22 @@ def write_list_files(
     checksum: str,
     info: LedgerInfo,
     tables: dict[str, pl.DataFrame],
+    printed: int,
 ) -> dict[str, Path]:
-    """The score file (every case), the ledger as CSV and as the printed XLSX (the rows
-    the job explained: the flagged cases and the office's capacity), the tables kept
-    for later as Parquet (the features of the listed rows left to explain on demand,
-    the basis of the next day's changes), then the manifest.
+    """The score file (every case), the ledger as CSV (the rows the job explained: the
+    office's capacity and every flagged case) and as the printed XLSX (the first
+    ``printed`` of them: the capacity, a day's work), the tables kept for later as
+    Parquet (the features of the listed rows left to explain on demand, the basis of
+    the next day's changes), then the manifest.
 
     The other medium rows stay on the page, where their reasons are computed when
     opened: nobody reads a hundred thousand explanations a morning."""
     read = items.filter((pl.col("risk_band") != "low") & (pl.col("reasons") != "[]"))
-    ledger, printed = ledger_files(read, info)
+    ledger, workbook = ledger_files(read, info, printed)
     contents = {
         "scores.csv": scores.write_csv(datetime_format="%Y-%m-%dT%H:%M:%S").encode("utf-8"),
         "risk-list.csv": ledger,
-        "risk-list.xlsx": printed,
+        "risk-list.xlsx": workbook,
     }
     for name, table in tables.items():
         buffer = io.BytesIO()

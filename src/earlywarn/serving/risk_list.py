@@ -225,7 +225,8 @@ def build_risk_list(
         scores = score_table(features, models, scored)
         info = LedgerInfo(list_date, as_of, version_text, county=None)
         later = {UNEXPLAINED: unexplained(features, scored), BASIS: change_basis(features, items)}
-        files = write_list_files(folder, scores, items, checksum, info, later)
+        printed = capacity.at(items.height)
+        files = write_list_files(folder, scores, items, checksum, info, later, printed)
     high = items.filter(pl.col("risk_band") == "high").height
     medium = items.filter(pl.col("risk_band") == "medium").height
     logger.info(
