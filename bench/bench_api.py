@@ -1,0 +1,178 @@
+"""``/v1/score`` under load, measured by load generators that are not Python-bound.
+
+A case with 50 contacts and 30 actions (bench_serving's), answered with reasons,
+steps and an audit record per request; models trained on the shipped sample.
+
+* Saturation: ``wrk`` (Debian's package) with 32 connections for 20 s against one
+  uvicorn worker, against two (``--workers 2``), and against a bare FastAPI endpoint
+  that only calls ``booster.predict`` on a prepared row (the yardstick): requests/s,
+  p50 and p99.
+* A fixed rate: ``hey`` at 300 requests/s for 20 s against one worker: p99, errors.
+* The audit chain afterwards: ``earlywarn audit verify`` over every record written
+  across workers and restarts, and the records of answered calls.
+
+Issue 19's bar: >= 600 requests/s per worker at saturation, p99 < 20 ms at 300/s.
+Both generators run on the same two cores as the server: at saturation they take
+part of the CPU the server could use (stated in the output).
+
+    python bench/bench_api.py [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import run_child
+
+PORTS = {"earlywarn, 1 worker": 8793, "earlywarn, 2 workers": 8794, "bare booster.predict": 8795}
+
+
+def install_generators() -> None:
+    """wrk and hey from Debian's packages, when the machine lacks them."""
+    missing = [tool for tool in ("wrk", "hey") if shutil.which(tool) is None]
+    if missing:
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+
+
+def start(name: str, work: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    from earlywarn.resources import sample_dataset
+
+    port = str(PORTS[name])
+    if name.startswith("bare"):
+        command = [sys.executable, "-m", "uvicorn", "bare_app:app", "--port", port,
+                   "--log-level", "warning"]  # fmt: skip
+    else:
+        workers = "2" if "2 workers" in name else "1"
+        command = [sys.executable, "-m", "earlywarn", "serve", "--data", str(sample_dataset()),
+                   "--port", port, "--workers", workers]  # fmt: skip
+    process = subprocess.Popen(
+        command, env=env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    ready = f"http://127.0.0.1:{port}" + ("/docs" if name.startswith("bare") else "/ready")
+    import httpx
+
+    for _ in range(180):
+        time.sleep(1)
+        try:
+            if httpx.get(ready, timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            continue
+    process.terminate()
+    raise RuntimeError(f"{name} did not become ready")
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+
+def saturate(url: str, script: Path, seconds: int) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failed = (int(bad.group(1)) if bad else 0) + (sum(map(int, errors.groups())) if errors else 0)
+    return {"rps": rate, "p50_ms": p50, "p99_ms": p99, "requests": total, "errors": failed}
+
+
+def fixed_rate(url: str, body: Path, key: str, rate: int, seconds: int) -> dict[str, float]:
+    clients = 10
+    out = subprocess.run(
+        ["hey", "-z", f"{seconds}s", "-c", str(clients), "-q", str(rate // clients), "-m", "POST",
+         "-T", "application/json", "-H", f"X-API-Key: {key}", "-D", str(body), url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    p50 = float(re.search(r"50%+ in ([\d.]+) secs", out).group(1)) * 1e3  # type: ignore[union-attr]
+    p99 = float(re.search(r"99%+ in ([\d.]+) secs", out).group(1)) * 1e3  # type: ignore[union-attr]
+    achieved = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    codes = dict(re.findall(r"\[(\d+)\]\s+(\d+) responses", out))
+    ok = int(codes.get("200", 0))
+    return {"rps": achieved, "p50_ms": p50, "p99_ms": p99, "ok": ok,
+            "errors": sum(int(n) for c, n in codes.items() if c != "200")}  # fmt: skip
+
+
+def measure(work: Path, seconds: int) -> None:
+    env = os.environ | {"EARLYWARN_WORK_DIR": str(work), "EARLYWARN_LOG_LEVEL": "WARNING"}
+    earlywarn = [sys.executable, "-m", "earlywarn"]
+    key = subprocess.run([*earlywarn, "keys", "create", "--role", "case_system"], env=env,
+                         capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]  # fmt: skip
+    body = work / "body.json"
+    script = work / "post.lua"
+    script.write_text(
+        'wrk.method = "POST"\n'
+        f'wrk.body = io.open("{body}"):read("*a")\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["X-API-Key"] = "{key}"\n'
+    )
+    results: dict[str, dict[str, float]] = {}
+    for name, port in PORTS.items():
+        path = "/bare" if name.startswith("bare") else "/v1/score"
+        url = f"http://127.0.0.1:{port}{path}"
+        process = start(name, work, env)
+        try:
+            saturate(url, script, 5)  # warm-up
+            results[f"{name}: saturation (wrk, 32 connections)"] = saturate(url, script, seconds)
+            if name == "earlywarn, 1 worker":
+                results[f"{name}: 300 requests/s (hey)"] = fixed_rate(url, body, key, 300, seconds)
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+    verified = subprocess.run([*earlywarn, "audit", "verify"], env=env, capture_output=True,
+                              text=True)  # fmt: skip
+    with sqlite3.connect(work / "earlywarn.db") as db:
+        records = db.execute("SELECT count(*) FROM audit_log WHERE action = 'score'").fetchone()[0]
+    answered = sum(r.get("requests", r.get("ok", 0)) for n, r in results.items()
+                   if n.startswith("earlywarn"))  # fmt: skip
+    print("| server and load | requests/s | p50 ms | p99 ms | errors |")
+    print("|---|---:|---:|---:|---:|")
+    for name, r in results.items():
+        print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']:.0f} |")
+    one = results["earlywarn, 1 worker: saturation (wrk, 32 connections)"]["rps"]
+    two = results["earlywarn, 2 workers: saturation (wrk, 32 connections)"]["rps"]
+    bare = results["bare booster.predict: saturation (wrk, 32 connections)"]["rps"]
+    fixed = results["earlywarn, 1 worker: 300 requests/s (hey)"]
+    print(f"\nOne worker at saturation: {one:.0f} requests/s, {one / bare:.2f}x the bare endpoint; "
+          f"two workers {two / one:.2f}x one. Target >= 600/s per worker: "
+          f"{'met' if one >= 600 else 'NOT met'}. At 300/s: p99 {fixed['p99_ms']:.1f} ms, "
+          f"target < 20 ms: {'met' if fixed['p99_ms'] < 20 and not fixed['errors'] else 'NOT met'}.")  # fmt: skip
+    print(f"Audit: {records:,} score records for {answered:,.0f} calls completed by the "
+          f"generators (calls cut off at the end of a run may still be recorded); "
+          f"`earlywarn audit verify`: {'whole' if verified.returncode == 0 else 'BROKEN'}.")  # fmt: skip
+    print("wrk, hey and the server(s) share the machine's 2 cores.")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--child", nargs="+")
+    args = parser.parse_args()
+    if args.child:
+        from bench_serving import prepare
+
+        prepare(Path(args.child[0]))
+        return
+    install_generators()
+    with tempfile.TemporaryDirectory(prefix="earlywarn-api-") as temp:
+        run_child(__file__, "--child", temp)
+        measure(Path(temp), args.seconds)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
