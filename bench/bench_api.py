@@ -143,7 +143,9 @@ def measure(work: Path, seconds: int) -> None:
     print("| server and load | requests/s | p50 ms | p99 ms | errors |")
     print("|---|---:|---:|---:|---:|")
     for name, r in results.items():
-        print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']:.0f} |")
+        print(
+            f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']:.0f} |"
+        )
     one = results["earlywarn, 1 worker: saturation (wrk, 32 connections)"]["rps"]
     two = results["earlywarn, 2 workers: saturation (wrk, 32 connections)"]["rps"]
     bare = results["bare booster.predict: saturation (wrk, 32 connections)"]["rps"]
