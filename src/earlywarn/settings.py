@@ -42,6 +42,15 @@ class Settings(BaseSettings):
         0.02, gt=0, le=1, description="daily list: share of the population"
     )
     capacity_minimum: int = Field(50, ge=1, description="daily list: at least this many cases")
+    evaluation_rows: int = Field(
+        100_000,
+        ge=0,
+        description="training: the baselines are fitted on a seeded sample of at most this "
+        "many fit rows, every positive kept (0: every row; the model always uses every row)",
+    )
+    learning_curve: bool = Field(
+        False, description="training: refit on 25% and 50% of the fit period for the report"
+    )
     database_busy_seconds: float = Field(
         10.0, gt=0, description="how long a write waits for a busy SQLite store before 503"
     )

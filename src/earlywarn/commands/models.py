@@ -76,6 +76,16 @@ def train(
             min=0.01, max=1.0, help="训练期负样本比例 / Share of all-negative fit rows kept."
         ),
     ] = 0.3,
+    full_evaluation: Annotated[
+        bool,
+        typer.Option(
+            "--full-evaluation",
+            help="完整评估 / Fit the baselines on every fit row and refit the learning "
+            "curve (slower). By default the baselines use a seeded sample of at most "
+            "EARLYWARN_EVALUATION_ROWS rows and the curve is skipped unless "
+            "EARLYWARN_LEARNING_CURVE is set. The model itself always uses every row.",
+        ),
+    ] = False,
 ) -> None:
     """训练并登记模型 / Train one model per target, backtest it, register it in MLflow.
 
@@ -83,6 +93,8 @@ def train(
     promote a version with `earlywarn promote`.
     """
     settings: Settings = ctx.obj
+    if full_evaluation:
+        settings = settings.model_copy(update={"evaluation_rows": 0, "learning_curve": True})
     chosen = tuple(t.strip() for t in targets.split(",") if t.strip())
     unknown = [t for t in chosen if t not in TARGETS]
     if unknown or not chosen:

@@ -25,14 +25,16 @@ def office_rule(frame: pl.DataFrame, target: str) -> np.ndarray:
     return (count > 0).astype(float) + count * 1e-3
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray) -> object:
+def fit_logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> object:
     model = make_pipeline(
         SimpleImputer(strategy="median"), StandardScaler(), LogisticRegression(max_iter=300)
     )
-    return model.fit(x, y)
+    return model.fit(x, y, logisticregression__sample_weight=weights)
 
 
-def fit_hist_gradient_boosting(x: np.ndarray, y: np.ndarray, categorical: list[bool]) -> object:
+def fit_hist_gradient_boosting(
+    x: np.ndarray, y: np.ndarray, categorical: list[bool], weights: np.ndarray | None = None
+) -> object:
     model = HistGradientBoostingClassifier(
         max_iter=300,
         learning_rate=0.08,
@@ -40,7 +42,7 @@ def fit_hist_gradient_boosting(x: np.ndarray, y: np.ndarray, categorical: list[b
         categorical_features=np.array(categorical),
         random_state=0,
     )
-    return model.fit(x, y)
+    return model.fit(x, y, sample_weight=weights)
 
 
 def baseline_scores(
@@ -49,13 +51,21 @@ def baseline_scores(
     target: str,
     names: list[str],
     vocab: dict[str, list[str]],
+    weights: np.ndarray | None = None,
+    x_eval: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Each baseline's score on ``evaluate``, learnt (where it learns) on ``fit``."""
-    x_fit, x_eval = feature_matrix(fit, names, vocab), feature_matrix(evaluate, names, vocab)
+    """Each baseline's score on ``evaluate``, learnt (where it learns) on ``fit``.
+
+    ``weights``: one per fit row, when ``fit`` is a sample (training/evaluation.py);
+    ``x_eval``: the matrix of ``evaluate`` in ``names`` and ``vocab``, when the caller has it.
+    """
+    x_fit = feature_matrix(fit, names, vocab)
+    if x_eval is None:
+        x_eval = feature_matrix(evaluate, names, vocab)
     y_fit = fit[target].cast(pl.Int8).to_numpy()
-    logistic = fit_logistic(x_fit, y_fit)
+    logistic = fit_logistic(x_fit, y_fit, weights)
     # Codes of the vocabularies are categories to HistGradientBoosting; NaN stays missing.
-    boosting = fit_hist_gradient_boosting(x_fit, y_fit, [n in vocab for n in names])
+    boosting = fit_hist_gradient_boosting(x_fit, y_fit, [n in vocab for n in names], weights)
     return {
         "office rule": office_rule(evaluate, target),
         "logistic regression": logistic.predict_proba(x_eval)[:, 1],  # type: ignore[attr-defined]

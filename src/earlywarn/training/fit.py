@@ -4,6 +4,7 @@ an alert threshold for the office's capacity, and optionally an Optuna search.""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import lightgbm as lgb
@@ -52,7 +53,11 @@ DEFAULT_PARAMS: dict[str, Any] = {
 
 
 def _datasets(
-    fit: pl.DataFrame, validation: pl.DataFrame, target: str, vocab: dict[str, list[str]]
+    fit: pl.DataFrame,
+    validation: pl.DataFrame,
+    target: str,
+    vocab: dict[str, list[str]],
+    x_valid: np.ndarray | None = None,
 ) -> tuple[lgb.Dataset, lgb.Dataset]:
     names = list(FEATURE_NAMES)
     categorical = [n for n in names if n in vocab]
@@ -61,7 +66,7 @@ def _datasets(
         feature_name=names, categorical_feature=categorical, free_raw_data=False,
     )  # fmt: skip
     valid = lgb.Dataset(
-        feature_matrix(validation, names, vocab),
+        feature_matrix(validation, names, vocab) if x_valid is None else x_valid,
         validation[target].cast(pl.Int8).to_numpy(),
         reference=train,
     )
@@ -74,8 +79,10 @@ def train_booster(
     target: str,
     vocab: dict[str, list[str]],
     params: dict[str, Any],
+    x_valid: np.ndarray | None = None,
 ) -> lgb.Booster:
-    train, valid = _datasets(fit, validation, target, vocab)
+    """``x_valid``: the validation matrix coded with ``vocab``, when the caller has it."""
+    train, valid = _datasets(fit, validation, target, vocab, x_valid)
     constraints = [1 if n in MONOTONE_INCREASING else 0 for n in FEATURE_NAMES]
     merged = (
         DEFAULT_PARAMS
@@ -110,7 +117,7 @@ def tune(
             "feature_fraction": trial.suggest_float("feature_fraction", 0.5, 1.0),
             "lambda_l2": trial.suggest_float("lambda_l2", 1e-3, 10.0, log=True),
         }
-        booster = train_booster(fit, validation, target, vocab, params)
+        booster = train_booster(fit, validation, target, vocab, params, x_valid)
         return float(average_precision_score(y_valid, booster.predict(x_valid, raw_score=True)))
 
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=0))
@@ -153,6 +160,39 @@ def fit_calibrator(raw: np.ndarray, labels: np.ndarray) -> Calibrator:
     return Calibrator(x=isotonic.X_thresholds_.tolist(), y=levels.tolist())
 
 
+@dataclass
+class Calibrated:
+    """A booster and its calibration, fitted on one fit set: all a learning-curve point
+    needs of a model (no thresholds, no references)."""
+
+    booster: lgb.Booster
+    vocab: dict[str, list[str]]
+    calibrator: Calibrator
+    validation_probability: np.ndarray
+
+    def matrix(self, features: pl.DataFrame) -> np.ndarray:
+        return feature_matrix(features, list(FEATURE_NAMES), self.vocab)
+
+    def probability_of(self, matrix: np.ndarray) -> np.ndarray:
+        return self.calibrator(np.asarray(self.booster.predict(matrix, raw_score=True)))
+
+
+def fit_calibrated(
+    fit: pl.DataFrame,
+    validation: pl.DataFrame,
+    target: str,
+    params: dict[str, Any] | None = None,
+) -> Calibrated:
+    """The booster, early-stopped on ``validation``, and its isotonic calibration there."""
+    vocab = vocabularies(fit["county_code"].drop_nulls().unique().to_list())
+    # One validation matrix for early stopping and calibration (it was built twice).
+    x_valid = feature_matrix(validation, list(FEATURE_NAMES), vocab)
+    booster = train_booster(fit, validation, target, vocab, params or {}, x_valid)
+    raw = np.asarray(booster.predict(x_valid, raw_score=True))
+    calibrator = fit_calibrator(raw, validation[target].cast(pl.Int8).to_numpy())
+    return Calibrated(booster, vocab, calibrator, calibrator(raw))
+
+
 def fit_target(
     fit: pl.DataFrame,
     validation: pl.DataFrame,
@@ -162,20 +202,19 @@ def fit_target(
     meta: dict[str, Any] | None = None,
 ) -> RiskModel:
     """The whole model of one target, ready to save."""
-    vocab = vocabularies(fit["county_code"].drop_nulls().unique().to_list())
-    booster = train_booster(fit, validation, target, vocab, params or {})
-    raw = np.asarray(
-        booster.predict(feature_matrix(validation, list(FEATURE_NAMES), vocab), raw_score=True)
+    calibrated = fit_calibrated(fit, validation, target, params)
+    booster, vocab, probability = (
+        calibrated.booster,
+        calibrated.vocab,
+        calibrated.validation_probability,
     )
-    calibrator = fit_calibrator(raw, validation[target].cast(pl.Int8).to_numpy())
-    probability = calibrator(raw)
     medium_threshold = capacity_threshold(validation, probability, capacity, MEDIUM_BAND_FACTOR)
     return RiskModel(
         target=target,
         booster=booster,
         feature_names=list(FEATURE_NAMES),
         vocab=vocab,
-        calibrator=calibrator,
+        calibrator=calibrated.calibrator,
         threshold=capacity_threshold(validation, probability, capacity),
         medium_threshold=medium_threshold,
         meta=(meta or {})

@@ -4,46 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import mlflow
 import numpy as np
 import polars as pl
-from sklearn.metrics import roc_auc_score
 
 from earlywarn.contract.loader import Dataset
 from earlywarn.contract.rules import TARGETS
 from earlywarn.contract.spec import CONTRACT_VERSION
-from earlywarn.features.build import build_features
 from earlywarn.models import registry as models_registry
-from earlywarn.models.artifact import RiskModel, vocabularies
+from earlywarn.models.artifact import vocabularies
 from earlywarn.settings import Settings
 from earlywarn.training import registry
-from earlywarn.training.baselines import baseline_scores
+from earlywarn.training.evaluation import evaluate, oracle_cases
 from earlywarn.training.fit import fit_target, tune
-from earlywarn.training.metrics import (
-    Capacity,
-    bias_audit,
-    calibration_curve,
-    per_group,
-    score_metrics,
-    top_k_flags,
-)
-from earlywarn.training.report import TargetReport, write_report
+from earlywarn.training.metrics import Capacity, score_metrics
+from earlywarn.training.phases import timed
+from earlywarn.training.plan import EvaluationPlan, evaluation_card
+from earlywarn.training.report import write_report
 from earlywarn.training.snapshots import (
     SnapshotSettings,
-    Split,
     build_snapshots,
     time_split,
     without_treated,
 )
 
 logger = logging.getLogger(__name__)
-LEARNING_SHARES = (0.25, 0.5, 1.0)
 LIMITS = (
     "Trained on the office's own history; its figures hold for similar periods. Scores cases, "
     "never people; no sensitive personal attribute is used. Review the bias audit before use. "
@@ -63,100 +51,7 @@ class TrainResult:
     report: Path
     phases: dict[str, float] = field(default_factory=dict)
     run_id: str = ""
-
-
-@contextmanager
-def _phase(phases: dict[str, float], name: str) -> Iterator[None]:
-    started = time.perf_counter()
-    yield
-    phases[name] = phases.get(name, 0.0) + time.perf_counter() - started
-    logger.info("phase %s: %.1f s", name, phases[name])
-
-
-def _importance(model: RiskModel, frame: pl.DataFrame, rows: int = 2000) -> list[tuple[str, float]]:
-    sample = frame.sample(n=min(rows, frame.height), seed=0)
-    mean_abs = np.abs(model.contributions(sample)[:, :-1]).mean(axis=0)
-    order = np.argsort(-mean_abs)
-    return [(model.feature_names[i], float(mean_abs[i])) for i in order]
-
-
-def _oracle(dataset: Dataset, model: RiskModel, truth: pl.DataFrame) -> dict[str, float]:
-    """Model and oracle ROC-AUC on the truth's cases and realised labels, at the truth's moment."""
-    as_of = truth["as_of"][0]
-    features = build_features(dataset, [as_of]).join(
-        truth.select("case_id"), on="case_id", how="semi"
-    )
-    joined = features.join(truth, on="case_id")
-    labels = joined[f"{model.target}_label"].cast(pl.Int8).to_numpy()
-    if not 0 < labels.sum() < labels.size:
-        return {}
-    ours = roc_auc_score(labels, model.probability(joined))
-    best = roc_auc_score(labels, joined[f"{model.target}_probability"].to_numpy())
-    return {
-        "as_of": float(as_of.timestamp()),
-        "cases": float(labels.size),
-        "model_roc_auc": ours,
-        "oracle_roc_auc": best,
-        "ratio": ours / best,
-    }
-
-
-def _evaluate(
-    split: Split,
-    target: str,
-    model: RiskModel,
-    capacity: Capacity,
-    truth: pl.DataFrame | None,
-    dataset: Dataset,
-) -> TargetReport:
-    backtest = split.backtest.with_columns(pl.Series("model", model.probability(split.backtest)))
-    scores = {"model": backtest["model"].to_numpy()} | baseline_scores(
-        split.fit, split.backtest, target, model.feature_names, model.vocab
-    )
-    metrics = {}
-    for name, score in scores.items():
-        metrics[name] = score_metrics(
-            backtest.with_columns(pl.Series("s", score)), target, "s", capacity
-        )
-    flagged = backtest.with_columns(pl.Series("flag", top_k_flags(backtest, "model", capacity)))
-    curve = []
-    moments = split.fit["as_of"].unique().sort()
-    for share in LEARNING_SHARES:  # the most recent share of the fit period
-        since = moments[int((1 - share) * (moments.len() - 1))]
-        part = split.fit.filter(pl.col("as_of") >= since)
-        smaller = fit_target(part, split.validation, target, capacity) if share < 1 else model
-        figures = score_metrics(
-            backtest.with_columns(pl.Series("s", smaller.probability(backtest))),
-            target,
-            "s",
-            capacity,
-        )
-        curve.append(
-            {
-                "share": share,
-                "fit_rows": part.height,
-                "roc_auc": figures.get("roc_auc"),
-                "pr_auc": figures.get("pr_auc"),
-            }
-        )
-    return TargetReport(
-        target=target,
-        labels=backtest[target].cast(pl.Int8).to_numpy(),
-        scores=scores,
-        metrics=metrics,
-        calibration=calibration_curve(
-            backtest[target].cast(pl.Int8).to_numpy(), backtest["model"].to_numpy()
-        ),
-        stability=per_group(backtest, "as_of", target, "model", capacity),
-        slices={
-            by: per_group(backtest, by, target, "model", capacity)
-            for by in ("category", "county_code")
-        },
-        bias={by: bias_audit(flagged, by, target, "flag") for by in ("county_code", "category")},
-        importance=_importance(model, split.backtest),
-        learning_curve=pl.DataFrame(curve),
-        oracle=_oracle(dataset, model, truth) if truth is not None else {},
-    )
+    fit_rows: dict[str, dict[str, int]] = field(default_factory=dict)  # per target: evaluation
 
 
 def train(
@@ -171,16 +66,23 @@ def train(
 ) -> TrainResult:
     """Train, backtest and register each target's model. ``treated`` (case_id,
     acted_at: the office's actions on listed cases) leaves out the snapshot rows
-    whose outcome an action touched."""
+    whose outcome an action touched. ``settings.evaluation_rows`` and
+    ``settings.learning_curve`` say how the baselines and the learning curve are fitted;
+    the model is fitted on every fit row whatever they say (training/plan.py)."""
     snapshot_settings = snapshot_settings or SnapshotSettings()
     capacity = Capacity(settings.capacity_share, settings.capacity_minimum)
+    plan = EvaluationPlan.of(settings)
     phases: dict[str, float] = {}
-    with _phase(phases, "snapshots"):
+    with timed(phases, "snapshots"):
         built = build_snapshots(dataset, until, snapshot_settings)
         snapshots = without_treated(built, treated, snapshot_settings.horizon_days)
         split = time_split(snapshots, snapshot_settings)
     client = models_registry.connect(settings)
-    reports, versions, all_metrics = [], {}, {}
+    reports, versions, all_metrics, fit_rows = [], {}, {}, {}
+    oracle = None
+    if truth is not None:
+        with timed(phases, "oracle"):  # the truth's features, once for both targets
+            oracle = oracle_cases(dataset, truth)
     window = split.windows()
     run_name = f"train-{dt.datetime.now():%Y%m%d-%H%M%S}"
     report_dir = settings.reports_dir / run_name
@@ -190,6 +92,8 @@ def train(
                 "until": until.isoformat(),
                 "targets": ",".join(targets),
                 "tune_trials": tune_trials,
+                "evaluation_baseline_rows": plan.baseline_rows or "all",
+                "evaluation_learning_curve": plan.learning_curve,
                 "capacity_share": capacity.share,
                 "capacity_minimum": capacity.minimum,
                 **{f"snapshot_{k}": v for k, v in asdict(snapshot_settings).items()},
@@ -201,7 +105,7 @@ def train(
             }
         )
         for target in targets:
-            with _phase(phases, f"fit_{target}"):
+            with timed(phases, f"fit_{target}"):
                 vocab = vocabularies(split.fit["county_code"].drop_nulls().unique().to_list())
                 params = (
                     tune(split.fit, split.validation, target, vocab, tune_trials)
@@ -215,9 +119,10 @@ def train(
                     "contract_version": CONTRACT_VERSION,
                 }
                 model = fit_target(split.fit, split.validation, target, capacity, params, meta)
-            with _phase(phases, f"evaluate_{target}"):
-                report = _evaluate(split, target, model, capacity, truth, dataset)
+            with timed(phases, f"evaluate_{target}"):
+                report = evaluate(split, target, model, capacity, plan, oracle, phases)
             reports.append(report)
+            fit_rows[target] = report.fit_rows
             figures = report.metrics["model"]
             all_metrics[target] = figures
             mlflow.log_metrics({f"{target}_{k}": v for k, v in figures.items() if np.isfinite(v)})
@@ -246,7 +151,7 @@ def train(
                         old_figures["precision_at_capacity"]
                     ),
                 }
-            with _phase(phases, f"register_{target}"):
+            with timed(phases, f"register_{target}"):
                 versions[target] = registry.register(model, split.validation.head(200), tags)
         card = {
             "intended use": INTENDED_USE,
@@ -256,11 +161,12 @@ def train(
             "windows": window,
             "contract": CONTRACT_VERSION,
             "capacity": f"max({capacity.share:.0%} of the population, {capacity.minimum})",
+            "evaluation": evaluation_card(plan),
             "registered versions": versions,
             "limits": LIMITS,
         }
-        with _phase(phases, "report"):
+        with timed(phases, "report"):
             path = write_report(reports, card, report_dir)
             mlflow.log_artifacts(str(report_dir), artifact_path="report")
         mlflow.log_metrics({f"phase_{k}_seconds": v for k, v in phases.items()})
-    return TrainResult(versions, all_metrics, path, phases, run.info.run_id)
+    return TrainResult(versions, all_metrics, path, phases, run.info.run_id, fit_rows)

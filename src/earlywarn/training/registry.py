@@ -37,6 +37,12 @@ from earlywarn.models.registry import (
 
 logger = logging.getLogger(__name__)
 
+# MLflow infers a pyfunc's pip requirements by loading it in a new Python process (about
+# 5 s, most of registering). Every RiskModel is the same pyfunc class in the same
+# environment, so the first registration of a process infers them and the next reuse
+# that list: the same requirements.txt, one inference per training instead of one per target.
+_inferred_requirements: dict[str, list[str]] = {}
+
 
 def register(model: RiskModel, sample: pl.DataFrame, tags: dict[str, str]) -> str:
     """Log the model in the active run with a signature, register it, tag the version."""
@@ -52,7 +58,15 @@ def register(model: RiskModel, sample: pl.DataFrame, tags: dict[str, str]) -> st
             signature=infer_signature(inputs, model.probability(sample)),
             input_example=inputs.head(3),
             registered_model_name=model_name(model.target),
+            pip_requirements=_inferred_requirements.get("pip"),
         )
+        if "pip" not in _inferred_requirements:
+            location = mlflow.get_logged_model(info.model_id).artifact_location
+            written = mlflow.artifacts.download_artifacts(
+                f"{location}/requirements.txt", dst_path=temp
+            )
+            lines = Path(written).read_text(encoding="utf-8").splitlines()
+            _inferred_requirements["pip"] = [line for line in lines if line.strip()]
     version = str(info.registered_model_version)
     client = MlflowClient()
     for key, value in tags.items():

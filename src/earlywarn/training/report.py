@@ -37,6 +37,8 @@ class TargetReport:
     importance: list[tuple[str, float]]
     learning_curve: pl.DataFrame
     oracle: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # how the evaluation was fitted, in words
+    fit_rows: dict[str, int] = field(default_factory=dict)  # the same, as counts
 
 
 def _table(frame: pl.DataFrame) -> str:
@@ -120,9 +122,11 @@ def write_report(reports: list[TargetReport], card: dict[str, Any], directory: P
             for by, (table, summary) in report.bias.items()
         )
         slices = "".join(f"<h3>By {by}</h3>{_table(table)}" for by, table in report.slices.items())
+        notes = "".join(f"<li>{html.escape(note)}</li>" for note in report.notes)
         sections.append(
             f"<h2>{report.target}</h2><h3>Backtest: model and baselines</h3>"
             f"{_table(_metrics_table(report))}"
+            f"<h3>How the evaluation was fitted 评估方式</h3><ul>{notes}</ul>"
             f"{oracle}{images}<h3>Per as-of day</h3>{_table(report.stability)}{slices}{bias}"
             f"<h3>Learning curve</h3>{_table(report.learning_curve)}"
         )

@@ -1,0 +1,169 @@
+"""The backtest of one target: the model beside its baselines, per as-of day and slice, the
+bias audit, the top features, the learning curve and, with simulated data, the oracle.
+
+Every score is measured on every backtest row; how the baselines and the learning curve
+are fitted (on a sample, or on every fit row) is the plan's (training/plan.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from sklearn.metrics import roc_auc_score
+
+from earlywarn.contract.loader import Dataset
+from earlywarn.features.build import build_features
+from earlywarn.models.artifact import RiskModel
+from earlywarn.training.baselines import baseline_scores
+from earlywarn.training.fit import fit_calibrated
+from earlywarn.training.metrics import (
+    Capacity,
+    bias_audit,
+    calibration_curve,
+    per_group,
+    score_metrics,
+    top_k_flags,
+)
+from earlywarn.training.phases import timed
+from earlywarn.training.plan import EvaluationPlan, evaluation_notes, sample_fit_rows
+from earlywarn.training.report import TargetReport
+from earlywarn.training.snapshots import Split
+
+LEARNING_SHARES = (0.25, 0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class Oracle:
+    """The truth's cases at its moment, with their features: built once for every target."""
+
+    as_of: dt.datetime
+    joined: pl.DataFrame
+
+
+def oracle_cases(dataset: Dataset, truth: pl.DataFrame) -> Oracle:
+    as_of = truth["as_of"][0]
+    features = build_features(dataset, [as_of]).join(
+        truth.select("case_id"), on="case_id", how="semi"
+    )
+    return Oracle(as_of, features.join(truth, on="case_id"))
+
+
+def _oracle(model: RiskModel, oracle: Oracle) -> dict[str, float]:
+    """Model and oracle ROC-AUC on the truth's cases and realised labels, at the truth's moment."""
+    joined = oracle.joined
+    labels = joined[f"{model.target}_label"].cast(pl.Int8).to_numpy()
+    if not 0 < labels.sum() < labels.size:
+        return {}
+    ours = roc_auc_score(labels, model.probability(joined))
+    best = roc_auc_score(labels, joined[f"{model.target}_probability"].to_numpy())
+    return {
+        "as_of": float(oracle.as_of.timestamp()),
+        "cases": float(labels.size),
+        "model_roc_auc": ours,
+        "oracle_roc_auc": best,
+        "ratio": ours / best,
+    }
+
+
+def _importance(model: RiskModel, frame: pl.DataFrame, rows: int = 2000) -> list[tuple[str, float]]:
+    sample = frame.sample(n=min(rows, frame.height), seed=0)
+    mean_abs = np.abs(model.contributions(sample)[:, :-1]).mean(axis=0)
+    order = np.argsort(-mean_abs)
+    return [(model.feature_names[i], float(mean_abs[i])) for i in order]
+
+
+def _learning_curve(
+    split: Split,
+    target: str,
+    model: RiskModel,
+    backtest: pl.DataFrame,
+    x_backtest: np.ndarray,
+    capacity: Capacity,
+    refit: bool,
+) -> pl.DataFrame:
+    """Backtest quality when only the most recent share of the fit period is used: the
+    points below 100% refitted (when ``refit``), the 100% point the model itself."""
+    curve = []
+    moments = split.fit["as_of"].unique().sort()
+    for share in LEARNING_SHARES if refit else (1.0,):
+        since = moments[int((1 - share) * (moments.len() - 1))]
+        part = split.fit.filter(pl.col("as_of") >= since)
+        if share < 1:
+            # The same recipe as the model, without its thresholds and references.
+            smaller = fit_calibrated(part, split.validation, target)
+            same_codes = smaller.vocab == model.vocab
+            probability = smaller.probability_of(
+                x_backtest if same_codes else smaller.matrix(split.backtest)
+            )
+        else:  # the model itself, already scored
+            probability = backtest["model"].to_numpy()
+        figures = score_metrics(
+            backtest.with_columns(pl.Series("s", probability)), target, "s", capacity
+        )
+        curve.append(
+            {
+                "share": share,
+                "fit_rows": part.height,
+                "roc_auc": figures.get("roc_auc"),
+                "pr_auc": figures.get("pr_auc"),
+            }
+        )
+    return pl.DataFrame(curve)
+
+
+def evaluate(
+    split: Split,
+    target: str,
+    model: RiskModel,
+    capacity: Capacity,
+    plan: EvaluationPlan,
+    oracle: Oracle | None,
+    phases: dict[str, float],
+) -> TargetReport:
+    """The report of one target, its baselines and learning curve fitted as ``plan`` says."""
+    x_backtest = model.matrix(split.backtest)  # scored by the model, baselines, curve points
+    backtest = split.backtest.with_columns(
+        pl.Series("model", model.calibrator(model.raw_of(x_backtest, threads=0)))
+    )
+    with timed(phases, f"baselines_{target}"):
+        sample = sample_fit_rows(split.fit, target, plan.baseline_rows)
+        scores = {"model": backtest["model"].to_numpy()} | baseline_scores(
+            sample.frame, split.backtest, target, model.feature_names, model.vocab,
+            sample.weights, x_backtest,
+        )  # fmt: skip
+    metrics = {}
+    for name, score in scores.items():
+        metrics[name] = score_metrics(
+            backtest.with_columns(pl.Series("s", score)), target, "s", capacity
+        )
+    flagged = backtest.with_columns(pl.Series("flag", top_k_flags(backtest, "model", capacity)))
+    with timed(phases, f"learning_curve_{target}"):
+        curve = _learning_curve(
+            split, target, model, backtest, x_backtest, capacity, plan.learning_curve
+        )
+    labels = backtest[target].cast(pl.Int8).to_numpy()
+    return TargetReport(
+        target=target,
+        labels=labels,
+        scores=scores,
+        metrics=metrics,
+        calibration=calibration_curve(labels, backtest["model"].to_numpy()),
+        stability=per_group(backtest, "as_of", target, "model", capacity),
+        slices={
+            by: per_group(backtest, by, target, "model", capacity)
+            for by in ("category", "county_code")
+        },
+        bias={by: bias_audit(flagged, by, target, "flag") for by in ("county_code", "category")},
+        importance=_importance(model, split.backtest),
+        learning_curve=curve,
+        oracle=_oracle(model, oracle) if oracle is not None else {},
+        notes=evaluation_notes(sample, plan.learning_curve),
+        fit_rows={
+            "fit": sample.drawn_from,
+            "baselines": sample.rows,
+            "learning_curve_refits": curve.height - 1,
+        },
+    )
