@@ -24,12 +24,7 @@ from earlywarn.training.metrics import Capacity, score_metrics
 from earlywarn.training.phases import timed
 from earlywarn.training.plan import EvaluationPlan, evaluation_card
 from earlywarn.training.report import write_report
-from earlywarn.training.snapshots import (
-    SnapshotSettings,
-    build_snapshots,
-    time_split,
-    without_treated,
-)
+from earlywarn.training.snapshots import SnapshotSettings, snapshot_split
 
 logger = logging.getLogger(__name__)
 LIMITS = (
@@ -74,9 +69,8 @@ def train(
     plan = EvaluationPlan.of(settings)
     phases: dict[str, float] = {}
     with timed(phases, "snapshots"):
-        built = build_snapshots(dataset, until, snapshot_settings)
-        snapshots = without_treated(built, treated, snapshot_settings.horizon_days)
-        split = time_split(snapshots, snapshot_settings)
+        snapshots = snapshot_split(dataset, until, snapshot_settings, treated)
+        split = snapshots.split
     client = models_registry.connect(settings)
     reports, versions, all_metrics, fit_rows = [], {}, {}, {}
     oracle = None
@@ -99,7 +93,7 @@ def train(
                 **{f"snapshot_{k}": v for k, v in asdict(snapshot_settings).items()},
                 **{f"window_{k}": v for k, v in window.items()},
                 "rows_fit": split.fit.height,
-                "rows_left_out_treated": built.height - snapshots.height,
+                "rows_left_out_treated": snapshots.left_out_treated,
                 "rows_validation": split.validation.height,
                 "rows_backtest": split.backtest.height,
             }
