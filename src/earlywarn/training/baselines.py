@@ -56,7 +56,7 @@ def baseline_scores(
 ) -> dict[str, np.ndarray]:
     """Each baseline's score on ``evaluate``, learnt (where it learns) on ``fit``.
 
-    ``weights``: one per fit row, when ``fit`` is a sample (training/evaluation.py);
+    ``weights``: one per fit row, when ``fit`` is a sample (training/plan.py);
     ``x_eval``: the matrix of ``evaluate`` in ``names`` and ``vocab``, when the caller has it.
     """
     x_fit = feature_matrix(fit, names, vocab)
