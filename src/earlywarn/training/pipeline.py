@@ -20,6 +20,7 @@ from earlywarn.settings import Settings
 from earlywarn.training import registry
 from earlywarn.training.evaluation import evaluate, oracle_cases
 from earlywarn.training.fit import fit_target, tune
+from earlywarn.training.matrices import Matrices
 from earlywarn.training.metrics import Capacity, score_metrics
 from earlywarn.training.phases import timed
 from earlywarn.training.plan import EvaluationPlan, evaluation_card
@@ -71,6 +72,7 @@ def train(
     with timed(phases, "snapshots"):
         snapshots = snapshot_split(dataset, until, snapshot_settings, treated)
         split = snapshots.split
+    matrices = Matrices(split.fit, split.validation, split.backtest)  # shared by the targets
     client = models_registry.connect(settings)
     reports, versions, all_metrics, fit_rows = [], {}, {}, {}
     oracle = None
@@ -102,7 +104,7 @@ def train(
             with timed(phases, f"fit_{target}"):
                 vocab = vocabularies(split.fit["county_code"].drop_nulls().unique().to_list())
                 params = (
-                    tune(split.fit, split.validation, target, vocab, tune_trials)
+                    tune(split.fit, split.validation, target, vocab, tune_trials, matrices)
                     if tune_trials
                     else {}
                 )
@@ -112,9 +114,11 @@ def train(
                     "windows": window,
                     "contract_version": CONTRACT_VERSION,
                 }
-                model = fit_target(split.fit, split.validation, target, capacity, params, meta)
+                model = fit_target(
+                    split.fit, split.validation, target, capacity, params, meta, matrices
+                )
             with timed(phases, f"evaluate_{target}"):
-                report = evaluate(split, target, model, capacity, plan, oracle, phases)
+                report = evaluate(split, target, model, capacity, plan, oracle, phases, matrices)
             reports.append(report)
             fit_rows[target] = report.fit_rows
             figures = report.metrics["model"]
