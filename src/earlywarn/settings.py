@@ -43,10 +43,11 @@ class Settings(BaseSettings):
     )
     capacity_minimum: int = Field(50, ge=1, description="daily list: at least this many cases")
     evaluation_rows: int = Field(
-        100_000,
+        50_000,
         ge=0,
         description="training: the baselines are fitted on a seeded sample of at most this "
-        "many fit rows, every positive kept (0: every row; the model always uses every row)",
+        "many fit rows, positives first (up to half) (0: every row; the model always uses "
+        "every row)",
     )
     learning_curve: bool = Field(
         False, description="training: refit on 25% and 50% of the fit period for the report"

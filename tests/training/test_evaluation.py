@@ -16,7 +16,7 @@ from earlywarn.models import registry as models_registry
 from earlywarn.resources import sample_dataset
 from earlywarn.settings import Settings, load_settings
 from earlywarn.training.pipeline import TrainResult, train
-from earlywarn.training.plan import sample_fit_rows
+from earlywarn.training.plan import evaluation_notes, sample_fit_rows
 
 AS_OF = dt.datetime(2025, 11, 1)
 SAMPLED_ROWS = 5000  # the sample's fit period has about 25,000 rows
@@ -49,9 +49,12 @@ def test_no_sample_when_the_cap_is_zero_or_not_reached() -> None:
         assert sample.frame.equals(frame) and sample.weights is None
 
 
-def test_positives_fill_at_most_half_of_the_sample() -> None:
+def test_positives_fill_at_most_half_of_the_sample_and_the_report_says_so() -> None:
     sample = sample_fit_rows(_frame(800, 1200), "escalation", 1000)
     assert sample.rows == 1000 and sample.positives_kept == 500 and sample.positives == 800
+    said = evaluation_notes(sample, refit=False)[0]
+    assert "fitted on 1,000 of 2,000 fit rows: 500 of the 800 positives and 500 of the " in said
+    assert "正例 800 行中的 500 行，负例 1,200 行中的 500 行" in said
 
 
 def _train(work: Path, **evaluation: object) -> tuple[Settings, TrainResult]:
@@ -154,5 +157,5 @@ def test_full_evaluation_option_reaches_the_training(
         outcome = runner.invoke(app, arguments)
         assert outcome.exit_code == 0, outcome.output
     default, full_run = seen
-    assert (default.evaluation_rows, default.learning_curve) == (100_000, False)
+    assert (default.evaluation_rows, default.learning_curve) == (50_000, False)
     assert (full_run.evaluation_rows, full_run.learning_curve) == (0, True)

@@ -52,14 +52,17 @@ def baseline_scores(
     names: list[str],
     vocab: dict[str, list[str]],
     weights: np.ndarray | None = None,
+    x_fit: np.ndarray | None = None,
     x_eval: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Each baseline's score on ``evaluate``, learnt (where it learns) on ``fit``.
 
-    ``weights``: one per fit row, when ``fit`` is a sample (training/evaluation.py);
-    ``x_eval``: the matrix of ``evaluate`` in ``names`` and ``vocab``, when the caller has it.
+    ``weights``: one per fit row, when ``fit`` is a sample (training/plan.py);
+    ``x_fit``, ``x_eval``: the matrices of ``fit`` and ``evaluate`` in ``names`` and
+    ``vocab``, when the caller has them.
     """
-    x_fit = feature_matrix(fit, names, vocab)
+    if x_fit is None:
+        x_fit = feature_matrix(fit, names, vocab)
     if x_eval is None:
         x_eval = feature_matrix(evaluate, names, vocab)
     y_fit = fit[target].cast(pl.Int8).to_numpy()

@@ -16,9 +16,11 @@ from sklearn.metrics import roc_auc_score
 
 from earlywarn.contract.loader import Dataset
 from earlywarn.features.build import build_features
+from earlywarn.features.catalogue import FEATURE_NAMES
 from earlywarn.models.artifact import RiskModel
 from earlywarn.training.baselines import baseline_scores
 from earlywarn.training.fit import fit_calibrated
+from earlywarn.training.matrices import Matrices
 from earlywarn.training.metrics import (
     Capacity,
     bias_audit,
@@ -122,17 +124,24 @@ def evaluate(
     plan: EvaluationPlan,
     oracle: Oracle | None,
     phases: dict[str, float],
+    matrices: Matrices | None = None,
 ) -> TargetReport:
     """The report of one target, its baselines and learning curve fitted as ``plan`` says."""
-    x_backtest = model.matrix(split.backtest)  # scored by the model, baselines, curve points
+    # The run's matrices are in the catalogue's order, every fitted model's; any other
+    # order (a model made elsewhere) gets its own.
+    shared = (matrices or Matrices()) if model.feature_names == list(FEATURE_NAMES) else None
+    x_backtest = (  # scored by the model, the baselines and the curve points
+        model.matrix(split.backtest) if shared is None else shared.of(split.backtest, model.vocab)
+    )
     backtest = split.backtest.with_columns(
         pl.Series("model", model.calibrator(model.raw_of(x_backtest, threads=0)))
     )
     with timed(phases, f"baselines_{target}"):
         sample = sample_fit_rows(split.fit, target, plan.baseline_rows)
+        x_fit = None if shared is None else shared.of(sample.frame, model.vocab)
         scores = {"model": backtest["model"].to_numpy()} | baseline_scores(
             sample.frame, split.backtest, target, model.feature_names, model.vocab,
-            sample.weights, x_backtest,
+            sample.weights, x_fit, x_backtest,
         )  # fmt: skip
     metrics = {}
     for name, score in scores.items():

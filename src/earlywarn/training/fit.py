@@ -23,6 +23,7 @@ from earlywarn.models.reference import (
     reference_percentiles,
     typical_contributions,
 )
+from earlywarn.training.matrices import Matrices
 from earlywarn.training.metrics import Capacity, top_k_flags
 
 logger = logging.getLogger(__name__)
@@ -57,16 +58,16 @@ def _datasets(
     validation: pl.DataFrame,
     target: str,
     vocab: dict[str, list[str]],
-    x_valid: np.ndarray | None = None,
+    matrices: Matrices,
 ) -> tuple[lgb.Dataset, lgb.Dataset]:
     names = list(FEATURE_NAMES)
     categorical = [n for n in names if n in vocab]
     train = lgb.Dataset(
-        feature_matrix(fit, names, vocab), fit[target].cast(pl.Int8).to_numpy(),
+        matrices.of(fit, vocab), fit[target].cast(pl.Int8).to_numpy(),
         feature_name=names, categorical_feature=categorical, free_raw_data=False,
     )  # fmt: skip
     valid = lgb.Dataset(
-        feature_matrix(validation, names, vocab) if x_valid is None else x_valid,
+        matrices.of(validation, vocab),
         validation[target].cast(pl.Int8).to_numpy(),
         reference=train,
     )
@@ -79,10 +80,10 @@ def train_booster(
     target: str,
     vocab: dict[str, list[str]],
     params: dict[str, Any],
-    x_valid: np.ndarray | None = None,
+    matrices: Matrices | None = None,
 ) -> lgb.Booster:
-    """``x_valid``: the validation matrix coded with ``vocab``, when the caller has it."""
-    train, valid = _datasets(fit, validation, target, vocab, x_valid)
+    """``matrices``: the run's feature matrices, when the caller keeps them."""
+    train, valid = _datasets(fit, validation, target, vocab, matrices or Matrices())
     constraints = [1 if n in MONOTONE_INCREASING else 0 for n in FEATURE_NAMES]
     merged = (
         DEFAULT_PARAMS
@@ -101,12 +102,14 @@ def tune(
     target: str,
     vocab: dict[str, list[str]],
     trials: int,
+    matrices: Matrices | None = None,
 ) -> dict[str, Any]:
     """A real search: Optuna's TPE over LightGBM's main knobs, scored by validation PR-AUC."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    x_valid = feature_matrix(validation, list(FEATURE_NAMES), vocab)
+    matrices = matrices or Matrices(fit, validation)  # every trial reads the same two
+    x_valid = matrices.of(validation, vocab)
     y_valid = validation[target].cast(pl.Int8).to_numpy()
 
     def objective(trial: optuna.Trial) -> float:
@@ -117,7 +120,7 @@ def tune(
             "feature_fraction": trial.suggest_float("feature_fraction", 0.5, 1.0),
             "lambda_l2": trial.suggest_float("lambda_l2", 1e-3, 10.0, log=True),
         }
-        booster = train_booster(fit, validation, target, vocab, params, x_valid)
+        booster = train_booster(fit, validation, target, vocab, params, matrices)
         return float(average_precision_score(y_valid, booster.predict(x_valid, raw_score=True)))
 
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=0))
@@ -182,12 +185,14 @@ def fit_calibrated(
     validation: pl.DataFrame,
     target: str,
     params: dict[str, Any] | None = None,
+    matrices: Matrices | None = None,
 ) -> Calibrated:
     """The booster, early-stopped on ``validation``, and its isotonic calibration there."""
     vocab = vocabularies(fit["county_code"].drop_nulls().unique().to_list())
     # One validation matrix for early stopping and calibration (it was built twice).
-    x_valid = feature_matrix(validation, list(FEATURE_NAMES), vocab)
-    booster = train_booster(fit, validation, target, vocab, params or {}, x_valid)
+    matrices = matrices or Matrices(validation)
+    x_valid = matrices.of(validation, vocab)
+    booster = train_booster(fit, validation, target, vocab, params or {}, matrices)
     raw = np.asarray(booster.predict(x_valid, raw_score=True))
     calibrator = fit_calibrator(raw, validation[target].cast(pl.Int8).to_numpy())
     return Calibrated(booster, vocab, calibrator, calibrator(raw))
@@ -200,9 +205,10 @@ def fit_target(
     capacity: Capacity,
     params: dict[str, Any] | None = None,
     meta: dict[str, Any] | None = None,
+    matrices: Matrices | None = None,
 ) -> RiskModel:
     """The whole model of one target, ready to save."""
-    calibrated = fit_calibrated(fit, validation, target, params)
+    calibrated = fit_calibrated(fit, validation, target, params, matrices)
     booster, vocab, probability = (
         calibrated.booster,
         calibrated.vocab,

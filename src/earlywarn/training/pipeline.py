@@ -20,16 +20,12 @@ from earlywarn.settings import Settings
 from earlywarn.training import registry
 from earlywarn.training.evaluation import evaluate, oracle_cases
 from earlywarn.training.fit import fit_target, tune
+from earlywarn.training.matrices import Matrices
 from earlywarn.training.metrics import Capacity, score_metrics
 from earlywarn.training.phases import timed
 from earlywarn.training.plan import EvaluationPlan, evaluation_card
 from earlywarn.training.report import write_report
-from earlywarn.training.snapshots import (
-    SnapshotSettings,
-    build_snapshots,
-    time_split,
-    without_treated,
-)
+from earlywarn.training.snapshots import SnapshotSettings, snapshot_split
 
 logger = logging.getLogger(__name__)
 LIMITS = (
@@ -74,9 +70,9 @@ def train(
     plan = EvaluationPlan.of(settings)
     phases: dict[str, float] = {}
     with timed(phases, "snapshots"):
-        built = build_snapshots(dataset, until, snapshot_settings)
-        snapshots = without_treated(built, treated, snapshot_settings.horizon_days)
-        split = time_split(snapshots, snapshot_settings)
+        snapshots = snapshot_split(dataset, until, snapshot_settings, treated)
+        split = snapshots.split
+    matrices = Matrices(split.fit, split.validation, split.backtest)  # shared by the targets
     client = models_registry.connect(settings)
     reports, versions, all_metrics, fit_rows = [], {}, {}, {}
     oracle = None
@@ -99,7 +95,7 @@ def train(
                 **{f"snapshot_{k}": v for k, v in asdict(snapshot_settings).items()},
                 **{f"window_{k}": v for k, v in window.items()},
                 "rows_fit": split.fit.height,
-                "rows_left_out_treated": built.height - snapshots.height,
+                "rows_left_out_treated": snapshots.left_out_treated,
                 "rows_validation": split.validation.height,
                 "rows_backtest": split.backtest.height,
             }
@@ -108,7 +104,7 @@ def train(
             with timed(phases, f"fit_{target}"):
                 vocab = vocabularies(split.fit["county_code"].drop_nulls().unique().to_list())
                 params = (
-                    tune(split.fit, split.validation, target, vocab, tune_trials)
+                    tune(split.fit, split.validation, target, vocab, tune_trials, matrices)
                     if tune_trials
                     else {}
                 )
@@ -118,9 +114,11 @@ def train(
                     "windows": window,
                     "contract_version": CONTRACT_VERSION,
                 }
-                model = fit_target(split.fit, split.validation, target, capacity, params, meta)
+                model = fit_target(
+                    split.fit, split.validation, target, capacity, params, meta, matrices
+                )
             with timed(phases, f"evaluate_{target}"):
-                report = evaluate(split, target, model, capacity, plan, oracle, phases)
+                report = evaluate(split, target, model, capacity, plan, oracle, phases, matrices)
             reports.append(report)
             fit_rows[target] = report.fit_rows
             figures = report.metrics["model"]

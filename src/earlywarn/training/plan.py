@@ -5,8 +5,9 @@ are models of their own, and fitting them on every fit row took more than half o
 training on 50,000 cases (issue 19). By default (``EvaluationPlan.of`` the settings):
 
 * the baselines are fitted on a seeded sample of at most ``Settings.evaluation_rows`` fit
-  rows: every row positive for the target and a uniform sample of the others, each class
-  weighted by the inverse of its sampling rate (``sample_fit_rows``);
+  rows: the rows positive for the target (all of them, up to half the sample) and a
+  uniform sample of the others, each class weighted by the inverse of its sampling rate
+  (``sample_fit_rows``);
 * the learning curve keeps only the model's own point: the refits on the most recent 25%
   and 50% of the fit period are skipped unless ``Settings.learning_curve`` is set.
   Sampling those refits would save little: a LightGBM refit spends much of its time
@@ -100,19 +101,25 @@ def _fitted_on(sample: FitSample, what_en: str, what_zh: str) -> str:
             f"{what_en} fitted on every one of the {sample.drawn_from:,} fit rows. "
             f"{what_zh}在全部 {sample.drawn_from:,} 个训练行上拟合。"
         )
+    negatives, negatives_kept = (
+        sample.drawn_from - sample.positives,
+        sample.rows - sample.positives_kept,
+    )
+    sampled_en = f"{negatives_kept:,} of the {negatives:,} negatives"
+    sampled_zh = f"负例 {negatives:,} 行中的 {negatives_kept:,} 行"
     if sample.positives_kept == sample.positives:
-        kept_en, kept_zh = (
-            f"every positive ({sample.positives:,})",
-            f"全部正例（{sample.positives:,} 行）",
-        )
+        kept_en = f"every positive ({sample.positives:,}) and {sampled_en}"
+        kept_zh = f"全部正例（{sample.positives:,} 行），{sampled_zh}"
     else:
-        kept_en = f"{sample.positives_kept:,} of the {sample.positives:,} positives"
-        kept_zh = f"{sample.positives:,} 个正例中的 {sample.positives_kept:,} 个"
+        kept_en = (
+            f"{sample.positives_kept:,} of the {sample.positives:,} positives and {sampled_en}"
+        )
+        kept_zh = f"正例 {sample.positives:,} 行中的 {sample.positives_kept:,} 行，{sampled_zh}"
     return (
-        f"{what_en} fitted on {sample.rows:,} of {sample.drawn_from:,} fit rows: {kept_en} "
-        f"and a seeded sample of the rest, each class weighted by the inverse of its "
-        f"sampling rate. {what_zh}在 {sample.drawn_from:,} 个训练行中的 {sample.rows:,} 行上"
-        f"拟合：{kept_zh}加其余行的固定种子抽样，各类按抽样率的倒数加权。"
+        f"{what_en} fitted on {sample.rows:,} of {sample.drawn_from:,} fit rows: {kept_en}, "
+        f"drawn with a fixed seed, each class weighted by the inverse of its sampling rate. "
+        f"{what_zh}在 {sample.drawn_from:,} 个训练行中的 {sample.rows:,} 行上拟合：{kept_zh}，"
+        f"按固定种子抽取，各类按抽样率的倒数加权。"
     )
 
 
@@ -129,10 +136,10 @@ def evaluation_card(plan: EvaluationPlan) -> str:
         mode_en, mode_zh = "sampled", "抽样评估"
         baselines_en = (
             f"on at most {plan.baseline_rows:,} fit rows "
-            "(every positive, a seeded sample of the rest)"
+            "(the positives up to half of them, a seeded sample of the rest)"
         )
         baselines_zh = (
-            f"最多在 {plan.baseline_rows:,} 个训练行上拟合（全部正例加其余行的固定种子抽样）"
+            f"最多在 {plan.baseline_rows:,} 个训练行上拟合（正例最多占一半，其余按固定种子抽样）"
         )
     curve_en, curve_zh = ("refitted", "重新拟合") if plan.learning_curve else ("skipped", "未计算")
     return (

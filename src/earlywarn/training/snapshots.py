@@ -4,6 +4,14 @@ Only moments whose horizon ends by ``until`` are used, so every label is fully
 observed. The time split keeps an embargo of one horizon between periods: the
 labels of the last snapshot of a period end before the next period's first
 moment, so the same case in several snapshots cannot carry an answer across.
+
+Training calls ``snapshot_split``: the scoring populations and their labels first,
+then the split and the fit period's sampling on those (case, moment) pairs, and
+features only for the pairs kept. The fit period keeps a share of its all-negative
+rows, so about half of all pairs were computed only to be dropped (issue 19).
+Features are per pair (``build_features`` with ``pairs``), so the kept rows are the
+same, in the same order, as ``time_split(build_snapshots(...))`` gives; a test
+holds the two equal.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import polars as pl
 from earlywarn.contract.loader import Dataset
 from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS, GROUP_THRESHOLD
 from earlywarn.features.build import build_features
-from earlywarn.features.labels import label_pairs
+from earlywarn.features.labels import label_pairs, scoring_populations
 
 logger = logging.getLogger(__name__)
 
@@ -118,25 +126,82 @@ class Split:
         }
 
 
-def time_split(snapshots: pl.DataFrame, settings: SnapshotSettings, seed: int = 0) -> Split:
-    """Oldest moments to fit, then validation (early stopping, calibration), newest as backtest."""
-    last = snapshots["as_of"].max()
+def _periods(
+    labelled: pl.DataFrame, settings: SnapshotSettings, seed: int
+) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Which rows of ``labelled`` (as_of and both labels, in snapshot order) go to fit,
+    validation and backtest: oldest moments to fit, then validation (early stopping,
+    calibration), newest as backtest, with an embargo of one horizon between them."""
+    last = labelled["as_of"].max()
     assert isinstance(last, dt.datetime)
     embargo = dt.timedelta(days=settings.horizon_days)
     backtest_start = last - dt.timedelta(days=settings.backtest_days)
     validation_start = backtest_start - embargo - dt.timedelta(days=settings.validation_days)
-    as_of = pl.col("as_of")
-    backtest = snapshots.filter(as_of > backtest_start)
-    validation = snapshots.filter((as_of > validation_start) & (as_of <= backtest_start - embargo))
-    fit = snapshots.filter(as_of <= validation_start - embargo)
-    if min(fit.height, validation.height, backtest.height) == 0:
+    as_of = labelled["as_of"]
+    backtest = as_of > backtest_start
+    validation = (as_of > validation_start) & (as_of <= backtest_start - embargo)
+    fit = as_of <= validation_start - embargo
+    if min(fit.sum(), validation.sum(), backtest.sum()) == 0:
         raise ValueError("the history is too short for fit, validation and backtest periods")
     # Keep every row with a positive label and a share of the others (the fit period only:
     # validation and backtest keep the true mix, so calibration and figures stay honest).
+    in_fit = labelled.filter(fit)
     rng = np.random.default_rng(seed)
     keep = (
-        fit["escalation"].to_numpy()
-        | fit["collective"].to_numpy()
-        | (rng.random(fit.height) < settings.fit_negative_share)
+        in_fit["escalation"].to_numpy()
+        | in_fit["collective"].to_numpy()
+        | (rng.random(in_fit.height) < settings.fit_negative_share)
     )
-    return Split(fit.filter(pl.Series(keep)), validation, backtest)
+    kept = np.zeros(labelled.height, dtype=bool)
+    kept[np.flatnonzero(fit.to_numpy())[keep]] = True
+    return pl.Series(kept), validation, backtest
+
+
+def time_split(snapshots: pl.DataFrame, settings: SnapshotSettings, seed: int = 0) -> Split:
+    """Oldest moments to fit, then validation (early stopping, calibration), newest as backtest."""
+    fit, validation, backtest = _periods(snapshots, settings, seed)
+    return Split(snapshots.filter(fit), snapshots.filter(validation), snapshots.filter(backtest))
+
+
+@dataclass
+class Snapshots:
+    split: Split
+    pairs: int  # (case, moment) pairs of the scoring populations
+    left_out_treated: int  # of which left out: an action in their outcome window
+
+
+def snapshot_split(
+    dataset: Dataset,
+    until: dt.datetime,
+    settings: SnapshotSettings,
+    treated: pl.DataFrame | None = None,
+    seed: int = 0,
+) -> Snapshots:
+    """``time_split(without_treated(build_snapshots(...)))``, with features computed only
+    for the (case, moment) pairs the split keeps."""
+    moments = snapshot_moments(dataset, until, settings)
+    pairs = scoring_populations(dataset.cases, dataset.contacts, dataset.actions, moments)
+    # label_pairs keeps the order of the pairs, as build_features does: snapshot order.
+    labelled = label_pairs(pairs, dataset.contacts, settings.horizon_days, settings.group_threshold)
+    untreated = without_treated(labelled, treated, settings.horizon_days)
+    fit, validation, backtest = _periods(untreated, settings, seed)
+    period = (
+        pl.when(fit).then(pl.lit("fit")).when(validation).then(pl.lit("validation"))
+        .when(backtest).then(pl.lit("backtest"))
+    )  # fmt: skip
+    kept = untreated.with_columns(period.alias("_period")).filter(pl.col("_period").is_not_null())
+    features = build_features(dataset, moments, pairs=kept.select("case_id", "as_of"))
+    logger.info(
+        "snapshots: %d of %d rows over %d moments (the rest: fit-period negatives not sampled)",
+        features.height, labelled.height, len(moments),
+    )  # fmt: skip
+    snapshots = features.join(kept, on=["case_id", "as_of"], how="left", maintain_order="left")
+    parts = {
+        name: snapshots.filter(pl.col("_period") == name).drop("_period")
+        for name in ("fit", "validation", "backtest")
+    }
+    return Snapshots(
+        Split(parts["fit"], parts["validation"], parts["backtest"]),
+        labelled.height,
+        labelled.height - untreated.height,
+    )
