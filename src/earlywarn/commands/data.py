@@ -191,6 +191,15 @@ def simulate(
             "about 90 new cases per township and year, eight townships per county).",
         ),
     ] = None,
+    world: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="世界编号 / Draw the world's behaviour (escalation and group drivers, "
+            "delays, petitioners' temper, hidden local events) from the documented ranges "
+            "with this seed (docs/simulator.md); default: the reference world.",
+        ),
+    ] = None,
 ) -> None:
     """模拟信访事项历史 / Simulate the case history of a petition office.
 
@@ -202,7 +211,12 @@ def simulate(
     from earlywarn.simulator.run import SimulationConfig
 
     config = SimulationConfig(
-        cases=cases, start=start.date(), end=end.date(), seed=seed, counties=counties
+        cases=cases,
+        start=start.date(),
+        end=end.date(),
+        seed=seed,
+        counties=counties,
+        family_seed=world,
     )
     if config.n_days < 1:
         raise typer.BadParameter("--end must not be before --start", param_hint="--end")

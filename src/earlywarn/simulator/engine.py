@@ -17,7 +17,6 @@ from earlywarn.simulator.office import ActionBatch, acceptance_delay
 from earlywarn.simulator.petitioners import ContactBatch
 from earlywarn.simulator.state import NEVER, NOT_SCHEDULED, Cases, Stage
 from earlywarn.simulator.world import (
-    CATEGORY_SHARES,
     COUNTY,
     FAMILIES,
     INTENSITY,
@@ -30,8 +29,6 @@ from earlywarn.simulator.world import (
 )
 
 GROUP_MEMORY_DECAY = float(np.exp(-1 / 12))  # group visits nearby weigh for about a month
-REPEAT_PETITIONER = 0.12  # share of new cases brought by someone with an earlier case
-LOCAL_EVENTS_PER_COUNTY_YEAR = 3.0
 
 
 @dataclass
@@ -78,16 +75,18 @@ class HiddenEvents:
 
     @classmethod
     def draw(
-        cls, rng: np.random.Generator, counties: int, first_day: int, n_days: int
+        cls, rng: np.random.Generator, world: World, first_day: int, n_days: int
     ) -> HiddenEvents:
-        count = rng.poisson(LOCAL_EVENTS_PER_COUNTY_YEAR * counties * n_days / 365)
+        counties = len(world.county_codes)
+        weakest, strongest = world.traits.local_event_strength
+        count = rng.poisson(world.traits.local_events_per_county_year * counties * n_days / 365)
         start = rng.integers(first_day, first_day + max(n_days, 1), count)
         return cls(
             county=rng.integers(0, counties, count),
             family=rng.integers(0, len(FAMILIES), count),
             first_day=start,
             last_day=start + rng.integers(4, 21, count),
-            strength=rng.uniform(1.8, 3.5, count),
+            strength=rng.uniform(weakest, strongest, count),
         )
 
     def multiplier(
@@ -152,7 +151,7 @@ def new_cases(
     """``count`` cases registered on ``day``, in the worlds given per case; a category
     factor makes a category that much more frequent (a surge)."""
     sensitive = timeline.sensitive[day]
-    weights = CATEGORY_SHARES * (1.0 + 0.8 * sensitive)
+    weights = world.traits.shares() * (1.0 + 0.8 * sensitive)
     if category_factors is not None:
         weights = weights * category_factors
     category = rng.choice(len(weights), count, p=weights / weights.sum()).astype(np.int8)
@@ -173,13 +172,17 @@ def new_cases(
     )
     intensity = (INTENSITY[category] * rng.lognormal(0.0, 0.6, count)).astype(np.float32)
     petitioner = first_number + np.arange(count, dtype=np.int64)
-    repeat = rng.random(count) < REPEAT_PETITIONER
+    spread = world.traits.temper_spread
+    # Drawn only when the world has tempers, so the reference world's draws stay as they were.
+    temper = rng.lognormal(0.0, spread, count) if spread > 0 else np.ones(count)
+    repeat = rng.random(count) < world.traits.repeat_petitioner
     if live is not None and len(live) and repeat.any():
         unhappy = np.flatnonzero(live.unsatisfied > 0)
         pool = unhappy if unhappy.size else np.arange(len(live))
         parents = rng.choice(pool, int(repeat.sum()))
         petitioner[repeat] = live.petitioner[parents]
         intensity[repeat] = 0.5 * intensity[repeat] + 0.5 * live.intensity[parents] * 1.2
+        temper[repeat] = live.temper[parents]  # the same person, the same temper
     home = np.where(rng.random(count) < 0.38, LEVEL["township"], COUNTY).astype(np.int8)
     unit = world.department_units(county.astype(np.int64), category.astype(np.int64)).astype(
         np.int32
@@ -217,6 +220,7 @@ def new_cases(
         mediated=np.zeros(count, dtype=bool),
         relieved=np.zeros(count, dtype=bool),
         last_activity_day=np.full(count, day, dtype=np.int32),
+        temper=temper.astype(np.float32),
     )
 
 

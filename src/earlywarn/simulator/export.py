@@ -15,6 +15,7 @@ import yaml
 from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS
 from earlywarn.contract.spec import CONTRACT_VERSION
 from earlywarn.features.labels import label_targets, scoring_population
+from earlywarn.simulator.family import describe
 from earlywarn.simulator.office_files import FORMATS as OFFICE_FORMATS
 from earlywarn.simulator.office_files import write_office_export
 from earlywarn.simulator.oracle import OracleSettings, estimate_truth
@@ -62,6 +63,8 @@ def simulate_to_directory(
         "config": {k: str(v) if isinstance(v, dt.date) else v for k, v in asdict(config).items()},
         "rows": {name: frame.height for name, frame in result.tables.items()},
     }
+    if config.family_seed is not None:  # which member of the family, in numbers
+        manifest["world"] = describe(result.world)
     if truth_as_of is not None:
         truth = oracle_truth(result, truth_as_of, horizon_days, config.seed)
         _write(truth, out / f"{TRUTH_FILE}.{file_format}", file_format)

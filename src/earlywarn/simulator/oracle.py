@@ -191,7 +191,7 @@ def _future_events(
     ]
     owners = [np.repeat(np.arange(worlds), running.sum())]
     for w in range(worlds):
-        fresh = HiddenEvents.draw(rng, len(world.county_codes), snapshot.day, horizon)
+        fresh = HiddenEvents.draw(rng, world, snapshot.day, horizon)
         parts.append(fresh)
         owners.append(np.full(fresh.county.size, w))
     merged = HiddenEvents(

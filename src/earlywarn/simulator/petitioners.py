@@ -24,6 +24,10 @@ GROUP_THRESHOLD = 5
 _INDIVIDUAL_CHANNELS = np.array([0.18, 0.38, 0.32, 0.12])  # letter, visit, online, phone
 _SKIP_CHANNELS = np.array([0.25, 0.60, 0.12, 0.03])
 _GROUP_CHANNELS = np.array([0.15, 0.85, 0.0, 0.0])
+# How a petitioner's temper (world.Traits) acts: contacts scale with temper ** 0.7, the
+# skip-level logit moves by log(temper), the group logit by half of it.
+TEMPER_ON_CONTACTS = 0.7
+TEMPER_ON_GROUPS = 0.5
 
 
 @dataclass
@@ -75,6 +79,9 @@ def run_petitioners_day(
         * np.where(cases.resolved, rates.resolved_contact, 1.0)
         * (rates.weekend if ctx.weekend else 1.0)
     )
+    tempered = world.traits.temper_spread > 0  # the reference world has no tempers
+    if tempered:
+        rate = rate * cases.temper**TEMPER_ON_CONTACTS
     rows = np.flatnonzero(rng.random(len(cases)) < -np.expm1(-rate))
     if rows.size == 0:
         return ContactBatch(rows, rows.astype(np.int8), rows.astype(np.int8), rows.astype(np.int32))
@@ -95,8 +102,10 @@ def run_petitioners_day(
         + rates.up_intensity * log_intensity
         + rates.up_agitation * np.minimum(agitation, 4.0)
         + rates.up_leader * leader_recent
-        + rng.normal(0.0, 0.5, rows.size)
+        + rng.normal(0.0, world.traits.escalation_noise, rows.size)
     )
+    temper = np.log(cases.temper[rows]) if tempered else np.zeros(rows.size)
+    up_logit += temper
     top = cases.top_level[rows].astype(np.int16)
     up = (rng.random(rows.size) < sigmoid(up_logit)) & (top < NATIONAL)
     jump = 1 + (rng.random(rows.size) < 0.15)
@@ -118,6 +127,7 @@ def run_petitioners_day(
         + rates.group_leader * leader_recent
         + 0.8 * np.log(local[rows])
         + 0.3 * up
+        + TEMPER_ON_GROUPS * temper
     )
     group = shared & (rng.random(rows.size) < sigmoid(group_logit))
     turnout = np.clip(rates.group_turnout * rng.uniform(0.6, 1.3, rows.size), 0.05, 1.0)

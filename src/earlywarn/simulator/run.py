@@ -23,11 +23,12 @@ from earlywarn.simulator.engine import (
     is_finished,
     new_cases,
 )
+from earlywarn.simulator.family import drawn_world
 from earlywarn.simulator.office import run_office_day
 from earlywarn.simulator.output import CaseRegistry, build_tables
 from earlywarn.simulator.petitioners import Context, run_petitioners_day
 from earlywarn.simulator.state import Cases
-from earlywarn.simulator.world import CATEGORY_SHARES, FAMILIES, World, build_world
+from earlywarn.simulator.world import FAMILIES, World, build_world
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,9 @@ class SimulationConfig:
     counties: int | None = None  # None: sized to the caseload (see area_counties)
     townships_per_county: int = 8
     surge: Surge | None = None
+    # A world drawn from the family (simulator/family.py) with this seed; None: the
+    # reference world. The history's own seed stays ``seed``.
+    family_seed: int | None = None
 
     @property
     def n_days(self) -> int:
@@ -123,11 +127,11 @@ def _known_local_events(
     return {"periods": periods}
 
 
-def _arrival_rates(config: SimulationConfig, timeline: Timeline) -> np.ndarray:
+def _arrival_rates(config: SimulationConfig, timeline: Timeline, world: World) -> np.ndarray:
     weights = (1.0 + 0.3 * timeline.national_sensitive) * np.where(timeline.weekend, 0.4, 1.0)
     rates = float(config.cases) * weights / weights.sum()
     if config.surge is not None:  # the surging category's extra arrivals, on top
-        share = CATEGORY_SHARES[CATEGORIES.index(config.surge.category)]
+        share = world.traits.shares()[CATEGORIES.index(config.surge.category)]
         first = max((config.surge.start - config.start).days, 0)
         rates[first:] *= 1.0 + share * (config.surge.factor - 1.0)
     return rates
@@ -150,13 +154,15 @@ def simulate(
     streams = np.random.SeedSequence(config.seed).spawn(4)
     world_rng, arrival_rng, dynamics_rng, event_rng = (np.random.default_rng(s) for s in streams)
     world = build_world(world_rng, config.area_counties, config.townships_per_county)
+    if config.family_seed is not None:
+        world = drawn_world(world, config.family_seed)
     known_events = _known_local_events(world_rng, world, config)
     years = range(config.start.year, config.end.year + 1)
     timeline = Timeline.build(
         config.start, config.n_days, Calendar.build(years, known_events), world.county_codes
     )
-    hidden = HiddenEvents.draw(event_rng, len(world.county_codes), 0, config.n_days)
-    rates = _arrival_rates(config, timeline)
+    hidden = HiddenEvents.draw(event_rng, world, 0, config.n_days)
+    rates = _arrival_rates(config, timeline, world)
     town_groups = np.zeros((1, world.n_townships, len(FAMILIES)), dtype=np.float32)
     county_groups = np.zeros((1, len(world.county_codes), len(FAMILIES)), dtype=np.float32)
     recorder, registry = Recorder(), CaseRegistry()

@@ -79,6 +79,7 @@ class Cases:
     mediated: np.ndarray  # bool
     relieved: np.ndarray  # bool
     last_activity_day: np.ndarray  # int32
+    temper: np.ndarray  # float32, hidden: the petitioner's own readiness (1 in the reference world)
 
     def __len__(self) -> int:
         return int(self.case_number.shape[0])

@@ -113,6 +113,28 @@ class Rates:
     reopen_daily: float = 0.004
 
 
+@dataclass(frozen=True)
+class Traits:
+    """What else makes one world of the family differ from another (simulator/family.py).
+
+    The defaults are the reference world, the one every earlier release simulated; with
+    them the simulation draws exactly the random numbers it always drew.
+    """
+
+    category_shares: tuple[float, ...] = ()  # () : the profiles' shares
+    # Standard deviation of the log of a petitioner's hidden temper: how much more (or
+    # less) readily one person presses, climbs and rallies others than another with the
+    # same grievance. Carried to every matter the same person brings.
+    temper_spread: float = 0.0
+    repeat_petitioner: float = 0.12  # share of new cases brought by someone with an earlier one
+    local_events_per_county_year: float = 3.0  # unannounced events no calendar lists
+    local_event_strength: tuple[float, float] = (1.8, 3.5)
+    escalation_noise: float = 0.5  # sd of the per-contact noise in the skip-level logit
+
+    def shares(self) -> np.ndarray:
+        return np.asarray(self.category_shares) if self.category_shares else CATEGORY_SHARES
+
+
 @dataclass
 class World:
     """Counties, townships and departments, with the hidden quality of each department."""
@@ -126,6 +148,7 @@ class World:
     unit_slowness: np.ndarray  # multiplies answer delays (hidden)
     unit_transfer: np.ndarray  # daily chance of passing a case on (hidden)
     rates: Rates = field(default_factory=Rates)
+    traits: Traits = field(default_factory=Traits)
 
     @property
     def n_townships(self) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import average_precision_score, roc_auc_score
 
 from earlywarn.contract.loader import Dataset
 from earlywarn.features.build import build_features
@@ -54,19 +54,27 @@ def oracle_cases(dataset: Dataset, truth: pl.DataFrame) -> Oracle:
 
 
 def _oracle(model: RiskModel, oracle: Oracle) -> dict[str, float]:
-    """Model and oracle ROC-AUC on the truth's cases and realised labels, at the truth's moment."""
+    """Model and oracle ROC-AUC and average precision on the truth's cases and realised
+    labels, at the truth's moment."""
     joined = oracle.joined
     labels = joined[f"{model.target}_label"].cast(pl.Int8).to_numpy()
     if not 0 < labels.sum() < labels.size:
         return {}
-    ours = roc_auc_score(labels, model.probability(joined))
-    best = roc_auc_score(labels, joined[f"{model.target}_probability"].to_numpy())
+    ours = model.probability(joined)
+    best = joined[f"{model.target}_probability"].to_numpy()
+    roc = roc_auc_score(labels, ours), roc_auc_score(labels, best)
+    # Average precision is what a short list feels: how many listed cases really escalate.
+    ap = average_precision_score(labels, ours), average_precision_score(labels, best)
     return {
         "as_of": float(oracle.as_of.timestamp()),
         "cases": float(labels.size),
-        "model_roc_auc": ours,
-        "oracle_roc_auc": best,
-        "ratio": ours / best,
+        "positives": float(labels.sum()),
+        "model_roc_auc": roc[0],
+        "oracle_roc_auc": roc[1],
+        "ratio": roc[0] / roc[1],
+        "model_average_precision": ap[0],
+        "oracle_average_precision": ap[1],
+        "average_precision_ratio": ap[0] / ap[1],
     }
 
 

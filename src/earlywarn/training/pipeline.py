@@ -48,6 +48,7 @@ class TrainResult:
     phases: dict[str, float] = field(default_factory=dict)
     run_id: str = ""
     fit_rows: dict[str, dict[str, int]] = field(default_factory=dict)  # per target: evaluation
+    oracle: dict[str, dict[str, float]] = field(default_factory=dict)  # per target, simulated truth
 
 
 def train(
@@ -124,6 +125,7 @@ def train(
             figures = report.metrics["model"]
             all_metrics[target] = figures
             mlflow.log_metrics({f"{target}_{k}": v for k, v in figures.items() if np.isfinite(v)})
+            mlflow.log_metrics({f"{target}_oracle_{k}": v for k, v in report.oracle.items()})
             for name, baseline in report.metrics.items():
                 if name != "model" and "pr_auc" in baseline:
                     mlflow.log_metric(
@@ -167,4 +169,7 @@ def train(
             path = write_report(reports, card, report_dir)
             mlflow.log_artifacts(str(report_dir), artifact_path="report")
         mlflow.log_metrics({f"phase_{k}_seconds": v for k, v in phases.items()})
-    return TrainResult(versions, all_metrics, path, phases, run.info.run_id, fit_rows)
+    oracle_figures = {r.target: r.oracle for r in reports if r.oracle}
+    return TrainResult(
+        versions, all_metrics, path, phases, run.info.run_id, fit_rows, oracle_figures
+    )
