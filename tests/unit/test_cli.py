@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from earlywarn import __version__
 from earlywarn.cli import app
+from earlywarn.commands.app import COMMANDS
 from earlywarn.resources import sample_dataset
 from tests.conftest import DatasetWriter, contact_row
 
@@ -101,6 +102,23 @@ def test_help_and_version_load_no_command_and_no_heavy_library() -> None:
         "heavy = ['polars', 'numpy', 'lightgbm', 'sklearn', 'mlflow', 'fastapi', 'sqlalchemy',"
         " 'earlywarn.commands.data', 'earlywarn.contract.loader'];"
         "print([m for m in heavy if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+HEAVY = ("polars", "lightgbm", "sklearn", "mlflow", "fastapi", "uvicorn", "sqlalchemy")
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_commands_help_loads_no_heavy_library(command: str) -> None:
+    """``earlywarn CMD --help`` imports the command's module, and only what the
+    options need: the libraries it runs on are imported when it runs."""
+    probe = (
+        "import sys; from typer.testing import CliRunner; from earlywarn.cli import app;"
+        f"r = CliRunner().invoke(app, [{command!r}, '--help']);"
+        "assert r.exit_code == 0, r.output;"
+        f"print([m for m in {HEAVY!r} if m in sys.modules])"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr

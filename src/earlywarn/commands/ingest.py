@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from earlywarn.commands.app import app
 from earlywarn.commands.data import print_report, refuse_dataset
-from earlywarn.contract import ContractError, Mode
-from earlywarn.ingest.mapping_file import MappingFileError, read_mapping
-from earlywarn.ingest.run import ImportResult, MappingError, SourceError, import_source
-from earlywarn.ingest.suggest import suggest_mapping as suggest
-from earlywarn.settings import Settings
+from earlywarn.contract.spec import Mode
+
+if TYPE_CHECKING:  # the import's stack (Polars, fastexcel) loads when the command runs
+    from earlywarn.ingest.run import ImportResult
+    from earlywarn.settings import Settings
 
 
 @app.command("import")
@@ -53,6 +53,11 @@ def import_command(
     forms offices type them; then the contract's checks run before anything is
     written. Problems are named by workbook, sheet, row and source header.
     """
+    from earlywarn.contract import ContractError
+    from earlywarn.ingest.mapping_file import MappingFileError, read_mapping
+    from earlywarn.ingest.run import MappingError, SourceError, import_source
+    from earlywarn.ingest.suggest import suggest_mapping as suggest
+
     settings: Settings = ctx.obj
     try:
         chosen = read_mapping(mapping) if mapping is not None else None

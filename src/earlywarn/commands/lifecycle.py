@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from earlywarn.commands.app import DataOption, app, load_or_exit
-from earlywarn.commands.decisions import record
 from earlywarn.commands.models import train_models
-from earlywarn.contract import Dataset, Mode
 from earlywarn.contract.rules import TARGETS
-from earlywarn.models import registry as models_registry
-from earlywarn.settings import Settings
-from earlywarn.training import registry
+from earlywarn.contract.spec import Mode
+
+if TYPE_CHECKING:
+    from earlywarn.contract import Dataset
+    from earlywarn.settings import Settings
 
 
 def retrain_challengers(
@@ -22,6 +22,10 @@ def retrain_challengers(
 ) -> dict[str, str]:
     """Train on the data up to ``until`` (default: its last contact) and make each new
     version its target's challenger."""
+    from earlywarn.commands.decisions import record
+    from earlywarn.models import registry as models_registry
+    from earlywarn.training import registry
+
     result = train_models(settings, dataset, until)
     client = models_registry.connect(settings)
     for target, version in result.versions.items():
@@ -57,6 +61,10 @@ def rollback(
     settings: Settings = ctx.obj
     if target not in TARGETS:
         raise typer.BadParameter("escalation or collective", param_hint="--target")
+    from earlywarn.commands.decisions import record
+    from earlywarn.models import registry as models_registry
+    from earlywarn.training import registry
+
     decision = registry.rollback(models_registry.connect(settings), target, reason)
     record(settings, "model.rollback", target, decision.message)
     typer.echo(decision.message, err=not decision.promoted)

@@ -6,26 +6,21 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from earlywarn.commands import data, models, serving
 from earlywarn.commands.app import app, dataset_path
-from earlywarn.contract import Mode
-from earlywarn.models import registry as models_registry
-from earlywarn.models.registry import LoadedModels
-from earlywarn.serving.access import Role
-from earlywarn.settings import Settings
-from earlywarn.simulator.export import simulate_to_directory
-from earlywarn.simulator.run import SimulationConfig
-from earlywarn.training import registry
+from earlywarn.contract.spec import Mode
+from earlywarn.serving.roles import Role
+
+if TYPE_CHECKING:
+    from earlywarn.models.registry import LoadedModels
+    from earlywarn.settings import Settings
 
 logger = logging.getLogger(__name__)
-QUICK_START = SimulationConfig(
-    cases=5000, start=dt.date(2023, 1, 1), end=dt.date(2024, 12, 31), seed=0
-)
-QUICK_START_TRUTH = dt.date(2024, 11, 1)
+QUICK_START_TRUTH = dt.date(2024, 11, 1)  # the oracle's truth of the quick start's office
 
 
 @app.command()
@@ -52,10 +47,18 @@ def run(
 def main_job(settings: Settings, path: Path | None, serve: bool, port: int) -> None:
     """The dataset is loaded once; the versions training registered are the ones promoted;
     the list is built from the same dataset with the champions that result."""
+    from earlywarn.models import registry as models_registry
+    from earlywarn.simulator.export import simulate_to_directory
+    from earlywarn.simulator.run import SimulationConfig
+    from earlywarn.training import registry
+
     if path is None:
         path = settings.work_dir / "simulated"
         logger.info("no dataset given: simulating one in %s", path)
-        simulate_to_directory(QUICK_START, path, "parquet", QUICK_START_TRUTH, 30)
+        quick_start = SimulationConfig(
+            cases=5000, start=dt.date(2023, 1, 1), end=dt.date(2024, 12, 31), seed=0
+        )
+        simulate_to_directory(quick_start, path, "parquet", QUICK_START_TRUTH, 30)
     path = dataset_path(path, settings)  # an office's export is imported first
     dataset = data.validated(settings, path, Mode.STRICT)
     trained = models.train_models(settings, dataset)

@@ -1,29 +1,29 @@
-"""Commands on models: train, promote, score."""
+"""Commands on models: train, promote, score.
+
+The libraries behind them (Polars, LightGBM, MLflow, SQLAlchemy) are imported when a
+command runs, so ``earlywarn train --help`` loads none of them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 
 from earlywarn.commands.app import DataOption, HorizonOption, app, load_or_exit
-from earlywarn.commands.decisions import record
-from earlywarn.contract import Dataset, Mode
 from earlywarn.contract.rules import TARGETS, end_of_day
-from earlywarn.features.build import build_features
-from earlywarn.models import registry as models_registry
-from earlywarn.models.scoring import score_table
-from earlywarn.serving.store import open_store
-from earlywarn.serving.treatment import acted_on
-from earlywarn.settings import Settings
-from earlywarn.training import registry
-from earlywarn.training.pipeline import TrainResult
-from earlywarn.training.pipeline import train as run_training
-from earlywarn.training.snapshots import SnapshotSettings
+from earlywarn.contract.spec import Mode
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from earlywarn.contract import Dataset
+    from earlywarn.settings import Settings
+    from earlywarn.training.pipeline import TrainResult
+    from earlywarn.training.snapshots import SnapshotSettings
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ def day_after_last_contact(contacts: pl.DataFrame) -> dt.datetime:
 
 
 def _truth_of(data: Path) -> pl.DataFrame | None:
+    import polars as pl
+
     for suffix in ("parquet", "csv"):
         path = data / f"truth.{suffix}"
         if path.exists():
@@ -101,6 +103,8 @@ def train(
         raise typer.BadParameter(
             f"unknown targets {unknown}: escalation, collective", param_hint="--targets"
         )
+    from earlywarn.training.snapshots import SnapshotSettings
+
     dataset = load_or_exit(data, Mode.LENIENT, settings)
     snapshot_settings = SnapshotSettings(
         frequency_days=frequency, horizon_days=horizon, fit_negative_share=negative_share
@@ -110,6 +114,9 @@ def train(
 
 def treated_cases(settings: Settings) -> pl.DataFrame | None:
     """The office's recorded actions on listed cases (the treatment ledger), if any."""
+    from earlywarn.serving.store import open_store
+    from earlywarn.serving.treatment import acted_on
+
     with open_store(settings)() as session:
         treated = acted_on(session)
     return treated if treated.height else None
@@ -124,6 +131,8 @@ def train_models(
     tune_trials: int = 0,
 ) -> TrainResult:
     """Train, backtest and register; print the figures; exit 1 when training cannot run."""
+    from earlywarn.training.pipeline import train as run_training
+
     end = until or day_after_last_contact(dataset.contacts)
     try:
         result = run_training(
@@ -162,6 +171,10 @@ def promote(
     It must beat the champion on the same backtest (higher ROC-AUC, precision at
     capacity not lower), or be forced with a reason, which is recorded.
     """
+    from earlywarn.commands.decisions import record
+    from earlywarn.models import registry as models_registry
+    from earlywarn.training import registry
+
     settings: Settings = ctx.obj
     client = models_registry.connect(settings)
     decision = registry.promote(client, target, version, force, reason)
@@ -186,6 +199,12 @@ def score(
     ] = None,
 ) -> None:
     """评分 / Write the score file (data contract section 5) for the scoring population."""
+    import polars as pl
+
+    from earlywarn.features.build import build_features
+    from earlywarn.models import registry as models_registry
+    from earlywarn.models.scoring import score_table
+
     settings: Settings = ctx.obj
     if out.suffix not in (".parquet", ".csv"):
         raise typer.BadParameter("the output file must end in .parquet or .csv", param_hint="--out")

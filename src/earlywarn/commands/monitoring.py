@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from earlywarn.commands.app import app, load_or_exit
-from earlywarn.contract import Mode
 from earlywarn.contract.rules import office_now
-from earlywarn.models import registry
-from earlywarn.serving.monitor.run import monitor_day
-from earlywarn.serving.store import open_store
-from earlywarn.settings import Settings
+from earlywarn.contract.spec import Mode
+
+if TYPE_CHECKING:
+    from earlywarn.settings import Settings
 
 _STATUS_WORDS = {"ok": "正常 ok", "warn": "注意 warn", "alert": "告警 alert"}
 
@@ -36,6 +35,10 @@ def monitor(
     checks cannot run (no dataset, no champion).
     """
     settings: Settings = ctx.obj
+    from earlywarn.models import registry
+    from earlywarn.serving.monitor.run import monitor_day
+    from earlywarn.serving.store import open_store
+
     day = date.date() if date else office_now().date()
     dataset = load_or_exit(data, Mode.LENIENT, settings)
     registry.connect(settings)

@@ -1,4 +1,7 @@
-"""Commands of the service side: the daily risk list, API keys, the audit log."""
+"""Commands of the service side: the daily risk list, API keys, the audit log.
+
+The store (SQLAlchemy), the list's stack and uvicorn are imported when a command runs.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import select
 
 from earlywarn.commands.app import app, dataset_path, load_or_exit
 from earlywarn.contract.rules import office_now
-from earlywarn.serving.access import Role, create_key
-from earlywarn.serving.audit import anchor_file, audit, audit_key, verify_chain, write_anchor
-from earlywarn.serving.store import ApiKey, open_store, utc_now
+from earlywarn.serving.roles import Role
 
 if TYPE_CHECKING:  # the list's and the models' stacks load in the commands that use them
     from earlywarn.contract import Dataset
@@ -59,6 +59,7 @@ def risk_list(
     from earlywarn.contract import Mode
     from earlywarn.models import registry
     from earlywarn.serving.risk_list import verify_list
+    from earlywarn.serving.store import open_store
 
     settings: Settings = ctx.obj
     day = date.date() if date else office_now().date()
@@ -89,6 +90,7 @@ def store_day_list(
     """Build, store and export one day's list; print what was stored and where."""
     from earlywarn.serving.list_files import ListBusyError
     from earlywarn.serving.risk_list import build_risk_list
+    from earlywarn.serving.store import open_store
 
     try:
         result = build_risk_list(settings, dataset, day, open_store(settings), models)
@@ -117,6 +119,9 @@ def keys_create(
 
 def new_key(settings: Settings, role: Role, county: str | None, label: str | None) -> None:
     """Create a key and print it once."""
+    from earlywarn.serving.access import create_key
+    from earlywarn.serving.store import open_store
+
     try:
         with open_store(settings).begin() as session:
             new = create_key(session, role, county, label)
@@ -132,6 +137,10 @@ def new_key(settings: Settings, role: Role, county: str | None, label: str | Non
 @keys_app.command("list")
 def keys_list(ctx: typer.Context) -> None:
     """列出密钥 / List keys (prefixes only)."""
+    from sqlalchemy import select
+
+    from earlywarn.serving.store import ApiKey, open_store
+
     settings: Settings = ctx.obj
     with open_store(settings)() as session:
         for key in session.scalars(select(ApiKey).order_by(ApiKey.id)):
@@ -148,6 +157,11 @@ def keys_revoke(
     ],
 ) -> None:
     """吊销密钥 / Revoke a key: it stops working at once, for the API and the page."""
+    from sqlalchemy import select
+
+    from earlywarn.serving.audit import audit, audit_key
+    from earlywarn.serving.store import ApiKey, open_store, utc_now
+
     settings: Settings = ctx.obj
     with open_store(settings).begin() as session:
         found = list(session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)))
@@ -169,6 +183,9 @@ def audit_verify(ctx: typer.Context) -> None:
     (the count and head at each list build, daily, and at each successful check);
     a success writes a new anchor.
     """
+    from earlywarn.serving.audit import anchor_file, audit_key, verify_chain, write_anchor
+    from earlywarn.serving.store import open_store
+
     settings: Settings = ctx.obj
     with open_store(settings)() as session:
         check = verify_chain(session, audit_key(settings), anchor_file(settings))
@@ -202,6 +219,7 @@ def start_service(settings: Settings, data: Path, host: str, port: int, workers:
     import uvicorn
 
     from earlywarn.serving.main import DATA_VARIABLE
+    from earlywarn.serving.store import open_store
 
     open_store(settings)  # migrate once here, not in N workers at the same moment
     os.environ[DATA_VARIABLE] = str(dataset_path(data, settings).resolve())

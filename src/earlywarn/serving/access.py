@@ -7,21 +7,14 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from earlywarn.serving.roles import Role
 from earlywarn.serving.store import ApiKey
 
 KEY_PREFIX = "ew_"
-
-
-class Role(StrEnum):
-    CASE_SYSTEM = "case_system"  # score only
-    OFFICE = "office"  # lists and reviews of its own county
-    ANALYST = "analyst"  # read everything, no reviews
-    ADMIN = "admin"
 
 
 # Who may do what, for the API and the office page alike.

@@ -16,8 +16,9 @@ from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from earlywarn.serving.access import KeyCache, Role, authenticate
+from earlywarn.serving.access import KeyCache, authenticate
 from earlywarn.serving.audit_trail import AuditTrail
+from earlywarn.serving.roles import Role
 from earlywarn.serving.schemas import ErrorOut
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import ApiKey

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from earlywarn.contract.personal import redact_text
 from earlywarn.models.reasons import Language, from_json
 from earlywarn.models.steps import from_json as steps_from_json
-from earlywarn.serving.access import Role
 from earlywarn.serving.ledger import LedgerInfo, ledger_csv, ledger_xlsx
 from earlywarn.serving.list_changes import change_words
+from earlywarn.serving.roles import Role
 from earlywarn.serving.schemas import ListChange, ListItem, ReviewIn, reason_out, step_out
 from earlywarn.serving.store import ITEM_COLUMNS, ApiKey, Review, RiskList, RiskListItem
 

@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from earlywarn.models.steps import STEPS
-from earlywarn.serving.access import REVIEWERS, Role
+from earlywarn.serving.access import REVIEWERS
 from earlywarn.serving.deps import Db, ScorerDep, Trail
 from earlywarn.serving.lists import find_list, save_review, visible_item
 from earlywarn.serving.reasons_later import with_reasons
+from earlywarn.serving.roles import Role
 from earlywarn.serving.schemas import ReviewIn
 from earlywarn.serving.store import Review, RiskListItem
 from earlywarn.serving.web import i18n, views

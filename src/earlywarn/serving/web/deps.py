@@ -12,10 +12,11 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
-from earlywarn.serving.access import MONITOR_READERS, Role
+from earlywarn.serving.access import MONITOR_READERS
 from earlywarn.serving.deps import Db
 from earlywarn.serving.lists import Filters, list_dates
 from earlywarn.serving.monitor.store import latest_status
+from earlywarn.serving.roles import Role
 from earlywarn.serving.web import i18n, views
 from earlywarn.serving.web.sessions import COOKIE, LANGUAGE_COOKIE, SignedIn, signed_in
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from earlywarn.serving.access import MONITOR_READERS, Role
+from earlywarn.serving.access import MONITOR_READERS
 from earlywarn.serving.deps import Db, Trail
 from earlywarn.serving.monitor.checks import THRESHOLDS
 from earlywarn.serving.monitor.store import day_checks, day_statuses, latest_day
+from earlywarn.serving.roles import Role
 from earlywarn.serving.web import i18n
 from earlywarn.serving.web.deps import Lang, Viewer, day_of, render
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from earlywarn.serving.access import READERS, Role, authenticate, digest
+from earlywarn.serving.access import READERS, authenticate, digest
+from earlywarn.serving.roles import Role
 from earlywarn.serving.store import ApiKey, WebSession, utc_now
 
 COOKIE = "earlywarn_session"

@@ -1,0 +1,179 @@
+"""What ``earlywarn daily`` (commands/daily.py) runs: the one job a scheduler runs each night.
+
+Import the night's export (or read a contract dataset), validate it leniently,
+build and store each day's list, monitor it, score the challenger in shadow,
+judge it once enough of its days have matured, and on the configured weekday
+retrain a challenger. One run at a time (a lock in the work directory); a rerun
+of the same day changes nothing it need not; ``--catch-up`` builds the days
+missed since the last list, oldest first. Every run is recorded (``daily_runs``)
+and audited; a failure exits non-zero with its reason and leaves the previous
+list serving (each list is stored in one transaction).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import typer
+from mlflow.tracking import MlflowClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from earlywarn.commands.app import dataset_path
+from earlywarn.commands.challenge import judge_challengers
+from earlywarn.commands.lifecycle import retrain_challengers
+from earlywarn.contract import ContractError, Dataset, Mode, load_dataset
+from earlywarn.contract.rules import end_of_day
+from earlywarn.models import registry
+from earlywarn.models.registry import LoadedModels
+from earlywarn.serving.audit import audit, audit_key
+from earlywarn.serving.list_files import ListBusyError
+from earlywarn.serving.monitor.run import monitor_day
+from earlywarn.serving.risk_list import build_risk_list
+from earlywarn.serving.shadow import write_shadow
+from earlywarn.serving.store import DailyRun, RiskList, open_store, utc_now
+from earlywarn.settings import Settings
+
+logger = logging.getLogger(__name__)
+LOCK_FILE = "daily.lock"
+
+
+class DailyError(Exception):
+    """The run cannot go on: said in the run's record and on the terminal."""
+
+
+@contextmanager
+def daily_lock(settings: Settings) -> Iterator[None]:
+    """Hold the work directory's daily lock, or fail at once: two runs never overlap."""
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    with (settings.work_dir / LOCK_FILE).open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise DailyError("another daily run is in progress; this one did nothing") from error
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def days_to_build(
+    sessions: sessionmaker[Session], day: dt.date, catch_up: bool, most: int
+) -> list[dt.date]:
+    """The day alone, or with ``--catch-up`` every day since the last stored list (at most
+    ``most``, the latest ones), oldest first."""
+    if not catch_up:
+        return [day]
+    with sessions() as session:
+        last = session.scalar(select(func.max(RiskList.list_date)).where(RiskList.list_date < day))
+    if last is None:
+        return [day]
+    missed = [last + dt.timedelta(days=n) for n in range(1, (day - last).days + 1)]
+    return missed[-most:]
+
+
+@dataclass
+class DailyOutcome:
+    days: list[dict[str, Any]] = field(default_factory=list)
+    judged: list[str] = field(default_factory=list)
+    retrained: dict[str, str] = field(default_factory=dict)
+    versions: str = ""
+
+
+def _pending(champions: LoadedModels) -> bool:
+    """A challenger still waits for its verdict: no new one is trained over it."""
+    client = MlflowClient()
+    return any(registry.alias_version(client, t, registry.CHALLENGER) for t in champions.models)
+
+
+def _challengers(champions: LoadedModels) -> LoadedModels | None:
+    """The challengers to score in shadow (a target without one uses its champion), or
+    None when no target has one that can serve."""
+    client = MlflowClient()
+    wanted = {t: registry.alias_version(client, t, registry.CHALLENGER) for t in champions.models}
+    if not any(v and v != champions.numbers[t] for t, v in wanted.items()):
+        return None
+    try:
+        return registry.load_models({t: v or champions.numbers[t] for t, v in wanted.items()})
+    except (LookupError, ValueError) as error:
+        logger.warning("the challengers cannot be scored in shadow: %s", error)
+        return None
+
+
+def _load(source: Path, settings: Settings) -> Dataset:
+    path = dataset_path(source, settings)  # an office's export is imported first
+    try:
+        return load_dataset(path, Mode.LENIENT, settings.quarantine_dir(path))
+    except (ContractError, FileNotFoundError) as error:
+        raise DailyError(f"{source}: {error}") from error
+
+
+def _retrained_already(sessions: sessionmaker[Session], day: dt.date) -> bool:
+    with sessions() as session:
+        runs = session.scalars(
+            select(DailyRun.counts).where(DailyRun.day == day, DailyRun.outcome == "ok")
+        ).all()
+    return any(json.loads(counts).get("retrained") for counts in runs)
+
+
+def run_daily(
+    settings: Settings, source: Path, day: dt.date, catch_up: bool, outcome: DailyOutcome
+) -> None:
+    """The night's work, filling ``outcome`` as it goes (kept when a later step fails)."""
+    sessions = open_store(settings)
+    dataset = _load(source, settings)
+    registry.connect(settings)
+    try:
+        models = registry.load_models()
+    except (LookupError, ValueError) as error:
+        raise DailyError(str(error)) from error
+    outcome.versions = models.version_text
+    challengers = _challengers(models)
+    for each in days_to_build(sessions, day, catch_up, settings.catch_up_days):
+        try:
+            built = build_risk_list(settings, dataset, each, sessions, models)
+        except ListBusyError as error:
+            raise DailyError(str(error)) from error
+        watched = monitor_day(
+            settings, dataset, each, sessions, models, built.features, built.probability
+        )
+        if challengers is not None and built.features is not None:
+            write_shadow(settings, each, built.features, challengers)
+        outcome.days.append(
+            {"day": each.isoformat(), "rows": built.rows, "high": built.high,
+             "changed": built.changed, "monitoring": watched.status,
+             "shadow": challengers.version_text if challengers else None}
+        )  # fmt: skip
+        typer.echo(
+            f"{each}: list {built.rows:,} cases, {built.high:,} high "
+            f"({'stored' if built.changed else 'unchanged'}); monitoring {watched.status}"
+        )
+    for message in judge_challengers(settings, dataset, end_of_day(day)):
+        outcome.judged.append(message)
+        typer.echo(message)
+    weekday = settings.retrain_weekday
+    due = weekday is not None and day.weekday() == weekday
+    if due and not _retrained_already(sessions, day) and not _pending(models):
+        outcome.retrained = retrain_challengers(settings, dataset, end_of_day(day))
+
+
+def finish_run(
+    settings: Settings, run_id: int, outcome: DailyOutcome, state: str, message: str
+) -> None:
+    counts = {"days": outcome.days, "judged": outcome.judged, "retrained": outcome.retrained}
+    with open_store(settings).begin() as session:
+        run = session.get(DailyRun, run_id)
+        assert run is not None
+        run.finished_at, run.outcome, run.message = utc_now(), state, message[:2000]
+        run.counts = json.dumps(counts, ensure_ascii=False)
+        run.model_versions = outcome.versions
+        audit(session, audit_key(settings), "daily job", "daily.run", run.day.isoformat(),
+              len(outcome.days), f"{state}: {message}"[:200])  # fmt: skip
