@@ -16,7 +16,7 @@ import polars as pl
 
 from earlywarn.contract.loader import Dataset
 from earlywarn.features.catalogue import CASE_STATE, FEATURE_NAMES
-from earlywarn.features.context import ContextIndex, context_features
+from earlywarn.features.context import OWN, ContextIndex, context_features
 from earlywarn.features.events import (
     ACTION_AGGREGATIONS,
     ACTION_HELPERS,
@@ -54,8 +54,10 @@ _CONTACT_ZEROS = [
     if not n.startswith(("days_since", "max_", "last_", "level_headroom"))
 ]
 _ACTION_ZEROS = [n for n in _ACTION_FEATURES if not n.startswith("days_since")]
-_HANDLING_DERIVED = ["acceptance_overdue_days", "answer_overdue_days", "answer_pending"]
-_OWN = ["contacts_above_county", "group_contacts", "group_contacts_30d"]
+_HANDLING_DERIVED = [
+    "acceptance_overdue_days", "answer_overdue_days", "answer_pending", "answer_waiting_days"
+]  # fmt: skip
+_OWN = list(OWN)
 
 
 @dataclass

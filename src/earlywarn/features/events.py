@@ -61,10 +61,16 @@ CONTACT_AGGREGATIONS: list[pl.Expr] = [
     .sum()
     .alias("multi_office_contacts"),
     (pl.len() >= 3).cast(pl.Int8).alias("repeat_petition"),
+    # How readily this matter brings people back, whatever its age: contacts per 30 days
+    # since the first one (a month at least, so that one fresh contact is not a storm).
+    (pl.len() / pl.max_horizontal(_days_since(_T.min()), pl.lit(30.0)) * 30.0).alias(
+        "contacts_per_month"
+    ),
     _RANK.max().alias("max_level"),
     _RANK.last().alias("last_level"),
     _escalation().sum().alias("escalation_events"),
     _days_since(_T.filter(_escalation()).max()).alias("days_since_escalation"),
+    (_escalation() & _within(90)).sum().alias("escalations_90d"),
     (_RANK > COUNTY).sum().alias("contacts_above_county"),
     (NATIONAL - _RANK.max()).alias("level_headroom"),
     _SIZE.max().alias("max_group_size"),
@@ -108,6 +114,9 @@ ACTION_AGGREGATIONS: list[pl.Expr] = [
     .alias("last_answer_outcome"),
     _count("satisfaction", "unsatisfied").alias("unsatisfied_ratings"),
     _count("satisfaction", "satisfied").alias("satisfied_ratings"),
+    _days_since(_T.filter((_TYPE == "satisfaction") & (_OUTCOME == "unsatisfied")).max()).alias(
+        "days_since_unsatisfied"
+    ),
     _TYPE.replace_strict(REVIEW_STAGE, default=0, return_dtype=pl.Int8).max().alias("review_stage"),
     _days_since(_last_time(*REVIEW_STAGE)).alias("days_since_review_step"),
     (_TYPE.is_in(REVIEW_DECISIONS) & (_OUTCOME == "upheld")).sum().alias("reviews_upheld"),
@@ -151,6 +160,12 @@ def derived_handling() -> list[pl.Expr]:
         .otherwise(0.0)
         .alias("answer_overdue_days"),
         pending.cast(pl.Int8).alias("answer_pending"),
+        # The answer clock while it runs: days since acceptance or reopening (none when
+        # no answer is awaited), so the model sees the due day coming, not only passed.
+        pl.when(pending)
+        .then(_days(as_of, pl.col("_clock_started_at")))
+        .otherwise(None)
+        .alias("answer_waiting_days"),
     ]
 
 
