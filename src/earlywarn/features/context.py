@@ -130,9 +130,10 @@ def _petitioner_steps(cases: pl.DataFrame, actions: pl.DataFrame | None) -> pl.D
             "petitioner_id",
             pl.col("occurred_at").alias("at"),
             (kind == "satisfaction").cast(pl.Int64).alias("unsatisfied"),
-            pl.when(kind == "closed").then(1).when(kind == "reopened").then(-1).otherwise(0)
-            .cast(pl.Int64).alias("settled"),
-        )  # fmt: skip
+            ((kind == "closed").cast(pl.Int64) - (kind == "reopened").cast(pl.Int64)).alias(
+                "settled"
+            ),
+        )
     )
 
 

@@ -162,12 +162,13 @@ _CONTACT_MISSING = (
 _CONTACT_COUNTS = (
     "contacts_7d", "contacts_30d", "contacts_90d", "contacts_365d", "contacts_total", "visits_90d",
     "contact_acceleration", "distinct_channels", "multi_office_contacts", "repeat_petition",
-    "contacts_per_month", "escalation_events", "escalations_90d", "contacts_above_county", "group_contacts", "group_contacts_30d",
-    "group_contacts_90d", "group_size_growth",
+    "contacts_per_month", "escalation_events", "escalations_90d", "contacts_above_county",
+    "group_contacts", "group_contacts_30d", "group_contacts_90d", "group_size_growth",
 )  # fmt: skip
 _ACTION_NAMES = (
     "accepted", "rejected", "transfers", "distinct_units", "answers", "last_answer_outcome",
-    "unsatisfied_ratings", "satisfied_ratings", "days_since_unsatisfied", "review_stage", "days_since_review_step",
+    "unsatisfied_ratings", "satisfied_ratings", "days_since_unsatisfied", "review_stage",
+    "days_since_review_step",
     "reviews_upheld", "leader_receptions", "days_since_leader_reception", "mediations_failed",
     "mediations_agreed", "relief_granted", "closed", "reopened", "days_since_last_action",
     "acceptance_overdue_days", "answer_overdue_days", "answer_pending", "answer_waiting_days",
