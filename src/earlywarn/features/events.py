@@ -26,6 +26,7 @@ KEYS = ["case_id", "as_of"]
 COUNTY = LEVELS.index("county")
 NATIONAL = LEVELS.index("national")
 DAY_SECONDS = 86_400.0
+HEAT_DAYS = 14.0
 
 _AS_OF = pl.col("as_of").first()
 _T = pl.col("occurred_at")
@@ -61,6 +62,8 @@ CONTACT_AGGREGATIONS: list[pl.Expr] = [
     .sum()
     .alias("multi_office_contacts"),
     (pl.len() >= 3).cast(pl.Int8).alias("repeat_petition"),
+    # Agitation as it fades: every contact weighs exp(-days ago / 14), a fortnight's memory.
+    (-_days_since(_T) / HEAT_DAYS).exp().sum().alias("contact_heat"),
     # How readily this matter brings people back, whatever its age: contacts per 30 days
     # since the first one (a month at least, so that one fresh contact is not a storm).
     (pl.len() / pl.max_horizontal(_days_since(_T.min()), pl.lit(30.0)) * 30.0).alias(

@@ -29,6 +29,7 @@ from earlywarn.contract.spec import CATEGORIES, CATEGORY_FAMILY, LEVELS
 from earlywarn.features.build import Sources
 from earlywarn.features.catalogue import CASE_STATE, FEATURE_NAMES
 from earlywarn.features.context import PETITIONER_COUNTS, RECENT, WINDOW, ContextIndex
+from earlywarn.features.events import HEAT_DAYS
 
 _US_PER_SECOND = 1_000_000
 _DAY_SECONDS = 86_400.0
@@ -137,6 +138,7 @@ def _contact_features(rows: CaseRows, now: int) -> dict[str, Any]:
         "multi_office_contacts": int(close.sum()),
         "repeat_petition": int(n >= 3),
         "contacts_per_month": n / max(float(_days(now - at.min())), 30.0) * 30.0,
+        "contact_heat": float(np.exp(-_days(now - at) / HEAT_DAYS).sum()),
         "max_level": int(rank.max()),
         "last_level": int(rank[-1]),
         "escalation_events": int(escalation.sum()),
@@ -162,8 +164,9 @@ _CONTACT_MISSING = (
 _CONTACT_COUNTS = (
     "contacts_7d", "contacts_30d", "contacts_90d", "contacts_365d", "contacts_total", "visits_90d",
     "contact_acceleration", "distinct_channels", "multi_office_contacts", "repeat_petition",
-    "contacts_per_month", "escalation_events", "escalations_90d", "contacts_above_county",
-    "group_contacts", "group_contacts_30d", "group_contacts_90d", "group_size_growth",
+    "contacts_per_month", "contact_heat", "escalation_events", "escalations_90d",
+    "contacts_above_county", "group_contacts", "group_contacts_30d", "group_contacts_90d",
+    "group_size_growth",
 )  # fmt: skip
 _ACTION_NAMES = (
     "accepted", "rejected", "transfers", "distinct_units", "answers", "last_answer_outcome",

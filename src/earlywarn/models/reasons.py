@@ -69,7 +69,7 @@ _KIND_ORDER = {"handling": 0, "activity": 0, "calendar": 1, "background": 2}
 _THEMES: dict[str, tuple[str, ...]] = {
     "contacts": ("contacts_7d", "contacts_30d", "contacts_90d", "contacts_365d",
                  "contacts_total", "visits_90d", "repeat_petition", "contact_acceleration",
-                 "days_since_last_contact", "contacts_per_month"),
+                 "days_since_last_contact", "contacts_per_month", "contact_heat"),
     "groups": ("group_contacts", "group_contacts_30d", "group_contacts_90d", "max_group_size",
                "last_group_size", "group_size_growth"),
     "levels": ("max_level", "last_level", "escalation_events", "days_since_escalation",
