@@ -110,6 +110,8 @@ FEATURES: tuple[FeatureSpec, ...] = (
     # Context (攀比, responsible unit).
     _f("township_family_groups_30d", "context", "本乡镇同类集体访（30天）", "group visits of similar cases in the township", "other cases’ contacts with 5+ people, same township and category family, in (t-30d, t]", "contacts"),
     _f("county_family_groups_30d", "context", "本县同类集体访（30天）", "group visits of similar cases in the county", "other cases’ contacts with 5+ people, same county and category family, in (t-30d, t]", "contacts"),
+    _f("county_family_contacts_7d", "context", "本县同类事项近7天来信来访", "similar matters' contacts in the county this week", "other cases’ contacts, same county and category family, in (t-7d, t]", "contacts"),
+    _f("county_family_contact_surge", "context", "本县同类事项来访激增", "similar matters in the county surging", "(their contacts in (t-7d, t] + 1) / (their contacts in (t-90d, t-7d] per 7 days + 1)", "ratio"),
     _f("unit_late_answer_share", "context", "责任单位超期答复比例", "the unit’s share of late answers", "answers of the responsible unit more than 60 days after acceptance, share of its answers up to t", "share"),
     _f("unit_transfers_per_case", "context", "责任单位转办率", "the unit’s transfers per case", "transfers by the responsible unit per case it owns, up to t", "ratio"),
     # Calendar (敏感节点).

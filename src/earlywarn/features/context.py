@@ -19,12 +19,14 @@ from earlywarn.features.events import KEYS
 
 WINDOW = dt.timedelta(days=30)
 RECENT = dt.timedelta(days=90)  # the petitioner's recent contacts on other matters
+WEEK = dt.timedelta(days=7)  # similar matters' contacts in the county: this week against
+PRIOR_DAYS = 83.0  # the 83 days before it (a local event no calendar lists shows as a surge)
 # What the petitioner's running totals count (one row per event), and the case's own
 # features subtracted from them so that only the other matters count.
 PETITIONER_COUNTS = ["cases", "high", "groups", "contacts", "unsatisfied", "settled"]
 OWN = (
-    "contacts_above_county", "group_contacts", "group_contacts_30d", "contacts_90d",
-    "unsatisfied_ratings", "closed",
+    "contacts_above_county", "group_contacts", "group_contacts_30d", "contacts_7d",
+    "contacts_90d", "unsatisfied_ratings", "closed",
 )  # fmt: skip
 _ANSWER_CLOCK = dt.timedelta(days=ANSWER_CLOCK_DAYS)
 _HIGH = ["city", "province", "national"]
@@ -49,7 +51,7 @@ class ContextIndex:
 
     petitioner: pl.DataFrame  # petitioner_id, at, PETITIONER_COUNTS
     township: pl.DataFrame  # township_code, family, at, groups
-    county: pl.DataFrame  # county_code, family, at, groups
+    county: pl.DataFrame  # county_code, family, at, groups, contacts
     unit: pl.DataFrame  # unit, at, answers, late, transfers, owned
 
     @classmethod
@@ -90,9 +92,11 @@ class ContextIndex:
                 ["groups"],
             ),
             county=_running(
-                grouped.select("county_code", "family", "at", "groups"),
+                marked.select(
+                    "county_code", "family", "at", "groups", pl.lit(1, pl.Int64).alias("contacts")
+                ),
                 ["county_code", "family"],
-                ["groups"],
+                ["groups", "contacts"],
             ),
             unit=_running(
                 _unit_events(cases, actions), ["unit"], ["answers", "late", "transfers", "owned"]
@@ -208,6 +212,25 @@ def _at(
     return found.select(*KEYS, *(pl.col(c).fill_null(0).alias(f"{prefix}_{c}") for c in counts))
 
 
+def _county_surge() -> list[pl.Expr]:
+    """Other cases' contacts of the same county and category family this week, and how
+    that compares with the 83 days before (per week, +1 on both sides)."""
+    this_week = (
+        pl.col("county_now_contacts") - pl.col("county_week_contacts") - pl.col("contacts_7d")
+    ).clip(lower_bound=0)
+    before = (
+        pl.col("county_week_contacts")
+        - pl.col("county_quarter_contacts")
+        - (pl.col("contacts_90d") - pl.col("contacts_7d"))
+    ).clip(lower_bound=0)
+    return [
+        this_week.alias("county_family_contacts_7d"),
+        ((this_week + 1.0) / (before * (7.0 / PRIOR_DAYS) + 1.0)).alias(
+            "county_family_contact_surge"
+        ),
+    ]
+
+
 def context_features(pairs: pl.DataFrame, own: pl.DataFrame, index: ContextIndex) -> pl.DataFrame:
     """Petitioner and context features for (case_id, as_of) pairs.
 
@@ -219,6 +242,7 @@ def context_features(pairs: pl.DataFrame, own: pl.DataFrame, index: ContextIndex
         family_of(pl.col("category")).alias("family"),
         (pl.col("as_of") - WINDOW).alias("window_start"),
         (pl.col("as_of") - RECENT).alias("recent_start"),
+        (pl.col("as_of") - WEEK).alias("week_start"),
         pl.col("responsible_unit").alias("unit"),
     )
     town, county = ["township_code", "family"], ["county_code", "family"]
@@ -227,8 +251,10 @@ def context_features(pairs: pl.DataFrame, own: pl.DataFrame, index: ContextIndex
         _at(index.petitioner, keyed, ["petitioner_id"], "recent_start", ["contacts"], "mine_then"),
         _at(index.township, keyed, town, "as_of", ["groups"], "town_now"),
         _at(index.township, keyed, town, "window_start", ["groups"], "town_then"),
-        _at(index.county, keyed, county, "as_of", ["groups"], "county_now"),
+        _at(index.county, keyed, county, "as_of", ["groups", "contacts"], "county_now"),
         _at(index.county, keyed, county, "window_start", ["groups"], "county_then"),
+        _at(index.county, keyed, county, "week_start", ["contacts"], "county_week"),
+        _at(index.county, keyed, county, "recent_start", ["contacts"], "county_quarter"),
         _at(
             index.unit, keyed, ["unit"], "as_of", ["answers", "late", "transfers", "owned"], "unit"
         ),
@@ -266,6 +292,7 @@ def context_features(pairs: pl.DataFrame, own: pl.DataFrame, index: ContextIndex
         (pl.col("county_now_groups") - pl.col("county_then_groups") - own_recent_groups)
         .clip(lower_bound=0)
         .alias("county_family_groups_30d"),
+        *_county_surge(),
         pl.when(pl.col("unit_answers") > 0)
         .then(pl.col("unit_late") / pl.col("unit_answers"))
         .alias("unit_late_answer_share"),

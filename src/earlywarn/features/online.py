@@ -28,7 +28,14 @@ from earlywarn.contract.rules import (
 from earlywarn.contract.spec import CATEGORIES, CATEGORY_FAMILY, LEVELS
 from earlywarn.features.build import Sources
 from earlywarn.features.catalogue import CASE_STATE, FEATURE_NAMES
-from earlywarn.features.context import PETITIONER_COUNTS, RECENT, WINDOW, ContextIndex
+from earlywarn.features.context import (
+    PETITIONER_COUNTS,
+    PRIOR_DAYS,
+    RECENT,
+    WEEK,
+    WINDOW,
+    ContextIndex,
+)
 from earlywarn.features.events import HEAT_DAYS
 
 _US_PER_SECOND = 1_000_000
@@ -307,7 +314,7 @@ class OnlineSources:
         return cls(
             petitioner=_Running.of(index.petitioner, ["petitioner_id"], PETITIONER_COUNTS),
             township=_Running.of(index.township, ["township_code", "family"], ["groups"]),
-            county=_Running.of(index.county, ["county_code", "family"], ["groups"]),
+            county=_Running.of(index.county, ["county_code", "family"], ["groups", "contacts"]),
             unit=_Running.of(index.unit, ["unit"], ["answers", "late", "transfers", "owned"]),
             sources=sources,
         )
@@ -348,8 +355,24 @@ def _context(
             - recent,
             0,
         ),
+        **_county_surge(lookup.county, county, now, own),
         "unit_late_answer_share": unit["late"] / unit["answers"] if unit["answers"] else None,
         "unit_transfers_per_case": unit["transfers"] / max(unit["owned"], 1),
+    }
+
+
+def _county_surge(table: _Running, key: str, now: int, own: dict[str, Any]) -> dict[str, Any]:
+    """As context._county_surge, for one case."""
+
+    def contacts_at(delta: dt.timedelta) -> int:
+        return table.at_time(key, now - int(delta.total_seconds()) * _US_PER_SECOND)["contacts"]
+
+    week, quarter = contacts_at(WEEK), contacts_at(RECENT)
+    this_week = max(table.at_time(key, now)["contacts"] - week - own["contacts_7d"], 0)
+    before = max(week - quarter - (own["contacts_90d"] - own["contacts_7d"]), 0)
+    return {
+        "county_family_contacts_7d": this_week,
+        "county_family_contact_surge": (this_week + 1.0) / (before * (7.0 / PRIOR_DAYS) + 1.0),
     }
 
 

@@ -237,6 +237,8 @@ SENTENCES: dict[str, Callable[[Any, Detail], Pair | None]] = {
     "petitioner_other_unsatisfied": _count("关联事项不满意评价 {n} 次", "rated linked matters unsatisfied {n} time{s}"),
     "petitioner_other_open_cases": _count("另有 {n} 件关联事项在办", "{n} other linked matter{s} still open"),
     "township_family_groups_30d": _count("本乡镇同类事项近30天集体访 {n} 次", "{n} group visit{s} of similar matters in the township in 30 days"),
+    "county_family_contacts_7d": lambda v, _: None,  # the surge says it
+    "county_family_contact_surge": _ratio("本县同类事项近7天来访量为平时的 {x:.1f} 倍", "similar matters in the county: {x:.1f} times the usual contacts this week", 2.0),
     "county_family_groups_30d": _count("本县同类事项近30天集体访 {n} 次", "{n} group visit{s} of similar matters in the county in 30 days"),
     # Handling: what the office can change.
     "accepted": _flag("尚未受理", "not accepted yet", when=0),
