@@ -21,9 +21,11 @@ from earlywarn.features.events import (
     ACTION_AGGREGATIONS,
     ACTION_HELPERS,
     CONTACT_AGGREGATIONS,
+    CONTACTS_SINCE,
     KEYS,
     aggregate_actions,
     aggregate_contacts,
+    contacts_since,
     derived_handling,
     handling_unit,
 )
@@ -106,10 +108,17 @@ def assemble(
             pl.lit(None, dtype=pl.String).alias("_last_unit"),
         ).with_columns(derived_handling()[0])
     collected = wide.with_columns(handling_unit()).collect()
+    if actions is None:
+        since = collected.select(KEYS).with_columns(
+            pl.lit(None, dtype=pl.Int64).alias(n) for n in CONTACTS_SINCE
+        )
+    else:
+        since = contacts_since(collected, contacts)
     context = context_features(collected, collected.select(*KEYS, *_OWN), sources.context)
     calendar = calendar_features(collected, sources.calendar)
     return (
         collected.drop(ACTION_HELPERS, strict=False)
+        .join(since, on=KEYS, how="left", maintain_order="left")
         .join(context, on=KEYS, how="left", maintain_order="left")
         .join(calendar, on=KEYS, how="left", maintain_order="left")
         .select(*KEYS, *FEATURE_NAMES, *CASE_STATE)

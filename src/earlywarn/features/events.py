@@ -107,6 +107,7 @@ ACTION_AGGREGATIONS: list[pl.Expr] = [
     _T.filter(_TYPE == "accepted").min().alias("_first_accepted_at"),
     _last_time("accepted", "reopened").alias("_clock_started_at"),
     _last_time("responded").alias("_last_answer_at"),
+    _last_time("closed").alias("_last_closed_at"),
     _count("transferred").alias("transfers"),
     pl.col("unit").n_unique().alias("distinct_units"),
     _count("responded").alias("answers"),
@@ -182,7 +183,45 @@ def aggregate_actions(rows: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     return rows.lazy().group_by(KEYS, maintain_order=True).agg(ACTION_AGGREGATIONS)
 
 
-ACTION_HELPERS = ("_first_accepted_at", "_clock_started_at", "_last_answer_at", "_last_unit")
+ACTION_HELPERS = (
+    "_first_accepted_at", "_clock_started_at", "_last_answer_at", "_last_closed_at", "_last_unit"
+)  # fmt: skip
+# Contacts after a handling step, by the moment of the step: an answer or a closure that
+# did not settle the matter is followed by more contacts (one that did, by silence).
+CONTACTS_SINCE = {
+    "contacts_since_answer": "_last_answer_at",
+    "contacts_since_closure": "_last_closed_at",
+}
+
+
+def contacts_since(frame: pl.DataFrame, contacts: pl.DataFrame) -> pl.DataFrame:
+    """``CONTACTS_SINCE`` for each row of ``frame`` (KEYS, contacts_total and the step
+    moments): the case's contacts up to as_of minus those up to the step (missing
+    without the step). The step is at or before as_of, so nothing later is read."""
+    running = (
+        contacts.select("case_id", "occurred_at")
+        .sort("case_id", "occurred_at")
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("case_id").alias("_n"))
+        .sort("occurred_at", maintain_order=True)
+    )
+    result = frame.select(KEYS)
+    for name, moment in CONTACTS_SINCE.items():
+        before = (
+            frame.select(*KEYS, moment, "contacts_total")
+            .filter(pl.col(moment).is_not_null())
+            .sort(moment)
+            .join_asof(
+                running,
+                left_on=moment,
+                right_on="occurred_at",
+                by="case_id",
+                strategy="backward",
+                check_sortedness=False,
+            )  # fmt: skip
+            .select(*KEYS, (pl.col("contacts_total") - pl.col("_n").fill_null(0)).alias(name))
+        )
+        result = result.join(before, on=KEYS, how="left", maintain_order="left")
+    return result
 
 
 def handling_unit() -> pl.Expr:

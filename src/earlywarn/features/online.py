@@ -260,6 +260,21 @@ def _action_features(rows: CaseRows, now: int) -> dict[str, Any]:
     }
 
 
+def _contacts_since(rows: CaseRows, now: int) -> dict[str, int | None]:
+    """As events.contacts_since: contacts after the latest answer and the latest closure
+    up to ``now`` (missing without such a step)."""
+    if rows.action_at is None or rows.action_type is None:
+        return {"contacts_since_answer": None, "contacts_since_closure": None}
+    contacts = rows.contact_at[rows.contact_at <= now]
+    done = rows.action_at <= now
+
+    def after(action_type: str) -> int | None:
+        moments = rows.action_at[done & (rows.action_type == action_type)]
+        return int((contacts > moments.max()).sum()) if moments.size else None
+
+    return {"contacts_since_answer": after("responded"), "contacts_since_closure": after("closed")}
+
+
 def _no_steps_state(rows: CaseRows) -> dict[str, Any]:
     return {
         "days_since_mediation": None,
@@ -405,6 +420,7 @@ def online_features(rows: CaseRows, as_of: dt.datetime, lookup: OnlineSources) -
     now = _micros(as_of)
     values = _contact_features(rows, now) | _action_features(rows, now)
     values["case_age_days"] = float(_days(now - rows.registered_at))
+    values |= _contacts_since(rows, now)
     values |= _context(rows, now, values, lookup) | _calendar(rows, as_of, lookup)
     values |= {"category": rows.category, "nature": rows.nature, "county_code": rows.county_code}
     return {name: values[name] for name in (*FEATURE_NAMES, *CASE_STATE)}

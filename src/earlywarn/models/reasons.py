@@ -82,6 +82,7 @@ _THEMES: dict[str, tuple[str, ...]] = {
     "acceptance": ("accepted", "acceptance_overdue_days"),
     "answer": ("answer_pending", "answer_overdue_days", "answers", "answer_waiting_days"),
     "rating": ("unsatisfied_ratings", "days_since_unsatisfied"),
+    "unsettled": ("contacts_since_answer", "contacts_since_closure"),
     "review": ("review_stage", "reviews_upheld", "days_since_review_step"),
     "calendar": ("in_sensitive_period", "days_to_sensitive_period", "in_category_period",
                  "days_to_category_period"),

@@ -215,6 +215,8 @@ SENTENCES: dict[str, Callable[[Any, Detail], Pair | None]] = {
     "distinct_channels": _count("通过 {n} 种渠道反映", "raised through {n} channels", 2),
     "multi_office_contacts": _count("数日内向不同层级重复反映 {n} 次", "raised at another level within days {n} time{s}"),
     "repeat_petition": _flag("重复信访（累计3次以上）", "repeat petition (3 or more contacts)"),
+    "contacts_since_answer": _count("答复后又来信来访 {n} 次", "{n} contact{s} since the answer"),
+    "contacts_since_closure": _count("办结后又来信来访 {n} 次", "{n} contact{s} since it was closed"),
     "contact_heat": lambda v, _: None,  # the recent counts say it in words
     "contacts_per_month": _ratio("平均每月来信来访 {x:.1f} 次", "{x:.1f} contacts a month on average", 2.0),
     "max_level": _level("曾到{level}级上访", "has reached the {level} level"),
