@@ -217,7 +217,7 @@ def contacts_since(frame: pl.DataFrame, contacts: pl.DataFrame) -> pl.DataFrame:
                 by="case_id",
                 strategy="backward",
                 check_sortedness=False,
-            )  # fmt: skip
+            )
             .select(*KEYS, (pl.col("contacts_total") - pl.col("_n").fill_null(0)).alias(name))
         )
         result = result.join(before, on=KEYS, how="left", maintain_order="left")

@@ -266,10 +266,10 @@ def _contacts_since(rows: CaseRows, now: int) -> dict[str, int | None]:
     if rows.action_at is None or rows.action_type is None:
         return {"contacts_since_answer": None, "contacts_since_closure": None}
     contacts = rows.contact_at[rows.contact_at <= now]
-    done = rows.action_at <= now
+    at, kind = rows.action_at, rows.action_type
 
     def after(action_type: str) -> int | None:
-        moments = rows.action_at[done & (rows.action_type == action_type)]
+        moments = at[(at <= now) & (kind == action_type)]
         return int((contacts > moments.max()).sum()) if moments.size else None
 
     return {"contacts_since_answer": after("responded"), "contacts_since_closure": after("closed")}
