@@ -12,7 +12,9 @@ Per world and target: the model's ROC-AUC and average precision as ratios to the
 oracle's (both on the truth day's cases and their realised labels), the expected
 calibration error and precision at capacity (on the backtest). The minimum and the
 median across worlds are the figures that count. Issue 18's bar: every ratio of
-ROC-AUC at least 0.97, of average precision at least 0.75, ECE below 0.02.
+ROC-AUC at least 0.97, of average precision at least 0.75, ECE below 0.02. With six
+worlds or more, the summary is also written to data/quality/worlds.json, which every
+model card quotes.
 
     python bench/bench_quality.py [--cases 50000] [--worlds 6] [--keep DIR]
 """
@@ -23,6 +25,7 @@ import argparse
 import datetime as dt
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +36,7 @@ from typing import Any
 from common import run_child
 
 TARGETS = ("escalation", "collective")
+SUMMARY = Path(__file__).resolve().parent.parent / "data" / "quality" / "worlds.json"
 BAR = {"roc_ratio": 0.97, "ap_ratio": 0.75, "ece": 0.02}
 USUAL_DAY = dt.date(2025, 11, 1)
 SENSITIVE_DAY = dt.date(2025, 9, 30)  # inside National Day's period, inside the backtest
@@ -134,6 +138,33 @@ def main() -> None:
             runs.append((world, simulated | trained))
             print(f"world {world.seed}: {json.dumps(trained)}", file=sys.stderr, flush=True)
     _print(args.cases, runs)
+    if args.worlds >= 6:  # the documented run: the model card quotes it
+        SUMMARY.parent.mkdir(parents=True, exist_ok=True)
+        SUMMARY.write_text(json.dumps(_summary(args.cases, runs), indent=2) + "\n", "utf-8")
+
+
+def _summary(cases: int, runs: list[tuple[WorldRun, dict[str, Any]]]) -> dict[str, Any]:
+    """What the model card says about the worlds (resources.quality_worlds)."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    figures: dict[str, dict[str, float]] = {}
+    for target in TARGETS:
+        values = {k: [run["figures"][target][k] for _, run in runs] for k in BAR}
+        figures[target] = {
+            "roc_ratio_min": min(values["roc_ratio"]),
+            "roc_ratio_median": statistics.median(values["roc_ratio"]),
+            "ap_ratio_min": min(values["ap_ratio"]),
+            "ap_ratio_median": statistics.median(values["ap_ratio"]),
+            "ece_max": max(values["ece"]),
+        }
+    return {
+        "measured": dt.date.today().isoformat(),
+        "commit": commit,
+        "cases": cases,
+        "seeds": [world.seed for world, _ in runs],
+        "figures": figures,
+    }
 
 
 def _print(cases: int, runs: list[tuple[WorldRun, dict[str, Any]]]) -> None:

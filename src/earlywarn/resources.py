@@ -23,6 +23,11 @@ def sample_dataset() -> Path:
     return data_dir() / "sample"
 
 
+def quality_worlds() -> Path:
+    """bench/bench_quality.py's summary: how the default training fares across worlds."""
+    return data_dir() / "quality" / "worlds.json"
+
+
 def schema_file(contract_version: str) -> Path:
     """The committed JSON Schema of a contract version."""
     return data_dir() / "schema" / f"contract-{contract_version}.schema.json"

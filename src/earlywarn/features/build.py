@@ -16,14 +16,16 @@ import polars as pl
 
 from earlywarn.contract.loader import Dataset
 from earlywarn.features.catalogue import CASE_STATE, FEATURE_NAMES
-from earlywarn.features.context import ContextIndex, context_features
+from earlywarn.features.context import OWN, ContextIndex, context_features
 from earlywarn.features.events import (
     ACTION_AGGREGATIONS,
     ACTION_HELPERS,
     CONTACT_AGGREGATIONS,
+    CONTACTS_SINCE,
     KEYS,
     aggregate_actions,
     aggregate_contacts,
+    contacts_since,
     derived_handling,
     handling_unit,
 )
@@ -54,8 +56,10 @@ _CONTACT_ZEROS = [
     if not n.startswith(("days_since", "max_", "last_", "level_headroom"))
 ]
 _ACTION_ZEROS = [n for n in _ACTION_FEATURES if not n.startswith("days_since")]
-_HANDLING_DERIVED = ["acceptance_overdue_days", "answer_overdue_days", "answer_pending"]
-_OWN = ["contacts_above_county", "group_contacts", "group_contacts_30d"]
+_HANDLING_DERIVED = [
+    "acceptance_overdue_days", "answer_overdue_days", "answer_pending", "answer_waiting_days"
+]  # fmt: skip
+_OWN = list(OWN)
 
 
 @dataclass
@@ -104,10 +108,17 @@ def assemble(
             pl.lit(None, dtype=pl.String).alias("_last_unit"),
         ).with_columns(derived_handling()[0])
     collected = wide.with_columns(handling_unit()).collect()
+    if actions is None:
+        since = collected.select(KEYS).with_columns(
+            pl.lit(None, dtype=pl.Int64).alias(n) for n in CONTACTS_SINCE
+        )
+    else:
+        since = contacts_since(collected, contacts)
     context = context_features(collected, collected.select(*KEYS, *_OWN), sources.context)
     calendar = calendar_features(collected, sources.calendar)
     return (
         collected.drop(ACTION_HELPERS, strict=False)
+        .join(since, on=KEYS, how="left", maintain_order="left")
         .join(context, on=KEYS, how="left", maintain_order="left")
         .join(calendar, on=KEYS, how="left", maintain_order="left")
         .select(*KEYS, *FEATURE_NAMES, *CASE_STATE)

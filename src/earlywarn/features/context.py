@@ -18,6 +18,16 @@ from earlywarn.contract.spec import CATEGORY_FAMILY
 from earlywarn.features.events import KEYS
 
 WINDOW = dt.timedelta(days=30)
+RECENT = dt.timedelta(days=90)  # the petitioner's recent contacts on other matters
+WEEK = dt.timedelta(days=7)  # similar matters' contacts in the county: this week against
+PRIOR_DAYS = 83.0  # the 83 days before it (a local event no calendar lists shows as a surge)
+# What the petitioner's running totals count (one row per event), and the case's own
+# features subtracted from them so that only the other matters count.
+PETITIONER_COUNTS = ["cases", "high", "groups", "contacts", "unsatisfied", "settled"]
+OWN = (
+    "contacts_above_county", "group_contacts", "group_contacts_30d", "contacts_7d",
+    "contacts_90d", "unsatisfied_ratings", "closed",
+)  # fmt: skip
 _ANSWER_CLOCK = dt.timedelta(days=ANSWER_CLOCK_DAYS)
 _HIGH = ["city", "province", "national"]
 
@@ -39,9 +49,9 @@ def _running(events: pl.DataFrame, key: list[str], counts: list[str]) -> pl.Data
 class ContextIndex:
     """Running totals per petitioner, per township and county family, per unit."""
 
-    petitioner: pl.DataFrame  # petitioner_id, at, cases, high, groups
+    petitioner: pl.DataFrame  # petitioner_id, at, PETITIONER_COUNTS
     township: pl.DataFrame  # township_code, family, at, groups
-    county: pl.DataFrame  # county_code, family, at, groups
+    county: pl.DataFrame  # county_code, family, at, groups, contacts
     unit: pl.DataFrame  # unit, at, answers, late, transfers, owned
 
     @classmethod
@@ -63,22 +73,30 @@ class ContextIndex:
         registrations = cases.select(
             "petitioner_id", pl.col("registered_at").alias("at"), pl.lit(1, pl.Int64).alias("cases")
         )
-        counted = marked.filter((pl.col("high") > 0) | (pl.col("groups") > 0))
         petitioner = pl.concat(
-            [registrations, counted.select("petitioner_id", "at", "high", "groups")], how="diagonal"
+            [
+                registrations,
+                marked.select(
+                    "petitioner_id", "at", "high", "groups", pl.lit(1, pl.Int64).alias("contacts")
+                ),
+                _petitioner_steps(cases, actions),
+            ],
+            how="diagonal_relaxed",
         ).fill_null(0)
         grouped = marked.filter(pl.col("groups") > 0)
         return cls(
-            petitioner=_running(petitioner, ["petitioner_id"], ["cases", "high", "groups"]),
+            petitioner=_running(petitioner, ["petitioner_id"], PETITIONER_COUNTS),
             township=_running(
                 grouped.select("township_code", "family", "at", "groups"),
                 ["township_code", "family"],
                 ["groups"],
             ),
             county=_running(
-                grouped.select("county_code", "family", "at", "groups"),
+                marked.select(
+                    "county_code", "family", "at", "groups", pl.lit(1, pl.Int64).alias("contacts")
+                ),
                 ["county_code", "family"],
-                ["groups"],
+                ["groups", "contacts"],
             ),
             unit=_running(
                 _unit_events(cases, actions), ["unit"], ["answers", "late", "transfers", "owned"]
@@ -95,6 +113,32 @@ class ContextIndex:
             county=self.county.filter(pl.col("county_code").is_in(counties)),
             unit=self.unit.filter(pl.col("unit").is_in(units)),
         )
+
+
+def _petitioner_steps(cases: pl.DataFrame, actions: pl.DataFrame | None) -> pl.DataFrame:
+    """Unsatisfied ratings, and closures (+1) and reopenings (-1) as ``settled``, per
+    petitioner: the other matters' outcomes and how many of them are still open."""
+    if actions is None:
+        return pl.DataFrame(
+            schema={"petitioner_id": pl.String, "at": pl.Datetime("us"),
+                    "unsatisfied": pl.Int64, "settled": pl.Int64}
+        )  # fmt: skip
+    kind, outcome = pl.col("action_type").cast(pl.String), pl.col("outcome").cast(pl.String)
+    return (
+        actions.filter(
+            ((kind == "satisfaction") & (outcome == "unsatisfied"))
+            | kind.is_in(["closed", "reopened"])
+        )
+        .join(cases.select("case_id", "petitioner_id"), on="case_id")
+        .select(
+            "petitioner_id",
+            pl.col("occurred_at").alias("at"),
+            (kind == "satisfaction").cast(pl.Int64).alias("unsatisfied"),
+            ((kind == "closed").cast(pl.Int64) - (kind == "reopened").cast(pl.Int64)).alias(
+                "settled"
+            ),
+        )
+    )
 
 
 def _unit_events(cases: pl.DataFrame, actions: pl.DataFrame | None) -> pl.DataFrame:
@@ -168,27 +212,49 @@ def _at(
     return found.select(*KEYS, *(pl.col(c).fill_null(0).alias(f"{prefix}_{c}") for c in counts))
 
 
+def _county_surge() -> list[pl.Expr]:
+    """Other cases' contacts of the same county and category family this week, and how
+    that compares with the 83 days before (per week, +1 on both sides)."""
+    this_week = (
+        pl.col("county_now_contacts") - pl.col("county_week_contacts") - pl.col("contacts_7d")
+    ).clip(lower_bound=0)
+    before = (
+        pl.col("county_week_contacts")
+        - pl.col("county_quarter_contacts")
+        - (pl.col("contacts_90d") - pl.col("contacts_7d"))
+    ).clip(lower_bound=0)
+    return [
+        this_week.alias("county_family_contacts_7d"),
+        ((this_week + 1.0) / (before * (7.0 / PRIOR_DAYS) + 1.0)).alias(
+            "county_family_contact_surge"
+        ),
+    ]
+
+
 def context_features(pairs: pl.DataFrame, own: pl.DataFrame, index: ContextIndex) -> pl.DataFrame:
     """Petitioner and context features for (case_id, as_of) pairs.
 
     ``pairs`` carries case_id, as_of, petitioner_id, township_code, county_code,
-    category, responsible_unit; ``own`` the case's own contacts_above_county,
-    group_contacts and group_contacts_30d, subtracted so that only others count.
+    category, responsible_unit; ``own`` the case's own features named in ``OWN``,
+    subtracted so that only others count.
     """
     keyed = pairs.with_columns(
         family_of(pl.col("category")).alias("family"),
         (pl.col("as_of") - WINDOW).alias("window_start"),
+        (pl.col("as_of") - RECENT).alias("recent_start"),
+        (pl.col("as_of") - WEEK).alias("week_start"),
         pl.col("responsible_unit").alias("unit"),
     )
     town, county = ["township_code", "family"], ["county_code", "family"]
     parts = [
-        _at(
-            index.petitioner, keyed, ["petitioner_id"], "as_of", ["cases", "high", "groups"], "mine"
-        ),
+        _at(index.petitioner, keyed, ["petitioner_id"], "as_of", PETITIONER_COUNTS, "mine"),
+        _at(index.petitioner, keyed, ["petitioner_id"], "recent_start", ["contacts"], "mine_then"),
         _at(index.township, keyed, town, "as_of", ["groups"], "town_now"),
         _at(index.township, keyed, town, "window_start", ["groups"], "town_then"),
-        _at(index.county, keyed, county, "as_of", ["groups"], "county_now"),
+        _at(index.county, keyed, county, "as_of", ["groups", "contacts"], "county_now"),
         _at(index.county, keyed, county, "window_start", ["groups"], "county_then"),
+        _at(index.county, keyed, county, "week_start", ["contacts"], "county_week"),
+        _at(index.county, keyed, county, "recent_start", ["contacts"], "county_quarter"),
         _at(
             index.unit, keyed, ["unit"], "as_of", ["answers", "late", "transfers", "owned"], "unit"
         ),
@@ -208,6 +274,17 @@ def context_features(pairs: pl.DataFrame, own: pl.DataFrame, index: ContextIndex
             "petitioner_other_high_contacts"
         ),
         (pl.col("mine_groups") - pl.col("group_contacts")).alias("petitioner_other_group_contacts"),
+        (pl.col("mine_contacts") - pl.col("mine_then_contacts") - pl.col("contacts_90d")).alias(
+            "petitioner_other_contacts_90d"
+        ),
+        (pl.col("mine_unsatisfied") - pl.col("unsatisfied_ratings")).alias(
+            "petitioner_other_unsatisfied"
+        ),
+        # Other matters registered and not settled: a closure settles one, a reopening
+        # unsettles it again; the case's own closure is taken out.
+        ((pl.col("mine_cases") - 1) - (pl.col("mine_settled") - pl.col("closed")))
+        .clip(lower_bound=0)
+        .alias("petitioner_other_open_cases"),
         # Clipped at 0: a case without a township has no neighbours to count.
         (pl.col("town_now_groups") - pl.col("town_then_groups") - own_recent_groups)
         .clip(lower_bound=0)
@@ -215,6 +292,7 @@ def context_features(pairs: pl.DataFrame, own: pl.DataFrame, index: ContextIndex
         (pl.col("county_now_groups") - pl.col("county_then_groups") - own_recent_groups)
         .clip(lower_bound=0)
         .alias("county_family_groups_30d"),
+        *_county_surge(),
         pl.when(pl.col("unit_answers") > 0)
         .then(pl.col("unit_late") / pl.col("unit_answers"))
         .alias("unit_late_answer_share"),

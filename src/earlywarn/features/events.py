@@ -26,6 +26,7 @@ KEYS = ["case_id", "as_of"]
 COUNTY = LEVELS.index("county")
 NATIONAL = LEVELS.index("national")
 DAY_SECONDS = 86_400.0
+HEAT_DAYS = 14.0
 
 _AS_OF = pl.col("as_of").first()
 _T = pl.col("occurred_at")
@@ -61,10 +62,18 @@ CONTACT_AGGREGATIONS: list[pl.Expr] = [
     .sum()
     .alias("multi_office_contacts"),
     (pl.len() >= 3).cast(pl.Int8).alias("repeat_petition"),
+    # Agitation as it fades: every contact weighs exp(-days ago / 14), a fortnight's memory.
+    (-_days_since(_T) / HEAT_DAYS).exp().sum().alias("contact_heat"),
+    # How readily this matter brings people back, whatever its age: contacts per 30 days
+    # since the first one (a month at least, so that one fresh contact is not a storm).
+    (pl.len() / pl.max_horizontal(_days_since(_T.min()), pl.lit(30.0)) * 30.0).alias(
+        "contacts_per_month"
+    ),
     _RANK.max().alias("max_level"),
     _RANK.last().alias("last_level"),
     _escalation().sum().alias("escalation_events"),
     _days_since(_T.filter(_escalation()).max()).alias("days_since_escalation"),
+    (_escalation() & _within(90)).sum().alias("escalations_90d"),
     (_RANK > COUNTY).sum().alias("contacts_above_county"),
     (NATIONAL - _RANK.max()).alias("level_headroom"),
     _SIZE.max().alias("max_group_size"),
@@ -98,6 +107,7 @@ ACTION_AGGREGATIONS: list[pl.Expr] = [
     _T.filter(_TYPE == "accepted").min().alias("_first_accepted_at"),
     _last_time("accepted", "reopened").alias("_clock_started_at"),
     _last_time("responded").alias("_last_answer_at"),
+    _last_time("closed").alias("_last_closed_at"),
     _count("transferred").alias("transfers"),
     pl.col("unit").n_unique().alias("distinct_units"),
     _count("responded").alias("answers"),
@@ -108,6 +118,9 @@ ACTION_AGGREGATIONS: list[pl.Expr] = [
     .alias("last_answer_outcome"),
     _count("satisfaction", "unsatisfied").alias("unsatisfied_ratings"),
     _count("satisfaction", "satisfied").alias("satisfied_ratings"),
+    _days_since(_T.filter((_TYPE == "satisfaction") & (_OUTCOME == "unsatisfied")).max()).alias(
+        "days_since_unsatisfied"
+    ),
     _TYPE.replace_strict(REVIEW_STAGE, default=0, return_dtype=pl.Int8).max().alias("review_stage"),
     _days_since(_last_time(*REVIEW_STAGE)).alias("days_since_review_step"),
     (_TYPE.is_in(REVIEW_DECISIONS) & (_OUTCOME == "upheld")).sum().alias("reviews_upheld"),
@@ -151,6 +164,12 @@ def derived_handling() -> list[pl.Expr]:
         .otherwise(0.0)
         .alias("answer_overdue_days"),
         pending.cast(pl.Int8).alias("answer_pending"),
+        # The answer clock while it runs: days since acceptance or reopening (none when
+        # no answer is awaited), so the model sees the due day coming, not only passed.
+        pl.when(pending)
+        .then(_days(as_of, pl.col("_clock_started_at")))
+        .otherwise(None)
+        .alias("answer_waiting_days"),
     ]
 
 
@@ -164,7 +183,45 @@ def aggregate_actions(rows: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     return rows.lazy().group_by(KEYS, maintain_order=True).agg(ACTION_AGGREGATIONS)
 
 
-ACTION_HELPERS = ("_first_accepted_at", "_clock_started_at", "_last_answer_at", "_last_unit")
+ACTION_HELPERS = (
+    "_first_accepted_at", "_clock_started_at", "_last_answer_at", "_last_closed_at", "_last_unit"
+)  # fmt: skip
+# Contacts after a handling step, by the moment of the step: an answer or a closure that
+# did not settle the matter is followed by more contacts (one that did, by silence).
+CONTACTS_SINCE = {
+    "contacts_since_answer": "_last_answer_at",
+    "contacts_since_closure": "_last_closed_at",
+}
+
+
+def contacts_since(frame: pl.DataFrame, contacts: pl.DataFrame) -> pl.DataFrame:
+    """``CONTACTS_SINCE`` for each row of ``frame`` (KEYS, contacts_total and the step
+    moments): the case's contacts up to as_of minus those up to the step (missing
+    without the step). The step is at or before as_of, so nothing later is read."""
+    running = (
+        contacts.select("case_id", "occurred_at")
+        .sort("case_id", "occurred_at")
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("case_id").alias("_n"))
+        .sort("occurred_at", maintain_order=True)
+    )
+    result = frame.select(KEYS)
+    for name, moment in CONTACTS_SINCE.items():
+        before = (
+            frame.select(*KEYS, moment, "contacts_total")
+            .filter(pl.col(moment).is_not_null())
+            .sort(moment)
+            .join_asof(
+                running,
+                left_on=moment,
+                right_on="occurred_at",
+                by="case_id",
+                strategy="backward",
+                check_sortedness=False,
+            )
+            .select(*KEYS, (pl.col("contacts_total") - pl.col("_n").fill_null(0)).alias(name))
+        )
+        result = result.join(before, on=KEYS, how="left", maintain_order="left")
+    return result
 
 
 def handling_unit() -> pl.Expr:

@@ -28,7 +28,15 @@ from earlywarn.contract.rules import (
 from earlywarn.contract.spec import CATEGORIES, CATEGORY_FAMILY, LEVELS
 from earlywarn.features.build import Sources
 from earlywarn.features.catalogue import CASE_STATE, FEATURE_NAMES
-from earlywarn.features.context import WINDOW, ContextIndex
+from earlywarn.features.context import (
+    PETITIONER_COUNTS,
+    PRIOR_DAYS,
+    RECENT,
+    WEEK,
+    WINDOW,
+    ContextIndex,
+)
+from earlywarn.features.events import HEAT_DAYS
 
 _US_PER_SECOND = 1_000_000
 _DAY_SECONDS = 86_400.0
@@ -136,12 +144,15 @@ def _contact_features(rows: CaseRows, now: int) -> dict[str, Any]:
         "distinct_channels": len(set(channel.tolist())),
         "multi_office_contacts": int(close.sum()),
         "repeat_petition": int(n >= 3),
+        "contacts_per_month": n / max(float(_days(now - at.min())), 30.0) * 30.0,
+        "contact_heat": float(np.exp(-_days(now - at) / HEAT_DAYS).sum()),
         "max_level": int(rank.max()),
         "last_level": int(rank[-1]),
         "escalation_events": int(escalation.sum()),
         "days_since_escalation": float(_days(now - at[escalation].max()))
         if escalation.any()
         else None,
+        "escalations_90d": int((escalation & w90).sum()),
         "contacts_above_county": int((rank > _COUNTY).sum()),
         "level_headroom": int(_NATIONAL - rank.max()),
         "max_group_size": int(size.max()),
@@ -160,15 +171,17 @@ _CONTACT_MISSING = (
 _CONTACT_COUNTS = (
     "contacts_7d", "contacts_30d", "contacts_90d", "contacts_365d", "contacts_total", "visits_90d",
     "contact_acceleration", "distinct_channels", "multi_office_contacts", "repeat_petition",
-    "escalation_events", "contacts_above_county", "group_contacts", "group_contacts_30d",
-    "group_contacts_90d", "group_size_growth",
+    "contacts_per_month", "contact_heat", "escalation_events", "escalations_90d",
+    "contacts_above_county", "group_contacts", "group_contacts_30d", "group_contacts_90d",
+    "group_size_growth",
 )  # fmt: skip
 _ACTION_NAMES = (
     "accepted", "rejected", "transfers", "distinct_units", "answers", "last_answer_outcome",
-    "unsatisfied_ratings", "satisfied_ratings", "review_stage", "days_since_review_step",
+    "unsatisfied_ratings", "satisfied_ratings", "days_since_unsatisfied", "review_stage",
+    "days_since_review_step",
     "reviews_upheld", "leader_receptions", "days_since_leader_reception", "mediations_failed",
     "mediations_agreed", "relief_granted", "closed", "reopened", "days_since_last_action",
-    "acceptance_overdue_days", "answer_overdue_days", "answer_pending",
+    "acceptance_overdue_days", "answer_overdue_days", "answer_pending", "answer_waiting_days",
 )  # fmt: skip
 
 
@@ -202,6 +215,7 @@ def _action_features(rows: CaseRows, now: int) -> dict[str, Any]:
         return None if moment is None else float(_days(now - moment))
 
     answered = outcome[kind == "responded"]
+    unhappy = at[(kind == "satisfaction") & (outcome == "unsatisfied")]
     accepted_at = at[kind == "accepted"]
     first_accepted = int(accepted_at.min()) if accepted_at.size else None
     clock = last("accepted", "reopened")
@@ -218,6 +232,7 @@ def _action_features(rows: CaseRows, now: int) -> dict[str, Any]:
         "last_answer_outcome": ANSWER_CODE.get(answered[-1], 0) if answered.size else 0,
         "unsatisfied_ratings": count("satisfaction", "unsatisfied"),
         "satisfied_ratings": count("satisfaction", "satisfied"),
+        "days_since_unsatisfied": since(int(unhappy.max()) if unhappy.size else None),
         "review_stage": max((REVIEW_STAGE.get(k, 0) for k in kind.tolist()), default=0),
         "days_since_review_step": since(last(*REVIEW_STAGE)),
         "reviews_upheld": int((np.isin(kind, REVIEW_DECISIONS) & (outcome == "upheld")).sum()),
@@ -236,12 +251,28 @@ def _action_features(rows: CaseRows, now: int) -> dict[str, Any]:
         if pending and clock is not None
         else 0.0,
         "answer_pending": int(pending),
+        "answer_waiting_days": float(_days(now - clock)) if pending and clock is not None else None,
         "days_since_mediation": since(last("mediation")),
         "days_since_assignment": since(last("assigned")),
         "handling_unit": next(
             (str(u) for u in reversed(units.tolist()) if u is not None), rows.responsible_unit
         ),
     }
+
+
+def _contacts_since(rows: CaseRows, now: int) -> dict[str, int | None]:
+    """As events.contacts_since: contacts after the latest answer and the latest closure
+    up to ``now`` (missing without such a step)."""
+    if rows.action_at is None or rows.action_type is None:
+        return {"contacts_since_answer": None, "contacts_since_closure": None}
+    contacts = rows.contact_at[rows.contact_at <= now]
+    at, kind = rows.action_at, rows.action_type
+
+    def after(action_type: str) -> int | None:
+        moments = at[(at <= now) & (kind == action_type)]
+        return int((contacts > moments.max()).sum()) if moments.size else None
+
+    return {"contacts_since_answer": after("responded"), "contacts_since_closure": after("closed")}
 
 
 def _no_steps_state(rows: CaseRows) -> dict[str, Any]:
@@ -296,11 +327,9 @@ class OnlineSources:
     def of(cls, sources: Sources) -> OnlineSources:
         index: ContextIndex = sources.context
         return cls(
-            petitioner=_Running.of(
-                index.petitioner, ["petitioner_id"], ["cases", "high", "groups"]
-            ),
+            petitioner=_Running.of(index.petitioner, ["petitioner_id"], PETITIONER_COUNTS),
             township=_Running.of(index.township, ["township_code", "family"], ["groups"]),
-            county=_Running.of(index.county, ["county_code", "family"], ["groups"]),
+            county=_Running.of(index.county, ["county_code", "family"], ["groups", "contacts"]),
             unit=_Running.of(index.unit, ["unit"], ["answers", "late", "transfers", "owned"]),
             sources=sources,
         )
@@ -312,6 +341,8 @@ def _context(
     family = CATEGORY_FAMILY.get(rows.category, "other")
     start = now - int(WINDOW.total_seconds()) * _US_PER_SECOND
     mine = lookup.petitioner.at_time(rows.petitioner_id, now)
+    recent_start = now - int(RECENT.total_seconds()) * _US_PER_SECOND
+    mine_then = lookup.petitioner.at_time(rows.petitioner_id, recent_start)
     town = None if rows.township_code is None else f"{rows.township_code}|{family}"
     county = f"{rows.county_code}|{family}"
     unit = lookup.unit.at_time(rows.responsible_unit, now)
@@ -320,6 +351,13 @@ def _context(
         "petitioner_other_cases": max(mine["cases"] - 1, 0),
         "petitioner_other_high_contacts": mine["high"] - own["contacts_above_county"],
         "petitioner_other_group_contacts": mine["groups"] - own["group_contacts"],
+        "petitioner_other_contacts_90d": mine["contacts"]
+        - mine_then["contacts"]
+        - own["contacts_90d"],
+        "petitioner_other_unsatisfied": mine["unsatisfied"] - (own["unsatisfied_ratings"] or 0),
+        "petitioner_other_open_cases": max(
+            (mine["cases"] - 1) - (mine["settled"] - (own["closed"] or 0)), 0
+        ),
         "township_family_groups_30d": max(
             lookup.township.at_time(town, now)["groups"]
             - lookup.township.at_time(town, start)["groups"]
@@ -332,8 +370,24 @@ def _context(
             - recent,
             0,
         ),
+        **_county_surge(lookup.county, county, now, own),
         "unit_late_answer_share": unit["late"] / unit["answers"] if unit["answers"] else None,
         "unit_transfers_per_case": unit["transfers"] / max(unit["owned"], 1),
+    }
+
+
+def _county_surge(table: _Running, key: str, now: int, own: dict[str, Any]) -> dict[str, Any]:
+    """As context._county_surge, for one case."""
+
+    def contacts_at(delta: dt.timedelta) -> int:
+        return table.at_time(key, now - int(delta.total_seconds()) * _US_PER_SECOND)["contacts"]
+
+    week, quarter = contacts_at(WEEK), contacts_at(RECENT)
+    this_week = max(table.at_time(key, now)["contacts"] - week - own["contacts_7d"], 0)
+    before = max(week - quarter - (own["contacts_90d"] - own["contacts_7d"]), 0)
+    return {
+        "county_family_contacts_7d": this_week,
+        "county_family_contact_surge": (this_week + 1.0) / (before * (7.0 / PRIOR_DAYS) + 1.0),
     }
 
 
@@ -366,6 +420,7 @@ def online_features(rows: CaseRows, as_of: dt.datetime, lookup: OnlineSources) -
     now = _micros(as_of)
     values = _contact_features(rows, now) | _action_features(rows, now)
     values["case_age_days"] = float(_days(now - rows.registered_at))
+    values |= _contacts_since(rows, now)
     values |= _context(rows, now, values, lookup) | _calendar(rows, as_of, lookup)
     values |= {"category": rows.category, "nature": rows.nature, "county_code": rows.county_code}
     return {name: values[name] for name in (*FEATURE_NAMES, *CASE_STATE)}

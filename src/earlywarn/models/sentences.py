@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from earlywarn.contract.names import CATEGORY_ZH, LEVEL_ZH, NATURE_ZH, OUTCOME_ZH
-from earlywarn.contract.rules import ANSWER_CODE
+from earlywarn.contract.rules import ANSWER_CLOCK_DAYS, ANSWER_CODE
 from earlywarn.contract.spec import LEVELS
 
 Pair = tuple[str, str]  # (中文, English)
@@ -141,6 +141,15 @@ def _period(inside: bool) -> Callable[[Any, Detail], Pair | None]:
     return say
 
 
+def _waiting(value: Any, detail: Detail) -> Pair | None:
+    """The answer clock as the office reads it: days left before the due day, from 45
+    days on (overdue answers have their own reason)."""
+    if value is None or not 45 <= _n(value) < ANSWER_CLOCK_DAYS:
+        return None
+    left = ANSWER_CLOCK_DAYS - _n(value)
+    return f"距答复期限 {left} 天", f"answer due in {left} day{'s' * (left > 1)}"
+
+
 def _overdue(zh: str, en: str) -> Callable[[Any, Detail], Pair | None]:
     def say(value: Any, detail: Detail) -> Pair | None:
         if value is None or _n(value) < 1:
@@ -206,9 +215,14 @@ SENTENCES: dict[str, Callable[[Any, Detail], Pair | None]] = {
     "distinct_channels": _count("通过 {n} 种渠道反映", "raised through {n} channels", 2),
     "multi_office_contacts": _count("数日内向不同层级重复反映 {n} 次", "raised at another level within days {n} time{s}"),
     "repeat_petition": _flag("重复信访（累计3次以上）", "repeat petition (3 or more contacts)"),
+    "contacts_since_answer": _count("答复后又来信来访 {n} 次", "{n} contact{s} since the answer"),
+    "contacts_since_closure": _count("办结后又来信来访 {n} 次", "{n} contact{s} since it was closed"),
+    "contact_heat": lambda v, _: None,  # the recent counts say it in words
+    "contacts_per_month": _ratio("平均每月来信来访 {x:.1f} 次", "{x:.1f} contacts a month on average", 2.0),
     "max_level": _level("曾到{level}级上访", "has reached the {level} level"),
     "last_level": _level("最近一次到{level}级上访", "last contact at the {level} level"),
     "escalation_events": _count("越级上访 {n} 次", "went over a level's head {n} time{s}"),
+    "escalations_90d": _count("近90天越级上访 {n} 次", "went over a level's head {n} time{s} in the last 90 days"),
     "days_since_escalation": _days_ago("{when}越级上访", "went over a level's head {when}", 90),
     "contacts_above_county": _count("县级以上来访 {n} 次", "{n} contact{s} above the county"),
     "level_headroom": lambda v, _: None if v is None or v > 1 else ("已到省级以上", "has reached the province or higher"),
@@ -221,7 +235,12 @@ SENTENCES: dict[str, Callable[[Any, Detail], Pair | None]] = {
     "petitioner_other_cases": _count("关联事项 {n} 件", "{n} linked matter{s}"),
     "petitioner_other_high_contacts": _count("关联事项县级以上来访 {n} 次", "{n} contact{s} above the county in linked matters"),
     "petitioner_other_group_contacts": _count("关联事项集体访 {n} 次", "{n} group contact{s} in linked matters"),
+    "petitioner_other_contacts_90d": _count("关联事项近90天来信来访 {n} 次", "{n} contact{s} on linked matters in the last 90 days"),
+    "petitioner_other_unsatisfied": _count("关联事项不满意评价 {n} 次", "rated linked matters unsatisfied {n} time{s}"),
+    "petitioner_other_open_cases": _count("另有 {n} 件关联事项在办", "{n} other linked matter{s} still open"),
     "township_family_groups_30d": _count("本乡镇同类事项近30天集体访 {n} 次", "{n} group visit{s} of similar matters in the township in 30 days"),
+    "county_family_contacts_7d": lambda v, _: None,  # the surge says it
+    "county_family_contact_surge": _ratio("本县同类事项近7天来访量为平时的 {x:.1f} 倍", "similar matters in the county: {x:.1f} times the usual contacts this week", 2.0),
     "county_family_groups_30d": _count("本县同类事项近30天集体访 {n} 次", "{n} group visit{s} of similar matters in the county in 30 days"),
     # Handling: what the office can change.
     "accepted": _flag("尚未受理", "not accepted yet", when=0),
@@ -229,12 +248,14 @@ SENTENCES: dict[str, Callable[[Any, Detail], Pair | None]] = {
     "acceptance_overdue_days": _overdue("受理已超期 {n} 天", "acceptance {n} day{s} overdue"),
     "answer_overdue_days": _overdue("答复已超期 {n} 天", "answer {n} day{s} overdue"),
     "answer_pending": _flag("待答复", "answer pending"),
+    "answer_waiting_days": _waiting,
     "transfers": _count("转办 {n} 次", "transferred {n} time{s}"),
     "distinct_units": _count("{n} 个单位经手", "{n} units involved", 2),
     "answers": lambda v, _: ("尚未答复", "no answer yet") if v == 0 else None,
     "last_answer_outcome": _answer_outcome,
     "unsatisfied_ratings": _count("不满意评价 {n} 次", "rated unsatisfied {n} time{s}"),
     "satisfied_ratings": lambda v, _: None,  # a satisfied rating never explains a risk
+    "days_since_unsatisfied": _days_ago("{when}评价不满意", "rated unsatisfied {when}", 60),
     "review_stage": _review_stage,
     "days_since_review_step": _days_ago("{when}复查复核", "review step {when}", 60),
     "reviews_upheld": _count("复查复核维持原意见 {n} 次", "review upheld the answer {n} time{s}"),

@@ -16,6 +16,7 @@ from earlywarn.contract.rules import TARGETS
 from earlywarn.contract.spec import CONTRACT_VERSION
 from earlywarn.models import registry as models_registry
 from earlywarn.models.artifact import vocabularies
+from earlywarn.resources import quality_worlds
 from earlywarn.settings import Settings
 from earlywarn.training import registry
 from earlywarn.training.evaluation import evaluate, oracle_cases
@@ -23,7 +24,7 @@ from earlywarn.training.fit import fit_target, tune
 from earlywarn.training.matrices import Matrices
 from earlywarn.training.metrics import Capacity, score_metrics
 from earlywarn.training.phases import timed
-from earlywarn.training.plan import EvaluationPlan, evaluation_card
+from earlywarn.training.plan import EvaluationPlan, evaluation_card, worlds_card
 from earlywarn.training.report import write_report
 from earlywarn.training.snapshots import SnapshotSettings, snapshot_split
 
@@ -162,6 +163,7 @@ def train(
             "contract": CONTRACT_VERSION,
             "capacity": f"max({capacity.share:.0%} of the population, {capacity.minimum})",
             "evaluation": evaluation_card(plan),
+            "simulated worlds": worlds_card(quality_worlds()),
             "registered versions": versions,
             "limits": LIMITS,
         }

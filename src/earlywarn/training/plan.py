@@ -23,7 +23,9 @@ evaluation starts: its probabilities do not depend on the plan.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -179,3 +181,23 @@ def evaluation_notes(sample: FitSample, refit: bool) -> list[str]:
         "回测行上计算。"
     )
     return [baselines, curve, model]
+
+
+def worlds_card(summary_file: Path) -> str:
+    """The model card's line on the simulated worlds the default training was judged on."""
+    if not summary_file.exists():
+        return "not measured across simulated worlds (run bench/bench_quality.py)"
+    summary = json.loads(summary_file.read_text(encoding="utf-8"))
+    parts = [
+        f"{target}: ROC-AUC / oracle min {f['roc_ratio_min']:.3f} (median "
+        f"{f['roc_ratio_median']:.3f}), average precision / oracle min {f['ap_ratio_min']:.3f} "
+        f"(median {f['ap_ratio_median']:.3f}), ECE max {f['ece_max']:.4f}"
+        for target, f in summary["figures"].items()
+    ]
+    seeds = ", ".join(str(s) for s in summary["seeds"])
+    return (
+        f"the default training on {len(summary['seeds'])} simulated worlds of "
+        f"{summary['cases']:,} cases (family seeds {seeds}; bench_quality, "
+        f"{summary['measured']}, commit {summary['commit']}): " + "; ".join(parts) + ". "
+        "默认训练在多个模拟世界上相对于真值模型的表现见 BENCHMARKS.md。"
+    )
