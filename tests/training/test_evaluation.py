@@ -146,7 +146,7 @@ def test_full_evaluation_option_reaches_the_training(
         seen.append(settings)
         return TrainResult({}, {}, tmp_path / "report.html")
 
-    monkeypatch.setattr("earlywarn.commands.models.run_training", fake_training)
+    monkeypatch.setattr("earlywarn.training.pipeline.train", fake_training)  # read when run
     monkeypatch.chdir(tmp_path)  # no earlywarn.toml: the settings' defaults
     monkeypatch.delenv("EARLYWARN_EVALUATION_ROWS", raising=False)
     monkeypatch.delenv("EARLYWARN_LEARNING_CURVE", raising=False)
