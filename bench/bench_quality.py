@@ -10,8 +10,10 @@ CSV files, two have their truth day inside a national sensitive period (National
 
 Per world and target: the model's ROC-AUC and average precision as ratios to the
 oracle's (both on the truth day's cases and their realised labels), the expected
-calibration error and precision at capacity (on the backtest). The minimum and the
-median across worlds are the figures that count. Issue 18's bar: every ratio of
+calibration error and precision at capacity (on the backtest); and, steadier than
+any figure on one day's labels, the true risk of the model's list at capacity (the
+mean oracle probability of its cases) as a ratio to the oracle's own list. The minimum
+and the median across worlds are the figures that count. Issue 18's bar: every ratio of
 ROC-AUC at least 0.97, of average precision at least 0.75, ECE below 0.02. With six
 worlds or more, the summary is also written to data/quality/worlds.json, which every
 model card quotes.
@@ -96,6 +98,7 @@ def train_default(data: Path, work: Path) -> None:
             "model_ap": result.oracle[target]["model_average_precision"],
             "oracle_ap": result.oracle[target]["oracle_average_precision"],
             "positives": result.oracle[target]["positives"],
+            "list_risk_ratio": result.oracle[target]["list_risk_ratio"],
             "ece": result.metrics[target]["ece"],
             "precision_at_capacity": result.metrics[target]["precision_at_capacity"],
         }
@@ -188,26 +191,32 @@ def _print(cases: int, runs: list[tuple[WorldRun, dict[str, Any]]]) -> None:
     for target in TARGETS:
         print(f"\n### {target}\n")
         print("| world | positives on the truth day | ROC-AUC / oracle | AP | oracle AP "
-              "| AP / oracle | ECE | precision at capacity |")  # fmt: skip
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+              "| AP / oracle | list's risk / oracle's | ECE | precision at capacity |")  # fmt: skip
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for world, run in runs:
             f = run["figures"][target]
             print(
                 f"| {world.seed} | {f['positives']:.0f} | {f['roc_ratio']:.4f} "
                 f"| {f['model_ap']:.4f} | {f['oracle_ap']:.4f} | {f['ap_ratio']:.4f} "
-                f"| {f['ece']:.4f} | {f['precision_at_capacity']:.4f} |"
+                f"| {f['list_risk_ratio']:.4f} | {f['ece']:.4f} "
+                f"| {f['precision_at_capacity']:.4f} |"
             )
         print()
         for key, label in (("roc_ratio", "ROC-AUC ratio"), ("ap_ratio", "AP ratio"),
-                           ("ece", "ECE")):  # fmt: skip
+                           ("list_risk_ratio", "list's risk ratio"), ("ece", "ECE")):  # fmt: skip
             values = [run["figures"][target][key] for _, run in runs]
             worst = max(values) if key == "ece" else min(values)
-            met = worst < BAR[key] if key == "ece" else worst >= BAR[key]
-            print(
+            line = (
                 f"* {label}: {'maximum' if key == 'ece' else 'minimum'} {worst:.4f}, "
-                f"median {statistics.median(values):.4f}; bar "
-                f"{'<' if key == 'ece' else '>='} {BAR[key]}: {'met' if met else 'NOT met'}."
+                f"median {statistics.median(values):.4f}"
             )
+            if key in BAR:
+                met = worst < BAR[key] if key == "ece" else worst >= BAR[key]
+                line += (
+                    f"; bar {'<' if key == 'ece' else '>='} {BAR[key]}: "
+                    f"{'met' if met else 'NOT met'}"
+                )
+            print(line + ".")
 
 
 if __name__ == "__main__":

@@ -62,6 +62,21 @@ def test_model_beats_the_office_rule(trained: TrainResult) -> None:
         assert figures["ece"] < 0.05
 
 
+def test_the_oracle_figures_compare_like_with_like(trained: TrainResult) -> None:
+    """Against the simulated truth: ratios of the model's figures to the oracle's, and the
+    true risk each list at capacity holds; no list can hold more than the oracle's own."""
+    for target, figures in trained.oracle.items():
+        assert figures["ratio"] == pytest.approx(
+            figures["model_roc_auc"] / figures["oracle_roc_auc"]
+        )
+        assert figures["average_precision_ratio"] == pytest.approx(
+            figures["model_average_precision"] / figures["oracle_average_precision"]
+        )
+        assert 0 < figures["model_list_risk"] <= figures["oracle_list_risk"] + 1e-12, target
+        assert 0.3 < figures["list_risk_ratio"] <= 1.0, target
+    assert set(trained.oracle) == {"escalation", "collective"}
+
+
 def _models(settings: Settings, trained: TrainResult) -> dict[str, RiskModel]:
     models_registry.connect(settings)
     return {

@@ -53,9 +53,10 @@ def oracle_cases(dataset: Dataset, truth: pl.DataFrame) -> Oracle:
     return Oracle(as_of, features.join(truth, on="case_id"))
 
 
-def _oracle(model: RiskModel, oracle: Oracle) -> dict[str, float]:
+def _oracle(model: RiskModel, oracle: Oracle, capacity: Capacity) -> dict[str, float]:
     """Model and oracle ROC-AUC and average precision on the truth's cases and realised
-    labels, at the truth's moment."""
+    labels, at the truth's moment; and the mean oracle probability of each one's list
+    at capacity."""
     joined = oracle.joined
     labels = joined[f"{model.target}_label"].cast(pl.Int8).to_numpy()
     if not 0 < labels.sum() < labels.size:
@@ -65,6 +66,10 @@ def _oracle(model: RiskModel, oracle: Oracle) -> dict[str, float]:
     roc = roc_auc_score(labels, ours), roc_auc_score(labels, best)
     # Average precision is what a short list feels: how many listed cases really escalate.
     ap = average_precision_score(labels, ours), average_precision_score(labels, best)
+    # The true risk a list of the office's capacity holds, by the oracle's probabilities:
+    # far steadier than any figure on one day's realised labels.
+    scored = joined.select("as_of", pl.Series("model", ours), pl.Series("oracle", best))
+    held = [best[top_k_flags(scored, name, capacity)].mean() for name in ("model", "oracle")]
     return {
         "as_of": float(oracle.as_of.timestamp()),
         "cases": float(labels.size),
@@ -75,6 +80,9 @@ def _oracle(model: RiskModel, oracle: Oracle) -> dict[str, float]:
         "model_average_precision": ap[0],
         "oracle_average_precision": ap[1],
         "average_precision_ratio": ap[0] / ap[1],
+        "model_list_risk": float(held[0]),
+        "oracle_list_risk": float(held[1]),
+        "list_risk_ratio": float(held[0] / held[1]),
     }
 
 
@@ -176,7 +184,7 @@ def evaluate(
         bias={by: bias_audit(flagged, by, target, "flag") for by in ("county_code", "category")},
         importance=_importance(model, split.backtest),
         learning_curve=curve,
-        oracle=_oracle(model, oracle) if oracle is not None else {},
+        oracle=_oracle(model, oracle, capacity) if oracle is not None else {},
         notes=evaluation_notes(sample, plan.learning_curve),
         fit_rows={
             "fit": sample.drawn_from,
