@@ -99,6 +99,8 @@ def fixed_rate(url: str, body: Path, key: str, rate: int, seconds: int) -> dict[
          "-T", "application/json", "-H", f"X-API-Key: {key}", "-D", str(body), url],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
+    if re.search(r"50%+ in", out) is None:  # no answer came back: say what hey saw
+        raise RuntimeError(f"hey got no latency distribution from {url}:\n{out[-2000:]}")
     p50 = float(re.search(r"50%+ in ([\d.]+) secs", out).group(1)) * 1e3  # type: ignore[union-attr]
     p99 = float(re.search(r"99%+ in ([\d.]+) secs", out).group(1)) * 1e3  # type: ignore[union-attr]
     achieved = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]

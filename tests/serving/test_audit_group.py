@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.serving import audit_trail
+from earlywarn.serving.access import create_key
 from earlywarn.serving.audit import verify_chain
 from earlywarn.serving.audit_trail import AuditTrail
 from earlywarn.serving.store import AuditRecord, open_store
@@ -104,3 +105,32 @@ def test_ids_and_phone_numbers_in_a_grouped_target_are_redacted(
         stored = session.scalars(select(AuditRecord.target)).one()
         assert "13912345678" not in stored
         assert verify_chain(session, KEY).ok
+
+
+def test_a_waiting_call_holds_no_connection_even_with_a_key_read_in_its_session(
+    tmp_path: Path,
+) -> None:
+    """A pool of one connection: the call's own session read the key, so after its read
+    transaction ends the group's writer must be able to take that connection. Reading
+    the expired key after the rollback took it again and starved the writer: under
+    load every connection was held by a waiting call and the service stopped answering."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import QueuePool
+
+    from earlywarn.serving.access import authenticate
+    from earlywarn.serving.roles import Role
+
+    store = open_store(load_settings(work_dir=tmp_path))
+    with store.begin() as session:
+        token = create_key(session, Role.CASE_SYSTEM, None, "test").token
+    engine = create_engine(
+        str(store.kw["bind"].url), poolclass=QueuePool, pool_size=1, max_overflow=0,
+        pool_timeout=3,
+    )  # fmt: skip
+    sessions = sessionmaker(engine)
+    trail = AuditTrail(KEY, sessions)
+    with sessions() as db:
+        key = authenticate(db, token)  # read in the call's own session, as on a cache miss
+        assert key is not None
+        trail.answered(db, key, "score", "C1", 1, "low")
+    assert _count(sessions) == 1

@@ -67,11 +67,15 @@ class AuditTrail:
         if self._sessions is None:
             self.record(db, key, action, target, rows, result)
             return
-        db.rollback()  # only reads were made: nothing of the call is lost
+        # The record's values are read before the caller's read transaction ends: a key
+        # read in that session is expired by the rollback, and reading it afterwards would
+        # take a connection again and hold it while the call waits for its group, until
+        # the pool is empty and the group's writer waits for a connection forever.
         waiting = _Waiting(
             {"at": utc_now(), "key_id": key.id if key else None, "actor": _actor(key),
              "action": action, "target": target, "rows": rows, "result": result}
         )  # fmt: skip
+        db.rollback()  # only reads were made: nothing of the call is lost
         with self._changed:
             self._queue.append(waiting)
             while not waiting.done and self._writing:
