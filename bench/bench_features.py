@@ -128,7 +128,8 @@ def online(rounds: int) -> None:
     from earlywarn.contract.report import ValidationReport
     from earlywarn.contract.synthetic import random_dataset
     from earlywarn.features.build import STATIC, assemble, sources_for
-    from earlywarn.features.online import CaseRows, OnlineSources, online_features
+    from earlywarn.features.online import CaseRows, online_features
+    from earlywarn.features.online_context import OnlineSources
 
     tables = random_dataset(3000, contacts_per_case=60.0, actions_per_case=40.0, seed=5)
     typed = _typed(tables)

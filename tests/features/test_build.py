@@ -16,7 +16,8 @@ from earlywarn.features.build import build_features, sources_for
 from earlywarn.features.catalogue import CASE_STATE, FEATURE_NAMES, FEATURES, catalogue_markdown
 from earlywarn.features.events import KEYS
 from earlywarn.features.labels import label_targets, scoring_population
-from earlywarn.features.online import CaseRows, OnlineSources, online_features
+from earlywarn.features.online import CaseRows, online_features
+from earlywarn.features.online_context import OnlineSources
 from earlywarn.resources import sample_dataset
 
 AS_OFS = [dt.datetime(2024, 9, 1) + dt.timedelta(days=37 * i) for i in range(12)]

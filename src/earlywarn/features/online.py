@@ -2,8 +2,9 @@
 
 The batch path (Polars, ``build.py``) and this path are two engines for one
 meaning: each function here mirrors the expression of the same name in
-``events.py``, ``context.py`` and ``sensitive.py``, and a parity test holds the
-two equal on a thousand (case, as-of) pairs. Mirror the details when changing
+``events.py`` (the case's surroundings, ``context.py`` and ``sensitive.py``, are
+mirrored in ``online_context.py``), and a parity test holds the two equal on a
+thousand (case, as-of) pairs. Mirror the details when changing
 either side: strict windows ``t > as_of - N days``, whole seconds, stable time
 order, and which features are 0 and which missing when there are no rows.
 """
@@ -25,18 +26,10 @@ from earlywarn.contract.rules import (
     REVIEW_DECISIONS,
     REVIEW_STAGE,
 )
-from earlywarn.contract.spec import CATEGORIES, CATEGORY_FAMILY, LEVELS
-from earlywarn.features.build import Sources
+from earlywarn.contract.spec import CATEGORIES, LEVELS
 from earlywarn.features.catalogue import CASE_STATE, FEATURE_NAMES
-from earlywarn.features.context import (
-    PETITIONER_COUNTS,
-    PRIOR_DAYS,
-    RECENT,
-    WEEK,
-    WINDOW,
-    ContextIndex,
-)
 from earlywarn.features.events import HEAT_DAYS
+from earlywarn.features.online_context import OnlineSources, calendar_values, context_values
 
 _US_PER_SECOND = 1_000_000
 _DAY_SECONDS = 86_400.0
@@ -283,137 +276,6 @@ def _no_steps_state(rows: CaseRows) -> dict[str, Any]:
     }
 
 
-@dataclass
-class _Running:
-    """One running-totals table, sorted by key then time, as arrays for binary search."""
-
-    keys: np.ndarray
-    at: np.ndarray
-    counts: dict[str, np.ndarray]
-
-    @classmethod
-    def of(cls, table: pl.DataFrame, by: list[str], counts: list[str]) -> _Running:
-        keyed = table.with_columns(pl.concat_str(by, separator="|").alias("_key")).sort(
-            "_key", "at", maintain_order=True
-        )
-        return cls(
-            keys=keyed["_key"].to_numpy().astype(str),
-            at=keyed["at"].cast(pl.Datetime("us")).to_numpy().astype(np.int64),
-            counts={c: keyed[c].to_numpy() for c in counts},
-        )
-
-    def at_time(self, key: str | None, moment: int) -> dict[str, int]:
-        """Totals of the last row of ``key`` at or before ``moment`` (0 when none)."""
-        if key is None:
-            return dict.fromkeys(self.counts, 0)
-        lo, hi = np.searchsorted(self.keys, key, "left"), np.searchsorted(self.keys, key, "right")
-        position = lo + np.searchsorted(self.at[lo:hi], moment, "right") - 1
-        if position < lo:
-            return dict.fromkeys(self.counts, 0)
-        return {c: int(values[position]) for c, values in self.counts.items()}
-
-
-@dataclass
-class OnlineSources:
-    """What the service keeps between requests: context tables as arrays, the calendar."""
-
-    petitioner: _Running
-    township: _Running
-    county: _Running
-    unit: _Running
-    sources: Sources
-
-    @classmethod
-    def of(cls, sources: Sources) -> OnlineSources:
-        index: ContextIndex = sources.context
-        return cls(
-            petitioner=_Running.of(index.petitioner, ["petitioner_id"], PETITIONER_COUNTS),
-            township=_Running.of(index.township, ["township_code", "family"], ["groups"]),
-            county=_Running.of(index.county, ["county_code", "family"], ["groups", "contacts"]),
-            unit=_Running.of(index.unit, ["unit"], ["answers", "late", "transfers", "owned"]),
-            sources=sources,
-        )
-
-
-def _context(
-    rows: CaseRows, now: int, own: dict[str, Any], lookup: OnlineSources
-) -> dict[str, Any]:
-    family = CATEGORY_FAMILY.get(rows.category, "other")
-    start = now - int(WINDOW.total_seconds()) * _US_PER_SECOND
-    mine = lookup.petitioner.at_time(rows.petitioner_id, now)
-    recent_start = now - int(RECENT.total_seconds()) * _US_PER_SECOND
-    mine_then = lookup.petitioner.at_time(rows.petitioner_id, recent_start)
-    town = None if rows.township_code is None else f"{rows.township_code}|{family}"
-    county = f"{rows.county_code}|{family}"
-    unit = lookup.unit.at_time(rows.responsible_unit, now)
-    recent = own["group_contacts_30d"]
-    return {
-        "petitioner_other_cases": max(mine["cases"] - 1, 0),
-        "petitioner_other_high_contacts": mine["high"] - own["contacts_above_county"],
-        "petitioner_other_group_contacts": mine["groups"] - own["group_contacts"],
-        "petitioner_other_contacts_90d": mine["contacts"]
-        - mine_then["contacts"]
-        - own["contacts_90d"],
-        "petitioner_other_unsatisfied": mine["unsatisfied"] - (own["unsatisfied_ratings"] or 0),
-        "petitioner_other_open_cases": max(
-            (mine["cases"] - 1) - (mine["settled"] - (own["closed"] or 0)), 0
-        ),
-        "township_family_groups_30d": max(
-            lookup.township.at_time(town, now)["groups"]
-            - lookup.township.at_time(town, start)["groups"]
-            - recent,
-            0,
-        ),
-        "county_family_groups_30d": max(
-            lookup.county.at_time(county, now)["groups"]
-            - lookup.county.at_time(county, start)["groups"]
-            - recent,
-            0,
-        ),
-        **_county_surge(lookup.county, county, now, own),
-        "unit_late_answer_share": unit["late"] / unit["answers"] if unit["answers"] else None,
-        "unit_transfers_per_case": unit["transfers"] / max(unit["owned"], 1),
-    }
-
-
-def _county_surge(table: _Running, key: str, now: int, own: dict[str, Any]) -> dict[str, Any]:
-    """As context._county_surge, for one case."""
-
-    def contacts_at(delta: dt.timedelta) -> int:
-        return table.at_time(key, now - int(delta.total_seconds()) * _US_PER_SECOND)["contacts"]
-
-    week, quarter = contacts_at(WEEK), contacts_at(RECENT)
-    this_week = max(table.at_time(key, now)["contacts"] - week - own["contacts_7d"], 0)
-    before = max(week - quarter - (own["contacts_90d"] - own["contacts_7d"]), 0)
-    return {
-        "county_family_contacts_7d": this_week,
-        "county_family_contact_surge": (this_week + 1.0) / (before * (7.0 / PRIOR_DAYS) + 1.0),
-    }
-
-
-def _calendar(rows: CaseRows, as_of: dt.datetime, lookup: OnlineSources) -> dict[str, Any]:
-    index = lookup.sources.calendar
-    day = (as_of.date() - index.first_day).days
-    if not 0 <= day < index.national.size:
-        raise ValueError("as-of moment outside the calendar index: build it for these dates")
-    category = _CATEGORY_INDEX[rows.category]
-    local = False
-    if rows.county_code in index.counties:
-        local = bool(index.local[index.counties.index(rows.county_code), day, category])
-    next_zh, next_en = index.next_period_names(day, category)
-    return {
-        "in_sensitive_period": int(index.national[day]),
-        "days_to_sensitive_period": int(index.national_next[day]),
-        "in_category_period": int(index.category[day, category]),
-        "days_to_category_period": int(index.category_next[day, category]),
-        "in_local_event": int(local),
-        "as_of_month": as_of.month,
-        "as_of_weekday": as_of.weekday(),
-        "next_period_zh": next_zh,
-        "next_period_en": next_en,
-    }
-
-
 def online_features(rows: CaseRows, as_of: dt.datetime, lookup: OnlineSources) -> dict[str, Any]:
     """Every feature of the catalogue for one case at ``as_of``, by name, in catalogue order,
     then the case-state values."""
@@ -421,6 +283,6 @@ def online_features(rows: CaseRows, as_of: dt.datetime, lookup: OnlineSources) -
     values = _contact_features(rows, now) | _action_features(rows, now)
     values["case_age_days"] = float(_days(now - rows.registered_at))
     values |= _contacts_since(rows, now)
-    values |= _context(rows, now, values, lookup) | _calendar(rows, as_of, lookup)
+    values |= context_values(rows, now, values, lookup) | calendar_values(rows, as_of, lookup)
     values |= {"category": rows.category, "nature": rows.nature, "county_code": rows.county_code}
     return {name: values[name] for name in (*FEATURE_NAMES, *CASE_STATE)}

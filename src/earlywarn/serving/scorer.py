@@ -13,7 +13,8 @@ from earlywarn.contract import Dataset, Mode, load_dataset
 from earlywarn.contract.rules import TARGETS, office_now
 from earlywarn.contract.spec import CATEGORIES, FALLBACK_CATEGORY, LEVELS
 from earlywarn.features.build import sources_for
-from earlywarn.features.online import CaseRows, OnlineSources, online_features
+from earlywarn.features.online import CaseRows, online_features
+from earlywarn.features.online_context import OnlineSources
 from earlywarn.models import registry
 from earlywarn.models.artifact import RiskModel
 from earlywarn.models.check import ModelRejectedError
