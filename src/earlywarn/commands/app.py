@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("earlywarn.commands.serving", "审计日志 / The audit log."),
     "daily": ("earlywarn.commands.daily", "每日任务 / The nightly job: import, validate, build and store the day's list, monitor it, and on the configured weekday retrain a challenger."),
+    "evaluate-policy": ("earlywarn.commands.value", "评估清单价值 / What the list is worth: visits prevented by working each policy's list."),
     "features": ("earlywarn.commands.data", "计算特征 / Write the features of the scoring population at one moment."),
     "import": ("earlywarn.commands.ingest", "导入信访系统导出文件 / Import an office's export (Excel, GBK CSV) as a contract dataset."),
     "keys": ("earlywarn.commands.serving", "API 密钥 / API keys: create and list."),

@@ -102,6 +102,22 @@ def load_dataset(
     return validate_tables(path, raws, report, mode, quarantine_dir, calendar, calendar_ok)
 
 
+def trusted_dataset(
+    path: Path, tables: dict[str, pl.DataFrame], calendar: dict[str, Any] | None
+) -> Dataset:
+    """Tables this project wrote itself in memory (the simulator, inside the value study,
+    once per simulated day), typed as the contract types them, without the row checks a
+    file from outside gets: the study checks its first day through ``validate_tables``."""
+    typed = {
+        table.name: tables[table.name].select(
+            pl.col(column.name).cast(value_dtype(column)) for column in table.columns
+        )
+        for table in TABLES
+    }
+    report = ValidationReport(dataset=path, mode="trusted")
+    return Dataset(path, typed["cases"], typed["contacts"], typed["actions"], calendar, report)
+
+
 def validate_tables(
     path: Path,
     raws: dict[str, RawTable | None],

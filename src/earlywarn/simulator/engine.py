@@ -221,6 +221,10 @@ def new_cases(
         relieved=np.zeros(count, dtype=bool),
         last_activity_day=np.full(count, day, dtype=np.int32),
         temper=temper.astype(np.float32),
+        calm=np.zeros(count, dtype=np.float32),
+        group_calm=np.zeros(count, dtype=np.float32),
+        period_calm=np.zeros(count, dtype=np.float32),
+        calm_decay=np.ones(count, dtype=np.float32),
     )
 
 

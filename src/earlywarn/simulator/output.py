@@ -55,7 +55,7 @@ class CaseRegistry:
         self.parts.append(cases.take(np.arange(len(cases))))
 
 
-def _times(
+def moments_in_days(
     day: np.ndarray,
     start: dt.date,
     office_hours: np.ndarray,
@@ -88,16 +88,14 @@ def _collect(parts: list[tuple[np.ndarray, ...]], columns: int) -> list[np.ndarr
     return [np.concatenate([part[i] for part in parts]) for i in range(columns)]
 
 
-def build_tables(
-    registry: CaseRegistry,
-    recorder: Recorder,
-    world: World,
+def contact_frame(
+    parts: list[tuple[np.ndarray, ...]],
     timeline: Timeline,
     rng: np.random.Generator,
-) -> dict[str, pl.DataFrame]:
-    """cases, contacts and actions; times in office local time, ids as pseudonyms."""
-    cases = Cases.concat(registry.parts)
-    number, _, day, channel, level, size = _collect(recorder.contact_parts, 6)
+    first_id: int = 0,
+) -> pl.DataFrame:
+    """Recorded contacts as the contract's rows, in time order, ids from ``first_id``."""
+    number, _, day, channel, level, size = _collect(parts, 6)
     order = np.lexsort((number, day))
     number, day, channel, level, size = (
         number[order],
@@ -109,20 +107,28 @@ def build_tables(
     office = channel != CHANNELS.index("online")
     contacts = pl.DataFrame(
         {
-            "contact_id": pseudonyms("K", np.arange(number.size), 9),
+            "contact_id": pseudonyms("K", first_id + np.arange(number.size), 9),
             "case_id": pseudonyms("C", number, 8),
-            "occurred_at": _times(day, timeline.start, office, rng),
+            "occurred_at": moments_in_days(day, timeline.start, office, rng),
             "channel": pl.Series(np.array(CHANNELS)[channel]),
             "level": pl.Series(np.array(LEVELS)[level]),
             "group_size": pl.Series(size, dtype=pl.Int32),
         }
     ).sort("occurred_at", "case_id", maintain_order=True)
-    contacts = contacts.with_columns(
-        pseudonyms("K", np.arange(contacts.height), 9).alias("contact_id")
+    return contacts.with_columns(
+        pseudonyms("K", first_id + np.arange(contacts.height), 9).alias("contact_id")
     )
-    # A case is registered at its first contact.
-    first = contacts.group_by("case_id").agg(pl.col("occurred_at").min().alias("registered_at"))
-    a_number, _, a_day, a_type, a_unit, a_outcome = _collect(recorder.action_parts, 6)
+
+
+def action_frame(
+    parts: list[tuple[np.ndarray, ...]],
+    world: World,
+    timeline: Timeline,
+    rng: np.random.Generator,
+    first_id: int = 0,
+) -> pl.DataFrame:
+    """Recorded handling steps as the contract's rows, in time order, ids from ``first_id``."""
+    a_number, _, a_day, a_type, a_unit, a_outcome = _collect(parts, 6)
     outcome = np.array([*OUTCOMES, ""], dtype=object)[
         np.where(a_outcome < 0, len(OUTCOMES), a_outcome)
     ]
@@ -130,7 +136,7 @@ def build_tables(
         pl.DataFrame(
             {
                 "case_id": pseudonyms("C", a_number, 8),
-                "occurred_at": _times(
+                "occurred_at": moments_in_days(
                     a_day, timeline.start, np.ones(a_day.size, dtype=bool), rng, a_type
                 ),
                 "action_type": pl.Series(np.array(ACTION_TYPES)[a_type]),
@@ -142,11 +148,18 @@ def build_tables(
         .sort("occurred_at", "_order")
         .drop("_order")
     )
-    actions = actions.select(
-        pseudonyms("A", np.arange(actions.height), 9).alias("action_id"), pl.all()
+    return actions.select(
+        pseudonyms("A", first_id + np.arange(actions.height), 9).alias("action_id"), pl.all()
     )
+
+
+def case_frame(
+    cases: Cases, world: World, summary: list[str] | None, contacts: pl.DataFrame
+) -> pl.DataFrame:
+    """The cases' static facts; a case is registered at its first contact (in ``contacts``).
+    ``summary`` None: no texts (the value study, whose features never read them)."""
+    first = contacts.group_by("case_id").agg(pl.col("occurred_at").min().alias("registered_at"))
     category = np.array(CATEGORIES)[cases.category]
-    summary = _summaries(category, rng)
     table = pl.DataFrame(
         {
             "case_id": pseudonyms("C", cases.case_number, 8),
@@ -156,10 +169,26 @@ def build_tables(
             "category": pl.Series(category),
             "nature": pl.Series(np.array(NATURES)[cases.nature]),
             "responsible_unit": pl.Series(np.array(world.unit_codes)[cases.unit]),
-            "summary": pl.Series(summary),
+            "summary": pl.Series(summary or [None] * len(cases), dtype=pl.String),
         }
     ).join(first, on="case_id", how="left")
-    return {"cases": table.select(CASES.column_names), "contacts": contacts, "actions": actions}
+    return table.select(CASES.column_names)
+
+
+def build_tables(
+    registry: CaseRegistry,
+    recorder: Recorder,
+    world: World,
+    timeline: Timeline,
+    rng: np.random.Generator,
+) -> dict[str, pl.DataFrame]:
+    """cases, contacts and actions; times in office local time, ids as pseudonyms."""
+    cases = Cases.concat(registry.parts)
+    contacts = contact_frame(recorder.contact_parts, timeline, rng)
+    actions = action_frame(recorder.action_parts, world, timeline, rng)
+    summary = _summaries(np.array(CATEGORIES)[cases.category], rng)
+    return {"cases": case_frame(cases, world, summary, contacts), "contacts": contacts,
+            "actions": actions}  # fmt: skip
 
 
 def _summaries(category: np.ndarray, rng: np.random.Generator) -> list[str]:

@@ -52,10 +52,19 @@ class ContactBatch:
     group_size: np.ndarray
 
 
-def run_petitioners_day(
-    cases: Cases, ctx: Context, world: World, rng: np.random.Generator
-) -> ContactBatch:
-    """Draw today's contacts and update the state they change."""
+@dataclass
+class _Today:
+    """Each case's drivers today, before anything is drawn."""
+
+    family: np.ndarray
+    sensitive: np.ndarray  # a sensitive period concerns the case's category and county
+    local: np.ndarray  # hidden local events' multiplier
+    overdue: np.ndarray  # days the office's step is late
+    rate: np.ndarray  # the contact rate
+    tempered: bool  # the world has tempers (the reference world has none)
+
+
+def _today(cases: Cases, ctx: Context, world: World) -> _Today:
     rates = world.rates
     day = ctx.day
     family = FAMILY_OF_CATEGORY[cases.category]
@@ -79,57 +88,133 @@ def run_petitioners_day(
         * np.where(cases.resolved, rates.resolved_contact, 1.0)
         * (rates.weekend if ctx.weekend else 1.0)
     )
-    tempered = world.traits.temper_spread > 0  # the reference world has no tempers
+    tempered = world.traits.temper_spread > 0
     if tempered:
         rate = rate * cases.temper**TEMPER_ON_CONTACTS
-    rows = np.flatnonzero(rng.random(len(cases)) < -np.expm1(-rate))
-    if rows.size == 0:
-        return ContactBatch(rows, rows.astype(np.int8), rows.astype(np.int8), rows.astype(np.int32))
+    if _intervened(cases):  # an office's intervention calms the case and the period's pull
+        pull = np.where(sensitive, rates.sensitive_contact**-cases.period_calm, 1.0)
+        rate = rate * np.exp(-cases.calm) * pull
+    return _Today(family, sensitive, local, overdue, rate, tempered)
 
+
+def _intervened(cases: Cases) -> bool:
+    return bool(cases.calm.any() or cases.group_calm.any() or cases.period_calm.any())
+
+
+def _up_logit(
+    cases: Cases, rows: np.ndarray, today: _Today, ctx: Context, world: World
+) -> np.ndarray:
+    """The skip-level logit of a contact by each of ``rows``, without the day's noise and
+    the temper (added after it, in the order the reference world draws them)."""
+    rates = world.rates
     dissatisfied = np.isin(cases.stage[rows], DISSATISFIED_STAGES) | (
         (cases.unsatisfied[rows] > 0) & ~cases.resolved[rows]
     )
-    leader_recent = day - cases.leader_day[rows] < 90
-    agitation = cases.agitation[rows]
-    log_intensity = np.log(cases.intensity[rows])
-    up_logit = (
+    leader_recent = ctx.day - cases.leader_day[rows] < 90
+    return (
         rates.up_intercept
         + rates.up_dissatisfied * dissatisfied
-        + rates.up_overdue_per_day * np.minimum(overdue[rows], 60)
+        + rates.up_overdue_per_day * np.minimum(today.overdue[rows], 60)
         + rates.up_transfer * np.minimum(cases.transfers[rows], 4)
         + rates.up_earlier_escalation * np.minimum(cases.escalations[rows], 3)
-        + rates.up_sensitive * (ctx.national_sensitive | sensitive[rows])
-        + rates.up_intensity * log_intensity
-        + rates.up_agitation * np.minimum(agitation, 4.0)
+        + rates.up_sensitive * (ctx.national_sensitive | today.sensitive[rows])
+        + rates.up_intensity * np.log(cases.intensity[rows])
+        + rates.up_agitation * np.minimum(cases.agitation[rows], 4.0)
         + rates.up_leader * leader_recent
-        + rng.normal(0.0, world.traits.escalation_noise, rows.size)
     )
-    temper = np.log(cases.temper[rows]) if tempered else np.zeros(rows.size)
+
+
+def _group_logit(
+    cases: Cases,
+    rows: np.ndarray,
+    today: _Today,
+    ctx: Context,
+    world: World,
+    up: np.ndarray,
+    temper: np.ndarray,
+) -> np.ndarray:
+    """The group-visit logit of a contact by each of ``rows``, given whether it climbs."""
+    rates = world.rates
+    dissatisfied = np.isin(cases.stage[rows], DISSATISFIED_STAGES) | (
+        (cases.unsatisfied[rows] > 0) & ~cases.resolved[rows]
+    )
+    leader_recent = ctx.day - cases.leader_day[rows] < 90
+    fam = today.family[rows]
+    neighbours = (
+        ctx.town_groups[cases.world[rows], cases.township[rows], fam]
+        + 0.3 * (ctx.county_groups[cases.world[rows], cases.county[rows], fam])
+    )
+    return (
+        rates.group_intercept
+        + rates.group_sensitive * today.sensitive[rows]
+        + rates.group_neighbours * np.log1p(neighbours)
+        + rates.group_agitation * np.minimum(cases.agitation[rows], 4.0)
+        + rates.group_dissatisfied * dissatisfied
+        + rates.group_leader * leader_recent
+        + 0.8 * np.log(today.local[rows])
+        + 0.3 * up
+        + TEMPER_ON_GROUPS * temper
+    )
+
+
+def _calmed(
+    cases: Cases, rows: np.ndarray, today: _Today, ctx: Context, world: World
+) -> tuple[np.ndarray, np.ndarray]:
+    """What an intervention takes off the skip-level and the group logits of ``rows``."""
+    period = cases.period_calm[rows] * (ctx.national_sensitive | today.sensitive[rows])
+    up = cases.calm[rows] + world.rates.up_sensitive * period
+    group = cases.group_calm[rows] + world.rates.group_sensitive * period
+    return up, group
+
+
+def _shared(cases: Cases, rows: np.ndarray) -> np.ndarray:
+    return (cases.people[rows] >= GROUP_THRESHOLD) & (SHARED_INTEREST[cases.category[rows]] > 0)
+
+
+def daily_hazard(cases: Cases, ctx: Context, world: World) -> tuple[np.ndarray, np.ndarray]:
+    """Each case's true chance today of a skip-level contact and of a group visit, from
+    its hidden state (the day's logit noise left at its mean): what the oracle's list
+    ranks by. Draws nothing."""
+    today = _today(cases, ctx, world)
+    rows = np.arange(len(cases))
+    contact = -np.expm1(-today.rate)
+    temper = np.log(cases.temper) if today.tempered else np.zeros(len(cases))
+    up_logit = _up_logit(cases, rows, today, ctx, world) + temper
+    calm_up, calm_group = _calmed(cases, rows, today, ctx, world)
+    up = sigmoid(up_logit - calm_up) * (cases.top_level < NATIONAL)
+    group_logit = _group_logit(cases, rows, today, ctx, world, up, temper) - calm_group
+    return contact * up, contact * _shared(cases, rows) * sigmoid(group_logit)
+
+
+def run_petitioners_day(
+    cases: Cases, ctx: Context, world: World, rng: np.random.Generator
+) -> ContactBatch:
+    """Draw today's contacts and update the state they change."""
+    rates = world.rates
+    day = ctx.day
+    today = _today(cases, ctx, world)
+    rows = np.flatnonzero(rng.random(len(cases)) < -np.expm1(-today.rate))
+    if rows.size == 0:
+        return ContactBatch(rows, rows.astype(np.int8), rows.astype(np.int8), rows.astype(np.int32))
+
+    up_logit = _up_logit(cases, rows, today, ctx, world) + rng.normal(
+        0.0, world.traits.escalation_noise, rows.size
+    )
+    temper = np.log(cases.temper[rows]) if today.tempered else np.zeros(rows.size)
     up_logit += temper
+    calm_up, calm_group = _calmed(cases, rows, today, ctx, world)
+    if _intervened(cases):
+        up_logit -= calm_up
     top = cases.top_level[rows].astype(np.int16)
     up = (rng.random(rows.size) < sigmoid(up_logit)) & (top < NATIONAL)
     jump = 1 + (rng.random(rows.size) < 0.15)
     stay_level = np.where(rng.random(rows.size) < 0.5, top, cases.home_level[rows])
     level = np.where(up, np.minimum(top + jump, NATIONAL), stay_level).astype(np.int8)
 
-    shared = (cases.people[rows] >= GROUP_THRESHOLD) & (SHARED_INTEREST[cases.category[rows]] > 0)
-    fam = family[rows]
-    neighbours = (
-        ctx.town_groups[cases.world[rows], cases.township[rows], fam]
-        + 0.3 * (ctx.county_groups[cases.world[rows], cases.county[rows], fam])
-    )
-    group_logit = (
-        rates.group_intercept
-        + rates.group_sensitive * sensitive[rows]
-        + rates.group_neighbours * np.log1p(neighbours)
-        + rates.group_agitation * np.minimum(agitation, 4.0)
-        + rates.group_dissatisfied * dissatisfied
-        + rates.group_leader * leader_recent
-        + 0.8 * np.log(local[rows])
-        + 0.3 * up
-        + TEMPER_ON_GROUPS * temper
-    )
-    group = shared & (rng.random(rows.size) < sigmoid(group_logit))
+    group_logit = _group_logit(cases, rows, today, ctx, world, up, temper)
+    if _intervened(cases):
+        group_logit -= calm_group
+    group = _shared(cases, rows) & (rng.random(rows.size) < sigmoid(group_logit))
     turnout = np.clip(rates.group_turnout * rng.uniform(0.6, 1.3, rows.size), 0.05, 1.0)
     crowd = np.maximum(GROUP_THRESHOLD, rng.binomial(cases.people[rows], turnout))
     few = np.minimum(1 + rng.poisson(0.3, rows.size), GROUP_THRESHOLD - 1)

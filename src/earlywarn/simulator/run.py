@@ -63,6 +63,9 @@ class SimulationConfig:
     # A world drawn from the family (simulator/family.py) with this seed; None: the
     # reference world. The history's own seed stays ``seed``.
     family_seed: int | None = None
+    # From this day on, each day's draws come from streams of their own (History._streams):
+    # common random numbers for policies compared on the same world. None: one stream.
+    common_days_from: dt.date | None = None
 
     @property
     def n_days(self) -> int:
@@ -147,57 +150,136 @@ def _category_factors(config: SimulationConfig, day: int) -> np.ndarray | None:
     return factors
 
 
+class History:
+    """The simulation as it runs, one day at a time, so that someone can act between
+    two days (the value study's office, ``earlywarn.value``). ``simulate`` runs it from
+    the first day to the last."""
+
+    def __init__(self, config: SimulationConfig) -> None:
+        self.config = config
+        streams = np.random.SeedSequence(config.seed).spawn(4)
+        world_rng, self._arrival_rng, self._dynamics_rng, event_rng = (
+            np.random.default_rng(s) for s in streams
+        )
+        self._tables_seed = streams[3].spawn(1)[0]
+        world = build_world(world_rng, config.area_counties, config.townships_per_county)
+        if config.family_seed is not None:
+            world = drawn_world(world, config.family_seed)
+        self.world = world
+        self.known_events = _known_local_events(world_rng, world, config)
+        years = range(config.start.year, config.end.year + 1)
+        self.timeline = Timeline.build(
+            config.start, config.n_days, Calendar.build(years, self.known_events),
+            world.county_codes,
+        )  # fmt: skip
+        self.hidden = HiddenEvents.draw(event_rng, world, 0, config.n_days)
+        self._rates = _arrival_rates(config, self.timeline, world)
+        self.town_groups = np.zeros((1, world.n_townships, len(FAMILIES)), dtype=np.float32)
+        self.county_groups = np.zeros((1, len(world.county_codes), len(FAMILIES)), np.float32)
+        self.recorder, self.registry = Recorder(), CaseRegistry()
+        self.live: Cases | None = None
+        self.day = 0  # the next day to run
+        self._next_number = 0
+        self._common_from = (
+            (config.common_days_from - config.start).days
+            if config.common_days_from is not None
+            else None
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self.day >= self.config.n_days
+
+    def _streams(self) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
+        """Arrivals, offices and petitioners' draws for today: one stream each for the
+        whole run, or, from ``common_days_from`` on, fresh streams per day and purpose, so
+        that acting on a case leaves the other cases' draws of later days as they were."""
+        day = self.day
+        if self._common_from is None or day < self._common_from:
+            return self._arrival_rng, self._dynamics_rng, self._dynamics_rng
+        arrival, office, people = (
+            np.random.default_rng([self.config.seed, day, purpose]) for purpose in range(3)
+        )
+        return arrival, office, people
+
+    def snapshot(self) -> Snapshot:
+        """Everything known at the start of the next day, hidden parts included."""
+        assert self.live is not None, "no case registered yet"
+        return Snapshot(
+            self.day, copy.deepcopy(self.live), self.town_groups.copy(),
+            self.county_groups.copy(), self.hidden,
+        )  # fmt: skip
+
+    def run_day(self) -> None:
+        day = self.day
+        arrival_rng, office_rng, people_rng = self._streams()
+        count = int(arrival_rng.poisson(self._rates[day]))
+        if count:
+            arrivals = new_cases(
+                arrival_rng, self.world, self.timeline, day, count, self._next_number,
+                np.zeros(count), self.live, _category_factors(self.config, day),
+            )  # fmt: skip
+            self._next_number += count
+            self.registry.add(arrivals)
+            self.recorder.contacts(arrivals, day, first_contacts(arrivals, arrival_rng))
+            self.live = arrivals if self.live is None else Cases.concat([self.live, arrivals])
+        self.day += 1
+        if self.live is None:
+            return
+        step_day(
+            self.live, day, self.world, self.timeline, self.hidden, self.town_groups,
+            self.county_groups, office_rng, self.recorder, people_rng=people_rng,
+        )  # fmt: skip
+        if day % 30 == 29:
+            self.live = self.live.take(np.flatnonzero(~is_finished(self.live, day)))
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        """The contract's tables of everything recorded so far (the same draws for the
+        moments inside a day and the ids whenever they are written)."""
+        rng = np.random.default_rng(self._tables_seed)
+        return build_tables(self.registry, self.recorder, self.world, self.timeline, rng)
+
+
 def simulate(
     config: SimulationConfig, snapshot_day: dt.date | None = None, progress: Progress | None = None
 ) -> SimulationResult:
     """Run the history from start to end; keep the full state at the start of ``snapshot_day``."""
-    streams = np.random.SeedSequence(config.seed).spawn(4)
-    world_rng, arrival_rng, dynamics_rng, event_rng = (np.random.default_rng(s) for s in streams)
-    world = build_world(world_rng, config.area_counties, config.townships_per_county)
-    if config.family_seed is not None:
-        world = drawn_world(world, config.family_seed)
-    known_events = _known_local_events(world_rng, world, config)
-    years = range(config.start.year, config.end.year + 1)
-    timeline = Timeline.build(
-        config.start, config.n_days, Calendar.build(years, known_events), world.county_codes
-    )
-    hidden = HiddenEvents.draw(event_rng, world, 0, config.n_days)
-    rates = _arrival_rates(config, timeline, world)
-    town_groups = np.zeros((1, world.n_townships, len(FAMILIES)), dtype=np.float32)
-    county_groups = np.zeros((1, len(world.county_codes), len(FAMILIES)), dtype=np.float32)
-    recorder, registry = Recorder(), CaseRegistry()
-    live: Cases | None = None
+    history = History(config)
     snapshot: Snapshot | None = None
     snapshot_index = (snapshot_day - config.start).days if snapshot_day else None
-    next_number = 0
-    for day in range(config.n_days):
-        if day == snapshot_index and live is not None:
-            snapshot = Snapshot(
-                day, copy.deepcopy(live), town_groups.copy(), county_groups.copy(), hidden
-            )
-        count = int(arrival_rng.poisson(rates[day]))
-        if count:
-            arrivals = new_cases(
-                arrival_rng, world, timeline, day, count, next_number, np.zeros(count), live,
-                _category_factors(config, day),
-            )  # fmt: skip
-            next_number += count
-            registry.add(arrivals)
-            recorder.contacts(arrivals, day, first_contacts(arrivals, arrival_rng))
-            live = arrivals if live is None else Cases.concat([live, arrivals])
-        if live is None:
-            continue
-        step_day(
-            live, day, world, timeline, hidden, town_groups, county_groups, dynamics_rng, recorder
-        )
-        if day % 30 == 29:
-            live = live.take(np.flatnonzero(~is_finished(live, day)))
-            if progress:
-                progress(day + 1, config.n_days)
-    tables = build_tables(
-        registry, recorder, world, timeline, np.random.default_rng(streams[3].spawn(1)[0])
+    while not history.finished:
+        if history.day == snapshot_index and history.live is not None:
+            snapshot = history.snapshot()
+        history.run_day()
+        if progress and history.day % 30 == 0:
+            progress(history.day, config.n_days)
+    return SimulationResult(
+        history.tables(), history.known_events, history.world, history.timeline, snapshot
     )
-    return SimulationResult(tables, known_events, world, timeline, snapshot)
+
+
+def day_context(
+    day: int,
+    world: World,
+    timeline: Timeline,
+    hidden: HiddenEvents,
+    town_groups: np.ndarray,
+    county_groups: np.ndarray,
+    event_worlds: np.ndarray | None = None,
+) -> Context:
+    """What the petitioners' day looks like: the calendar, hidden events, groups nearby."""
+    return Context(
+        day=day,
+        weekend=bool(timeline.weekend[day]),
+        national_sensitive=bool(timeline.national_sensitive[day]),
+        sensitive=timeline.sensitive[day],
+        county_sensitive=timeline.county_sensitive[:, day, :],
+        local_events=hidden.multiplier(
+            day, town_groups.shape[0], len(world.county_codes), event_worlds
+        ),
+        town_groups=town_groups,
+        county_groups=county_groups,
+    )
 
 
 def step_day(
@@ -211,28 +293,21 @@ def step_day(
     rng: np.random.Generator,
     recorder: Recorder | None,
     event_worlds: np.ndarray | None = None,
+    people_rng: np.random.Generator | None = None,
 ) -> tuple[Context, Any, Any]:
-    """One day for every live case in every world: offices first, then petitioners."""
+    """One day for every live case in every world: offices first, then petitioners
+    (with their own stream if given)."""
     actions = run_office_day(live, day, world, rng)
     for rows in actions.rows:
         live.last_activity_day[rows] = day
-    context = Context(
-        day=day,
-        weekend=bool(timeline.weekend[day]),
-        national_sensitive=bool(timeline.national_sensitive[day]),
-        sensitive=timeline.sensitive[day],
-        county_sensitive=timeline.county_sensitive[:, day, :],
-        local_events=hidden.multiplier(
-            day, town_groups.shape[0], len(world.county_codes), event_worlds
-        ),
-        town_groups=town_groups,
-        county_groups=county_groups,
-    )
-    contacts = run_petitioners_day(live, context, world, rng)
+    context = day_context(day, world, timeline, hidden, town_groups, county_groups, event_worlds)
+    contacts = run_petitioners_day(live, context, world, people_rng or rng)
     if recorder is not None:
         recorder.actions(live, day, actions)
         recorder.contacts(live, day, contacts)
     live.agitation *= world.rates.agitation_decay
+    for calm in (live.calm, live.group_calm, live.period_calm):  # interventions fade
+        calm *= live.calm_decay
     town_groups *= GROUP_MEMORY_DECAY
     county_groups *= GROUP_MEMORY_DECAY
     return context, actions, contacts

@@ -80,6 +80,12 @@ class Cases:
     relieved: np.ndarray  # bool
     last_activity_day: np.ndarray  # int32
     temper: np.ndarray  # float32, hidden: the petitioner's own readiness (1 in the reference world)
+    # What an office's intervention left behind (simulator/interventions.py), hidden, all
+    # zero without one: each fades by ``calm_decay`` a day.
+    calm: np.ndarray  # float32: contacts x exp(-calm), skip-level logit - calm
+    group_calm: np.ndarray  # float32: group-visit logit - group_calm
+    period_calm: np.ndarray  # float32, 0..1: the share of a sensitive period's pull removed
+    calm_decay: np.ndarray  # float32: the daily fade of the three
 
     def __len__(self) -> int:
         return int(self.case_number.shape[0])

@@ -1,0 +1,1 @@
+"""What the list is worth: a simulated office works a policy's list every morning."""
