@@ -19,6 +19,11 @@ only on that case. Four kinds of effect, each sized by a parameter of ``Effects`
 An intervention can fail (nothing happens), and every effect but a solved matter
 fades day by day. With ``scale`` 0 nothing happens at all: the history is the same
 as without the list.
+
+What the office did is written down as the case systems write it (``recorded``): a
+leader reception for the steps a leader takes, a mediation for legal aid; chasing a
+unit leaves no record of its own (the earlier answer is the record). The record does
+not touch the hidden state: its effect is the step's, sized above.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import numpy as np
 
 from earlywarn.models.steps import FALLBACK, PERIOD_AHEAD_DAYS
 from earlywarn.simulator.engine import Timeline
+from earlywarn.simulator.office import ActionBatch
 from earlywarn.simulator.petitioners import GROUP_THRESHOLD
 from earlywarn.simulator.state import DISSATISFIED_STAGES, NOT_SCHEDULED, Cases, Stage
 from earlywarn.simulator.world import SHARED_INTEREST
@@ -46,6 +52,18 @@ EFFECT_OF_STEP = {
     "dialogue": DIALOGUE,
     "before_period": PERIOD,
     FALLBACK: FOLLOW,  # someone follows the case: half a calm, no solution
+}
+
+
+# The action (contract vocabulary) an office records for a step; others leave none.
+RECORDED_AS = {
+    "senior_owner": "leader_reception",
+    "face_to_face": "leader_reception",
+    "explain_review": "leader_reception",
+    "solve_at_home": "leader_reception",
+    "dialogue": "leader_reception",
+    "before_period": "leader_reception",
+    "legal_aid": "mediation",
 }
 
 
@@ -124,3 +142,16 @@ def intervene(
             share = min(1.0, s * effects.period)
             cases.period_calm[row] = max(float(cases.period_calm[row]), share)
     return took
+
+
+def recorded(cases: Cases, rows: np.ndarray, steps: list[list[str]]) -> ActionBatch:
+    """The actions the office writes down for these rows' steps, one per kind and case."""
+    batch = ActionBatch.empty()
+    for action in sorted(set(RECORDED_AS.values())):
+        taken = np.array(
+            [row for row, keys in zip(rows.tolist(), steps, strict=True)
+             if any(RECORDED_AS.get(key) == action for key in keys)],
+            dtype=np.int64,
+        )  # fmt: skip
+        batch.add(taken, action, cases.unit[taken])
+    return batch

@@ -18,8 +18,9 @@ from typing import Protocol
 import numpy as np
 import polars as pl
 
+from earlywarn.contract.synthetic import pseudonyms
 from earlywarn.models.capacity import Capacity
-from earlywarn.simulator.interventions import Effects, intervene
+from earlywarn.simulator.interventions import Effects, intervene, recorded
 from earlywarn.simulator.run import History
 from earlywarn.simulator.state import Stage
 from earlywarn.simulator.world import COUNTY
@@ -95,6 +96,8 @@ class OfficeRun:
         steps = self.policy.steps(self, fresh)
         rng = np.random.default_rng([self.seed, self.day, 7])  # the office's own stream
         took = intervene(live, fresh, steps, self.day, self.effects, rng)
+        # Written down whether it took or not: the office did it.
+        self.history.recorder.actions(live, self.day, recorded(live, fresh, steps))
         for row, keys, ok in zip(fresh.tolist(), steps, took.tolist(), strict=True):
             number = int(live.case_number[row])
             self.last_acted[number] = self.day
@@ -125,7 +128,9 @@ class OfficeRun:
         start = self.history.timeline.start
         return pl.DataFrame(
             {
-                "case_id": [f"C{number:08d}" for _, number, _, _ in self.ledger],
+                "case_id": pseudonyms(
+                    "C", np.array([n for _, n, _, _ in self.ledger], dtype=np.int64), 8
+                ),
                 "acted_at": [  # the morning's work, in office hours
                     dt.datetime.combine(start + dt.timedelta(days=day), dt.time(9))
                     for day, _, _, _ in self.ledger

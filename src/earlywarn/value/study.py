@@ -36,6 +36,8 @@ EARLYWARN = "earlywarn"
 NAIVE = "earlywarn, retrained naively"
 POLICIES = ("office rule", "random K", EARLYWARN, "oracle", NAIVE)
 DEFAULT_POLICIES = POLICIES[:4]
+SINGLE_THREADED = ("POLARS_MAX_THREADS", "OMP_NUM_THREADS")
+MIN_HISTORY_DAYS = 450  # warm-up, fit, validation and backtest periods, and their horizons
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,14 @@ class StudyConfig:
         unknown = set(self.policies) - set(POLICIES)
         if unknown:
             raise ValueError(f"unknown policies {sorted(unknown)}; known: {list(POLICIES)}")
-        if not self.start < self.first_day or self.months < 1 or not self.seeds:
-            raise ValueError("the study needs history before its first day, months >= 1, seeds")
+        if (self.first_day - self.start).days < MIN_HISTORY_DAYS:
+            raise ValueError(
+                f"the first list day {self.first_day} must come at least {MIN_HISTORY_DAYS} "
+                f"days after the history's start {self.start}: earlywarn's models are fitted, "
+                "validated and backtested on that history"
+            )
+        if self.months < 1 or not self.seeds:
+            raise ValueError("the study needs at least one month and one seed")
 
     @property
     def last_day(self) -> dt.date:
@@ -156,16 +164,18 @@ def run_study(config: StudyConfig, workers: int = 1, progress: Progress | None =
     rows come back in seed order whatever finishes first)."""
     if workers <= 1 or len(config.seeds) == 1:
         return [row for seed in config.seeds for row in run_seed(config, seed, progress)]
-    # One Polars thread per process: the processes share the cores between them.
-    previous = os.environ.get("POLARS_MAX_THREADS")
-    os.environ["POLARS_MAX_THREADS"] = "1"
+    # One thread per process for Polars and LightGBM's OpenMP: two processes whose
+    # OpenMP threads spin for the same cores slow each other down several times over.
+    saved = {name: os.environ.get(name) for name in SINGLE_THREADED}
+    os.environ.update(dict.fromkeys(SINGLE_THREADED, "1"))
     try:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(min(workers, len(config.seeds)), mp_context=context) as pool:
             results = list(pool.map(_seed_rows, [config] * len(config.seeds), config.seeds))
     finally:
-        if previous is None:
-            os.environ.pop("POLARS_MAX_THREADS", None)
-        else:
-            os.environ["POLARS_MAX_THREADS"] = previous
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return [row for rows in results for row in rows]
