@@ -74,7 +74,8 @@ def evaluate_policy(
         list[str] | None,
         typer.Option(
             help="策略 / Policies beside 'no list' (repeat): office rule, random K, "
-            "earlywarn, oracle, 'earlywarn, retrained naively'. Default: the first four."
+            "earlywarn, oracle, 'earlywarn, retrained naively', \"earlywarn's list, the office's "
+            'usual steps". Default: the first four.'
         ),
     ] = None,
     world: Annotated[

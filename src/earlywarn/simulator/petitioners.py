@@ -101,16 +101,21 @@ def _intervened(cases: Cases) -> bool:
     return bool(cases.calm.any() or cases.group_calm.any() or cases.period_calm.any())
 
 
+def _handling(cases: Cases, rows: np.ndarray, day: int) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each of ``rows`` is dissatisfied, and met a leader in the last 90 days."""
+    dissatisfied = np.isin(cases.stage[rows], DISSATISFIED_STAGES) | (
+        (cases.unsatisfied[rows] > 0) & ~cases.resolved[rows]
+    )
+    return dissatisfied, day - cases.leader_day[rows] < 90
+
+
 def _up_logit(
     cases: Cases, rows: np.ndarray, today: _Today, ctx: Context, world: World
 ) -> np.ndarray:
     """The skip-level logit of a contact by each of ``rows``, without the day's noise and
     the temper (added after it, in the order the reference world draws them)."""
     rates = world.rates
-    dissatisfied = np.isin(cases.stage[rows], DISSATISFIED_STAGES) | (
-        (cases.unsatisfied[rows] > 0) & ~cases.resolved[rows]
-    )
-    leader_recent = ctx.day - cases.leader_day[rows] < 90
+    dissatisfied, leader_recent = _handling(cases, rows, ctx.day)
     return (
         rates.up_intercept
         + rates.up_dissatisfied * dissatisfied
@@ -135,10 +140,7 @@ def _group_logit(
 ) -> np.ndarray:
     """The group-visit logit of a contact by each of ``rows``, given whether it climbs."""
     rates = world.rates
-    dissatisfied = np.isin(cases.stage[rows], DISSATISFIED_STAGES) | (
-        (cases.unsatisfied[rows] > 0) & ~cases.resolved[rows]
-    )
-    leader_recent = ctx.day - cases.leader_day[rows] < 90
+    dissatisfied, leader_recent = _handling(cases, rows, ctx.day)
     fam = today.family[rows]
     neighbours = (
         ctx.town_groups[cases.world[rows], cases.township[rows], fam]

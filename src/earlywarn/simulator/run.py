@@ -202,6 +202,13 @@ class History:
         )
         return arrival, office, people
 
+    def context(self) -> Context:
+        """What the petitioners' next day looks like (nothing drawn)."""
+        return day_context(
+            self.day, self.world, self.timeline, self.hidden, self.town_groups,
+            self.county_groups,
+        )  # fmt: skip
+
     def snapshot(self) -> Snapshot:
         """Everything known at the start of the next day, hidden parts included."""
         assert self.live is not None, "no case registered yet"

@@ -26,6 +26,7 @@ from earlywarn.models.registry import LoadedModels, loaded
 from earlywarn.models.scoring import score_frame
 from earlywarn.models.steps import FALLBACK
 from earlywarn.serving.risk_list import reading_order
+from earlywarn.simulator.interventions import usual_steps
 from earlywarn.simulator.run import History
 from earlywarn.training.fit import fit_target
 from earlywarn.training.matrices import Matrices
@@ -63,7 +64,8 @@ def morning_dataset(history: History) -> tuple[Dataset, dt.datetime]:
 
 
 class EarlywarnList:
-    """Top K of earlywarn's daily list, acted on with the steps it recommends."""
+    """Top K of earlywarn's daily list, acted on with the steps it recommends (or, to
+    measure the list apart from its steps, with the office's usual ones)."""
 
     def __init__(
         self,
@@ -71,8 +73,10 @@ class EarlywarnList:
         name: str = "earlywarn",
         retrain_every_days: int | None = None,
         leave_out_treated: bool = True,
+        own_steps: bool = True,
     ) -> None:
         self.name = name
+        self.own_steps = own_steps  # False: the office's usual steps (the list apart)
         self.models = models
         self.retrain_every_days = retrain_every_days
         self.leave_out_treated = leave_out_treated
@@ -116,4 +120,8 @@ class EarlywarnList:
         return np.asarray(position[alive], dtype=np.int64)
 
     def steps(self, run: OfficeRun, rows: np.ndarray) -> list[list[str]]:
+        if not self.own_steps:
+            live = run.history.live
+            assert live is not None
+            return usual_steps(live, rows, run.day, run.history.timeline)
         return [self._steps[int(row)] for row in rows]

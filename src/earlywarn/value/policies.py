@@ -12,7 +12,6 @@ import numpy as np
 
 from earlywarn.simulator.interventions import usual_steps
 from earlywarn.simulator.petitioners import daily_hazard
-from earlywarn.simulator.run import day_context
 from earlywarn.value.office import OfficeRun
 
 RULE_CONTACTS, RULE_DAYS = 3, 90  # the office's rule: 3+ contacts in 90 days (重信重访)
@@ -80,10 +79,7 @@ class OracleList(_UsualSteps):
         history = run.history
         live = history.live
         assert live is not None
-        context = day_context(
-            run.day, history.world, history.timeline, history.hidden,
-            history.town_groups, history.county_groups,
-        )  # fmt: skip
+        context = history.context()
         escalation, group = daily_hazard(live, context, history.world)
         risk = (escalation + group)[rows]
         return rows[np.argsort(-risk, kind="stable")[:k]]

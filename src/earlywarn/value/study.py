@@ -34,7 +34,8 @@ Progress = Callable[[str], None]
 NO_LIST = "no list"
 EARLYWARN = "earlywarn"
 NAIVE = "earlywarn, retrained naively"
-POLICIES = ("office rule", "random K", EARLYWARN, "oracle", NAIVE)
+USUAL_STEPS = "earlywarn's list, the office's usual steps"  # the ranking apart from the steps
+POLICIES = ("office rule", "random K", EARLYWARN, "oracle", NAIVE, USUAL_STEPS)
 DEFAULT_POLICIES = POLICIES[:4]
 SINGLE_THREADED = ("POLARS_MAX_THREADS", "OMP_NUM_THREADS")
 MIN_HISTORY_DAYS = 450  # warm-up, fit, validation and backtest periods, and their horizons
@@ -98,9 +99,11 @@ class Row:
 
 
 def _policy(name: str, config: StudyConfig, fitted: LoadedModels) -> Policy:
-    if name in (EARLYWARN, NAIVE):
+    if name in (EARLYWARN, NAIVE, USUAL_STEPS):
         retrain = config.retrain_every_days
-        return EarlywarnList(fitted, name, retrain, leave_out_treated=name == EARLYWARN)
+        return EarlywarnList(
+            fitted, name, retrain, leave_out_treated=name != NAIVE, own_steps=name != USUAL_STEPS
+        )
     if name == "office rule":
         return OfficeRule()
     return RandomK() if name == "random K" else OracleList()
