@@ -20,7 +20,7 @@ from earlywarn.simulator.interventions import (
 )
 from earlywarn.simulator.office import ACTION
 from earlywarn.simulator.petitioners import daily_hazard
-from earlywarn.simulator.run import History, SimulationConfig, day_context, simulate
+from earlywarn.simulator.run import History, SimulationConfig, simulate
 from earlywarn.simulator.state import Cases
 from earlywarn.value.office import OfficeRun
 from earlywarn.value.policies import NoList, OfficeRule
@@ -82,8 +82,7 @@ def test_a_calmed_case_is_less_likely_to_escalate_or_come_as_a_group(
     history = copy.deepcopy(at_first_day)
     live = history.live
     assert live is not None
-    context = day_context(history.day, history.world, history.timeline, history.hidden,
-                          history.town_groups, history.county_groups)  # fmt: skip
+    context = history.context()
     escalation, group = daily_hazard(live, context, history.world)
     riskiest = int(np.argmax(escalation + group))
     intervene(live, np.array([riskiest]), [["face_to_face", "dialogue"]], history.day,
