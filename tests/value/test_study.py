@@ -125,3 +125,16 @@ def test_a_history_too_short_to_fit_on_is_a_clear_error() -> None:
     result = CliRunner().invoke(app, ["evaluate-policy", "--start", "2024-09-01"])
     assert result.exit_code == 2
     assert "must come at least 450 days after the history's start 2024-09-01" in result.output
+
+
+def test_a_study_without_earlywarn_fits_no_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fitting(*_: object) -> None:
+        raise AssertionError("no earlywarn policy: nothing to fit")
+
+    monkeypatch.setattr("earlywarn.value.study.fit_models", no_fitting)
+    config = StudyConfig(
+        cases=1500, start=dt.date(2023, 1, 1), first_day=dt.date(2024, 4, 1), months=1,
+        seeds=(2,), policies=("office rule", "oracle"),
+    )  # fmt: skip
+    rows = run_seed(config, 2)
+    assert [row.policy for row in rows] == [NO_LIST, "office rule", "oracle"]

@@ -36,6 +36,7 @@ EARLYWARN = "earlywarn"
 NAIVE = "earlywarn, retrained naively"
 USUAL_STEPS = "earlywarn's list, the office's usual steps"  # the ranking apart from the steps
 POLICIES = ("office rule", "random K", EARLYWARN, "oracle", NAIVE, USUAL_STEPS)
+EARLYWARN_POLICIES = (EARLYWARN, NAIVE, USUAL_STEPS)
 DEFAULT_POLICIES = POLICIES[:4]
 SINGLE_THREADED = ("POLARS_MAX_THREADS", "OMP_NUM_THREADS")
 MIN_HISTORY_DAYS = 450  # warm-up, fit, validation and backtest periods, and their horizons
@@ -98,8 +99,9 @@ class Row:
     seconds: float
 
 
-def _policy(name: str, config: StudyConfig, fitted: LoadedModels) -> Policy:
-    if name in (EARLYWARN, NAIVE, USUAL_STEPS):
+def _policy(name: str, config: StudyConfig, fitted: LoadedModels | None) -> Policy:
+    if name in EARLYWARN_POLICIES:
+        assert fitted is not None
         retrain = config.retrain_every_days
         return EarlywarnList(
             fitted, name, retrain, leave_out_treated=name != NAIVE, own_steps=name != USUAL_STEPS
@@ -122,10 +124,12 @@ def run_seed(config: StudyConfig, seed: int, progress: Progress | None = None) -
         history.run_day()
     say = progress or (lambda _: None)
     say(f"seed {seed}: history to {config.first_day} simulated")
-    dataset, as_of = morning_dataset(history)
-    capacity = Capacity(config.capacity_shares[0], config.capacity_minimum)
-    fitted = fit_models(dataset, as_of, capacity, None)  # once per world, before any list
-    say(f"seed {seed}: earlywarn's models fitted on the history before {as_of:%Y-%m-%d}")
+    fitted = None
+    if set(config.policies) & set(EARLYWARN_POLICIES):  # once per world, before any list
+        dataset, as_of = morning_dataset(history)
+        capacity = Capacity(config.capacity_shares[0], config.capacity_minimum)
+        fitted = fit_models(dataset, as_of, capacity, None)
+        say(f"seed {seed}: earlywarn's models fitted on the history before {as_of:%Y-%m-%d}")
     rows: list[Row] = []
 
     def run(policy: Policy, scale: float, share: float) -> None:
