@@ -77,6 +77,16 @@ def test_a_group_just_under_the_threshold_asks_for_no_dialogue() -> None:
     assert "dialogue" in keys(QUIET | {"last_group_size": 5})
 
 
+def test_a_matter_of_many_people_asks_for_dialogue_before_a_group_comes() -> None:
+    forming = {"category": "wage_arrears", "max_group_size": 3}
+    assert "dialogue" in keys(QUIET | forming)
+    assert "dialogue" in keys(
+        QUIET | {"category": "land_requisition", "township_family_groups_30d": 1}
+    )
+    assert "dialogue" not in keys(QUIET | forming | {"category": "neighbor_dispute"})
+    assert "dialogue" not in keys(QUIET | {"category": "wage_arrears", "max_group_size": 1})
+
+
 def test_a_period_beyond_two_weeks_asks_for_nothing() -> None:
     assert "before_period" not in keys(QUIET | {"days_to_category_period": 15})
     assert "before_period" in keys(QUIET | {"days_to_sensitive_period": 0})

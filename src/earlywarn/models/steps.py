@@ -111,6 +111,22 @@ def _went_up(v: Values) -> bool:
     )
 
 
+# The brief's shared grievances of many people (群体利益): where groups form.
+GROUP_INTEREST = frozenset({
+    "land_requisition", "demolition_resettlement", "wage_arrears", "reservoir_migration",
+    "enterprise_restructuring", "veterans_resettlement", "retiree_benefits", "village_affairs",
+})  # fmt: skip
+
+
+def _group_matter(v: Values) -> bool:
+    """A group came, or a matter of many people shows it is forming: talk to its
+    representatives before they come as a group (the value study, docs/value.md)."""
+    if _number(v, "group_contacts_90d") >= 1 or _number(v, "last_group_size") >= GROUP_THRESHOLD:
+        return True
+    forming = _number(v, "max_group_size") >= 2 or _number(v, "township_family_groups_30d") >= 1
+    return str(v.get("category")) in GROUP_INTEREST and forming
+
+
 def _never(_: Values) -> bool:
     return False
 
@@ -134,9 +150,8 @@ RULES: tuple[Rule, ...] = (
          lambda v: _number(v, "reviews_upheld") >= 1, _reception(30),
          "a leader reception in the last 30 days",
          frozenset({"reviews_upheld", "review_stage", "days_since_review_step"})),
-    Rule("dialogue", f"a group of {GROUP_THRESHOLD} or more in the last 90 days, or at the last contact",
-         lambda v: _number(v, "group_contacts_90d") >= 1
-         or _number(v, "last_group_size") >= GROUP_THRESHOLD,
+    Rule("dialogue", f"a group of {GROUP_THRESHOLD} or more in the last 90 days, or at the last contact; or a matter of shared interest (land, demolition, wages, reservoir migrants, restructuring, veterans, retirees, village affairs) that came with 2 or more people or whose kind saw a group visit in the township in the last 30 days",
+         _group_matter,
          _reception(14), "a leader reception in the last 14 days",
          frozenset({"group_contacts", "group_contacts_30d", "group_contacts_90d", "max_group_size",
                     "last_group_size", "group_size_growth", "petitioner_other_group_contacts",
