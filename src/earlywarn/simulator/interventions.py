@@ -130,7 +130,8 @@ def intervene(
         cases.calm_decay[row] = np.float32(np.exp(-1.0 / effects.fade_days))
         if HASTEN in kinds and cases.next_step_day[row] != NOT_SCHEDULED:
             wait = max(int(cases.next_step_day[row]) - day, 0)
-            cases.next_step_day[row] = day + 1 + round(wait * max(0.0, 1 - s * effects.hasten))
+            # The office steps of ``day`` run after this morning: a step may come today.
+            cases.next_step_day[row] = day + round(wait * max(0.0, 1 - s * effects.hasten))
         if CALM in kinds or FOLLOW in kinds:
             strength = s * effects.calm * (1.0 if CALM in kinds else 0.5)
             cases.calm[row] = max(float(cases.calm[row]), strength)

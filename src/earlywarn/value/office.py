@@ -141,8 +141,9 @@ class OfficeRun:
 
 
 def contact_levels(history: History) -> pl.DataFrame:
-    """Every recorded contact with whether it climbed above every level its case had
-    reached before (a case's first contact: above the county, as the contract counts)."""
+    """Every recorded contact with whether it went over the county's head to a level its
+    case had not reached before (越级访). Stricter than the escalation target, which
+    also counts a climb from the township to the county."""
     parts = history.recorder.contact_parts
     frame = pl.DataFrame(
         {
