@@ -102,18 +102,24 @@ def load_dataset(
     return validate_tables(path, raws, report, mode, quarantine_dir, calendar, calendar_ok)
 
 
+def typed_table(name: str, frame: pl.DataFrame, columns: list[str] | None = None) -> pl.DataFrame:
+    """A table's columns (all, or those named) as the contract types them: how rows that
+    were checked once travel typed (the simulator's days, a cluster's partitions)."""
+    table = next(t for t in TABLES if t.name == name)
+    return frame.select(
+        pl.col(column.name).cast(value_dtype(column))
+        for column in table.columns
+        if columns is None or column.name in columns
+    )
+
+
 def trusted_dataset(
     path: Path, tables: dict[str, pl.DataFrame], calendar: dict[str, Any] | None
 ) -> Dataset:
     """Tables this project wrote itself in memory (the simulator, inside the value study,
     once per simulated day), typed as the contract types them, without the row checks a
     file from outside gets: the study checks its first day through ``validate_tables``."""
-    typed = {
-        table.name: tables[table.name].select(
-            pl.col(column.name).cast(value_dtype(column)) for column in table.columns
-        )
-        for table in TABLES
-    }
+    typed = {table.name: typed_table(table.name, tables[table.name]) for table in TABLES}
     report = ValidationReport(dataset=path, mode="trusted")
     return Dataset(path, typed["cases"], typed["contacts"], typed["actions"], calendar, report)
 

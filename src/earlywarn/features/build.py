@@ -81,11 +81,15 @@ def rows_up_to(events: pl.DataFrame, pairs: pl.DataFrame, columns: list[str]) ->
     )
 
 
-def assemble(
-    pairs: pl.DataFrame, contacts: pl.DataFrame, actions: pl.DataFrame | None, sources: Sources
+def case_part(
+    pairs: pl.DataFrame,
+    contacts: pl.DataFrame,
+    actions: pl.DataFrame | None,
+    calendar: CalendarIndex,
 ) -> pl.DataFrame:
-    """Every catalogued feature for ``pairs`` (case_id, as_of and the case's static columns),
-    then the case-state columns."""
+    """Every feature read from the case's own rows and the calendar, for ``pairs`` (case_id,
+    as_of and the case's static columns, kept): all but the context features. Needs
+    only the rows of these cases."""
     contact_part = aggregate_contacts(rows_up_to(contacts, pairs, CONTACT_COLUMNS))
     wide = (
         pairs.lazy()
@@ -114,15 +118,29 @@ def assemble(
         )
     else:
         since = contacts_since(collected, contacts)
-    context = context_features(collected, collected.select(*KEYS, *_OWN), sources.context)
-    calendar = calendar_features(collected, sources.calendar)
     return (
         collected.drop(ACTION_HELPERS, strict=False)
         .join(since, on=KEYS, how="left", maintain_order="left")
-        .join(context, on=KEYS, how="left", maintain_order="left")
-        .join(calendar, on=KEYS, how="left", maintain_order="left")
-        .select(*KEYS, *FEATURE_NAMES, *CASE_STATE)
+        .join(calendar_features(collected, calendar), on=KEYS, how="left", maintain_order="left")
     )
+
+
+def in_catalogue_order(own: pl.DataFrame, context: pl.DataFrame) -> pl.DataFrame:
+    """The case part and the context features as the catalogue lists them, then the
+    case-state columns."""
+    return own.join(context, on=KEYS, how="left", maintain_order="left").select(
+        *KEYS, *FEATURE_NAMES, *CASE_STATE
+    )
+
+
+def assemble(
+    pairs: pl.DataFrame, contacts: pl.DataFrame, actions: pl.DataFrame | None, sources: Sources
+) -> pl.DataFrame:
+    """Every catalogued feature for ``pairs`` (case_id, as_of and the case's static columns),
+    then the case-state columns."""
+    own = case_part(pairs, contacts, actions, sources.calendar)
+    context = context_features(own, own.select(*KEYS, *_OWN), sources.context)
+    return in_catalogue_order(own, context)
 
 
 def sources_for(dataset: Dataset, first: dt.datetime, last: dt.datetime) -> Sources:

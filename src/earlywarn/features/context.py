@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
 import polars as pl
 
-from earlywarn.contract.rules import ANSWER_CLOCK_DAYS, GROUP_THRESHOLD
-from earlywarn.contract.spec import CATEGORY_FAMILY
+from earlywarn.features.context_events import (
+    FAMILY_COUNTS,
+    FAMILY_KEYS,
+    context_events,
+    family_of,
+)
 from earlywarn.features.events import KEYS
 
 WINDOW = dt.timedelta(days=30)
@@ -23,21 +28,37 @@ WEEK = dt.timedelta(days=7)  # similar matters' contacts in the county: this wee
 PRIOR_DAYS = 83.0  # the 83 days before it (a local event no calendar lists shows as a surge)
 # What the petitioner's running totals count (one row per event), and the case's own
 # features subtracted from them so that only the other matters count.
-PETITIONER_COUNTS = ["cases", "high", "groups", "contacts", "unsatisfied", "settled"]
+PETITIONER_COUNTS = FAMILY_COUNTS["petitioner"]
 OWN = (
     "contacts_above_county", "group_contacts", "group_contacts_30d", "contacts_7d",
     "contacts_90d", "unsatisfied_ratings", "closed",
 )  # fmt: skip
-_ANSWER_CLOCK = dt.timedelta(days=ANSWER_CLOCK_DAYS)
-_HIGH = ["city", "province", "national"]
+FAMILIES = tuple(FAMILY_KEYS)
+# Per family, what is read from its running totals: (at which moment, which counts, as
+# which prefix). Each read is one as-of join by the family's key.
+LOOKUPS: dict[str, list[tuple[str, list[str], str]]] = {
+    "petitioner": [
+        ("as_of", PETITIONER_COUNTS, "mine"),
+        ("recent_start", ["contacts"], "mine_then"),
+    ],
+    "township": [("as_of", ["groups"], "town_now"), ("window_start", ["groups"], "town_then")],
+    "county": [
+        ("as_of", ["groups", "contacts"], "county_now"),
+        ("window_start", ["groups"], "county_then"),
+        ("week_start", ["contacts"], "county_week"),
+        ("recent_start", ["contacts"], "county_quarter"),
+    ],
+    "unit": [("as_of", FAMILY_COUNTS["unit"], "unit")],
+}
+LOOKED_UP = [
+    f"{prefix}_{c}" for reads in LOOKUPS.values() for _, counts, prefix in reads for c in counts
+]
 
 
-def family_of(category: pl.Expr) -> pl.Expr:
-    return category.cast(pl.String).replace_strict(CATEGORY_FAMILY, default="other")
-
-
-def _running(events: pl.DataFrame, key: list[str], counts: list[str]) -> pl.DataFrame:
-    """Running totals of ``counts`` per ``key`` over ``at``, sorted by time for the as-of joins."""
+def running_totals(events: pl.DataFrame, family: str) -> pl.DataFrame:
+    """Running totals of a family's counts per key over ``at``, sorted by time for the
+    as-of joins. A key's totals read only that key's events."""
+    key, counts = FAMILY_KEYS[family], FAMILY_COUNTS[family]
     return (
         events.sort([*key, "at"])
         .with_columns(pl.col(c).cum_sum().over(key) for c in counts)
@@ -58,50 +79,11 @@ class ContextIndex:
     def build(
         cls, cases: pl.DataFrame, contacts: pl.DataFrame, actions: pl.DataFrame | None
     ) -> ContextIndex:
-        owners = cases.select(
-            "case_id", "petitioner_id", "township_code", "county_code", "category"
-        )
-        marked = contacts.join(owners, on="case_id").select(
-            "petitioner_id",
-            "township_code",
-            "county_code",
-            family_of(pl.col("category")).alias("family"),
-            pl.col("occurred_at").alias("at"),
-            pl.col("level").cast(pl.String).is_in(_HIGH).cast(pl.Int64).alias("high"),
-            (pl.col("group_size") >= GROUP_THRESHOLD).cast(pl.Int64).alias("groups"),
-        )
-        registrations = cases.select(
-            "petitioner_id", pl.col("registered_at").alias("at"), pl.lit(1, pl.Int64).alias("cases")
-        )
-        petitioner = pl.concat(
-            [
-                registrations,
-                marked.select(
-                    "petitioner_id", "at", "high", "groups", pl.lit(1, pl.Int64).alias("contacts")
-                ),
-                _petitioner_steps(cases, actions),
-            ],
-            how="diagonal_relaxed",
-        ).fill_null(0)
-        grouped = marked.filter(pl.col("groups") > 0)
-        return cls(
-            petitioner=_running(petitioner, ["petitioner_id"], PETITIONER_COUNTS),
-            township=_running(
-                grouped.select("township_code", "family", "at", "groups"),
-                ["township_code", "family"],
-                ["groups"],
-            ),
-            county=_running(
-                marked.select(
-                    "county_code", "family", "at", "groups", pl.lit(1, pl.Int64).alias("contacts")
-                ),
-                ["county_code", "family"],
-                ["groups", "contacts"],
-            ),
-            unit=_running(
-                _unit_events(cases, actions), ["unit"], ["answers", "late", "transfers", "owned"]
-            ),
-        )
+        events = context_events(cases, contacts, actions)
+        return cls(**{family: running_totals(events[family], family) for family in FAMILIES})
+
+    def table(self, family: str) -> pl.DataFrame:
+        return cast(pl.DataFrame, getattr(self, family))
 
     def slice(
         self, petitioners: list[str], townships: list[str], counties: list[str], units: list[str]
@@ -113,78 +95,6 @@ class ContextIndex:
             county=self.county.filter(pl.col("county_code").is_in(counties)),
             unit=self.unit.filter(pl.col("unit").is_in(units)),
         )
-
-
-def _petitioner_steps(cases: pl.DataFrame, actions: pl.DataFrame | None) -> pl.DataFrame:
-    """Unsatisfied ratings, and closures (+1) and reopenings (-1) as ``settled``, per
-    petitioner: the other matters' outcomes and how many of them are still open."""
-    if actions is None:
-        return pl.DataFrame(
-            schema={"petitioner_id": pl.String, "at": pl.Datetime("us"),
-                    "unsatisfied": pl.Int64, "settled": pl.Int64}
-        )  # fmt: skip
-    kind, outcome = pl.col("action_type").cast(pl.String), pl.col("outcome").cast(pl.String)
-    return (
-        actions.filter(
-            ((kind == "satisfaction") & (outcome == "unsatisfied"))
-            | kind.is_in(["closed", "reopened"])
-        )
-        .join(cases.select("case_id", "petitioner_id"), on="case_id")
-        .select(
-            "petitioner_id",
-            pl.col("occurred_at").alias("at"),
-            (kind == "satisfaction").cast(pl.Int64).alias("unsatisfied"),
-            ((kind == "closed").cast(pl.Int64) - (kind == "reopened").cast(pl.Int64)).alias(
-                "settled"
-            ),
-        )
-    )
-
-
-def _unit_events(cases: pl.DataFrame, actions: pl.DataFrame | None) -> pl.DataFrame:
-    """Answers (late or not), transfers and owned cases per unit, each at its moment."""
-    owned = cases.select(
-        pl.col("responsible_unit").alias("unit"),
-        pl.col("registered_at").alias("at"),
-        pl.lit(1, pl.Int64).alias("owned"),
-    )
-    if actions is None:
-        return owned.with_columns(
-            answers=pl.lit(0, pl.Int64), late=pl.lit(0, pl.Int64), transfers=pl.lit(0, pl.Int64)
-        )
-    kind = pl.col("action_type").cast(pl.String)
-    clocks = actions.filter(kind.is_in(["accepted", "reopened"])).select(
-        "case_id", pl.col("occurred_at").alias("clock")
-    )
-    answers = (
-        actions.filter(kind == "responded")
-        .select("case_id", "unit", "occurred_at")
-        .sort("occurred_at")
-        .join_asof(
-            clocks.sort("clock"),
-            left_on="occurred_at",
-            right_on="clock",
-            by="case_id",
-            check_sortedness=False,
-        )
-        .select(
-            "unit",
-            pl.col("occurred_at").alias("at"),
-            pl.lit(1, pl.Int64).alias("answers"),
-            ((pl.col("occurred_at") - pl.col("clock")) > _ANSWER_CLOCK)
-            .fill_null(False)
-            .cast(pl.Int64)
-            .alias("late"),
-        )
-    )
-    transfers = actions.filter(kind == "transferred").select(
-        "unit", pl.col("occurred_at").alias("at"), pl.lit(1, pl.Int64).alias("transfers")
-    )
-    return (
-        pl.concat([owned, answers, transfers], how="diagonal")
-        .fill_null(0)
-        .filter(pl.col("unit").is_not_null())
-    )
 
 
 def _at(
@@ -231,34 +141,42 @@ def _county_surge() -> list[pl.Expr]:
     ]
 
 
-def context_features(pairs: pl.DataFrame, own: pl.DataFrame, index: ContextIndex) -> pl.DataFrame:
-    """Petitioner and context features for (case_id, as_of) pairs.
-
-    ``pairs`` carries case_id, as_of, petitioner_id, township_code, county_code,
-    category, responsible_unit; ``own`` the case's own features named in ``OWN``,
-    subtracted so that only others count.
-    """
-    keyed = pairs.with_columns(
+def keyed_pairs(pairs: pl.DataFrame) -> pl.DataFrame:
+    """``pairs`` (case_id, as_of, petitioner_id, township_code, county_code, category,
+    responsible_unit) with the keys and moments that the lookups read."""
+    return pairs.with_columns(
         family_of(pl.col("category")).alias("family"),
         (pl.col("as_of") - WINDOW).alias("window_start"),
         (pl.col("as_of") - RECENT).alias("recent_start"),
         (pl.col("as_of") - WEEK).alias("week_start"),
         pl.col("responsible_unit").alias("unit"),
     )
-    town, county = ["township_code", "family"], ["county_code", "family"]
-    parts = [
-        _at(index.petitioner, keyed, ["petitioner_id"], "as_of", PETITIONER_COUNTS, "mine"),
-        _at(index.petitioner, keyed, ["petitioner_id"], "recent_start", ["contacts"], "mine_then"),
-        _at(index.township, keyed, town, "as_of", ["groups"], "town_now"),
-        _at(index.township, keyed, town, "window_start", ["groups"], "town_then"),
-        _at(index.county, keyed, county, "as_of", ["groups", "contacts"], "county_now"),
-        _at(index.county, keyed, county, "window_start", ["groups"], "county_then"),
-        _at(index.county, keyed, county, "week_start", ["contacts"], "county_week"),
-        _at(index.county, keyed, county, "recent_start", ["contacts"], "county_quarter"),
-        _at(
-            index.unit, keyed, ["unit"], "as_of", ["answers", "late", "transfers", "owned"], "unit"
-        ),
-    ]
+
+
+def family_lookup(keyed: pl.DataFrame, totals: pl.DataFrame, family: str) -> pl.DataFrame:
+    """The reads of one family for each row of ``keyed``: KEYS, then its prefixed counts.
+    Exact for any subset of rows that holds, with every row of a key, all of its totals."""
+    found = keyed.select(KEYS)
+    for moment, counts, prefix in LOOKUPS[family]:
+        part = _at(totals, keyed, FAMILY_KEYS[family], moment, counts, prefix)
+        found = found.join(part, on=KEYS, how="left", maintain_order="left")
+    return found
+
+
+def context_features(pairs: pl.DataFrame, own: pl.DataFrame, index: ContextIndex) -> pl.DataFrame:
+    """Petitioner and context features for (case_id, as_of) pairs (columns as in
+    ``keyed_pairs``); ``own`` holds the case's own features named in ``OWN``, subtracted
+    so that only others count."""
+    keyed = keyed_pairs(pairs)
+    parts = [family_lookup(keyed, index.table(family), family) for family in FAMILIES]
+    return combine_context(pairs.select(KEYS), own, parts)
+
+
+def combine_context(
+    pairs: pl.DataFrame, own: pl.DataFrame, parts: list[pl.DataFrame]
+) -> pl.DataFrame:
+    """The context features from the case's own counts and the looked-up totals (row by
+    row: any batch of rows gives the same values)."""
     joined = (
         pairs.select(KEYS)
         .join(own, on=KEYS, how="left", maintain_order="left")
