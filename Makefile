@@ -14,10 +14,10 @@ help: ## List the targets with what they do
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install earlywarn with its development tools
+install: $(STAMP) ## Create .venv and install earlywarn with its development tools and PySpark
 
 run: install ## Install everything, then run the main job on the shipped sample data
 	$(BIN)/earlywarn run
@@ -36,7 +36,7 @@ format: install ## Apply ruff's fixes and formatting
 typecheck: install ## mypy on the packages
 	$(BIN)/mypy
 
-pytest: install ## The test suite, after starting PostgreSQL and installing Chromium (ARGS='-m "not slow"' skips the slow tests)
+pytest: install ## The test suite, after starting PostgreSQL and installing Chromium and Java (ARGS='-m "not slow"' skips the slow tests)
 	EARLYWARN_TEST_POSTGRES_URL="$$(bash scripts/test-services.sh | tail -1)" $(BIN)/pytest $(ARGS)
 
 bench: install ## Run every benchmark in bench/ and append its figures to BENCHMARKS.md

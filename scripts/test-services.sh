@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install (Debian packages) and start what the test suite needs beyond Python:
-# a PostgreSQL server on a private loopback port, and Chromium for the page tests.
+# a PostgreSQL server on a private loopback port, Chromium for the page tests, and a
+# Java runtime for Spark in local mode (the cluster path's tests).
 # Idempotent: a server already running from an earlier call is reused.
 # Prints the PostgreSQL URL on its last line.
 set -euo pipefail
@@ -11,6 +12,8 @@ CLUSTER="${EARLYWARN_TEST_PG_DIR:-/tmp/earlywarn-test-postgres}"
 need_packages=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_packages+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need_packages+=(chromium)
+# PySpark 4 needs Java 17 or newer: Debian 12's default runtime is 17.
+command -v java >/dev/null 2>&1 || need_packages+=(default-jre-headless)
 # The page is Chinese first: screenshots need a CJK font.
 fc-list :lang=zh 2>/dev/null | grep -q . || need_packages+=(fonts-wqy-microhei)
 source "$(dirname "$0")/debian-packages.sh"

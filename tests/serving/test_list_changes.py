@@ -154,6 +154,10 @@ def test_the_saved_basis_gives_the_changes_computed_again(
     assert basis is not None
     sources = sources_for(sample, end_of_day(EARLIER), as_of)
     features = build_features(sample, [as_of], sources=sources)
-    again = list_changes(sample, features, items, computed, sources)
-    saved = list_changes(sample, features, items, previous.with_basis(basis, items), sources, basis)
+
+    def earlier(pairs: pl.DataFrame) -> pl.DataFrame:
+        return build_features(sample, [end_of_day(EARLIER)], pairs, sources)
+
+    again = list_changes(earlier, features, items, computed)
+    saved = list_changes(earlier, features, items, previous.with_basis(basis, items), basis)
     assert saved == again == [i.changes for i in stored]

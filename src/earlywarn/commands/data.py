@@ -12,6 +12,15 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from earlywarn.commands.app import DataOption, HorizonOption, app, load_or_exit
+from earlywarn.commands.engines import (
+    Engine,
+    EngineOption,
+    MasterOption,
+    PartitionsOption,
+    fresh_output,
+    partitions_of,
+    spark_dataset,
+)
 from earlywarn.contract.spec import CONTRACT_VERSION, Mode
 
 if TYPE_CHECKING:  # the rest is imported by the command that uses it
@@ -254,15 +263,22 @@ def features(
     mode: Annotated[
         Mode, typer.Option(help="strict or lenient loading (see validate).")
     ] = Mode.LENIENT,
+    engine: EngineOption = Engine.EMBEDDED,
+    spark_master: MasterOption = None,
+    partitions: PartitionsOption = None,
 ) -> None:
     """计算特征 / Write the features of the scoring population at one moment.
 
     One row per case of the scoring population (data contract section 4), one
-    column per feature of the catalogue (docs/features.md).
+    column per feature of the catalogue (docs/features.md). With `--engine spark`,
+    `--out` is a directory of Parquet parts written by the cluster.
     """
     from earlywarn.features.build import build_features
 
     settings: Settings = ctx.obj
+    if engine is Engine.SPARK:
+        features_on_spark(data, as_of, out, spark_master, partitions)
+        return
     if out.suffix not in (".parquet", ".csv"):
         raise typer.BadParameter("the output file must end in .parquet or .csv", param_hint="--out")
     dataset = load_or_exit(data, mode, settings)
@@ -275,3 +291,17 @@ def features(
     typer.echo(
         f"Features 特征: {table.height:,} cases x {table.width - 2} features at {as_of} -> {out}"
     )
+
+
+def features_on_spark(
+    data: Path, as_of: dt.datetime, out: Path, master: str | None, partitions: int | None
+) -> None:
+    """``features --engine spark``: computed and written by the cluster."""
+    from earlywarn.spark.features import spark_features
+
+    fresh_output(out)
+    dataset, parallelism = spark_dataset(data, master)
+    frame, _ = spark_features(dataset, [as_of], partitions_of(partitions, parallelism))
+    frame.write.parquet(str(out))
+    rows = dataset.session.read.parquet(str(out)).count()
+    typer.echo(f"Features 特征 (spark): {rows:,} cases at {as_of} -> {out}/")

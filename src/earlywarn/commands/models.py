@@ -14,6 +14,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from earlywarn.commands.app import DataOption, HorizonOption, app, load_or_exit
+from earlywarn.commands.engines import (
+    Engine,
+    EngineOption,
+    MasterOption,
+    PartitionsOption,
+    fresh_output,
+    partitions_of,
+    spark_dataset,
+)
 from earlywarn.contract.rules import TARGETS, end_of_day
 from earlywarn.contract.spec import Mode
 
@@ -21,6 +30,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from earlywarn.contract import Dataset
+    from earlywarn.models.registry import LoadedModels
     from earlywarn.settings import Settings
     from earlywarn.training.pipeline import TrainResult
     from earlywarn.training.snapshots import SnapshotSettings
@@ -197,8 +207,15 @@ def score(
         str | None,
         typer.Option(help="版本 / e.g. escalation=3,collective=2 (default: the champions)."),
     ] = None,
+    engine: EngineOption = Engine.EMBEDDED,
+    spark_master: MasterOption = None,
+    partitions: PartitionsOption = None,
 ) -> None:
-    """评分 / Write the score file (data contract section 5) for the scoring population."""
+    """评分 / Write the score file (data contract section 5) for the scoring population.
+
+    With `--engine spark`, the cluster computes it and `--out` is a directory of
+    Parquet parts; the models are read here once and sent to the executors.
+    """
     import polars as pl
 
     from earlywarn.features.build import build_features
@@ -206,16 +223,23 @@ def score(
     from earlywarn.models.scoring import score_table
 
     settings: Settings = ctx.obj
-    if out.suffix not in (".parquet", ".csv"):
+    spark = engine is Engine.SPARK
+    if not spark and out.suffix not in (".parquet", ".csv"):
         raise typer.BadParameter("the output file must end in .parquet or .csv", param_hint="--out")
     wanted = dict(part.split("=", 1) for part in model.split(",")) if model else {}
-    dataset = load_or_exit(data, Mode.LENIENT, settings)
+    if spark:
+        fresh_output(out)
+    else:
+        dataset = load_or_exit(data, Mode.LENIENT, settings)
     models_registry.connect(settings)
     try:
         loaded = models_registry.load_models({t: wanted.get(t) for t in TARGETS})
     except (LookupError, ValueError) as error:  # no such version, or one that must not serve
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error
+    if spark:
+        score_on_spark(data, as_of, out, loaded, spark_master, partitions)
+        return
     table = score_table(build_features(dataset, [as_of]), loaded)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".parquet":
@@ -224,3 +248,28 @@ def score(
         table.write_csv(out, datetime_format="%Y-%m-%dT%H:%M:%S")
     flagged = table.filter(pl.col("risk_band") == "high").height
     typer.echo(f"Scored 已评分 {table.height:,} cases, {flagged:,} high -> {out}")
+
+
+def score_on_spark(
+    data: Path,
+    as_of: dt.datetime,
+    out: Path,
+    models: LoadedModels,
+    master: str | None,
+    partitions: int | None,
+) -> None:
+    """``score --engine spark``: features and scores on the executors, written by them."""
+    from pyspark.sql import functions as sf
+
+    from earlywarn.spark.features import spark_features
+    from earlywarn.spark.scoring import score_file
+
+    dataset, parallelism = spark_dataset(data, master)
+    features, schema = spark_features(dataset, [as_of], partitions_of(partitions, parallelism))
+    score_file(features, schema, models).write.parquet(str(out))
+    written = dataset.session.read.parquet(str(out))
+    counts = written.agg(
+        sf.count("*"), sf.sum((sf.col("risk_band") == "high").cast("long"))
+    ).first()
+    assert counts is not None
+    typer.echo(f"Scored 已评分 (spark) {counts[0]:,} cases, {counts[1] or 0:,} high -> {out}/")

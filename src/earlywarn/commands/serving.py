@@ -13,12 +13,21 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from earlywarn.commands.app import app, dataset_path, load_or_exit
+from earlywarn.commands.engines import (
+    Engine,
+    EngineOption,
+    MasterOption,
+    PartitionsOption,
+    partitions_of,
+    spark_dataset,
+)
 from earlywarn.contract.rules import office_now
 from earlywarn.serving.roles import Role
 
 if TYPE_CHECKING:  # the list's and the models' stacks load in the commands that use them
     from earlywarn.contract import Dataset
     from earlywarn.models.registry import LoadedModels
+    from earlywarn.serving.risk_list import RiskListResult
     from earlywarn.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -48,6 +57,9 @@ def risk_list(
             help="核对文件 / Check the day's files against the stored list instead of building.",
         ),
     ] = False,
+    engine: EngineOption = Engine.EMBEDDED,
+    spark_master: MasterOption = None,
+    partitions: PartitionsOption = None,
 ) -> None:
     """生成每日风险清单 / Build, store and export the risk list of a day.
 
@@ -74,14 +86,37 @@ def risk_list(
         return
     if data is None:
         raise typer.BadParameter("--data is needed to build a list", param_hint="--data")
-    dataset = load_or_exit(data, Mode.LENIENT, settings)
+    dataset = None if engine is Engine.SPARK else load_or_exit(data, Mode.LENIENT, settings)
     registry.connect(settings)
     try:
         models = registry.load_models()
     except (LookupError, ValueError) as error:  # no champion, or one that must not serve
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error
-    store_day_list(settings, dataset, day, models)
+    if dataset is None:
+        list_on_spark(settings, data, day, models, spark_master, partitions)
+    else:
+        store_day_list(settings, dataset, day, models)
+
+
+def list_on_spark(
+    settings: Settings,
+    data: Path,
+    day: dt.date,
+    models: LoadedModels,
+    master: str | None,
+    partitions: int | None,
+) -> None:
+    """``risk-list --engine spark``: scored on the cluster, stored and written here."""
+    from earlywarn.models.capacity import Capacity
+    from earlywarn.serving.risk_list import store_scored_list
+    from earlywarn.serving.store import open_store
+    from earlywarn.spark.day import spark_scores
+
+    dataset, parallelism = spark_dataset(data, master)
+    capacity = Capacity(settings.capacity_share, settings.capacity_minimum)
+    scorer = spark_scores(dataset, models, capacity, partitions_of(partitions, parallelism))
+    show_stored(store_scored_list(settings, day, open_store(settings), models, scorer))
 
 
 def store_day_list(
@@ -97,6 +132,10 @@ def store_day_list(
     except (LookupError, ValueError, ListBusyError) as error:
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error
+    show_stored(result)
+
+
+def show_stored(result: RiskListResult) -> None:
     state = "stored 已保存" if result.changed else "unchanged 未变化"
     typer.echo(
         f"Risk list 风险清单 {result.list_date}: {result.rows:,} cases, {result.high:,} high; "

@@ -134,6 +134,19 @@ def overall_band(bands: list[np.ndarray]) -> np.ndarray:
     return np.where(high, "high", np.where(medium, "medium", "low"))
 
 
+def banded(
+    models: dict[str, RiskModel], matrices: dict[str, np.ndarray], threads: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+    """Probabilities and bands per target, and the overall band: each row on its own."""
+    probability: dict[str, np.ndarray] = {}
+    band: dict[str, np.ndarray] = {}
+    for target in TARGETS:
+        model = models[target]
+        probability[target] = model.calibrator(model.raw_of(matrices[target], threads))
+        band[target] = model.bands(probability[target])
+    return probability, band, overall_band([band[t] for t in TARGETS])
+
+
 def _score(
     models: dict[str, RiskModel],
     matrices: dict[str, np.ndarray],
@@ -144,13 +157,7 @@ def _score(
     """``choose`` None: explain every row for every target (one case on request); else
     explain the chosen rows of the medium and high bands, for the targets that raised them."""
     rows = next(iter(matrices.values())).shape[0]
-    probability: dict[str, np.ndarray] = {}
-    band: dict[str, np.ndarray] = {}
-    for target in TARGETS:
-        model = models[target]
-        probability[target] = model.calibrator(model.raw_of(matrices[target], threads))
-        band[target] = model.bands(probability[target])
-    risk_band = overall_band([band[t] for t in TARGETS])
+    probability, band, risk_band = banded(models, matrices, threads)
     explain_all = choose is None
     read = (
         np.ones(rows, dtype=bool)
@@ -197,9 +204,11 @@ def score_frame(
     features: pl.DataFrame,
     explain_all: bool = False,
     choose: Chooser = listed,
+    threads: int = 0,
 ) -> ScoredTable:
-    """A table of feature rows (the batch path), on every core: ``choose`` says which rows
-    of the medium and high bands get reasons and steps; ``explain_all`` explains every row."""
+    """A table of feature rows (the batch path), on every core (``threads`` 0; a cluster's
+    task takes one): ``choose`` says which rows of the medium and high bands get reasons
+    and steps; ``explain_all`` explains every row."""
     columns: dict[str, list[Any]] = {}
 
     def value_of(row: int, name: str) -> Any:
@@ -212,7 +221,7 @@ def score_frame(
         return columns[name][row]
 
     matrices = {t: models.models[t].matrix(features) for t in TARGETS}
-    return _score(models.models, matrices, value_of, 0, None if explain_all else choose)
+    return _score(models.models, matrices, value_of, threads, None if explain_all else choose)
 
 
 def score_case(models: LoadedModels, values: dict[str, Any]) -> CaseScore:

@@ -26,9 +26,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from earlywarn.contract import Dataset
 from earlywarn.contract.rules import TARGETS
-from earlywarn.features.build import Sources, build_features
 from earlywarn.models.steps import PERIOD_AHEAD_DAYS
 from earlywarn.serving.store import RiskList, RiskListItem
 
@@ -69,7 +67,7 @@ EVENTS: dict[str, tuple[str, str, Callable[[Row, Row], int]]] = {
                     f"a sensitive period is now within {PERIOD_AHEAD_DAYS} days",
                     _became(_period_near)),
 }  # fmt: skip
-_NEEDED = sorted(
+NEEDED = sorted(
     {"group_contacts", "escalation_events", "contacts_total", "answer_overdue_days",
      "acceptance_overdue_days", "unsatisfied_ratings", "reviews_upheld", "mediations_failed",
      "transfers", "reopened", "days_to_category_period"}
@@ -85,7 +83,7 @@ def change_basis(features: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
     probabilities and the features of ``EVENTS``."""
     return (
         items.select("case_id", "risk_band", *_PROBABILITIES)
-        .join(features.select("case_id", *_NEEDED), on="case_id", how="left")
+        .join(features.select("case_id", *NEEDED), on="case_id", how="left")
         .sort("case_id")
     )
 
@@ -154,15 +152,16 @@ def _events(now: Row, before: Row | None) -> list[dict[str, Any]]:
 
 
 def list_changes(
-    dataset: Dataset,
+    earlier: Callable[[pl.DataFrame], pl.DataFrame],
     features: pl.DataFrame,
     items: pl.DataFrame,
     previous: PreviousList | None,
-    sources: Sources,
     basis: pl.DataFrame | None = None,
 ) -> list[str]:
     """Per row of ``items`` (the day's list in order), its changes as JSON; ``{}`` for low
-    rows and when there is no earlier list. ``basis``: the previous list's saved one."""
+    rows and when there is no earlier list. ``features``: case_id and ``NEEDED`` for (at
+    least) the listed rows; ``earlier``: features of (case_id, as_of) pairs at the previous
+    list's moment; ``basis``: the previous list's saved one."""
     if previous is None:
         return ["{}"] * items.height
     listed = items.filter(pl.col("risk_band") != "low")["case_id"]
@@ -171,18 +170,18 @@ def list_changes(
     # the population) are computed at the earlier moment.
     missing = listed.filter(~listed.is_in(saved["case_id"].implode())) if saved.height else listed
     pairs = pl.DataFrame({"case_id": missing, "as_of": [previous.as_of] * missing.len()})
-    pairs = pairs.cast({"as_of": features.schema["as_of"]})
-    computed = build_features(dataset, [previous.as_of], pairs, sources) if missing.len() else None
+    pairs = pairs.cast({"as_of": pl.Datetime("us")})
+    computed = earlier(pairs) if missing.len() else None
     before = {
         r["case_id"]: r
         for frame in (saved, computed)
         if frame is not None and frame.height
-        for r in frame.select("case_id", *_NEEDED).iter_rows(named=True)
+        for r in frame.select("case_id", *NEEDED).iter_rows(named=True)
     }
     now = {
         r["case_id"]: r
         for r in features.filter(pl.col("case_id").is_in(listed.implode()))
-        .select("case_id", *_NEEDED)
+        .select("case_id", *NEEDED)
         .iter_rows(named=True)
     }
     changes = []

@@ -20,15 +20,11 @@ from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.contract import Dataset
-from earlywarn.contract.rules import TARGETS, end_of_day
-from earlywarn.features.build import build_features, sources_for
-from earlywarn.models.artifact import RiskModel
+from earlywarn.contract.rules import end_of_day
 from earlywarn.models.capacity import Capacity
-from earlywarn.models.reasons import to_json
 from earlywarn.models.registry import LoadedModels
-from earlywarn.models.scoring import Chooser, ScoredTable, score_frame, score_table
-from earlywarn.models.steps import to_json as steps_to_json
 from earlywarn.serving.audit import anchor_file, audit, audit_key, write_anchor
+from earlywarn.serving.day_scores import DayScorer, embedded_scores
 from earlywarn.serving.ledger import LedgerInfo
 from earlywarn.serving.list_changes import (
     BASIS,
@@ -64,86 +60,6 @@ class RiskListResult:
     files: dict[str, Path]
     features: pl.DataFrame | None = None  # the day's features, for monitoring and the shadow
     probability: dict[str, np.ndarray] | None = None  # per target, row by row of ``features``
-
-
-def reading_order(
-    models: dict[str, RiskModel],
-    probability: dict[str, np.ndarray],
-    risk_band: np.ndarray,
-    case_ids: pl.Series,
-) -> np.ndarray:
-    """Row numbers in the order people read the list: band, then how far past its alert
-    threshold, then the case id (a stable order for equal scores)."""
-    urgency = np.maximum.reduce([probability[t] / max(models[t].threshold, 1e-12) for t in TARGETS])
-    frame = pl.DataFrame(
-        {
-            "band": pl.Series(risk_band).replace_strict(_BAND_ORDER, return_dtype=pl.Int8),
-            "urgency": urgency,
-            "case_id": case_ids,
-        }
-    )
-    ordered = frame.with_row_index("row").sort(
-        ["band", "urgency", "case_id"], descending=[False, True, False]
-    )
-    return ordered["row"].to_numpy()
-
-
-def rows_read(models: dict[str, RiskModel], case_ids: pl.Series, capacity: Capacity) -> Chooser:
-    """The rows the job explains: the first of the list up to the office's capacity, and
-    every flagged row beyond it (flagged rows come first in the order). The other rows of
-    the medium band get their reasons on demand (``serving.reasons_later``)."""
-
-    def choose(probability: dict[str, np.ndarray], risk_band: np.ndarray) -> np.ndarray:
-        order = reading_order(models, probability, risk_band, case_ids)
-        read = max(capacity.at(len(order)), int(np.count_nonzero(risk_band == "high")))
-        chosen = np.zeros(len(order), dtype=bool)
-        chosen[order[:read]] = True
-        return chosen
-
-    return choose
-
-
-def list_items(
-    scored: ScoredTable, features: pl.DataFrame, cases: pl.DataFrame, models: dict[str, RiskModel]
-) -> pl.DataFrame:
-    """The list in the order people read it (``reading_order``), ranked.
-
-    Reasons and steps are kept as data (JSON), as ``models.scoring`` gave them.
-    """
-    order = reading_order(models, scored.probability, scored.risk_band, features["case_id"])
-    scores = features.select(
-        "case_id", "county_code", "category", "days_since_last_contact"
-    ).with_columns(
-        pl.Series("escalation_probability", scored.probability["escalation"]),
-        pl.Series("collective_probability", scored.probability["collective"]),
-        pl.Series("escalation_flag", scored.band["escalation"] == "high"),
-        pl.Series("collective_flag", scored.band["collective"] == "high"),
-        pl.Series("risk_band", scored.risk_band),
-        pl.Series("reasons", [to_json(r) for r in scored.reasons]),
-        pl.Series("steps", [steps_to_json(s) for s in scored.steps]),
-    )
-    return (
-        scores[order]
-        .join(
-            cases.select("case_id", "township_code"),
-            on="case_id",
-            how="left",
-            maintain_order="left",
-        )
-        .with_columns(pl.col("category").cast(pl.String))
-        .with_row_index("rank", offset=1)
-        .with_columns(pl.col("rank").cast(pl.Int64))
-    )
-
-
-def unexplained(features: pl.DataFrame, scored: ScoredTable) -> pl.DataFrame:
-    """The features of the listed rows the job did not explain, by case id: what their
-    reasons are computed from when someone opens them."""
-    waiting = [
-        band != "low" and not reasons
-        for band, reasons in zip(scored.risk_band.tolist(), scored.reasons, strict=True)
-    ]
-    return features.filter(pl.Series(waiting, dtype=pl.Boolean)).sort("case_id")
 
 
 def checksum_of(items: pl.DataFrame, versions: str) -> str:
@@ -186,27 +102,38 @@ def build_risk_list(
     sessions: sessionmaker[Session],
     models: LoadedModels,
 ) -> RiskListResult:
-    """Score the day's population with these models, store the list, write its files."""
+    """Score the day's population with these models on this machine, store the list,
+    write its files."""
+    capacity = Capacity(settings.capacity_share, settings.capacity_minimum)
+    scorer = embedded_scores(dataset, models, capacity)
+    return store_scored_list(settings, list_date, sessions, models, scorer)
+
+
+def store_scored_list(
+    settings: Settings,
+    list_date: dt.date,
+    sessions: sessionmaker[Session],
+    models: LoadedModels,
+    scorer: DayScorer,
+) -> RiskListResult:
+    """The day's population scored by ``scorer`` (on this machine or a cluster): its
+    changes since the previous list, then stored and written, whichever engine scored."""
     as_of = end_of_day(list_date)
     folder = list_folder(settings, list_date)
+    capacity = Capacity(settings.capacity_share, settings.capacity_minimum)
     with day_lock(folder):
         with sessions() as session:
             before = previous_list(session, list_date)
         first = min(as_of, before.as_of) if before else as_of
-        sources = sources_for(dataset, first, as_of)  # both moments' context and calendar
-        features = build_features(dataset, [as_of], sources=sources)
-        capacity = Capacity(settings.capacity_share, settings.capacity_minimum)
-        scored = score_frame(
-            models, features, choose=rows_read(models.models, features["case_id"], capacity)
-        )
-        items = list_items(scored, features, dataset.cases, models.models)
+        day = scorer(as_of, first)
+        items = day.items
         basis = read_basis(list_folder(settings, before.list_date)) if before else None
         if before is not None and basis is not None:
             before = before.with_basis(basis, items)
         elif before is not None:
             with sessions() as session:
                 before = before.with_rows(session, items)
-        changes = list_changes(dataset, features, items, before, sources, basis)
+        changes = list_changes(day.earlier, day.needed, items, before, basis)
         items = items.with_columns(pl.Series("changes", changes, dtype=pl.String))
         version_text = models.version_text
         with sessions.begin() as session:
@@ -222,19 +149,18 @@ def build_risk_list(
             )
         with sessions() as session:
             write_anchor(session, anchor_file(settings), f"risk list {list_date}")
-        scores = score_table(features, models, scored)
         info = LedgerInfo(list_date, as_of, version_text, county=None)
-        later = {UNEXPLAINED: unexplained(features, scored), BASIS: change_basis(features, items)}
+        later = {UNEXPLAINED: day.unexplained, BASIS: change_basis(day.needed, items)}
         printed = capacity.at(items.height)
-        files = write_list_files(folder, scores, items, checksum, info, later, printed)
+        files = write_list_files(folder, day.scores, items, checksum, info, later, printed)
     high = items.filter(pl.col("risk_band") == "high").height
     medium = items.filter(pl.col("risk_band") == "medium").height
     logger.info(
         "risk list %s: %d cases, %d high, checksum %s", list_date, items.height, high, checksum[:12]
     )
     return RiskListResult(
-        list_date, as_of, items.height, high, medium, checksum, changed, files, features,
-        scored.probability,
+        list_date, as_of, items.height, high, medium, checksum, changed, files, day.features,
+        day.probability,
     )  # fmt: skip
 
 

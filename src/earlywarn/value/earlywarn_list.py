@@ -25,7 +25,7 @@ from earlywarn.models.capacity import Capacity
 from earlywarn.models.registry import LoadedModels, loaded
 from earlywarn.models.scoring import score_frame
 from earlywarn.models.steps import FALLBACK
-from earlywarn.serving.risk_list import reading_order
+from earlywarn.serving.day_scores import reading_order
 from earlywarn.simulator.interventions import usual_steps
 from earlywarn.simulator.run import History
 from earlywarn.training.fit import fit_target

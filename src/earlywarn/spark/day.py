@@ -1,0 +1,88 @@
+"""The daily list's scoring on a cluster: features and scores on the executors; the
+driver collects the list's rows (a few columns per case), the features of the listed
+rows explained on demand, and nothing else. Storing and writing the list is the
+embedded path's own (``serving.risk_list.store_scored_list``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from earlywarn.features.events import KEYS
+from earlywarn.models.capacity import Capacity
+from earlywarn.models.registry import LoadedModels
+from earlywarn.serving.day_scores import (
+    LIST_COLUMNS,
+    DayScorer,
+    DayScores,
+    explained_count,
+    rank_rows,
+)
+from earlywarn.serving.list_changes import NEEDED
+from earlywarn.spark.dataset import SparkDataset
+from earlywarn.spark.features import spark_features
+from earlywarn.spark.frames import Schema, from_arrow
+from earlywarn.spark.scoring import WAITING, chosen_rows, list_scores, row_schema
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+logger = logging.getLogger(__name__)
+_LIST = [*LIST_COLUMNS, "escalation_probability", "collective_probability", "escalation_flag",
+         "collective_flag", "risk_band", "reasons", "steps"]  # fmt: skip
+_SCORED = ["case_id", "as_of", "escalation_probability", "collective_probability",
+           "escalation_flag", "collective_flag", "risk_band"]  # fmt: skip
+
+
+def collect(frame: DataFrame, schema: Schema) -> pl.DataFrame:
+    """A Spark DataFrame's rows on the driver, typed as ``schema``."""
+    return from_arrow(frame.toArrow(), schema)
+
+
+def spark_scores(
+    data: SparkDataset, models: LoadedModels, capacity: Capacity, partitions: int
+) -> DayScorer:
+    """The day scored on the cluster that ``data`` was read by."""
+
+    def run(as_of: dt.datetime, first: dt.datetime) -> DayScores:
+        features, schema = spark_features(data, [as_of], partitions, calendar_from=first)
+        features = features.persist()
+        chosen = chosen_rows(
+            features, schema, models, lambda rows, high: explained_count(capacity, rows, high)
+        )
+        rows_frame = list_scores(features, schema, models, chosen).persist()
+        townships = data.cases.select("case_id", "township_code")
+        rows = collect(
+            rows_frame.join(townships, on="case_id", how="left"),
+            {**row_schema(schema), "township_code": pl.String},
+        )
+        waiting = rows_frame.filter(rows_frame[WAITING]).select(*KEYS)
+        unexplained = collect(features.join(waiting, on=KEYS, how="left_semi"), schema)
+
+        def earlier(pairs: pl.DataFrame) -> pl.DataFrame:
+            moment = pairs["as_of"].unique().to_list()
+            cases = pairs["case_id"].to_list()
+            found, found_schema = spark_features(
+                data, moment, partitions, cases=cases, calendar_from=first
+            )
+            return collect(found, found_schema)
+
+        items = rank_rows(
+            rows.select(_LIST), rows.select("case_id", "township_code"), models.models
+        )
+        scores = rows.select(
+            *_SCORED, pl.col("reasons_text").alias("reasons"), "model_version"
+        ).sort("case_id")
+        logger.info("spark: %d rows scored, %d explained later", rows.height, unexplained.height)
+        return DayScores(
+            items=items,
+            scores=scores,
+            needed=rows.select("case_id", *NEEDED),
+            unexplained=unexplained.sort("case_id"),
+            earlier=earlier,
+        )
+
+    return run

@@ -1,0 +1,102 @@
+"""``--engine spark`` from the command line, and what it says when it cannot run."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from pyspark.sql import SparkSession
+from typer.testing import CliRunner
+
+from earlywarn.cli import app
+from earlywarn.commands.engines import location_of
+from earlywarn.contract import load_dataset
+from earlywarn.models.registry import LoadedModels
+from earlywarn.settings import Settings
+from earlywarn.spark.dataset import SparkDatasetError, read_dataset
+
+pytestmark = pytest.mark.slow  # Spark in local mode
+runner = CliRunner()
+MASTER = ["--engine", "spark", "--spark-master", "local[2]", "--partitions", "4"]
+
+
+def invoke(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_features_and_scores_on_spark(
+    tmp_path: Path,
+    spark: SparkSession,
+    sample_parquet: Path,
+    settings: Settings,
+    champions: LoadedModels,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(settings.work_dir))
+    data = ["--data", str(sample_parquet), "--as-of", "2025-11-01"]
+    embedded = tmp_path / "features.parquet"
+    invoke("features", *data, "--out", str(embedded))
+    said = invoke("features", *data, "--out", str(tmp_path / "features"), *MASTER)
+    assert "(spark)" in said
+    parts = pl.read_parquet(tmp_path / "features" / "*.parquet")
+    expected = pl.read_parquet(embedded)
+    assert parts.height == expected.height
+    assert parts.sort("case_id").equals(
+        expected.with_columns(pl.col(pl.Enum).cast(pl.String)).sort("case_id")
+    )
+    # A second run replaces its own output; it never replaces anything else.
+    invoke("features", *data, "--out", str(tmp_path / "features"), *MASTER)
+    refused = runner.invoke(app, ["features", *data, "--out", str(tmp_path), *MASTER])
+    assert refused.exit_code != 0 and "not an earlier Spark output" in refused.output
+
+    invoke("score", *data, "--out", str(tmp_path / "scores.parquet"))
+    invoke("score", *data, "--out", str(tmp_path / "scores"), *MASTER)
+    on_spark = pl.read_parquet(tmp_path / "scores" / "*.parquet").sort("case_id")
+    assert on_spark.equals(pl.read_parquet(tmp_path / "scores.parquet").sort("case_id"))
+    assert on_spark.filter(pl.col("risk_band") != "low")["reasons"].str.len_chars().min() > 0
+
+
+def test_risk_list_on_spark(
+    spark: SparkSession,
+    sample_parquet: Path,
+    settings: Settings,
+    champions: LoadedModels,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(settings.work_dir))
+    said = invoke("risk-list", "--data", str(sample_parquet), "--date", "2025-10-20", *MASTER)
+    assert "Risk list" in said and "stored" in said
+    assert "OK" in invoke("risk-list", "--date", "2025-10-20", "--verify")
+
+
+def test_missing_columns_and_tables_are_named(
+    tmp_path: Path, spark: SparkSession, sample_parquet: Path
+) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(sample_parquet, broken)
+    sample = load_dataset(sample_parquet)
+    sample.contacts.drop("group_size").write_parquet(broken / "contacts.parquet")
+    with pytest.raises(
+        SparkDatasetError, match=r"contacts.parquet: missing column\(s\) group_size"
+    ):
+        read_dataset(spark, str(broken))
+    (broken / "cases.parquet").unlink()
+    with pytest.raises(SparkDatasetError, match=r"cases\.parquet: cannot be read"):
+        read_dataset(spark, str(broken))
+    failed = runner.invoke(
+        app, ["features", "--data", str(broken), "--as-of", "2025-11-01",
+              "--out", str(tmp_path / "out"), *MASTER]
+    )  # fmt: skip
+    assert failed.exit_code == 1 and "cases.parquet" in failed.output
+
+
+def test_cluster_locations_keep_their_scheme() -> None:
+    assert location_of(Path("hdfs://namenode:8020/petitions/2026")) == (
+        "hdfs://namenode:8020/petitions/2026"
+    )
+    assert location_of(Path("s3a://bucket/petitions")) == "s3a://bucket/petitions"
+    assert location_of(Path("/data/petitions")) == "/data/petitions"
