@@ -65,7 +65,8 @@ def test_chosen_cases_at_an_earlier_moment(spark: SparkSession, sample_parquet: 
         {"as_of": pl.Datetime("us")}
     )
     expected = build_features(dataset, [moment], pairs).sort("as_of", "case_id")
-    got = spark_built(spark, sample_parquet, [moment], cases=cases)
+    asked = spark.createDataFrame(pairs.to_arrow())
+    got = spark_built(spark, sample_parquet, [moment], pairs=asked)
     assert_frame_equal(got, expected, check_exact=True)
 
 

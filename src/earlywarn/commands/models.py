@@ -98,11 +98,16 @@ def train(
             "EARLYWARN_LEARNING_CURVE is set. The model itself always uses every row.",
         ),
     ] = False,
+    engine: EngineOption = Engine.EMBEDDED,
+    spark_master: MasterOption = None,
+    partitions: PartitionsOption = None,
 ) -> None:
     """训练并登记模型 / Train one model per target, backtest it, register it in MLflow.
 
     Writes the backtest report (HTML and PNG) to the work directory and to MLflow;
-    promote a version with `earlywarn promote`.
+    promote a version with `earlywarn promote`. With `--engine spark` the snapshots
+    (populations, labels, the fit sample, features) are built on the cluster and the
+    kept rows collected here, where LightGBM fits.
     """
     settings: Settings = ctx.obj
     if full_evaluation:
@@ -115,11 +120,49 @@ def train(
         )
     from earlywarn.training.snapshots import SnapshotSettings
 
-    dataset = load_or_exit(data, Mode.LENIENT, settings)
     snapshot_settings = SnapshotSettings(
         frequency_days=frequency, horizon_days=horizon, fit_negative_share=negative_share
     )
+    if engine is Engine.SPARK:
+        train_on_spark(
+            settings, data, until, chosen, snapshot_settings, tune_trials, spark_master, partitions
+        )
+        return
+    dataset = load_or_exit(data, Mode.LENIENT, settings)
     train_models(settings, dataset, until, chosen, snapshot_settings, tune_trials)
+
+
+def train_on_spark(
+    settings: Settings,
+    data: Path,
+    until: dt.datetime | None,
+    targets: tuple[str, ...],
+    snapshot_settings: SnapshotSettings,
+    tune_trials: int,
+    master: str | None,
+    partitions: int | None,
+) -> None:
+    """``train --engine spark``: snapshots on the cluster, fitting here."""
+    from pyspark.sql import functions as sf
+
+    from earlywarn.spark.snapshots import SparkSnapshots
+    from earlywarn.training.pipeline import train as run_training
+
+    dataset, parallelism = spark_dataset(data, master)
+    if until is None:
+        last = dataset.contacts.agg(sf.max("occurred_at")).first()
+        assert last is not None and isinstance(last[0], dt.datetime)
+        until = end_of_day(last[0].date())
+    source = SparkSnapshots(dataset, partitions_of(partitions, parallelism))
+    try:
+        result = run_training(
+            None, until, settings, targets, snapshot_settings, tune_trials,
+            treated=treated_cases(settings), snapshots_of=source,
+        )  # fmt: skip
+    except ValueError as error:
+        typer.echo(f"error 错误: {error}", err=True)
+        raise typer.Exit(1) from error
+    show_trained(result)
 
 
 def treated_cases(settings: Settings) -> pl.DataFrame | None:
@@ -152,6 +195,11 @@ def train_models(
     except ValueError as error:
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error
+    show_trained(result)
+    return result
+
+
+def show_trained(result: TrainResult) -> None:
     for target, figures in result.metrics.items():
         typer.echo(
             f"{target}: version {result.versions[target]}  "
@@ -161,7 +209,6 @@ def train_models(
         )
     typer.echo(f"Report 报告: {result.report}")
     typer.echo("Phases 阶段: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.phases.items()))
-    return result
 
 
 @app.command()

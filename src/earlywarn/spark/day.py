@@ -24,7 +24,7 @@ from earlywarn.serving.day_scores import (
 from earlywarn.serving.list_changes import NEEDED
 from earlywarn.spark.dataset import SparkDataset
 from earlywarn.spark.features import spark_features
-from earlywarn.spark.frames import Schema, from_arrow
+from earlywarn.spark.frames import Schema, from_arrow, to_arrow
 from earlywarn.spark.scoring import WAITING, chosen_rows, list_scores, row_schema
 
 if TYPE_CHECKING:
@@ -63,10 +63,10 @@ def spark_scores(
         unexplained = collect(features.join(waiting, on=KEYS, how="left_semi"), schema)
 
         def earlier(pairs: pl.DataFrame) -> pl.DataFrame:
-            moment = pairs["as_of"].unique().to_list()
-            cases = pairs["case_id"].to_list()
+            moments = pairs["as_of"].unique().to_list()
+            asked = data.session.createDataFrame(to_arrow(pairs.select(KEYS)))
             found, found_schema = spark_features(
-                data, moment, partitions, cases=cases, calendar_from=first
+                data, moments, partitions, pairs=asked, calendar_from=first
             )
             return collect(found, found_schema)
 

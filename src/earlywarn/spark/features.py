@@ -44,10 +44,12 @@ from earlywarn.spark.frames import Schema, from_arrow, spark_schema, to_arrow
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
+    from pyspark.sql.group import GroupedData
 
 ArrowGroupFunction = Callable[[pa.Table, pa.Table], pa.Table]
 _TABLE = "_table"  # which table an event row came from, in the stage-1 union
 _BUCKET = "_bucket"
+_KIND = "_kind"  # stage 1: "own" (a case part row) or the family of a context event
 _PAIR_COLUMNS = [*KEYS, "petitioner_id", "township_code", "county_code", "category",
                  "responsible_unit"]  # fmt: skip
 # Stage 2 groups each family by a hash of its key's first column: a coarser grouping
@@ -57,22 +59,25 @@ _PAIR_KEY = {"petitioner": "petitioner_id", "township": "township_code",
 _EVENT_KEY = {family: keys[0] for family, keys in FAMILY_KEYS.items()}
 
 
-def _typed_rows(
-    cases: pa.Table, events: pa.Table
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None, bool]:
-    """A group's cases, contacts and steps, typed as the contract types them."""
+def typed_rows(
+    cases: pa.Table, events: pa.Table, has_actions: bool
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None, pl.DataFrame]:
+    """A group's cases, contacts and steps typed as the contract types them, and the
+    (case_id, as_of) pairs asked for, if any."""
     frame = pl.from_arrow(events)
-    assert isinstance(frame, pl.DataFrame)
-    has_actions = "action_type" in frame.columns
-    contacts = frame.filter(pl.col(_TABLE) == "contacts")
-    actions = frame.filter(pl.col(_TABLE) == "actions") if has_actions else None
     case_frame = pl.from_arrow(cases)
-    assert isinstance(case_frame, pl.DataFrame)
+    assert isinstance(frame, pl.DataFrame) and isinstance(case_frame, pl.DataFrame)
+
+    def rows(table: str) -> pl.DataFrame:
+        return frame.filter(pl.col(_TABLE) == table)
+
     return (
         typed_table("cases", case_frame, COLUMNS["cases"]),
-        typed_table("contacts", contacts, COLUMNS["contacts"]),
-        None if actions is None else typed_table("actions", actions, COLUMNS["actions"]),
-        has_actions,
+        typed_table("contacts", rows("contacts"), COLUMNS["contacts"]),
+        typed_table("actions", rows("actions"), COLUMNS["actions"]) if has_actions else None,
+        rows("pairs").select("case_id", pl.col("as_of").cast(pl.Datetime("us")))
+        if "as_of" in frame.columns
+        else pl.DataFrame(schema={"case_id": pl.String, "as_of": pl.Datetime("us")}),
     )
 
 
@@ -81,16 +86,11 @@ def _case_pairs(
     contacts: pl.DataFrame,
     actions: pl.DataFrame | None,
     as_ofs: Sequence[dt.datetime],
-    given: bool,
+    given: pl.DataFrame | None,
 ) -> pl.DataFrame:
-    """(case_id, as_of) with the static columns: the scoring population, or every case
-    of the group at the one moment asked (``given``: pairs chosen by the caller)."""
-    if given:
-        pairs = cases.select("case_id").with_columns(
-            pl.lit(as_ofs[0], dtype=pl.Datetime("us")).alias("as_of")
-        )
-    else:
-        pairs = scoring_populations(cases, contacts, actions, as_ofs)
+    """(case_id, as_of) with the static columns: the scoring population at ``as_ofs``, or
+    the ``given`` pairs (chosen by the caller: training's sample, a list's earlier day)."""
+    pairs = scoring_populations(cases, contacts, actions, as_ofs) if given is None else given
     return pairs.select(KEYS).join(
         cases.select("case_id", *STATIC), on="case_id", how="left", maintain_order="left"
     )
@@ -118,17 +118,24 @@ class _Stages:
         self.as_ofs, self.given = list(as_ofs), given
         self.calendar = CalendarIndex.build(calendar_from.date(), max(as_ofs).date(), data.calendar)
         self.has_actions = data.actions is not None
-        own, events = self._case_stage(*data.empty_rows())
-        self.own_schema = own.schema
-        self.event_schema = _event_frame(events).schema
+        cases, contacts, actions = data.empty_rows()
+        pairs = pl.DataFrame(schema={"case_id": pl.String, "as_of": pl.Datetime("us")})
+        own = self._own(cases, contacts, actions, pairs)
+        events = _event_frame(context_events(cases, contacts, actions))
+        self.own_schema, self.event_schema = own.schema, events.schema
+        self.case_schema = _both(own, events).schema
         self.features_schema = in_catalogue_order(own, self._context(own, own)).schema
 
-    def _case_stage(
-        self, cases: pl.DataFrame, contacts: pl.DataFrame, actions: pl.DataFrame | None
-    ) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
-        pairs = _case_pairs(cases, contacts, actions, self.as_ofs, self.given)
-        own = case_part(pairs, contacts, actions, self.calendar)
-        return own, context_events(cases, contacts, actions)
+    def _own(
+        self,
+        cases: pl.DataFrame,
+        contacts: pl.DataFrame,
+        actions: pl.DataFrame | None,
+        pairs: pl.DataFrame,
+    ) -> pl.DataFrame:
+        given = pairs if self.given else None
+        found = _case_pairs(cases, contacts, actions, self.as_ofs, given)
+        return case_part(found, contacts, actions, self.calendar)
 
     @staticmethod
     def _context(own: pl.DataFrame, looked_up: pl.DataFrame) -> pl.DataFrame:
@@ -138,18 +145,16 @@ class _Stages:
         return combine_context(own.select(KEYS), own.select(*KEYS, *OWN), parts)
 
     def case_function(self) -> ArrowGroupFunction:
-        def run(cases: pa.Table, events: pa.Table) -> pa.Table:
-            case_frame, contacts, actions, _ = _typed_rows(cases, events)
-            own, _ = self._case_stage(case_frame, contacts, actions)
-            return to_arrow(own)
+        """Stage 1: the case part of the pairs asked for, and every case's context events,
+        in one frame (``_KIND``: "own", or the event's family)."""
+        schema = self.case_schema
 
-        return run
-
-    def event_function(self) -> ArrowGroupFunction:
         def run(cases: pa.Table, events: pa.Table) -> pa.Table:
-            case_frame, contacts, actions, _ = _typed_rows(cases, events)
+            case_frame, contacts, actions, pairs = typed_rows(cases, events, self.has_actions)
+            own = self._own(case_frame, contacts, actions, pairs)
             found = _event_frame(context_events(case_frame, contacts, actions))
-            return to_arrow(found.select(pl.col(n).cast(t) for n, t in self.event_schema.items()))
+            both = _both(own, found)
+            return to_arrow(both.select(pl.col(n).cast(t) for n, t in schema.items()))
 
         return run
 
@@ -180,73 +185,85 @@ class _Stages:
         return run
 
 
+def _both(own: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    """The case part's rows and the events' rows in one frame, told apart by ``_KIND``."""
+    return pl.concat(
+        [own.with_columns(pl.lit("own").alias(_KIND)), events.rename({"family_kind": _KIND})],
+        how="diagonal_relaxed",
+    )
+
+
 def _lookup_names(family: str) -> list[str]:
     return [f"{prefix}_{c}" for _, counts, prefix in LOOKUPS[family] for c in counts]
+
+
+def _bucket(frame: DataFrame, column: str, partitions: int) -> DataFrame:
+    from pyspark.sql import functions as sf
+
+    return frame.withColumn(_BUCKET, sf.pmod(sf.xxhash64(column), sf.lit(partitions)))
+
+
+def case_groups(
+    data: SparkDataset, partitions: int, pairs: DataFrame | None = None
+) -> tuple[GroupedData, GroupedData]:
+    """The cases, and their contacts, steps and asked-for pairs (one frame, tagged by
+    table), grouped by a hash of the case id: each group holds every row of its cases."""
+    from pyspark.sql import functions as sf
+
+    events = data.contacts.withColumn(_TABLE, sf.lit("contacts"))
+    if data.actions is not None:
+        events = events.unionByName(
+            data.actions.withColumn(_TABLE, sf.lit("actions")), allowMissingColumns=True
+        )
+    if pairs is not None:
+        asked = pairs.select("case_id", "as_of").withColumn(_TABLE, sf.lit("pairs"))
+        events = events.unionByName(asked, allowMissingColumns=True)
+    return (
+        _bucket(data.cases, "case_id", partitions).groupBy(_BUCKET),
+        _bucket(events, "case_id", partitions).groupBy(_BUCKET),
+    )
 
 
 def spark_features(
     data: SparkDataset,
     as_ofs: Sequence[dt.datetime],
     partitions: int,
-    cases: Sequence[str] | None = None,
+    pairs: DataFrame | None = None,
     calendar_from: dt.datetime | None = None,
 ) -> tuple[DataFrame, dict[str, Any]]:
     """Features of the scoring population at each moment of ``as_ofs`` (or of the given
-    ``cases`` at the one moment), as a Spark DataFrame, with the Polars schema that
-    ``build_features`` gives the same rows (to restore the types once collected).
-    ``partitions``: how many groups each stage hands out; ``calendar_from``: the first
-    day the calendar index covers (default: the first moment)."""
+    ``pairs``: a Spark DataFrame of case_id and as_of, its moments among ``as_ofs``), as a
+    Spark DataFrame, with the Polars schema that ``build_features`` gives the same rows
+    (to restore the types once collected). ``partitions``: how many groups each stage
+    hands out; ``calendar_from``: the first day the calendar index covers (default: the
+    first moment)."""
     from pyspark.sql import functions as sf
 
-    given = cases is not None
     # The joins between the stages shuffle into as many partitions as the stages' groups.
     data.session.conf.set("spark.sql.shuffle.partitions", str(partitions))
-    stages = _Stages(data, as_ofs, given, calendar_from or min(as_ofs))
+    stages = _Stages(data, as_ofs, pairs is not None, calendar_from or min(as_ofs))
 
     def bucket(frame: DataFrame, column: str) -> DataFrame:
-        return frame.withColumn(_BUCKET, sf.pmod(sf.xxhash64(column), sf.lit(partitions)))
+        return _bucket(frame, column, partitions)
 
-    case_rows = data.cases
-    if given:
-        wanted = data.session.createDataFrame([(c,) for c in cases or []], "case_id string")
-        case_rows = case_rows.join(sf.broadcast(wanted), on="case_id", how="left_semi")
-    events = data.contacts.withColumn(_TABLE, sf.lit("contacts"))
-    if data.actions is not None:
-        events = events.unionByName(
-            data.actions.withColumn(_TABLE, sf.lit("actions")), allowMissingColumns=True
-        )
-    if given:
-        events = events.join(case_rows.select("case_id"), on="case_id", how="left_semi")
-    grouped_cases = bucket(case_rows, "case_id").groupBy(_BUCKET)
-    grouped_events = bucket(events, "case_id").groupBy(_BUCKET)
-    own = (
+    # Every case's events, for the context; the case part only for the pairs asked for.
+    grouped_cases, grouped_events = case_groups(data, partitions, pairs)
+    both = (
         grouped_cases.cogroup(grouped_events)
-        .applyInArrow(stages.case_function(), spark_schema(stages.own_schema))
+        .applyInArrow(stages.case_function(), spark_schema(stages.case_schema))
         .persist()
     )
-    # The context counts the events of every case, not only the population's.
-    all_cases = bucket(data.cases, "case_id").groupBy(_BUCKET)
-    all_events = data.contacts.withColumn(_TABLE, sf.lit("contacts"))
-    if data.actions is not None:
-        all_events = all_events.unionByName(
-            data.actions.withColumn(_TABLE, sf.lit("actions")), allowMissingColumns=True
-        )
-    context_rows = (
-        all_cases.cogroup(bucket(all_events, "case_id").groupBy(_BUCKET))
-        .applyInArrow(stages.event_function(), spark_schema(stages.event_schema))
-        .persist()
-    )
+    own = both.filter(sf.col(_KIND) == "own").select(*stages.own_schema)
     joined = own
-    pairs = own.select(*_PAIR_COLUMNS)
     for family in FAMILIES:
-        family_events = context_rows.filter(sf.col("family_kind") == family)
+        family_events = both.filter(sf.col(_KIND) == family)
         lookup_schema: Schema = {
             "case_id": pl.String,
             "as_of": pl.Datetime("us"),
             **dict.fromkeys(_lookup_names(family), pl.Int64),
         }
         looked_up = (
-            bucket(pairs, _PAIR_KEY[family])
+            bucket(own.select(*_PAIR_COLUMNS), _PAIR_KEY[family])
             .groupBy(_BUCKET)
             .cogroup(bucket(family_events, _EVENT_KEY[family]).groupBy(_BUCKET))
             .applyInArrow(stages.lookup_function(family), spark_schema(lookup_schema))

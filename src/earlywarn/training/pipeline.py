@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import mlflow
 import numpy as np
@@ -26,7 +27,7 @@ from earlywarn.training.metrics import Capacity, score_metrics
 from earlywarn.training.phases import timed
 from earlywarn.training.plan import EvaluationPlan, evaluation_card, worlds_card
 from earlywarn.training.report import write_report
-from earlywarn.training.snapshots import SnapshotSettings, snapshot_split
+from earlywarn.training.snapshots import Snapshots, SnapshotSettings, snapshot_split
 
 logger = logging.getLogger(__name__)
 LIMITS = (
@@ -52,8 +53,18 @@ class TrainResult:
     oracle: dict[str, dict[str, float]] = field(default_factory=dict)  # per target, simulated truth
 
 
+class SnapshotSource(Protocol):
+    """Snapshots built somewhere else than from an in-memory dataset (``spark.snapshots``)."""
+
+    name: str
+
+    def build(
+        self, until: dt.datetime, settings: SnapshotSettings, treated: pl.DataFrame | None
+    ) -> Snapshots: ...
+
+
 def train(
-    dataset: Dataset,
+    dataset: Dataset | None,
     until: dt.datetime,
     settings: Settings,
     targets: tuple[str, ...] = TARGETS,
@@ -61,24 +72,34 @@ def train(
     tune_trials: int = 0,
     truth: pl.DataFrame | None = None,
     treated: pl.DataFrame | None = None,
+    snapshots_of: SnapshotSource | None = None,
 ) -> TrainResult:
     """Train, backtest and register each target's model. ``treated`` (case_id,
     acted_at: the office's actions on listed cases) leaves out the snapshot rows
     whose outcome an action touched. ``settings.evaluation_rows`` and
     ``settings.learning_curve`` say how the baselines and the learning curve are fitted;
-    the model is fitted on every fit row whatever they say (training/plan.py)."""
+    the model is fitted on every fit row whatever they say (training/plan.py).
+    ``snapshots_of`` builds the snapshots elsewhere (a cluster) instead of from
+    ``dataset``; it names the data it read."""
     snapshot_settings = snapshot_settings or SnapshotSettings()
     capacity = Capacity(settings.capacity_share, settings.capacity_minimum)
     plan = EvaluationPlan.of(settings)
     phases: dict[str, float] = {}
     with timed(phases, "snapshots"):
-        snapshots = snapshot_split(dataset, until, snapshot_settings, treated)
+        if snapshots_of is not None:
+            snapshots = snapshots_of.build(until, snapshot_settings, treated)
+            data_name = snapshots_of.name
+        else:
+            assert dataset is not None
+            snapshots = snapshot_split(dataset, until, snapshot_settings, treated)
+            data_name = str(dataset.path)
         split = snapshots.split
     matrices = Matrices(split.fit, split.validation, split.backtest)  # shared by the targets
     client = models_registry.connect(settings)
     reports, versions, all_metrics, fit_rows = [], {}, {}, {}
     oracle = None
     if truth is not None:
+        assert dataset is not None, "the oracle's features are computed on this machine"
         with timed(phases, "oracle"):  # the truth's features, once for both targets
             oracle = oracle_cases(dataset, truth)
     window = split.windows()
@@ -158,7 +179,7 @@ def train(
             "intended use": INTENDED_USE,
             "targets": ", ".join(targets),
             "horizon": f"{snapshot_settings.horizon_days} days",
-            "data": str(dataset.path),
+            "data": data_name,
             "windows": window,
             "contract": CONTRACT_VERSION,
             "capacity": f"max({capacity.share:.0%} of the population, {capacity.minimum})",

@@ -10,8 +10,10 @@ then the split and the fit period's sampling on those (case, moment) pairs, and
 features only for the pairs kept. The fit period keeps a share of its all-negative
 rows, so about half of all pairs were computed only to be dropped (issue 19).
 Features are per pair (``build_features`` with ``pairs``), so the kept rows are the
-same, in the same order, as ``time_split(build_snapshots(...))`` gives; a test
-holds the two equal.
+same, in the same order (moment, then case id), as ``time_split(build_snapshots(...))``
+gives; a test holds the two equal. Which negatives the fit period keeps is a function of
+the (case, moment) pair and the seed, not of the rows' order, so a cluster that builds
+the snapshots in pieces (``earlywarn.spark.snapshots``) keeps the same rows.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-import numpy as np
 import polars as pl
 
 from earlywarn.contract.loader import Dataset
@@ -47,6 +48,14 @@ def snapshot_moments(
 ) -> list[dt.datetime]:
     first_day = dataset.cases["registered_at"].min()
     assert isinstance(first_day, dt.datetime)
+    return moments_from(first_day, until, settings)
+
+
+def moments_from(
+    first_day: dt.datetime, until: dt.datetime, settings: SnapshotSettings
+) -> list[dt.datetime]:
+    """Every ``frequency_days`` from the first registration plus the warm-up, while the
+    horizon still ends by ``until``."""
     start = dt.datetime.combine(first_day.date(), dt.time()) + dt.timedelta(
         days=settings.warmup_days
     )
@@ -68,7 +77,7 @@ def build_snapshots(
 ) -> pl.DataFrame:
     """Features and both labels for every (case, moment) of the scoring populations."""
     moments = snapshot_moments(dataset, until, settings)
-    features = build_features(dataset, moments)
+    features = build_features(dataset, moments).sort("as_of", "case_id")
     labels = label_pairs(
         features.select("case_id", "as_of"),
         dataset.contacts,
@@ -126,35 +135,56 @@ class Split:
         }
 
 
-def _periods(
-    labelled: pl.DataFrame, settings: SnapshotSettings, seed: int
-) -> tuple[pl.Series, pl.Series, pl.Series]:
-    """Which rows of ``labelled`` (as_of and both labels, in snapshot order) go to fit,
-    validation and backtest: oldest moments to fit, then validation (early stopping,
-    calibration), newest as backtest, with an embargo of one horizon between them."""
-    last = labelled["as_of"].max()
-    assert isinstance(last, dt.datetime)
+def fit_sample(labelled: pl.DataFrame, share: float, seed: int) -> pl.Series:
+    """Per row: kept in the fit sample (a positive label, or one of the ``share`` of the
+    negatives picked by a hash of the case, the moment and the seed)."""
+    draw = (pl.struct("case_id", "as_of").hash(seed=seed) % 2**53).cast(pl.Float64) / float(2**53)
+    return labelled.select(
+        (pl.col("escalation") | pl.col("collective") | (draw < share)).alias("kept")
+    )["kept"]
+
+
+def period_of(
+    labelled: pl.DataFrame, settings: SnapshotSettings, seed: int, last: dt.datetime
+) -> pl.Series:
+    """Per row of ``labelled`` (case_id, as_of, both labels): fit (if sampled), validation,
+    backtest or null, from the last moment of all the rows (``last``): oldest moments to
+    fit, then validation (early stopping, calibration), newest as backtest, with an
+    embargo of one horizon between them. Each row on its own."""
     embargo = dt.timedelta(days=settings.horizon_days)
     backtest_start = last - dt.timedelta(days=settings.backtest_days)
     validation_start = backtest_start - embargo - dt.timedelta(days=settings.validation_days)
     as_of = labelled["as_of"]
-    backtest = as_of > backtest_start
-    validation = (as_of > validation_start) & (as_of <= backtest_start - embargo)
-    fit = as_of <= validation_start - embargo
-    if min(fit.sum(), validation.sum(), backtest.sum()) == 0:
-        raise ValueError("the history is too short for fit, validation and backtest periods")
     # Keep every row with a positive label and a share of the others (the fit period only:
     # validation and backtest keep the true mix, so calibration and figures stay honest).
-    in_fit = labelled.filter(fit)
-    rng = np.random.default_rng(seed)
-    keep = (
-        in_fit["escalation"].to_numpy()
-        | in_fit["collective"].to_numpy()
-        | (rng.random(in_fit.height) < settings.fit_negative_share)
+    fit = (as_of <= validation_start - embargo) & fit_sample(
+        labelled, settings.fit_negative_share, seed
     )
-    kept = np.zeros(labelled.height, dtype=bool)
-    kept[np.flatnonzero(fit.to_numpy())[keep]] = True
-    return pl.Series(kept), validation, backtest
+    return labelled.select(
+        pl.when(fit.alias("fit"))
+        .then(pl.lit("fit"))
+        .when((as_of > validation_start) & (as_of <= backtest_start - embargo))
+        .then(pl.lit("validation"))
+        .when(as_of > backtest_start)
+        .then(pl.lit("backtest"))
+        .alias("period")
+    )["period"]
+
+
+def check_periods(counts: dict[str, int]) -> None:
+    if min(counts.get(name, 0) for name in ("fit", "validation", "backtest")) == 0:
+        raise ValueError("the history is too short for fit, validation and backtest periods")
+
+
+def _periods(
+    labelled: pl.DataFrame, settings: SnapshotSettings, seed: int
+) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """Which rows of ``labelled`` go to fit, validation and backtest (``period_of``)."""
+    last = labelled["as_of"].max()
+    assert isinstance(last, dt.datetime)
+    period = period_of(labelled, settings, seed, last)
+    check_periods({name: int((period == name).sum()) for name in ("fit", "validation", "backtest")})
+    return period == "fit", period == "validation", period == "backtest"
 
 
 def time_split(snapshots: pl.DataFrame, settings: SnapshotSettings, seed: int = 0) -> Split:
@@ -189,19 +219,24 @@ def snapshot_split(
         pl.when(fit).then(pl.lit("fit")).when(validation).then(pl.lit("validation"))
         .when(backtest).then(pl.lit("backtest"))
     )  # fmt: skip
-    kept = untreated.with_columns(period.alias("_period")).filter(pl.col("_period").is_not_null())
+    kept = (
+        untreated.with_columns(period.alias("_period"))
+        .filter(pl.col("_period").is_not_null())
+        .sort("as_of", "case_id")
+    )
     features = build_features(dataset, moments, pairs=kept.select("case_id", "as_of"))
     logger.info(
         "snapshots: %d of %d rows over %d moments (the rest: fit-period negatives not sampled)",
         features.height, labelled.height, len(moments),
     )  # fmt: skip
     snapshots = features.join(kept, on=["case_id", "as_of"], how="left", maintain_order="left")
+    return split_snapshots(snapshots, labelled.height, labelled.height - untreated.height)
+
+
+def split_snapshots(snapshots: pl.DataFrame, pairs: int, left_out: int) -> Snapshots:
+    """Snapshots with a ``_period`` column (in snapshot order) as the three periods."""
     parts = {
         name: snapshots.filter(pl.col("_period") == name).drop("_period")
         for name in ("fit", "validation", "backtest")
     }
-    return Snapshots(
-        Split(parts["fit"], parts["validation"], parts["backtest"]),
-        labelled.height,
-        labelled.height - untreated.height,
-    )
+    return Snapshots(Split(parts["fit"], parts["validation"], parts["backtest"]), pairs, left_out)
