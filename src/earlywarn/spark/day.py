@@ -25,16 +25,20 @@ from earlywarn.serving.list_changes import NEEDED
 from earlywarn.spark.dataset import SparkDataset
 from earlywarn.spark.features import spark_features
 from earlywarn.spark.frames import Schema, from_arrow, to_arrow
-from earlywarn.spark.scoring import WAITING, chosen_rows, list_scores, row_schema
+from earlywarn.spark.scoring import (
+    SCORED,
+    WAITING,
+    broadcast_models,
+    chosen_rows,
+    list_scores,
+    row_schema,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 logger = logging.getLogger(__name__)
-_LIST = [*LIST_COLUMNS, "escalation_probability", "collective_probability", "escalation_flag",
-         "collective_flag", "risk_band", "reasons", "steps"]  # fmt: skip
-_SCORED = ["case_id", "as_of", "escalation_probability", "collective_probability",
-           "escalation_flag", "collective_flag", "risk_band"]  # fmt: skip
+_LIST = [*LIST_COLUMNS, *SCORED, "reasons", "steps"]
 
 
 def collect(frame: DataFrame, schema: Schema) -> pl.DataFrame:
@@ -50,10 +54,11 @@ def spark_scores(
     def run(as_of: dt.datetime, first: dt.datetime) -> DayScores:
         features, schema = spark_features(data, [as_of], partitions, calendar_from=first)
         features = features.persist()
+        models_of = broadcast_models(features, models)
         chosen = chosen_rows(
-            features, schema, models, lambda rows, high: explained_count(capacity, rows, high)
+            features, schema, models_of, lambda rows, high: explained_count(capacity, rows, high)
         )
-        rows_frame = list_scores(features, schema, models, chosen).persist()
+        rows_frame = list_scores(features, schema, models_of, chosen).persist()
         townships = data.cases.select("case_id", "township_code")
         rows = collect(
             rows_frame.join(townships, on="case_id", how="left"),
@@ -74,7 +79,7 @@ def spark_scores(
             rows.select(_LIST), rows.select("case_id", "township_code"), models.models
         )
         scores = rows.select(
-            *_SCORED, pl.col("reasons_text").alias("reasons"), "model_version"
+            "case_id", "as_of", *SCORED, pl.col("reasons_text").alias("reasons"), "model_version"
         ).sort("case_id")
         logger.info("spark: %d rows scored, %d explained later", rows.height, unexplained.height)
         return DayScores(

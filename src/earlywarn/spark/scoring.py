@@ -35,6 +35,14 @@ PROBABILITY_SCHEMA: Schema = {
     "risk_band": pl.String,
 }
 _BAND_ORDER = {"high": 0, "medium": 1, "low": 2}
+# Per row and per target: probability and flag; overall: the band.
+SCORED: Schema = {
+    "escalation_probability": pl.Float64,
+    "collective_probability": pl.Float64,
+    "escalation_flag": pl.Boolean,
+    "collective_flag": pl.Boolean,
+    "risk_band": pl.String,
+}
 
 
 def _matrices(models: LoadedModels, frame: pl.DataFrame) -> dict[str, np.ndarray]:
@@ -63,16 +71,23 @@ def probability_function(models_of: Callable[[], LoadedModels], schema: Schema) 
     return run
 
 
+def score_file_schema(features: Schema) -> Schema:
+    """The score file's columns (contract section 5)."""
+    return {
+        "case_id": pl.String,
+        "as_of": features["as_of"],
+        **SCORED,
+        "reasons": pl.String,
+        "model_version": pl.String,
+    }
+
+
 def row_schema(features: Schema) -> Schema:
     """What the list's scoring gives per row: the list's columns, the score file's, and
     the features the next day's changes compare."""
     return {
         **{n: features[n] for n in LIST_COLUMNS},
-        "escalation_probability": pl.Float64,
-        "collective_probability": pl.Float64,
-        "escalation_flag": pl.Boolean,
-        "collective_flag": pl.Boolean,
-        "risk_band": pl.String,
+        **SCORED,
         "reasons": pl.String,
         "steps": pl.String,
         "as_of": features["as_of"],
@@ -131,37 +146,31 @@ def score_file_function(
 
 
 def broadcast_models(features: DataFrame, models: LoadedModels) -> Callable[[], LoadedModels]:
-    """The models sent to each executor once (not read from MLflow there)."""
+    """The models sent to each executor once (not read from MLflow there): an accessor for
+    the functions that run there."""
     shared = features.sparkSession.sparkContext.broadcast(models)
     return lambda: shared.value
 
 
 def score_file(features: DataFrame, schema: Schema, models: LoadedModels) -> DataFrame:
     """The score file's rows, computed on the executors."""
-    out: Schema = {
-        "case_id": pl.String,
-        "as_of": schema["as_of"],
-        "escalation_probability": pl.Float64,
-        "collective_probability": pl.Float64,
-        "escalation_flag": pl.Boolean,
-        "collective_flag": pl.Boolean,
-        "risk_band": pl.String,
-        "reasons": pl.String,
-        "model_version": pl.String,
-    }
+    out = score_file_schema(schema)
     return features.mapInArrow(
         score_file_function(broadcast_models(features, models), schema, out), spark_schema(out)
     )
 
 
 def chosen_rows(
-    features: DataFrame, schema: Schema, models: LoadedModels, read: Callable[[int, int], int]
+    features: DataFrame,
+    schema: Schema,
+    models_of: Callable[[], LoadedModels],
+    read: Callable[[int, int], int],
 ) -> DataFrame:
     """(case_id) of the rows the list explains: ``read(rows, high)`` from its top."""
     from pyspark.sql import functions as sf
 
     order = features.mapInArrow(
-        probability_function(broadcast_models(features, models), schema),
+        probability_function(models_of, schema),
         spark_schema(PROBABILITY_SCHEMA),
     ).persist()
     counts = order.agg(
@@ -176,13 +185,13 @@ def chosen_rows(
 
 
 def list_scores(
-    features: DataFrame, schema: Schema, models: LoadedModels, chosen: DataFrame
+    features: DataFrame, schema: Schema, models_of: Callable[[], LoadedModels], chosen: DataFrame
 ) -> DataFrame:
     """Every row's list and score-file columns, the chosen rows explained."""
     from pyspark.sql import functions as sf
 
     marked = features.join(sf.broadcast(chosen), on="case_id", how="left")
     return marked.mapInArrow(
-        list_function(broadcast_models(features, models), schema),
+        list_function(models_of, schema),
         spark_schema(row_schema(schema)),
     )
