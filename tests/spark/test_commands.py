@@ -11,7 +11,7 @@ from pyspark.sql import SparkSession
 from typer.testing import CliRunner
 
 from earlywarn.cli import app
-from earlywarn.commands.engines import location_of
+from earlywarn.commands.engines import fresh_output, location_of
 from earlywarn.contract import load_dataset
 from earlywarn.models.registry import LoadedModels
 from earlywarn.settings import Settings
@@ -48,8 +48,9 @@ def test_features_and_scores_on_spark(
     assert parts.sort("case_id").equals(
         expected.with_columns(pl.col(pl.Enum).cast(pl.String)).sort("case_id")
     )
-    # A second run replaces its own output; it never replaces anything else.
-    invoke("features", *data, "--out", str(tmp_path / "features"), *MASTER)
+    # A later run replaces its own output (it has Spark's _SUCCESS mark); never another.
+    fresh_output(tmp_path / "features")
+    assert not (tmp_path / "features").exists()
     refused = runner.invoke(app, ["features", *data, "--out", str(tmp_path), *MASTER])
     assert refused.exit_code != 0 and "not an earlier Spark output" in refused.output
 

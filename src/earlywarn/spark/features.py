@@ -49,14 +49,21 @@ if TYPE_CHECKING:
 ArrowGroupFunction = Callable[[pa.Table, pa.Table], pa.Table]
 _TABLE = "_table"  # which table an event row came from, in the stage-1 union
 _BUCKET = "_bucket"
-_KIND = "_kind"  # stage 1: "own" (a case part row) or the family of a context event
+# Stage 1's context events, narrow: the family, its key (two columns at most), the
+# moment and up to six counts (``FAMILY_COUNTS`` in order; missing ones null).
+EVENT_SCHEMA: Schema = {
+    "family_kind": pl.String,
+    "key": pl.String,
+    "sub": pl.String,
+    "at": pl.Datetime("us"),
+    **{f"c{i}": pl.Int64 for i in range(max(len(c) for c in FAMILY_COUNTS.values()))},
+}
 _PAIR_COLUMNS = [*KEYS, "petitioner_id", "township_code", "county_code", "category",
                  "responsible_unit"]  # fmt: skip
 # Stage 2 groups each family by a hash of its key's first column: a coarser grouping
 # than the key (a township's families), so every key still lies inside one group.
 _PAIR_KEY = {"petitioner": "petitioner_id", "township": "township_code",
              "county": "county_code", "unit": "responsible_unit"}  # fmt: skip
-_EVENT_KEY = {family: keys[0] for family, keys in FAMILY_KEYS.items()}
 
 
 def typed_rows(
@@ -96,14 +103,6 @@ def _case_pairs(
     )
 
 
-def _event_frame(events: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """The families' events in one frame (their own columns, a ``family_kind`` tag)."""
-    return pl.concat(
-        [frame.with_columns(pl.lit(kind).alias("family_kind")) for kind, frame in events.items()],
-        how="diagonal_relaxed",
-    )
-
-
 class _Stages:
     """The functions Spark ships to executors, with what they close over (the moments,
     the calendar index) and the output schemas, found by running them on no rows."""
@@ -121,9 +120,7 @@ class _Stages:
         cases, contacts, actions = data.empty_rows()
         pairs = pl.DataFrame(schema={"case_id": pl.String, "as_of": pl.Datetime("us")})
         own = self._own(cases, contacts, actions, pairs)
-        events = _event_frame(context_events(cases, contacts, actions))
-        self.own_schema, self.event_schema = own.schema, events.schema
-        self.case_schema = _both(own, events).schema
+        self.own_schema = own.schema
         self.features_schema = in_catalogue_order(own, self._context(own, own)).schema
 
     def _own(
@@ -145,27 +142,35 @@ class _Stages:
         return combine_context(own.select(KEYS), own.select(*KEYS, *OWN), parts)
 
     def case_function(self) -> ArrowGroupFunction:
-        """Stage 1: the case part of the pairs asked for, and every case's context events,
-        in one frame (``_KIND``: "own", or the event's family)."""
-        schema = self.case_schema
+        """Stage 1: the case part of the scoring population (or of the pairs asked for)."""
 
         def run(cases: pa.Table, events: pa.Table) -> pa.Table:
             case_frame, contacts, actions, pairs = typed_rows(cases, events, self.has_actions)
-            own = self._own(case_frame, contacts, actions, pairs)
-            found = _event_frame(context_events(case_frame, contacts, actions))
-            both = _both(own, found)
-            return to_arrow(both.select(pl.col(n).cast(t) for n, t in schema.items()))
+            return to_arrow(self._own(case_frame, contacts, actions, pairs))
+
+        return run
+
+    def event_function(self) -> ArrowGroupFunction:
+        """Stage 1, beside it: every case's context events, in ``EVENT_SCHEMA``."""
+
+        def run(cases: pa.Table, events: pa.Table) -> pa.Table:
+            case_frame, contacts, actions, _ = typed_rows(cases, events, self.has_actions)
+            return to_arrow(_generic_events(context_events(case_frame, contacts, actions)))
 
         return run
 
     def lookup_function(self, family: str) -> ArrowGroupFunction:
         own_schema = {n: self.own_schema[n] for n in _PAIR_COLUMNS}
         key, counts = FAMILY_KEYS[family], FAMILY_COUNTS[family]
-        event_schema = {n: self.event_schema[n] for n in [*key, "at", *counts]}
+        names = {"key": key[0], "sub": key[-1], **{f"c{i}": c for i, c in enumerate(counts)}}
 
         def run(pairs: pa.Table, events: pa.Table) -> pa.Table:
             keyed = keyed_pairs(from_arrow(pairs, own_schema))
-            totals = running_totals(from_arrow(events, event_schema), family)
+            found = from_arrow(events, EVENT_SCHEMA).select(
+                *(pl.col(g).alias(n) for g, n in names.items() if g != "sub" or len(key) > 1),
+                "at",
+            )
+            totals = running_totals(found.select(*key, "at", *counts), family)
             return to_arrow(family_lookup(keyed, totals, family))
 
         return run
@@ -185,11 +190,24 @@ class _Stages:
         return run
 
 
-def _both(own: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
-    """The case part's rows and the events' rows in one frame, told apart by ``_KIND``."""
-    return pl.concat(
-        [own.with_columns(pl.lit("own").alias(_KIND)), events.rename({"family_kind": _KIND})],
-        how="diagonal_relaxed",
+def _generic_events(events: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """The families' events in one narrow frame (``EVENT_SCHEMA``): the key's columns as
+    ``key`` and ``sub``, the counts as ``c0``... in ``FAMILY_COUNTS`` order."""
+    parts = []
+    for family, frame in events.items():
+        key, counts = FAMILY_KEYS[family], FAMILY_COUNTS[family]
+        parts.append(
+            frame.select(
+                pl.lit(family).alias("family_kind"),
+                pl.col(key[0]).cast(pl.String).alias("key"),
+                (pl.col(key[1]) if len(key) > 1 else pl.lit(None)).cast(pl.String).alias("sub"),
+                pl.col("at").cast(pl.Datetime("us")),
+                *(pl.col(c).cast(pl.Int64).alias(f"c{i}") for i, c in enumerate(counts)),
+            )
+        )
+    # The petitioner's six counts are the most: every column of EVENT_SCHEMA is there.
+    return pl.concat(parts, how="diagonal").select(
+        pl.col(n).cast(t) for n, t in EVENT_SCHEMA.items()
     )
 
 
@@ -246,17 +264,23 @@ def spark_features(
     def bucket(frame: DataFrame, column: str) -> DataFrame:
         return _bucket(frame, column, partitions)
 
-    # Every case's events, for the context; the case part only for the pairs asked for.
+    # The case part for the population (or the pairs asked for); every case's events,
+    # for the context. Two passes: one frame of both would carry a column per feature
+    # on every event row.
     grouped_cases, grouped_events = case_groups(data, partitions, pairs)
-    both = (
+    own = grouped_cases.cogroup(grouped_events).applyInArrow(
+        stages.case_function(), spark_schema(stages.own_schema)
+    )
+    grouped_cases, grouped_events = case_groups(data, partitions)
+    context_rows = (
         grouped_cases.cogroup(grouped_events)
-        .applyInArrow(stages.case_function(), spark_schema(stages.case_schema))
+        .applyInArrow(stages.event_function(), spark_schema(EVENT_SCHEMA))
         .persist()
     )
-    own = both.filter(sf.col(_KIND) == "own").select(*stages.own_schema)
+    own = own.persist()
     joined = own
     for family in FAMILIES:
-        family_events = both.filter(sf.col(_KIND) == family)
+        family_events = context_rows.filter(sf.col("family_kind") == family)
         lookup_schema: Schema = {
             "case_id": pl.String,
             "as_of": pl.Datetime("us"),
@@ -265,7 +289,7 @@ def spark_features(
         looked_up = (
             bucket(own.select(*_PAIR_COLUMNS), _PAIR_KEY[family])
             .groupBy(_BUCKET)
-            .cogroup(bucket(family_events, _EVENT_KEY[family]).groupBy(_BUCKET))
+            .cogroup(bucket(family_events, "key").groupBy(_BUCKET))
             .applyInArrow(stages.lookup_function(family), spark_schema(lookup_schema))
         )
         joined = joined.join(looked_up, on=KEYS, how="left")

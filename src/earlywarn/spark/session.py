@@ -66,6 +66,10 @@ def spark_session(master: str | None = None) -> SparkSession:
         builder.config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        # A task is Spark's unit of parallelism: one core each, not a pool per task
+        # fighting the other tasks for the cores.
+        .config("spark.executorEnv.POLARS_MAX_THREADS", "1")
+        .config("spark.executorEnv.OMP_NUM_THREADS", "1")
     )
     try:
         session = builder.getOrCreate()
