@@ -82,6 +82,9 @@ def spark_scores(
             "case_id", "as_of", *SCORED, pl.col("reasons_text").alias("reasons"), "model_version"
         ).sort("case_id")
         logger.info("spark: %d rows scored, %d explained later", rows.height, unexplained.height)
+        # What the stages cached is collected now: free the executors' memory for the
+        # next day (a catch-up run builds several in one session).
+        data.session.catalog.clearCache()
         return DayScores(
             items=items,
             scores=scores,

@@ -116,8 +116,7 @@ def spark_snapshot_split(
     )
     joined = features.join(kept, on=["case_id", "as_of"], how="left")
     snapshots = collect(joined, {**schema, **_PERIODS}).sort("as_of", "case_id")
-    labelled.unpersist()
-    kept.unpersist()
+    data.session.catalog.clearCache()  # every stage's cache, the features' included
     return split_snapshots(
         snapshots.select(*schema, "escalation", "collective", "_period"), pairs, left_out
     )

@@ -15,7 +15,7 @@ from earlywarn.contract import load_dataset
 from earlywarn.spark.dataset import read_dataset
 from earlywarn.spark.snapshots import spark_snapshot_split
 from earlywarn.training.snapshots import SnapshotSettings, snapshot_split
-from tests.spark.conftest import PARTITIONS
+from tests.serving.spark.conftest import PARTITIONS
 
 pytestmark = pytest.mark.slow  # Spark in local mode
 

@@ -1,5 +1,6 @@
 """Spark in local mode (two cores, as the suite's machine has), one session for the
-suite; the small sample champions of the serving tests."""
+suite. Beside the serving tests, so that their small sample champions (fitted once per
+session) serve here too."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from pyspark.sql import SparkSession
 
 from earlywarn.contract import Dataset
 from earlywarn.spark.session import spark_session
-from tests.serving.conftest import champions, sample, settings  # noqa: F401  (fixtures)
 
 PARTITIONS = 4
 
@@ -25,7 +25,7 @@ def spark() -> Iterator[SparkSession]:
 
 
 @pytest.fixture(scope="session")
-def sample_parquet(tmp_path_factory: pytest.TempPathFactory, sample: Dataset) -> Path:  # noqa: F811
+def sample_parquet(tmp_path_factory: pytest.TempPathFactory, sample: Dataset) -> Path:
     """The sample as the cluster reads it: the contract's tables as Parquet."""
     out = tmp_path_factory.mktemp("sample-parquet")
     sample.cases.write_parquet(out / "cases.parquet")
