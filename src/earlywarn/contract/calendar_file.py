@@ -87,3 +87,14 @@ def dataset_periods(content: dict[str, Any] | None) -> list[SensitivePeriod]:
             )
         )
     return periods
+
+
+def calendar_content(content: object) -> dict[str, Any]:
+    """A calendar file's parsed YAML, checked: the dataset's own periods (an empty file
+    has none). Raises ``CalendarError`` naming what cannot be used."""
+    if content is None:
+        return {}
+    if not isinstance(content, dict):
+        raise CalendarError("the top level must be a mapping")
+    dataset_periods(content)
+    return content

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 import yaml
 
-from earlywarn.contract.calendar_file import CalendarError, dataset_periods
+from earlywarn.contract.calendar_file import CalendarError, calendar_content
 from earlywarn.contract.checks import (
     CheckedTable,
     check_values,
@@ -357,14 +357,8 @@ def read_calendar(path: Path, report: ValidationReport) -> tuple[dict[str, Any] 
         line = mark.line + 1 if mark is not None else None
         report.add(issue_frame([problem | {"line": line, "detail": str(error).splitlines()[0]}]))
         return None, False
-    if content is None:
-        return {}, True
-    if not isinstance(content, dict):
-        report.add(issue_frame([problem | {"detail": "the top level must be a mapping"}]))
-        return None, False
     try:
-        dataset_periods(content)
+        return calendar_content(content), True
     except CalendarError as error:
         report.add(issue_frame([problem | {"detail": str(error)}]))
         return None, False
-    return content, True

@@ -24,7 +24,7 @@ from earlywarn.models.registry import LoadedModels
 from earlywarn.models.scoring import Chooser, ScoredTable, score_frame, score_table
 from earlywarn.models.steps import to_json as steps_to_json
 
-_BAND_ORDER = {"high": 0, "medium": 1, "low": 2}
+BAND_ORDER = {"high": 0, "medium": 1, "low": 2}  # the reading order: high first
 LIST_COLUMNS = ["case_id", "county_code", "category", "days_since_last_contact"]
 
 
@@ -60,7 +60,7 @@ def reading_order(
     threshold, then the case id (a stable order for equal scores)."""
     frame = pl.DataFrame(
         {
-            "band": pl.Series(risk_band).replace_strict(_BAND_ORDER, return_dtype=pl.Int8),
+            "band": pl.Series(risk_band).replace_strict(BAND_ORDER, return_dtype=pl.Int8),
             "urgency": urgency(models, probability),
             "case_id": case_ids,
         }

@@ -45,7 +45,6 @@ from earlywarn.settings import Settings
 
 logger = logging.getLogger(__name__)
 ITEMS_TABLE = cast(Table, RiskListItem.__table__)
-_BAND_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import yaml
 
-from earlywarn.contract.calendar_file import CalendarError, dataset_periods
+from earlywarn.contract.calendar_file import CalendarError, calendar_content
 from earlywarn.contract.loader import CALENDAR_FILE, typed_table
 
 if TYPE_CHECKING:
@@ -79,16 +79,10 @@ def _read_calendar(session: SparkSession, root: str) -> dict[str, Any] | None:
         rows = session.read.text(location, wholetext=True).collect()
     except AnalysisException:
         return None  # no calendar of the dataset's own: the default periods apply
-    content = yaml.safe_load(rows[0][0]) if rows else None
-    if content is None:
-        return {}
-    if not isinstance(content, dict):
-        raise SparkDatasetError(f"{location}: the top level must be a mapping")
     try:
-        dataset_periods(content)
-    except CalendarError as error:
+        return calendar_content(yaml.safe_load(rows[0][0]) if rows else None)
+    except (CalendarError, yaml.YAMLError) as error:
         raise SparkDatasetError(f"{location}: {error}") from error
-    return content
 
 
 def read_dataset(session: SparkSession, path: str) -> SparkDataset:

@@ -24,7 +24,7 @@ from earlywarn.serving.day_scores import (
 from earlywarn.serving.list_changes import NEEDED
 from earlywarn.spark.dataset import SparkDataset
 from earlywarn.spark.features import spark_features
-from earlywarn.spark.frames import Schema, from_arrow, to_arrow
+from earlywarn.spark.frames import collect, to_arrow
 from earlywarn.spark.scoring import (
     SCORED,
     WAITING,
@@ -35,15 +35,10 @@ from earlywarn.spark.scoring import (
 )
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    pass
 
 logger = logging.getLogger(__name__)
 _LIST = [*LIST_COLUMNS, *SCORED, "reasons", "steps"]
-
-
-def collect(frame: DataFrame, schema: Schema) -> pl.DataFrame:
-    """A Spark DataFrame's rows on the driver, typed as ``schema``."""
-    return from_arrow(frame.toArrow(), schema)
 
 
 def spark_scores(

@@ -14,6 +14,7 @@ import polars as pl
 import pyarrow as pa
 
 if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
     from pyspark.sql.types import StructType
 
 _WIDER: dict[Any, Any] = {
@@ -64,3 +65,8 @@ def from_arrow(table: pa.Table | pa.RecordBatch, schema: Schema) -> pl.DataFrame
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
+
+
+def collect(frame: DataFrame, schema: Schema) -> pl.DataFrame:
+    """A Spark DataFrame's rows on the driver, typed as ``schema``."""
+    return from_arrow(frame.toArrow(), schema)

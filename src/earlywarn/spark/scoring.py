@@ -18,7 +18,7 @@ import pyarrow as pa
 from earlywarn.contract.rules import TARGETS
 from earlywarn.models.registry import LoadedModels
 from earlywarn.models.scoring import Chooser, banded, listed, score_frame, score_table
-from earlywarn.serving.day_scores import LIST_COLUMNS, list_rows, urgency
+from earlywarn.serving.day_scores import BAND_ORDER, LIST_COLUMNS, list_rows, urgency
 from earlywarn.serving.list_changes import NEEDED
 from earlywarn.spark.frames import Schema, from_arrow, spark_schema, to_arrow
 
@@ -34,7 +34,6 @@ PROBABILITY_SCHEMA: Schema = {
     "urgency": pl.Float64,
     "risk_band": pl.String,
 }
-_BAND_ORDER = {"high": 0, "medium": 1, "low": 2}
 # Per row and per target: probability and flag; overall: the band.
 SCORED: Schema = {
     "escalation_probability": pl.Float64,
@@ -60,7 +59,7 @@ def probability_function(models_of: Callable[[], LoadedModels], schema: Schema) 
             out = pl.DataFrame(
                 {
                     "case_id": frame["case_id"],
-                    "band_order": [_BAND_ORDER[b] for b in risk_band.tolist()],
+                    "band_order": [BAND_ORDER[b] for b in risk_band.tolist()],
                     "urgency": urgency(models.models, probability),
                     "risk_band": risk_band,
                 },
@@ -178,6 +177,7 @@ def chosen_rows(
     ).first()
     assert counts is not None
     wanted = read(int(counts[0]), int(counts[1] or 0))
+    # serving.day_scores.reading_order's keys, as one sort on the cluster.
     top = order.orderBy(
         sf.col("band_order").asc(), sf.col("urgency").desc(), sf.col("case_id").asc()
     ).limit(wanted)

@@ -22,9 +22,8 @@ import pyarrow as pa
 
 from earlywarn.features.labels import label_pairs, scoring_populations
 from earlywarn.spark.dataset import SparkDataset
-from earlywarn.spark.day import collect
 from earlywarn.spark.features import case_groups, spark_features, typed_rows
-from earlywarn.spark.frames import Schema, from_arrow, spark_schema, to_arrow
+from earlywarn.spark.frames import Schema, collect, from_arrow, spark_schema, to_arrow
 from earlywarn.training.snapshots import (
     Snapshots,
     SnapshotSettings,
@@ -56,7 +55,6 @@ def _labelled(
     partitions: int,
 ) -> DataFrame:
     """Stage 1: every (case, moment) pair of the populations with its labels."""
-    from pyspark.sql import functions as sf
 
     has_actions = data.actions is not None
 
@@ -73,8 +71,7 @@ def _labelled(
         return to_arrow(marked.select(list(_LABELS)).cast(dict(_LABELS)))  # type: ignore[arg-type]
 
     grouped_cases, grouped_events = case_groups(data, partitions)
-    labelled = grouped_cases.cogroup(grouped_events).applyInArrow(run, spark_schema(_LABELS))
-    return labelled.withColumn("_treated", sf.coalesce(sf.col("_treated"), sf.lit(False)))
+    return grouped_cases.cogroup(grouped_events).applyInArrow(run, spark_schema(_LABELS))
 
 
 def spark_snapshot_split(

@@ -27,8 +27,9 @@ from earlywarn.serving.risk_list import build_risk_list, store_scored_list
 from earlywarn.serving.store import ITEM_COLUMNS, RiskList, RiskListItem, open_store
 from earlywarn.settings import Settings, load_settings
 from earlywarn.spark.dataset import read_dataset
-from earlywarn.spark.day import collect, spark_scores
+from earlywarn.spark.day import spark_scores
 from earlywarn.spark.features import spark_features
+from earlywarn.spark.frames import collect
 from tests.serving.spark.conftest import PARTITIONS
 
 pytestmark = pytest.mark.slow  # Spark starts in seconds and each stage costs some: minutes in all
