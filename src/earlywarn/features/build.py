@@ -17,14 +17,11 @@ import polars as pl
 from earlywarn.contract.loader import Dataset
 from earlywarn.features.catalogue import CASE_STATE, FEATURE_NAMES
 from earlywarn.features.context import OWN, ContextIndex, context_features
-from earlywarn.features.events import (
-    ACTION_AGGREGATIONS,
+from earlywarn.features.events import CONTACT_FEATURES, CONTACTS_SINCE, KEYS, aggregate_contacts
+from earlywarn.features.handling import (
+    ACTION_FEATURES,
     ACTION_HELPERS,
-    CONTACT_AGGREGATIONS,
-    CONTACTS_SINCE,
-    KEYS,
     aggregate_actions,
-    aggregate_contacts,
     contacts_since,
     derived_handling,
     handling_unit,
@@ -45,17 +42,13 @@ STATIC = [
 ]
 CONTACT_COLUMNS = ["case_id", "occurred_at", "level", "channel", "group_size"]
 ACTION_COLUMNS = ["case_id", "occurred_at", "action_type", "unit", "outcome"]
-_CONTACT_FEATURES = [e.meta.output_name() for e in CONTACT_AGGREGATIONS]
-_ACTION_FEATURES = [
-    e.meta.output_name() for e in ACTION_AGGREGATIONS if not e.meta.output_name().startswith("_")
-]  # with the case-state columns that come from the steps
 # With no contact (or no step) up to t, counts are 0; times and levels stay missing.
 _CONTACT_ZEROS = [
     n
-    for n in _CONTACT_FEATURES
+    for n in CONTACT_FEATURES
     if not n.startswith(("days_since", "max_", "last_", "level_headroom"))
 ]
-_ACTION_ZEROS = [n for n in _ACTION_FEATURES if not n.startswith("days_since")]
+_ACTION_ZEROS = [n for n in ACTION_FEATURES if not n.startswith("days_since")]
 _HANDLING_DERIVED = [
     "acceptance_overdue_days", "answer_overdue_days", "answer_pending", "answer_waiting_days"
 ]  # fmt: skip
@@ -71,12 +64,17 @@ class Sources:
 
 
 def rows_up_to(events: pl.DataFrame, pairs: pl.DataFrame, columns: list[str]) -> pl.LazyFrame:
-    """Each event copied to every pair of its case whose as-of it does not pass, in time order."""
+    """Each event copied to every pair of its case whose as-of it does not pass: each
+    pair's rows together and in time order, as the aggregations need them."""
     return (
-        events.lazy()
-        .select(columns)
-        .sort("case_id", "occurred_at", maintain_order=True)
-        .join(pairs.lazy().select(KEYS), on="case_id", how="inner", maintain_order="left")
+        pairs.lazy()
+        .select(KEYS)
+        .join(
+            events.lazy().select(columns).sort("occurred_at", maintain_order=True),
+            on="case_id",
+            how="inner",
+            maintain_order="left_right",
+        )
         .filter(pl.col("occurred_at") <= pl.col("as_of"))
     )
 
@@ -90,39 +88,40 @@ def case_part(
     """Every feature read from the case's own rows and the calendar, for ``pairs`` (case_id,
     as_of and the case's static columns, kept): all but the context features. Needs
     only the rows of these cases."""
-    contact_part = aggregate_contacts(rows_up_to(contacts, pairs, CONTACT_COLUMNS))
-    wide = (
-        pairs.lazy()
-        .join(contact_part, on=KEYS, how="left", maintain_order="left")
-        .with_columns(pl.col(_CONTACT_ZEROS).fill_null(0))
-    )
+    contact_rows = rows_up_to(contacts, pairs, CONTACT_COLUMNS)
+    wide = pairs.lazy()
     if actions is not None:
         action_part = aggregate_actions(rows_up_to(actions, pairs, ACTION_COLUMNS))
+        # Contacts after the latest answer and closure are counted with the others.
+        moments = action_part.select(*KEYS, *CONTACTS_SINCE.values())
+        contact_rows = contact_rows.join(moments, on=KEYS, how="left", maintain_order="left")
+    else:  # no handling history: its features are missing, not zero
+        missing_moment = pl.lit(None, dtype=contacts.schema["occurred_at"])
+        contact_rows = contact_rows.with_columns(
+            missing_moment.alias(moment) for moment in CONTACTS_SINCE.values()
+        )
+    wide = wide.join(
+        aggregate_contacts(contact_rows), on=KEYS, how="left", maintain_order="left"
+    ).with_columns(pl.col(_CONTACT_ZEROS).fill_null(0))
+    if actions is not None:
         wide = (
             wide.join(action_part, on=KEYS, how="left", maintain_order="left")
             .with_columns(pl.col(_ACTION_ZEROS).fill_null(0))
             .with_columns(derived_handling())
         )
-    else:  # no handling history: its features are missing, not zero
+    else:
         wide = wide.with_columns(
             *[
                 pl.lit(None, dtype=pl.Float64).alias(n)
-                for n in [*_ACTION_FEATURES, *_HANDLING_DERIVED]
+                for n in [*ACTION_FEATURES, *_HANDLING_DERIVED]
             ],
+            *[missing_moment.alias(n) for n in ACTION_HELPERS if n != "_last_unit"],
             pl.lit(None, dtype=pl.String).alias("_last_unit"),
         ).with_columns(derived_handling()[0])
-    collected = wide.with_columns(handling_unit()).collect()
-    if actions is None:
-        since = collected.select(KEYS).with_columns(
-            pl.lit(None, dtype=pl.Int64).alias(n) for n in CONTACTS_SINCE
-        )
-    else:
-        since = contacts_since(collected, contacts)
-    return (
-        collected.drop(ACTION_HELPERS, strict=False)
-        .join(since, on=KEYS, how="left", maintain_order="left")
-        .join(calendar_features(collected, calendar), on=KEYS, how="left", maintain_order="left")
-    )
+    collected = wide.with_columns(handling_unit(), *contacts_since()).collect()
+    return collected.drop(
+        *ACTION_HELPERS, *(f"_{name}" for name in CONTACTS_SINCE), strict=False
+    ).join(calendar_features(collected, calendar), on=KEYS, how="left", maintain_order="left")
 
 
 def in_catalogue_order(own: pl.DataFrame, context: pl.DataFrame) -> pl.DataFrame:
