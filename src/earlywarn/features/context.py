@@ -57,12 +57,11 @@ LOOKED_UP = [
 
 def running_totals(events: pl.DataFrame, family: str) -> pl.DataFrame:
     """Running totals of a family's counts per key over ``at``, sorted by time for the
-    as-of joins. A key's totals read only that key's events."""
+    as-of joins (events of the same moment in their given order). A key's totals read
+    only that key's events."""
     key, counts = FAMILY_KEYS[family], FAMILY_COUNTS[family]
-    return (
-        events.sort([*key, "at"])
-        .with_columns(pl.col(c).cum_sum().over(key) for c in counts)
-        .sort("at", maintain_order=True)
+    return events.sort("at", maintain_order=True).with_columns(
+        pl.col(c).cum_sum().over(key) for c in counts
     )
 
 

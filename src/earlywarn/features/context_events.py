@@ -39,12 +39,15 @@ def context_events(
     cases: pl.DataFrame, contacts: pl.DataFrame, actions: pl.DataFrame | None
 ) -> dict[str, pl.DataFrame]:
     """Per family of ``FAMILY_KEYS``: its events (key columns, ``at``, counts), unsorted."""
-    owners = cases.select("case_id", "petitioner_id", "township_code", "county_code", "category")
+    owners = cases.select(
+        "case_id", "petitioner_id", "township_code", "county_code",
+        family_of(pl.col("category")).alias("family"),
+    )  # fmt: skip
     marked = contacts.join(owners, on="case_id").select(
         "petitioner_id",
         "township_code",
         "county_code",
-        family_of(pl.col("category")).alias("family"),
+        "family",
         pl.col("occurred_at").alias("at"),
         pl.col("level").cast(pl.String).is_in(_HIGH).cast(pl.Int64).alias("high"),
         (pl.col("group_size") >= GROUP_THRESHOLD).cast(pl.Int64).alias("groups"),
@@ -82,7 +85,7 @@ def _petitioner_steps(cases: pl.DataFrame, actions: pl.DataFrame | None) -> pl.D
             schema={"petitioner_id": pl.String, "at": pl.Datetime("us"),
                     "unsatisfied": pl.Int64, "settled": pl.Int64}
         )  # fmt: skip
-    kind, outcome = pl.col("action_type").cast(pl.String), pl.col("outcome").cast(pl.String)
+    kind, outcome = pl.col("action_type"), pl.col("outcome")  # Enum or String: both compare
     return (
         actions.filter(
             ((kind == "satisfaction") & (outcome == "unsatisfied"))
@@ -111,7 +114,7 @@ def _unit_events(cases: pl.DataFrame, actions: pl.DataFrame | None) -> pl.DataFr
         return owned.with_columns(
             answers=pl.lit(0, pl.Int64), late=pl.lit(0, pl.Int64), transfers=pl.lit(0, pl.Int64)
         )
-    kind = pl.col("action_type").cast(pl.String)
+    kind = pl.col("action_type")
     clocks = actions.filter(kind.is_in(["accepted", "reopened"])).select(
         "case_id", pl.col("occurred_at").alias("clock")
     )
