@@ -6,6 +6,7 @@ import datetime as dt
 import io
 
 import openpyxl
+import polars as pl
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -100,12 +101,15 @@ def test_a_crash_leaves_the_previous_list_intact(
     before = build_risk_list(settings, sample, DAY, sessions, champions)
     real_checksum = risk_list.checksum_of
 
-    def failing_insert(*args: object, **kwargs: object) -> None:
+    real_insert = risk_list.insert_items
+
+    def failing_insert(session: Session, rows: pl.DataFrame) -> None:
+        real_insert(session, rows.head(rows.height // 2))
         raise RuntimeError("disk full")
 
     # A different checksum forces a rebuild; the insert then fails half-way.
     monkeypatch.setattr(risk_list, "checksum_of", lambda items, versions: "x" * 64)
-    monkeypatch.setattr(risk_list, "insert", failing_insert)
+    monkeypatch.setattr(risk_list, "insert_items", failing_insert)
     with pytest.raises(RuntimeError, match="disk full"):
         build_risk_list(settings, sample, DAY, sessions, champions)
     monkeypatch.setattr(risk_list, "checksum_of", real_checksum)

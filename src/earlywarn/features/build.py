@@ -53,6 +53,7 @@ _HANDLING_DERIVED = [
     "acceptance_overdue_days", "answer_overdue_days", "answer_pending", "answer_waiting_days"
 ]  # fmt: skip
 _OWN = list(OWN)
+SMALL_ASK = 20  # pairs fewer than a twentieth of the event rows: a few cases asked for
 
 
 @dataclass
@@ -66,11 +67,14 @@ class Sources:
 def rows_up_to(events: pl.DataFrame, pairs: pl.DataFrame, columns: list[str]) -> pl.LazyFrame:
     """Each event copied to every pair of its case whose as-of it does not pass: each
     pair's rows together and in time order, as the aggregations need them."""
+    chosen = events.lazy().select(columns)
+    if pairs.height * SMALL_ASK < events.height:  # a few cases: sort only their rows
+        chosen = chosen.join(pairs.lazy().select("case_id").unique(), on="case_id", how="semi")
     return (
         pairs.lazy()
         .select(KEYS)
         .join(
-            events.lazy().select(columns).sort("occurred_at", maintain_order=True),
+            chosen.sort("occurred_at", maintain_order=True),
             on="case_id",
             how="inner",
             maintain_order="left_right",

@@ -26,6 +26,10 @@ COUNTY = LEVELS.index("county")
 NATIONAL = LEVELS.index("national")
 DAY_SECONDS = 86_400.0
 HEAT_DAYS = 14.0
+# The heat is summed in fixed point (units of 2^-40, far below any split a model makes):
+# an integer sum is the same in any order, and Polars adds a group's floats in an order
+# that depends on how the rows were split between threads.
+HEAT_UNITS = float(2**40)
 WINDOWS = (7, 30, 90, 120, 365)  # days back from as_of that contacts are counted in
 
 AS_OF = pl.col("as_of")
@@ -78,7 +82,10 @@ def _contact_rows(rows: pl.LazyFrame) -> pl.LazyFrame:
             escalation.alias("_escalation"),
             (soon_after & (_RANK.shift(1) != _RANK)).alias("_other_office"),
             # Agitation as it fades: every contact weighs exp(-days ago / 14).
-            (-days_before_as_of(T) / HEAT_DAYS).exp().alias("_heat"),
+            ((-days_before_as_of(T) / HEAT_DAYS).exp() * HEAT_UNITS + 0.5)
+            .floor()
+            .cast(pl.Int64)
+            .alias("_heat"),
             group.alias("_group"),
             (_RANK > COUNTY).alias("_above_county"),
         )
@@ -152,6 +159,7 @@ def _from_group_totals() -> dict[str, pl.Expr]:
         # How readily this matter brings people back, whatever its age: contacts per 30
         # days since the first one (a month at least, so one fresh contact is no storm).
         "contacts_per_month": pl.col("contacts_total") / pl.max_horizontal(first, 30.0) * 30.0,
+        "contact_heat": pl.col("contact_heat") / HEAT_UNITS,
         "days_since_escalation": days_before_as_of(pl.col("_escalated_at")),
         "level_headroom": NATIONAL - pl.col("max_level"),
         "group_size_growth": pl.col("_size_recent").fill_null(0)

@@ -28,7 +28,7 @@ from earlywarn.contract.rules import (
 )
 from earlywarn.contract.spec import CATEGORIES, LEVELS
 from earlywarn.features.catalogue import CASE_STATE, FEATURE_NAMES
-from earlywarn.features.events import HEAT_DAYS
+from earlywarn.features.events import HEAT_DAYS, HEAT_UNITS
 from earlywarn.features.online_context import OnlineSources, calendar_values, context_values
 
 _US_PER_SECOND = 1_000_000
@@ -138,7 +138,10 @@ def _contact_features(rows: CaseRows, now: int) -> dict[str, Any]:
         "multi_office_contacts": int(close.sum()),
         "repeat_petition": int(n >= 3),
         "contacts_per_month": n / max(float(_days(now - at.min())), 30.0) * 30.0,
-        "contact_heat": float(np.exp(-_days(now - at) / HEAT_DAYS).sum()),
+        "contact_heat": float(
+            np.floor(np.exp(-_days(now - at) / HEAT_DAYS) * HEAT_UNITS + 0.5).astype(np.int64).sum()
+            / HEAT_UNITS
+        ),
         "max_level": int(rank.max()),
         "last_level": int(rank[-1]),
         "escalation_events": int(escalation.sum()),

@@ -53,14 +53,17 @@ def feature_matrix(
         raise ValueError(f"features missing for the model: {missing}")
     columns = []
     for name in names:
-        column = features.get_column(name)
+        column = pl.col(name)
         if name in vocab:
             codes = {value: float(i) for i, value in enumerate(vocab[name])}
             column = column.cast(pl.String).replace_strict(
                 codes, default=None, return_dtype=pl.Float64
             )
-        columns.append(column.cast(pl.Float64).fill_null(np.nan).to_numpy())
-    return np.column_stack(columns) if columns else np.zeros((features.height, 0))
+        columns.append(column.cast(pl.Float64).fill_null(np.nan))
+    if not columns:
+        return np.zeros((features.height, 0))
+    # One conversion of the whole frame, row-major as LightGBM reads it.
+    return features.select(columns).to_numpy(order="c")
 
 
 @dataclass

@@ -12,6 +12,9 @@ explanation depends on the other rows.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +32,8 @@ from earlywarn.models.steps import Step, steps_for
 
 BANDS = ("high", "medium", "low")  # most urgent first
 ValueOf = Callable[[int, str], Any]  # (row, feature or case-state column) -> the case's value
+# The rows that will be read (row numbers) -> how to read their values
+ValuesOf = Callable[[np.ndarray], ValueOf]
 # (probability by target, overall band) -> the rows to explain, as a boolean mask
 Chooser = Callable[[dict[str, np.ndarray], np.ndarray], np.ndarray]
 CANDIDATES = 6  # strongest contributions per target considered before choosing what to show
@@ -150,7 +155,7 @@ def banded(
 def _score(
     models: dict[str, RiskModel],
     matrices: dict[str, np.ndarray],
-    value_of: ValueOf,
+    values_of: ValuesOf,
     threads: int,
     choose: Chooser | None,
 ) -> ScoredTable:
@@ -164,6 +169,7 @@ def _score(
         if choose is None
         else np.asarray(choose(probability, risk_band), dtype=bool) & (risk_band != "low")
     )
+    value_of = values_of(np.flatnonzero(read))
     by_target: dict[str, list[list[Reason]]] = {}
     for target in TARGETS:
         model, matrix = models[target], matrices[target]
@@ -199,6 +205,53 @@ def listed(_: dict[str, np.ndarray], risk_band: np.ndarray) -> np.ndarray:
     return np.asarray(risk_band != "low")
 
 
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """A table's reasons make millions of small objects and no garbage cycle: the cyclic
+    collector's passes over them cost as much as the work itself, so it waits."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def table_values(features: pl.DataFrame) -> ValuesOf:
+    """The values of the rows to read, column by column as they are asked for."""
+
+    def values_of(rows: np.ndarray) -> ValueOf:
+        chosen = features[rows]
+        position = {row: i for i, row in enumerate(rows.tolist())}
+        columns: dict[str, list[Any]] = {}
+
+        def value_of(row: int, name: str) -> Any:
+            if name not in columns:
+                column = chosen.get_column(name)
+                if isinstance(column.dtype, pl.Enum | pl.Categorical):
+                    column = column.cast(pl.String)
+                columns[name] = column.to_list()
+            return columns[name][position[row]]
+
+        return value_of
+
+    return values_of
+
+
+def model_matrices(models: dict[str, RiskModel], features: pl.DataFrame) -> dict[str, np.ndarray]:
+    """Each target's matrix; one for the targets whose models read the same columns alike."""
+    built: dict[str, np.ndarray] = {}
+    matrices: dict[str, np.ndarray] = {}
+    for target in TARGETS:
+        model = models[target]
+        layout = json.dumps([model.feature_names, model.vocab], sort_keys=True)
+        if layout not in built:
+            built[layout] = model.matrix(features)
+        matrices[target] = built[layout]
+    return matrices
+
+
 def score_frame(
     models: LoadedModels,
     features: pl.DataFrame,
@@ -209,26 +262,22 @@ def score_frame(
     """A table of feature rows (the batch path), on every core (``threads`` 0; a cluster's
     task takes one): ``choose`` says which rows of the medium and high bands get reasons
     and steps; ``explain_all`` explains every row."""
-    columns: dict[str, list[Any]] = {}
-
-    def value_of(row: int, name: str) -> Any:
-        if name not in columns:
-            columns[name] = (
-                features.get_column(name).cast(pl.String).to_list()
-                if isinstance(features.schema[name], pl.Enum | pl.Categorical)
-                else features.get_column(name).to_list()
-            )
-        return columns[name][row]
-
-    matrices = {t: models.models[t].matrix(features) for t in TARGETS}
-    return _score(models.models, matrices, value_of, threads, None if explain_all else choose)
+    matrices = model_matrices(models.models, features)
+    with _no_cycle_collection():
+        return _score(
+            models.models,
+            matrices,
+            table_values(features),
+            threads,
+            None if explain_all else choose,
+        )
 
 
 def score_case(models: LoadedModels, values: dict[str, Any]) -> CaseScore:
     """One case's feature values (the online path), on one thread: OpenMP's start-up
     would cost more than it saves."""
     matrices = {t: models.models[t].row_matrix(values) for t in TARGETS}
-    return _score(models.models, matrices, lambda _, name: values[name], 1, None).case(0)
+    return _score(models.models, matrices, lambda _: lambda _, name: values[name], 1, None).case(0)
 
 
 def score_table(

@@ -30,39 +30,46 @@ from earlywarn.contract.rules import TARGETS
 from earlywarn.models.steps import PERIOD_AHEAD_DAYS
 from earlywarn.serving.store import RiskList, RiskListItem
 
-Row = dict[str, Any]
 
-
-def _more(name: str) -> Callable[[Row, Row], int]:
+def _more(name: str) -> pl.Expr:
     """How many more of a count the case has now than before."""
-    return lambda now, before: max(int(now[name] or 0) - int(before[name] or 0), 0)
+    now, before = (pl.col(f"{name}{at}").cast(pl.Int64).fill_null(0) for at in ("", _BEFORE))
+    return (now - before).clip(lower_bound=0)
 
 
-def _became(test: Callable[[Row], bool]) -> Callable[[Row, Row], int]:
+def _became(test: Callable[[str], pl.Expr]) -> Callable[[], pl.Expr]:
     """1 when a condition holds now and did not before."""
-    return lambda now, before: int(test(now) and not test(before))
+    return lambda: (test("") & ~test(_BEFORE)).cast(pl.Int64)
 
 
-def _period_near(row: Row) -> bool:
-    days = row["days_to_category_period"]
-    return days is not None and days <= PERIOD_AHEAD_DAYS
+def _overdue(name: str) -> Callable[[str], pl.Expr]:
+    return lambda suffix: pl.col(f"{name}{suffix}").fill_null(0) > 0
 
 
-# event -> (中文, English with {n}, how many happened between the two moments)
-EVENTS: dict[str, tuple[str, str, Callable[[Row, Row], int]]] = {
-    "new_group": ("新的集体访 {n} 次", "{n} new group contact(s)", _more("group_contacts")),
+def _period_near(suffix: str) -> pl.Expr:
+    days = pl.col(f"days_to_category_period{suffix}")
+    return (days <= PERIOD_AHEAD_DAYS).fill_null(False)
+
+
+_BEFORE = "_before"
+# event -> (中文, English with {n}, how many happened between the two moments: an
+# expression over the features now and, suffixed ``_before``, at the earlier moment)
+EVENTS: dict[str, tuple[str, str, Callable[[], pl.Expr]]] = {
+    "new_group": ("新的集体访 {n} 次", "{n} new group contact(s)", lambda: _more("group_contacts")),
     "new_escalation": ("新的越级上访 {n} 次", "went over a level's head {n} more time(s)",
-                       _more("escalation_events")),
-    "new_contacts": ("新来信来访 {n} 次", "{n} new contact(s)", _more("contacts_total")),
+                       lambda: _more("escalation_events")),
+    "new_contacts": ("新来信来访 {n} 次", "{n} new contact(s)", lambda: _more("contacts_total")),
     "answer_overdue": ("答复转为超期", "the answer became overdue",
-                       _became(lambda r: (r["answer_overdue_days"] or 0) > 0)),
+                       _became(_overdue("answer_overdue_days"))),
     "acceptance_overdue": ("受理转为超期", "acceptance became overdue",
-                           _became(lambda r: (r["acceptance_overdue_days"] or 0) > 0)),
-    "unsatisfied": ("新的不满意评价", "rated unsatisfied again", _more("unsatisfied_ratings")),
-    "review_upheld": ("复查复核维持原意见", "a review upheld the answer", _more("reviews_upheld")),
-    "mediation_failed": ("调解不成", "a mediation failed", _more("mediations_failed")),
-    "transferred": ("再次转办", "transferred again", _more("transfers")),
-    "reopened": ("重新办理", "reopened", _more("reopened")),
+                           _became(_overdue("acceptance_overdue_days"))),
+    "unsatisfied": ("新的不满意评价", "rated unsatisfied again",
+                    lambda: _more("unsatisfied_ratings")),
+    "review_upheld": ("复查复核维持原意见", "a review upheld the answer",
+                      lambda: _more("reviews_upheld")),
+    "mediation_failed": ("调解不成", "a mediation failed", lambda: _more("mediations_failed")),
+    "transferred": ("再次转办", "transferred again", lambda: _more("transfers")),
+    "reopened": ("重新办理", "reopened", lambda: _more("reopened")),
     "period_near": (f"进入敏感节点前{PERIOD_AHEAD_DAYS}天",
                     f"a sensitive period is now within {PERIOD_AHEAD_DAYS} days",
                     _became(_period_near)),
@@ -140,15 +147,27 @@ def previous_list(session: Session, day: dt.date) -> PreviousList | None:
     return PreviousList(header.id, header.list_date, header.as_of, {})
 
 
-def _events(now: Row, before: Row | None) -> list[dict[str, Any]]:
-    if before is None:  # not in the population before: everything is new
-        return []
-    found = []
-    for key, (_, _, count) in EVENTS.items():
-        n = count(now, before)
-        if n:
-            found.append({"event": key, "n": n})
-    return found
+def _event_counts(now: pl.DataFrame, before: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """Per case of ``now`` (case_id and ``NEEDED``), the events since ``before`` (the same
+    columns at the earlier moment); none for a case that was not in the population then."""
+    joined = now.join(
+        before.select("case_id", *NEEDED).with_columns(pl.lit(True).alias("_known")),
+        on="case_id",
+        how="left",
+        suffix=_BEFORE,
+    )
+    counts = joined.select(
+        "case_id",
+        pl.col("_known").fill_null(False),
+        *(count().alias(k) for k, (_, _, count) in EVENTS.items()),
+    )
+    keys = list(EVENTS)
+    return {
+        case_id: [{"event": k, "n": n} for k, n in zip(keys, row, strict=True) if n]
+        if known
+        else []
+        for case_id, known, *row in counts.iter_rows()
+    }
 
 
 def list_changes(
@@ -171,19 +190,15 @@ def list_changes(
     missing = listed.filter(~listed.is_in(saved["case_id"].implode())) if saved.height else listed
     pairs = pl.DataFrame({"case_id": missing, "as_of": [previous.as_of] * missing.len()})
     pairs = pairs.cast({"as_of": pl.Datetime("us")})
-    computed = earlier(pairs) if missing.len() else None
-    before = {
-        r["case_id"]: r
-        for frame in (saved, computed)
+    before = [
+        frame.select("case_id", *NEEDED)
+        for frame in (saved, earlier(pairs) if missing.len() else None)
         if frame is not None and frame.height
-        for r in frame.select("case_id", *NEEDED).iter_rows(named=True)
-    }
-    now = {
-        r["case_id"]: r
-        for r in features.filter(pl.col("case_id").is_in(listed.implode()))
-        .select("case_id", *NEEDED)
-        .iter_rows(named=True)
-    }
+    ]
+    now = features.join(listed.to_frame(), on="case_id").select("case_id", *NEEDED)
+    events = _event_counts(
+        now, pl.concat(before, how="vertical_relaxed") if before else now.clear()
+    )
     changes = []
     for row in items.select("case_id", "risk_band", *(f"{t}_probability" for t in TARGETS)).rows():
         case_id, band, *probabilities = row
@@ -200,7 +215,7 @@ def list_changes(
             else {
                 t: round(p - q, 6) for t, p, q in zip(TARGETS, probabilities, old[1:], strict=True)
             },
-            "events": _events(now[case_id], before.get(case_id)),
+            "events": events[case_id],
         }
         changes.append(json.dumps(change, ensure_ascii=False, separators=(",", ":")))
     return changes

@@ -87,11 +87,28 @@ def store_list(
     )
     session.add(header)
     session.flush()
-    rows = items.select(ITEM_COLUMNS).with_columns(pl.lit(header.id).alias("list_id")).to_dicts()
-    if rows:
-        # Core executemany on the table (not the ORM's bulk path): half the time.
-        session.execute(insert(ITEMS_TABLE), rows)
+    insert_items(
+        session, items.select(ITEM_COLUMNS).with_columns(pl.lit(header.id).alias("list_id"))
+    )
     return checksum, True
+
+
+def insert_items(session: Session, rows: pl.DataFrame) -> None:
+    """The list's rows into the store, in the session's transaction. On SQLite through the
+    driver's own executemany with plain tuples: SQLAlchemy's per-row parameter handling
+    took 19 s of a million-row list, the driver 3 s; elsewhere Core's executemany."""
+    if rows.is_empty():
+        return
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        session.execute(insert(ITEMS_TABLE), rows.to_dicts())
+        return
+    columns = ", ".join(rows.columns)
+    marks = ", ".join("?" * rows.width)
+    statement = f"INSERT INTO {ITEMS_TABLE.name} ({columns}) VALUES ({marks})"
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a connection of an open session
+    driver.executemany(statement, rows.iter_rows())
 
 
 def build_risk_list(
