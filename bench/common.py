@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 
-def run_child(script: str, *args: str) -> dict[str, Any]:
-    """Run ``script`` with ``args`` in a fresh Python and return the JSON of its last line.
+def run_child(script: str, *args: str, source: Path | None = None) -> dict[str, Any]:
+    """Run ``script`` with ``args`` in a fresh Python and return the JSON of its last line;
+    with ``source``, earlywarn is imported from that tree's ``src`` (a baseline's code).
 
     A fresh process measures its own peak memory: the high-water mark survives
     fork and exec, so the parent must not be the one that did the heavy work.
     """
+    env = None if source is None else {**os.environ, "PYTHONPATH": str(source / "src")}
     completed = subprocess.run(
-        [sys.executable, script, *args], check=True, capture_output=True, text=True
+        [sys.executable, script, *args], check=True, capture_output=True, text=True, env=env
     )
     result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     return result
@@ -75,3 +80,21 @@ def simulate_prefecture(data: Path, open_cases: int, last_day: Any) -> None:
         cases=round(open_cases / 0.72), start=dt.date(2023, 1, 1), end=last_day, seed=9
     )
     simulate_to_directory(config, data)
+
+
+@contextlib.contextmanager
+def checkout(ref: str) -> Iterator[Path]:
+    """The project's tree at a git ref, in a temporary worktree (a baseline's code)."""
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory(prefix="earlywarn-baseline-") as temp:
+        tree = Path(temp) / "tree"
+        subprocess.run(
+            ["git", "-C", str(root), "worktree", "add", "--detach", "-q", str(tree), ref],
+            check=True,
+        )
+        try:
+            yield tree
+        finally:
+            subprocess.run(
+                ["git", "-C", str(root), "worktree", "remove", "--force", str(tree)], check=True
+            )
