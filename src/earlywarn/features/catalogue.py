@@ -59,7 +59,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
     _f("repeat_petition", "contacts", "重复信访（3次以上）", "repeat petition (3+ contacts)", "1 if 3 or more contacts, else 0", "flag"),
     _f("contacts_since_answer", "contacts", "答复后来信来访次数", "contacts since the answer", "contacts after the latest responded step, up to t; missing before any answer", "contacts"),
     _f("contacts_since_closure", "contacts", "办结后来信来访次数", "contacts since it was closed", "contacts after the latest closed step, up to t; missing if never closed", "contacts"),
-    _f("contact_heat", "contacts", "近期来访热度", "recent contacts, fading", "sum over contacts of exp(-days ago / 14)", "weighted contacts"),
+    _f("contact_heat", "contacts", "近期来访热度", "recent contacts, fading", "sum over contacts of exp(-days ago / 14), each rounded to 2^-40 (an exact sum in any order)", "weighted contacts"),
     _f("contacts_per_month", "contacts", "月均来信来访次数", "contacts per month", "contacts so far per 30 days since the first (30 days at least)", "contacts / 30 days"),
     # Levels (越级).
     _f("max_level", "levels", "到达的最高层级", "highest level reached", "0 village ... 5 national; highest contact level", "level"),
