@@ -87,9 +87,10 @@ def store_list(
     )
     session.add(header)
     session.flush()
-    insert_items(
-        session, items.select(ITEM_COLUMNS).with_columns(pl.lit(header.id).alias("list_id"))
-    )
+    rows = items.select(ITEM_COLUMNS).with_columns(pl.lit(header.id).alias("list_id"))
+    # In the order of the (list, case) key: its index grows at one end (a million rows:
+    # 9 s in rank order, 5 s in this one); nothing reads the rows in insertion order.
+    insert_items(session, rows.sort("case_id"))
     return checksum, True
 
 
