@@ -30,6 +30,8 @@ from earlywarn.contract.rules import TARGETS
 from earlywarn.models.steps import PERIOD_AHEAD_DAYS
 from earlywarn.serving.store import RiskList, RiskListItem
 
+_BEFORE = "_before"  # the suffix of the features at the earlier moment
+
 
 def _more(name: str) -> pl.Expr:
     """How many more of a count the case has now than before."""
@@ -51,7 +53,6 @@ def _period_near(suffix: str) -> pl.Expr:
     return (days <= PERIOD_AHEAD_DAYS).fill_null(False)
 
 
-_BEFORE = "_before"
 # event -> (中文, English with {n}, how many happened between the two moments: an
 # expression over the features now and, suffixed ``_before``, at the earlier moment)
 EVENTS: dict[str, tuple[str, str, Callable[[], pl.Expr]]] = {
