@@ -58,6 +58,16 @@ def _close(a: object, b: object) -> bool:
     return a == b
 
 
+def test_many_moments_at_once_equal_each_moment_alone(sample: Dataset, batch: pl.DataFrame) -> None:
+    # Training asks for many moments in one pass: each pair's rows must stay together,
+    # whatever other moments of the same case share the table. Exactly equal, floats too.
+    for as_of in AS_OFS[::4]:
+        alone = build_features(sample, [as_of])
+        together = batch.filter(pl.col("as_of") == as_of)
+        assert alone.height > 0
+        assert together.sort("case_id").equals(alone.sort("case_id")), as_of
+
+
 def test_online_path_equals_batch_on_a_thousand_pairs(sample: Dataset, batch: pl.DataFrame) -> None:
     assert sample.actions is not None
     lookup = OnlineSources.of(sources_for(sample, min(AS_OFS), max(AS_OFS)))
