@@ -11,44 +11,26 @@ handed to them by ``serving/deps.py``.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.serving.access import KeyCache
 from earlywarn.serving.api import health, risk_lists, scores
 from earlywarn.serving.api.health import ServiceMetrics
-from earlywarn.serving.audit import audit_key, safe_target
+from earlywarn.serving.audit import audit_key
 from earlywarn.serving.audit_trail import AuditTrail
-from earlywarn.serving.deps import audit_refusal
-from earlywarn.serving.errors import (
-    install_error_handlers,
-    unavailable,
-    unprocessable,
-    unsafe_characters,
-)
+from earlywarn.serving.errors import install_error_handlers
+from earlywarn.serving.gate import ServiceGate
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.throttle import FailureThrottle
 from earlywarn.serving.web import case_pages, monitor_pages, pages
 from earlywarn.serving.web.deps import HERE, NotSignedInError
 
 logger = logging.getLogger(__name__)
-MAX_BODY_BYTES = 5 * 1024 * 1024
-# The page draws everything itself (no script, no frame, nothing from elsewhere).
-PAGE_HEADERS = {
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-    ),
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-}
 
 
 def create_app(
@@ -73,32 +55,7 @@ def create_app(
     app.state.throttle = throttle or FailureThrottle()
     app.state.metrics = metrics = ServiceMetrics()
 
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Any) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return JSONResponse(
-                {"detail": f"body larger than {MAX_BODY_BYTES} bytes"}, status_code=413
-            )
-        started = time.perf_counter()
-        unsafe = unsafe_characters(request)
-        if unsafe:
-            audit_refusal(request, 422, f"{request.method} {request.url.path[:100]}")
-        try:
-            response: Response = unprocessable(unsafe) if unsafe else await call_next(request)
-        except OperationalError as error:  # raised where no handler sees it (a middleware)
-            response = unavailable(request, error)
-        except Exception:  # our bug: log it, answer without a trace
-            logger.exception("unhandled error on %s", safe_target(request.url.path))
-            response = JSONResponse({"detail": "internal error"}, status_code=500)
-        if request.url.path.startswith("/office"):
-            response.headers.update(PAGE_HEADERS)
-        route = request.scope.get("route")
-        name = getattr(route, "path", "unmatched")
-        metrics.requests.labels(name, str(response.status_code)).inc()
-        metrics.latency.labels(name).observe(time.perf_counter() - started)
-        return response
-
+    app.add_middleware(ServiceGate, metrics=metrics)
     install_error_handlers(app)
     for router in (health.router, scores.router, risk_lists.router):
         app.include_router(router)
