@@ -30,7 +30,7 @@ HEAT_DAYS = 14.0
 # an integer sum is the same in any order, and Polars adds a group's floats in an order
 # that depends on how the rows were split between threads.
 HEAT_UNITS = float(2**40)
-WINDOWS = (7, 30, 90, 120, 365)  # days back from as_of that contacts are counted in
+WINDOWS = (7, 30, 90, 365)  # days back from as_of that contacts are counted in
 
 AS_OF = pl.col("as_of")
 T = pl.col("occurred_at")
@@ -91,7 +91,7 @@ def _contact_rows(rows: pl.LazyFrame) -> pl.LazyFrame:
         )
         .with_columns(
             (pl.col("_w90") & (pl.col("channel").cast(pl.String) == "visit")).alias("_visit_90"),
-            (pl.col("_w120") & ~pl.col("_w30")).alias("_prior_90"),
+            (within(120) & ~pl.col("_w30")).alias("_prior_90"),  # the 90 days before the 30
             pl.when(pl.col("_escalation")).then(T).alias("_escalated_at"),
             (pl.col("_escalation") & pl.col("_w90")).alias("_escalation_90"),
             (pl.col("_group") & pl.col("_w30")).alias("_group_30"),
@@ -115,7 +115,7 @@ def aggregate_contacts(rows: pl.LazyFrame) -> pl.LazyFrame:
         _contact_rows(rows)
         .group_by(KEYS, maintain_order=True)
         .agg(
-            *(_summed(f"_w{days}", f"contacts_{days}d") for days in WINDOWS if days != 120),
+            *(_summed(f"_w{days}", f"contacts_{days}d") for days in WINDOWS),
             pl.len().cast(pl.UInt32).alias("contacts_total"),
             _summed("_visit_90", "visits_90d"),
             T.max().alias("_last_at"),
