@@ -30,6 +30,7 @@ from earlywarn.models.check import (
     read_spec,
 )
 from earlywarn.models.single_row import SingleRow
+from earlywarn.models.tree_paths import PathExplainer
 
 
 def vocabularies(county_codes: list[str]) -> dict[str, list[str]]:
@@ -137,10 +138,16 @@ class RiskModel:
         """TreeSHAP contributions in raw score per feature (the last column is the bias)."""
         return self.contributions_of(self.matrix(features), threads=0)
 
+    @functools.cached_property
+    def _paths(self) -> PathExplainer:
+        return PathExplainer(self.booster)
+
     def contributions_of(self, matrix: np.ndarray, threads: int = 1) -> np.ndarray:
+        """One case (the API) through the single-row path; a table tree by tree, once per
+        distinct path (``models.tree_paths``): the same numbers to ~1e-15."""
         if matrix.shape[0] == 1 and threads == 1:
             return self._single_row.contributions(matrix)
-        return np.asarray(self.booster.predict(matrix, pred_contrib=True, num_threads=threads))
+        return self._paths.contributions(matrix, threads)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
