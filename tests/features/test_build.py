@@ -68,6 +68,21 @@ def test_many_moments_at_once_equal_each_moment_alone(sample: Dataset, batch: pl
         assert together.sort("case_id").equals(alone.sort("case_id")), as_of
 
 
+def test_a_few_cases_asked_for_equal_their_rows_of_the_whole(
+    sample: Dataset, batch: pl.DataFrame
+) -> None:
+    # A few pairs (the changes' earlier moment) read only their own cases' events and
+    # their own keys' context totals: the same features, exactly.
+    for as_of in AS_OFS[1::5]:
+        whole = batch.filter(pl.col("as_of") == as_of).sort("case_id")
+        few = whole.select(KEYS).gather_every(97)
+        assert 0 < few.height * 20 < sample.contacts.height
+        asked = build_features(
+            sample, [as_of], pairs=few, sources=sources_for(sample, as_of, as_of)
+        )
+        assert asked.sort("case_id").equals(whole.join(few, on=KEYS, how="semi")), as_of
+
+
 def test_online_path_equals_batch_on_a_thousand_pairs(sample: Dataset, batch: pl.DataFrame) -> None:
     assert sample.actions is not None
     lookup = OnlineSources.of(sources_for(sample, min(AS_OFS), max(AS_OFS)))

@@ -17,7 +17,13 @@ import polars as pl
 from earlywarn.contract.loader import Dataset
 from earlywarn.features.catalogue import CASE_STATE, FEATURE_NAMES
 from earlywarn.features.context import OWN, ContextIndex, context_features
-from earlywarn.features.events import CONTACT_FEATURES, CONTACTS_SINCE, KEYS, aggregate_contacts
+from earlywarn.features.events import (
+    CONTACT_FEATURES,
+    CONTACTS_SINCE,
+    KEYS,
+    SMALL_ASK,
+    aggregate_contacts,
+)
 from earlywarn.features.handling import (
     ACTION_FEATURES,
     ACTION_HELPERS,
@@ -53,7 +59,6 @@ _HANDLING_DERIVED = [
     "acceptance_overdue_days", "answer_overdue_days", "answer_pending", "answer_waiting_days"
 ]  # fmt: skip
 _OWN = list(OWN)
-SMALL_ASK = 20  # pairs fewer than a twentieth of the event rows: a few cases asked for
 
 
 @dataclass

@@ -20,7 +20,7 @@ from earlywarn.features.context_events import (
     context_events,
     family_of,
 )
-from earlywarn.features.events import KEYS
+from earlywarn.features.events import KEYS, SMALL_ASK
 
 WINDOW = dt.timedelta(days=30)
 RECENT = dt.timedelta(days=90)  # the petitioner's recent contacts on other matters
@@ -106,6 +106,9 @@ def _at(
 ) -> pl.DataFrame:
     """Running totals of ``counts`` at ``moment`` for each row of ``pairs`` (0 before any event)."""
     columns = list(dict.fromkeys([*KEYS, *by, moment]))
+    if pairs.height * SMALL_ASK < table.height:  # a few cases (an earlier moment's changes):
+        # only their keys' totals, not a hash of every key in the index
+        table = table.join(pairs.select(by).unique(), on=by, how="semi", maintain_order="left")
     found = (
         pairs.select(columns)
         .sort(moment)

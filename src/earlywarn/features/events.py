@@ -22,6 +22,7 @@ from earlywarn.contract.rules import GROUP_THRESHOLD
 from earlywarn.contract.spec import LEVELS
 
 KEYS = ["case_id", "as_of"]
+SMALL_ASK = 20  # pairs fewer than a twentieth of a table's rows: a few cases asked for
 COUNTY = LEVELS.index("county")
 NATIONAL = LEVELS.index("national")
 DAY_SECONDS = 86_400.0
