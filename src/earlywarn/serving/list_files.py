@@ -25,6 +25,7 @@ from earlywarn.serving.ledger import LedgerInfo, ledger_files
 from earlywarn.settings import Settings
 
 MANIFEST = "manifest.json"
+SCORES, LEDGER_CSV, LEDGER_XLSX = "scores.csv", "risk-list.csv", "risk-list.xlsx"
 UNEXPLAINED = "unexplained-features.parquet"  # listed rows whose reasons wait to be asked for
 LOCK = ".lock"
 
@@ -58,48 +59,52 @@ def _sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def write_list_files(
-    folder: Path,
+def list_file_contents(
     scores: pl.DataFrame,
     items: pl.DataFrame,
-    checksum: str,
     info: LedgerInfo,
     tables: dict[str, pl.DataFrame],
     printed: int,
-) -> dict[str, Path]:
-    """The score file (every case), the ledger as CSV (the rows the job explained: the
-    office's capacity and every flagged case) and as the printed XLSX (the first
-    ``printed`` of them: the capacity, a day's work), the tables kept for later as
-    Parquet (the features of the listed rows left to explain on demand, the basis of
-    the next day's changes), then the manifest.
+) -> dict[str, bytes]:
+    """The day's files, made in memory: the score file (every case), the ledger as CSV
+    (the rows the job explained: the office's capacity and every flagged case) and as the
+    printed XLSX (the first ``printed`` of them: the capacity, a day's work), the tables
+    kept for later as Parquet (the features of the listed rows left to explain on demand,
+    the basis of the next day's changes).
 
     The other medium rows stay on the page, where their reasons are computed when
     opened: nobody reads a hundred thousand explanations a morning."""
     read = items.filter((pl.col("risk_band") != "low") & (pl.col("reasons") != "[]"))
     ledger, workbook = ledger_files(read, info, printed)
     contents = {
-        "scores.csv": scores.write_csv(datetime_format="%Y-%m-%dT%H:%M:%S").encode("utf-8"),
-        "risk-list.csv": ledger,
-        "risk-list.xlsx": workbook,
+        SCORES: scores.write_csv(datetime_format="%Y-%m-%dT%H:%M:%S").encode("utf-8"),
+        LEDGER_CSV: ledger,
+        LEDGER_XLSX: workbook,
     }
     for name, table in tables.items():
         buffer = io.BytesIO()
         table.write_parquet(buffer, statistics=True)
         contents[name] = buffer.getvalue()
+    return contents
+
+
+def write_list_files(
+    folder: Path, contents: dict[str, bytes], checksum: str, model_versions: str
+) -> dict[str, Path]:
+    """The files of the list stored with ``checksum``, each written whole, then the
+    manifest that names them: ``scores``, ``csv`` and ``xlsx``, and the kept tables."""
     for name, content in contents.items():
         write_atomically(folder / name, content)
     manifest = {
         "list_date": folder.name,
         "checksum": checksum,
-        "model_versions": info.model_versions,
+        "model_versions": model_versions,
         "files": {name: _sha256(content) for name, content in contents.items()},
     }
     write_atomically(folder / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"))
-    return {
-        "scores": folder / "scores.csv",
-        "csv": folder / "risk-list.csv",
-        "xlsx": folder / "risk-list.xlsx",
-    } | {name: folder / name for name in tables}
+    named = {"scores": SCORES, "csv": LEDGER_CSV, "xlsx": LEDGER_XLSX}
+    kept = {name: name for name in contents if name not in named.values()}
+    return {key: folder / name for key, name in (named | kept).items()}
 
 
 def verify_list_files(folder: Path, stored_checksum: str | None) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -36,6 +37,7 @@ from earlywarn.serving.list_changes import (
 from earlywarn.serving.list_files import (
     UNEXPLAINED,
     day_lock,
+    list_file_contents,
     list_folder,
     verify_list_files,
     write_list_files,
@@ -153,23 +155,28 @@ def store_scored_list(
         changes = list_changes(day.earlier, day.needed, items, before, basis)
         items = items.with_columns(pl.Series("changes", changes, dtype=pl.String))
         version_text = models.version_text
-        with sessions.begin() as session:
-            checksum, changed = store_list(session, list_date, as_of, items, version_text)
-            audit(
-                session,
-                audit_key(settings),
-                "risk-list job",
-                "risk_list.build",
-                list_date.isoformat(),
-                items.height,
-                "changed" if changed else "unchanged",
-            )
-        with sessions() as session:
-            write_anchor(session, anchor_file(settings), f"risk list {list_date}")
         info = LedgerInfo(list_date, as_of, version_text, county=None)
         later = {UNEXPLAINED: day.unexplained, BASIS: change_basis(day.needed, items)}
         printed = capacity.at(items.height)
-        files = write_list_files(folder, day.scores, items, checksum, info, later, printed)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="list-files") as pool:
+            # The files are made in memory while the store inserts the rows (SQLite
+            # steps without the GIL); they reach the disk only once the list is committed.
+            made = pool.submit(list_file_contents, day.scores, items, info, later, printed)
+            with sessions.begin() as session:
+                checksum, changed = store_list(session, list_date, as_of, items, version_text)
+                audit(
+                    session,
+                    audit_key(settings),
+                    "risk-list job",
+                    "risk_list.build",
+                    list_date.isoformat(),
+                    items.height,
+                    "changed" if changed else "unchanged",
+                )
+            with sessions() as session:
+                write_anchor(session, anchor_file(settings), f"risk list {list_date}")
+            contents = made.result()
+        files = write_list_files(folder, contents, checksum, version_text)
     high = items.filter(pl.col("risk_band") == "high").height
     medium = items.filter(pl.col("risk_band") == "medium").height
     logger.info(
