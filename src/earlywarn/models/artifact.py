@@ -142,12 +142,15 @@ class RiskModel:
     def _paths(self) -> PathExplainer:
         return PathExplainer(self.booster)
 
-    def contributions_of(self, matrix: np.ndarray, threads: int = 1) -> np.ndarray:
+    def contributions_of(
+        self, matrix: np.ndarray, threads: int = 1, raw: np.ndarray | None = None
+    ) -> np.ndarray:
         """One case (the API) through the single-row path; a table tree by tree, once per
-        distinct path (``models.tree_paths``): the same numbers to ~1e-15."""
+        distinct path (``models.tree_paths``): the same numbers to ~1e-15. ``raw``: the
+        rows' raw scores when known (the check of a table's answer needs them)."""
         if matrix.shape[0] == 1 and threads == 1:
             return self._single_row.contributions(matrix)
-        return self._paths.contributions(matrix, threads)
+        return self._paths.contributions(matrix, threads, raw)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

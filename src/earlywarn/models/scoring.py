@@ -16,6 +16,7 @@ import contextlib
 import gc
 import json
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,13 +28,11 @@ from earlywarn.models.artifact import RiskModel
 from earlywarn.models.reasons import Reason, combine, describe_all, plain_value
 from earlywarn.models.reference import salience, share_below
 from earlywarn.models.registry import LoadedModels
+from earlywarn.models.row_values import RowValues, ValuesOf, table_values
 from earlywarn.models.sentences import CONTRASTED, RELATED
 from earlywarn.models.steps import Step, steps_for
 
 BANDS = ("high", "medium", "low")  # most urgent first
-ValueOf = Callable[[int, str], Any]  # (row, feature or case-state column) -> the case's value
-# The rows that will be read (row numbers) -> how to read their values
-ValuesOf = Callable[[np.ndarray], ValueOf]
 # (probability by target, overall band) -> the rows to explain, as a boolean mask
 Chooser = Callable[[dict[str, np.ndarray], np.ndarray], np.ndarray]
 CANDIDATES = 6  # strongest contributions per target considered before choosing what to show
@@ -96,28 +95,6 @@ def strongest(
     ]
 
 
-class _RowValues(Mapping[str, Any]):
-    """One row's values by name, read on demand (the steps read a dozen of them)."""
-
-    def __init__(self, value_of: ValueOf, row: int) -> None:
-        self._value_of, self._row = value_of, row
-
-    def __getitem__(self, name: str) -> Any:
-        return self._value_of(self._row, name)
-
-    def get(self, name: str, default: Any = None) -> Any:  # the hot path: no ABC detour
-        try:
-            return self._value_of(self._row, name)
-        except KeyError:
-            return default
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-
 def _reason(
     model: RiskModel, values: Mapping[str, Any], feature: str, contribution: float
 ) -> Reason:
@@ -143,13 +120,43 @@ def banded(
     models: dict[str, RiskModel], matrices: dict[str, np.ndarray], threads: int
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
     """Probabilities and bands per target, and the overall band: each row on its own."""
-    probability: dict[str, np.ndarray] = {}
-    band: dict[str, np.ndarray] = {}
-    for target in TARGETS:
-        model = models[target]
-        probability[target] = model.calibrator(model.raw_of(matrices[target], threads))
-        band[target] = model.bands(probability[target])
+    return bands_of(models, {t: models[t].raw_of(matrices[t], threads) for t in TARGETS})
+
+
+def bands_of(
+    models: dict[str, RiskModel], raw: dict[str, np.ndarray]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+    """``banded`` from the raw scores."""
+    probability = {t: models[t].calibrator(raw[t]) for t in TARGETS}
+    band = {t: models[t].bands(probability[t]) for t in TARGETS}
     return probability, band, overall_band([band[t] for t in TARGETS])
+
+
+AHEAD_FROM = 1000  # rows: a table this large explains the next target while reasons are made
+
+
+def _contributions(
+    models: dict[str, RiskModel],
+    matrices: dict[str, np.ndarray],
+    raw: dict[str, np.ndarray],
+    explained: dict[str, np.ndarray],
+    threads: int,
+) -> Iterator[tuple[str, np.ndarray]]:
+    """Each target's TreeSHAP of its explained rows, in target order. On every core and
+    many rows, the next target's is computed (by LightGBM, without the GIL) while the
+    caller turns the previous one into reasons (Python, one core)."""
+
+    def of(target: str) -> np.ndarray:
+        rows = explained[target]
+        return models[target].contributions_of(matrices[target][rows], threads, raw[target][rows])
+
+    if threads == 1 or sum(r.size for r in explained.values()) < AHEAD_FROM:
+        yield from ((t, of(t)) for t in TARGETS)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="treeshap") as pool:
+        pending = [(t, pool.submit(of, t)) for t in TARGETS]
+        for target, made in pending:
+            yield target, made.result()
 
 
 def _score(
@@ -162,7 +169,8 @@ def _score(
     """``choose`` None: explain every row for every target (one case on request); else
     explain the chosen rows of the medium and high bands, for the targets that raised them."""
     rows = next(iter(matrices.values())).shape[0]
-    probability, band, risk_band = banded(models, matrices, threads)
+    raw = {t: models[t].raw_of(matrices[t], threads) for t in TARGETS}
+    probability, band, risk_band = bands_of(models, raw)
     explain_all = choose is None
     read = (
         np.ones(rows, dtype=bool)
@@ -170,21 +178,23 @@ def _score(
         else np.asarray(choose(probability, risk_band), dtype=bool) & (risk_band != "low")
     )
     value_of = values_of(np.flatnonzero(read))
+    explained = {
+        t: np.flatnonzero(read if explain_all else read & (band[t] != "low")) for t in TARGETS
+    }
     by_target: dict[str, list[list[Reason]]] = {}
-    for target in TARGETS:
-        model, matrix = models[target], matrices[target]
-        explained = np.flatnonzero(read if explain_all else read & (band[target] != "low"))
+    for target, contributions in _contributions(models, matrices, raw, explained, threads):
+        model = models[target]
         found: list[list[Reason]] = [[] for _ in range(rows)]
-        if explained.size:
-            contributions = model.contributions_of(matrix[explained], threads)
-            for row, top in zip(explained.tolist(), strongest(model, contributions), strict=True):
-                values = _RowValues(value_of, row)
-                reasons = [_reason(model, values, n, c) for n, c in top]
-                # A value that says nothing about this case (an open case is not closed)
-                # is no reason to show, unless nothing else is left: a listed case
-                # always has a reason.
-                speaking = [r for r in reasons if r.sentence() is not None]
-                found[row] = combine([speaking or reasons[:1]])
+        for row, top in zip(
+            explained[target].tolist(), strongest(model, contributions), strict=True
+        ):
+            values = RowValues(value_of, row)
+            reasons = [_reason(model, values, n, c) for n, c in top]
+            # A value that says nothing about this case (an open case is not closed)
+            # is no reason to show, unless nothing else is left: a listed case
+            # always has a reason.
+            speaking = [r for r in reasons if r.sentence() is not None]
+            found[row] = combine([speaking or reasons[:1]])
         by_target[target] = found
     combined: list[list[Reason]] = [[] for _ in range(rows)]
     steps: list[list[Step]] = [[] for _ in range(rows)]
@@ -196,7 +206,7 @@ def _score(
         combined[row] = reasons
         if risk_band[row] != "low":
             features = [r.feature for r in reasons]
-            steps[row] = steps_for(_RowValues(value_of, row), features)
+            steps[row] = steps_for(RowValues(value_of, row), features)
     return ScoredTable(probability, band, risk_band, by_target, combined, steps)
 
 
@@ -216,27 +226,6 @@ def _no_cycle_collection() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def table_values(features: pl.DataFrame) -> ValuesOf:
-    """The values of the rows to read, column by column as they are asked for."""
-
-    def values_of(rows: np.ndarray) -> ValueOf:
-        chosen = features[rows]
-        position = {row: i for i, row in enumerate(rows.tolist())}
-        columns: dict[str, list[Any]] = {}
-
-        def value_of(row: int, name: str) -> Any:
-            if name not in columns:
-                column = chosen.get_column(name)
-                if isinstance(column.dtype, pl.Enum | pl.Categorical):
-                    column = column.cast(pl.String)
-                columns[name] = column.to_list()
-            return columns[name][position[row]]
-
-        return value_of
-
-    return values_of
 
 
 def model_matrices(models: dict[str, RiskModel], features: pl.DataFrame) -> dict[str, np.ndarray]:

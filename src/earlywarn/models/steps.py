@@ -180,6 +180,7 @@ RULES: tuple[Rule, ...] = (
                     "days_since_escalation", "level_headroom", "petitioner_other_high_contacts"})),
 )  # fmt: skip
 BY_STEP = {rule.step: rule for rule in RULES}
+_TABLE_ORDER = {rule.step: i for i, rule in enumerate(RULES)}  # RULES.index compares fields
 
 
 def steps_for(values: Values, reason_features: list[str], top: int = STEPS_SHOWN) -> list[Step]:
@@ -192,7 +193,7 @@ def steps_for(values: Values, reason_features: list[str], top: int = STEPS_SHOWN
     def order(rule: Rule) -> tuple[int, int, int]:
         matched = [position[f] for f in rule.triggers if f in position]
         overdue = rule.step not in STATUTORY
-        return (overdue, min(matched) if matched else len(position), RULES.index(rule))
+        return (overdue, min(matched) if matched else len(position), _TABLE_ORDER[rule.step])
 
     unit = values.get("handling_unit")
     chosen = [Step(r.step, unit if r.names_unit and unit else None) for r in sorted(due, key=order)]

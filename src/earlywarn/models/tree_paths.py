@@ -157,8 +157,11 @@ class PathExplainer:
             used = sorted({s.feature for s in found})
             self.trees.append(_Tree(found, np.array([*used, self.columns], dtype=np.intp)))
 
-    def contributions(self, matrix: np.ndarray, threads: int) -> np.ndarray:
-        """As ``Booster.predict(matrix, pred_contrib=True)``: a column per feature, bias last."""
+    def contributions(
+        self, matrix: np.ndarray, threads: int, raw: np.ndarray | None = None
+    ) -> np.ndarray:
+        """As ``Booster.predict(matrix, pred_contrib=True)``: a column per feature, bias last.
+        ``raw``: the rows' raw scores, when the caller has them (else predicted here)."""
         rows = matrix.shape[0]
         if rows == 0 or self.booster.num_model_per_iteration() != 1:
             return self._plain(matrix, threads)
@@ -180,12 +183,13 @@ class PathExplainer:
             for column, values in zip(tree.features.tolist(), used, strict=True):
                 total[column] += values.take(pattern)
         answer = total.T
-        if not self._adds_up(matrix, answer, threads):
+        if raw is None:
+            raw = np.asarray(self.booster.predict(matrix, raw_score=True, num_threads=threads))
+        if not self._adds_up(matrix, answer, raw):
             return self._plain(matrix, threads)
         return np.ascontiguousarray(answer)
 
-    def _adds_up(self, matrix: np.ndarray, answer: np.ndarray, threads: int) -> bool:
-        raw = np.asarray(self.booster.predict(matrix, raw_score=True, num_threads=threads))
+    def _adds_up(self, matrix: np.ndarray, answer: np.ndarray, raw: np.ndarray) -> bool:
         gap = np.abs(answer.sum(axis=1) - raw)
         if np.all(gap <= SUM_TOLERANCE * np.maximum(1.0, np.abs(raw))):
             return True
