@@ -68,6 +68,26 @@ def test_many_moments_at_once_equal_each_moment_alone(sample: Dataset, batch: pl
         assert together.sort("case_id").equals(alone.sort("case_id")), as_of
 
 
+def test_one_moment_summed_equals_the_running_totals_even_on_an_events_moment(
+    sample: Dataset,
+) -> None:
+    # One moment sums each key's events up to it; four read the running totals. Moments
+    # that fall exactly on events (at the as-of, 7, 30 and 90 days before it) count them
+    # the same way on both.
+    times = sample.contacts.sort("occurred_at")["occurred_at"].to_list()
+    picked = times[len(times) // 2 :: len(times) // 9][:4]
+    moments = [
+        at + dt.timedelta(days=days) for at, days in zip(picked, (0, 7, 30, 90), strict=True)
+    ]
+    together = build_features(sample, moments)
+    for moment in moments:
+        alone = build_features(sample, [moment])
+        assert alone.height > 0
+        assert alone.sort("case_id").equals(
+            together.filter(pl.col("as_of") == moment).sort("case_id")
+        ), moment
+
+
 def test_a_few_cases_asked_for_equal_their_rows_of_the_whole(
     sample: Dataset, batch: pl.DataFrame
 ) -> None:

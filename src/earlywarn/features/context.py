@@ -3,14 +3,13 @@
 Each is read from a cumulative event table (running totals per key over time)
 with an as-of join, so that any number of as-of moments costs one join and
 nothing after the moment can be seen. The online path reads the same tables,
-sliced to the keys of the posted case.
+sliced to the keys of the posted case. One moment or a few (the daily list) sum each
+key's events up to the moment instead: the same totals, without sorting the history.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import cast
 
 import polars as pl
 
@@ -26,6 +25,7 @@ WINDOW = dt.timedelta(days=30)
 RECENT = dt.timedelta(days=90)  # the petitioner's recent contacts on other matters
 WEEK = dt.timedelta(days=7)  # similar matters' contacts in the county: this week against
 PRIOR_DAYS = 83.0  # the 83 days before it (a local event no calendar lists shows as a surge)
+FEW_MOMENTS = 3  # as-of moments summed one by one; more read the running totals
 # What the petitioner's running totals count (one row per event), and the case's own
 # features subtracted from them so that only the other matters count.
 PETITIONER_COUNTS = FAMILY_COUNTS["petitioner"]
@@ -65,35 +65,75 @@ def running_totals(events: pl.DataFrame, family: str) -> pl.DataFrame:
     )
 
 
-@dataclass
 class ContextIndex:
-    """Running totals per petitioner, per township and county family, per unit."""
+    """Per family, its events (key columns, ``at``, counts) and, made on first use, their
+    running totals per key over time. Many moments at once (training) and the service read
+    the running totals; one moment or a few (the daily list, its changes) sum the events
+    up to each moment instead, which skips sorting every event of the history."""
 
-    petitioner: pl.DataFrame  # petitioner_id, at, PETITIONER_COUNTS
-    township: pl.DataFrame  # township_code, family, at, groups
-    county: pl.DataFrame  # county_code, family, at, groups, contacts
-    unit: pl.DataFrame  # unit, at, answers, late, transfers, owned
+    def __init__(self, events: dict[str, pl.DataFrame]) -> None:
+        self.events = events
+        self._totals: dict[str, pl.DataFrame] = {}
 
     @classmethod
     def build(
         cls, cases: pl.DataFrame, contacts: pl.DataFrame, actions: pl.DataFrame | None
     ) -> ContextIndex:
-        events = context_events(cases, contacts, actions)
-        return cls(**{family: running_totals(events[family], family) for family in FAMILIES})
+        return cls(context_events(cases, contacts, actions))
 
     def table(self, family: str) -> pl.DataFrame:
-        return cast(pl.DataFrame, getattr(self, family))
+        """The family's running totals (petitioner: petitioner_id, at, PETITIONER_COUNTS;
+        township and county: their code, family, at, counts; unit: unit, at, counts)."""
+        if family not in self._totals:
+            self._totals[family] = running_totals(self.events[family], family)
+        return self._totals[family]
+
+    def lookup(self, keyed: pl.DataFrame, family: str) -> pl.DataFrame:
+        """``family_lookup`` of ``keyed`` (as made by ``keyed_pairs``): KEYS, then the
+        family's prefixed counts, in any row order."""
+        moments = keyed["as_of"].unique()
+        if moments.len() > FEW_MOMENTS:
+            return family_lookup(keyed, self.table(family), family)
+        parts = [
+            _sums_at(self.events[family], keyed.filter(pl.col("as_of") == moment), family)
+            for moment in moments.to_list()
+        ]
+        return pl.concat(parts, how="vertical")
 
     def slice(
         self, petitioners: list[str], townships: list[str], counties: list[str], units: list[str]
     ) -> ContextIndex:
-        """Only the rows of these keys: the online path's small view."""
+        """Only the events of these keys: the online path's small view."""
+        chosen = {
+            "petitioner": ("petitioner_id", petitioners),
+            "township": ("township_code", townships),
+            "county": ("county_code", counties),
+            "unit": ("unit", units),
+        }
         return ContextIndex(
-            petitioner=self.petitioner.filter(pl.col("petitioner_id").is_in(petitioners)),
-            township=self.township.filter(pl.col("township_code").is_in(townships)),
-            county=self.county.filter(pl.col("county_code").is_in(counties)),
-            unit=self.unit.filter(pl.col("unit").is_in(units)),
+            {f: self.events[f].filter(pl.col(c).is_in(keys)) for f, (c, keys) in chosen.items()}
         )
+
+
+def _sums_at(events: pl.DataFrame, keyed: pl.DataFrame, family: str) -> pl.DataFrame:
+    """A family's lookups for pairs of one as-of moment: each count summed over the key's
+    events up to each read's moment, as the running total at that moment holds it."""
+    by = FAMILY_KEYS[family]
+    if keyed.height * SMALL_ASK < events.height:  # a few cases: only their keys' events
+        events = events.join(keyed.select(by).unique(), on=by, how="semi")
+    found = keyed.select(KEYS)
+    for moment, counts, prefix in LOOKUPS[family]:
+        until = keyed[moment][0]
+        sums = (
+            events.lazy()
+            .filter(pl.col("at") <= until)
+            .group_by(by)
+            .agg(pl.col(c).sum().alias(f"{prefix}_{c}") for c in counts)
+        )
+        read = keyed.lazy().select(*KEYS, *by).join(sums, on=by, how="left", maintain_order="left")
+        part = read.select(*KEYS, *(pl.col(f"{prefix}_{c}").fill_null(0) for c in counts))
+        found = found.join(part.collect(), on=KEYS, how="left", maintain_order="left")
+    return found
 
 
 def _at(
@@ -170,7 +210,7 @@ def context_features(pairs: pl.DataFrame, own: pl.DataFrame, index: ContextIndex
     ``keyed_pairs``); ``own`` holds the case's own features named in ``OWN``, subtracted
     so that only others count."""
     keyed = keyed_pairs(pairs)
-    parts = [family_lookup(keyed, index.table(family), family) for family in FAMILIES]
+    parts = [index.lookup(keyed, family) for family in FAMILIES]
     return combine_context(pairs.select(KEYS), own, parts)
 
 

@@ -76,10 +76,14 @@ class OnlineSources:
     def of(cls, sources: Sources) -> OnlineSources:
         index: ContextIndex = sources.context
         return cls(
-            petitioner=_Running.of(index.petitioner, ["petitioner_id"], PETITIONER_COUNTS),
-            township=_Running.of(index.township, ["township_code", "family"], ["groups"]),
-            county=_Running.of(index.county, ["county_code", "family"], ["groups", "contacts"]),
-            unit=_Running.of(index.unit, ["unit"], ["answers", "late", "transfers", "owned"]),
+            petitioner=_Running.of(index.table("petitioner"), ["petitioner_id"], PETITIONER_COUNTS),
+            township=_Running.of(index.table("township"), ["township_code", "family"], ["groups"]),
+            county=_Running.of(
+                index.table("county"), ["county_code", "family"], ["groups", "contacts"]
+            ),
+            unit=_Running.of(
+                index.table("unit"), ["unit"], ["answers", "late", "transfers", "owned"]
+            ),
             sources=sources,
         )
 
