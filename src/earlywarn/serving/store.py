@@ -77,9 +77,8 @@ class RiskListItem(Base):
     __tablename__ = "risk_list_items"
     __table_args__ = (UniqueConstraint("list_id", "case_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    list_id: Mapped[int] = mapped_column(
-        ForeignKey("risk_lists.id", ondelete="CASCADE"), index=True
-    )
+    # Looked up through the (list_id, case_id) key, which begins with it (migration 0007).
+    list_id: Mapped[int] = mapped_column(ForeignKey("risk_lists.id", ondelete="CASCADE"))
     rank: Mapped[int] = mapped_column(Integer)
     case_id: Mapped[str] = mapped_column(String(64))
     county_code: Mapped[str] = mapped_column(String(32), index=True)
