@@ -83,6 +83,12 @@ def test_contributions_equal_lightgbms(params: dict[str, Any]) -> None:
     np.testing.assert_allclose(found, expected, rtol=0, atol=1e-12)
 
 
+def test_no_rows_no_contributions() -> None:
+    # A night may flag nothing for a target: LightGBM itself refuses an empty matrix.
+    found = PathExplainer(_train()).contributions(np.zeros((0, COLUMNS)), threads=0)
+    assert found.shape == (0, COLUMNS + 1)
+
+
 def test_a_row_gets_the_same_numbers_alone_or_among_others() -> None:
     booster = _train()
     rows = _hostile_rows(booster, 400)

@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from earlywarn.contract import Dataset
 from earlywarn.contract.rules import end_of_day
 from earlywarn.features.build import build_features
+from earlywarn.models import scoring
 from earlywarn.models.reasons import to_json
 from earlywarn.models.registry import LoadedModels
 from earlywarn.models.scoring import score_frame
@@ -156,3 +158,28 @@ def test_a_missing_features_file_leaves_the_rows_as_stored(
 def test_version_numbers_are_read_from_the_lists_version_text() -> None:
     text = "earlywarn-escalation/3, earlywarn-collective/12"
     assert version_numbers(text) == {"escalation": "3", "collective": "12"}
+
+
+@pytest.mark.parametrize("ahead", [True, False], ids=["explained-ahead", "in-turn"])
+def test_a_table_with_nothing_to_explain_for_a_target_is_scored(
+    sample: Dataset, champions: LoadedModels, monkeypatch: pytest.MonkeyPatch, ahead: bool
+) -> None:
+    # A night may flag nothing on one target, or nothing at all: that target's TreeSHAP
+    # gets no rows (LightGBM refuses an empty matrix) and the other's reasons are made.
+    monkeypatch.setattr(scoring, "AHEAD_FROM", 0 if ahead else 10**9)
+    features = build_features(sample, [end_of_day(DAY)])
+    escalation, collective = champions.models["escalation"], champions.models["collective"]
+
+    def escalation_only(probability: dict[str, np.ndarray], _: np.ndarray) -> np.ndarray:
+        return np.asarray(
+            (probability["escalation"] >= escalation.medium_threshold)
+            & (probability["collective"] < collective.medium_threshold)
+        )
+
+    scored = score_frame(champions, features, choose=escalation_only)
+    chosen = escalation_only(scored.probability, scored.risk_band)
+    assert chosen.sum() > 0
+    assert not any(scored.reasons_by_target["collective"])
+    assert all(scored.reasons[i] for i in np.flatnonzero(chosen))
+    nothing = score_frame(champions, features, choose=lambda _, band: band == "none")
+    assert not any(nothing.reasons) and nothing.risk_band.size == features.height

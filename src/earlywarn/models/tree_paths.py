@@ -163,7 +163,9 @@ class PathExplainer:
         """As ``Booster.predict(matrix, pred_contrib=True)``: a column per feature, bias last.
         ``raw``: the rows' raw scores, when the caller has them (else predicted here)."""
         rows = matrix.shape[0]
-        if rows == 0 or self.booster.num_model_per_iteration() != 1:
+        if rows == 0:  # LightGBM refuses an empty matrix: nothing to explain
+            return np.zeros((0, self.columns + 1))
+        if self.booster.num_model_per_iteration() != 1:
             return self._plain(matrix, threads)
         read = np.where(np.abs(matrix) <= ZERO, 0.0, matrix)  # as LightGBM copies a row
         columns = _Columns(read)
@@ -191,12 +193,13 @@ class PathExplainer:
 
     def _adds_up(self, matrix: np.ndarray, answer: np.ndarray, raw: np.ndarray) -> bool:
         gap = np.abs(answer.sum(axis=1) - raw)
-        if np.all(gap <= SUM_TOLERANCE * np.maximum(1.0, np.abs(raw))):
+        off = gap > SUM_TOLERANCE * np.maximum(1.0, np.abs(raw))
+        if not off.any():
             return True
         logger.warning(
             "path TreeSHAP: %d of %d rows do not add up to their score (largest gap %.3g); "
             "explained by LightGBM's plain pass",
-            int(np.count_nonzero(gap > SUM_TOLERANCE)),
+            int(np.count_nonzero(off)),
             matrix.shape[0],
             float(gap.max()),
         )
