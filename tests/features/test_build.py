@@ -101,6 +101,8 @@ def test_a_few_cases_asked_for_equal_their_rows_of_the_whole(
             sample, [as_of], pairs=few, sources=sources_for(sample, as_of, as_of)
         )
         assert asked.sort("case_id").equals(whole.join(few, on=KEYS, how="semi")), as_of
+    nobody = build_features(sample, AS_OFS[:1], pairs=few.clear())
+    assert nobody.is_empty() and nobody.schema == batch.schema
 
 
 def test_online_path_equals_batch_on_a_thousand_pairs(sample: Dataset, batch: pl.DataFrame) -> None:

@@ -2,8 +2,8 @@
 
 Each is read from a cumulative event table (running totals per key over time)
 with an as-of join, so that any number of as-of moments costs one join and
-nothing after the moment can be seen. The online path reads the same tables,
-sliced to the keys of the posted case. One moment or a few (the daily list) sum each
+nothing after the moment can be seen. The online path reads the same running totals,
+as arrays it searches by key (``online_context``). One moment or a few (the daily list) sum each
 key's events up to the moment instead: the same totals, without sorting the history.
 """
 
@@ -94,25 +94,13 @@ class ContextIndex:
         moments = keyed["as_of"].unique()
         if moments.len() > FEW_MOMENTS:
             return family_lookup(keyed, self.table(family), family)
+        if moments.len() == 0:  # no pairs: the columns, no rows
+            return _sums_at(self.events[family].clear(), keyed, family)
         parts = [
             _sums_at(self.events[family], keyed.filter(pl.col("as_of") == moment), family)
             for moment in moments.to_list()
         ]
         return pl.concat(parts, how="vertical")
-
-    def slice(
-        self, petitioners: list[str], townships: list[str], counties: list[str], units: list[str]
-    ) -> ContextIndex:
-        """Only the events of these keys: the online path's small view."""
-        chosen = {
-            "petitioner": ("petitioner_id", petitioners),
-            "township": ("township_code", townships),
-            "county": ("county_code", counties),
-            "unit": ("unit", units),
-        }
-        return ContextIndex(
-            {f: self.events[f].filter(pl.col(c).is_in(keys)) for f, (c, keys) in chosen.items()}
-        )
 
 
 def _sums_at(events: pl.DataFrame, keyed: pl.DataFrame, family: str) -> pl.DataFrame:
@@ -123,13 +111,9 @@ def _sums_at(events: pl.DataFrame, keyed: pl.DataFrame, family: str) -> pl.DataF
         events = events.join(keyed.select(by).unique(), on=by, how="semi")
     found = keyed.select(KEYS)
     for moment, counts, prefix in LOOKUPS[family]:
-        until = keyed[moment][0]
-        sums = (
-            events.lazy()
-            .filter(pl.col("at") <= until)
-            .group_by(by)
-            .agg(pl.col(c).sum().alias(f"{prefix}_{c}") for c in counts)
-        )
+        until = keyed[moment].max()  # the pairs' one moment (None: no pairs, no events)
+        chosen = events.lazy() if until is None else events.lazy().filter(pl.col("at") <= until)
+        sums = chosen.group_by(by).agg(pl.col(c).sum().alias(f"{prefix}_{c}") for c in counts)
         read = keyed.lazy().select(*KEYS, *by).join(sums, on=by, how="left", maintain_order="left")
         part = read.select(*KEYS, *(pl.col(f"{prefix}_{c}").fill_null(0) for c in counts))
         found = found.join(part.collect(), on=KEYS, how="left", maintain_order="left")
