@@ -130,9 +130,6 @@ def _at(
 ) -> pl.DataFrame:
     """Running totals of ``counts`` at ``moment`` for each row of ``pairs`` (0 before any event)."""
     columns = list(dict.fromkeys([*KEYS, *by, moment]))
-    if pairs.height * SMALL_ASK < table.height:  # a few cases (an earlier moment's changes):
-        # only their keys' totals, not a hash of every key in the index
-        table = table.join(pairs.select(by).unique(), on=by, how="semi", maintain_order="left")
     found = (
         pairs.select(columns)
         .sort(moment)

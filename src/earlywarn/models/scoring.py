@@ -37,6 +37,7 @@ BANDS = ("high", "medium", "low")  # most urgent first
 Chooser = Callable[[dict[str, np.ndarray], np.ndarray], np.ndarray]
 CANDIDATES = 6  # strongest contributions per target considered before choosing what to show
 WEAKEST_SHARE = 0.1
+AHEAD_FROM = 1000  # rows: a table this large explains the next target while reasons are made
 
 
 @dataclass(frozen=True)
@@ -130,9 +131,6 @@ def bands_of(
     probability = {t: models[t].calibrator(raw[t]) for t in TARGETS}
     band = {t: models[t].bands(probability[t]) for t in TARGETS}
     return probability, band, overall_band([band[t] for t in TARGETS])
-
-
-AHEAD_FROM = 1000  # rows: a table this large explains the next target while reasons are made
 
 
 def _contributions(
