@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from earlywarn.serving import audit as audit_module
 from earlywarn.serving import audit_trail
 from earlywarn.serving.access import create_key
-from earlywarn.serving.audit import verify_chain
+from earlywarn.serving.audit import audit, verify_chain
 from earlywarn.serving.audit_trail import AuditTrail
 from earlywarn.serving.store import AuditRecord, open_store
 from earlywarn.settings import load_settings
@@ -38,6 +41,13 @@ def _answer(trail: AuditTrail, sessions: sessionmaker[Session], n: int, seen: li
     seen.append(_count(sessions))  # committed before the call returned
 
 
+def _wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert condition()
+
+
 def test_waiting_calls_are_written_as_one_group_and_the_chain_stays_whole(
     sessions: sessionmaker[Session],
 ) -> None:
@@ -50,12 +60,11 @@ def test_waiting_calls_are_written_as_one_group_and_the_chain_stays_whole(
         threading.Thread(target=_answer, args=(trail, sessions, n, seen)) for n in range(calls)
     ]
     with trail._turn:  # the first group's writer waits here while the others queue
-        for thread in threads:
+        threads[0].start()
+        _wait_for(lambda: trail._writer is not None and not trail._queue)  # taken alone
+        for thread in threads[1:]:
             thread.start()
-        deadline = time.monotonic() + 30
-        while len(trail._queue) < calls - 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert len(trail._queue) == calls - 1
+        _wait_for(lambda: len(trail._queue) == calls - 1)
     for thread in threads:
         thread.join(30)
     assert trail.grouped == calls and trail.groups == 2  # the first alone, then the rest
@@ -134,3 +143,31 @@ def test_a_waiting_call_holds_no_connection_even_with_a_key_read_in_its_session(
         assert key is not None
         trail.answered(db, key, "score", "C1", 1, "low")
     assert _count(sessions) == 1
+
+
+def test_a_group_reads_the_chain_head_under_the_write_lock(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's record (``audit`` on a connection of its own) arrives while a
+    group has read the chain's head and not yet written: it must wait for the group's
+    commit, or both would chain from the same head."""
+    trail = AuditTrail(KEY, sessions)
+    head_read = threading.Event()
+    real_hash = audit_module._record_hash
+
+    def slow_hash(*args: Any) -> str:
+        if threading.current_thread().name == "audit-writer" and not head_read.is_set():
+            head_read.set()
+            time.sleep(0.5)  # the other record tries to write meanwhile
+        return real_hash(*args)
+
+    monkeypatch.setattr(audit_module, "_record_hash", slow_hash)
+    grouped = threading.Thread(target=_answer, args=(trail, sessions, 1, []))
+    grouped.start()
+    assert head_read.wait(30)
+    with sessions.begin() as session:
+        audit(session, KEY, "worker", "test", "other", 1, "ok")
+    grouped.join(30)
+    with sessions() as session:
+        check = verify_chain(session, KEY)
+    assert check.ok and check.records == 2, check

@@ -67,14 +67,21 @@ class KeyCache:
         self._held: dict[str, tuple[ApiKey, float]] = {}
         self._lock = threading.Lock()
 
+    def held(self, token: str | None) -> ApiKey | None:
+        """The key if it was shown within ``seconds``, without reading the store."""
+        if not token or self.seconds <= 0:
+            return None
+        with self._lock:
+            held = self._held.get(digest(token))
+        return held[0] if held is not None and held[1] > time.monotonic() else None
+
     def authenticate(self, session: Session, token: str | None) -> ApiKey | None:
         if not token or self.seconds <= 0:
             return authenticate(session, token)
+        found = self.held(token)
+        if found is not None:
+            return found
         hashed, now = digest(token), time.monotonic()
-        with self._lock:
-            held = self._held.get(hashed)
-        if held is not None and held[1] > now:
-            return held[0]
         key = authenticate(session, token)
         with self._lock:
             if key is None:
