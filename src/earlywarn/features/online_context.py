@@ -55,8 +55,8 @@ class _Running:
         """Totals of the last row of ``key`` at or before ``moment`` (0 when none)."""
         if key is None:
             return dict.fromkeys(self.counts, 0)
-        lo, hi = np.searchsorted(self.keys, key, "left"), np.searchsorted(self.keys, key, "right")
-        position = lo + np.searchsorted(self.at[lo:hi], moment, "right") - 1
+        lo, hi = self.keys.searchsorted(key, "left"), self.keys.searchsorted(key, "right")
+        position = lo + self.at[lo:hi].searchsorted(moment, "right") - 1
         if position < lo:
             return dict.fromkeys(self.counts, 0)
         return {c: int(values[position]) for c, values in self.counts.items()}

@@ -21,7 +21,9 @@ from earlywarn.serving.schemas import ScoreRequest
 
 Loc = list[str | int]
 _DIGITS = re.compile(r"[0-9]{11}")
-_CJK_START = 0x2E80  # below it no Han character (the exact test asks for Han only)
+# Two to four characters from U+2E80 up (below it no Han character; the exact test asks
+# for Han only): what a name looks like where a pseudonym belongs.
+_SHORT_CJK = re.compile("[\u2e80-\U0010ffff]{2,4}")
 SHOWN = 20  # problems listed at most, so that a hostile body cannot grow the answer
 _WHAT = {
     "personal_id_number": "looks like a resident ID number",
@@ -60,12 +62,13 @@ def _identifiers(request: ScoreRequest) -> Iterator[tuple[Loc, str, bool]]:
             yield ["actions", i, "unit"], action.unit, False
 
 
-def _may_be_personal(value: str, pseudonym: bool) -> bool:
+def _may_be_personal(value: str, pseudonym: bool, digits: bool = True) -> bool:
     """A cheap test, wider than the exact one: 11 digits in a row (an ID or a mobile
-    number), a blank, or a short run of CJK characters where a pseudonym belongs."""
-    if _DIGITS.search(value) or value.isspace():
+    number; ``digits`` False when no value of the case has them), a blank, or a short
+    run of CJK characters where a pseudonym belongs."""
+    if value.isspace() or (digits and _DIGITS.search(value)):
         return True
-    return pseudonym and 2 <= len(value) <= 4 and all(ord(c) >= _CJK_START for c in value)
+    return pseudonym and _SHORT_CJK.fullmatch(value) is not None
 
 
 def personal_data(request: ScoreRequest) -> list[dict[str, Any]]:
@@ -73,15 +76,10 @@ def personal_data(request: ScoreRequest) -> list[dict[str, Any]]:
     the few values the cheap test picks reach them (one small frame per request, and
     none for an ordinary one: a frame per request would cost milliseconds)."""
     identifiers = list(_identifiers(request))
-    # Most cases have nothing to look at: one pass of the digit test over all the values
-    # (a line break between them, so no run spans two), then the per-value tests only
-    # for the short pseudonyms and blanks it cannot see.
-    joined = "\n".join(value for _, value, _ in identifiers)
-    if not _DIGITS.search(joined) and not any(
-        (p and 2 <= len(v) <= 4) or v.isspace() for _, v, p in identifiers
-    ):
-        return []
-    found = [(loc, v, p) for loc, v, p in identifiers if _may_be_personal(v, p)]
+    # One pass of the digit test over all the values (a line break between them, so no
+    # run spans two) tells whether any value needs it.
+    digits = _DIGITS.search("\n".join(value for _, value, _ in identifiers)) is not None
+    found = [(loc, v, p) for loc, v, p in identifiers if _may_be_personal(v, p, digits)]
     if not found:
         return []
     frame = pl.DataFrame(

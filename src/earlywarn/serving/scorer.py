@@ -36,6 +36,8 @@ from earlywarn.settings import Settings
 logger = logging.getLogger(__name__)
 _LEVEL = {name: i for i, name in enumerate(LEVELS)}
 CALENDAR_FROM = dt.datetime(2000, 1, 1)
+_EPOCH = dt.datetime(1970, 1, 1)
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 # A case with no history: what every candidate model must score before it serves.
@@ -57,13 +59,15 @@ def case_rows(request: ScoreRequest) -> CaseRows:
     case = request.case
 
     def micros(moments: list[dt.datetime]) -> np.ndarray:
-        return np.array(moments, dtype="datetime64[us]").astype(np.int64)
+        # Arithmetic on the (naive) datetimes: numpy's conversion of a list of them took
+        # five times as long, a tenth of a millisecond for a case of 80 moments.
+        return np.array([(m - _EPOCH) // _MICROSECOND for m in moments], dtype=np.int64)
 
     actions = request.actions
     return CaseRows(
         case_id=case.case_id,
         petitioner_id=case.petitioner_id,
-        registered_at=int(np.datetime64(case.registered_at, "us").astype(np.int64)),
+        registered_at=(case.registered_at - _EPOCH) // _MICROSECOND,
         county_code=case.county_code,
         township_code=case.township_code,
         category=case.category if case.category in CATEGORIES else FALLBACK_CATEGORY,
