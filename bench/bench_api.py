@@ -11,11 +11,14 @@ steps and an audit record per request; models trained on the shipped sample.
 * The audit chain afterwards: ``earlywarn audit verify`` over every record written
   across workers and restarts, and the records of answered calls.
 
+With ``--against REF`` one worker of a git ref's code is measured beside, on the same
+work directory and load (its saturation only).
+
 Issue 19's bar: >= 600 requests/s per worker at saturation, p99 < 20 ms at 300/s.
 Both generators run on the same two cores as the server: at saturation they take
 part of the CPU the server could use (stated in the output).
 
-    python bench/bench_api.py [--seconds 20]
+    python bench/bench_api.py [--seconds 20] [--against REF]
 """
 
 from __future__ import annotations
@@ -31,9 +34,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import run_child
+from common import checkout, run_child
 
 PORTS = {"earlywarn, 1 worker": 8793, "earlywarn, 2 workers": 8794, "bare booster.predict": 8795}
+BASELINE_PORT = 8796
 
 
 def install_generators() -> None:
@@ -44,17 +48,16 @@ def install_generators() -> None:
                        stdout=subprocess.DEVNULL)  # fmt: skip
 
 
-def start(name: str, work: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start(name: str, port: int, work: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     from earlywarn.resources import sample_dataset
 
-    port = str(PORTS[name])
     if name.startswith("bare"):
-        command = [sys.executable, "-m", "uvicorn", "bare_app:app", "--port", port,
+        command = [sys.executable, "-m", "uvicorn", "bare_app:app", "--port", str(port),
                    "--log-level", "warning"]  # fmt: skip
     else:
         workers = "2" if "2 workers" in name else "1"
         command = [sys.executable, "-m", "earlywarn", "serve", "--data", str(sample_dataset()),
-                   "--port", port, "--workers", workers]  # fmt: skip
+                   "--port", str(port), "--workers", workers]  # fmt: skip
     process = subprocess.Popen(
         command, env=env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -110,7 +113,7 @@ def fixed_rate(url: str, body: Path, key: str, rate: int, seconds: int) -> dict[
             "errors": sum(int(n) for c, n in codes.items() if c != "200")}  # fmt: skip
 
 
-def measure(work: Path, seconds: int) -> None:
+def measure(work: Path, seconds: int, against: str | None, tree: Path | None) -> None:
     env = os.environ | {"EARLYWARN_WORK_DIR": str(work), "EARLYWARN_LOG_LEVEL": "WARNING"}
     earlywarn = [sys.executable, "-m", "earlywarn"]
     key = subprocess.run([*earlywarn, "keys", "create", "--role", "case_system"], env=env,
@@ -124,10 +127,16 @@ def measure(work: Path, seconds: int) -> None:
         f'wrk.headers["X-API-Key"] = "{key}"\n'
     )
     results: dict[str, dict[str, float]] = {}
-    for name, port in PORTS.items():
+    servers = list(PORTS.items())
+    if tree is not None:
+        servers.append((f"earlywarn at {against} (baseline), 1 worker", BASELINE_PORT))
+    for name, port in servers:
         path = "/bare" if name.startswith("bare") else "/v1/score"
         url = f"http://127.0.0.1:{port}{path}"
-        process = start(name, work, env)
+        code = (
+            {"PYTHONPATH": str(tree / "src")} if tree is not None and "(baseline)" in name else {}
+        )
+        process = start(name, port, work, env | code)
         try:
             saturate(url, script, 5)  # warm-up
             results[f"{name}: saturation (wrk, 32 connections)"] = saturate(url, script, seconds)
@@ -159,12 +168,18 @@ def measure(work: Path, seconds: int) -> None:
     print(f"Audit: {records:,} score records for {answered:,.0f} calls completed by the "
           f"generators (calls cut off at the end of a run may still be recorded); "
           f"`earlywarn audit verify`: {'whole' if verified.returncode == 0 else 'BROKEN'}.")  # fmt: skip
+    if tree is not None:
+        name = f"earlywarn at {against} (baseline), 1 worker: saturation (wrk, 32 connections)"
+        theirs = results[name]["rps"]
+        print(f"Baseline {against}, one worker: {theirs:.0f} requests/s; this code "
+              f"{one / theirs:.2f}x it.")  # fmt: skip
     print("wrk, hey and the server(s) share the machine's 2 cores.")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--against", help="a git ref whose code is measured beside (one worker)")
     parser.add_argument("--child", nargs="+")
     args = parser.parse_args()
     if args.child:
@@ -175,7 +190,11 @@ def main() -> None:
     install_generators()
     with tempfile.TemporaryDirectory(prefix="earlywarn-api-") as temp:
         run_child(__file__, "--child", temp)
-        measure(Path(temp), args.seconds)
+        if args.against:
+            with checkout(args.against) as tree:
+                measure(Path(temp), args.seconds, args.against, tree)
+        else:
+            measure(Path(temp), args.seconds, None, None)
 
 
 if __name__ == "__main__":
