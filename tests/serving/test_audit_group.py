@@ -3,6 +3,7 @@ answered only once its record is committed, the chain whole, a failure seen by a
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -171,3 +172,31 @@ def test_a_group_reads_the_chain_head_under_the_write_lock(
     with sessions() as session:
         check = verify_chain(session, KEY)
     assert check.ok and check.records == 2, check
+
+
+def test_calls_on_the_event_loop_wait_for_their_group_and_a_cancelled_one_stops_nothing(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trail = AuditTrail(KEY, sessions)
+
+    async def calls() -> None:
+        # A caller that goes away (its client hung up) while its group is written.
+        with trail._turn:
+            gone = asyncio.ensure_future(trail.answered_async(None, "score", "gone", 1, "low"))
+            await asyncio.sleep(0.05)
+            gone.cancel()
+        await asyncio.gather(
+            *(trail.answered_async(None, "score", f"C{n}", 1, "low") for n in range(5))
+        )
+        assert _count(sessions) == 6  # committed before the calls returned, the gone one too
+
+        def locked(*_: object) -> None:
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+        monkeypatch.setattr(audit_trail, "append_many", locked)
+        with pytest.raises(OperationalError):
+            await trail.answered_async(None, "score", "C-locked", 1, "low")
+
+    asyncio.run(calls())
+    with sessions() as session:
+        assert verify_chain(session, KEY).ok

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from earlywarn.serving.audit import append_many, audit
 from earlywarn.serving.store import ApiKey, utc_now
 
+logger = logging.getLogger(__name__)
 Finished = Callable[[BaseException | None], None]  # told the group's outcome, None: committed
 
 
@@ -142,7 +144,10 @@ class AuditTrail:
                 group, self._queue = self._queue, []
             error = self._write(group)
             for waiting in group:
-                waiting.finished(error)
+                try:
+                    waiting.finished(error)
+                except Exception:  # one caller's trouble must not stop the writer for all
+                    logger.exception("a call could not be told its audit record's fate")
 
     def _write(self, group: list[_Waiting]) -> BaseException | None:
         try:
