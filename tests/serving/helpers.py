@@ -1,4 +1,5 @@
-"""Helpers of the serving tests: a sample case as a request body, and a real service."""
+"""Helpers of the serving tests: a sample case as a request body, a real service, and
+a process's appends to the audit chain."""
 
 from __future__ import annotations
 
@@ -17,10 +18,13 @@ from typing import Any
 
 import httpx
 import polars as pl
+from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.contract import load_dataset
 from earlywarn.models.artifact import RiskModel
 from earlywarn.resources import sample_dataset
+from earlywarn.serving.audit import audit
+from earlywarn.serving.audit_trail import AuditTrail
 from earlywarn.settings import Settings
 
 AS_OF = "2025-11-01T00:00:00"
@@ -163,3 +167,17 @@ def edit_meta(**changes: Any) -> Callable[[Path], None]:
         (directory / "model.json").write_text(json.dumps(meta), encoding="utf-8")
 
     return damage
+
+
+def append_both_ways(sessions: sessionmaker[Session], key: bytes, count: int) -> None:
+    """Every other record alone in its own transaction (``audit``), the others through a
+    trail's group commit: both ways into the chain (what each writer process does in
+    the tests of several processes appending at once)."""
+    trail = AuditTrail(key, sessions)
+    for number in range(count):
+        if number % 2:
+            with sessions() as session:
+                trail.answered(session, None, "test", str(number), 1, "ok")
+        else:
+            with sessions.begin() as session:
+                audit(session, key, "worker", "test", str(number), 1, "ok")

@@ -15,12 +15,12 @@ from earlywarn.contract import Dataset
 from earlywarn.models.registry import LoadedModels
 from earlywarn.serving.access import Role, create_key
 from earlywarn.serving.app import create_app
-from earlywarn.serving.audit import audit, audit_key, verify_chain
-from earlywarn.serving.audit_trail import AuditTrail
+from earlywarn.serving.audit import audit_key, verify_chain
 from earlywarn.serving.risk_list import build_risk_list
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import open_store
 from earlywarn.settings import Settings
+from tests.serving.helpers import append_both_ways
 
 pytestmark = pytest.mark.slow
 KEY = b"test-audit-key"
@@ -31,17 +31,7 @@ def _pg_settings(settings: Settings, url: str) -> Settings:
 
 
 def _append_many(url: str, count: int) -> None:
-    """Every other record alone in its own transaction (``audit``), the others through
-    a trail's group commit: both ways into the chain, from every process."""
-    sessions = sessionmaker(create_engine(url))
-    trail = AuditTrail(KEY, sessions)
-    for number in range(count):
-        if number % 2:
-            with sessions() as session:
-                trail.answered(session, None, "test", str(number), 1, "ok")
-        else:
-            with sessions.begin() as session:
-                audit(session, KEY, "worker", "test", str(number), 1, "ok")
+    append_both_ways(sessionmaker(create_engine(url)), KEY, count)
 
 
 def test_processes_appending_at_once_keep_one_chain_on_postgres(

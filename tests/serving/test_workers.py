@@ -14,27 +14,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from earlywarn.contract import load_dataset
 from earlywarn.resources import sample_dataset
 from earlywarn.serving.access import Role, create_key
-from earlywarn.serving.audit import audit, audit_key, verify_chain
-from earlywarn.serving.audit_trail import AuditTrail
+from earlywarn.serving.audit import audit_key, verify_chain
 from earlywarn.serving.store import AuditRecord, open_store
 from earlywarn.settings import Settings, load_settings
-from tests.serving.helpers import case_body, running_service
+from tests.serving.helpers import append_both_ways, case_body, running_service
 
 KEY = b"test-audit-key"
 
 
 def _append_many(work_dir: str, count: int) -> None:
-    """Every other record alone in its own transaction (``audit``), the others through
-    a trail's group commit: both ways into the chain, from every process."""
-    sessions = open_store(load_settings(work_dir=Path(work_dir)))
-    trail = AuditTrail(KEY, sessions)
-    for number in range(count):
-        if number % 2:
-            with sessions() as session:
-                trail.answered(session, None, "test", str(number), 1, "ok")
-        else:
-            with sessions.begin() as session:
-                audit(session, KEY, "worker", "test", str(number), 1, "ok")
+    append_both_ways(open_store(load_settings(work_dir=Path(work_dir))), KEY, count)
 
 
 def test_processes_appending_at_once_keep_one_chain(tmp_path: Path) -> None:
