@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from pathlib import Path
 
 import openpyxl
 import polars as pl
@@ -15,8 +16,8 @@ from earlywarn.contract import Dataset
 from earlywarn.models.registry import LoadedModels
 from earlywarn.serving import risk_list
 from earlywarn.serving.risk_list import build_risk_list
-from earlywarn.serving.store import RiskList, RiskListItem
-from earlywarn.settings import Settings
+from earlywarn.serving.store import RiskList, RiskListItem, open_store
+from earlywarn.settings import Settings, load_settings
 
 DAY = dt.date(2025, 10, 31)
 
@@ -117,3 +118,30 @@ def test_a_crash_leaves_the_previous_list_intact(
         stored = session.scalars(select(RiskList).where(RiskList.list_date == DAY)).one()
     assert stored.checksum == before.checksum
     assert _items(sessions) == before.rows
+
+
+def test_inserting_rows_gives_the_connection_its_page_cache_back(tmp_path: Path) -> None:
+    """The insert raises SQLite's page cache for its own rows only: the pooled connection
+    keeps its size afterwards (else every connection would keep 64 MB)."""
+    rows = pl.DataFrame(
+        {"rank": [1, 2], "case_id": ["C1", "C2"], "county_code": ["330211", "330212"],
+         "township_code": [None, "t"], "category": ["land", "other"],
+         "escalation_probability": [0.5, 0.1], "collective_probability": [0.2, 0.0],
+         "escalation_flag": [True, False], "collective_flag": [False, False],
+         "risk_band": ["high", "low"], "reasons": ["[]", "[]"], "steps": ["[]", "[]"],
+         "days_since_last_contact": [3.0, None], "changes": ["{}", "{}"]}
+    )  # fmt: skip
+    sessions = open_store(load_settings(work_dir=tmp_path))
+    with sessions.begin() as session:
+        driver = session.connection().connection.driver_connection
+        assert driver is not None
+        before = driver.execute("PRAGMA cache_size").fetchone()[0]
+        header = RiskList(list_date=DAY, as_of=dt.datetime.combine(DAY, dt.time(23, 59)),
+                          checksum="c", model_versions="v", rows=2)  # fmt: skip
+        session.add(header)
+        session.flush()
+        risk_list.insert_items(session, rows.with_columns(pl.lit(header.id).alias("list_id")))
+        after = driver.execute("PRAGMA cache_size").fetchone()[0]
+    assert after == before != -risk_list.INSERT_CACHE_KIB
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(RiskListItem)) == 2

@@ -47,6 +47,7 @@ from earlywarn.settings import Settings
 
 logger = logging.getLogger(__name__)
 ITEMS_TABLE = cast(Table, RiskListItem.__table__)
+INSERT_CACHE_KIB = 64 * 1024  # SQLite's page cache while a list's rows are inserted
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,15 @@ def insert_items(session: Session, rows: pl.DataFrame) -> None:
     statement = f"INSERT INTO {ITEMS_TABLE.name} ({columns}) VALUES ({marks})"
     driver = connection.connection.driver_connection
     assert driver is not None  # a connection of an open session
-    driver.executemany(statement, rows.iter_rows())
+    # Rows in case order reach the county index at one place per county (a prefecture's
+    # million cases: 964 places), beyond SQLite's default 2 MB page cache: it read the
+    # same pages again and again (10 to 11.6 s for that list, 7.2 to 7.7 s with 64 MB).
+    cache = driver.execute("PRAGMA cache_size").fetchone()[0]
+    driver.execute(f"PRAGMA cache_size=-{INSERT_CACHE_KIB}")
+    try:
+        driver.executemany(statement, rows.iter_rows())
+    finally:
+        driver.execute(f"PRAGMA cache_size={int(cache)}")
 
 
 def build_risk_list(
