@@ -72,27 +72,29 @@ def caller(
     return key
 
 
-async def caller_on_loop(request: Request) -> ApiKey:
+async def caller_on_loop(
+    request: Request, x_api_key: Annotated[str | None, Header()] = None
+) -> ApiKey:
     """``caller`` for a route on the event loop. A key shown within the cache's seconds,
     from an address not held back, is known without the store or a thread (a busy case
     system's every call); anything else takes ``caller``'s way, in a thread."""
     keys: KeyCache = request.app.state.keys
     throttle: FailureThrottle = request.app.state.throttle
     address = client_address(request)
-    key = keys.held(request.headers.get("x-api-key"))
+    key = keys.held(x_api_key)
     if key is not None and throttle.wait_seconds(address) <= 0:
         throttle.succeeded(address)
         return key
-    return await run_in_threadpool(_caller_in_session, request)
+    return await run_in_threadpool(_caller_in_session, request, x_api_key)
 
 
 # Resolved before the body is read, so a caller without a valid key learns nothing of it.
 LoopCaller = Annotated[ApiKey, Depends(caller_on_loop)]
 
 
-def _caller_in_session(request: Request) -> ApiKey:
+def _caller_in_session(request: Request, x_api_key: str | None) -> ApiKey:
     with request.app.state.sessions() as db:
-        return caller(request, db, request.app.state.trail, request.headers.get("x-api-key"))
+        return caller(request, db, request.app.state.trail, x_api_key)
 
 
 async def refuse_on_loop(
