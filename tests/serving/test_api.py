@@ -11,13 +11,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from earlywarn.contract import Dataset
+from earlywarn.contract import Dataset, load_dataset
 from earlywarn.contract.rules import TARGETS, end_of_day
 from earlywarn.features.build import build_features
 from earlywarn.models import registry
 from earlywarn.models.registry import LoadedModels
 from earlywarn.models.scoring import score_table
 from earlywarn.resources import sample_dataset
+from earlywarn.serving.app import create_app
 from earlywarn.serving.audit import audit_key, verify_chain
 from earlywarn.serving.main import WARM_UP
 from earlywarn.serving.scorer import Scorer
@@ -265,3 +266,19 @@ def test_every_api_route_documents_its_key_header(client: TestClient) -> None:
     for method, path, operation in api:
         names = [parameter["name"].lower() for parameter in operation.get("parameters", [])]
         assert "x-api-key" in names, (method, path)
+
+
+def test_a_score_while_the_models_load_is_refused_503_and_audited(
+    settings: Settings, sessions: sessionmaker[Session], keys: dict[str, str]
+) -> None:
+    loading = TestClient(create_app(Scorer(settings, None), sessions))
+    case_id = str(load_dataset(sample_dataset()).cases["case_id"][0])
+    answer = loading.post(
+        "/v1/score", json=case_body(case_id), headers={"X-API-Key": keys["case_system"]}
+    )
+    assert answer.status_code == 503 and "loading" in answer.json()["detail"]
+    with sessions() as session:
+        last = session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc())).first()
+    assert last is not None and (last.action, last.target, last.result) == (
+        "score", case_id, "refused 503"
+    )  # fmt: skip

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
-from typing import Annotated, Any, NoReturn
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, NoReturn, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -26,6 +26,7 @@ from earlywarn.serving.store import ApiKey
 from earlywarn.serving.throttle import FailureThrottle
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "missing or unknown API key"},
     403: {"model": ErrorOut, "description": "the key's role may not do this"},
@@ -85,30 +86,24 @@ async def caller_on_loop(
     if key is not None and throttle.wait_seconds(address) <= 0:
         throttle.succeeded(address)
         return key
-    return await run_in_threadpool(_caller_in_session, request, x_api_key)
+    return await in_thread_with_store(
+        request, lambda trail, db: caller(request, db, trail, x_api_key)
+    )
 
 
 # Resolved before the body is read, so a caller without a valid key learns nothing of it.
 LoopCaller = Annotated[ApiKey, Depends(caller_on_loop)]
 
 
-def _caller_in_session(request: Request, x_api_key: str | None) -> ApiKey:
+def _with_store(request: Request, work: Callable[[AuditTrail, Session], T]) -> T:
     with request.app.state.sessions() as db:
-        return caller(request, db, request.app.state.trail, x_api_key)
+        return work(request.app.state.trail, db)
 
 
-async def refuse_on_loop(
-    request: Request, key: ApiKey, action: str, target: str, status: int, detail: Any
-) -> NoReturn:
-    """``refuse`` for a route on the event loop: the refusal is audited in a thread."""
-
-    def audited() -> None:
-        with request.app.state.sessions() as db:
-            trail: AuditTrail = request.app.state.trail
-            trail.record(db, key, action, target, 0, f"refused {status}")
-
-    await run_in_threadpool(audited)
-    raise HTTPException(status, detail)
+async def in_thread_with_store(request: Request, work: Callable[[AuditTrail, Session], T]) -> T:
+    """``work`` with the audit trail and a session of its own, in the thread pool: how a
+    route on the event loop takes the synchronous ways (``caller``, ``allow``, ``refuse``)."""
+    return await run_in_threadpool(_with_store, request, work)
 
 
 def client_address(request: Request) -> str:
@@ -144,11 +139,12 @@ Caller = Annotated[ApiKey, Depends(caller)]
 
 
 def refuse(
-    trail: AuditTrail, db: Session, key: ApiKey, action: str, target: str, status: int, message: str
+    trail: AuditTrail, db: Session, key: ApiKey, action: str, target: str, status: int, detail: Any
 ) -> NoReturn:
-    """Refused calls are audited too: who tried what, and the answer."""
+    """Refused calls are audited too: who tried what, and the answer (``detail``: a
+    message, or FastAPI's list of field errors)."""
     trail.record(db, key, action, target, 0, f"refused {status}")
-    raise HTTPException(status, message)
+    raise HTTPException(status, detail)
 
 
 def allow(

@@ -11,6 +11,8 @@ an invalid case) is audited in the thread pool, as every other route's is.
 
 from __future__ import annotations
 
+from typing import Any, NoReturn
+
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
@@ -19,7 +21,7 @@ from earlywarn.contract.rules import TARGETS
 from earlywarn.serving.access import SCORERS
 from earlywarn.serving.api.health import ServiceMetrics
 from earlywarn.serving.audit_trail import AuditTrail
-from earlywarn.serving.deps import ERRORS, LoopCaller, refuse_on_loop
+from earlywarn.serving.deps import ERRORS, LoopCaller, allow, in_thread_with_store, refuse
 from earlywarn.serving.request_checks import RequestRejectedError
 from earlywarn.serving.roles import Role
 from earlywarn.serving.schemas import BatchRequest, BatchResponse, ScoreRequest, ScoreResponse
@@ -51,12 +53,22 @@ def _score_all(scorer: Scorer, cases: list[ScoreRequest]) -> list[ScoreResponse]
     return results
 
 
+async def _refused(
+    request: Request, key: ApiKey, action: str, target: str, status: int, detail: Any
+) -> NoReturn:
+    await in_thread_with_store(
+        request, lambda trail, db: refuse(trail, db, key, action, target, status, detail)
+    )
+
+
 async def _allowed(request: Request, key: ApiKey, action: str, target: str) -> None:
-    if Role(key.role) not in SCORERS:
-        await refuse_on_loop(request, key, action, target, 403, f"role {key.role} may not do this")
+    if Role(key.role) not in SCORERS:  # refused, audited, by the routes' own rule
+        await in_thread_with_store(
+            request, lambda t, db: allow(t, db, key, SCORERS, action, target)
+        )
     scorer: Scorer = request.app.state.scorer
     if not scorer.ready:
-        await refuse_on_loop(request, key, action, target, 503, "models are loading")
+        await _refused(request, key, action, target, 503, "models are loading")
 
 
 async def _scored(
@@ -69,7 +81,7 @@ async def _scored(
         else:
             results = _score_all(scorer, cases)
     except _CaseRejectedError as rejected:
-        await refuse_on_loop(request, key, action, rejected.target, 422, rejected.errors)
+        await _refused(request, key, action, rejected.target, 422, rejected.errors)
     metrics: ServiceMetrics = request.app.state.metrics
     for response in results:
         for target in TARGETS:
@@ -103,7 +115,7 @@ async def score_batch(body: BatchRequest, key: LoopCaller, request: Request) -> 
     limit: int = request.app.state.batch_limit
     if len(body.cases) > limit:
         message = f"at most {limit} cases per batch (field cases)"
-        await refuse_on_loop(request, key, "score_batch", target, 413, message)
+        await _refused(request, key, "score_batch", target, 413, message)
     results = await _scored(request, key, "score_batch", body.cases, in_thread=True)
     trail: AuditTrail = request.app.state.trail
     await trail.answered_async(key, "score_batch", target, len(results), "ok")
