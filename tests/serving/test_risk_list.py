@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.contract import Dataset
@@ -145,3 +145,24 @@ def test_inserting_rows_gives_the_connection_its_page_cache_back(tmp_path: Path)
     assert after == before != -risk_list.INSERT_CACHE_KIB
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(RiskListItem)) == 2
+
+
+def test_an_office_page_reads_one_list_of_its_county_in_rank_order(tmp_path: Path) -> None:
+    """An office key's page finds its rows of the day's list through the (list, county,
+    rank) index, already in rank order: not through every stored list's rows of the
+    county (the old county index, slower with every night of history) and no sort."""
+    from earlywarn.serving.access import Role, create_key
+    from earlywarn.serving.lists import Filters, item_query
+
+    sessions = open_store(load_settings(work_dir=tmp_path))
+    with sessions.begin() as session:
+        key = create_key(session, Role.OFFICE, "330211").key
+        header = RiskList(list_date=DAY, as_of=dt.datetime.combine(DAY, dt.time(23, 59)),
+                          checksum="c", model_versions="v", rows=0)  # fmt: skip
+        session.add(header)
+        session.flush()
+        query = item_query(key, header, Filters()).limit(50)
+        sql = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+        plan = " | ".join(row[-1] for row in session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+    assert "ix_risk_list_items_list_county_rank (list_id=? AND county_code=?)" in plan, plan
+    assert "TEMP B-TREE FOR ORDER BY" not in plan, plan

@@ -21,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -75,13 +76,18 @@ class RiskList(Base):
 
 class RiskListItem(Base):
     __tablename__ = "risk_list_items"
-    __table_args__ = (UniqueConstraint("list_id", "case_id"),)
+    __table_args__ = (
+        UniqueConstraint("list_id", "case_id"),
+        # A county's rows of one list in rank order: what an office key's page reads, in
+        # the same time whatever the history holds (migration 0008).
+        Index("ix_risk_list_items_list_county_rank", "list_id", "county_code", "rank"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Looked up through the (list_id, case_id) key, which begins with it (migration 0007).
     list_id: Mapped[int] = mapped_column(ForeignKey("risk_lists.id", ondelete="CASCADE"))
     rank: Mapped[int] = mapped_column(Integer)
     case_id: Mapped[str] = mapped_column(String(64))
-    county_code: Mapped[str] = mapped_column(String(32), index=True)
+    county_code: Mapped[str] = mapped_column(String(32))
     township_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
     category: Mapped[str] = mapped_column(String(32))
     escalation_probability: Mapped[float] = mapped_column(Float)
