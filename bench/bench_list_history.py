@@ -107,14 +107,15 @@ def run(nights: int, big_rows: int) -> dict[str, float]:
             stored.append(time.perf_counter() - started)
             if night in CHECKPOINTS:
                 figures[f"first page, night {night} (ms)"] = first_page_ms(sessions, key, day)
-        figures["storing a night, the last 30 (ms)"] = statistics.median(stored[-30:]) * 1e3
+        figures["storing a night, median of the last 30 (ms)"] = (
+            statistics.median(stored[-30:]) * 1e3
+        )
     if big_rows:
         with tempfile.TemporaryDirectory(prefix="earlywarn-history-") as temp:
             sessions = store(Path(temp))
             day = FIRST
-            for night, label in enumerate(
-                ("first", "second"), start=1
-            ):  # the second lands beside a stored one
+            # The second night lands beside a stored one, as every night after the first.
+            for night, label in enumerate(("first", "second"), start=1):
                 rows = night_rows(big_rows, night, PREFECTURE_COUNTIES)
                 started = time.perf_counter()
                 with sessions.begin() as db:  # type: ignore[attr-defined]
