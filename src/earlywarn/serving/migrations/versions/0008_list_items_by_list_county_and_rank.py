@@ -7,9 +7,9 @@ Create Date: 2026-12-01 07:20:00
 An office key's page reads one list's rows of its county in rank order. The county
 index held every stored list's rows: the page read all of the county's rows of the
 whole history and sorted what was left, so a county view grew slower with every night
-(a 5,000-case office after a year of daily lists: about 240 ms a page, against 0.3 ms
-through (list_id, county_code, rank), which gives the rows already in order). Storing a
-night's rows costs about the same either way (bench/bench_list_history.py).
+(a 5,000-case city after a year of daily lists: 126 ms a page, against 1.3 ms through
+(list_id, county_code, rank), which gives the rows already in order). Storing a night's
+rows costs about 5 to 13% more (bench/bench_list_history.py, BENCHMARKS.md).
 """
 
 from __future__ import annotations
