@@ -7,7 +7,8 @@ steps and an audit record per request; models trained on the shipped sample.
   uvicorn worker, against two (``--workers 2``), and against a bare FastAPI endpoint
   that only calls ``booster.predict`` on a prepared row (the yardstick): requests/s,
   p50 and p99.
-* A fixed rate: ``hey`` at 300 requests/s for 20 s against one worker: p99, errors.
+* A fixed rate: ``hey`` at 300 requests/s for 20 s against one worker and against two:
+  p99, errors.
 * The audit chain afterwards: ``earlywarn audit verify`` over every record written
   across workers and restarts, and the records of answered calls.
 
@@ -140,7 +141,7 @@ def measure(work: Path, seconds: int, against: str | None, tree: Path | None) ->
         try:
             saturate(url, script, 5)  # warm-up
             results[f"{name}: saturation (wrk, 32 connections)"] = saturate(url, script, seconds)
-            if name == "earlywarn, 1 worker":
+            if name in ("earlywarn, 1 worker", "earlywarn, 2 workers"):
                 results[f"{name}: 300 requests/s (hey)"] = fixed_rate(url, body, key, 300, seconds)
         finally:
             process.terminate()
@@ -165,6 +166,9 @@ def measure(work: Path, seconds: int, against: str | None, tree: Path | None) ->
           f"two workers {two / one:.2f}x one. Target >= 600/s per worker: "
           f"{'met' if one >= 600 else 'NOT met'}. At 300/s: p99 {fixed['p99_ms']:.1f} ms, "
           f"target < 20 ms: {'met' if fixed['p99_ms'] < 20 and not fixed['errors'] else 'NOT met'}.")  # fmt: skip
+    pair = results["earlywarn, 2 workers: 300 requests/s (hey)"]
+    print(f"Two workers at 300/s (the sizing docs/serving.md gives): {pair['rps']:.0f} answered "
+          f"a second, p50 {pair['p50_ms']:.1f} ms, p99 {pair['p99_ms']:.1f} ms.")  # fmt: skip
     print(f"Audit: {records:,} score records for {answered:,.0f} calls completed by the "
           f"generators (calls cut off at the end of a run may still be recorded); "
           f"`earlywarn audit verify`: {'whole' if verified.returncode == 0 else 'BROKEN'}.")  # fmt: skip
