@@ -177,6 +177,9 @@ def measure(work: Path, seconds: int, against: str | None, tree: Path | None) ->
         theirs = results[name]["rps"]
         print(f"Baseline {against}, one worker: {theirs:.0f} requests/s; this code "
               f"{one / theirs:.2f}x it.")  # fmt: skip
+    if verified.returncode != 0:  # say what the check found, not only that it failed
+        print(f"\n`earlywarn audit verify` said (exit {verified.returncode}):\n\n```\n"
+              f"{(verified.stdout + verified.stderr).strip()[-3000:]}\n```")  # fmt: skip
     print("wrk, hey and the server(s) share the machine's 2 cores.")
 
 

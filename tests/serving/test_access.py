@@ -130,6 +130,36 @@ def test_a_deleted_tail_is_caught_by_the_anchor(
         write_anchor(session, anchors, "again")
 
 
+def test_an_anchor_holds_while_another_process_appends(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A worker anchors the chain (at start-up, daily) while another serves calls: a record
+    appended between the anchor's reads must not make the anchor count it beside an
+    older head (seen in bench_api: two workers, a later verify said BROKEN)."""
+    from sqlalchemy import event
+
+    anchors = tmp_path / "anchors.jsonl"
+    _chain(sessions, 3)
+    engine = sessions.kw["bind"]
+    appended: list[bool] = []
+
+    def another_worker_appends(_c: object, _cur: object, statement: str, *_: object) -> None:
+        if "count(" in statement.lower() and not appended:
+            appended.append(True)  # once: the append's own statements come through here
+            _chain(sessions, 1)
+
+    event.listen(engine, "before_cursor_execute", another_worker_appends)
+    try:
+        with sessions() as session:
+            write_anchor(session, anchors, "start-up")
+    finally:
+        event.remove(engine, "before_cursor_execute", another_worker_appends)
+    assert appended
+    with sessions() as session:
+        check = verify_chain(session, KEY, anchors)
+    assert check.ok and check.records == 4, check
+
+
 def test_a_rewrite_without_the_key_is_caught(sessions: sessionmaker[Session]) -> None:
     """Delete a record and recompute every later hash with plain SHA-256: no key, no
     valid chain."""

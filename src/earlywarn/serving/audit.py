@@ -229,7 +229,11 @@ def write_anchor(session: Session, path: Path, reason: str) -> dict[str, object]
     ).first()
     if head is None:
         return None
-    records = session.scalar(select(func.count()).select_from(AuditRecord)) or 0
+    # The records up to that head, not all of them: another process may append between
+    # the two reads (a worker anchors at start-up while another serves), and an anchor
+    # counting a record beside an older head would fail every later verify.
+    up_to_head = select(func.count()).select_from(AuditRecord).where(AuditRecord.id <= head.id)
+    records = session.scalar(up_to_head) or 0
     anchor: dict[str, object] = {
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "id": head.id,
