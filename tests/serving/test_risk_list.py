@@ -120,6 +120,15 @@ def test_a_crash_leaves_the_previous_list_intact(
     assert _items(sessions) == before.rows
 
 
+def _empty_header(session: Session, rows: int) -> RiskList:
+    """A list header for DAY, flushed (its id known), for tests that write rows by hand."""
+    header = RiskList(list_date=DAY, as_of=dt.datetime.combine(DAY, dt.time(23, 59)),
+                      checksum="c", model_versions="v", rows=rows)  # fmt: skip
+    session.add(header)
+    session.flush()
+    return header
+
+
 def test_inserting_rows_gives_the_connection_its_page_cache_back(tmp_path: Path) -> None:
     """The insert raises SQLite's page cache for its own rows only: the pooled connection
     keeps its size afterwards (else every connection would keep 64 MB)."""
@@ -136,10 +145,7 @@ def test_inserting_rows_gives_the_connection_its_page_cache_back(tmp_path: Path)
         driver = session.connection().connection.driver_connection
         assert driver is not None
         before = driver.execute("PRAGMA cache_size").fetchone()[0]
-        header = RiskList(list_date=DAY, as_of=dt.datetime.combine(DAY, dt.time(23, 59)),
-                          checksum="c", model_versions="v", rows=2)  # fmt: skip
-        session.add(header)
-        session.flush()
+        header = _empty_header(session, rows=2)
         risk_list.insert_items(session, rows.with_columns(pl.lit(header.id).alias("list_id")))
         after = driver.execute("PRAGMA cache_size").fetchone()[0]
     assert after == before != -risk_list.INSERT_CACHE_KIB
@@ -157,10 +163,7 @@ def test_an_office_page_reads_one_list_of_its_county_in_rank_order(tmp_path: Pat
     sessions = open_store(load_settings(work_dir=tmp_path))
     with sessions.begin() as session:
         key = create_key(session, Role.OFFICE, "330211").key
-        header = RiskList(list_date=DAY, as_of=dt.datetime.combine(DAY, dt.time(23, 59)),
-                          checksum="c", model_versions="v", rows=0)  # fmt: skip
-        session.add(header)
-        session.flush()
+        header = _empty_header(session, rows=0)
         query = item_query(key, header, Filters()).limit(50)
         sql = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
         plan = " | ".join(row[-1] for row in session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
