@@ -12,8 +12,9 @@ steps and an audit record per request; models trained on the shipped sample.
 * The audit chain afterwards: ``earlywarn audit verify`` over every record written
   across workers and restarts, and the records of answered calls.
 
-With ``--against REF`` one worker of a git ref's code is measured beside, on the same
-work directory and load (its saturation only).
+With ``--against REF`` one worker of a git ref's code is measured beside, with the same
+models and load (its saturation only) and a store of its own, since an older commit
+cannot open a store migrated past it; its records are not in the audit figures.
 
 Issue 19's bar: >= 600 requests/s per worker at saturation, p99 < 20 ms at 300/s.
 Both generators run on the same two cores as the server: at saturation they take
@@ -114,19 +115,26 @@ def fixed_rate(url: str, body: Path, key: str, rate: int, seconds: int) -> dict[
             "errors": sum(int(n) for c, n in codes.items() if c != "200")}  # fmt: skip
 
 
-def measure(work: Path, seconds: int, against: str | None, tree: Path | None) -> None:
-    env = os.environ | {"EARLYWARN_WORK_DIR": str(work), "EARLYWARN_LOG_LEVEL": "WARNING"}
+def credentials(work: Path, env: dict[str, str], label: str) -> tuple[str, Path]:
+    """A case system's key in the store ``env`` names, and wrk's script that sends it."""
     earlywarn = [sys.executable, "-m", "earlywarn"]
     key = subprocess.run([*earlywarn, "keys", "create", "--role", "case_system"], env=env,
                          capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]  # fmt: skip
-    body = work / "body.json"
-    script = work / "post.lua"
+    script = work / f"post-{label}.lua"
     script.write_text(
         'wrk.method = "POST"\n'
-        f'wrk.body = io.open("{body}"):read("*a")\n'
+        f'wrk.body = io.open("{work / "body.json"}"):read("*a")\n'
         'wrk.headers["Content-Type"] = "application/json"\n'
         f'wrk.headers["X-API-Key"] = "{key}"\n'
     )
+    return key, script
+
+
+def measure(work: Path, seconds: int, against: str | None, tree: Path | None) -> None:
+    env = os.environ | {"EARLYWARN_WORK_DIR": str(work), "EARLYWARN_LOG_LEVEL": "WARNING"}
+    earlywarn = [sys.executable, "-m", "earlywarn"]
+    body = work / "body.json"
+    key, script = credentials(work, env, "this")
     results: dict[str, dict[str, float]] = {}
     servers = list(PORTS.items())
     if tree is not None:
@@ -134,13 +142,18 @@ def measure(work: Path, seconds: int, against: str | None, tree: Path | None) ->
     for name, port in servers:
         path = "/bare" if name.startswith("bare") else "/v1/score"
         url = f"http://127.0.0.1:{port}{path}"
-        code = (
-            {"PYTHONPATH": str(tree / "src")} if tree is not None and "(baseline)" in name else {}
-        )
-        process = start(name, port, work, env | code)
+        server_env, server_script = env, script
+        if tree is not None and "(baseline)" in name:
+            # the baseline's own store: an older commit cannot open a store migrated past it
+            server_env = env | {"PYTHONPATH": str(tree / "src"),
+                                "EARLYWARN_DATABASE_URL": f"sqlite:///{work / 'baseline.db'}"}  # fmt: skip
+            server_script = credentials(work, server_env, "baseline")[1]
+        process = start(name, port, work, server_env)
         try:
-            saturate(url, script, 5)  # warm-up
-            results[f"{name}: saturation (wrk, 32 connections)"] = saturate(url, script, seconds)
+            saturate(url, server_script, 5)  # warm-up
+            results[f"{name}: saturation (wrk, 32 connections)"] = saturate(
+                url, server_script, seconds
+            )
             if name in ("earlywarn, 1 worker", "earlywarn, 2 workers"):
                 results[f"{name}: 300 requests/s (hey)"] = fixed_rate(url, body, key, 300, seconds)
         finally:
@@ -151,7 +164,7 @@ def measure(work: Path, seconds: int, against: str | None, tree: Path | None) ->
     with sqlite3.connect(work / "earlywarn.db") as db:
         records = db.execute("SELECT count(*) FROM audit_log WHERE action = 'score'").fetchone()[0]
     answered = sum(r.get("requests", r.get("ok", 0)) for n, r in results.items()
-                   if n.startswith("earlywarn"))  # fmt: skip
+                   if n.startswith("earlywarn") and "(baseline)" not in n)  # fmt: skip
     print("| server and load | requests/s | p50 ms | p99 ms | errors |")
     print("|---|---:|---:|---:|---:|")
     for name, r in results.items():
@@ -170,7 +183,7 @@ def measure(work: Path, seconds: int, against: str | None, tree: Path | None) ->
     print(f"Two workers at 300/s (the sizing docs/serving.md gives): {pair['rps']:.0f} answered "
           f"a second, p50 {pair['p50_ms']:.1f} ms, p99 {pair['p99_ms']:.1f} ms.")  # fmt: skip
     print(f"Audit: {records:,} score records for {answered:,.0f} calls completed by the "
-          f"generators (calls cut off at the end of a run may still be recorded); "
+          f"generators (the warm-ups' calls and calls cut off at the end of a run are recorded too); "
           f"`earlywarn audit verify`: {'whole' if verified.returncode == 0 else 'BROKEN'}.")  # fmt: skip
     if tree is not None:
         name = f"earlywarn at {against} (baseline), 1 worker: saturation (wrk, 32 connections)"
