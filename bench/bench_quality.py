@@ -18,7 +18,12 @@ ROC-AUC at least 0.97, of average precision at least 0.75, ECE below 0.02. With 
 worlds or more, the summary is also written to data/quality/worlds.json, which every
 model card quotes.
 
-    python bench/bench_quality.py [--cases 50000] [--worlds 6] [--keep DIR]
+With ``--tune N`` every world is also trained with ``--tune N`` (Optuna's search,
+issue 18's "hyperparameters tuned by default") in its own fresh process, and the two
+are compared world by world; the tables above it and the model card's summary stay
+the default command line's.
+
+    python bench/bench_quality.py [--cases 50000] [--worlds 6] [--keep DIR] [--tune N]
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import statistics
 import subprocess
 import sys
@@ -81,16 +87,34 @@ def simulate(cases: int, world: WorldRun, data: Path) -> None:
                       "truth": manifest["truth"]}))  # fmt: skip
 
 
-def train_default(data: Path, work: Path) -> None:
-    """What ``earlywarn train --data DATA`` runs, with the figures kept."""
+class _Searches(logging.Handler):
+    """The parameters each target's Optuna search chose, from the line ``fit.tune`` logs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.best: dict[str, dict[str, Any]] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 3 and isinstance(args[2], dict):
+            target, score, params = args
+            self.best[str(target)] = {"validation_ap": score, **params}
+
+
+def train_default(data: Path, work: Path, trials: int = 0) -> None:
+    """What ``earlywarn train --data DATA [--tune TRIALS]`` runs, with the figures kept."""
     from earlywarn.commands.app import load_or_exit
     from earlywarn.commands.models import train_models
     from earlywarn.contract import Mode
     from earlywarn.settings import load_settings
 
     settings = load_settings(work_dir=work)
+    searches = _Searches()
+    search_log = logging.getLogger("earlywarn.training.fit")
+    search_log.setLevel(logging.INFO)
+    search_log.addHandler(searches)
     started = time.perf_counter()
-    result = train_models(settings, load_or_exit(data, Mode.LENIENT, settings))
+    result = train_models(settings, load_or_exit(data, Mode.LENIENT, settings), tune_trials=trials)
     figures = {
         target: {
             "roc_ratio": result.oracle[target]["ratio"],
@@ -104,7 +128,8 @@ def train_default(data: Path, work: Path) -> None:
         }
         for target in TARGETS
     }
-    print(json.dumps({"train_s": time.perf_counter() - started, "figures": figures}))
+    print(json.dumps({"train_s": time.perf_counter() - started, "figures": figures,
+                      "search": searches.best}))  # fmt: skip
 
 
 def main() -> None:
@@ -114,6 +139,7 @@ def main() -> None:
     parser.add_argument(
         "--keep", type=Path, help="keep the simulated worlds here and reuse them on the next run"
     )
+    parser.add_argument("--tune", type=int, default=0, help="also train with --tune N, beside")
     parser.add_argument("--child", nargs="+")
     args = parser.parse_args()
     if args.child:
@@ -122,9 +148,10 @@ def main() -> None:
             world = WorldRun(int(seed), file_format, dt.date.fromisoformat(day))
             simulate(int(args.child[1]), world, Path(args.child[5]))
         else:
-            train_default(Path(args.child[1]), Path(args.child[2]))
+            train_default(Path(args.child[1]), Path(args.child[2]), int(args.child[3]))
         return
     runs: list[tuple[WorldRun, dict[str, Any]]] = []
+    tuned: list[dict[str, Any]] = []
     for world in worlds(args.worlds):
         with tempfile.TemporaryDirectory(prefix="earlywarn-quality-") as temp:
             data = (args.keep or Path(temp)) / f"world-{world.seed}-{args.cases}"
@@ -137,10 +164,26 @@ def main() -> None:
                     world.file_format, world.truth_day.isoformat(), str(data),
                 )  # fmt: skip
                 kept.write_text(json.dumps(simulated), encoding="utf-8")
-            trained = run_child(__file__, "--child", "train", str(data), str(Path(temp) / "work"))
+            trained = run_child(
+                __file__, "--child", "train", str(data), str(Path(temp) / "work"), "0"
+            )
             runs.append((world, simulated | trained))
             print(f"world {world.seed}: {json.dumps(trained)}", file=sys.stderr, flush=True)
+            if args.tune:
+                tuned.append(
+                    run_child(
+                        __file__,
+                        "--child",
+                        "train",
+                        str(data),
+                        str(Path(temp) / "tuned"),
+                        str(args.tune),
+                    )
+                )
+                print(f"world {world.seed}, tuned: {json.dumps(tuned[-1])}", file=sys.stderr)
     _print(args.cases, runs)
+    if args.tune:
+        _print_tuned(args.tune, runs, tuned)
     if args.worlds >= 6:  # the documented run: the model card quotes it
         SUMMARY.parent.mkdir(parents=True, exist_ok=True)
         SUMMARY.write_text(json.dumps(_summary(args.cases, runs), indent=2) + "\n", "utf-8")
@@ -217,6 +260,37 @@ def _print(cases: int, runs: list[tuple[WorldRun, dict[str, Any]]]) -> None:
                     f"{'met' if met else 'NOT met'}"
                 )
             print(line + ".")
+
+
+def _print_tuned(trials: int, runs: list[tuple[WorldRun, dict[str, Any]]],
+                 tuned: list[dict[str, Any]]) -> None:  # fmt: skip
+    """The default command line beside ``--tune trials``, world by world, on the same data."""
+    keys = ("roc_ratio", "ap_ratio", "list_risk_ratio", "ece")
+    print(f"\n### the default beside `--tune {trials}` (Optuna), the same worlds\n")
+    print("| world | target | ROC-AUC / oracle | AP / oracle | list's risk / oracle's | ECE "
+          "| train s |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    for (world, run), other in zip(runs, tuned, strict=True):
+        for target in TARGETS:
+            a, b = run["figures"][target], other["figures"][target]
+            cells = " | ".join(f"{a[k]:.4f} -> {b[k]:.4f}" for k in keys)
+            print(f"| {world.seed} | {target} | {cells} "
+                  f"| {run['train_s']:.0f} -> {other['train_s']:.0f} |")  # fmt: skip
+    print()
+    for target in TARGETS:
+        for key in keys:
+            pick = max if key == "ece" else min
+            before = [run["figures"][target][key] for _, run in runs]
+            after = [other["figures"][target][key] for other in tuned]
+            print(f"* {target}, {key}: {'maximum' if key == 'ece' else 'minimum'} "
+                  f"{pick(before):.4f} -> {pick(after):.4f}, median "
+                  f"{statistics.median(before):.4f} -> {statistics.median(after):.4f}.")  # fmt: skip
+    print("\nWhat each search chose (its validation average precision, then the parameters):\n")
+    for (world, _), other in zip(runs, tuned, strict=True):
+        for target, chosen in other.get("search", {}).items():
+            print(f"* {world.seed}, {target}: {json.dumps(chosen)}")
+    slowest = max(other["train_s"] for other in tuned)
+    print(f"* training with the search: at most {slowest:.0f} s a world (issue 18: < 300 s).")
 
 
 if __name__ == "__main__":
