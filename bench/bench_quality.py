@@ -20,8 +20,8 @@ model card quotes.
 
 With ``--tune N`` every world is also trained with ``--tune N`` (Optuna's search,
 issue 18's "hyperparameters tuned by default") in its own fresh process, and the two
-are compared world by world; the tables above it and the model card's summary stay
-the default command line's.
+are compared world by world in a table of their own; the main tables and the model
+card's summary stay the default command line's.
 
     python bench/bench_quality.py [--cases 50000] [--worlds 6] [--keep DIR] [--tune N]
 """
@@ -285,12 +285,12 @@ def _print_tuned(trials: int, runs: list[tuple[WorldRun, dict[str, Any]]],
             print(f"* {target}, {key}: {'maximum' if key == 'ece' else 'minimum'} "
                   f"{pick(before):.4f} -> {pick(after):.4f}, median "
                   f"{statistics.median(before):.4f} -> {statistics.median(after):.4f}.")  # fmt: skip
+    slowest = max(other["train_s"] for other in tuned)
+    print(f"* training with the search: at most {slowest:.0f} s a world (issue 18: < 300 s).")
     print("\nWhat each search chose (its validation average precision, then the parameters):\n")
     for (world, _), other in zip(runs, tuned, strict=True):
         for target, chosen in other.get("search", {}).items():
             print(f"* {world.seed}, {target}: {json.dumps(chosen)}")
-    slowest = max(other["train_s"] for other in tuned)
-    print(f"* training with the search: at most {slowest:.0f} s a world (issue 18: < 300 s).")
 
 
 if __name__ == "__main__":
