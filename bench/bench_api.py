@@ -11,6 +11,9 @@ steps and an audit record per request; models trained on the shipped sample.
   p99, errors.
 * The audit chain afterwards: ``earlywarn audit verify`` over every record written
   across workers and restarts, and the records of answered calls.
+* In one process, no HTTP, before any server starts: what the call's steps cost (body
+  validation, scoring with reasons and steps, of which both models' single-row TreeSHAP)
+  beside the budget a call has at 600/s once the bare endpoint's own cost is paid.
 
 With ``--against REF`` one worker of a git ref's code is measured beside, with the same
 models and load (its saturation only) and a store of its own, since an older commit
@@ -26,6 +29,7 @@ part of the CPU the server could use (stated in the output).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -115,6 +119,41 @@ def fixed_rate(url: str, body: Path, key: str, rate: int, seconds: int) -> dict[
             "errors": sum(int(n) for c, n in codes.items() if c != "200")}  # fmt: skip
 
 
+def in_process(work: Path) -> dict[str, float]:
+    """Medians over repeated calls of the score route's steps without HTTP, in ms (child)."""
+    import statistics
+
+    from earlywarn.resources import sample_dataset
+    from earlywarn.serving.schemas import ScoreRequest
+    from earlywarn.serving.scorer import Scorer
+    from earlywarn.settings import load_settings
+
+    scorer = Scorer(load_settings(work_dir=work), sample_dataset())
+    scorer.load_sources()
+    scorer.refresh_models()
+    body = (work / "body.json").read_bytes()
+    request = ScoreRequest.model_validate_json(body)
+    models, _, values = scorer._values(request)
+    rows = {t: m.row_matrix(values) for t, m in models.models.items()}
+
+    def shap() -> None:
+        for target, model in models.models.items():
+            model.contributions_of(rows[target])
+
+    steps = {"validation": lambda: ScoreRequest.model_validate_json(body),
+             "scoring": lambda: scorer.score(request).model_dump_json(), "treeshap": shap}  # fmt: skip
+    medians = {}
+    for name, step in steps.items():
+        times = []
+        for _ in range(1500):
+            started = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - started)
+        medians[name] = statistics.median(times[300:]) * 1e3  # the first calls warm caches
+    medians["trees"] = float(sum(m.booster.num_trees() for m in models.models.values()))
+    return medians
+
+
 def credentials(work: Path, env: dict[str, str], label: str) -> tuple[str, Path]:
     """A case system's key in the store ``env`` names, and wrk's script that sends it."""
     earlywarn = [sys.executable, "-m", "earlywarn"]
@@ -130,7 +169,9 @@ def credentials(work: Path, env: dict[str, str], label: str) -> tuple[str, Path]
     return key, script
 
 
-def measure(work: Path, seconds: int, against: str | None, tree: Path | None) -> None:
+def measure(
+    work: Path, seconds: int, against: str | None, tree: Path | None, steps: dict[str, float]
+) -> None:
     env = os.environ | {"EARLYWARN_WORK_DIR": str(work), "EARLYWARN_LOG_LEVEL": "WARNING"}
     earlywarn = [sys.executable, "-m", "earlywarn"]
     body = work / "body.json"
@@ -193,6 +234,12 @@ def measure(work: Path, seconds: int, against: str | None, tree: Path | None) ->
     if verified.returncode != 0:  # say what the check found, not only that it failed
         print(f"\n`earlywarn audit verify` said (exit {verified.returncode}):\n\n```\n"
               f"{(verified.stdout + verified.stderr).strip()[-3000:]}\n```")  # fmt: skip
+    budget = 1e3 / 600 - 1e3 / bare
+    print(f"In one process without HTTP (medians): body validation {steps['validation']:.2f} ms, "
+          f"scoring with reasons and steps {steps['scoring']:.2f} ms, of which both models' "
+          f"single-row TreeSHAP ({steps['trees']:.0f} trees) {steps['treeshap']:.2f} ms. At 600/s a "
+          f"call has 1.67 ms, {budget:.2f} ms once the bare endpoint's own {1e3 / bare:.2f} ms is "
+          f"paid: TreeSHAP alone is {steps['treeshap'] / budget:.2f}x that budget.")  # fmt: skip
     print("wrk, hey and the server(s) share the machine's 2 cores.")
 
 
@@ -201,20 +248,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--against", help="a git ref whose code is measured beside (one worker)")
     parser.add_argument("--child", nargs="+")
+    parser.add_argument("--in-process", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         from bench_serving import prepare
 
         prepare(Path(args.child[0]))
         return
+    if args.in_process:
+        print(json.dumps(in_process(Path(args.in_process))))
+        return
     install_generators()
     with tempfile.TemporaryDirectory(prefix="earlywarn-api-") as temp:
         run_child(__file__, "--child", temp)
+        steps = run_child(__file__, "--in-process", temp)
         if args.against:
             with checkout(args.against) as tree:
-                measure(Path(temp), args.seconds, args.against, tree)
+                measure(Path(temp), args.seconds, args.against, tree, steps)
         else:
-            measure(Path(temp), args.seconds, None, None)
+            measure(Path(temp), args.seconds, None, None, steps)
 
 
 if __name__ == "__main__":
