@@ -15,8 +15,10 @@ from earlywarn.features.build import build_features
 from earlywarn.models import registry as models_registry
 from earlywarn.resources import sample_dataset
 from earlywarn.settings import Settings, load_settings
-from earlywarn.training.pipeline import TrainResult, train
+from earlywarn.training.pipeline import TrainResult
 from earlywarn.training.plan import evaluation_notes, sample_fit_rows
+
+from .helpers import train_on_sample
 
 AS_OF = dt.datetime(2025, 11, 1)
 SAMPLED_ROWS = 5000  # the sample's fit period has about 25,000 rows
@@ -57,21 +59,16 @@ def test_positives_fill_at_most_half_of_the_sample_and_the_report_says_so() -> N
     assert "正例 800 行中的 500 行，负例 1,200 行中的 500 行" in said
 
 
-def _train(work: Path, **evaluation: object) -> tuple[Settings, TrainResult]:
-    settings = load_settings(work_dir=work, **evaluation)
-    truth = pl.read_csv(sample_dataset() / "truth.csv", try_parse_dates=True)
-    dataset = load_dataset(sample_dataset())
-    return settings, train(dataset, dt.datetime(2026, 1, 1), settings, truth=truth)
-
-
 @pytest.fixture(scope="module")
 def sampled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, TrainResult]:
-    return _train(tmp_path_factory.mktemp("sampled"), evaluation_rows=SAMPLED_ROWS)
+    work = tmp_path_factory.mktemp("sampled")
+    settings = load_settings(work_dir=work, evaluation_rows=SAMPLED_ROWS)
+    return settings, train_on_sample(settings)
 
 
 @pytest.fixture(scope="module")
-def full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, TrainResult]:
-    return _train(tmp_path_factory.mktemp("full"), evaluation_rows=0, learning_curve=True)
+def full(full_training: tuple[Settings, TrainResult]) -> tuple[Settings, TrainResult]:
+    return full_training
 
 
 def _tables(report: Path) -> list[str]:

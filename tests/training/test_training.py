@@ -15,23 +15,22 @@ from earlywarn.models import registry as models_registry
 from earlywarn.models.artifact import RiskModel
 from earlywarn.models.scoring import score_table
 from earlywarn.resources import sample_dataset
-from earlywarn.settings import Settings, load_settings
+from earlywarn.settings import Settings
 from earlywarn.training import registry
-from earlywarn.training.pipeline import TrainResult, train
+from earlywarn.training.pipeline import TrainResult
 
 pytestmark = pytest.mark.slow
 AS_OF = dt.datetime(2025, 11, 1)
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return load_settings(work_dir=tmp_path_factory.mktemp("work"))
+def settings(full_training: tuple[Settings, TrainResult]) -> Settings:
+    return full_training[0]
 
 
 @pytest.fixture(scope="module")
-def trained(settings: Settings) -> TrainResult:
-    truth = pl.read_csv(sample_dataset() / "truth.csv", try_parse_dates=True)
-    return train(load_dataset(sample_dataset()), dt.datetime(2026, 1, 1), settings, truth=truth)
+def trained(full_training: tuple[Settings, TrainResult]) -> TrainResult:
+    return full_training[1]
 
 
 def test_every_version_has_a_signature_and_the_report_exists(
