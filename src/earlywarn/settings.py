@@ -5,6 +5,7 @@ Nothing is read or created at import time: entry points call ``load_settings``.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -106,8 +107,20 @@ class Settings(BaseSettings):
         return (self.work_dir / "mlartifacts").resolve().as_uri()
 
     def quarantine_dir(self, dataset: Path) -> Path:
-        """Quarantine files of one dataset, named after its directory."""
+        """Quarantine files of one dataset, named after its directory: what loading it
+        rejects now (a later load that rejects nothing removes them)."""
         return self.quarantine_root / dataset.resolve().name
+
+    def import_quarantine_dir(self, dataset: Path) -> Path:
+        """Where one import into ``dataset`` puts the rows it rejects: a folder of its
+        own (``import-<time>``), since a later export may no longer hold those rows and
+        loading the dataset never sees them, so nothing may remove them."""
+        stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+        folder, n = self.quarantine_dir(dataset) / f"import-{stamp}", 1
+        while folder.exists():
+            n += 1
+            folder = folder.with_name(f"import-{stamp}-{n}")
+        return folder
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -135,7 +135,7 @@ def dataset_path(data: Path, settings: Settings) -> Path:
     target = settings.work_dir / "imported" / data.stem
     typer.echo(f"Importing 导入 {data} -> {target}", err=True)
     try:
-        result = import_source(data, target, Mode.LENIENT, settings.quarantine_dir(target))
+        result = import_source(data, target, Mode.LENIENT, settings.import_quarantine_dir(target))
     except (SourceError, MappingError, ContractError) as error:
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error

@@ -66,7 +66,7 @@ def import_command(
             return
         if out is None:
             raise typer.BadParameter("--out is needed to import", param_hint="--out")
-        result = import_source(source, out, mode, settings.quarantine_dir(out), chosen)
+        result = import_source(source, out, mode, settings.import_quarantine_dir(out), chosen)
     except (SourceError, MappingError, MappingFileError) as error:
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error

@@ -1,7 +1,8 @@
 """Nightly use: a newer export merged into the dataset an earlier import wrote.
 
 A case in the new export replaces that case's rows in every table (its contacts and
-handling steps as exported now); every other case keeps its rows. Tables are sorted
+handling steps as exported now), and a contact or step the export holds replaces the row
+of its key whichever case held it; every other row is kept. Tables are sorted
 by their keys, so the same input gives the same bytes.
 """
 
@@ -44,15 +45,20 @@ def merge_tables(
         if fresh is None:
             fresh = before.clear()
         fresh = fresh.select(before.columns).cast(dict(before.schema))  # type: ignore[arg-type]
-        kept = before.filter(~pl.col("case_id").is_in(exported))
-        replaced = before.filter(pl.col("case_id").is_in(exported))
+        # A key the export holds replaces that key's row wherever it was, even under a
+        # case the export does not hold (a contact the office moved to another case):
+        # the merged table keeps every key once.
+        keys = fresh.get_column(table.key).implode()
+        superseded = pl.col("case_id").is_in(exported) | pl.col(table.key).is_in(keys)
+        kept = before.filter(~superseded)
+        replaced = before.filter(superseded)
         old_rows = replaced.with_columns(pl.Series("_hash", replaced.hash_rows()))
         new_rows = fresh.with_columns(pl.Series("_hash", fresh.hash_rows()))
         joined = new_rows.join(old_rows.select(table.key, "_hash"), on=table.key, how="left")
         added = joined.filter(pl.col("_hash_right").is_null()).height
         unchanged = joined.filter(pl.col("_hash") == pl.col("_hash_right")).height
         changed = fresh.height - added - unchanged
-        removed = replaced.filter(~pl.col(table.key).is_in(fresh.get_column(table.key).implode()))
+        removed = replaced.filter(~pl.col(table.key).is_in(keys))
         merged[table.name] = pl.concat([kept, fresh]).sort(table.key)
         counts[table.name] = MergeCounts(added, changed, unchanged, kept.height, removed.height)
     return merged, counts

@@ -1,0 +1,71 @@
+"""Hostile and awkward exports: what an import rejects is kept, keys stay unique across
+nights, and a file that cannot be read is named, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from earlywarn.cli import app
+from earlywarn.contract import load_dataset
+from earlywarn.ingest.run import import_source
+
+runner = CliRunner()
+CASES = "case_id,petitioner_id,registered_at,county_code,category"
+CONTACTS = "contact_id,case_id,occurred_at,channel,level,group_size"
+
+
+def export(folder: Path, cases: list[str], contacts: list[str]) -> Path:
+    """An office's export as UTF-8 CSV files with the contract's own headers."""
+    folder.mkdir(parents=True)
+    (folder / "cases.csv").write_text("\n".join([CASES, *cases]) + "\n", "utf-8")
+    (folder / "contacts.csv").write_text("\n".join([CONTACTS, *contacts]) + "\n", "utf-8")
+    return folder
+
+
+def invoke(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_what_an_import_quarantined_outlives_the_loads_and_imports_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "work"))
+    first = export(tmp_path / "night1", [
+        "C1,P1,2024-01-05T10:00:00,330211,other",
+        "C2,P2,2024-02-30T10:00:00,330211,other",  # no such day
+    ], ["K1,C1,2024-01-05T10:00:00,visit,county,1"])  # fmt: skip
+    out = tmp_path / "dataset"
+    invoke("import", str(first), "--out", str(out), "--mode", "lenient")
+    rejected = list((tmp_path / "work" / "quarantine" / "dataset").glob("import-*/cases.csv"))
+    assert len(rejected) == 1
+    # A lenient load of the imported dataset rejects nothing and must not remove it,
+    # nor may the next night's clean import.
+    invoke("validate", str(out), "--mode", "lenient")
+    second = export(tmp_path / "night2", ["C3,P3,2024-03-01T10:00:00,330211,other"],
+                    ["K3,C3,2024-03-01T10:00:00,visit,county,1"])  # fmt: skip
+    invoke("import", str(second), "--out", str(out), "--mode", "lenient")
+    assert rejected[0].is_file()
+    assert pl.read_csv(rejected[0])["case_id"].to_list() == ["C2"]
+
+
+def test_a_contact_moved_to_another_case_is_kept_once(tmp_path: Path) -> None:
+    first = export(tmp_path / "night1", [
+        "C1,P1,2024-01-05T10:00:00,330211,other",
+    ], ["K1,C1,2024-01-05T10:00:00,visit,county,1"])  # fmt: skip
+    out = tmp_path / "dataset"
+    import_source(first, out)
+    second = export(tmp_path / "night2", [
+        "C2,P2,2024-01-06T10:00:00,330211,other",
+    ], ["K1,C2,2024-01-06T10:00:00,visit,city,9"])  # fmt: skip
+    result = import_source(second, out)
+    contacts = result.merged["contacts"]
+    assert (contacts.added, contacts.changed, contacts.kept) == (0, 1, 0)
+    merged = load_dataset(out)  # strict: unique keys
+    assert merged.contacts.select("contact_id", "case_id").rows() == [("K1", "C2")]
+    assert merged.cases["case_id"].to_list() == ["C1", "C2"]
