@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from earlywarn.models.single_row import SingleRow
+from earlywarn.models.tree_paths import PathExplainer
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +57,15 @@ def test_threads_share_it_safely_and_a_wrong_row_is_refused(booster: lgb.Booster
     assert not wrong
     with pytest.raises(ValueError, match="a row of 11 values for a model of 12"):
         single.raw(np.zeros((1, 11)))
+
+
+def test_no_other_prediction_changes_its_answers(booster: lgb.Booster) -> None:
+    """LightGBM keeps a prediction's iterations in the booster: one tree's call, by the
+    table explainer or anyone, once made every later single-row score use one tree."""
+    single = SingleRow(booster)
+    rows = _rows(50)
+    expected = booster.predict(rows, raw_score=True)
+    PathExplainer(booster).contributions(rows, threads=1)  # one LightGBM call per tree
+    booster.predict(rows, raw_score=True, start_iteration=5, num_iteration=1)
+    got = np.array([single.raw(row.reshape(1, -1))[0] for row in rows])
+    assert np.array_equal(got, expected)

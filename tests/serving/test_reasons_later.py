@@ -30,6 +30,7 @@ from earlywarn.serving.reasons_later import version_numbers, waiting, with_reaso
 from earlywarn.serving.risk_list import RiskListResult, build_risk_list
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import RiskList, RiskListItem, open_store
+from earlywarn.serving.web.casefile import case_file, score_request
 from earlywarn.settings import Settings, load_settings
 
 DAY = dt.date(2025, 10, 31)
@@ -110,11 +111,19 @@ def test_reasons_on_demand_are_the_ones_the_job_would_have_written(
 
 
 def test_the_api_list_route_and_its_export_show_reasons_for_every_listed_row(
-    narrow: Built, champions: LoadedModels
+    narrow: Built, champions: LoadedModels, sample: Dataset
 ) -> None:
     fresh, sessions, _ = narrow
     scorer = Scorer(fresh, None)
     scorer.use(champions)
+    scorer.load_sources(sample)
+    header, listed = _stored(sessions)
+    top = listed[0]
+    found = case_file(sample, top.case_id, header.as_of)
+    assert found is not None
+    request = score_request(found, header.as_of)
+    before = scorer.score(request)
+    assert before.escalation.probability == top.escalation_probability
     with sessions.begin() as session:
         token = create_key(session, Role.ANALYST).token
     client = TestClient(create_app(scorer, sessions), raise_server_exceptions=False)
@@ -135,6 +144,9 @@ def test_the_api_list_route_and_its_export_show_reasons_for_every_listed_row(
     ledger = pl.read_csv(exported.content, infer_schema=False)
     assert ledger.height == len(items)
     assert ledger["主要原因"].null_count() == 0 and ledger["建议措施"].null_count() == 0
+    # Explaining those rows tree by tree left the single-row scores as they were (it
+    # once made every later API score use one tree).
+    assert scorer.score(request) == before  # contributions and probabilities alike
 
 
 def test_a_missing_features_file_leaves_the_rows_as_stored(

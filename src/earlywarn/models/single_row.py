@@ -70,11 +70,24 @@ class _Prepared:
         return out.reshape(1, -1)
 
 
+def own_copy(booster: lgb.Booster) -> lgb.Booster:
+    """A booster of the same trees that no other caller predicts with.
+
+    LightGBM keeps the iterations a prediction uses in the booster itself: a
+    ``predict(start_iteration=..., num_iteration=...)`` sets them for every later
+    prediction that does not set them again, and the single-row fast path never does. A
+    one-tree call of the table explainer made every later API score use one tree, until a
+    plain ``predict`` put them back. Each of those users therefore gets a copy of its own
+    (the model's text round-trips exactly)."""
+    return lgb.Booster(model_str=booster.model_to_string())
+
+
 class SingleRow:
     """Raw score and contributions of one row, as ``Booster.predict`` gives them."""
 
     def __init__(self, booster: lgb.Booster) -> None:
-        self.booster = booster
+        self.booster = own_copy(booster)
+        booster = self.booster
         columns = booster.num_feature()
         self._raw = _Prepared(booster, RAW_SCORE, columns)
         self._contrib = _Prepared(booster, CONTRIB, columns)

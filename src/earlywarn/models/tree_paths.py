@@ -23,12 +23,15 @@ way gives a row the same numbers whatever other rows come with it.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 import polars as pl
+
+from earlywarn.models.single_row import own_copy
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +151,11 @@ class PathExplainer:
     """Exact TreeSHAP contributions of a binary booster, one LightGBM call per tree."""
 
     def __init__(self, booster: lgb.Booster) -> None:
-        self.booster = booster
+        # Its own copy, used under a lock: each tree's call sets the booster's iterations
+        # (``single_row.own_copy``), so two tables explained at once, or a score beside
+        # them, would read another call's tree.
+        self.booster = own_copy(booster)
+        self.lock = threading.Lock()
         self.columns = booster.num_feature()
         self.trees: list[_Tree] = []
         for info in booster.dump_model()["tree_info"]:
@@ -165,6 +172,11 @@ class PathExplainer:
         rows = matrix.shape[0]
         if rows == 0:  # LightGBM refuses an empty matrix: nothing to explain
             return np.zeros((0, self.columns + 1))
+        with self.lock:
+            return self._explained(matrix, threads, raw)
+
+    def _explained(self, matrix: np.ndarray, threads: int, raw: np.ndarray | None) -> np.ndarray:
+        rows = matrix.shape[0]
         if self.booster.num_model_per_iteration() != 1:
             return self._plain(matrix, threads)
         read = np.where(np.abs(matrix) <= ZERO, 0.0, matrix)  # as LightGBM copies a row
