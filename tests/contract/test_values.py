@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from earlywarn.contract import load_dataset
-from earlywarn.contract.personal import personal_data_code, redact_text
+from earlywarn.contract.personal import MOBILE_TOKEN, personal_data_code, redact_text
 from tests.conftest import DatasetWriter, case_row, contact_row, valid_id_number
 
 
@@ -90,9 +90,37 @@ def test_mobiles_and_names() -> None:
     assert _code("P0001") is None
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["+8613812345678", "8613812345678", "138-1234-5678", "138 1234 5678", "+86 138 1234 5678",
+     "１３８１２３４５６７８"],
+)  # fmt: skip
+def test_mobiles_as_people_write_them(value: str) -> None:
+    assert _code(value) == "personal_mobile"
+    assert MOBILE_TOKEN in redact_text(f"电话{value}。")
+
+
+@pytest.mark.parametrize("value", [" 张三", "张三 ", "张 三", "李·娜", "张\u200b三"])
+def test_names_with_spaces_dots_or_invisible_joiners(value: str) -> None:
+    assert _code(value) == "personal_name"
+
+
+def test_ids_as_people_write_them() -> None:
+    number = valid_id_number()
+    spaced = f"{number[:6]} {number[6:14]} {number[14:]}"
+    full_width = number.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
+    for value in (spaced, full_width):
+        assert _code(value) == "personal_id_number", value
+        assert redact_text(f"身份证{value}") == "身份证[身份证号]", value
+    assert _code("2025-0301-1234") is None  # dates and case numbers are not grouped numbers
+
+
 def test_redaction_covers_neighbouring_numbers() -> None:
     text = f"电话13812345678,13912345678 身份证{valid_id_number()} 座机010-12345678"
     assert redact_text(text) == "电话[手机号],[手机号] 身份证[身份证号] 座机[电话]"
+    landlines = "座机(0571)88889999、（0571）88889999 或 0571 88889999"
+    assert redact_text(landlines) == "座机[电话]、[电话] 或 [电话]"
+    assert redact_text("金额13500元，2025-03-04 办结") == "金额13500元，2025-03-04 办结"
 
 
 @given(st.text(alphabet="0123456789abc,- 号码+", max_size=60))

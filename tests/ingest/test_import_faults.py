@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from earlywarn.cli import app
-from earlywarn.contract import load_dataset
+from earlywarn.contract import Mode, load_dataset
 from earlywarn.ingest.run import import_source
 
 runner = CliRunner()
@@ -69,3 +69,71 @@ def test_a_contact_moved_to_another_case_is_kept_once(tmp_path: Path) -> None:
     merged = load_dataset(out)  # strict: unique keys
     assert merged.contacts.select("contact_id", "case_id").rows() == [("K1", "C2")]
     assert merged.cases["case_id"].to_list() == ["C1", "C2"]
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"", "cases.csv: the file is empty"),
+        (f"{CASES}\nC1,P1,2024-01-05T10:00:00,330211,other,extra\n".encode(),
+         "cases.csv, line 2: 6 field(s), the header has 5"),
+        (f'{CASES}\nC1,P1,2024-01-05T10:00:00,330211,"other\nC2,P2,2024-01-05,330211,other\n'
+         .encode(), "cases.csv, line 2: unexpected end of data"),
+        (b"\xef\xbb\xbf" + f"{CASES}\nC1,P1,2024-01-05T10:00:00,330211,拖欠工资\n".encode("gbk"),
+         "cases.csv, line 2: not UTF-8, while the file starts with UTF-8's mark"),
+        (f"{CASES}\nC1,P1,2024-01-05T10:00:00,330211,其他\n".encode()
+         + "C2,P2,2024-01-05T10:00:00,330211,拖欠工资\n".encode("gbk"),
+         "cases.csv, line 3: not UTF-8, while the lines before are"),
+        (f"{CASES}\n".encode() + "C2,P2,2024-01-05T10:00:00,330211,拖欠工资\n".encode("gbk")
+         + "C3,P3,2024-01-05T10:00:00,330211,其他\n".encode(),
+         "cases.csv, line 3: UTF-8 in a GB18030/GBK file"),
+    ],
+)  # fmt: skip
+def test_a_csv_file_that_cannot_be_read_is_named_by_its_line(
+    tmp_path: Path, content: bytes, said: str
+) -> None:
+    folder = export(tmp_path / "export", [], ["K1,C1,2024-01-05T10:00:00,visit,county,1"])
+    (folder / "cases.csv").write_bytes(content)
+    result = runner.invoke(app, ["import", str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert said in result.output
+
+
+def test_rows_keep_the_line_an_editor_shows_across_quoted_line_breaks(tmp_path: Path) -> None:
+    folder = export(tmp_path / "export", [
+        'C1,P1,2024-01-05T10:00:00,330211,"other\nwith\nbreaks"',
+        "",  # a blank line
+        "C2,P2,2024-13-05T10:00:00,330211,other",
+    ], ["K1,C1,2024-01-05T10:00:00,visit,county,1"])  # fmt: skip
+    result = import_source(folder, tmp_path / "out", Mode.LENIENT, tmp_path / "q")
+    rejected = pl.read_csv(tmp_path / "q" / "cases.csv", infer_schema=False)
+    assert rejected.select("source", "source_row").rows() == [("cases.csv", "6")]
+    assert result.dataset.cases["case_id"].to_list() == ["C1"]
+
+
+def test_a_database_that_cannot_be_read_is_named_without_its_password(tmp_path: Path) -> None:
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("database:\n  cases: {table: cases}\n  contacts: {table: contacts}\n")
+    for url, said in [
+        ("nosuch://user:secret@host/db", "nosuch://user:***@host/db"),
+        ("sqlite://user:secret@/x.sqlite", "user:***@"),
+    ]:
+        result = runner.invoke(
+            app, ["import", url, "--mapping", str(mapping), "--out", str(tmp_path / "out")]
+        )
+        assert result.exit_code == 1 and said in result.output, result.output
+        assert "secret" not in result.output
+    suggested = runner.invoke(
+        app, ["import", "sqlite://user:secret@/x.sqlite", "--suggest-mapping"]
+    )
+    assert "secret" not in suggested.output
+
+
+def test_unmapped_values_never_show_personal_data(tmp_path: Path) -> None:
+    folder = export(tmp_path / "export", [
+        "C1,P1,2024-01-05T10:00:00,330211,电话13812345678",
+    ], ["K1,C1,2024-01-05T10:00:00,visit,county,1"])  # fmt: skip
+    result = import_source(folder, tmp_path / "out")
+    assert result.unmapped_values == {("category", "电话[手机号]"): 1}
+    said = "\n".join(result.dataset.report.warning_lines())
+    assert "13812345678" not in said

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from earlywarn.contract.cells import neutralised
 from earlywarn.serving.app import create_app
-from earlywarn.serving.exports import neutralised
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import AuditRecord, Review, RiskList, RiskListItem
 from tests.conftest import valid_id_number

@@ -23,6 +23,7 @@ from earlywarn.contract.spec import ACTION_OUTCOMES, OFFICE_TIME_ZONE, Column, K
 
 TIMESTAMP = pl.Datetime("us")  # naive, office local time (Asia/Shanghai)
 _DETAIL_CHARS = 40
+_INT32_MAX = 2**31 - 1  # the loaded tables hold counts as Int32
 _MASKED = "[已屏蔽 masked]"
 _PROBLEM = "_problem_"
 _ORIGINAL = "_original"
@@ -100,8 +101,8 @@ def _check_column(column: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr,
     suspect: pl.Expr | None = None
     problem = pl.lit(None, dtype=pl.String)
     if column.kind in (Kind.IDENTIFIER, Kind.CODE):
-        value = raw.cast(pl.String)
-        suspect = may_hold_personal_data(column.name, check_names=column.kind is Kind.IDENTIFIER)
+        value = raw.cast(pl.String)  # a Parquet file may hold numbers: read as their text
+        suspect = may_hold_personal_data(value, check_names=column.kind is Kind.IDENTIFIER)
     elif column.kind is Kind.TIMESTAMP and dtype == pl.String:
         # Most exports write one canonical form: parse that fast, the rest exactly
         # on the few rows that need it (see _check_suspects).
@@ -122,10 +123,12 @@ def _check_column(column: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr,
             .then(pl.lit("bad_integer"))
             .when(value < 1)
             .then(pl.lit("below_minimum"))
+            .when(value > _INT32_MAX)
+            .then(pl.lit("above_maximum"))
         )
     else:
         value = raw.cast(pl.String)
-        suspect = may_need_redaction(column.name) if dtype == pl.String else None
+        suspect = may_need_redaction(value)  # whatever type a file gave the text
     if column.required:
         problem = pl.when(missing).then(pl.lit("missing_value")).otherwise(problem)
     else:
@@ -149,9 +152,10 @@ def _check_suspects(table: Table, checked: pl.DataFrame) -> pl.DataFrame:
         rows = checked.get_column(suspect_name).arg_true()
         if not rows.len():
             continue
-        subset = checked.select(
-            pl.col(original_column(column.name)).gather(rows).alias(column.name)
-        )
+        original = pl.col(original_column(column.name))
+        if column.kind is not Kind.TIMESTAMP:
+            original = original.cast(pl.String)
+        subset = checked.select(original.gather(rows).alias(column.name))
         current = checked.get_column(problem_column(column.name))
         if column.kind is Kind.TIMESTAMP:
             parsed = subset.select(_parse_timestamp(pl.col(column.name), pl.String())).to_series()
@@ -238,7 +242,14 @@ def _count_warnings(raw: RawTable, checked: pl.DataFrame) -> pl.DataFrame:
                 & ~pl.col(column.name).is_in(list(column.values))
             )
             if unknown.height:
-                codes = unknown.get_column(column.name).unique().sort().head(10).to_list()
+                codes = (
+                    unknown.select(redact_expr(column.name))
+                    .to_series()
+                    .unique()
+                    .sort()
+                    .head(10)
+                    .to_list()
+                )
                 warnings.append(
                     {
                         "severity": Severity.WARNING.value,
@@ -302,8 +313,9 @@ def row_issues(table: Table, file: str, checked: pl.DataFrame) -> pl.DataFrame:
 
 
 def _detail(name: str, code: pl.Expr) -> pl.Expr:
-    """The offending value as written, never echoing personal data."""
-    original = pl.col(original_column(name)).cast(pl.String)
+    """The offending value as written, never echoing personal data (ID and phone numbers
+    redacted in any column: a timestamp column may hold a mobile number)."""
+    original = redact_expr(pl.col(original_column(name)).cast(pl.String))
     shown = (
         pl.when(original.str.len_chars() > _DETAIL_CHARS)
         .then(original.str.slice(0, _DETAIL_CHARS) + "…")

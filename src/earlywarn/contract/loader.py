@@ -17,6 +17,7 @@ import polars as pl
 import yaml
 
 from earlywarn.contract.calendar_file import CalendarError, calendar_content
+from earlywarn.contract.cells import neutralised
 from earlywarn.contract.checks import (
     CheckedTable,
     check_values,
@@ -25,6 +26,7 @@ from earlywarn.contract.checks import (
     row_issues,
     value_dtype,
 )
+from earlywarn.contract.personal import redact_expr
 from earlywarn.contract.read import (
     LINE,
     RawTable,
@@ -304,7 +306,8 @@ def _write_quarantine(state: _TableState, directory: Path) -> Path | None:
     values = []
     for column in state.table.columns:
         problem = pl.col(problem_column(column.name))
-        written = pl.col(original_column(column.name)).cast(pl.String)
+        # Rejected values as written, with ID and phone numbers redacted wherever they are.
+        written = redact_expr(pl.col(original_column(column.name)).cast(pl.String))
         if column.kind is Kind.FREE_TEXT:
             written = pl.col(column.name)  # already redacted
         values.append(
@@ -319,7 +322,7 @@ def _write_quarantine(state: _TableState, directory: Path) -> Path | None:
         reasons.join(rows, on="line", how="left").join(unparsed, on="line", how="left").sort("line")
     )
     directory.mkdir(parents=True, exist_ok=True)
-    rejected.write_csv(target)
+    neutralised(rejected).write_csv(target)  # people open it in a spreadsheet
     return target
 
 

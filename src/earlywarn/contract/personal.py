@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import polars as pl
 
+# Digits as people type them: ASCII or full-width (an export that was not normalised).
+_D = "[0-9０-９]"
+_NOT_D = "[^0-9０-９]"
+_SEP = "[-\\s－‐]?"  # one space or dash between groups of digits: 138-1234-5678
+_FULL_WIDTH_DIGITS = "０１２３４５６７８９"
+
 # Resident ID (GB 11643-1999): 6-digit area code, 8-digit birth date, 3-digit
 # sequence, check character over the first 17 digits.
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -16,13 +22,20 @@ _ID_CHECK_CHARS = "10X98765432"
 _ID_SHAPE = (
     r"[1-8][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"
 )
-_MOBILE = r"1[3-9][0-9]{9}"
-# Cheap pre-filters, so that the exact checks run on the few rows that need them:
-# an ID or a mobile number needs 11 digits in a row, any redacted number 7.
-_DIGIT_RUN = r"[0-9]{11}"
-_REDACTION_CANDIDATE = r"[0-9]{7}"
-# A bare run of two to four Han characters where a pseudonym is expected.
-_HAN_NAME = r"^\p{Han}{2,4}$"
+# A mobile number, with or without China's +86 in front of it.
+_MOBILE = r"(?:\+?86)?1[3-9][0-9]{9}"
+_GROUP = "[-\\s－‐]?"
+_GROUPED_MOBILE = f"^\\s*(?:\\+?86{_GROUP})?1[3-9][0-9]{_GROUP}[0-9]{{4}}{_GROUP}[0-9]{{4}}\\s*$"
+_GROUPED_ID = f"^\\s*[0-9]{{6}}{_GROUP}[0-9]{{8}}{_GROUP}[0-9]{{3}}[0-9Xx]\\s*$"
+# Cheap pre-filters, so that the exact checks run on the few rows that need them: an ID
+# or a mobile number needs 11 digits (single spaces or dashes between them allowed),
+# any redacted number 7. The same patterns serve Python's ``re`` (the score API).
+DIGIT_RUN = f"{_D}(?:{_SEP}{_D}){{10}}"
+REDACTION_CANDIDATE = f"{_D}(?:{_SEP}{_D}){{6}}"
+# Two to four Han characters where a pseudonym is expected, alone in the value: spaces
+# around them, a space, a middle dot or an invisible joiner between them still count.
+_NAME_GAP = "[\\s·・\u200b-\u200d\u2060\ufeff]?"
+_HAN_NAME = f"^\\s*\\p{{Han}}(?:{_NAME_GAP}\\p{{Han}}){{1,3}}\\s*$"
 
 ID_TOKEN = "[身份证号]"
 MOBILE_TOKEN = "[手机号]"
@@ -30,13 +43,26 @@ PHONE_TOKEN = "[电话]"
 
 # Redaction is deliberately wider than detection: any 18-character ID shape, with
 # or without a valid check digit, old 15-digit IDs, mobiles with a +86 prefix and
-# landlines with an area code.
+# landlines with an area code; in ASCII or full-width digits, with single spaces or
+# dashes between the groups people write them in.
 _REDACTIONS: tuple[tuple[str, str], ...] = (
-    (r"(^|[^0-9])[0-9]{17}[0-9Xx]([^0-9]|$)", ID_TOKEN),
-    (r"(^|[^0-9])(?:\+?86[- ]?)?1[3-9][0-9]{9}([^0-9]|$)", MOBILE_TOKEN),
-    (r"(^|[^0-9])[0-9]{15}([^0-9]|$)", ID_TOKEN),
-    (r"(^|[^0-9])0[0-9]{2,3}-[0-9]{7,8}([^0-9]|$)", PHONE_TOKEN),
+    (f"(^|{_NOT_D}){_D}{{6}}{_SEP}{_D}{{8}}{_SEP}{_D}{{3}}[0-9０-９XxＸｘ]({_NOT_D}|$)", ID_TOKEN),
+    (
+        f"(^|{_NOT_D})(?:[+＋]?[8８][6６]{_SEP})?[1１][3-9３-９]{_D}{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}"
+        f"({_NOT_D}|$)",
+        MOBILE_TOKEN,
+    ),
+    (f"(^|{_NOT_D}){_D}{{15}}({_NOT_D}|$)", ID_TOKEN),
+    (
+        f"(^|[^0-9０-９(（])[(（]?[0０]{_D}{{2,3}}[)）]?{_SEP}{_D}{{7,8}}({_NOT_D}|$)",
+        PHONE_TOKEN,
+    ),
 )
+
+
+def _ascii_digits(value: pl.Expr) -> pl.Expr:
+    full_width = [*_FULL_WIDTH_DIGITS, "Ｘ", "ｘ"]
+    return value.str.replace_many(full_width, [*(str(d) for d in range(10)), "X", "x"])
 
 
 def _has_valid_id_check(candidate: pl.Expr) -> pl.Expr:
@@ -51,23 +77,28 @@ def _has_valid_id_check(candidate: pl.Expr) -> pl.Expr:
     return expected == candidate.str.slice(17, 1).str.to_uppercase()
 
 
-def may_hold_personal_data(column: str, *, check_names: bool) -> pl.Expr:
+def may_hold_personal_data(column: str | pl.Expr, *, check_names: bool) -> pl.Expr:
     """Cheap test: true wherever ``personal_data_code`` may find something, or on blanks."""
-    pattern = _DIGIT_RUN + r"|^\s+$" + (f"|{_HAN_NAME}" if check_names else "")
-    return pl.col(column).str.contains(pattern)
+    pattern = DIGIT_RUN + r"|^\s+$" + (f"|{_HAN_NAME}" if check_names else "")
+    return _expr(column).str.contains(pattern)
 
 
-def personal_data_code(column: str, *, check_names: bool) -> pl.Expr:
+def personal_data_code(column: str | pl.Expr, *, check_names: bool) -> pl.Expr:
     """Problem code where a value in ``column`` is personal data, else null.
 
     Codes: ``personal_id_number``, ``personal_mobile``, ``personal_name``.
     Exact but slow: run it on the rows ``may_hold_personal_data`` selects.
     """
-    value = pl.col(column)
+    value = _ascii_digits(_expr(column))
+    # A value that is a number written in the groups people use (138 1234 5678,
+    # +86-138-..., an ID as 6-8-4) is read without its separators: the shapes the
+    # redaction also knows, so that whatever is found here is redacted in text.
+    grouped = value.str.contains(_GROUPED_MOBILE) | value.str.contains(_GROUPED_ID)
+    value = pl.when(grouped).then(value.str.replace_all(r"[-\s－‐]", "")).otherwise(value)
     id_candidate = value.str.extract(f"({_ID_SHAPE})", 1)
     is_id = id_candidate.is_not_null() & _has_valid_id_check(id_candidate)
     is_mobile = value.str.contains(f"(^|[^0-9]){_MOBILE}([^0-9]|$)")
-    is_name = value.str.contains(_HAN_NAME) & pl.lit(check_names)
+    is_name = _expr(column).str.contains(_HAN_NAME) & pl.lit(check_names)
     return (
         pl.when(is_id)
         .then(pl.lit("personal_id_number"))
@@ -79,14 +110,14 @@ def personal_data_code(column: str, *, check_names: bool) -> pl.Expr:
     )
 
 
-def may_need_redaction(column: str) -> pl.Expr:
+def may_need_redaction(column: str | pl.Expr) -> pl.Expr:
     """A cheap test that is true wherever ``redact_expr`` could change the text."""
-    return pl.col(column).str.contains(_REDACTION_CANDIDATE)
+    return _expr(column).str.contains(REDACTION_CANDIDATE)
 
 
-def redact_expr(column: str) -> pl.Expr:
+def redact_expr(column: str | pl.Expr) -> pl.Expr:
     """The column's text with ID and phone numbers replaced by tokens."""
-    expression = pl.col(column)
+    expression = _expr(column)
     for pattern, token in _REDACTIONS:
         # Two passes: neighbouring numbers share one separator, which the first
         # pass consumes as the right boundary of the first number.
@@ -99,3 +130,7 @@ def redact_text(text: str) -> str:
     """Redact one string with exactly the rule used for whole columns."""
     frame = pl.DataFrame({"text": [text]}).select(redact_expr("text"))
     return str(frame.item())
+
+
+def _expr(column: str | pl.Expr) -> pl.Expr:
+    return pl.col(column) if isinstance(column, str) else column

@@ -115,8 +115,22 @@ def _read_parquet(path: Path, table: Table) -> RawTable:
         frame = pl.read_parquet(path)
     except Exception as error:  # any reader failure means the file is unusable
         return _file_error(path, table, "unreadable", str(error).splitlines()[0])
-    frame = frame.with_row_index(LINE, offset=1).with_columns(pl.col(LINE).cast(pl.Int64))
-    return RawTable(table, path, frame)
+    nested = [
+        name
+        for name, dtype in frame.schema.items()
+        if name in table.column_names and (dtype.is_nested() or dtype == pl.Object)
+    ]
+    if nested:
+        issues = issue_frame([
+            {"severity": Severity.ERROR.value, "file": path.name, "column": name,
+             "code": "unsupported_type", "detail": str(frame.schema[name])}
+            for name in nested
+        ])  # fmt: skip
+        empty = pl.DataFrame({LINE: []}, schema={LINE: pl.Int64})
+        return RawTable(table, path, empty, issues, fatal=True)
+    # The row numbers' own column replaces one of that name (not a contract column).
+    frame = frame.drop(LINE, strict=False).with_row_index(LINE, offset=1)
+    return RawTable(table, path, frame.with_columns(pl.col(LINE).cast(pl.Int64)))
 
 
 def _read_csv(path: Path, table: Table) -> RawTable:

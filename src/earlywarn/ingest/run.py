@@ -19,7 +19,9 @@ from pathlib import Path
 import polars as pl
 
 from earlywarn.contract import Dataset, Mode
+from earlywarn.contract.cells import neutralised
 from earlywarn.contract.loader import CALENDAR_FILE, read_calendar, validate_tables
+from earlywarn.contract.personal import redact_text
 from earlywarn.contract.read import LINE, RawTable, select_contract_columns
 from earlywarn.contract.report import ContractError, Severity, ValidationReport, issue_frame
 from earlywarn.contract.spec import TABLES
@@ -96,7 +98,8 @@ def import_source(
         {m.origin: m.unmapped_headers for m in mapped if m.unmapped_headers},
     )
     for m in mapped:
-        for key, count in m.unmapped_values.items():
+        for (column, value), count in m.unmapped_values.items():
+            key = (column, redact_text(value))  # said on screen and in the import's report
             result.unmapped_values[key] = result.unmapped_values.get(key, 0) + count
     result.skipped = skipped
     result.left_out = {t.origin: t.skipped_rows for t in tables if t.skipped_rows}
@@ -144,7 +147,7 @@ def _unknown_categories(mapped: list[MappedTable], shown: int = 50) -> pl.DataFr
             found += [
                 {"severity": Severity.WARNING.value, "file": table.origin, "line": row,
                  "column": f"{table.headers[column]} ({column})", "code": "unknown_category",
-                 "detail": f"{value!r} read as 'other'; map it in a mapping file"}
+                 "detail": f"{redact_text(value)!r} read as 'other'; map it in a mapping file"}
                 for row in rows
             ]  # fmt: skip
     return issue_frame(found[:shown]) if found else issue_frame([])
@@ -235,7 +238,8 @@ def _locate_quarantine(report: ValidationReport, provenance: pl.DataFrame) -> No
             "line", pl.col("origin").alias("source"), pl.col("row").alias("source_row")
         )
         located = rows.join(where, on="line", how="left")
-        located.select("source", "source_row", pl.exclude("source", "source_row")).write_csv(path)
+        located = located.select("source", "source_row", pl.exclude("source", "source_row"))
+        neutralised(located).write_csv(path)
 
 
 def _write(dataset: Dataset, out: Path) -> tuple[list[Path], dict[str, MergeCounts]]:

@@ -7,12 +7,12 @@ can be named where it was written.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from earlywarn.ingest.csv_files import CsvError, decode, records
 from earlywarn.ingest.mapping_file import MappingFile
 from earlywarn.ingest.vocabulary import Vocabulary, normalise
 
@@ -61,6 +61,19 @@ def is_database(source: str) -> bool:
     return "://" in source
 
 
+def shown_source(source: Path | str) -> str:
+    """A source as a message may show it: a database URL without its password."""
+    if isinstance(source, Path) or not is_database(source):
+        return str(source)
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(source).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "a database URL that cannot be read"
+
+
 def read_database(url: str, mapping: MappingFile | None) -> list[SourceTable]:
     """The tables (or queries) the mapping file's ``database`` section names, every value
     as text; rows numbered as the query returns them."""
@@ -73,8 +86,11 @@ def read_database(url: str, mapping: MappingFile | None) -> list[SourceTable]:
             "a database source needs a mapping file with a database section naming the "
             "table or query of cases and contacts (and actions)"
         )
-    engine = create_engine(url)
-    shown = engine.url.render_as_string(hide_password=True)
+    shown = shown_source(url)
+    try:
+        engine = create_engine(url)
+    except (SQLAlchemyError, ImportError, ValueError) as error:  # no such dialect or driver
+        raise SourceError(f"{shown}: {str(error).splitlines()[0]}") from error
     tables = []
     try:
         with engine.connect() as connection:
@@ -92,31 +108,22 @@ def read_database(url: str, mapping: MappingFile | None) -> list[SourceTable]:
         cause = getattr(error, "orig", None) or error
         first = str(cause).splitlines()[0]
         raise SourceError(f"{shown}: {first}") from error
+    except pl.exceptions.PolarsError as error:  # values that are not text, repeated names
+        first = str(error).splitlines()[0]
+        raise SourceError(f"{shown}: the rows cannot be read as text: {first}") from error
     finally:
         engine.dispose()
     return tables
 
 
-def decode(content: bytes, name: str) -> tuple[str, str]:
-    """Text and the encoding it was in: UTF-8 (with or without BOM), else GB18030 (which
-    contains GBK); in that order, each strictly."""
-    if content.startswith(b"\xef\xbb\xbf"):
-        return content[3:].decode("utf-8"), "UTF-8 with BOM"
-    try:
-        return content.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return content.decode("gb18030"), "GB18030/GBK"
-    except UnicodeDecodeError as error:
-        line = content[: error.start].count(b"\n") + 1
-        raise SourceError(f"{name}, line {line}: neither UTF-8 nor GB18030/GBK") from error
-
-
 def read_csv(file: Path) -> SourceTable:
-    text, encoding = decode(file.read_bytes(), file.name)
-    frame = pl.read_csv(io.StringIO(text), infer_schema=False, truncate_ragged_lines=False)
-    frame = frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    try:
+        text, encoding = decode(file.read_bytes(), file.name)
+        header, frame, lines = records(text, file.name)
+    except CsvError as error:
+        raise SourceError(str(error)) from error
+    frame.columns = _unique([name.strip() for name in header])
+    frame = frame.with_columns(pl.Series(ROW, lines, dtype=pl.Int64))
     return _cleaned(SourceTable(file.name, frame, encoding, name=file.name))
 
 

@@ -11,10 +11,11 @@ import json
 from pathlib import Path
 
 from earlywarn.contract.names import NAMES_ZH
+from earlywarn.contract.personal import redact_text
 from earlywarn.contract.spec import LEVELS, TABLES
 from earlywarn.ingest.mapping import MappingError, classify, map_table
 from earlywarn.ingest.mapping_file import MappingFile
-from earlywarn.ingest.sources import is_database, read_database, read_source
+from earlywarn.ingest.sources import is_database, read_database, read_source, shown_source
 from earlywarn.ingest.vocabulary import Vocabulary
 
 
@@ -43,10 +44,11 @@ def suggest_mapping(source: Path | str, mapping: MappingFile | None = None) -> s
             rows = int(found.frame.get_column(header).is_not_null().sum())
             headers.setdefault(table.name, {})[header] = rows
         for (column, value), count in mapped.unmapped_values.items():
-            values.setdefault(column, {})[value] = values.get(column, {}).get(value, 0) + count
+            shown = redact_text(value)  # an ID or phone number is no value to map
+            values.setdefault(column, {})[shown] = values.get(column, {}).get(shown, 0) + count
     lines = [
         "# earlywarn import mapping: fill in what earlywarn could not map, then run",
-        f"#   earlywarn import {source} --mapping THIS_FILE --out DATASET",
+        f"#   earlywarn import {shown_source(source)} --mapping THIS_FILE --out DATASET",
         "# Leave out what should stay unmapped. Schema: data/schema/import-mapping.schema.json",
     ]
     lines.append("tables:" + ("" if tables else " {}"))

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import polars as pl
 import xlsxwriter
 
+from earlywarn.contract.cells import neutralised
 from earlywarn.models.reasons import Language, describe, from_json
 from earlywarn.models.steps import from_json as steps_from_json
-from earlywarn.serving.exports import neutralised
 from earlywarn.serving.list_changes import change_words
 from earlywarn.serving.web import i18n
 

@@ -16,14 +16,17 @@ from typing import Any
 
 import polars as pl
 
-from earlywarn.contract.personal import personal_data_code
+from earlywarn.contract.personal import DIGIT_RUN, personal_data_code
 from earlywarn.serving.schemas import ScoreRequest
 
 Loc = list[str | int]
-_DIGITS = re.compile(r"[0-9]{11}")
+_DIGITS = re.compile(DIGIT_RUN)  # the loader's own pre-filter: 11 digits, maybe grouped
 # Two to four characters from U+2E80 up (below it no Han character; the exact test asks
-# for Han only): what a name looks like where a pseudonym belongs.
-_SHORT_CJK = re.compile("[\u2e80-\U0010ffff]{2,4}")
+# for Han only), maybe spaced or dotted: what a name looks like where a pseudonym belongs.
+_HAN_LIKE = "[\u2e80-\U0010ffff]"
+_SHORT_CJK = re.compile(
+    f"\\s*{_HAN_LIKE}(?:[\\s·\u200b-\u200d\u2060\ufeff]?{_HAN_LIKE}){{1,3}}\\s*"
+)
 SHOWN = 20  # problems listed at most, so that a hostile body cannot grow the answer
 _WHAT = {
     "personal_id_number": "looks like a resident ID number",

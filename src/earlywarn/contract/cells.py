@@ -1,4 +1,5 @@
-"""What every file people open must respect: no cell a spreadsheet would run as a formula."""
+"""What every file people open must respect (the ledger, the quarantine files): no cell a
+spreadsheet would run as a formula."""
 
 from __future__ import annotations
 

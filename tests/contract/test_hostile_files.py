@@ -1,0 +1,86 @@
+"""Files no office meant to write: Parquet columns of the wrong kind, counts no group has,
+personal data in the wrong column, cells a spreadsheet would run. Each is named or
+redacted; none ends in a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from earlywarn.contract import ContractError, Mode, load_dataset
+from tests.conftest import DatasetWriter, case_row, contact_row
+
+MOBILE = "13812345678"
+
+
+def _parquet(write: DatasetWriter, cases: pl.DataFrame, contacts: pl.DataFrame) -> Path:
+    """A dataset whose tables are Parquet files with the given columns."""
+    path = write()
+    (path / "cases.csv").unlink()
+    (path / "contacts.csv").unlink()
+    cases.write_parquet(path / "cases.parquet")
+    contacts.write_parquet(path / "contacts.parquet")
+    return path
+
+
+def _frames(**changes: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+    cases = pl.DataFrame([case_row(i) for i in range(3)])
+    contacts = pl.DataFrame([contact_row(i, case=i) for i in range(3)])
+    for name, series in changes.items():
+        frame = cases if name in cases.columns else contacts
+        if frame is cases:
+            cases = cases.with_columns(series.alias(name))
+        else:
+            contacts = contacts.with_columns(series.alias(name))
+    return cases, contacts
+
+
+def test_numbers_where_text_belongs_are_read_as_their_text(write_dataset: DatasetWriter) -> None:
+    cases, contacts = _frames(
+        county_code=pl.Series([330211, 330211, 330212]),
+        summary=pl.Series([int(MOBILE), 1, 2]),  # redacted whatever the column's type
+    )
+    dataset = load_dataset(_parquet(write_dataset, cases, contacts))
+    assert dataset.cases["county_code"].to_list() == ["330211", "330211", "330212"]
+    assert dataset.cases["summary"].to_list()[0] == "[手机号]"
+
+
+def test_a_column_of_lists_is_named(write_dataset: DatasetWriter) -> None:
+    cases, contacts = _frames(case_id=pl.Series([["C0000"], ["C0001"], ["C0002"]]))
+    with pytest.raises(ContractError) as raised:
+        load_dataset(_parquet(write_dataset, cases, contacts))
+    assert "cases.parquet, column case_id: column holds lists or records" in str(raised.value)
+
+
+@pytest.mark.parametrize("size", [3_000_000_000, 1e10])
+def test_a_group_larger_than_a_count_can_hold_is_quarantined(
+    write_dataset: DatasetWriter, tmp_path: Path, size: float
+) -> None:
+    cases, contacts = _frames(group_size=pl.Series([size, 2, 3]))
+    dataset = load_dataset(_parquet(write_dataset, cases, contacts), Mode.LENIENT, tmp_path / "q")
+    summary = {s.table: s for s in dataset.report.tables}["contacts"]
+    assert (summary.rows_read, summary.rows_kept, summary.rows_quarantined) == (3, 2, 1)
+    assert (
+        "too large for a count of people"
+        in pl.read_csv(tmp_path / "q" / "contacts.csv")["reason"].item()
+    )
+
+
+def test_personal_data_in_any_column_is_never_echoed_and_cells_never_run(
+    write_dataset: DatasetWriter, tmp_path: Path
+) -> None:
+    cases = [
+        case_row(0, registered_at=f"tel {MOBILE}"),  # a number where a moment belongs
+        case_row(1, category='=HYPERLINK("http://x")', nature="@SUM(A1)", registered_at="x"),
+        case_row(2),
+    ]
+    path = write_dataset(cases=cases)
+    dataset = load_dataset(path, Mode.LENIENT, tmp_path / "q")
+    said = "\n".join(dataset.report.error_lines() + dataset.report.warning_lines())
+    assert MOBILE not in said and "[手机号]" in said
+    written = (tmp_path / "q" / "cases.csv").read_text("utf-8")
+    assert MOBILE not in written
+    rejected = pl.read_csv(tmp_path / "q" / "cases.csv", infer_schema=False)
+    assert rejected.filter(pl.col("case_id") == "C0001")["nature"].item() == "'@SUM(A1)"
