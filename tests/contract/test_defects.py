@@ -294,6 +294,19 @@ def test_lines_count_embedded_newlines(write_dataset: DatasetWriter) -> None:
     assert raised.value.report.errors.get_column("line").to_list() == [6]
 
 
+def test_a_short_row_after_quoted_line_breaks_is_named_by_its_line(
+    write_dataset: DatasetWriter,
+) -> None:
+    path = write_dataset(cases=[case_row(0, summary="a\nb"), case_row(1, summary="c\nd")])
+    with (path / "cases.csv").open("a", encoding="utf-8") as file:
+        file.write("C0009,P0009,2025-03-04T09:30:00\n")  # line 6: too few fields
+        file.write(",".join(case_row(3, registered_at="x").values()) + "\n")  # line 7
+    with pytest.raises(ContractError) as raised:
+        load_dataset(path)
+    errors = raised.value.report.errors.filter(pl.col("file") == "cases.csv")
+    assert errors.select("line", "code").rows() == [(6, "wrong_field_count"), (7, "bad_timestamp")]
+
+
 def test_actions_are_optional(write_dataset: DatasetWriter) -> None:
     dataset = load_dataset(write_dataset())
     assert dataset.actions is None

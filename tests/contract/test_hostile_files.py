@@ -84,3 +84,44 @@ def test_personal_data_in_any_column_is_never_echoed_and_cells_never_run(
     assert MOBILE not in written
     rejected = pl.read_csv(tmp_path / "q" / "cases.csv", infer_schema=False)
     assert rejected.filter(pl.col("case_id") == "C0001")["nature"].item() == "'@SUM(A1)"
+
+
+def _cases_csv(write: DatasetWriter, text: str) -> Path:
+    path = write()
+    (path / "cases.csv").write_text(text, "utf-8")
+    return path
+
+
+def _said(path: Path) -> str:
+    with pytest.raises(ContractError) as raised:
+        load_dataset(path)
+    return "\n".join(raised.value.report.error_lines())
+
+
+def test_a_header_naming_a_column_twice_is_named(write_dataset: DatasetWriter) -> None:
+    header = "case_id,petitioner_id,registered_at,county_code,category,case_id\n"
+    said = _said(_cases_csv(write_dataset, header + "C0000,P0,2025-03-04,CTY01,other,C0000\n"))
+    assert "cases.csv: the header names a column twice" in said and "case_id" in said
+
+
+def test_a_quoted_field_never_closed_is_named_by_its_line(write_dataset: DatasetWriter) -> None:
+    header = "case_id,petitioner_id,registered_at,county_code,category,summary\n"
+    rows = 'C0000,P0,2025-03-04,CTY01,other,"never closed\nC0001,P1,2025-03-04,CTY01,other,ok\n'
+    said = _said(_cases_csv(write_dataset, header + rows))
+    assert "cases.csv: a quoted field is never closed" in said and "line 2" in said
+    long_header = '"' + "x" * 200_000 + "\n"  # beyond Python csv's default field limit
+    assert "never closed" in _said(_cases_csv(write_dataset, long_header))
+
+
+def test_a_summary_longer_than_arrows_default_block_is_read(write_dataset: DatasetWriter) -> None:
+    cases = [case_row(0, summary="长" * 1_200_000), case_row(1), case_row(2)]
+    dataset = load_dataset(write_dataset(cases=cases))
+    assert dataset.cases["summary"].str.len_chars().max() == 1_200_000
+
+
+def test_a_calendar_field_that_is_no_list_is_named(write_dataset: DatasetWriter) -> None:
+    path = write_dataset()
+    (path / "calendar.yaml").write_text(
+        "periods:\n  - {key: x, start: 2025-01-01, end: 2025-01-02, counties: 330211}\n", "utf-8"
+    )
+    assert "counties: must be a list, e.g. [330211]" in _said(path)

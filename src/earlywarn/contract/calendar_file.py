@@ -69,11 +69,13 @@ def dataset_periods(content: dict[str, Any] | None) -> list[SensitivePeriod]:
         )
         if end < start:
             raise CalendarError(f"{where}: end {end} is before start {start}")
-        categories = entry.get("categories")
-        unknown = sorted(set(categories or ()) - set(CATEGORIES))
+        categories, counties = entry.get("categories"), entry.get("counties")
+        for field, value in (("categories", categories), ("counties", counties)):
+            if value is not None and not isinstance(value, list):
+                raise CalendarError(f"{where}, {field}: must be a list, e.g. [{value!r}]")
+        unknown = sorted(set(map(str, categories or ())) - set(CATEGORIES))
         if unknown:
             raise CalendarError(f"{where}, categories: unknown codes {unknown}")
-        counties = entry.get("counties")
         periods.append(
             SensitivePeriod(
                 key=str(entry["key"]),
@@ -81,7 +83,7 @@ def dataset_periods(content: dict[str, Any] | None) -> list[SensitivePeriod]:
                 name_en=str(entry.get("name_en", entry["key"])),
                 start=start,
                 end=end,
-                categories=frozenset(categories) if categories else None,
+                categories=frozenset(map(str, categories)) if categories else None,
                 counties=frozenset(str(c) for c in counties) if counties else None,
                 source="dataset",
             )

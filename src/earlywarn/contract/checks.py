@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from earlywarn.contract.csv_lines import LINE
 from earlywarn.contract.personal import (
     may_hold_personal_data,
     may_need_redaction,
     personal_data_code,
     redact_expr,
 )
-from earlywarn.contract.read import LINE, RawTable
+from earlywarn.contract.read import RawTable
 from earlywarn.contract.report import Severity, empty_issues, issue_frame
 from earlywarn.contract.spec import ACTION_OUTCOMES, OFFICE_TIME_ZONE, Column, Kind, Table
 

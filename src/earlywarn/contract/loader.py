@@ -26,9 +26,9 @@ from earlywarn.contract.checks import (
     row_issues,
     value_dtype,
 )
+from earlywarn.contract.csv_lines import LINE
 from earlywarn.contract.personal import redact_expr
 from earlywarn.contract.read import (
-    LINE,
     RawTable,
     locate_table,
     read_table,

@@ -13,18 +13,24 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from earlywarn.contract.csv_lines import (
+    BLOCK_BYTES,
+    FIELD_LIMIT,
+    LINE,
+    attach_lines,
+    count_newlines,
+    unclosed_quote_line,
+)
 from earlywarn.contract.personal import redact_expr
 from earlywarn.contract.report import Severity, empty_issues, issue_frame
 from earlywarn.contract.spec import Table
 
 logger = logging.getLogger(__name__)
 
-LINE = "_line"  # position in the file: CSV line (header = 1) or Parquet row (first = 1)
 _CHUNK_BYTES = 16 * 1024 * 1024
 
 
@@ -140,7 +146,12 @@ def _read_csv(path: Path, table: Table) -> RawTable:
         header = _read_header(path)
         if not header:
             return _file_error(path, table, "empty_file")
+        repeated = sorted({name for name in header if header.count(name) > 1})
+        if repeated:
+            return _file_error(path, table, "repeated_column", ", ".join(repeated))
         arrow, unparsed = _parse_csv(path, header)
+    except csv.Error as error:  # a header that never ends (an unclosed quote)
+        return _file_error(path, table, "unreadable", f"line 1: {error}")
     except (UnicodeDecodeError, pa.ArrowInvalid) as error:
         # Arrow checks UTF-8 while parsing; only then is the slow scan worth its
         # cost, to tell the line where the file stops being UTF-8.
@@ -148,12 +159,16 @@ def _read_csv(path: Path, table: Table) -> RawTable:
         if where is None:
             return _file_error(path, table, "unreadable", str(error).splitlines()[0])
         return _file_error(path, table, "not_utf8", where)
-    scan = _count_newlines(path)
+    scan = count_newlines(path)
+    if scan.quotes % 2:
+        line = unclosed_quote_line(path)
+        if line is not None:
+            return _file_error(path, table, "unclosed_quote", f"line {line}")
     frame = pl.from_arrow(arrow)
     assert isinstance(frame, pl.DataFrame)
     records = frame.height + len(unparsed)
     embedded = scan.newlines - 1 - records + (0 if scan.ends_with_newline else 1)
-    frame = _attach_lines(frame, unparsed, embedded_newlines=embedded > 0)
+    frame, unparsed = attach_lines(frame, unparsed, embedded_newlines=embedded > 0)
     # A blank line reads as a row of nulls: it holds no data, so it is not a row.
     frame = frame.filter(~pl.all_horizontal(pl.exclude(LINE).is_null()))
     unparsed_frame = pl.DataFrame(
@@ -173,22 +188,6 @@ def _read_csv(path: Path, table: Table) -> RawTable:
         ]
     )
     return RawTable(table, path, frame, issues, unparsed_frame)
-
-
-@dataclass
-class _LineBreaks:
-    newlines: int
-    ends_with_newline: bool
-
-
-def _count_newlines(path: Path) -> _LineBreaks:
-    newlines = 0
-    last = b""
-    with path.open("rb") as stream:
-        while chunk := stream.read(_CHUNK_BYTES):
-            newlines += chunk.count(b"\n")
-            last = chunk[-1:]
-    return _LineBreaks(newlines, last == b"\n")
 
 
 def _first_non_utf8_line(path: Path) -> str | None:
@@ -220,6 +219,7 @@ def _guess_encoding(path: Path) -> str:
 
 
 def _read_header(path: Path) -> list[str]:
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
     with path.open(encoding="utf-8-sig", newline="") as stream:
         first = next(csv.reader(stream), [])
     return [name.strip() for name in first]
@@ -238,7 +238,7 @@ def _parse_csv(path: Path, header: list[str]) -> tuple[pa.Table, list[tuple[int,
         arrow = pa_csv.read_csv(
             path,
             read_options=pa_csv.ReadOptions(
-                use_threads=use_threads, column_names=header, skip_rows=1
+                use_threads=use_threads, column_names=header, skip_rows=1, block_size=BLOCK_BYTES
             ),
             parse_options=pa_csv.ParseOptions(
                 newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=keep_aside
@@ -257,30 +257,6 @@ def _parse_csv(path: Path, header: list[str]) -> tuple[pa.Table, list[tuple[int,
         arrow, unparsed = parse(use_threads=False)
     # The single-threaded reader gives the physical line, header included.
     return arrow, [(int(number or 0), text, actual) for number, text, actual in unparsed]
-
-
-def _attach_lines(
-    frame: pl.DataFrame, unparsed: list[tuple[int, str, int]], *, embedded_newlines: bool
-) -> pl.DataFrame:
-    """The file line on which each parsed row starts (header = line 1)."""
-    start = 2 + np.arange(frame.height, dtype=np.int64)
-    if embedded_newlines and frame.height:
-        # Quoted values span lines: each row starts after the breaks inside those before it.
-        embedded = frame.select(
-            pl.sum_horizontal(pl.col(c).str.count_matches("\n").fill_null(0) for c in frame.columns)
-        ).to_series()
-        start += np.concatenate([[0], np.cumsum(embedded.to_numpy())[:-1]]).astype(np.int64)
-    skipped = np.array(sorted(line for line, _, _ in unparsed), dtype=np.int64)
-    if skipped.size:
-        # A row starts after every skipped line before it; the shift is a fixed point.
-        shift = np.zeros_like(start)
-        while True:
-            new_shift = np.searchsorted(skipped, start + shift, side="right")
-            if np.array_equal(new_shift, shift):
-                break
-            shift = new_shift
-        start += shift
-    return frame.with_columns(pl.Series(LINE, start, dtype=pl.Int64))
 
 
 def select_contract_columns(raw: RawTable) -> RawTable:

@@ -27,6 +27,11 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     "unreadable": ("file cannot be read", "文件无法读取"),
     "not_a_regular_file": ("not a regular file of the dataset", "不是数据集目录中的普通文件"),
     "missing_column": ("required column missing", "缺少必需的列"),
+    "repeated_column": ("the header names a column twice", "表头中有重复的列名"),
+    "unclosed_quote": (
+        "a quoted field is never closed; the rows after it would be read into it",
+        "引号未闭合，其后的行会被并入该字段",
+    ),
     "unsupported_type": (
         "column holds lists or records, not single values",
         "该列是列表或嵌套结构，不是单个取值",

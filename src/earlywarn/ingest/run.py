@@ -20,9 +20,10 @@ import polars as pl
 
 from earlywarn.contract import Dataset, Mode
 from earlywarn.contract.cells import neutralised
+from earlywarn.contract.csv_lines import LINE
 from earlywarn.contract.loader import CALENDAR_FILE, read_calendar, validate_tables
 from earlywarn.contract.personal import redact_text
-from earlywarn.contract.read import LINE, RawTable, select_contract_columns
+from earlywarn.contract.read import RawTable, select_contract_columns
 from earlywarn.contract.report import ContractError, Severity, ValidationReport, issue_frame
 from earlywarn.contract.spec import TABLES
 from earlywarn.files import write_atomically
