@@ -38,8 +38,10 @@ def test_timestamps_become_office_local_time(
 
 
 @pytest.mark.parametrize(
-    "written", ["2025-02-29", "04/03/2025", "2025-03-04T25:00:00", "20250304", "2025-3-4", "now"]
-)
+    "written",
+    ["2025-02-29", "04/03/2025", "2025-03-04T25:00:00", "20250304", "2025-3-4", "now",
+     "2025-03-04T09:30:60", "9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00"],
+)  # fmt: skip
 def test_malformed_timestamps_are_errors(write_dataset: DatasetWriter, written: str) -> None:
     with pytest.raises(Exception, match="contract error"):
         load_dataset(write_dataset(contacts=[contact_row(0, occurred_at=written)]))

@@ -18,6 +18,7 @@ def test_normalise_folds_full_width_and_spaces() -> None:
     ("name", "level"),
     [
         ("国家信访局", "national"),
+        ("中央门街道办事处", "township"),  # a street in Nanjing, not the centre
         ("东海省信访局", "province"),
         ("广西壮族自治区信访局", "province"),
         ("北京市信访办", "province"),
@@ -64,6 +65,9 @@ def test_values_and_headers_offices_use() -> None:
         ("45720", "2025-03-04T00:00:00"),
         ("2025-02-30", None),
         ("昨天", None),
+        ("2024", None),  # a year alone, no Excel serial of 1905
+        ("0.5", None),  # a time without its day
+        ("2025-03-04 09:30:60", None),  # no such second
     ],
 )
 def test_moments_in_the_forms_offices_type(written: str, iso: str | None) -> None:

@@ -7,6 +7,7 @@ rows is checked column-parallel without a Python loop over rows.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
@@ -31,8 +32,13 @@ _ORIGINAL = "_original"
 
 _CANONICAL = "%Y-%m-%dT%H:%M:%S"
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
-_NAIVE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$"
-_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$"
+# Seconds run 00 to 59: a parser would read 09:30:60 as 09:31:00.
+_NAIVE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:[0-5]\d(\.\d{1,9})?)?$"
+_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$"
+_CANONICAL_SHAPE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\d$"
+# Moments a petition office's records can hold; beyond them (year 0, 9999 moved past
+# 10000 by its offset) a value is a typing error, and Python's datetime ends at 9999.
+_EARLIEST, _LATEST = dt.datetime(1900, 1, 1), dt.datetime(2100, 1, 1)
 
 
 def value_dtype(column: Column) -> pl.DataType:
@@ -108,7 +114,7 @@ def _check_column(column: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr,
         # Most exports write one canonical form: parse that fast, the rest exactly
         # on the few rows that need it (see _check_suspects).
         value = raw.str.to_datetime(_CANONICAL, strict=False, time_unit="us")
-        value = pl.when(raw.str.len_bytes() == len("2025-03-04T09:30:00")).then(value)
+        value = pl.when(raw.str.contains(_CANONICAL_SHAPE)).then(_plausible(value))
         suspect = value.is_null() & ~missing
     elif column.kind is Kind.TIMESTAMP:
         value = _parse_timestamp(raw, dtype)
@@ -182,10 +188,11 @@ def _check_suspects(table: Table, checked: pl.DataFrame) -> pl.DataFrame:
 def _parse_timestamp(raw: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     if isinstance(dtype, pl.Datetime):
         if dtype.time_zone is None:
-            return raw.cast(TIMESTAMP)
-        return raw.dt.convert_time_zone(OFFICE_TIME_ZONE).dt.replace_time_zone(None).cast(TIMESTAMP)
+            return _plausible(raw.cast(TIMESTAMP))
+        local = raw.dt.convert_time_zone(OFFICE_TIME_ZONE).dt.replace_time_zone(None)
+        return _plausible(local.cast(TIMESTAMP))
     if dtype == pl.Date:
-        return raw.cast(TIMESTAMP)
+        return _plausible(raw.cast(TIMESTAMP))
     if dtype != pl.String:
         return pl.lit(None, dtype=TIMESTAMP)
     # ISO 8601 as exports write it; a space for the "T" is accepted (RFC 3339 allows it).
@@ -201,7 +208,11 @@ def _parse_timestamp(raw: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         "%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_unit="us"
     )
     local = offset.dt.convert_time_zone(OFFICE_TIME_ZONE).dt.replace_time_zone(None)
-    return naive.when(text.str.contains(_WITH_OFFSET)).then(local).cast(TIMESTAMP)
+    return _plausible(naive.when(text.str.contains(_WITH_OFFSET)).then(local).cast(TIMESTAMP))
+
+
+def _plausible(moment: pl.Expr) -> pl.Expr:
+    return pl.when(moment.is_between(_EARLIEST, _LATEST, closed="left")).then(moment)
 
 
 def _parse_integer(raw: pl.Expr, dtype: pl.DataType) -> pl.Expr:

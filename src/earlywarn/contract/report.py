@@ -39,7 +39,10 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     "extra_column": ("column not in the contract, ignored", "合同之外的列，已忽略"),
     "wrong_field_count": ("row has the wrong number of fields", "该行字段数与表头不符"),
     "missing_value": ("required value missing", "必填值缺失"),
-    "bad_timestamp": ("not an ISO 8601 timestamp", "不是 ISO 8601 时间"),
+    "bad_timestamp": (
+        "not an ISO 8601 timestamp from 1900 to 2099",
+        "不是 1900 至 2099 年之间的 ISO 8601 时间",
+    ),
     "bad_integer": ("not a whole number", "不是整数"),
     "below_minimum": ("must be 1 or more", "必须大于等于 1"),
     "above_maximum": ("too large for a count of people", "数值过大，不可能是人数"),

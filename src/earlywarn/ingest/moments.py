@@ -15,7 +15,10 @@ _SHAPE = (
     r"^(\d{4})-(\d{1,2})-(\d{1,2})"
     r"(?:\s+(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?)?$"
 )
-_SERIAL = r"^\d{4,6}(?:\.\d+)?$"
+# Excel serial days of 1970 to 2099 (25569 to 73050): a bare year (2024) or a small
+# number is no date an office typed, though Excel would read it as one in 1905.
+_SERIAL = r"^\d{5}(?:\.\d+)?$"
+_SERIAL_DAYS = (25_569, 73_051)
 _EXCEL_EPOCH = pl.datetime(1899, 12, 30)
 _SECONDS_PER_DAY = 86_400
 
@@ -34,6 +37,9 @@ def iso_moment(source: str | pl.Expr) -> pl.Expr:
         .str.strip_chars()
     )
     parts = text.str.extract_groups(_SHAPE)
+    # Seconds run 00 to 59: the parser below would read 09:30:60 as 09:31:00.
+    seconds = parts.struct.field("6").cast(pl.Int32, strict=False).fill_null(0)
+    parts = pl.when(seconds < 60).then(parts)
 
     def padded(index: int, default: str = "00") -> pl.Expr:
         return parts.struct.field(str(index)).fill_null(default).str.zfill(2)
@@ -48,7 +54,7 @@ def iso_moment(source: str | pl.Expr) -> pl.Expr:
     serial = _EXCEL_EPOCH + pl.duration(seconds=(days * _SECONDS_PER_DAY).round(0).cast(pl.Int64))
     moment = (
         pl.when(written_text.str.strip_chars().str.contains(_SERIAL))
-        .then(serial)
+        .then(pl.when(days.is_between(*_SERIAL_DAYS, closed="left")).then(serial))
         .otherwise(checked)
     )
     return moment.dt.strftime("%Y-%m-%dT%H:%M:%S")

@@ -158,14 +158,15 @@ def office_level(name: str) -> str | None:
     text = normalise(name)
     if text in value_aliases("level"):
         return value_aliases("level")[text]
-    if any(text.startswith(national) for national in _NATIONAL):
-        return "national"
     place = _OFFICE_SUFFIX.sub("", text)
     if place in _MUNICIPALITIES:  # a municipality's own office is provincial
         return "province"
+    # The unit a name ends in decides before a national prefix: 中央门街道 is a street.
     for unit, level in _BY_LENGTH:
         if place.endswith(unit):
             return level
+    if any(text.startswith(national) for national in _NATIONAL):
+        return "national"
     return None
 
 
