@@ -137,3 +137,28 @@ def test_unmapped_values_never_show_personal_data(tmp_path: Path) -> None:
     assert result.unmapped_values == {("category", "电话[手机号]"): 1}
     said = "\n".join(result.dataset.report.warning_lines())
     assert "13812345678" not in said
+
+
+def test_a_key_repeated_across_files_names_where_it_came_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "work"))
+    folder = export(tmp_path / "export", [
+        "C1,P1,2024-01-05T10:00:00,330211,other",
+    ], [
+        "K1,C1,2024-01-05T10:00:00,visit,county,1",
+        "K2,C1,2024-01-06T10:00:00,visit,county,1",
+    ])  # fmt: skip
+    (folder / "contacts-2025.csv").write_text(
+        f"{CONTACTS}\nK3,C1,2025-01-05T10:00:00,visit,county,1\n"
+        "K2,C1,2025-01-06T10:00:00,visit,county,1\n",
+        "utf-8",
+    )
+    result = runner.invoke(app, ["import", str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    # Files are read in name order: K2 came first in the 2025 file, on its row 3.
+    assert "first in contacts-2025.csv, row 3" in result.output
+    saved = pl.read_csv(tmp_path / "work" / "reports" / "import-out.csv")
+    assert saved.height >= 1  # every problem is saved, not only the ones on screen
+    refused = runner.invoke(app, ["import", str(folder), "--out", str(folder / "cases.csv")])
+    assert refused.exit_code == 2 and "is a file, not a dataset directory" in refused.output

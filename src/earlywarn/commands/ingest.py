@@ -66,15 +66,25 @@ def import_command(
             return
         if out is None:
             raise typer.BadParameter("--out is needed to import", param_hint="--out")
+        if out.exists() and not out.is_dir():
+            raise typer.BadParameter(
+                f"{out} is a file, not a dataset directory", param_hint="--out"
+            )
         result = import_source(source, out, mode, settings.import_quarantine_dir(out), chosen)
     except (SourceError, MappingError, MappingFileError) as error:
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error
     except ContractError as error:
-        refuse_dataset(error, settings, None, "fix the export, or import with --mode lenient")
+        refuse_dataset(error, settings, _issues_file(settings, out), "fix the export, or import "
+                       "with --mode lenient")  # fmt: skip
     _print_sources(result)
-    print_report(result.dataset.report, settings, None)
+    print_report(result.dataset.report, settings, _issues_file(settings, out))
     typer.echo(f"Dataset 数据集 -> {out}")
+
+
+def _issues_file(settings: Settings, out: Path | None) -> Path | None:
+    """Where every problem of an import is saved (the screen shows the first 50)."""
+    return None if out is None else settings.reports_dir / f"import-{out.name}.csv"
 
 
 def _print_sources(result: ImportResult) -> None:

@@ -207,6 +207,26 @@ def _in_source_terms(
     if issues.is_empty() or provenance.is_empty():
         return issues
     headers = {(m.origin, column): header for m in mapped for column, header in m.headers.items()}
+    # A duplicate key says where the key came first: a line of the mapped table, named
+    # in source terms too.
+    first = provenance.select(
+        "file", pl.col("line").alias("_first"), pl.format("{}, row {}", "origin", "row")
+        .alias("_first_place"),
+    )  # fmt: skip
+    issues = (
+        issues.with_columns(
+            pl.col("detail").str.extract(r"first on line (\d+)$").cast(pl.Int64).alias("_first")
+        )
+        .join(first, on=["file", "_first"], how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("_first_place").is_not_null())
+            .then(pl.col("detail").str.replace(r"first on line \d+$", "")
+                  + pl.lit("first in ") + pl.col("_first_place"))
+            .otherwise(pl.col("detail"))
+            .alias("detail")
+        )
+        .drop("_first", "_first_place")
+    )  # fmt: skip
     joined = issues.with_row_index("_order").join(provenance, on=["file", "line"], how="left")
     located = joined.with_columns(
         pl.coalesce("origin", "file").alias("file"),
