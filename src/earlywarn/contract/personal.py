@@ -24,9 +24,8 @@ _ID_SHAPE = (
 )
 # A mobile number, with or without China's +86 in front of it.
 _MOBILE = r"(?:\+?86)?1[3-9][0-9]{9}"
-_GROUP = "[-\\s－‐]?"
-_GROUPED_MOBILE = f"^\\s*(?:\\+?86{_GROUP})?1[3-9][0-9]{_GROUP}[0-9]{{4}}{_GROUP}[0-9]{{4}}\\s*$"
-_GROUPED_ID = f"^\\s*[0-9]{{6}}{_GROUP}[0-9]{{8}}{_GROUP}[0-9]{{3}}[0-9Xx]\\s*$"
+_GROUPED_MOBILE = f"^\\s*(?:\\+?86{_SEP})?1[3-9][0-9]{_SEP}[0-9]{{4}}{_SEP}[0-9]{{4}}\\s*$"
+_GROUPED_ID = f"^\\s*[0-9]{{6}}{_SEP}[0-9]{{8}}{_SEP}[0-9]{{3}}[0-9Xx]\\s*$"
 # Cheap pre-filters, so that the exact checks run on the few rows that need them: an ID
 # or a mobile number needs 11 digits (single spaces or dashes between them allowed),
 # any redacted number 7. The same patterns serve Python's ``re`` (the score API).
