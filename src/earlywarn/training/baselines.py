@@ -9,6 +9,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from earlywarn.models.artifact import feature_matrix
 
@@ -66,11 +67,16 @@ def baseline_scores(
     if x_eval is None:
         x_eval = feature_matrix(evaluate, names, vocab)
     y_fit = fit[target].cast(pl.Int8).to_numpy()
-    logistic = fit_logistic(x_fit, y_fit, weights)
-    # Codes of the vocabularies are categories to HistGradientBoosting; NaN stays missing.
-    boosting = fit_hist_gradient_boosting(x_fit, y_fit, [n in vocab for n in names], weights)
-    return {
-        "office rule": office_rule(evaluate, target),
-        "logistic regression": logistic.predict_proba(x_eval)[:, 1],  # type: ignore[attr-defined]
-        "HistGradientBoosting": boosting.predict_proba(x_eval)[:, 1],  # type: ignore[attr-defined]
-    }
+    # On one thread: scikit-learn's OpenMP threads spin while they wait, and beside any
+    # other busy process (the service, a second job) HistGradientBoosting's fit on this
+    # machine's two cores took 12 to 32 s instead of 2 to 4 s (its many short parallel
+    # steps; scikit-learn issue 30662). On one thread: 2.0 to 4.3 s, busy or not.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        logistic = fit_logistic(x_fit, y_fit, weights)
+        # Codes of the vocabularies are categories to HistGradientBoosting; NaN stays missing.
+        boosting = fit_hist_gradient_boosting(x_fit, y_fit, [n in vocab for n in names], weights)
+        return {
+            "office rule": office_rule(evaluate, target),
+            "logistic regression": logistic.predict_proba(x_eval)[:, 1],  # type: ignore[attr-defined]
+            "HistGradientBoosting": boosting.predict_proba(x_eval)[:, 1],  # type: ignore[attr-defined]
+        }
