@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.datastructures import MutableHeaders
@@ -37,8 +37,18 @@ PAGE_HEADERS = {
 }
 
 
+class BodyTooLargeError(HTTPException):
+    """Raised by the gate's ``receive`` once a body has grown past ``MAX_BODY_BYTES``: an
+    ``HTTPException``, so that FastAPI passes it on from its body reading to the error
+    handlers (any other error there becomes a 400) and the answer is a 413."""
+
+    def __init__(self) -> None:
+        super().__init__(413, f"body larger than {MAX_BODY_BYTES} bytes")
+
+
 class ServiceGate:
-    """Refuses a body over ``MAX_BODY_BYTES`` (413) and a path or query no store can keep
+    """Refuses a body over ``MAX_BODY_BYTES`` (413, whether it announces its length or
+    comes in chunks) and a path or query no store can keep
     (422, audited); answers 503 when the store fails where no handler sees it, 500 for
     our own bugs (logged, no trace); adds the page's security headers; counts and times
     every call by route."""
@@ -54,9 +64,21 @@ class ServiceGate:
         request = Request(scope)
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            too_large = {"detail": f"body larger than {MAX_BODY_BYTES} bytes"}
-            await JSONResponse(too_large, status_code=413)(scope, receive, send)
+            await _too_large()(scope, receive, send)
             return
+        received = 0
+
+        async def receive_counted() -> Message:
+            # A chunked body announces no length: its bytes are counted as they arrive,
+            # and it is refused before it is held whole in memory.
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_BODY_BYTES:
+                    raise BodyTooLargeError()
+            return message
+
         started = time.perf_counter()
         page = request.url.path.startswith("/office")
         answered: list[int] = []  # the status, once the answer has begun
@@ -74,7 +96,11 @@ class ServiceGate:
                 audit_refusal(request, 422, f"{request.method} {request.url.path[:100]}")
                 await unprocessable(unsafe)(scope, receive, send_on)
             else:
-                await self.app(scope, receive, send_on)
+                await self.app(scope, receive_counted, send_on)
+        except BodyTooLargeError:  # read where no handler sees it
+            if answered:
+                raise
+            await _too_large()(scope, receive, send_on)
         except OperationalError as error:  # raised where no handler sees it
             if answered:
                 raise
@@ -89,3 +115,7 @@ class ServiceGate:
         name = getattr(scope.get("route"), "path", "unmatched")
         self.metrics.requests.labels(name, str(answered[0] if answered else 500)).inc()
         self.metrics.latency.labels(name).observe(time.perf_counter() - started)
+
+
+def _too_large() -> JSONResponse:
+    return JSONResponse({"detail": BodyTooLargeError().detail}, status_code=413)

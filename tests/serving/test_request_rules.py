@@ -1,0 +1,38 @@
+"""What a posted body must be beyond its field types: within the size limit however it is
+sent, timestamps as ISO 8601 text, no blank identifier; and refusals that say where."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from earlywarn.serving.gate import MAX_BODY_BYTES
+from tests.serving.conftest import DAY
+from tests.serving.helpers import case_body
+
+
+def _a_case(client: TestClient, keys: dict[str, str]) -> dict[str, Any]:
+    page = client.get(
+        f"/v1/risk-lists/{DAY}", params={"band": "high"}, headers={"X-API-Key": keys["analyst"]}
+    )
+    return case_body(page.json()["items"][0]["case_id"])
+
+
+def _chunks(body: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+def test_a_chunked_body_over_the_limit_is_a_413(client: TestClient, keys: dict[str, str]) -> None:
+    """Sent in chunks, a body announces no length: its bytes are counted as they come."""
+    body = _a_case(client, keys) | {"padding": "x" * MAX_BODY_BYTES}
+    content = json.dumps(body).encode()
+    headers = {"X-API-Key": keys["case_system"], "Content-Type": "application/json"}
+    answer = client.post("/v1/score", content=_chunks(content), headers=headers)
+    assert answer.status_code == 413, answer.text[:200]
+    assert answer.json() == {"detail": f"body larger than {MAX_BODY_BYTES} bytes"}
+    small = json.dumps(_a_case(client, keys)).encode()
+    assert client.post("/v1/score", content=_chunks(small), headers=headers).status_code == 200
