@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from earlywarn.serving.gate import MAX_BODY_BYTES
@@ -19,6 +20,15 @@ def _a_case(client: TestClient, keys: dict[str, str]) -> dict[str, Any]:
         f"/v1/risk-lists/{DAY}", params={"band": "high"}, headers={"X-API-Key": keys["analyst"]}
     )
     return case_body(page.json()["items"][0]["case_id"])
+
+
+def _score(client: TestClient, keys: dict[str, str], body: dict[str, Any]) -> Any:
+    return client.post("/v1/score", json=body, headers={"X-API-Key": keys["case_system"]})
+
+
+def _locs(answer: Any) -> list[list[Any]]:
+    assert answer.status_code == 422, answer.text[:300]
+    return [error["loc"] for error in answer.json()["detail"]]
 
 
 def _chunks(body: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
@@ -36,3 +46,28 @@ def test_a_chunked_body_over_the_limit_is_a_413(client: TestClient, keys: dict[s
     assert answer.json() == {"detail": f"body larger than {MAX_BODY_BYTES} bytes"}
     small = json.dumps(_a_case(client, keys)).encode()
     assert client.post("/v1/score", content=_chunks(small), headers=headers).status_code == 200
+
+
+TIMESTAMPS = [
+    ["as_of"],
+    ["case", "registered_at"],
+    ["contacts", 0, "occurred_at"],
+    ["actions", 0, "occurred_at"],
+]
+
+
+@pytest.mark.parametrize("where", TIMESTAMPS, ids=lambda where: ".".join(map(str, where)))
+@pytest.mark.parametrize("number", ["1735689600", "20240101", "-1.5"])
+def test_a_timestamp_written_as_a_number_in_a_string_is_a_422(
+    client: TestClient, keys: dict[str, str], where: list[str | int], number: str
+) -> None:
+    """pydantic's lax mode reads such a string as seconds since 1970: never a moment here."""
+    body = _a_case(client, keys)
+    parent: Any = body
+    for part in where[:-1]:
+        parent = parent[part]
+    parent[where[-1]] = number
+    if where[0] == "actions":  # pydantic names the action's model by its type
+        where = ["actions", 0, parent["action_type"], "occurred_at"]
+    answer = _score(client, keys, body)
+    assert ["body", *where] in _locs(answer) and number not in answer.text
