@@ -71,3 +71,26 @@ def test_a_timestamp_written_as_a_number_in_a_string_is_a_422(
         where = ["actions", 0, parent["action_type"], "occurred_at"]
     answer = _score(client, keys, body)
     assert ["body", *where] in _locs(answer) and number not in answer.text
+
+
+IDENTIFIERS = [
+    (["case", "case_id"], "\u3000\u3000"),
+    (["case", "petitioner_id"], " "),
+    (["case", "county_code"], "\t"),
+    (["case", "township_code"], "  "),
+    (["contacts", 0, "contact_id"], "\n"),
+    (["actions", 0, "action_id"], "\u00a0"),
+]
+
+
+@pytest.mark.parametrize(("where", "blank"), IDENTIFIERS, ids=lambda v: repr(v))
+def test_a_blank_identifier_or_code_is_a_422(
+    client: TestClient, keys: dict[str, str], where: list[str | int], blank: str
+) -> None:
+    """The loader reads a blank as a missing value: the API does not score on one."""
+    body = _a_case(client, keys)
+    parent: Any = body
+    for part in where[:-1]:
+        parent = parent[part]
+    parent[where[-1]] = blank
+    assert ["body", *where] in _locs(_score(client, keys, body))
