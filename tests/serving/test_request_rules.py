@@ -9,8 +9,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.serving.gate import MAX_BODY_BYTES
+from earlywarn.serving.request_checks import PERSONAL_TARGET
+from earlywarn.serving.store import AuditRecord
 from tests.serving.conftest import DAY
 from tests.serving.helpers import case_body
 
@@ -94,3 +98,39 @@ def test_a_blank_identifier_or_code_is_a_422(
         parent = parent[part]
     parent[where[-1]] = blank
     assert ["body", *where] in _locs(_score(client, keys, body))
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "as_of", "status"),
+    [("王小明", "office", None, 403), ("李四", "case_system", "2040-01-01T00:00:00", 422)],
+    ids=["role", "calendar"],
+)
+def test_a_name_posted_as_the_case_id_never_reaches_the_audit_log(
+    client: TestClient,
+    keys: dict[str, str],
+    sessions: sessionmaker[Session],
+    name: str,
+    key: str,
+    as_of: str | None,
+    status: int,
+) -> None:
+    """Refused for its role or its calendar before the personal-data check, the call's
+    record keeps no posted value of a case that holds personal data."""
+    body = _a_case(client, keys)
+    body["case"]["case_id"] = name
+    if as_of:
+        body["as_of"] = as_of
+    headers = {"X-API-Key": keys[key]}
+    assert client.post("/v1/score", json=body, headers=headers).status_code == status
+    batch = client.post("/v1/score/batch", json={"cases": [body]}, headers=headers)
+    assert batch.status_code == status
+    with sessions() as session:
+        records = session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(2))
+        last = [(r.action, r.target, r.result) for r in records]
+        targets = list(session.scalars(select(AuditRecord.target)))
+    batch_target = "1 cases" if status == 403 else PERSONAL_TARGET
+    assert last == [
+        ("score_batch", batch_target, f"refused {status}"),
+        ("score", PERSONAL_TARGET, f"refused {status}"),
+    ]
+    assert not any(name in target for target in targets)

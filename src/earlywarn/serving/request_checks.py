@@ -26,6 +26,7 @@ _DIGITS = re.compile(r"[0-9]{11}")
 # for Han only): what a name looks like where a pseudonym belongs.
 _SHORT_CJK = re.compile("[\u2e80-\U0010ffff]{2,4}")
 SHOWN = 20  # problems listed at most, so that a hostile body cannot grow the answer
+PERSONAL_TARGET = "(personal data refused)"  # an audit record's target in place of the id
 _WHAT = {
     "personal_id_number": "looks like a resident ID number",
     "personal_mobile": "looks like a mobile number",
@@ -111,6 +112,13 @@ def personal_data(
         for (loc, _, _), code in zip(found, codes.to_list(), strict=True)
         if code is not None
     ]
+
+
+def audit_target(request: ScoreRequest) -> str:
+    """The case id as an audit record may keep it: never when the case holds personal
+    data (a name posted as the id), whatever refused the call first (its role, the
+    calendar)."""
+    return PERSONAL_TARGET if personal_data(request) else request.case.case_id
 
 
 def _duplicates(ids: list[str], where: str, field: str) -> list[dict[str, Any]]:
