@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from earlywarn.serving.audit import safe_target
 from earlywarn.serving.deps import audit_refusal
 
 logger = logging.getLogger(__name__)
@@ -60,13 +61,13 @@ def validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     def invalid_request(request: Request, error: RequestValidationError) -> Response:
-        audit_refusal(request, 422, _action_of(request))
+        audit_refusal(request, 422, action_of(request))
         return unprocessable(validation_errors(error))
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 400:  # an unparseable body: a 422 like any other bad body
-            audit_refusal(request, 422, _action_of(request))
+            audit_refusal(request, 422, action_of(request))
             return unprocessable([field_error(["body"], "the body cannot be parsed")])
         if error.status_code == 422 and isinstance(error.detail, str):
             return unprocessable([field_error(["body"], error.detail)])
@@ -105,6 +106,9 @@ def unsafe_characters(request: Request) -> list[dict[str, Any]]:
     return errors
 
 
-def _action_of(request: Request) -> str:
+def action_of(request: Request) -> str:
+    """An audit record's action for a call refused before or by its route: the method and
+    the route's template, or before routing (the gate) the path as a target is kept
+    (``safe_target``: it may hold an ID number or a NUL byte)."""
     route = request.scope.get("route")
-    return f"{request.method} {getattr(route, 'path', request.url.path)}"
+    return f"{request.method} {getattr(route, 'path', None) or safe_target(request.url.path)}"

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from earlywarn.serving.api.health import ServiceMetrics
 from earlywarn.serving.audit import safe_target
 from earlywarn.serving.deps import audit_refusal
-from earlywarn.serving.errors import unavailable, unprocessable, unsafe_characters
+from earlywarn.serving.errors import action_of, unavailable, unprocessable, unsafe_characters
 
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -93,7 +93,7 @@ class ServiceGate:
         unsafe = unsafe_characters(request)
         try:
             if unsafe:
-                audit_refusal(request, 422, f"{request.method} {request.url.path[:100]}")
+                audit_refusal(request, 422, action_of(request))
                 await unprocessable(unsafe)(scope, receive, send_on)
             else:
                 await self.app(scope, receive_counted, send_on)
