@@ -134,3 +134,16 @@ def test_a_name_posted_as_the_case_id_never_reaches_the_audit_log(
         ("score", PERSONAL_TARGET, f"refused {status}"),
     ]
     assert not any(name in target for target in targets)
+
+
+def test_a_batch_names_the_case_that_failed(client: TestClient, keys: dict[str, str]) -> None:
+    good, bad = _a_case(client, keys), _a_case(client, keys)
+    bad["contacts"][0]["occurred_at"] = "2025-12-01T10:00:00"  # after as_of
+    bad["case"]["petitioner_id"] = "\t"
+    answer = client.post(
+        "/v1/score/batch", json={"cases": [good, bad]}, headers={"X-API-Key": keys["admin"]}
+    )
+    assert _locs(answer) == [
+        ["body", "cases", 1, "case", "petitioner_id"],
+        ["body", "cases", 1, "contacts", 0, "occurred_at"],
+    ]

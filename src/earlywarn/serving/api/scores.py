@@ -42,22 +42,29 @@ class _CaseRejectedError(Exception):
     (never a posted value when it held personal data) and the errors in FastAPI's 422
     shape."""
 
-    def __init__(self, target: str, error: RequestRejectedError) -> None:
+    def __init__(self, target: str, errors: list[dict[str, Any]]) -> None:
         super().__init__(target)
         self.target = target
-        self.errors = error.errors
+        self.errors = errors
 
 
-def _score_all(scorer: Scorer, cases: list[ScoreRequest]) -> list[ScoreResponse]:
+def _in_batch(errors: list[dict[str, Any]], index: int) -> list[dict[str, Any]]:
+    """A case's errors located in the batch's body: ``["body", "cases", index, ...]``, as
+    FastAPI locates a field that fails its type (the case's own say ``["body", ...]``)."""
+    return [error | {"loc": ["body", "cases", index, *error["loc"][1:]]} for error in errors]
+
+
+def _score_all(scorer: Scorer, cases: list[ScoreRequest], batch: bool) -> list[ScoreResponse]:
     results = []
-    for case in cases:
+    for index, case in enumerate(cases):
         try:
             results.append(scorer.score(case))
         except RequestRejectedError as error:
             # Refused before the personal-data check (the calendar), the case may still
             # hold a name where its id belongs.
             target = PERSONAL_TARGET if error.personal_data else audit_target(case)
-            raise _CaseRejectedError(target, error) from error
+            errors = _in_batch(error.errors, index) if batch else error.errors
+            raise _CaseRejectedError(target, errors) from error
     return results
 
 
@@ -84,14 +91,15 @@ async def _allowed(request: Request, key: ApiKey, action: str, target: Callable[
 
 
 async def _scored(
-    request: Request, key: ApiKey, action: str, cases: list[ScoreRequest], in_thread: bool
+    request: Request, key: ApiKey, action: str, cases: list[ScoreRequest], batch: bool
 ) -> list[ScoreResponse]:
+    """The cases scored: one on the loop, a batch in a thread (see the module's note)."""
     scorer: Scorer = request.app.state.scorer
     try:
-        if in_thread:
-            results = await run_in_threadpool(_score_all, scorer, cases)
+        if batch:
+            results = await run_in_threadpool(_score_all, scorer, cases, True)
         else:
-            results = _score_all(scorer, cases)
+            results = _score_all(scorer, cases, False)
     except _CaseRejectedError as rejected:
         await _refused(request, key, action, rejected.target, 422, rejected.errors)
     metrics: ServiceMetrics = request.app.state.metrics
@@ -113,7 +121,7 @@ async def score(body: ScoreRequest, key: LoopCaller, request: Request) -> Respon
     """Score one case with its contacts and handling steps."""
     case_id = body.case.case_id
     await _allowed(request, key, "score", lambda: audit_target(body))
-    (response,) = await _scored(request, key, "score", [body], in_thread=False)
+    (response,) = await _scored(request, key, "score", [body], batch=False)
     trail: AuditTrail = request.app.state.trail
     await trail.answered_async(key, "score", case_id, 1, response.risk_band)
     return _written(response)
@@ -128,7 +136,7 @@ async def score_batch(body: BatchRequest, key: LoopCaller, request: Request) -> 
     if len(body.cases) > limit:
         message = f"at most {limit} cases per batch (field cases)"
         await _refused(request, key, "score_batch", target, 413, message)
-    results = await _scored(request, key, "score_batch", body.cases, in_thread=True)
+    results = await _scored(request, key, "score_batch", body.cases, batch=True)
     trail: AuditTrail = request.app.state.trail
     await trail.answered_async(key, "score_batch", target, len(results), "ok")
     return _written(BatchResponse(results=results))
