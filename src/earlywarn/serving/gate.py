@@ -13,7 +13,7 @@ import logging
 import time
 
 from fastapi import HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,7 +21,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from earlywarn.serving.api.health import ServiceMetrics
 from earlywarn.serving.audit import safe_target
 from earlywarn.serving.deps import audit_refusal
-from earlywarn.serving.errors import action_of, unavailable, unprocessable, unsafe_characters
+from earlywarn.serving.errors import (
+    PAGE_PREFIX,
+    PageError,
+    action_of,
+    unavailable,
+    unprocessable,
+    unsafe_characters,
+)
 
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -48,23 +55,42 @@ class BodyTooLargeError(HTTPException):
 
 class ServiceGate:
     """Refuses a body over ``MAX_BODY_BYTES`` (413, whether it announces its length or
-    comes in chunks) and a path or query no store can keep
-    (422, audited); answers 503 when the store fails where no handler sees it, 500 for
-    our own bugs (logged, no trace); adds the page's security headers; counts and times
-    every call by route."""
+    comes in chunks) and a path or query no store can keep (422, audited); answers 503
+    when the store fails where no handler sees it, 500 for our own bugs (logged, no
+    trace); under ``/office`` answers those refusals with the page's own (``page_error``)
+    and adds the page's security headers; counts and times every call by route."""
 
-    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: ServiceMetrics, page_error: PageError | None = None
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.page_error = page_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request = Request(scope)
+        page = request.url.path.startswith(PAGE_PREFIX)
+        answered: list[int] = []  # the status, once the answer has begun
+
+        async def send_on(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answered.append(message["status"])
+                if page:
+                    MutableHeaders(scope=message).update(PAGE_HEADERS)
+            await send(message)
+
+        def refusal(status: int, api_answer: Response) -> Response:
+            if page and self.page_error is not None:
+                retry = api_answer.headers.get("retry-after")
+                return self.page_error(request, status, {"Retry-After": retry} if retry else None)
+            return api_answer
+
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            await _too_large()(scope, receive, send)
+            await refusal(413, _too_large())(scope, receive, send_on)
             return
         received = 0
 
@@ -80,31 +106,21 @@ class ServiceGate:
             return message
 
         started = time.perf_counter()
-        page = request.url.path.startswith("/office")
-        answered: list[int] = []  # the status, once the answer has begun
-
-        async def send_on(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                answered.append(message["status"])
-                if page:
-                    MutableHeaders(scope=message).update(PAGE_HEADERS)
-            await send(message)
-
         unsafe = unsafe_characters(request)
         try:
             if unsafe:
                 audit_refusal(request, 422, action_of(request))
-                await unprocessable(unsafe)(scope, receive, send_on)
+                await refusal(422, unprocessable(unsafe))(scope, receive, send_on)
             else:
                 await self.app(scope, receive_counted, send_on)
         except BodyTooLargeError:  # read where no handler sees it
             if answered:
                 raise
-            await _too_large()(scope, receive, send_on)
+            await refusal(413, _too_large())(scope, receive, send_on)
         except OperationalError as error:  # raised where no handler sees it
             if answered:
                 raise
-            await unavailable(request, error)(scope, receive, send_on)
+            await refusal(503, unavailable(request, error))(scope, receive, send_on)
         except Exception:  # our bug: log it, answer without a trace
             logger.exception("unhandled error on %s", safe_target(request.url.path))
             if answered:
