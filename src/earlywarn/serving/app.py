@@ -2,7 +2,8 @@
 
 Every call is authenticated by an API key (header ``X-API-Key``) or, on the page,
 a session cookie; checked against its role and county; and audited. Client errors
-are 4xx with a JSON body naming the field, our own bugs 5xx without a trace.
+are 4xx with a JSON body naming the field (on the page, a page in the reader's
+language: ``web/failures.py``), our own bugs 5xx without a trace.
 The routes live in ``serving/api/`` and ``serving/web/``; what they share (the
 store, the scorer, the audit trail, the metrics) is put on ``app.state`` here and
 handed to them by ``serving/deps.py``.
@@ -27,7 +28,7 @@ from earlywarn.serving.errors import install_error_handlers
 from earlywarn.serving.gate import ServiceGate
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.throttle import FailureThrottle
-from earlywarn.serving.web import case_pages, monitor_pages, pages
+from earlywarn.serving.web import case_pages, failures, monitor_pages, pages
 from earlywarn.serving.web.deps import HERE, NotSignedInError
 
 logger = logging.getLogger(__name__)
@@ -55,8 +56,8 @@ def create_app(
     app.state.throttle = throttle or FailureThrottle()
     app.state.metrics = metrics = ServiceMetrics()
 
-    app.add_middleware(ServiceGate, metrics=metrics)
-    install_error_handlers(app)
+    app.add_middleware(ServiceGate, metrics=metrics, page_error=failures.page_error)
+    install_error_handlers(app, failures.page_error)
     for router in (health.router, scores.router, risk_lists.router):
         app.include_router(router)
     _mount_office_page(app)

@@ -37,6 +37,7 @@ AUDIT_LOCK = 7_341_026  # the advisory lock that orders audit appends on Postgre
 KEY_FILE = "audit.key"
 ANCHOR_FILE = "audit-anchors.jsonl"
 _NUMBER_RUN = re.compile(r"[0-9]{7}")
+ACTION_CHARS = 64  # the action column's width
 
 
 def printable(text_value: str) -> str:
@@ -53,6 +54,12 @@ def safe_target(target: str) -> str:
     if _NUMBER_RUN.search(shown):
         shown = redact_text(shown)
     return shown[:200]
+
+
+def safe_action(action: str) -> str:
+    """An action as a record keeps it: cleaned like a target (a caller may build one from
+    what a client sent) and within its column."""
+    return safe_target(action)[:ACTION_CHARS]
 
 
 def audit_key(settings: Settings) -> bytes:
@@ -109,7 +116,7 @@ def audit(
         at=utc_now(),
         key_id=key_id,
         actor=actor,
-        action=action,
+        action=safe_action(action),
         target=safe_target(target),
         rows=rows,
         result=result,
@@ -161,7 +168,10 @@ def append_many(connection: Connection, key: bytes, entries: list[dict[str, Any]
         previous = connection.scalar(text(_HEAD)) or GENESIS
     rows = []
     for entry in entries:
-        row = entry | {"target": safe_target(str(entry["target"]))}
+        row = entry | {
+            "action": safe_action(str(entry["action"])),
+            "target": safe_target(str(entry["target"])),
+        }
         fields = {name: row[name] for name in _FIELDS} | {"at": row["at"].isoformat()}
         digest = _record_hash(key, previous, fields)
         rows.append(row | {"previous_hash": previous, "record_hash": digest})

@@ -5,6 +5,7 @@ echo a value, storage faults as 503 with ``Retry-After``, and refusals in the au
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -13,11 +14,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from earlywarn.serving.audit import safe_target
 from earlywarn.serving.deps import audit_refusal
 
 logger = logging.getLogger(__name__)
 RETRY_SECONDS = 5
 _LOC_PART = 64  # characters of a location part kept (a key in a body may be anything)
+PAGE_PREFIX = "/office"  # the office page's addresses: answered with pages, not JSON
+# How the office page answers a refusal made before or outside its routes: (the request,
+# the status, headers to keep such as Retry-After) -> a page in the reader's language.
+PageError = Callable[[Request, int, Mapping[str, str] | None], Response]
 
 
 def field_error(loc: list[str | int], message: str, kind: str = "value_error") -> dict[str, Any]:
@@ -57,25 +63,40 @@ def validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, page_error: PageError | None = None) -> None:
+    """JSON answers for the API; under ``PAGE_PREFIX`` the page's own (``page_error``)."""
+
+    def on_page(request: Request) -> PageError | None:
+        return page_error if request.url.path.startswith(PAGE_PREFIX) else None
+
     @app.exception_handler(RequestValidationError)
     def invalid_request(request: Request, error: RequestValidationError) -> Response:
-        audit_refusal(request, 422, _action_of(request))
+        audit_refusal(request, 422, action_of(request))
+        if (page := on_page(request)) is not None:
+            return page(request, 422, None)
         return unprocessable(validation_errors(error))
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        page = on_page(request)
         if error.status_code == 400:  # an unparseable body: a 422 like any other bad body
-            audit_refusal(request, 422, _action_of(request))
+            audit_refusal(request, 422, action_of(request))
+            if page is not None:
+                return page(request, 422, None)
             return unprocessable([field_error(["body"], "the body cannot be parsed")])
+        headers = getattr(error, "headers", None)
+        if page is not None:
+            return page(request, error.status_code, headers)
         if error.status_code == 422 and isinstance(error.detail, str):
             return unprocessable([field_error(["body"], error.detail)])
-        headers = getattr(error, "headers", None)
         return JSONResponse({"detail": error.detail}, error.status_code, headers=headers)
 
     @app.exception_handler(OperationalError)
     def storage_fault(request: Request, error: OperationalError) -> Response:
-        return unavailable(request, error)
+        answer = unavailable(request, error)  # logs the cause either way
+        if (page := on_page(request)) is not None:
+            return page(request, 503, {"Retry-After": str(RETRY_SECONDS)})
+        return answer
 
 
 def unavailable(request: Request, error: DBAPIError) -> Response:
@@ -105,6 +126,9 @@ def unsafe_characters(request: Request) -> list[dict[str, Any]]:
     return errors
 
 
-def _action_of(request: Request) -> str:
+def action_of(request: Request) -> str:
+    """An audit record's action for a call refused before or by its route: the method and
+    the route's template, or before routing (the gate) the path as a target is kept
+    (``safe_target``: it may hold an ID number or a NUL byte)."""
     route = request.scope.get("route")
-    return f"{request.method} {getattr(route, 'path', request.url.path)}"
+    return f"{request.method} {getattr(route, 'path', None) or safe_target(request.url.path)}"

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import time
 
-from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi import HTTPException, Request
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,7 +21,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from earlywarn.serving.api.health import ServiceMetrics
 from earlywarn.serving.audit import safe_target
 from earlywarn.serving.deps import audit_refusal
-from earlywarn.serving.errors import unavailable, unprocessable, unsafe_characters
+from earlywarn.serving.errors import (
+    PAGE_PREFIX,
+    PageError,
+    action_of,
+    unavailable,
+    unprocessable,
+    unsafe_characters,
+)
 
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -37,28 +44,35 @@ PAGE_HEADERS = {
 }
 
 
-class ServiceGate:
-    """Refuses a body over ``MAX_BODY_BYTES`` (413) and a path or query no store can keep
-    (422, audited); answers 503 when the store fails where no handler sees it, 500 for
-    our own bugs (logged, no trace); adds the page's security headers; counts and times
-    every call by route."""
+class BodyTooLargeError(HTTPException):
+    """Raised by the gate's ``receive`` once a body has grown past ``MAX_BODY_BYTES``: an
+    ``HTTPException``, so that FastAPI passes it on from its body reading to the error
+    handlers (any other error there becomes a 400) and the answer is a 413."""
 
-    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+    def __init__(self) -> None:
+        super().__init__(413, f"body larger than {MAX_BODY_BYTES} bytes")
+
+
+class ServiceGate:
+    """Refuses a body over ``MAX_BODY_BYTES`` (413, whether it announces its length or
+    comes in chunks) and a path or query no store can keep (422, audited); answers 503
+    when the store fails where no handler sees it, 500 for our own bugs (logged, no
+    trace); under ``/office`` answers those refusals with the page's own (``page_error``)
+    and adds the page's security headers; counts and times every call by route."""
+
+    def __init__(
+        self, app: ASGIApp, metrics: ServiceMetrics, page_error: PageError | None = None
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.page_error = page_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            too_large = {"detail": f"body larger than {MAX_BODY_BYTES} bytes"}
-            await JSONResponse(too_large, status_code=413)(scope, receive, send)
-            return
-        started = time.perf_counter()
-        page = request.url.path.startswith("/office")
+        page = request.url.path.startswith(PAGE_PREFIX)
         answered: list[int] = []  # the status, once the answer has begun
 
         async def send_on(message: Message) -> None:
@@ -68,17 +82,45 @@ class ServiceGate:
                     MutableHeaders(scope=message).update(PAGE_HEADERS)
             await send(message)
 
+        def refusal(status: int, api_answer: Response) -> Response:
+            if page and self.page_error is not None:
+                retry = api_answer.headers.get("retry-after")
+                return self.page_error(request, status, {"Retry-After": retry} if retry else None)
+            return api_answer
+
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            await refusal(413, _too_large())(scope, receive, send_on)
+            return
+        received = 0
+
+        async def receive_counted() -> Message:
+            # A chunked body announces no length: its bytes are counted as they arrive,
+            # and it is refused before it is held whole in memory.
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_BODY_BYTES:
+                    raise BodyTooLargeError()
+            return message
+
+        started = time.perf_counter()
         unsafe = unsafe_characters(request)
         try:
             if unsafe:
-                audit_refusal(request, 422, f"{request.method} {request.url.path[:100]}")
-                await unprocessable(unsafe)(scope, receive, send_on)
+                audit_refusal(request, 422, action_of(request))
+                await refusal(422, unprocessable(unsafe))(scope, receive, send_on)
             else:
-                await self.app(scope, receive, send_on)
+                await self.app(scope, receive_counted, send_on)
+        except BodyTooLargeError:  # read where no handler sees it
+            if answered:
+                raise
+            await refusal(413, _too_large())(scope, receive, send_on)
         except OperationalError as error:  # raised where no handler sees it
             if answered:
                 raise
-            await unavailable(request, error)(scope, receive, send_on)
+            await refusal(503, unavailable(request, error))(scope, receive, send_on)
         except Exception:  # our bug: log it, answer without a trace
             logger.exception("unhandled error on %s", safe_target(request.url.path))
             if answered:
@@ -89,3 +131,7 @@ class ServiceGate:
         name = getattr(scope.get("route"), "path", "unmatched")
         self.metrics.requests.labels(name, str(answered[0] if answered else 500)).inc()
         self.metrics.latency.labels(name).observe(time.perf_counter() - started)
+
+
+def _too_large() -> JSONResponse:
+    return JSONResponse({"detail": BodyTooLargeError().detail}, status_code=413)

@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import unquote
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
@@ -77,11 +78,15 @@ def daily_anchor(settings: Settings, sessions: sessionmaker[Session]) -> Callabl
 
 class RedactedAccessLog(logging.Filter):
     """The access log keeps no ID or phone number that a client put in an address (a case
-    id in a path may be one): the same redaction as the audit log's targets."""
+    id in a path may be one): the same redaction as the audit log's targets, on the
+    address as the service reads it. uvicorn logs the query as sent, so a number written
+    ``%31%33...`` is decoded first (once, as the service decodes it)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(safe_target(a) if isinstance(a, str) else a for a in record.args)
+            record.args = tuple(
+                safe_target(unquote(a)) if isinstance(a, str) else a for a in record.args
+            )
         return True
 
 

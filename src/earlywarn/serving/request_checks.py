@@ -1,8 +1,9 @@
 """What a posted case must satisfy beyond its field types, checked before it is scored.
 
 The contract's rules, applied to one case as ``validate`` applies them to a file: no
-personal data where a pseudonym or a code belongs (the same detection as the loader's),
-unique contact and action ids, nothing dated after the moment scored, and no moment
+blank identifier or code (the loader reads a blank as a missing value), no personal
+data where a pseudonym or a code belongs (the same detection as the loader's), unique
+contact and action ids, nothing dated after the moment scored, and no moment
 scored before the case was registered. Each problem names its field and never echoes
 the value.
 """
@@ -28,6 +29,7 @@ _SHORT_CJK = re.compile(
     f"\\s*{_HAN_LIKE}(?:[\\s·\u200b-\u200d\u2060\ufeff]?{_HAN_LIKE}){{1,3}}\\s*"
 )
 SHOWN = 20  # problems listed at most, so that a hostile body cannot grow the answer
+PERSONAL_TARGET = "(personal data refused)"  # an audit record's target in place of the id
 _WHAT = {
     "personal_id_number": "looks like a resident ID number",
     "personal_mobile": "looks like a mobile number",
@@ -67,18 +69,32 @@ def _identifiers(request: ScoreRequest) -> Iterator[tuple[Loc, str, bool]]:
 
 def _may_be_personal(value: str, pseudonym: bool, digits: bool = True) -> bool:
     """A cheap test, wider than the exact one: 11 digits in a row (an ID or a mobile
-    number; ``digits`` False when no value of the case has them), a blank, or a short
-    run of CJK characters where a pseudonym belongs."""
-    if value.isspace() or (digits and _DIGITS.search(value)):
+    number; ``digits`` False when no value of the case has them) or a short run of CJK
+    characters where a pseudonym belongs. (A blank is refused on its own, ``_blanks``.)"""
+    if digits and _DIGITS.search(value):
         return True
     return pseudonym and _SHORT_CJK.fullmatch(value) is not None
 
 
-def personal_data(request: ScoreRequest) -> list[dict[str, Any]]:
+def _blanks(identifiers: list[tuple[Loc, str, bool]]) -> list[dict[str, Any]]:
+    """Identifiers and codes made only of white space: the loader reads them as missing
+    (a required one refuses the row), so they are no value to score on. An optional
+    code is left out rather than sent blank."""
+    return [
+        _error(loc, "is blank: give a value, or leave out an optional code")
+        for loc, value, _ in identifiers
+        if value.isspace()
+    ]
+
+
+def personal_data(
+    request: ScoreRequest, identifiers: list[tuple[Loc, str, bool]] | None = None
+) -> list[dict[str, Any]]:
     """Identifiers that are personal data, found by the loader's own expressions. Only
     the few values the cheap test picks reach them (one small frame per request, and
     none for an ordinary one: a frame per request would cost milliseconds)."""
-    identifiers = list(_identifiers(request))
+    if identifiers is None:
+        identifiers = list(_identifiers(request))
     # One pass of the digit test over all the values (a line break between them, so no
     # run spans two) tells whether any value needs it.
     digits = _DIGITS.search("\n".join(value for _, value, _ in identifiers)) is not None
@@ -101,6 +117,13 @@ def personal_data(request: ScoreRequest) -> list[dict[str, Any]]:
     ]
 
 
+def audit_target(request: ScoreRequest) -> str:
+    """The case id as an audit record may keep it: never when the case holds personal
+    data (a name posted as the id), whatever refused the call first (its role, the
+    calendar)."""
+    return PERSONAL_TARGET if personal_data(request) else request.case.case_id
+
+
 def _duplicates(ids: list[str], where: str, field: str) -> list[dict[str, Any]]:
     seen: set[str] = set()
     errors = []
@@ -113,8 +136,9 @@ def _duplicates(ids: list[str], where: str, field: str) -> list[dict[str, Any]]:
 
 def check_request(request: ScoreRequest, as_of: dt.datetime) -> None:
     """Raise ``RequestRejectedError`` listing every problem (up to ``SHOWN``)."""
-    personal = personal_data(request)
-    errors = list(personal)
+    identifiers = list(_identifiers(request))
+    personal = personal_data(request, identifiers)
+    errors = _blanks(identifiers) + personal
     errors += _duplicates([c.contact_id for c in request.contacts], "contacts", "contact_id")
     errors += _duplicates([a.action_id for a in request.actions or []], "actions", "action_id")
     if as_of < request.case.registered_at:

@@ -25,6 +25,9 @@ from earlywarn.models.scoring import CaseScore
 # What no store can keep: a NUL byte, other control characters (tab and line breaks
 # pass), a lone surrogate (PostgreSQL rejects NUL, every encoder a lone surrogate).
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+# What pydantic's lax mode reads as seconds since 1970 when it is a string: "1735689600",
+# "-1", "1735689600.5", and "20240101" (a date in ISO 8601's basic form, read as 1970-08-23).
+_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
 
 
 def plain_text(value: str) -> str:
@@ -35,9 +38,12 @@ def plain_text(value: str) -> str:
 
 
 def _moment_as_text(value: object) -> object:
-    """A timestamp must be written as one (ISO 8601), not as a number of seconds."""
+    """A timestamp must be written as one (ISO 8601), not as a number of seconds, nor as
+    a number in a string."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         raise ValueError("a timestamp must be an ISO 8601 string, not a number")
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
+        raise ValueError("a timestamp must be an ISO 8601 string, not a number in a string")
     return value
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -21,7 +21,16 @@ from earlywarn.serving.roles import Role
 from earlywarn.serving.schemas import ReviewIn
 from earlywarn.serving.store import Review, RiskListItem
 from earlywarn.serving.web import i18n, views
-from earlywarn.serving.web.deps import Lang, Viewer, chosen_day, day_of, missing, optional, render
+from earlywarn.serving.web.deps import (
+    Lang,
+    Viewer,
+    chosen_day,
+    day_of,
+    missing,
+    optional,
+    refused,
+    render,
+)
 from earlywarn.serving.web.sessions import SignedIn, csrf_ok
 
 router = APIRouter(prefix="/office", include_in_schema=False)
@@ -38,6 +47,23 @@ def case_address(case_id: str, date: str | None = None) -> RedirectResponse:
     that any id (one holding ``/`` or made of dots) stays inside the page."""
     query = {"id": case_id} | ({"date": date} if date else {})
     return RedirectResponse("/office/case?" + urlencode(query), status_code=303)
+
+
+def _review_of(decision: str, step: str, reason: str) -> ReviewIn | str:
+    """The review a form holds, or the word of ``i18n.WORDS`` for its first problem
+    (pydantic's own message is English, and names no field a reader sees)."""
+    try:
+        body = ReviewIn(decision=decision, step=optional(step), reason=optional(reason))  # type: ignore[arg-type]
+    except ValidationError as error:
+        loc = error.errors()[0]["loc"]
+        field = loc[0] if loc else None
+        if field in ("decision", "step"):
+            return f"review_{field}"
+        if field == "reason":  # a control character, or too long
+            return "review_text"
+        # The rule across fields: action_taken needs its step, dismissed its reason.
+        return "review_step" if decision == "action_taken" else "review_reason"
+    return "review_step" if body.step is not None and body.step not in STEPS else body
 
 
 @router.get("/case", response_class=HTMLResponse)
@@ -88,7 +114,7 @@ def review_submit(
 ) -> Response:
     if not csrf_ok(who.session, csrf):
         trail.record(db, who.key, "review", f"{date}/{case_id}", 0, "refused 403")
-        raise HTTPException(403, "form token")
+        return refused(request, lang, who, 403, "form_token")
     day = day_of(date)
     item = _item_on(db, who, day, case_id) if day else None
     if item is None or day is None:
@@ -96,19 +122,16 @@ def review_submit(
         return missing(request, lang, who, "not_found")
     if Role(who.key.role) not in REVIEWERS:
         trail.record(db, who.key, "review", f"{day}/{case_id}", 0, "refused 403")
-        raise HTTPException(403, "this key may not record reviews")
-    try:
-        body = ReviewIn(decision=decision, step=optional(step), reason=optional(reason))  # type: ignore[arg-type]
-        if body.step is not None and body.step not in STEPS:
-            raise ValueError(f"unknown step {body.step}")
-    except (ValidationError, ValueError) as error:
+        return refused(request, lang, who, 403, "may_not_review")
+    body = _review_of(decision, step, reason)
+    if isinstance(body, str):
+        trail.record(db, who.key, "review", f"{day}/{case_id}", 0, "refused 422")
         header = find_list(db, day)
         assert header is not None
-        message = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
         return render(
             request, "case.html", lang, 422, who=who, day=day, item=item, header=header,
-            reviews=[], steps=STEPS, can_review=True, saved=False, error=message,
-            **views.case_context(db, scorer, item, header, lang),
+            reviews=[], steps=STEPS, can_review=True, saved=False,
+            error=i18n.word(body, lang), **views.case_context(db, scorer, item, header, lang),
         )  # fmt: skip
     save_review(db, who.key, day, case_id, body)
     trail.record(db, who.key, "review", f"{day}/{case_id}", 1, body.decision)

@@ -54,8 +54,15 @@ def render(
     )
 
 
+def refused(
+    request: Request, lang: i18n.Language, who: SignedIn, status: int, message: str
+) -> Response:
+    """A refusal on the page, in its language: ``message`` is a word of ``i18n.WORDS``."""
+    return render(request, "message.html", lang, status, who=who, message=i18n.word(message, lang))
+
+
 def missing(request: Request, lang: i18n.Language, who: SignedIn, message: str) -> Response:
-    return render(request, "message.html", lang, 404, who=who, message=i18n.word(message, lang))
+    return refused(request, lang, who, 404, message)
 
 
 def optional(value: str | None) -> str | None:

@@ -34,6 +34,7 @@ from earlywarn.serving.web.deps import (
     day_of,
     filters_of,
     missing,
+    refused,
     render,
 )
 from earlywarn.serving.web.sessions import (
@@ -69,7 +70,13 @@ def sign_in_submit(
     api_key: Annotated[str, Form(max_length=200)],
 ) -> Response:
     address = client_address(request)
-    throttled(request, db, trail, address, "web.sign_in")
+    try:
+        throttled(request, db, trail, address, "web.sign_in")
+    except HTTPException as held:  # 429, audited: the form again, saying why
+        error = i18n.word("too_many_attempts", lang)
+        answer = render(request, "sign_in.html", lang, held.status_code, error=error)
+        answer.headers.update(held.headers or {})
+        return answer
     throttle: FailureThrottle = request.app.state.throttle
     try:
         token, key = sign_in(db, api_key)
@@ -94,11 +101,16 @@ def sign_in_submit(
 
 @router.post("/sign-out")
 def sign_out_submit(
-    db: Db, trail: Trail, who: Viewer, csrf: Annotated[str, Form()] = ""
+    request: Request,
+    db: Db,
+    trail: Trail,
+    lang: Lang,
+    who: Viewer,
+    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     if not csrf_ok(who.session, csrf):
         trail.record(db, who.key, "web.sign_out", "-", 0, "refused 403")
-        raise HTTPException(403, "form token")
+        return refused(request, lang, who, 403, "form_token")
     sign_out(db, who.session)
     trail.record(db, who.key, "web.sign_out", "-", 0, "ok")
     response = RedirectResponse("/office/sign-in", status_code=303)
@@ -176,13 +188,15 @@ def export(
     day = day_of(date)
     header = find_list(db, day) if day else None
     if header is None or format not in ("xlsx", "csv"):
-        raise HTTPException(404, "no such list or format")
+        trail.record(db, who.key, "risk_list.export", f"{date} {format} (page)", 0,
+                     "refused 404")  # fmt: skip
+        return missing(request, lang, who, "no_export")
     try:
         rows = list(db.scalars(item_query(who.key, header, filters_of(request))))
         rows = with_reasons(scorer, header, rows)
-    except OtherCountyError as error:
+    except OtherCountyError:
         trail.record(db, who.key, "risk_list.export", f"{date} (page)", 0, "refused 404")
-        raise HTTPException(404, "not found") from error
+        return missing(request, lang, who, "not_found")
     content, media, count = export_file(db, who.key, header, rows, format, lang)
     trail.record(db, who.key, "risk_list.export", f"{date} {format} (page)", count, "ok")
     name = f"risk-list-{date}.{format}"

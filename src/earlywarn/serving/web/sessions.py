@@ -77,4 +77,9 @@ def sign_out(db: Session, session: WebSession) -> None:
 
 
 def csrf_ok(session: WebSession, submitted: str | None) -> bool:
-    return submitted is not None and secrets.compare_digest(session.csrf_token, submitted)
+    """The form's token is the session's. Compared as bytes: ``compare_digest`` raises on
+    a string holding anything but ASCII, and a forged token may hold anything."""
+    if submitted is None:
+        return False
+    given = submitted.encode("utf-8", "surrogatepass")
+    return secrets.compare_digest(session.csrf_token.encode("ascii"), given)

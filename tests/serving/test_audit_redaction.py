@@ -1,0 +1,69 @@
+"""What the audit log and the access log keep of an address a client sent: no ID or phone
+number, no NUL byte, however the address was written."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import unquote
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from earlywarn.serving.audit import audit, audit_key
+from earlywarn.serving.main import RedactedAccessLog
+from earlywarn.serving.store import AuditRecord
+from earlywarn.settings import Settings
+
+MOBILE = "13812345678"
+
+
+def _last(sessions: sessionmaker[Session]) -> AuditRecord:
+    with sessions() as session:
+        return session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(1)).one()
+
+
+def test_a_refused_address_is_audited_by_its_route_not_as_sent(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
+) -> None:
+    headers = {"X-API-Key": keys["admin"]}
+    review = f"/v1/risk-lists/2025-10-31/cases/{MOBILE}%00x/review"
+    assert client.post(review, json={}, headers=headers).status_code == 422
+    record = _last(sessions)
+    assert record.action == "POST /v1/risk-lists/2025-10-31/cases/[手机号]?x/review"
+    assert record.target == "/v1/risk-lists/2025-10-31/cases/[手机号]?x/review"
+    assert client.post(f"/v1/score?{MOBILE}=%00", json={}, headers=headers).status_code == 422
+    assert _last(sessions).action == "POST /v1/score"
+
+
+def test_an_action_is_kept_like_a_target(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    """Whatever a caller builds an action from, the record keeps no number, no control
+    character, and no more than its column holds."""
+    action = f"GET /{MOBILE}\x00" + "x" * 100
+    with sessions.begin() as session:
+        audit(session, audit_key(settings), "test", action, "-", 0, "ok")
+    stored = _last(sessions)
+    assert MOBILE not in stored.action and "\x00" not in stored.action
+    assert stored.action.startswith("GET /[手机号]?") and len(stored.action) == 64
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/office/case?id=%313812345678&date=2025-10-31",
+        "/v1/risk-lists/2025-10-31/cases/%31%33%38%31%32%33%34%35%36%37%38/review",
+        "/office/case?id=1%33812345678%00",
+    ],
+)
+def test_the_access_log_decodes_an_address_before_it_redacts(address: str) -> None:
+    """uvicorn logs the query as sent: a number written in percent escapes is one too."""
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", address, "1.1", 200), None,
+    )  # fmt: skip
+    assert RedactedAccessLog().filter(record)
+    line = record.getMessage()
+    assert MOBILE not in unquote(line) and "[手机号]" in line and "\x00" not in line
