@@ -100,8 +100,11 @@ def test_unstorable_text_is_a_422_that_echoes_nothing(
 
 
 @pytest.mark.parametrize(
-    "value", [valid_id_number(), "13812345678", "张三"], ids=["id", "mobile", "name"]
-)
+    "value",
+    [valid_id_number(), "13812345678", "张三", "+8613812345678", "138-1234-5678", "张 三",
+     "张\u200b三"],
+    ids=["id", "mobile", "name", "mobile+86", "mobile grouped", "name spaced", "name joined"],
+)  # fmt: skip
 def test_personal_data_is_refused_and_never_stored(
     client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session], value: str
 ) -> None:
@@ -142,10 +145,11 @@ def test_a_review_without_its_step_answers_the_documented_422(
     assert _locs(client.post(route, json={"decision": "action_taken"}, headers=headers))
     unknown = client.post(route, json={"decision": "action_taken", "step": "x"}, headers=headers)
     assert ["body", "step"] in _locs(unknown)
-    reason = f"本人身份证 {valid_id_number()} 电话 13812345678"
+    reason = f"本人身份证 {valid_id_number()} 电话 13812345678 或 138-1234-5678、138 1234 5678"
     saved = client.post(route, json={"decision": "dismissed", "reason": reason}, headers=headers)
     assert saved.status_code == 200
     assert "[身份证号]" in saved.json()["reason"] and "13812345678" not in saved.text
+    assert "1234-5678" not in saved.text and "1234 5678" not in saved.text
     with sessions() as session:
         stored = session.scalars(select(Review.reason).where(Review.case_id == case_id)).all()
     assert all(valid_id_number() not in (text or "") for text in stored)
