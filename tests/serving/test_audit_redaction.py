@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from earlywarn.serving.audit import audit, audit_key
+from earlywarn.serving.audit import audit, audit_key, safe_action, safe_target
 from earlywarn.serving.main import RedactedAccessLog
 from earlywarn.serving.store import AuditRecord
 from earlywarn.settings import Settings
@@ -67,3 +67,9 @@ def test_the_access_log_decodes_an_address_before_it_redacts(address: str) -> No
     assert RedactedAccessLog().filter(record)
     line = record.getMessage()
     assert MOBILE not in unquote(line) and "[手机号]" in line and "\x00" not in line
+
+
+@pytest.mark.parametrize("written", ["138-1234-5678", "138 1234 5678", "１３８１２３４５６７８"])
+def test_numbers_written_in_groups_are_redacted_in_targets_and_actions(written: str) -> None:
+    assert safe_target(f"cases/{written}/review") == "cases/[手机号]/review"
+    assert "5678" not in safe_action(f"GET /v1/cases/{written}")

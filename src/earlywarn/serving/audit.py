@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from earlywarn.contract.personal import redact_text
+from earlywarn.contract.personal import REDACTION_CANDIDATE, redact_text
 from earlywarn.serving.store import AuditRecord, utc_now
 from earlywarn.settings import Settings
 
@@ -36,7 +36,7 @@ GENESIS = "0" * 64
 AUDIT_LOCK = 7_341_026  # the advisory lock that orders audit appends on PostgreSQL
 KEY_FILE = "audit.key"
 ANCHOR_FILE = "audit-anchors.jsonl"
-_NUMBER_RUN = re.compile(r"[0-9]{7}")
+_NUMBER_RUN = re.compile(REDACTION_CANDIDATE)  # the redaction's own pre-filter
 ACTION_CHARS = 64  # the action column's width
 
 
