@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pickle
 import threading
 
 import lightgbm as lgb
 import numpy as np
 import pytest
 
+from earlywarn.models.artifact import Calibrator, RiskModel
 from earlywarn.models.single_row import SingleRow
 from earlywarn.models.tree_paths import PathExplainer
 
@@ -69,3 +71,16 @@ def test_no_other_prediction_changes_its_answers(booster: lgb.Booster) -> None:
     booster.predict(rows, raw_score=True, start_iteration=5, num_iteration=1)
     got = np.array([single.raw(row.reshape(1, -1))[0] for row in rows])
     assert np.array_equal(got, expected)
+
+
+def test_a_model_that_has_scored_still_travels_to_a_cluster(booster: lgb.Booster) -> None:
+    """Spark pickles the models it broadcasts: the helpers made in this process (a
+    predictor handle, a lock) stay here, and the copy makes its own."""
+    model = RiskModel("escalation", booster, [f"f{i}" for i in range(12)], {},
+                      Calibrator([0.0, 1.0], [0.0, 1.0]), 0.5, 0.2)  # fmt: skip
+    rows = _rows(20)
+    expected = model.contributions_of(rows, threads=1)  # the table explainer, made here
+    one = model.raw_of(rows[:1])  # the single-row path, made here
+    travelled = pickle.loads(pickle.dumps(model))
+    assert np.array_equal(travelled.contributions_of(rows, threads=1), expected)
+    assert np.array_equal(travelled.raw_of(rows[:1]), one)

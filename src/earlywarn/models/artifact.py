@@ -91,6 +91,14 @@ class RiskModel:
         default_factory=dict
     )  # horizon, windows, metrics, contract version
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The model without its process's helpers (a predictor handle, a lock): a cluster
+        ships the model to its executors, which make their own when first used."""
+        state = dict(self.__dict__)
+        for helper in ("_single_row", "_paths"):
+            state.pop(helper, None)
+        return state
+
     def matrix(self, features: pl.DataFrame) -> np.ndarray:
         return feature_matrix(features, self.feature_names, self.vocab)
 
