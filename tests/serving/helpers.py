@@ -181,3 +181,17 @@ def append_both_ways(sessions: sessionmaker[Session], key: bytes, count: int) ->
         else:
             with sessions.begin() as session:
                 audit(session, key, "worker", "test", str(number), 1, "ok")
+
+
+def access_log_line(method: str, address: str, status: int) -> str:
+    """What uvicorn's access log writes for a call, once the service's filter has run."""
+    import logging
+
+    from earlywarn.serving.main import RedactedAccessLog
+
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", method, address, "1.1", status), None,
+    )  # fmt: skip
+    assert RedactedAccessLog().filter(record)
+    return record.getMessage()

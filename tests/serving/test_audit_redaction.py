@@ -3,7 +3,6 @@ number, no NUL byte, however the address was written."""
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import unquote
 
 import pytest
@@ -12,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.serving.audit import audit, audit_key, safe_action, safe_target
-from earlywarn.serving.main import RedactedAccessLog
 from earlywarn.serving.store import AuditRecord
 from earlywarn.settings import Settings
+from tests.serving.helpers import access_log_line
 
 MOBILE = "13812345678"
 
@@ -60,12 +59,7 @@ def test_an_action_is_kept_like_a_target(
 )
 def test_the_access_log_decodes_an_address_before_it_redacts(address: str) -> None:
     """uvicorn logs the query as sent: a number written in percent escapes is one too."""
-    record = logging.LogRecord(
-        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-        ("127.0.0.1:5000", "GET", address, "1.1", 200), None,
-    )  # fmt: skip
-    assert RedactedAccessLog().filter(record)
-    line = record.getMessage()
+    line = access_log_line("GET", address, 200)
     assert MOBILE not in unquote(line) and "[手机号]" in line and "\x00" not in line
 
 

@@ -19,7 +19,7 @@ from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import AuditRecord, Review, RiskList, RiskListItem
 from tests.conftest import valid_id_number
 from tests.serving.conftest import DAY
-from tests.serving.helpers import case_body
+from tests.serving.helpers import access_log_line, case_body
 
 HOSTILE_DAY = "2025-01-01"
 FORMULA = '=HYPERLINK("http://evil.example","t")'
@@ -244,15 +244,6 @@ def test_refusals_are_audited_and_repeated_failures_back_off(
 
 
 def test_the_access_log_keeps_no_id_or_phone_number() -> None:
-    import logging
-
-    from earlywarn.serving.main import RedactedAccessLog
-
     path = f"/v1/risk-lists/2025-10-31/cases/{valid_id_number()}/review?tel=13812345678"
-    record = logging.LogRecord(
-        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-        ("127.0.0.1:5000", "POST", path, "1.1", 404), None,
-    )  # fmt: skip
-    assert RedactedAccessLog().filter(record)
-    line = record.getMessage()
+    line = access_log_line("POST", path, 404)
     assert valid_id_number() not in line and "13812345678" not in line and "[身份证号]" in line
