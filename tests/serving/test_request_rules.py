@@ -100,6 +100,15 @@ def test_a_blank_identifier_or_code_is_a_422(
     assert ["body", *where] in _locs(_score(client, keys, body))
 
 
+@pytest.mark.parametrize("size", [True, "25", 2.5])
+def test_a_group_size_is_a_whole_number_never_true_or_text(
+    client: TestClient, keys: dict[str, str], size: object
+) -> None:
+    body = _a_case(client, keys)
+    body["contacts"][0]["group_size"] = size
+    assert ["body", "contacts", 0, "group_size"] in _locs(_score(client, keys, body))
+
+
 @pytest.mark.parametrize(
     ("name", "key", "as_of", "status"),
     [("王小明", "office", None, 403), ("李四", "case_system", "2040-01-01T00:00:00", 422)],

@@ -75,7 +75,8 @@ class ContactIn(_Strict):
     occurred_at: Moment
     channel: Literal[CHANNELS]  # type: ignore[valid-type]
     level: Literal[LEVELS]  # type: ignore[valid-type]
-    group_size: int = Field(ge=1, le=100_000)
+    # Strict: a count, never true (read as 1) nor text ("25"), as the contract's files.
+    group_size: int = Field(ge=1, le=100_000, strict=True)
 
 
 class _ActionBase(_Strict):
