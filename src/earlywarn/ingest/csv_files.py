@@ -7,14 +7,17 @@ stored as mojibake without a word.
 
 Most exports hold one record a line, read by Polars at its speed. A file with quoted
 line breaks, blank lines or a broken row is read again record by record (Python's
-``csv``), so that every row keeps the line an office sees in its editor, and a row
-that cannot be read is named by that line instead of failing with a traceback.
+``csv``), so that every row keeps the line an office sees in its editor. A row with
+more or fewer fields than the header is set aside whole, with its line, for the import
+to quarantine (lenient) or refuse (strict); a file that cannot be split into records
+(a quote never closed) is named by its line instead of failing with a traceback.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -69,8 +72,17 @@ def _is_utf8(line: bytes) -> bool:
     return True
 
 
-def records(text: str, name: str) -> tuple[list[str], pl.DataFrame, list[int]]:
-    """(header, one text column per header position, the line each row starts on)."""
+@dataclass
+class CsvRecords:
+    header: list[str]
+    frame: pl.DataFrame  # one text column per header position (empty fields null)
+    lines: list[int]  # the line each row of ``frame`` starts on
+    # Rows whose field count is not the header's: (line, text, fields), set aside whole.
+    set_aside: list[tuple[int, str, int]] = field(default_factory=list)
+
+
+def records(text: str, name: str) -> CsvRecords:
+    """The file's rows as text, each with its line; rows of the wrong width set aside."""
     if not text.strip():
         raise CsvError(f"{name}: the file is empty (文件为空)")
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
@@ -78,13 +90,23 @@ def records(text: str, name: str) -> tuple[list[str], pl.DataFrame, list[int]]:
         frame = pl.read_csv(io.StringIO(text), has_header=False, infer_schema=False)
     except pl.exceptions.PolarsError:
         frame = None
-    if frame is not None and frame.height == lines:  # one record a line, nothing blank
+    # One record a line, nothing blank, and every line as wide as the header (Polars
+    # fills a short row with nulls without a word).
+    if frame is not None and frame.height == lines and _all_as_wide(text, frame.width):
         header = [value or "" for value in frame.row(0)]
-        return header, frame.slice(1), list(range(2, frame.height + 1))
+        return CsvRecords(header, frame.slice(1), list(range(2, frame.height + 1)))
     return _record_by_record(text, name)
 
 
-def _record_by_record(text: str, name: str) -> tuple[list[str], pl.DataFrame, list[int]]:
+def _all_as_wide(text: str, width: int) -> bool:
+    rows = pl.Series(text.splitlines(), dtype=pl.String)
+    quoted = rows.str.contains('"', literal=True)
+    if not (quoted | (rows.str.count_matches(",", literal=True) == width - 1)).all():
+        return False
+    return all(len(next(csv.reader([row]), [])) == width for row in rows.filter(quoted))
+
+
+def _record_by_record(text: str, name: str) -> CsvRecords:
     csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[list[str]] = []
@@ -101,16 +123,17 @@ def _record_by_record(text: str, name: str) -> tuple[list[str], pl.DataFrame, li
             f"{name}, line {end + 1}: {error} (a quoted field that is never closed?) "
             "(引号未闭合或格式错误)"
         ) from error
-    header, body = rows[0], rows[1:]
-    for record, start in zip(body, starts[1:], strict=True):
+    header, kept, lines = rows[0], [], []
+    set_aside: list[tuple[int, str, int]] = []
+    for record, start in zip(rows[1:], starts[1:], strict=True):
         # Trailing empty fields (a spreadsheet's export often adds them) are harmless.
         while len(record) > len(header) and record[-1] == "":
             record.pop()
-        if len(record) != len(header):
-            raise CsvError(
-                f"{name}, line {start}: {len(record)} field(s), the header has {len(header)} "
-                "(该行字段数与表头不符)"
-            )
-    columns = {f"column_{i + 1}": [r[i] for r in body] for i in range(len(header))}
+        if len(record) == len(header):
+            kept.append(record)
+            lines.append(start)
+        else:  # its fields cannot be told apart: the row is set aside whole
+            set_aside.append((start, ",".join(record), len(record)))
+    columns = {f"column_{i + 1}": [r[i] or None for r in kept] for i in range(len(header))}
     frame = pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
-    return header, frame, starts[1:]
+    return CsvRecords(header, frame, lines, set_aside)

@@ -38,6 +38,7 @@ class MappedTable:
     headers: dict[str, str]  # contract column -> the source header it came from
     unmapped_headers: list[str] = field(default_factory=list)
     unmapped_values: dict[tuple[str, str], int] = field(default_factory=dict)  # (column, value)
+    set_aside: list[tuple[int, str, int]] = field(default_factory=list)  # the source's
 
 
 def classify(source: SourceTable, vocabulary: Vocabulary) -> Table:
@@ -92,7 +93,7 @@ def map_table(source: SourceTable, table: Table, vocabulary: Vocabulary) -> Mapp
     frame = source.frame.select(
         ROW, *(pl.col(header).alias(column) for column, header in headers.items())
     )
-    mapped = MappedTable(table, source.origin, frame, headers, unmapped)
+    mapped = MappedTable(table, source.origin, frame, headers, unmapped, set_aside=source.set_aside)
     mapped.frame = frame.with_columns(
         _mapped(table, column, mapped, vocabulary) for column in headers if column in frame.columns
     )

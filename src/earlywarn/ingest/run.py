@@ -22,7 +22,7 @@ from earlywarn.contract import Dataset, Mode
 from earlywarn.contract.cells import neutralised
 from earlywarn.contract.csv_lines import LINE
 from earlywarn.contract.loader import CALENDAR_FILE, read_calendar, validate_tables
-from earlywarn.contract.personal import redact_text
+from earlywarn.contract.personal import redact_expr, redact_text
 from earlywarn.contract.read import RawTable, select_contract_columns
 from earlywarn.contract.report import ContractError, Severity, ValidationReport, issue_frame
 from earlywarn.contract.spec import TABLES
@@ -195,9 +195,34 @@ def _raw_tables(
                 pl.col(ROW).alias("row"),
             )
         )
-        raw = RawTable(table, Path(label), frame.drop("_origin", ROW))
+        aside = _set_aside(parts, label, first_line=frame.height + 1)
+        lineage.append(aside.select("file", "line", "origin", "row"))
+        issues = issue_frame([
+            {"severity": Severity.ERROR.value, "file": label, "line": line,
+             "code": "wrong_field_count", "detail": f"{fields} field(s), not the header's"}
+            for line, fields in aside.select("line", "fields").iter_rows()
+        ])  # fmt: skip
+        unparsed = aside.select(pl.col("line").alias(LINE), redact_expr(pl.col("raw")))
+        raw = RawTable(table, Path(label), frame.drop("_origin", ROW), issues, unparsed)
         raws[table.name] = select_contract_columns(raw)
     return raws, pl.concat(lineage) if lineage else pl.DataFrame()
+
+
+def _set_aside(parts: list[MappedTable], label: str, first_line: int) -> pl.DataFrame:
+    """The sources' rows of the wrong width, numbered after the table's parsed rows."""
+    rows = [(p.origin, line, text, fields) for p in parts for line, text, fields in p.set_aside]
+    return pl.DataFrame(
+        {
+            "file": [label] * len(rows),
+            "line": list(range(first_line, first_line + len(rows))),
+            "origin": [origin for origin, *_ in rows],
+            "row": [line for _, line, _, _ in rows],
+            "raw": [text for *_, text, _ in rows],
+            "fields": [fields for *_, fields in rows],
+        },
+        schema={"file": pl.String, "line": pl.Int64, "origin": pl.String, "row": pl.Int64,
+                "raw": pl.String, "fields": pl.Int64},
+    )  # fmt: skip
 
 
 def _in_source_terms(

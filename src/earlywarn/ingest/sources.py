@@ -7,7 +7,7 @@ can be named where it was written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -33,6 +33,8 @@ class SourceTable:
     skipped_rows: int = 0  # blank and total rows left out
     name: str = ""  # the sheet's name, or the file's: how a mapping file names it
     table: str | None = None  # the contract table, when the source says so (a database)
+    # CSV rows of the wrong width: (line, text, fields), quarantined or refused later.
+    set_aside: list[tuple[int, str, int]] = field(default_factory=list)
 
 
 def read_source(
@@ -119,12 +121,14 @@ def read_database(url: str, mapping: MappingFile | None) -> list[SourceTable]:
 def read_csv(file: Path) -> SourceTable:
     try:
         text, encoding = decode(file.read_bytes(), file.name)
-        header, frame, lines = records(text, file.name)
+        found = records(text, file.name)
     except CsvError as error:
         raise SourceError(str(error)) from error
-    frame.columns = _unique([name.strip() for name in header])
-    frame = frame.with_columns(pl.Series(ROW, lines, dtype=pl.Int64))
-    return _cleaned(SourceTable(file.name, frame, encoding, name=file.name))
+    frame = found.frame
+    frame.columns = _unique([name.strip() for name in found.header])
+    frame = frame.with_columns(pl.Series(ROW, found.lines, dtype=pl.Int64))
+    table = SourceTable(file.name, frame, encoding, name=file.name, set_aside=found.set_aside)
+    return _cleaned(table)
 
 
 def read_workbook(
@@ -189,4 +193,6 @@ def _cleaned(table: SourceTable) -> SourceTable:
         total = total | first.str.replace_all(r"\s", "").str.starts_with(word)
     kept = stripped.filter(~blank & ~total.fill_null(False))
     skipped = table.frame.height - kept.height
-    return SourceTable(table.origin, kept, table.encoding, skipped, table.name, table.table)
+    return SourceTable(
+        table.origin, kept, table.encoding, skipped, table.name, table.table, table.set_aside
+    )
