@@ -19,7 +19,6 @@ from pathlib import Path
 import polars as pl
 
 from earlywarn.contract import Dataset, Mode
-from earlywarn.contract.cells import neutralised
 from earlywarn.contract.csv_lines import LINE
 from earlywarn.contract.loader import CALENDAR_FILE, read_calendar, validate_tables
 from earlywarn.contract.personal import redact_expr, redact_text
@@ -30,6 +29,7 @@ from earlywarn.files import write_atomically
 from earlywarn.ingest.mapping import MappedTable, MappingError, classify, map_table
 from earlywarn.ingest.mapping_file import MappingFile
 from earlywarn.ingest.merge import MergeCounts, existing_tables, merge_tables
+from earlywarn.ingest.provenance import in_source_terms, locate_quarantine
 from earlywarn.ingest.sources import ROW, SourceError, is_database, read_database, read_source
 from earlywarn.ingest.vocabulary import Vocabulary
 
@@ -86,10 +86,10 @@ def import_source(
     try:
         dataset = validate_tables(out, raws, report, mode, quarantine_dir, calendar, calendar_ok)
     except ContractError as error:
-        error.report.issues = _in_source_terms(error.report.issues, provenance, mapped)
+        error.report.issues = in_source_terms(error.report.issues, provenance, mapped)
         raise ContractError(error.report) from error
-    report.issues = _in_source_terms(report.issues, provenance, mapped)
-    _locate_quarantine(report, provenance)
+    report.issues = in_source_terms(report.issues, provenance, mapped)
+    locate_quarantine(report, provenance)
     result = ImportResult(
         dataset,
         [
@@ -223,69 +223,6 @@ def _set_aside(parts: list[MappedTable], label: str, first_line: int) -> pl.Data
         schema={"file": pl.String, "line": pl.Int64, "origin": pl.String, "row": pl.Int64,
                 "raw": pl.String, "fields": pl.Int64},
     )  # fmt: skip
-
-
-def _in_source_terms(
-    issues: pl.DataFrame, provenance: pl.DataFrame, mapped: list[MappedTable]
-) -> pl.DataFrame:
-    """Issues found on the mapped tables, named by source file, row and header."""
-    if issues.is_empty() or provenance.is_empty():
-        return issues
-    headers = {(m.origin, column): header for m in mapped for column, header in m.headers.items()}
-    # A duplicate key says where the key came first: a line of the mapped table, named
-    # in source terms too.
-    first = provenance.select(
-        "file", pl.col("line").alias("_first"), pl.format("{}, row {}", "origin", "row")
-        .alias("_first_place"),
-    )  # fmt: skip
-    issues = (
-        issues.with_columns(
-            pl.col("detail").str.extract(r"first on line (\d+)$").cast(pl.Int64).alias("_first")
-        )
-        .join(first, on=["file", "_first"], how="left", maintain_order="left")
-        .with_columns(
-            pl.when(pl.col("_first_place").is_not_null())
-            .then(pl.col("detail").str.replace(r"first on line \d+$", "")
-                  + pl.lit("first in ") + pl.col("_first_place"))
-            .otherwise(pl.col("detail"))
-            .alias("detail")
-        )
-        .drop("_first", "_first_place")
-    )  # fmt: skip
-    joined = issues.with_row_index("_order").join(provenance, on=["file", "line"], how="left")
-    located = joined.with_columns(
-        pl.coalesce("origin", "file").alias("file"),
-        pl.when(pl.col("origin").is_not_null()).then(pl.col("row")).otherwise(pl.col("line"))
-        .alias("line"),
-        pl.struct("origin", "column").map_elements(
-            lambda item: _named(headers, item["origin"], item["column"]), return_dtype=pl.String
-        ).alias("column"),
-    )  # fmt: skip
-    return located.sort("_order").select(issues.columns)
-
-
-def _named(
-    headers: dict[tuple[str, str], str], origin: str | None, column: str | None
-) -> str | None:
-    if column is None:
-        return None
-    header = headers.get((origin or "", column))
-    return f"{header} ({column})" if header and header != column else column
-
-
-def _locate_quarantine(report: ValidationReport, provenance: pl.DataFrame) -> None:
-    """Quarantined rows with where they came from: the source and its row, first."""
-    for summary in report.tables:
-        path = summary.quarantine_path
-        if path is None or provenance.is_empty():
-            continue
-        rows = pl.read_csv(path, infer_schema=False).with_columns(pl.col("line").cast(pl.Int64))
-        where = provenance.filter(pl.col("file").str.ends_with(f"({summary.table})")).select(
-            "line", pl.col("origin").alias("source"), pl.col("row").alias("source_row")
-        )
-        located = rows.join(where, on="line", how="left")
-        located = located.select("source", "source_row", pl.exclude("source", "source_row"))
-        neutralised(located).write_csv(path)
 
 
 def _write(dataset: Dataset, out: Path) -> tuple[list[Path], dict[str, MergeCounts]]:
