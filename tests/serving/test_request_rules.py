@@ -35,6 +35,15 @@ def _locs(answer: Any) -> list[list[Any]]:
     return [error["loc"] for error in answer.json()["detail"]]
 
 
+def _set(body: dict[str, Any], where: list[str | int], value: object) -> Any:
+    """Put ``value`` at the path ``where`` of the body; the field's parent, for its siblings."""
+    parent: Any = body
+    for part in where[:-1]:
+        parent = parent[part]
+    parent[where[-1]] = value
+    return parent
+
+
 def _chunks(body: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
     for start in range(0, len(body), size):
         yield body[start : start + size]
@@ -67,10 +76,7 @@ def test_a_timestamp_written_as_a_number_in_a_string_is_a_422(
 ) -> None:
     """pydantic's lax mode reads such a string as seconds since 1970: never a moment here."""
     body = _a_case(client, keys)
-    parent: Any = body
-    for part in where[:-1]:
-        parent = parent[part]
-    parent[where[-1]] = number
+    parent = _set(body, where, number)
     if where[0] == "actions":  # pydantic names the action's model by its type
         where = ["actions", 0, parent["action_type"], "occurred_at"]
     answer = _score(client, keys, body)
@@ -93,10 +99,7 @@ def test_a_blank_identifier_or_code_is_a_422(
 ) -> None:
     """The loader reads a blank as a missing value: the API does not score on one."""
     body = _a_case(client, keys)
-    parent: Any = body
-    for part in where[:-1]:
-        parent = parent[part]
-    parent[where[-1]] = blank
+    _set(body, where, blank)
     assert ["body", *where] in _locs(_score(client, keys, body))
 
 
