@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -124,3 +127,60 @@ def pg_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+FRESH_STORE = "fresh_store"
+_store_lock = threading.Lock()
+_empty_stores: list[Path] = []
+_make_fresh_stores: list[bool] = []  # not empty while a test marked fresh_store runs
+
+
+def _empty_tracking_store(factory: pytest.TempPathFactory) -> Path:
+    """An MLflow SQLite store with its tables made and nothing in it, built once a session.
+
+    MLflow makes a new store's tables by running every one of its schema migrations:
+    about 2.4 s, paid by each of the many tests that train in a work directory of their
+    own. They start from a copy of this one instead, made by the same MLflow; tests
+    marked ``fresh_store`` (and every subprocess) still make theirs from nothing."""
+    if not _empty_stores:
+        import mlflow
+
+        path = factory.mktemp("empty-store") / "mlflow.db"
+        previous = mlflow.get_tracking_uri()
+        mlflow.set_tracking_uri(f"sqlite:///{path}")
+        mlflow.get_experiment_by_name("no such experiment")  # makes the tables
+        mlflow.set_tracking_uri(previous)
+        _empty_stores.append(path)
+    return _empty_stores[0]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tracking_stores_from_a_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Session-wide, so that module- and session-scoped trainings copy too."""
+    from earlywarn.models import registry
+
+    connect = registry.connect
+
+    def connect_from_a_copy(settings: Any) -> Any:
+        uri = settings.tracking_uri
+        if uri.startswith("sqlite:///") and not _make_fresh_stores:
+            store = Path(uri.removeprefix("sqlite:///"))
+            with _store_lock:
+                if not store.exists():
+                    store.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(_empty_tracking_store(tmp_path_factory), store)
+        return connect(settings)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(registry, "connect", connect_from_a_copy)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_store_when_marked(request: pytest.FixtureRequest) -> Iterator[None]:
+    marked = request.node.get_closest_marker(FRESH_STORE) is not None
+    if marked:
+        _make_fresh_stores.append(True)
+    yield
+    if marked:
+        _make_fresh_stores.pop()

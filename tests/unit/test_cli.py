@@ -77,6 +77,7 @@ def test_console_script_is_installed() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.fresh_store  # a first run on a new machine makes its store
 def test_run_is_the_whole_main_job(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "--no-serve"])
     assert result.exit_code == 0, result.output
