@@ -18,6 +18,7 @@ from earlywarn.cli import app
 from earlywarn.contract import ContractError, Mode, load_dataset
 from earlywarn.features.build import build_features
 from earlywarn.ingest.mapping_file import MappingFileError, mapping_json_schema, read_mapping
+from earlywarn.ingest.merge import MergeCounts, merge_tables
 from earlywarn.ingest.run import MappingError, SourceError, import_source
 from earlywarn.simulator.export import simulate_to_directory
 from earlywarn.simulator.run import SimulationConfig
@@ -308,6 +309,18 @@ def test_a_newer_export_merges_by_keys(tmp_path: Path) -> None:
     again = import_source(newer, out)
     assert again.merged["cases"].unchanged == 2 and again.merged["cases"].added == 0
     assert {p.name: p.read_bytes() for p in out.glob("*.parquet")} == before
+
+
+def test_an_export_without_a_table_keeps_that_table() -> None:
+    """A night's export without the handling steps' sheet leaves the steps as they were:
+    the office did not undo them, it left them out."""
+    existing = {
+        "cases": pl.DataFrame({"case_id": ["C1", "C2"]}),
+        "actions": pl.DataFrame({"action_id": ["A1", "A2"], "case_id": ["C1", "C2"]}),
+    }
+    merged, counts = merge_tables(existing, {"cases": pl.DataFrame({"case_id": ["C1"]})})
+    assert merged["actions"]["action_id"].to_list() == ["A1", "A2"]
+    assert counts["actions"] == MergeCounts(added=0, changed=0, unchanged=0, kept=2, removed=0)
 
 
 @pytest.mark.slow

@@ -3,7 +3,8 @@
 A case in the new export replaces that case's rows in every table (its contacts and
 handling steps as exported now), and a contact or step the export holds replaces the row
 of its key whichever case held it; every other row is kept. Tables are sorted
-by their keys, so the same input gives the same bytes.
+by their keys, so the same input gives the same bytes. A table the export does not
+hold at all (no actions sheet) is kept as it was.
 """
 
 from __future__ import annotations
@@ -43,7 +44,11 @@ def merge_tables(
             counts[table.name] = MergeCounts(fresh.height, 0, 0, 0, 0)
             continue
         if fresh is None:
-            fresh = before.clear()
+            # An export without this table says nothing of it (an office that leaves out
+            # the handling steps' sheet one night has not undone them): kept whole.
+            merged[table.name] = before
+            counts[table.name] = MergeCounts(0, 0, 0, before.height, 0)
+            continue
         fresh = fresh.select(before.columns).cast(dict(before.schema))  # type: ignore[arg-type]
         # A key the export holds replaces that key's row wherever it was, even under a
         # case the export does not hold (a contact the office moved to another case):
