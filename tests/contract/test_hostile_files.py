@@ -125,3 +125,19 @@ def test_a_calendar_field_that_is_no_list_is_named(write_dataset: DatasetWriter)
         "periods:\n  - {key: x, start: 2025-01-01, end: 2025-01-02, counties: 330211}\n", "utf-8"
     )
     assert "counties: must be a list, e.g. [330211]" in _said(path)
+
+
+def test_lines_of_separators_only_are_counted_in_a_warning(write_dataset: DatasetWriter) -> None:
+    """A spreadsheet saves its formatted empty rows as ``,,,,``: no value, so no row, but
+    said, with where they are."""
+    header = "case_id,petitioner_id,registered_at,county_code,category\n"
+    rows = [f"C000{i},P{i},2025-03-04,CTY01,other" for i in range(3)]
+    rows[1:1], rows[3:3] = [",,,,"], [",,,,"]
+    path = _cases_csv(write_dataset, header + "\n".join(rows) + "\n")
+    dataset = load_dataset(path)
+    assert dataset.cases["case_id"].to_list() == ["C0000", "C0001", "C0002"]
+    warnings = dataset.report.warnings.filter(pl.col("code") == "empty_rows")
+    assert warnings.select("file", "line", "count", "detail").rows() == [
+        ("cases.csv", 3, 2, "lines 3, 5")
+    ]
+    assert any("lines 3, 5" in line for line in dataset.report.warning_lines())

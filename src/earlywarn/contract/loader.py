@@ -155,7 +155,9 @@ def validate_tables(
         report.add(checked.warnings)
         issues = pl.concat(
             [
-                raw.issues.filter(pl.col("line").is_not_null()),
+                raw.issues.filter(  # rows set aside (a warning of lines skipped: no row)
+                    pl.col("line").is_not_null() & (pl.col("severity") == Severity.ERROR.value)
+                ),
                 row_issues(table, raw.path.name, checked.frame),
                 _duplicate_keys(table, raw.path.name, checked.frame),
             ]

@@ -38,6 +38,10 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     ),
     "extra_column": ("column not in the contract, ignored", "合同之外的列，已忽略"),
     "wrong_field_count": ("row has the wrong number of fields", "该行字段数与表头不符"),
+    "empty_rows": (
+        "lines of separators only (no value at all), skipped",
+        "仅含分隔符、没有任何值的行，已跳过",
+    ),
     "missing_value": ("required value missing", "必填值缺失"),
     "bad_timestamp": (
         "not an ISO 8601 timestamp from 1900 to 2099",
