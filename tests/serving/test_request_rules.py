@@ -12,9 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from earlywarn.serving.deps import NO_KEY
 from earlywarn.serving.gate import MAX_BODY_BYTES
 from earlywarn.serving.request_checks import PERSONAL_TARGET
 from earlywarn.serving.store import AuditRecord
+from earlywarn.serving.throttle import FailureThrottle
 from tests.serving.conftest import DAY
 from tests.serving.helpers import case_body
 
@@ -159,3 +161,47 @@ def test_a_batch_names_the_case_that_failed(client: TestClient, keys: dict[str, 
         ["body", "cases", 1, "case", "petitioner_id"],
         ["body", "cases", 1, "contacts", 0, "occurred_at"],
     ]
+
+
+@pytest.mark.parametrize("content", [b'{"case": ', b"\xff\xfe not json", b'{"case": 1}'])
+def test_a_body_without_a_valid_key_is_refused_for_its_key(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session], content: bytes
+) -> None:
+    """FastAPI parses a body before the key is checked: an unparseable one without a valid
+    key is still a 401, so nobody without a key learns what the body should hold."""
+    json_type = {"Content-Type": "application/json"}
+    for key in ({}, {"X-API-Key": "not a key"}):
+        answer = client.post("/v1/score", content=content, headers=json_type | key)
+        assert answer.status_code == 401, answer.text[:300]
+        assert answer.json() == {"detail": NO_KEY}
+        with sessions() as session:
+            last = session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc())).first()
+            assert last is not None and (last.action, last.result) == (
+                "authenticate",
+                "refused 401",
+            )
+    shown = client.post("/v1/score", content=content, headers=json_type | _key(keys))
+    assert shown.status_code == 422, shown.text[:300]
+
+
+def test_unparseable_bodies_cannot_try_keys_faster_than_the_throttle(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    state = client.app.state  # type: ignore[attr-defined]
+    lenient, state.throttle = state.throttle, FailureThrottle(free_failures=2)
+    try:
+        json_type = {"Content-Type": "application/json"}
+        answers = [
+            client.post("/v1/score", content=b"{", headers=json_type | {"X-API-Key": f"k{n}"})
+            for n in range(3)
+        ]
+        assert [a.status_code for a in answers] == [401, 401, 429]
+        assert int(answers[-1].headers["Retry-After"]) > 0
+        held = client.post("/v1/score", content=b"{", headers=json_type | _key(keys))
+        assert held.status_code == 429  # a valid key is held back too: no answer tells them apart
+    finally:
+        state.throttle = lenient
+
+
+def _key(keys: dict[str, str]) -> dict[str, str]:
+    return {"X-API-Key": keys["case_system"]}

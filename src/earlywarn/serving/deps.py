@@ -27,6 +27,9 @@ from earlywarn.serving.throttle import FailureThrottle
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+RETRY_SECONDS = 5  # how long a caller is asked to wait while the store is unavailable
+NO_KEY = "missing or unknown API key (header X-API-Key)"
+HELD_BACK = "too many failed attempts from this address; try again later"
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "missing or unknown API key"},
     403: {"model": ErrorOut, "description": "the key's role may not do this"},
@@ -68,7 +71,7 @@ def caller(
     if key is None:
         throttle.failed(address)
         trail.record(db, None, "authenticate", request.url.path, 0, "refused 401")
-        raise HTTPException(401, "missing or unknown API key (header X-API-Key)")
+        raise HTTPException(401, NO_KEY)
     throttle.succeeded(address)
     return key
 
@@ -116,23 +119,52 @@ def throttled(request: Request, db: Session, trail: AuditTrail, address: str, ac
     wait = throttle.wait_seconds(address)
     if wait > 0:
         trail.record(db, None, action, request.url.path, 0, "refused 429")
-        raise HTTPException(
-            429,
-            "too many failed attempts from this address; try again later",
-            headers={"Retry-After": str(math.ceil(wait))},
-        )
+        raise HTTPException(429, HELD_BACK, headers={"Retry-After": str(math.ceil(wait))})
 
 
-def audit_refusal(request: Request, status: int, action: str) -> None:
-    """Audit a call refused before any route ran (a body that failed validation): with the
-    caller's key when it showed a valid one, as anonymous otherwise."""
+def audit_refusal(
+    request: Request, status: int, action: str, needs_key: bool = False
+) -> tuple[int, dict[str, str] | None]:
+    """Audit a call refused before its route ran (a body that cannot be parsed or failed
+    validation), with the caller's key when it showed a valid one, and return the status
+    and headers to answer with.
+
+    FastAPI parses a JSON body before it resolves the route's dependencies, so a route
+    that needs a key (``needs_key``) answers here as its key dependency would: 429 while
+    the address must wait, 401 (a failed attempt) without a valid key. Nobody without a
+    key learns what a body should hold, or tries keys faster than the throttle allows."""
+    throttle: FailureThrottle = request.app.state.throttle
+    address = client_address(request)
     try:
         with request.app.state.sessions() as db:
-            key = authenticate(db, request.headers.get("x-api-key"))
             trail: AuditTrail = request.app.state.trail
+            if needs_key and (wait := throttle.wait_seconds(address)) > 0:
+                trail.record(db, None, "authenticate", request.url.path, 0, "refused 429")
+                return 429, {"Retry-After": str(math.ceil(wait))}
+            key = authenticate(db, request.headers.get("x-api-key"))
+            if needs_key and key is None:
+                throttle.failed(address)
+                trail.record(db, None, "authenticate", request.url.path, 0, "refused 401")
+                return 401, None
             trail.record(db, key, action, request.url.path, 0, f"refused {status}")
     except OperationalError:  # the store is down: the answer still goes out, and is logged
         logger.exception("the refusal of %s %s could not be audited", request.method, action)
+        if needs_key:  # no key can be checked: as the key dependency would, 503
+            return 503, {"Retry-After": str(RETRY_SECONDS)}
+    return status, None
+
+
+def needs_a_key(request: Request) -> bool:
+    """Whether the route the call reached depends on the caller's key."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    return dependant is not None and _depends_on_key(dependant)
+
+
+def _depends_on_key(dependant: Any) -> bool:
+    return any(
+        sub.call in (caller, caller_on_loop) or _depends_on_key(sub)
+        for sub in dependant.dependencies
+    )
 
 
 Caller = Annotated[ApiKey, Depends(caller)]

@@ -15,11 +15,17 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from earlywarn.serving.audit import safe_target
-from earlywarn.serving.deps import audit_refusal
+from earlywarn.serving.deps import (
+    HELD_BACK,
+    NO_KEY,
+    RETRY_SECONDS,
+    audit_refusal,
+    needs_a_key,
+)
 
 logger = logging.getLogger(__name__)
-RETRY_SECONDS = 5
 _LOC_PART = 64  # characters of a location part kept (a key in a body may be anything)
+STORE_UNAVAILABLE = "the store is unavailable; try again shortly"
 PAGE_PREFIX = "/office"  # the office page's addresses: answered with pages, not JSON
 # How the office page answers a refusal made before or outside its routes: (the request,
 # the status, headers to keep such as Retry-After) -> a page in the reader's language.
@@ -69,21 +75,28 @@ def install_error_handlers(app: FastAPI, page_error: PageError | None = None) ->
     def on_page(request: Request) -> PageError | None:
         return page_error if request.url.path.startswith(PAGE_PREFIX) else None
 
+    def refused(request: Request, body: Callable[[], Response]) -> Response:
+        """A call refused before its route ran: audited, and answered with ``body`` (a
+        422), unless its route needs a key the caller did not show."""
+        status, headers = audit_refusal(request, 422, action_of(request), needs_a_key(request))
+        if (page := on_page(request)) is not None:
+            return page(request, status, headers)
+        if status == 422:
+            return body()
+        detail = {401: NO_KEY, 429: HELD_BACK}.get(status, STORE_UNAVAILABLE)
+        return JSONResponse({"detail": detail}, status, headers=headers)
+
     @app.exception_handler(RequestValidationError)
     def invalid_request(request: Request, error: RequestValidationError) -> Response:
-        audit_refusal(request, 422, action_of(request))
-        if (page := on_page(request)) is not None:
-            return page(request, 422, None)
-        return unprocessable(validation_errors(error))
+        return refused(request, lambda: unprocessable(validation_errors(error)))
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, error: StarletteHTTPException) -> Response:
         page = on_page(request)
         if error.status_code == 400:  # an unparseable body: a 422 like any other bad body
-            audit_refusal(request, 422, action_of(request))
-            if page is not None:
-                return page(request, 422, None)
-            return unprocessable([field_error(["body"], "the body cannot be parsed")])
+            return refused(
+                request, lambda: unprocessable([field_error(["body"], "the body cannot be parsed")])
+            )
         headers = getattr(error, "headers", None)
         if page is not None:
             return page(request, error.status_code, headers)
@@ -104,7 +117,7 @@ def unavailable(request: Request, error: DBAPIError) -> Response:
     cause = str(error.orig).splitlines()[0] if error.orig is not None else type(error).__name__
     logger.error("store unavailable on %s: %s", request.url.path, cause)
     return JSONResponse(
-        {"detail": "the store is unavailable; try again shortly"},
+        {"detail": STORE_UNAVAILABLE},
         status_code=503,
         headers={"Retry-After": str(RETRY_SECONDS)},
     )
