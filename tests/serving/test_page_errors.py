@@ -123,3 +123,23 @@ def test_a_review_form_error_is_said_in_the_pages_language(
     assert _last_records(sessions, 1) == [("review", f"{DAY}/{case_id}", "refused 422")]
     browser.cookies.set("earlywarn_lang", "en")
     _a_page(browser.post("/office/case/review", data=review), 422, en)
+
+
+def test_our_own_bug_is_a_500_page_under_office_and_json_elsewhere(
+    client: TestClient, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug of ours is logged and answered without a trace: the page's own message under
+    /office, the API's JSON elsewhere. (The bug is made on purpose here.)"""
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("a bug that must not reach the reader")
+
+    monkeypatch.setattr("earlywarn.serving.web.pages.with_reasons", broken)
+    monkeypatch.setattr("earlywarn.serving.api.risk_lists.with_reasons", broken)
+    browser = _signed_in(client, keys["office"])
+    _a_page(browser.get("/office/list", params={"date": str(DAY)}), 500, "系统出现内部错误")
+    browser.cookies.set("earlywarn_lang", "en")
+    _a_page(browser.get("/office/list", params={"date": str(DAY)}), 500, "Something went wrong")
+    api = client.get(f"/v1/risk-lists/{DAY}", headers={"X-API-Key": keys["analyst"]})
+    assert (api.status_code, api.json()) == (500, {"detail": "internal error"})
+    assert "must not reach" not in api.text

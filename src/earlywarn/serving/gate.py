@@ -125,9 +125,8 @@ class ServiceGate:
             logger.exception("unhandled error on %s", safe_target(request.url.path))
             if answered:
                 raise
-            await JSONResponse({"detail": "internal error"}, status_code=500)(
-                scope, receive, send_on
-            )
+            internal = JSONResponse({"detail": "internal error"}, status_code=500)
+            await refusal(500, internal)(scope, receive, send_on)
         name = getattr(scope.get("route"), "path", "unmatched")
         self.metrics.requests.labels(name, str(answered[0] if answered else 500)).inc()
         self.metrics.latency.labels(name).observe(time.perf_counter() - started)

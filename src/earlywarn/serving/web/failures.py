@@ -1,6 +1,6 @@
 """The office page's answer to a refusal made before or outside its routes: a value that
 fails validation, an address with no page, a body too large, a throttled caller, a busy
-store. A page in the reader's language with the same status, as the routes answer
+store, our own bug. A page in the reader's language with the same status, as the routes answer
 their own refusals (``message.html``), never the API's JSON."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ _WORDS = {
     405: "page_not_found",
     413: "too_large",
     429: "too_many_attempts",
+    500: "internal_error",
     503: "store_busy",
 }
 

@@ -216,6 +216,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Too many failed attempts; try again later.",
     ),
     "store_busy": ("系统暂时繁忙，请稍后刷新。", "The service is busy; refresh shortly."),
+    "internal_error": (
+        "系统出现内部错误，已记录；请稍后重试。",
+        "Something went wrong inside the service; it has been logged. Try again shortly.",
+    ),
     "form_token": (
         "表单已失效，请刷新页面后重新提交。",
         "The form has expired; reload the page and send it again.",
