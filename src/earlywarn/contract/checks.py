@@ -7,7 +7,6 @@ rows is checked column-parallel without a Python loop over rows.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
@@ -21,24 +20,14 @@ from earlywarn.contract.personal import (
 )
 from earlywarn.contract.read import RawTable
 from earlywarn.contract.report import Severity, empty_issues, issue_frame
-from earlywarn.contract.spec import ACTION_OUTCOMES, OFFICE_TIME_ZONE, Column, Kind, Table
+from earlywarn.contract.spec import ACTION_OUTCOMES, Column, Kind, Table
+from earlywarn.contract.timestamps import TIMESTAMP, canonical_timestamp, parse_timestamp
 
-TIMESTAMP = pl.Datetime("us")  # naive, office local time (Asia/Shanghai)
 _DETAIL_CHARS = 40
 _INT32_MAX = 2**31 - 1  # the loaded tables hold counts as Int32
 _MASKED = "[已屏蔽 masked]"
 _PROBLEM = "_problem_"
 _ORIGINAL = "_original"
-
-_CANONICAL = "%Y-%m-%dT%H:%M:%S"
-_DATE = r"^\d{4}-\d{2}-\d{2}$"
-# Seconds run 00 to 59: a parser would read 09:30:60 as 09:31:00.
-_NAIVE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:[0-5]\d(\.\d{1,9})?)?$"
-_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$"
-_CANONICAL_SHAPE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\d$"
-# Moments a petition office's records can hold; beyond them (year 0, 9999 moved past
-# 10000 by its offset) a value is a typing error, and Python's datetime ends at 9999.
-_EARLIEST, _LATEST = dt.datetime(1900, 1, 1), dt.datetime(2100, 1, 1)
 
 
 def value_dtype(column: Column) -> pl.DataType:
@@ -113,11 +102,10 @@ def _check_column(column: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr,
     elif column.kind is Kind.TIMESTAMP and dtype == pl.String:
         # Most exports write one canonical form: parse that fast, the rest exactly
         # on the few rows that need it (see _check_suspects).
-        value = raw.str.to_datetime(_CANONICAL, strict=False, time_unit="us")
-        value = pl.when(raw.str.contains(_CANONICAL_SHAPE)).then(_plausible(value))
+        value = canonical_timestamp(raw)
         suspect = value.is_null() & ~missing
     elif column.kind is Kind.TIMESTAMP:
-        value = _parse_timestamp(raw, dtype)
+        value = parse_timestamp(raw, dtype)
         problem = pl.when(value.is_null()).then(pl.lit("bad_timestamp"))
     elif column.kind is Kind.ENUM:
         value = raw.cast(pl.String)
@@ -165,7 +153,7 @@ def _check_suspects(table: Table, checked: pl.DataFrame) -> pl.DataFrame:
         subset = checked.select(original.gather(rows).alias(column.name))
         current = checked.get_column(problem_column(column.name))
         if column.kind is Kind.TIMESTAMP:
-            parsed = subset.select(_parse_timestamp(pl.col(column.name), pl.String())).to_series()
+            parsed = subset.select(parse_timestamp(pl.col(column.name), pl.String())).to_series()
             updates.append(checked.get_column(column.name).scatter(rows, parsed))
             codes = pl.select(pl.when(parsed.is_null()).then(pl.lit("bad_timestamp"))).to_series()
             updates.append(current.scatter(rows, codes))
@@ -183,36 +171,6 @@ def _check_suspects(table: Table, checked: pl.DataFrame) -> pl.DataFrame:
     return checked.with_columns(updates).drop(
         [name for name in checked.columns if name.startswith("_suspect_")]
     )
-
-
-def _parse_timestamp(raw: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    if isinstance(dtype, pl.Datetime):
-        if dtype.time_zone is None:
-            return _plausible(raw.cast(TIMESTAMP))
-        local = raw.dt.convert_time_zone(OFFICE_TIME_ZONE).dt.replace_time_zone(None)
-        return _plausible(local.cast(TIMESTAMP))
-    if dtype == pl.Date:
-        return _plausible(raw.cast(TIMESTAMP))
-    if dtype != pl.String:
-        return pl.lit(None, dtype=TIMESTAMP)
-    # ISO 8601 as exports write it; a space for the "T" is accepted (RFC 3339 allows it).
-    text = raw.str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T")
-    with_seconds = text.str.replace(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})($|[Z+-])", "${1}:00${2}")
-    naive = (
-        pl.when(text.str.contains(_DATE))
-        .then(text.str.to_datetime("%Y-%m-%d", strict=False, time_unit="us"))
-        .when(text.str.contains(_NAIVE))
-        .then(with_seconds.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us"))
-    )
-    offset = with_seconds.str.replace(r"Z$", "+00:00").str.to_datetime(
-        "%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_unit="us"
-    )
-    local = offset.dt.convert_time_zone(OFFICE_TIME_ZONE).dt.replace_time_zone(None)
-    return _plausible(naive.when(text.str.contains(_WITH_OFFSET)).then(local).cast(TIMESTAMP))
-
-
-def _plausible(moment: pl.Expr) -> pl.Expr:
-    return pl.when(moment.is_between(_EARLIEST, _LATEST, closed="left")).then(moment)
 
 
 def _parse_integer(raw: pl.Expr, dtype: pl.DataType) -> pl.Expr:

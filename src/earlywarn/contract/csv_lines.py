@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from earlywarn.contract.report import Severity
+
 LINE = "_line"  # position in the file: CSV line (header = 1) or Parquet row (first = 1)
 _CHUNK_BYTES = 16 * 1024 * 1024
 # A row must fit in one of Arrow's blocks (1 MiB by default: a long summary did not).
@@ -75,3 +77,28 @@ def attach_lines(
         (int(start[i]), text, actual) for i, (_, text, actual) in zip(aside, unparsed, strict=True)
     ]
     return frame.with_columns(pl.Series(LINE, start[parsed], dtype=pl.Int64)), lines
+
+
+def without_empty_rows(
+    frame: pl.DataFrame, file: str
+) -> tuple[pl.DataFrame, list[dict[str, object]]]:
+    """The rows that hold a value, and a warning naming the lines that hold none.
+
+    A line of separators only (``,,,,``: spreadsheets save their formatted empty rows so)
+    reads as a row of nulls. It holds no data, so it is not a row; it is counted in a
+    warning (issue keys of ``report.ISSUE_SCHEMA``), not passed over in silence."""
+    empty = pl.all_horizontal(pl.exclude(LINE).is_null())
+    lines = frame.filter(empty).get_column(LINE)
+    if lines.is_empty():
+        return frame, []
+    shown = ", ".join(str(line) for line in lines.head(10))
+    more = f" and {lines.len() - 10} more" if lines.len() > 10 else ""
+    warning = {
+        "severity": Severity.WARNING.value,
+        "file": file,
+        "line": lines[0],
+        "code": "empty_rows",
+        "detail": f"lines {shown}{more}",
+        "count": lines.len(),
+    }
+    return frame.filter(~empty), [warning]

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import yaml
 
-from earlywarn.contract.calendar_file import CalendarError, calendar_content
+from earlywarn.contract.calendar_read import read_calendar
 from earlywarn.contract.cells import neutralised
 from earlywarn.contract.checks import (
     CheckedTable,
@@ -27,12 +26,12 @@ from earlywarn.contract.checks import (
     value_dtype,
 )
 from earlywarn.contract.csv_lines import LINE
+from earlywarn.contract.keys import duplicate_keys
 from earlywarn.contract.personal import redact_expr
 from earlywarn.contract.read import (
     RawTable,
     locate_table,
     read_table,
-    regular_file_problem,
 )
 from earlywarn.contract.report import (
     PROBLEMS,
@@ -40,14 +39,10 @@ from earlywarn.contract.report import (
     Severity,
     TableSummary,
     ValidationReport,
-    empty_issues,
-    issue_frame,
 )
 from earlywarn.contract.spec import TABLES, Kind, Mode, Table
 
 logger = logging.getLogger(__name__)
-
-CALENDAR_FILE = "calendar.yaml"
 
 
 @dataclass
@@ -159,7 +154,7 @@ def validate_tables(
                     pl.col("line").is_not_null() & (pl.col("severity") == Severity.ERROR.value)
                 ),
                 row_issues(table, raw.path.name, checked.frame),
-                _duplicate_keys(table, raw.path.name, checked.frame),
+                duplicate_keys(table, raw.path.name, checked.frame),
             ]
         )
         states[table.name] = _TableState(table, raw, checked, issues)
@@ -184,38 +179,6 @@ def validate_tables(
 
 def _row_errors_free(states: dict[str, _TableState]) -> bool:
     return all(state.issues.height == 0 for state in states.values())
-
-
-def _duplicate_keys(table: Table, file: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """Every repeat of a key after its first row, naming the line of the first."""
-    key = pl.col(table.key)
-    usable = pl.col(problem_column(table.key)).is_null()
-    # Fast path: distinct 64-bit hashes prove distinct keys (a collision only
-    # sends us down the exact path below).
-    hashes = frame.select(pl.when(usable).then(key.hash())).to_series().drop_nulls()
-    if hashes.n_unique() == hashes.len():
-        return empty_issues()
-    repeats = frame.filter(usable & ~key.is_first_distinct())
-    if not repeats.height:
-        return empty_issues()
-    first = (
-        frame.filter(usable & key.is_in(repeats.get_column(table.key).implode()))
-        .group_by(table.key)
-        .agg(pl.col(LINE).min().alias("first_line"))
-    )
-    return (
-        repeats.join(first, on=table.key)
-        .select(
-            pl.lit(Severity.ERROR.value).alias("severity"),
-            pl.lit(file).alias("file"),
-            pl.col(LINE).alias("line"),
-            pl.lit(table.key).alias("column"),
-            pl.lit("duplicate_key").alias("code"),
-            pl.format("'{}' first on line {}", key, pl.col("first_line")).alias("detail"),
-            pl.lit(1, dtype=pl.Int64).alias("count"),
-        )
-        .sort("line")
-    )
 
 
 def _check_references(states: dict[str, _TableState], mode: Mode) -> None:
@@ -333,37 +296,3 @@ def _typed(state: _TableState) -> pl.DataFrame:
     return kept.select(
         pl.col(column.name).cast(value_dtype(column)) for column in state.table.columns
     )
-
-
-def read_calendar(path: Path, report: ValidationReport) -> tuple[dict[str, Any] | None, bool]:
-    """The dataset's own sensitive periods, and whether the file (if any) is usable.
-
-    ``calendar_file`` owns the structure of a period; this only reports its verdict.
-    """
-    file = path / CALENDAR_FILE
-    if not file.exists() and not file.is_symlink():
-        return None, True
-    problem: dict[str, object] = {
-        "severity": Severity.ERROR.value,
-        "file": CALENDAR_FILE,
-        "code": "bad_calendar",
-    }
-    refused = regular_file_problem(file)
-    if refused is not None:
-        report.add(issue_frame([problem | {"code": "not_a_regular_file", "detail": refused}]))
-        return None, False
-    try:
-        content = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        report.add(issue_frame([problem | {"detail": "not UTF-8"}]))
-        return None, False
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        report.add(issue_frame([problem | {"line": line, "detail": str(error).splitlines()[0]}]))
-        return None, False
-    try:
-        return calendar_content(content), True
-    except CalendarError as error:
-        report.add(issue_frame([problem | {"detail": str(error)}]))
-        return None, False

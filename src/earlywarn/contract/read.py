@@ -24,6 +24,7 @@ from earlywarn.contract.csv_lines import (
     attach_lines,
     count_newlines,
     unclosed_quote_line,
+    without_empty_rows,
 )
 from earlywarn.contract.personal import redact_expr
 from earlywarn.contract.report import Severity, empty_issues, issue_frame
@@ -169,12 +170,7 @@ def _read_csv(path: Path, table: Table) -> RawTable:
     records = frame.height + len(unparsed)
     embedded = scan.newlines - 1 - records + (0 if scan.ends_with_newline else 1)
     frame, unparsed = attach_lines(frame, unparsed, embedded_newlines=embedded > 0)
-    # A line of separators only (``,,,,``: spreadsheets save their formatted empty rows
-    # so) reads as a row of nulls. It holds no data, so it is not a row; it is counted in
-    # a warning, not passed over in silence.
-    empty = pl.all_horizontal(pl.exclude(LINE).is_null())
-    skipped = frame.filter(empty).get_column(LINE)
-    frame = frame.filter(~empty)
+    frame, empty_rows = without_empty_rows(frame, path.name)
     unparsed_frame = pl.DataFrame(
         {LINE: [line for line, _, _ in unparsed], "raw": [text for _, text, _ in unparsed]},
         schema={LINE: pl.Int64, "raw": pl.String},
@@ -190,7 +186,7 @@ def _read_csv(path: Path, table: Table) -> RawTable:
             }
             for line, _, actual in unparsed
         ]
-        + _empty_rows(path, skipped)
+        + empty_rows
     )
     return RawTable(table, path, frame, issues, unparsed_frame)
 
@@ -306,20 +302,3 @@ def select_contract_columns(raw: RawTable) -> RawTable:
         )
         fatal = raw.table.required
     return RawTable(raw.table, raw.path, raw.frame.select(kept), issues, raw.unparsed, fatal)
-
-
-def _empty_rows(path: Path, lines: pl.Series) -> list[dict[str, object]]:
-    if lines.is_empty():
-        return []
-    shown = ", ".join(str(line) for line in lines.head(10))
-    more = f" and {lines.len() - 10} more" if lines.len() > 10 else ""
-    return [
-        {
-            "severity": Severity.WARNING.value,
-            "file": path.name,
-            "line": lines[0],
-            "code": "empty_rows",
-            "detail": f"lines {shown}{more}",
-            "count": lines.len(),
-        }
-    ]

@@ -19,8 +19,9 @@ from pathlib import Path
 import polars as pl
 
 from earlywarn.contract import Dataset, Mode
+from earlywarn.contract.calendar_read import CALENDAR_FILE, read_calendar
 from earlywarn.contract.csv_lines import LINE
-from earlywarn.contract.loader import CALENDAR_FILE, read_calendar, validate_tables
+from earlywarn.contract.loader import validate_tables
 from earlywarn.contract.personal import redact_expr, redact_text
 from earlywarn.contract.read import RawTable, select_contract_columns
 from earlywarn.contract.report import ContractError, Severity, ValidationReport, issue_frame

@@ -15,7 +15,8 @@ import polars as pl
 import yaml
 
 from earlywarn.contract.calendar_file import CalendarError, calendar_content
-from earlywarn.contract.loader import CALENDAR_FILE, typed_table
+from earlywarn.contract.calendar_read import CALENDAR_FILE
+from earlywarn.contract.loader import typed_table
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
