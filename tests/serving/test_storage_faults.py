@@ -41,6 +41,12 @@ def test_a_busy_store_answers_503_and_the_service_recovers(tmp_path: Path) -> No
     try:
         busy = client.get("/v1/risk-lists/2025-01-01", headers={"X-API-Key": token})
         assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
+        # A body that cannot be parsed, without a key: its refusal cannot be recorded,
+        # so no key is judged either; it is a 503 too, never a 422 to a stranger.
+        broken = client.post(
+            "/v1/score", content=b"{", headers={"Content-Type": "application/json"}
+        )
+        assert broken.status_code == 503 and broken.headers["retry-after"] == "5"
         assert client.get("/live").status_code == 200  # reads that need no write still work
     finally:
         holder.rollback()
