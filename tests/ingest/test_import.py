@@ -22,7 +22,7 @@ from earlywarn.ingest.merge import MergeCounts, merge_tables
 from earlywarn.ingest.run import MappingError, SourceError, import_source
 from earlywarn.simulator.export import simulate_to_directory
 from earlywarn.simulator.run import SimulationConfig
-from tests.conftest import valid_id_number
+from tests.conftest import DatasetWriter, valid_id_number
 
 CONFIG = SimulationConfig(cases=300, start=dt.date(2023, 6, 1), end=dt.date(2024, 12, 31), seed=3)
 AS_OF = dt.datetime(2024, 10, 1)
@@ -321,6 +321,28 @@ def test_an_export_without_a_table_keeps_that_table() -> None:
     merged, counts = merge_tables(existing, {"cases": pl.DataFrame({"case_id": ["C1"]})})
     assert merged["actions"]["action_id"].to_list() == ["A1", "A2"]
     assert counts["actions"] == MergeCounts(added=0, changed=0, unchanged=0, kept=2, removed=0)
+
+
+def test_an_export_saved_as_cases_csv_is_imported_not_read_as_the_contract(
+    tmp_path: Path, write_dataset: DatasetWriter
+) -> None:
+    """``--data`` reads a directory as the contract's tables only when its cases.csv
+    names ``case_id``; an office's own export of that name (Chinese headers, GBK) is
+    imported like any other export."""
+    from earlywarn.commands.app import dataset_path
+    from earlywarn.settings import load_settings
+
+    settings = load_settings(work_dir=tmp_path / "work")
+    export = tmp_path / "export"
+    export.mkdir()
+    for name, header, row in (("cases", CASES, _case(1)), ("contacts", CONTACTS, _contact(1))):
+        lines = [",".join(header), ",".join(str(value) for value in row)]
+        (export / f"{name}.csv").write_bytes(("\n".join(lines) + "\n").encode("gbk"))
+    imported = dataset_path(export, settings)
+    assert imported == tmp_path / "work" / "imported" / "export"
+    assert load_dataset(imported).cases["case_id"].to_list() == ["C1"]
+    contract = write_dataset()
+    assert dataset_path(contract, settings) == contract
 
 
 @pytest.mark.slow

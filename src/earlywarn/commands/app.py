@@ -118,9 +118,22 @@ def main_options(
 
 
 def is_contract_dataset(data: Path) -> bool:
-    return data.is_dir() and any(
-        (data / f"cases.{suffix}").exists() for suffix in ("parquet", "csv")
-    )
+    """A directory of the contract's tables: a ``cases.parquet``, or a ``cases.csv`` whose
+    header names ``case_id``. An office's own export saved as ``cases.csv`` (Chinese
+    headers, GBK) is imported instead, like any other export."""
+    if not data.is_dir():
+        return False
+    if (data / "cases.parquet").exists():
+        return True
+    cases = data / "cases.csv"
+    return cases.is_file() and "case_id" in _header_fields(cases)
+
+
+def _header_fields(path: Path) -> list[str]:
+    with path.open("rb") as stream:
+        first = stream.read(64 * 1024).split(b"\n", 1)[0]
+    text = first.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    return [field.strip().strip('"').strip() for field in text.split(",")]
 
 
 def dataset_path(data: Path, settings: Settings) -> Path:
