@@ -126,14 +126,16 @@ def is_contract_dataset(data: Path) -> bool:
     if (data / "cases.parquet").exists():
         return True
     cases = data / "cases.csv"
-    return cases.is_file() and "case_id" in _header_fields(cases)
+    if not cases.is_file():
+        return False
+    import csv
 
+    from earlywarn.contract.read import read_header
 
-def _header_fields(path: Path) -> list[str]:
-    with path.open("rb") as stream:
-        first = stream.read(64 * 1024).split(b"\n", 1)[0]
-    text = first.decode("utf-8", errors="replace").removeprefix("\ufeff")
-    return [field.strip().strip('"').strip() for field in text.split(",")]
+    try:
+        return "case_id" in read_header(cases)
+    except (UnicodeDecodeError, csv.Error):  # not the contract's UTF-8: an office's export
+        return False
 
 
 def dataset_path(data: Path, settings: Settings) -> Path:

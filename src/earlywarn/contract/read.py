@@ -144,7 +144,7 @@ def _read_csv(path: Path, table: Table) -> RawTable:
     if path.stat().st_size == 0:
         return _file_error(path, table, "empty_file")
     try:
-        header = _read_header(path)
+        header = read_header(path)
         if not header:
             return _file_error(path, table, "empty_file")
         repeated = sorted({name for name in header if header.count(name) > 1})
@@ -219,7 +219,8 @@ def _guess_encoding(path: Path) -> str:
     )
 
 
-def _read_header(path: Path) -> list[str]:
+def read_header(path: Path) -> list[str]:
+    """A CSV file's column names, as the contract reads them (UTF-8, a BOM allowed)."""
     csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
     with path.open(encoding="utf-8-sig", newline="") as stream:
         first = next(csv.reader(stream), [])
