@@ -207,6 +207,24 @@ def test_calibration_is_never_certain() -> None:
     assert calibrator(np.array([-3.0]))[0] == pytest.approx(1 / (low_block.size + 2))
 
 
+def test_calibration_tells_apart_what_the_model_tells_apart() -> None:
+    """Between its first and last blocks the map rises strictly, so cases the model
+    scores differently never share a probability (a staircase flagged whole steps,
+    several times the office's capacity); each block keeps its rate at its centre."""
+    from earlywarn.training.fit import fit_calibrator
+
+    rng = np.random.default_rng(3)
+    raw = rng.normal(size=20_000)
+    labels = (rng.random(raw.size) < 1 / (1 + np.exp(4 - 1.5 * raw))).astype(np.int8)
+    calibrator = fit_calibrator(raw, labels)
+    assert np.all(np.diff(calibrator.x) > 0) and np.all(np.diff(calibrator.y) > 0)
+    inside = np.sort(raw[(raw > calibrator.x[0]) & (raw < calibrator.x[-1])])
+    assert np.all(np.diff(calibrator(inside)) > 0)
+    assert calibrator(raw).mean() == pytest.approx(labels.mean(), abs=0.005)
+    top = raw >= np.quantile(raw, 0.98)  # the top 2%, about where a list is cut
+    assert calibrator(raw[top]).mean() == pytest.approx(labels[top].mean(), abs=0.05)
+
+
 def test_no_probability_is_zero_or_one(settings: Settings, trained: TrainResult) -> None:
     features = build_features(load_dataset(sample_dataset()), [AS_OF])
     for model in _models(settings, trained).values():

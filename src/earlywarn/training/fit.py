@@ -144,23 +144,33 @@ def capacity_threshold(
 
 
 def fit_calibrator(raw: np.ndarray, labels: np.ndarray) -> Calibrator:
-    """Isotonic calibration whose every level is strictly inside (0, 1).
+    """Isotonic calibration through its blocks' centres, every level strictly inside (0, 1).
 
-    Plain isotonic regression gives a block of cases that all escalated exactly 1.0
-    (and one that never did, 0.0): no model is certain, and a small top block says
-    little. Each block's rate k/n becomes (k + 1) / (n + 2), Laplace's rule, which
-    moves small blocks inward and leaves large ones as they were; a running maximum
-    keeps the map non-decreasing. Stated in the model card.
+    Plain isotonic regression is a staircase: every case whose score falls in one block
+    gets the same probability, and on a small office's history a block can hold hundreds
+    of cases. A threshold that falls on such a step flags the whole step, several times
+    the office's capacity, and the list can no longer tell those cases apart. So the map
+    runs straight from each block's centre (its cases' mean score) to the next one's
+    (centred isotonic regression): it still never decreases, keeps each block's rate at
+    its centre, and tells apart any two cases the model scores differently between the
+    first block's centre and the last one's. Each block's rate k/n becomes (k + 1) / (n + 2),
+    Laplace's rule: no model is certain, and a small top block says little; a running
+    maximum keeps the map non-decreasing, and blocks it makes equal are merged. Stated
+    in the model card.
     """
-    isotonic = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
-    fitted = isotonic.fit_transform(raw, labels)
-    smoothed: dict[float, float] = {}
-    for level in np.unique(fitted):
-        inside = fitted == level
-        smoothed[float(level)] = (float(labels[inside].sum()) + 1.0) / (float(inside.sum()) + 2.0)
-    levels = np.array([smoothed.get(float(y), float(y)) for y in isotonic.y_thresholds_])
+    order = np.argsort(raw, kind="stable")
+    scores = np.asarray(raw, dtype=np.float64)[order]
+    outcomes = np.asarray(labels, dtype=np.float64)[order]
+    fitted = IsotonicRegression(y_min=0.0, y_max=1.0).fit_transform(scores, outcomes)
+    starts = np.flatnonzero(np.r_[True, np.diff(fitted) != 0])
+    sizes = np.diff(np.r_[starts, scores.size]).astype(np.float64)
+    levels = (np.add.reduceat(outcomes, starts) + 1.0) / (sizes + 2.0)
     levels = np.clip(np.maximum.accumulate(levels), 1e-6, 1 - 1e-6)
-    return Calibrator(x=isotonic.X_thresholds_.tolist(), y=levels.tolist())
+    sums = np.add.reduceat(scores, starts)
+    # Blocks the running maximum (or the clip) made equal become one: one level, one centre.
+    merged = np.flatnonzero(np.r_[True, np.diff(levels) != 0])
+    centres = np.add.reduceat(sums, merged) / np.add.reduceat(sizes, merged)
+    return Calibrator(x=centres.tolist(), y=levels[merged].tolist())
 
 
 @dataclass

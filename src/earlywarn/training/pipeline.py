@@ -34,7 +34,8 @@ LIMITS = (
     "Trained on the office's own history; its figures hold for similar periods. Scores cases, "
     "never people; no sensitive personal attribute is used. Review the bias audit before use. "
     "Probabilities are never 0 or 1: each isotonic calibration block's rate k/n is given as "
-    "(k + 1) / (n + 2), so a small block at either end says less than certainty."
+    "(k + 1) / (n + 2), so a small block at either end says less than certainty; between "
+    "the blocks' centres the map is a straight line, so cases scored differently differ."
 )
 INTENDED_USE = (
     "Prioritise petition cases for early resolution by the office (事要解决、就地化解). "
