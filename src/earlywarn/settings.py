@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tomllib
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,6 +21,14 @@ from pydantic_settings import (
 
 CONFIG_FILE_VARIABLE = "EARLYWARN_CONFIG"
 DEFAULT_CONFIG_FILE = "earlywarn.toml"
+# Variables of ours that are not settings (read where they are used).
+OTHER_VARIABLES = frozenset({CONFIG_FILE_VARIABLE, "EARLYWARN_AUDIT_KEY", "EARLYWARN_SERVING_DATA"})
+NEVER = ("", "none", "never", "off")  # what turns the weekly retraining off
+SECRET_SETTINGS = frozenset({"database_url", "mlflow_tracking_uri"})  # may hold a password
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used: the message names the setting and where it is set."""
 
 
 class Settings(BaseSettings):
@@ -75,6 +85,14 @@ class Settings(BaseSettings):
         7, ge=1, description="a challenger is judged once this many of its days have matured"
     )
 
+    @field_validator("retrain_weekday", mode="before")
+    @classmethod
+    def _never(cls, value: Any) -> Any:
+        """TOML has no null: ``"never"`` (or an empty variable) turns retraining off."""
+        if isinstance(value, str) and value.strip().lower() in NEVER:
+            return None
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -84,8 +102,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        config_file = Path(os.environ.get(CONFIG_FILE_VARIABLE, DEFAULT_CONFIG_FILE))
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file)
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file())
         return (init_settings, env_settings, toml)
 
     @property
@@ -123,6 +140,49 @@ class Settings(BaseSettings):
         return folder
 
 
+def config_file() -> Path:
+    return Path(os.environ.get(CONFIG_FILE_VARIABLE, DEFAULT_CONFIG_FILE))
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment and the config file, with explicit overrides on top."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Settings from the environment and the config file, with explicit overrides on top.
+
+    Raises ``SettingsError`` naming the setting, its source and what is wrong; a config
+    file named by ``EARLYWARN_CONFIG`` must exist (a typo there would otherwise run on
+    the defaults: a new, empty work directory)."""
+    named = os.environ.get(CONFIG_FILE_VARIABLE)
+    if named and not Path(named).is_file():
+        raise SettingsError(
+            f"{CONFIG_FILE_VARIABLE} names {named}, which is not a file "
+            f"(配置文件不存在 / the config file does not exist)"
+        )
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{config_file()}: not valid TOML (格式有误): {error}") from None
+    except ValidationError as error:
+        raise SettingsError(_explained(error)) from None
+
+
+def _explained(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]) if problem["loc"] else "?"
+        variable = f"EARLYWARN_{name.upper()}"
+        known = name in Settings.model_fields
+        shown = "" if name in SECRET_SETTINGS else f" (got {problem.get('input')!r})"
+        what = problem["msg"] if known else "no such setting (没有此配置项)"
+        lines.append(f"{name}: {what}{shown}; set in {config_file()} or {variable}")
+    return "invalid settings (配置有误): " + "; ".join(lines)
+
+
+def unknown_variables() -> list[str]:
+    """``EARLYWARN_*`` variables that name no setting (a typo is otherwise ignored)."""
+    settings = {f"EARLYWARN_{name.upper()}" for name in Settings.model_fields}
+    return sorted(
+        name
+        for name in os.environ
+        if name.upper().startswith("EARLYWARN_")
+        and name.upper() not in settings | OTHER_VARIABLES
+        and not name.upper().startswith("EARLYWARN_TEST_")
+    )

@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate-policy": ("earlywarn.commands.value", "评估清单价值 / What the list is worth: visits prevented by working each policy's list."),
     "features": ("earlywarn.commands.data", "计算特征 / Write the features of the scoring population at one moment."),
     "import": ("earlywarn.commands.ingest", "导入信访系统导出文件 / Import an office's export (Excel, GBK CSV) as a contract dataset."),
-    "keys": ("earlywarn.commands.serving", "API 密钥 / API keys: create and list."),
+    "keys": ("earlywarn.commands.serving", "API 密钥 / API keys: create, list and revoke."),
     "monitor": ("earlywarn.commands.monitoring", "模型监测 / Monitor a day: input drift per feature (PSI against the bins frozen at training), score drift against the earlier days, data quality, and how the latest matured list turned out."),
     "promote": ("earlywarn.commands.models", "将模型设为正式版本 / Make a version the champion if it beats the current one."),
     "retrain": ("earlywarn.commands.lifecycle", "重新训练挑战者 / Train on the latest data and register each new version as the `challenger`."),
@@ -80,8 +80,9 @@ app = typer.Typer(
     help=(
         "信访事项预警：读取案件记录，计算风险，生成每日风险清单。\n\n"
         "earlywarn: early-warning risk scoring for petition cases. It reads the case "
-        "records your office already keeps, checks them against the data contract, and "
-        "(as the project grows) scores open cases and builds the daily risk list."
+        "records your office already keeps, checks them against the data contract, "
+        "scores every open case and builds the daily risk list, each case with its reasons "
+        "and the handling step that is missing."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -109,11 +110,21 @@ def main_options(
     ] = False,
 ) -> None:
     """Options shared by every command."""
-    from earlywarn.logs import configure_logging
-    from earlywarn.settings import load_settings
+    import logging
 
-    settings = load_settings()
+    from earlywarn.logs import configure_logging
+    from earlywarn.settings import SettingsError, load_settings, unknown_variables
+
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        typer.echo(f"error 错误: {error}", err=True)
+        raise typer.Exit(2) from None
     configure_logging(settings.log_level)
+    for name in unknown_variables():
+        logging.getLogger("earlywarn").warning(
+            "%s names no setting and is ignored (未知的环境变量，已忽略)", name
+        )
     ctx.obj = settings
 
 
