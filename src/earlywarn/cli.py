@@ -9,5 +9,16 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. An error any command may meet deep in a step (the
+    audit key lost) is said in one line, not a traceback."""
+    try:
+        app()
+    except Exception as error:
+        import sys
+
+        from earlywarn.serving.audit import AuditKeyMissingError  # only when something failed
+
+        if not isinstance(error, AuditKeyMissingError):
+            raise
+        print(f"error 错误: {error}", file=sys.stderr)
+        sys.exit(2)

@@ -237,8 +237,10 @@ def test_the_mapping_schema_is_current() -> None:
     assert committed == mapping_json_schema(), "run `make schema`"
 
 
-def _case_system_database(url: str, contract_dataset: Path) -> None:
-    """A case system's own tables: Chinese column names and values, offices' names."""
+def _case_system_database(url: str, contract_dataset: Path, empty_text: bool = False) -> None:
+    """A case system's own tables: Chinese column names and values, offices' names;
+    with ``empty_text`` every missing text an empty string, as a system whose columns are
+    ``NOT NULL DEFAULT ''`` keeps it."""
     from sqlalchemy import create_engine
 
     from earlywarn.simulator.office_files import office_tables
@@ -249,6 +251,8 @@ def _case_system_database(url: str, contract_dataset: Path) -> None:
     engine = create_engine(url)
     names = {"cases": "xf_case", "contacts": "xf_visit", "actions": "xf_action"}
     for name, frame in office_tables(tables).items():
+        if empty_text:
+            frame = frame.with_columns(pl.col(pl.String).fill_null(""))
         frame.to_pandas().to_sql(names[name], engine, index=False, if_exists="replace")
     engine.dispose()
 
@@ -261,8 +265,10 @@ database:
 """
 
 
-def _import_database(url: str, contract_dataset: Path, tmp_path: Path) -> None:
-    _case_system_database(url, contract_dataset)
+def _import_database(
+    url: str, contract_dataset: Path, tmp_path: Path, empty_text: bool = False
+) -> None:
+    _case_system_database(url, contract_dataset, empty_text)
     mapping_path = tmp_path / "mapping.yaml"
     mapping_path.write_text(DATABASE_MAPPING, encoding="utf-8")
     result = import_source(url, tmp_path / "imported", mapping=read_mapping(mapping_path))
@@ -271,7 +277,7 @@ def _import_database(url: str, contract_dataset: Path, tmp_path: Path) -> None:
 
 
 def test_a_case_system_database_sqlite(contract_dataset: Path, tmp_path: Path) -> None:
-    _import_database(f"sqlite:///{tmp_path / 'cases.db'}", contract_dataset, tmp_path)
+    _import_database(f"sqlite:///{tmp_path / 'cases.db'}", contract_dataset, tmp_path, True)
     with pytest.raises(SourceError, match="database section"):
         import_source(f"sqlite:///{tmp_path / 'cases.db'}", tmp_path / "out")
 

@@ -89,6 +89,17 @@ def test_one_reason_per_theme_and_the_most_unusual_first() -> None:
     assert salience({}, "group_contacts", 0.4) == 0.4
 
 
+def test_a_value_that_says_nothing_is_shown_only_when_nothing_else_is_left() -> None:
+    """Across targets too: one target's only reason ("not closed") gives way to the
+    other target's reasons that say something."""
+    escalation = [r("closed", 0.8, 0.0)]
+    collective = [r("category", 0.3, "land_requisition"), r("contacts_30d", 0.2)]
+    assert [x.feature for x in combine([escalation, collective])] == ["contacts_30d", "category"]
+    assert [x.feature for x in combine([escalation])] == ["closed"]  # a listed case has one
+    # In the score file's two-language form, each half in its own language.
+    assert describe(escalation[0]) == "已办结: 否 / closed: no"
+
+
 def test_reasons_round_trip_with_their_detail() -> None:
     reasons = [Reason("answer_overdue_days", 12.0, 0.4, {"handling_unit": "县住建局"})]
     assert from_json(to_json(reasons)) == reasons

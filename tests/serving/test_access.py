@@ -7,11 +7,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
+from earlywarn.cli import app
 from earlywarn.serving import access
 from earlywarn.serving.access import KeyCache, Role, authenticate, create_key
 from earlywarn.serving.audit import (
     GENESIS,
+    KEY_FILE,
     _fields,
     audit,
     audit_key,
@@ -130,6 +133,29 @@ def test_a_deleted_tail_is_caught_by_the_anchor(
         write_anchor(session, anchors, "again")
 
 
+def test_a_lost_key_is_said_and_never_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With records in the log, a missing key file is an error: a new key would make
+    every later check report tampering, and the records written with it would never
+    verify against the old ones."""
+    monkeypatch.delenv("EARLYWARN_AUDIT_KEY", raising=False)
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path))
+    runner = CliRunner()
+    key = runner.invoke(app, ["keys", "create", "--role", "analyst"]).stdout.strip()
+    revoked = runner.invoke(app, ["keys", "revoke", key[:10] + "…"])  # as `keys list` shows it
+    assert revoked.exit_code == 0, revoked.output  # and audited: the chain has begun
+    assert "OK" in runner.invoke(app, ["audit", "verify"]).output
+    (tmp_path / KEY_FILE).rename(tmp_path / "audit.key.bak")
+    for command in (["audit", "verify"], ["daily", "--source", str(tmp_path)]):
+        result = runner.invoke(app, command)
+        assert result.exit_code in (1, 2) and "audit key is missing" in result.output
+        assert "BROKEN" not in result.output and "Traceback" not in result.output
+    assert not (tmp_path / KEY_FILE).exists()
+    (tmp_path / "audit.key.bak").rename(tmp_path / KEY_FILE)
+    assert "OK" in runner.invoke(app, ["audit", "verify"]).output
+
+
 def test_an_anchor_holds_while_another_process_appends(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
@@ -233,7 +259,7 @@ def test_concurrent_appends_keep_one_chain(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     with sessions() as session:
-        check = verify_chain(session, audit_key(settings))
+        check = verify_chain(session, audit_key(settings, session))
     # Every call is audited, the ones that find no list too: 80 records, one chain.
     assert check.ok and check.records == 80, check
 

@@ -191,7 +191,7 @@ def test_review_shows_on_the_list_and_everything_is_audited(
     )
     assert item["case_id"] in {i["case_id"] for i in reviewed.json()["items"]}
     with sessions() as session:
-        check = verify_chain(session, audit_key(settings))
+        check = verify_chain(session, audit_key(settings, session))
     assert check.ok and check.records >= 5
 
 

@@ -43,7 +43,7 @@ def test_an_action_is_kept_like_a_target(
     character, and no more than its column holds."""
     action = f"GET /{MOBILE}\x00" + "x" * 100
     with sessions.begin() as session:
-        audit(session, audit_key(settings), "test", action, "-", 0, "ok")
+        audit(session, audit_key(settings, session), "test", action, "-", 0, "ok")
     stored = _last(sessions)
     assert MOBILE not in stored.action and "\x00" not in stored.action
     assert stored.action.startswith("GET /[手机号]?") and len(stored.action) == 64

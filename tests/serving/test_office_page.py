@@ -148,7 +148,7 @@ def test_sign_in_filter_open_review_audit_export(
             (record.action, record.target)
             for record in db.scalars(select(AuditRecord).where(AuditRecord.actor == prefix))
         }
-        assert verify_chain(db, audit_key(settings)).ok
+        assert verify_chain(db, audit_key(settings, db)).ok
     assert ("review", f"{DAYS[-1]}/{case_id}") in actions
     assert ("web.case.view", f"{DAYS[-1]}/{case_id}") in actions
     assert any(action == "web.list.view" for action, _ in actions)

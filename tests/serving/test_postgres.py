@@ -75,4 +75,4 @@ def test_list_and_review_on_postgres(
     reviewed = client.get(f"/v1/risk-lists/{day}", params={"reviewed": True}, headers=headers)
     assert [item["case_id"] for item in reviewed.json()["items"]] == [case_id]
     with sessions() as session:
-        assert verify_chain(session, audit_key(pg)).ok
+        assert verify_chain(session, audit_key(pg, session)).ok

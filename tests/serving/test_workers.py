@@ -60,7 +60,7 @@ def test_two_workers_serve_and_audit_every_call(
             statuses = list(pool.map(score, range(80)))
     assert statuses == [200] * 80
     with sessions() as session:
-        check = verify_chain(session, audit_key(settings))
+        check = verify_chain(session, audit_key(settings, session))
         scored = session.scalar(select(func.count()).where(AuditRecord.target.like("C-workers-%")))
     assert check.ok, check
     assert scored == 80

@@ -47,6 +47,30 @@ def test_validate_missing_directory_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path / "nowhere")])
     assert result.exit_code == 2
     assert "not found" in result.output
+    (tmp_path / "cases.parquet").write_bytes(b"")
+    result = runner.invoke(app, ["validate", str(tmp_path / "cases.parquet")])
+    assert result.exit_code == 2 and "is a file, not a dataset directory" in result.output
+
+
+def test_serve_refuses_a_dataset_that_is_not_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It would start, log the error and never become ready."""
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "work"))
+    result = runner.invoke(app, ["serve", "--data", str(tmp_path / "nowhere"), "--port", "1"])
+    assert result.exit_code == 2 and "dataset directory not found" in result.output
+
+
+def test_verify_says_how_to_build_or_rewrite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "work"))
+    result = runner.invoke(app, ["risk-list", "--verify", "--date", "2020-01-01"])
+    assert result.exit_code == 1
+    assert "no list for 2020-01-01" in result.output
+    assert "earlywarn risk-list --data DIR --date 2020-01-01` with the day's data to build it" in (
+        result.output
+    )
 
 
 def test_lenient_validate_writes_quarantine_and_issues(

@@ -51,11 +51,18 @@ def daily(
         finish_run,
         run_daily,
     )
+    from earlywarn.serving.audit import AuditKeyMissingError, audit_key
     from earlywarn.serving.store import DailyRun, open_store
 
     settings: Settings = ctx.obj
     day = date.date() if date else office_now().date()
     outcome = DailyOutcome()
+    try:  # before any step: a run that could not record itself would stay "running"
+        with open_store(settings)() as session:
+            audit_key(settings, session)
+    except AuditKeyMissingError as error:
+        typer.echo(f"error 错误: {error}", err=True)
+        raise typer.Exit(1) from error
     try:
         with daily_lock(settings):
             with open_store(settings).begin() as session:

@@ -11,4 +11,5 @@ from earlywarn.settings import Settings
 def record(settings: Settings, action: str, target: str, result: str) -> None:
     """One audit record for a model decision taken on the command line."""
     with open_store(settings).begin() as session:
-        audit(session, audit_key(settings), "command line", action, target, 1, result[:200])
+        key = audit_key(settings, session)
+        audit(session, key, "command line", action, target, 1, result[:200])

@@ -175,5 +175,5 @@ def finish_run(
         run.finished_at, run.outcome, run.message = utc_now(), state, message[:2000]
         run.counts = json.dumps(counts, ensure_ascii=False)
         run.model_versions = outcome.versions
-        audit(session, audit_key(settings), "daily job", "daily.run", run.day.isoformat(),
+        audit(session, audit_key(settings, session), "daily job", "daily.run", run.day.isoformat(),
               len(outcome.days), f"{state}: {message}"[:200])  # fmt: skip

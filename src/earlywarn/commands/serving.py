@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # the list's and the models' stacks load in the commands that
 
 logger = logging.getLogger(__name__)
 
-keys_app = typer.Typer(help="API 密钥 / API keys: create and list.", no_args_is_help=True)
+keys_app = typer.Typer(help="API 密钥 / API keys: create, list and revoke.", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志 / The audit log.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
@@ -80,7 +80,12 @@ def risk_list(
         for problem in problems:
             typer.echo(f"error 错误: {problem}", err=True)
         if problems:
-            typer.echo(f"run `earlywarn risk-list --date {day}` again to rewrite them", err=True)
+            what = "to build it" if problems[0].startswith("no list") else "to rewrite them"
+            typer.echo(
+                f"run `earlywarn risk-list --data DIR --date {day}` with the day's data {what} "
+                f"(用当天的数据重新运行)",
+                err=True,
+            )
             raise typer.Exit(1)
         typer.echo(f"OK 一致: the files of {day} are the stored list's")
         return
@@ -195,13 +200,15 @@ def keys_revoke(
         str, typer.Argument(help="密钥前缀 / The key's prefix, as `keys list` shows it.")
     ],
 ) -> None:
-    """吊销密钥 / Revoke a key: it stops working at once, for the API and the page."""
+    """吊销密钥 / Revoke a key, for the API and the page: refused from the next call
+    (a running service may hold a shown key for `key_cache_seconds`, 5 s by default)."""
     from sqlalchemy import select
 
     from earlywarn.serving.audit import audit, audit_key
     from earlywarn.serving.store import ApiKey, open_store, utc_now
 
     settings: Settings = ctx.obj
+    prefix = prefix.strip().removesuffix("…").removesuffix("...")  # as `keys list` shows it
     with open_store(settings).begin() as session:
         found = list(session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)))
         if len(found) != 1:
@@ -210,7 +217,8 @@ def keys_revoke(
         key = found[0]
         if key.revoked_at is None:
             key.revoked_at = utc_now()
-            audit(session, audit_key(settings), "command line", "keys.revoke", prefix, 1, "ok")
+            key_of_chain = audit_key(settings, session)
+            audit(session, key_of_chain, "command line", "keys.revoke", prefix, 1, "ok")
     typer.echo(f"revoked 已吊销: {prefix}… ({key.role}, county {key.county_code or '-'})")
 
 
@@ -222,12 +230,23 @@ def audit_verify(ctx: typer.Context) -> None:
     (the count and head at each list build, daily, and at each successful check);
     a success writes a new anchor.
     """
-    from earlywarn.serving.audit import anchor_file, audit_key, verify_chain, write_anchor
+    from earlywarn.serving.audit import (
+        AuditKeyMissingError,
+        anchor_file,
+        audit_key,
+        verify_chain,
+        write_anchor,
+    )
     from earlywarn.serving.store import open_store
 
     settings: Settings = ctx.obj
     with open_store(settings)() as session:
-        check = verify_chain(session, audit_key(settings), anchor_file(settings))
+        try:
+            key = audit_key(settings, session)
+        except AuditKeyMissingError as error:
+            typer.echo(f"error 错误: {error}", err=True)
+            raise typer.Exit(2) from error
+        check = verify_chain(session, key, anchor_file(settings))
         if check.ok:
             write_anchor(session, anchor_file(settings), "audit verify")
     if check.ok:
@@ -260,8 +279,12 @@ def start_service(settings: Settings, data: Path, host: str, port: int, workers:
     from earlywarn.serving.main import DATA_VARIABLE
     from earlywarn.serving.store import open_store
 
+    dataset = dataset_path(data, settings)
+    if not dataset.is_dir():  # the service would start and never become ready
+        typer.echo(f"error 错误: dataset directory not found 数据集目录不存在: {data}", err=True)
+        raise typer.Exit(2)
     open_store(settings)  # migrate once here, not in N workers at the same moment
-    os.environ[DATA_VARIABLE] = str(dataset_path(data, settings).resolve())
+    os.environ[DATA_VARIABLE] = str(dataset.resolve())
     uvicorn.run(
         "earlywarn.serving.main:build_app", factory=True, host=host, port=port, workers=workers
     )

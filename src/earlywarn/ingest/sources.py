@@ -183,9 +183,11 @@ def _unique(names: list[str]) -> list[str]:
 
 
 def _cleaned(table: SourceTable) -> SourceTable:
-    """Blank rows and a closing total row hold no record: left out, and counted."""
+    """Blank rows and a closing total row hold no record: left out, and counted. A blank
+    value is a missing one, whatever the source: an empty CSV field, an empty cell, or
+    the empty string a database keeps in a ``NOT NULL DEFAULT ''`` column."""
     values = [c for c in table.frame.columns if c != ROW]
-    stripped = table.frame.with_columns(pl.col(values).str.strip_chars())
+    stripped = table.frame.with_columns(pl.col(values).str.strip_chars().replace("", None))
     blank = pl.all_horizontal(pl.col(values).is_null() | (pl.col(values) == ""))
     first = pl.coalesce(*(pl.when(pl.col(c) != "").then(pl.col(c)) for c in values))
     total = first.str.replace_all(r"\s", "").str.starts_with(_TOTALS[0])

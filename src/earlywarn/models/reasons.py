@@ -95,7 +95,9 @@ def combine(per_target: Iterable[list[Reason]], top: int = REASONS_SHOWN) -> lis
     """The reasons shown for a case across targets: a feature behind both counts once,
     with its larger contribution, and one feature of each theme; handling and activity
     first, then calendar, then background, each by salience (what sets the case apart
-    from other listed cases; the contribution when unknown), ties by name."""
+    from other listed cases; the contribution when unknown), ties by name. A value that
+    says nothing about the case (an open case is not closed) is shown only when no other
+    reason is left: a listed case always has one."""
     strongest: dict[str, Reason] = {}
     for reasons in per_target:
         for reason in reasons:
@@ -106,9 +108,10 @@ def combine(per_target: Iterable[list[Reason]], top: int = REASONS_SHOWN) -> lis
         strongest.values(),
         key=lambda r: (_KIND_ORDER[r.kind], -(r.salience or r.contribution), r.feature),
     )
+    speaking = [r for r in ordered if r.sentence() is not None]
     shown: list[Reason] = []
     themes: set[str] = set()
-    for reason in ordered:
+    for reason in speaking or ordered[:1]:
         theme = THEME.get(reason.feature, reason.feature)
         if theme not in themes:
             shown.append(reason)
@@ -162,8 +165,10 @@ def describe(reason: Reason, language: Language | None = None) -> str:
     """
     pair = reason.sentence()
     if pair is None:
-        value = shown_value(reason, language)
-        pair = (f"{reason.label_zh}: {value}", f"{reason.label_en}: {value}")
+        pair = (
+            f"{reason.label_zh}: {shown_value(reason, 'zh')}",
+            f"{reason.label_en}: {shown_value(reason, 'en')}",
+        )
     if language is None:
         return f"{pair[0]} / {pair[1]}"
     return pair[0] if language == "zh" else pair[1]

@@ -187,12 +187,7 @@ def _score(
             explained[target].tolist(), strongest(model, contributions), strict=True
         ):
             values = RowValues(value_of, row)
-            reasons = [_reason(model, values, n, c) for n, c in top]
-            # A value that says nothing about this case (an open case is not closed)
-            # is no reason to show, unless nothing else is left: a listed case
-            # always has a reason.
-            speaking = [r for r in reasons if r.sentence() is not None]
-            found[row] = combine([speaking or reasons[:1]])
+            found[row] = combine([[_reason(model, values, n, c) for n, c in top]])
         by_target[target] = found
     combined: list[list[Reason]] = [[] for _ in range(rows)]
     steps: list[list[Step]] = [[] for _ in range(rows)]

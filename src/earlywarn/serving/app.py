@@ -50,7 +50,8 @@ def create_app(
     )
     app.state.scorer = scorer
     app.state.sessions = sessions
-    app.state.trail = AuditTrail(audit_key(scorer.settings), sessions)
+    with sessions() as session:
+        app.state.trail = AuditTrail(audit_key(scorer.settings, session), sessions)
     app.state.batch_limit = batch_limit
     app.state.keys = KeyCache(scorer.settings.key_cache_seconds)
     app.state.throttle = throttle or FailureThrottle()

@@ -62,14 +62,26 @@ def safe_action(action: str) -> str:
     return safe_target(action)[:ACTION_CHARS]
 
 
-def audit_key(settings: Settings) -> bytes:
-    """The chain's key: from the environment, or the work directory's key file (made once,
-    readable by its owner only)."""
+class AuditKeyMissingError(ValueError):
+    """The key file is gone while the log holds records: a new key would break the chain."""
+
+
+def audit_key(settings: Settings, session: Session) -> bytes:
+    """The chain's key: from the environment, or the work directory's key file, made
+    (readable by its owner only) when the log is still empty. Once records exist, a
+    missing key is an error: the chain can be neither verified nor continued without
+    it, and a new key would make every later check report tampering."""
     given = os.environ.get("EARLYWARN_AUDIT_KEY")
     if given:
         return given.encode("utf-8")
     path = settings.work_dir / KEY_FILE
     if not path.exists():
+        if session.scalar(select(AuditRecord.id).limit(1)) is not None:
+            raise AuditKeyMissingError(
+                f"{path}: the audit key is missing but the audit log holds records; restore "
+                "the key from its backup or set EARLYWARN_AUDIT_KEY (a new key would break the "
+                "chain) / 审计密钥缺失而审计日志已有记录：请从备份恢复密钥"
+            )
         settings.work_dir.mkdir(parents=True, exist_ok=True)
         try:
             handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

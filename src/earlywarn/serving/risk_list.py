@@ -177,7 +177,7 @@ def store_scored_list(
                 checksum, changed = store_list(session, list_date, as_of, items, version_text)
                 audit(
                     session,
-                    audit_key(settings),
+                    audit_key(settings, session),
                     "risk-list job",
                     "risk_list.build",
                     list_date.isoformat(),

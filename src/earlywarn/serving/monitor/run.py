@@ -104,7 +104,7 @@ def monitor_day(
         session.execute(delete(MonitorCheck).where(MonitorCheck.day == day))
         if rows:
             session.execute(insert(MonitorCheck), rows)
-        audit(session, audit_key(settings), "monitor job", "monitor.run", day.isoformat(),
+        audit(session, audit_key(settings, session), "monitor job", "monitor.run", day.isoformat(),
               len(checks), status)  # fmt: skip
     logger.info("monitoring %s: %s (%d checks, %d not ok)", day, status, len(checks),
                 sum(c.status != "ok" for c in checks))  # fmt: skip
