@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from pathlib import Path
 
 
 def write_atomically(path: Path, content: bytes) -> None:
-    """Write beside the target, then rename: a crash never leaves half a file in its place."""
+    """Write beside the target, then rename: a crash never leaves half a file in its place.
+
+    The file gets the mode any new file gets here (0666 less the umask), not the 0600 of
+    a temporary file: a list's files are read by others (the office's shared folder)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     os.close(handle)
     try:
+        Path(temporary).chmod(0o666 & ~_umask())
         Path(temporary).write_bytes(content)
         Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+@functools.cache
+def _umask() -> int:
+    """The process's umask: from /proc on Linux (reading it elsewhere means setting it,
+    for an instant, for every thread)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def replace_generated(path: Path, begin: str, end: str, content: str) -> None:

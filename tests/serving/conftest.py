@@ -5,6 +5,7 @@ tested in ``tests/training``."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import mlflow
 import pytest
@@ -106,3 +107,13 @@ def keys(sessions: sessionmaker[Session]) -> dict[str, str]:
             "admin": create_key(session, Role.ADMIN).token,
         }
     return made
+
+
+@pytest.fixture
+def nightly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings) -> Settings:
+    """The daily job's own work directory, against the registry of the test champions."""
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "night"))
+    monkeypatch.setenv("EARLYWARN_MLFLOW_TRACKING_URI", settings.tracking_uri)
+    monkeypatch.setenv("EARLYWARN_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("EARLYWARN_RETRAIN_WEEKDAY", "4")  # a Friday: no test asks for one
+    return load_settings()

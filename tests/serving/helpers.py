@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import polars as pl
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.contract import load_dataset
@@ -25,6 +26,7 @@ from earlywarn.models.artifact import RiskModel
 from earlywarn.resources import sample_dataset
 from earlywarn.serving.audit import audit
 from earlywarn.serving.audit_trail import AuditTrail
+from earlywarn.serving.store import DailyRun, open_store
 from earlywarn.settings import Settings
 
 AS_OF = "2025-11-01T00:00:00"
@@ -195,3 +197,21 @@ def access_log_line(method: str, address: str, status: int) -> str:
     )  # fmt: skip
     assert RedactedAccessLog().filter(record)
     return record.getMessage()
+
+
+NIGHT = dt.date(2025, 10, 29)  # a Wednesday: the daily tests' night
+
+
+def daily(*args: str) -> tuple[int, str]:
+    """``earlywarn daily`` on the sample (another ``--source`` after it wins)."""
+    from typer.testing import CliRunner
+
+    from earlywarn.cli import app
+
+    result = CliRunner().invoke(app, ["daily", "--source", str(sample_dataset()), *args])
+    return result.exit_code, result.output
+
+
+def daily_runs(night: Settings) -> list[DailyRun]:
+    with open_store(night)() as session:
+        return list(session.scalars(select(DailyRun).order_by(DailyRun.id)))

@@ -20,30 +20,11 @@ from typer.testing import CliRunner
 from earlywarn.cli import app
 from earlywarn.contract import Dataset
 from earlywarn.resources import sample_dataset
-from earlywarn.serving.store import AuditRecord, DailyRun, MonitorCheck, RiskList, open_store
-from earlywarn.settings import Settings, load_settings
+from earlywarn.serving.store import AuditRecord, MonitorCheck, RiskList, open_store
+from earlywarn.settings import Settings
+from tests.serving.helpers import NIGHT, daily, daily_runs
 
 runner = CliRunner()
-DAY = dt.date(2025, 10, 29)  # a Wednesday
-
-
-@pytest.fixture
-def nightly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings) -> Settings:
-    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "night"))
-    monkeypatch.setenv("EARLYWARN_MLFLOW_TRACKING_URI", settings.tracking_uri)
-    monkeypatch.setenv("EARLYWARN_LOG_LEVEL", "WARNING")
-    monkeypatch.setenv("EARLYWARN_RETRAIN_WEEKDAY", "4")  # a Friday: no test asks for one
-    return load_settings()
-
-
-def _daily(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["daily", "--source", str(sample_dataset()), *args])
-    return result.exit_code, result.output
-
-
-def _runs(night: Settings) -> list[DailyRun]:
-    with open_store(night)() as session:
-        return list(session.scalars(select(DailyRun).order_by(DailyRun.id)))
 
 
 def _register_twin(
@@ -68,11 +49,11 @@ def _register_twin(
 
 
 def test_a_night_then_a_rerun_then_missed_days_caught_up(nightly: Settings) -> None:
-    code, output = _daily("--date", (DAY - dt.timedelta(days=3)).isoformat())
+    code, output = daily("--date", (NIGHT - dt.timedelta(days=3)).isoformat())
     assert code == 0, output
-    code, output = _daily("--date", (DAY - dt.timedelta(days=3)).isoformat())
+    code, output = daily("--date", (NIGHT - dt.timedelta(days=3)).isoformat())
     assert code == 0 and "unchanged" in output
-    code, output = _daily("--date", DAY.isoformat(), "--catch-up")
+    code, output = daily("--date", NIGHT.isoformat(), "--catch-up")
     assert code == 0, output
     with open_store(nightly)() as session:
         days = list(session.scalars(select(RiskList.list_date).order_by(RiskList.list_date)))
@@ -80,12 +61,12 @@ def test_a_night_then_a_rerun_then_missed_days_caught_up(nightly: Settings) -> N
         audited = session.scalars(
             select(AuditRecord).where(AuditRecord.action == "daily.run")
         ).all()
-    assert days == [DAY - dt.timedelta(days=n) for n in (3, 2, 1, 0)]
+    assert days == [NIGHT - dt.timedelta(days=n) for n in (3, 2, 1, 0)]
     assert monitored == set(days)
-    runs = _runs(nightly)
+    runs = daily_runs(nightly)
     assert [r.outcome for r in runs] == ["ok", "ok", "ok"] and len(audited) == 3
     caught_up = json.loads(runs[-1].counts)["days"]
-    assert [d["day"] for d in caught_up] == [str(DAY - dt.timedelta(days=n)) for n in (2, 1, 0)]
+    assert [d["day"] for d in caught_up] == [str(NIGHT - dt.timedelta(days=n)) for n in (2, 1, 0)]
     assert all(r.finished_at and r.finished_at >= r.started_at for r in runs)
     assert "earlywarn-escalation" in runs[-1].model_versions
 
@@ -94,26 +75,26 @@ def test_two_runs_never_overlap(nightly: Settings) -> None:
     nightly.work_dir.mkdir(parents=True, exist_ok=True)
     with (nightly.work_dir / "daily.lock").open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a run in progress
-        code, output = _daily("--date", DAY.isoformat())
+        code, output = daily("--date", NIGHT.isoformat())
     assert code == 1 and "another daily run is in progress" in output
-    assert _runs(nightly) == []  # the refused run did nothing
+    assert daily_runs(nightly) == []  # the refused run did nothing
 
 
 def test_a_broken_source_fails_clearly_and_keeps_the_last_list(
     nightly: Settings, tmp_path: Path
 ) -> None:
-    assert _daily("--date", DAY.isoformat())[0] == 0
+    assert daily("--date", NIGHT.isoformat())[0] == 0
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "cases.csv").write_text("case_id,petitioner_id\nC1,P1\n", encoding="utf-8")
-    code, output = _daily(
-        "--date", (DAY + dt.timedelta(days=1)).isoformat(), "--source", str(broken)
+    code, output = daily(
+        "--date", (NIGHT + dt.timedelta(days=1)).isoformat(), "--source", str(broken)
     )
     assert code == 1 and "failed" in output
-    runs = _runs(nightly)
+    runs = daily_runs(nightly)
     assert [r.outcome for r in runs] == ["ok", "failed"] and runs[-1].message
     with open_store(nightly)() as session:
-        assert list(session.scalars(select(RiskList.list_date))) == [DAY]
+        assert list(session.scalars(select(RiskList.list_date))) == [NIGHT]
 
 
 def test_rollback_returns_to_the_previous_champion_while_the_service_answers(
@@ -158,9 +139,9 @@ def test_the_retrain_weekday_registers_challengers_and_leaves_the_champions(
     client = registry.connect(settings)
     champions = {t: registry.champion_version(client, t) for t in ("escalation", "collective")}
     sunday = dt.date(2025, 11, 2)
-    code, output = _daily("--date", sunday.isoformat())
+    code, output = daily("--date", sunday.isoformat())
     assert code == 0 and "challengers" in output, output
-    again = _daily("--date", sunday.isoformat())[1]
+    again = daily("--date", sunday.isoformat())[1]
     assert "challengers" not in again  # once per day
     for target, champion in champions.items():
         challenger = registry.alias_version(client, target, registry.CHALLENGER)
@@ -168,7 +149,7 @@ def test_the_retrain_weekday_registers_challengers_and_leaves_the_champions(
         assert registry.champion_version(client, target) == champion
         # Leave the shared registry as it was: later tests judge challengers of their own.
         client.delete_registered_model_alias(registry.model_name(target), registry.CHALLENGER)
-    assert json.loads(_runs(nightly)[0].counts)["retrained"]
+    assert json.loads(daily_runs(nightly)[0].counts)["retrained"]
 
 
 def test_the_verdict_on_matured_lists() -> None:
@@ -198,11 +179,11 @@ def test_the_challenger_is_scored_in_shadow_and_judged_once_its_days_matured(
     monkeypatch.setenv("EARLYWARN_RETRAIN_WEEKDAY", "2")  # Wednesday: none of the days asked
     try:
         first = dt.date(2025, 9, 1)
-        assert _daily("--date", first.isoformat())[0] == 0
-        code, output = _daily("--date", (first + dt.timedelta(days=6)).isoformat(), "--catch-up")
+        assert daily("--date", first.isoformat())[0] == 0
+        code, output = daily("--date", (first + dt.timedelta(days=6)).isoformat(), "--catch-up")
         assert code == 0, output
         assert (list_folder(nightly, first) / SHADOW_FILE).exists()
-        code, output = _daily("--date", (first + dt.timedelta(days=40)).isoformat())
+        code, output = daily("--date", (first + dt.timedelta(days=40)).isoformat())
         assert code == 0, output
         # The challenger is the champion's twin: it cannot rank better, so it retires.
         assert f"version {twin} is not promoted: its ROC-AUC" in output

@@ -21,6 +21,7 @@ from earlywarn.contract.spec import CONTRACT_VERSION
 
 if TYPE_CHECKING:
     from earlywarn.contract import Dataset, Mode
+    from earlywarn.ingest.run import ImportResult
     from earlywarn.settings import Settings
 
 # command -> (the module that defines it, the first sentence of its help)
@@ -149,12 +150,17 @@ def is_contract_dataset(data: Path) -> bool:
         return False
 
 
-def dataset_path(data: Path, settings: Settings) -> Path:
+class ExportRefusedError(Exception):
+    """An office's export that could not be imported: the message says why."""
+
+
+def imported_dataset(data: Path, settings: Settings) -> tuple[Path, ImportResult | None]:
     """The contract dataset behind ``--data``: the directory itself, or, for an office's
     export (a workbook, GBK CSV files), the dataset it is imported into first
-    (``<work dir>/imported/<name>``, merged night after night; lenient)."""
+    (``<work dir>/imported/<name>``, merged night after night; lenient), with what the
+    import counted."""
     if is_contract_dataset(data) or not data.exists():
-        return data
+        return data, None
     from earlywarn.contract import ContractError, Mode
     from earlywarn.ingest.run import MappingError, SourceError, import_source
 
@@ -163,8 +169,7 @@ def dataset_path(data: Path, settings: Settings) -> Path:
     try:
         result = import_source(data, target, Mode.LENIENT, settings.import_quarantine_dir(target))
     except (SourceError, MappingError, ContractError) as error:
-        typer.echo(f"error 错误: {error}", err=True)
-        raise typer.Exit(1) from error
+        raise ExportRefusedError(str(error)) from error
     for summary in result.dataset.report.tables:
         if summary.rows_quarantined:
             typer.echo(
@@ -172,7 +177,16 @@ def dataset_path(data: Path, settings: Settings) -> Path:
                 f"-> {summary.quarantine_path}",
                 err=True,
             )
-    return target
+    return target, result
+
+
+def dataset_path(data: Path, settings: Settings) -> Path:
+    """``imported_dataset``'s path, or the command's end with the import's reason."""
+    try:
+        return imported_dataset(data, settings)[0]
+    except ExportRefusedError as error:
+        typer.echo(f"error 错误: {error}", err=True)
+        raise typer.Exit(1) from error
 
 
 def load_or_exit(data: Path, mode: Mode, settings: Settings) -> Dataset:

@@ -44,36 +44,34 @@ def daily(
     (monitoring alerts included: they are news, not failures), 1 with the reason
     otherwise; the previous list keeps serving.
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
     from earlywarn.commands.nightly import (
         DailyError,
         DailyOutcome,
         daily_lock,
         finish_run,
         run_daily,
+        start_run,
     )
     from earlywarn.serving.audit import AuditKeyMissingError, audit_key
-    from earlywarn.serving.store import DailyRun, open_store
+    from earlywarn.serving.store import open_store
 
     settings: Settings = ctx.obj
     day = date.date() if date else office_now().date()
     outcome = DailyOutcome()
-    try:  # before any step: a run that could not record itself would stay "running"
-        with open_store(settings)() as session:
-            audit_key(settings, session)
-    except AuditKeyMissingError as error:
-        typer.echo(f"error 错误: {error}", err=True)
-        raise typer.Exit(1) from error
     try:
         with daily_lock(settings):
-            with open_store(settings).begin() as session:
-                run = DailyRun(day=day, outcome="running", message="", counts="{}")
-                session.add(run)
-                session.flush()
-                run_id = run.id
+            try:
+                with open_store(settings)() as session:  # a run that cannot record itself
+                    audit_key(settings, session)  # would stay "running": checked first
+                run_id = start_run(settings, day)
+            except (AuditKeyMissingError, SQLAlchemyError) as error:
+                raise DailyError(_said(error)) from error
             try:
                 run_daily(settings, source, day, catch_up, outcome)
-            except (DailyError, typer.Exit) as error:
-                reason = str(error) or "a step failed; its message is printed above"
+            except (DailyError, typer.Exit, SQLAlchemyError) as error:
+                reason = _said(error)
                 finish_run(settings, run_id, outcome, "failed", reason)
                 raise DailyError(reason) from error
             except Exception as error:  # recorded before it propagates with its traceback
@@ -87,3 +85,15 @@ def daily(
     typer.echo(
         f"Daily run 每日任务 {day}: ok" + (f"; challengers {retrained}" if retrained else "")
     )
+
+
+def _said(error: BaseException) -> str:
+    """A step's failure in one line, for the run's record and the terminal."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(error, typer.Exit):  # its message was printed where it happened
+        return "a step failed; its message is printed above"
+    if isinstance(error, SQLAlchemyError):
+        cause = str(getattr(error, "orig", None) or error).splitlines()[0]
+        return f"the store could not be written ({cause}); the previous list keeps serving"
+    return str(error)

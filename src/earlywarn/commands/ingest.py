@@ -45,6 +45,14 @@ def import_command(
             "that could not be mapped, instead of importing.",
         ),
     ] = False,
+    accept_removals: Annotated[
+        bool,
+        typer.Option(
+            "--accept-removals",
+            help="接受删除 / Merge even if the export no longer holds many rows an earlier "
+            "import of its cases had (refused otherwise: an export cut short).",
+        ),
+    ] = False,
 ) -> None:
     """导入信访系统导出文件 / Import an office's export (Excel, GBK CSV) as a contract dataset.
 
@@ -70,7 +78,8 @@ def import_command(
             raise typer.BadParameter(
                 f"{out} is a file, not a dataset directory", param_hint="--out"
             )
-        result = import_source(source, out, mode, settings.import_quarantine_dir(out), chosen)
+        quarantine = settings.import_quarantine_dir(out)
+        result = import_source(source, out, mode, quarantine, chosen, accept_removals)
     except (SourceError, MappingError, MappingFileError) as error:
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error

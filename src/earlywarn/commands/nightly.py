@@ -25,9 +25,10 @@ from typing import Any
 import typer
 from mlflow.tracking import MlflowClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from earlywarn.commands.app import dataset_path
+from earlywarn.commands.app import ExportRefusedError, imported_dataset
 from earlywarn.commands.challenge import judge_challengers
 from earlywarn.commands.lifecycle import retrain_challengers
 from earlywarn.contract import ContractError, Dataset, Mode, load_dataset
@@ -86,6 +87,7 @@ class DailyOutcome:
     judged: list[str] = field(default_factory=list)
     retrained: dict[str, str] = field(default_factory=dict)
     versions: str = ""
+    imported: dict[str, dict[str, int]] = field(default_factory=dict)  # per table
 
 
 def _pending(champions: LoadedModels) -> bool:
@@ -108,8 +110,26 @@ def _challengers(champions: LoadedModels) -> LoadedModels | None:
         return None
 
 
-def _load(source: Path, settings: Settings) -> Dataset:
-    path = dataset_path(source, settings)  # an office's export is imported first
+def _load(source: Path, settings: Settings, outcome: DailyOutcome) -> Dataset:
+    """The night's dataset; an office's export is imported (merged) first, and what the
+    import counted is kept with the run and said."""
+    try:
+        path, imported = imported_dataset(source, settings)
+    except ExportRefusedError as error:
+        raise DailyError(str(error)) from error
+    if imported is not None:
+        merged = imported.merged
+        for summary in imported.dataset.report.tables:
+            counts = {"read": summary.rows_read, "quarantined": summary.rows_quarantined}
+            if summary.table in merged:
+                counts |= vars(merged[summary.table])
+            outcome.imported[summary.table] = counts
+            typer.echo(
+                f"import {summary.table}: {summary.rows_read:,} read, "
+                f"{summary.rows_quarantined:,} quarantined"
+                + (f", {merged[summary.table].removed:,} no longer exported"
+                   if summary.table in merged and merged[summary.table].removed else "")
+            )  # fmt: skip
     try:
         return load_dataset(path, Mode.LENIENT, settings.quarantine_dir(path))
     except (ContractError, FileNotFoundError) as error:
@@ -129,7 +149,7 @@ def run_daily(
 ) -> None:
     """The night's work, filling ``outcome`` as it goes (kept when a later step fails)."""
     sessions = open_store(settings)
-    dataset = _load(source, settings)
+    dataset = _load(source, settings, outcome)
     registry.connect(settings)
     try:
         models = registry.load_models()
@@ -165,10 +185,40 @@ def run_daily(
         outcome.retrained = retrain_challengers(settings, dataset, end_of_day(day))
 
 
+INTERRUPTED = "the process stopped before the run ended (killed, or the machine went down)"
+
+
+def start_run(settings: Settings, day: dt.date) -> int:
+    """The run's record, under the daily lock: a run still marked running was stopped
+    before it could record its end, and is marked interrupted."""
+    with open_store(settings).begin() as session:
+        stopped = session.scalars(select(DailyRun).where(DailyRun.outcome == "running")).all()
+        for run in stopped:
+            run.outcome, run.finished_at, run.message = "interrupted", utc_now(), INTERRUPTED
+            typer.echo(f"warning 警告: the daily run for {run.day} was interrupted 上次运行中断")
+        run = DailyRun(day=day, outcome="running", message="", counts="{}")
+        session.add(run)
+        session.flush()
+        return run.id
+
+
 def finish_run(
     settings: Settings, run_id: int, outcome: DailyOutcome, state: str, message: str
 ) -> None:
-    counts = {"days": outcome.days, "judged": outcome.judged, "retrained": outcome.retrained}
+    """The run's end, recorded and audited; if the store cannot take it (locked, gone),
+    said in the log, and the next run marks it interrupted."""
+    try:
+        _record_end(settings, run_id, outcome, state, message)
+    except SQLAlchemyError as error:
+        logger.error("the end of daily run %d (%s) could not be recorded: %s", run_id, state,
+                     str(getattr(error, "orig", None) or error).splitlines()[0])  # fmt: skip
+
+
+def _record_end(
+    settings: Settings, run_id: int, outcome: DailyOutcome, state: str, message: str
+) -> None:
+    counts = {"days": outcome.days, "judged": outcome.judged, "retrained": outcome.retrained,
+              "imported": outcome.imported}  # fmt: skip
     with open_store(settings).begin() as session:
         run = session.get(DailyRun, run_id)
         assert run is not None

@@ -5,6 +5,11 @@ handling steps as exported now), and a contact or step the export holds replaces
 of its key whichever case held it; every other row is kept. Tables are sorted
 by their keys, so the same input gives the same bytes. A table the export does not
 hold at all (no actions sheet) is kept as it was.
+
+An export cut short (a file truncated in transfer, a query stopped half-way) would
+remove the rows it lost from every case it still holds: a merge that would remove more
+than a small share of a table's rows is refused (``removals_refused``) unless the
+removals are accepted.
 """
 
 from __future__ import annotations
@@ -24,6 +29,28 @@ class MergeCounts:
     unchanged: int  # keys there before, the same now
     kept: int  # rows of cases this export does not hold, kept as they were
     removed: int  # rows of re-exported cases that the new export no longer has
+
+    @property
+    def before(self) -> int:
+        """The table's rows before this export."""
+        return self.kept + self.changed + self.unchanged + self.removed
+
+
+# A merge may remove at most this share of a table's earlier rows (and a few rows
+# whatever the share): an office corrects a record now and then, it does not delete
+# a fiftieth of its history in a night.
+REMOVAL_SHARE = 0.02
+REMOVAL_FEW = 10
+
+
+def removals_refused(counts: dict[str, MergeCounts]) -> list[str]:
+    """The tables whose merge would remove too many earlier rows, said in words."""
+    return [
+        f"{table}: {c.removed:,} of the {c.before:,} rows imported before "
+        f"({c.removed / c.before:.0%})"
+        for table, c in counts.items()
+        if c.removed > max(REMOVAL_FEW, REMOVAL_SHARE * c.before)
+    ]
 
 
 def merge_tables(

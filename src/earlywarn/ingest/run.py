@@ -29,13 +29,24 @@ from earlywarn.contract.spec import TABLES
 from earlywarn.files import write_atomically
 from earlywarn.ingest.mapping import MappedTable, MappingError, classify, map_table
 from earlywarn.ingest.mapping_file import MappingFile
-from earlywarn.ingest.merge import MergeCounts, existing_tables, merge_tables
+from earlywarn.ingest.merge import MergeCounts, existing_tables, merge_tables, removals_refused
 from earlywarn.ingest.provenance import in_source_terms, locate_quarantine
-from earlywarn.ingest.sources import ROW, SourceError, is_database, read_database, read_source
+from earlywarn.ingest.sources import (
+    ROW,
+    SourceError,
+    is_database,
+    read_database,
+    read_source,
+    shown_source,
+)
 from earlywarn.ingest.vocabulary import Vocabulary
 
 logger = logging.getLogger(__name__)
-__all__ = ["ImportResult", "MappingError", "SourceError", "import_source"]
+__all__ = ["ExportShrankError", "ImportResult", "MappingError", "SourceError", "import_source"]
+
+
+class ExportShrankError(SourceError):
+    """The export would remove many rows an earlier import holds: nothing was written."""
 
 
 @dataclass
@@ -58,6 +69,7 @@ def import_source(
     mode: Mode = Mode.STRICT,
     quarantine_dir: Path | None = None,
     mapping: MappingFile | None = None,
+    accept_removals: bool = False,
 ) -> ImportResult:
     """Read ``source`` (a workbook, a CSV file or a directory of them, or a database URL
     with the mapping file's ``database`` section), map it onto the contract, check it,
@@ -66,6 +78,8 @@ def import_source(
     Raises:
         SourceError, MappingError: a file or a table cannot be used at all.
         ContractError: the contract's checks failed (strict), named in source terms.
+        ExportShrankError: merged into ``out``, the export would remove more than a
+            small share of a table's earlier rows (``accept_removals`` to merge anyway).
     """
     vocabulary = Vocabulary.of(mapping)
     skipped: list[str] = []
@@ -105,7 +119,7 @@ def import_source(
             result.unmapped_values[key] = result.unmapped_values.get(key, 0) + count
     result.skipped = skipped
     result.left_out = {t.origin: t.skipped_rows for t in tables if t.skipped_rows}
-    result.files, result.merged = _write(dataset, out)
+    result.files, result.merged = _write(dataset, out, source, accept_removals)
     if calendar is not None and directory is not None:
         shutil.copyfile(directory / CALENDAR_FILE, out / CALENDAR_FILE)
         result.files.append(out / CALENDAR_FILE)
@@ -126,6 +140,11 @@ def write_import_report(result: ImportResult, out: Path) -> Path:
             {"origin": origin, "table": table, "rows": rows, "encoding": encoding}
             for origin, table, rows, encoding in result.sources
         ],
+        "tables": {
+            summary.table: {"read": summary.rows_read, "quarantined": summary.rows_quarantined}
+            | (vars(result.merged[summary.table]) if summary.table in result.merged else {})
+            for summary in result.dataset.report.tables
+        },
         "unmapped_headers": result.unmapped_headers,
         "unmapped_values": [
             {"column": column, "value": value, "rows": count}
@@ -171,6 +190,11 @@ def _raw_tables(
         parts = [m for m in mapped if m.table.name == table.name]
         if not parts:
             raws[table.name] = None
+            if table.required:
+                report.add(issue_frame([
+                    {"severity": Severity.ERROR.value, "file": str(source), "code": "missing_file",
+                     "detail": f"no sheet, file or query holds the {table.name} table"}
+                ]))  # fmt: skip
             continue
         for part in parts:
             missing = [c.name for c in table.columns if c.required and c.name not in part.headers]
@@ -226,7 +250,9 @@ def _set_aside(parts: list[MappedTable], label: str, first_line: int) -> pl.Data
     )  # fmt: skip
 
 
-def _write(dataset: Dataset, out: Path) -> tuple[list[Path], dict[str, MergeCounts]]:
+def _write(
+    dataset: Dataset, out: Path, source: Path | str, accept_removals: bool
+) -> tuple[list[Path], dict[str, MergeCounts]]:
     """The dataset as Parquet, merged into what an earlier import wrote there."""
     tables = {"cases": dataset.cases, "contacts": dataset.contacts, "actions": dataset.actions}
     new = {
@@ -235,6 +261,14 @@ def _write(dataset: Dataset, out: Path) -> tuple[list[Path], dict[str, MergeCoun
         if frame is not None
     }
     merged, counts = merge_tables(existing_tables(out), new)
+    refused = [] if accept_removals else removals_refused(counts)
+    if refused:
+        raise ExportShrankError(
+            f"{shown_source(source)}: merged into {out}, this export would remove "
+            f"{'; '.join(refused)} from the cases it holds again: an export cut short? "
+            "Nothing was written (导出数据比上次少了大量记录，未写入). If the records were "
+            f"really deleted: earlywarn import {shown_source(source)} --out {out} --accept-removals"
+        )
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, frame in merged.items():

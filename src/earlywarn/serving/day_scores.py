@@ -60,7 +60,9 @@ def reading_order(
     threshold, then the case id (a stable order for equal scores)."""
     frame = pl.DataFrame(
         {
-            "band": pl.Series(risk_band).replace_strict(BAND_ORDER, return_dtype=pl.Int8),
+            "band": pl.Series(risk_band, dtype=pl.String).replace_strict(
+                BAND_ORDER, return_dtype=pl.Int8
+            ),
             "urgency": urgency(models, probability),
             "case_id": case_ids,
         }

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -32,15 +32,24 @@ from earlywarn.serving.treatment import ACTED
 
 
 def data_quality(dataset: Dataset, as_of: dt.datetime) -> list[Check]:
+    report_file = dataset.path / IMPORT_REPORT
+    imported = json.loads(report_file.read_text("utf-8")) if report_file.exists() else {}
+    # An office's export is checked when it is imported, and the rows it loses are
+    # quarantined there; the dataset it is merged into loads clean. So the night's
+    # share is the import's, when there was one.
+    counted = imported.get("tables") or {}
     checks = []
     for table in dataset.report.tables:
-        if not table.rows_read:
+        read, quarantined = table.rows_read, table.rows_quarantined
+        if table.table in counted:
+            read, quarantined = counted[table.table]["read"], counted[table.table]["quarantined"]
+        if not read:
             continue
-        share = table.rows_quarantined / table.rows_read
-        detail = {"read": table.rows_read, "quarantined": table.rows_quarantined}
+        share = quarantined / read
+        detail = {"read": read, "quarantined": quarantined}
         checks.append(Check("quarantine_share", table.table, round(share, 6),
                             status_of("quarantine_share", share), detail))  # fmt: skip
-    checks += _unmapped(dataset.path / IMPORT_REPORT)
+    checks += _unmapped(imported) if imported else []
     moments = [dataset.contacts["occurred_at"]]
     if dataset.actions is not None:
         moments.append(dataset.actions["occurred_at"])
@@ -54,12 +63,9 @@ def data_quality(dataset: Dataset, as_of: dt.datetime) -> list[Check]:
     return checks
 
 
-def _unmapped(report_file: Path) -> list[Check]:
+def _unmapped(report: dict[str, Any]) -> list[Check]:
     """From the last import's report: the share of rows holding a value no vocabulary
     knows (a new name for a category, a misspelt level), and the headers left unread."""
-    if not report_file.exists():
-        return []  # a contract dataset, not an import
-    report = json.loads(report_file.read_text(encoding="utf-8"))
     rows = max(int(report.get("rows") or 0), 1)
     values = report.get("unmapped_values") or []
     share = sum(int(v["rows"]) for v in values) / rows

@@ -81,18 +81,20 @@ def monitor_day(
     if probability is None:
         probability = {t: models.models[t].probability(features) for t in TARGETS}
     flagged = {t: models.models[t].bands(probability[t]) == "high" for t in TARGETS}
-    measures = score_measures(probability, flagged)
     with sessions() as session:
         earlier = _earlier_measures(session, day)
         matured = matured_performance(session, dataset, as_of)
-    checks = [
-        *input_drift(models, features),
-        *measures,
-        *score_drift(measures, earlier),
-        *expected_precision(probability, flagged),
-        *data_quality(dataset, as_of),
-        *matured,
-    ]
+    if features.height:
+        measures = score_measures(probability, flagged)
+        scored = [
+            *input_drift(models, features),
+            *measures,
+            *score_drift(measures, earlier),
+            *expected_precision(probability, flagged),
+        ]
+    else:  # no open case at the day's end: a date before the data, or an empty export
+        scored = [Check("scoring_population", "cases", 0.0, "alert", {"open_cases": 0})]
+    checks = [*scored, *data_quality(dataset, as_of), *matured]
     status = worst([c.status for c in checks])
     rows = [
         {"day": day, "check": c.check, "subject": c.subject[:128], "value": c.value,

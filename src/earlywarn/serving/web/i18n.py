@@ -56,6 +56,7 @@ CHECK: dict[str, tuple[str, str]] = {
     "input_psi": ("输入漂移（PSI）", "input drift (PSI)"),
     "score_shift": ("评分漂移（标准差）", "score drift (standard deviations)"),
     "share_flagged": ("预警比例", "share flagged"),
+    "scoring_population": ("在办事项数", "open cases scored"),
     "mean_probability": ("平均概率", "mean probability"),
     "expected_precision": ("预期精确率（估计）", "expected precision (estimate)"),
     "newest_record_days": ("最新记录距今天数", "age of the newest record (days)"),

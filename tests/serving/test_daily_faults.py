@@ -1,0 +1,136 @@
+"""The nightly job against what a real office's machine does to it: an export cut short,
+rows that cannot be used, a table left out, a day with no open case, a run killed
+half-way, a store locked by another process. Each night either does its work or says
+why in one line, records it, and leaves the previous list serving."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from earlywarn.cli import app
+from earlywarn.contract import Dataset
+from earlywarn.serving.store import DailyRun, MonitorCheck, RiskList, open_store
+from earlywarn.settings import Settings
+from earlywarn.simulator.office_files import SHEETS, write_office_export
+from tests.serving.helpers import NIGHT, daily, daily_runs
+
+
+def _export(sample: Dataset, out: Path, keep_contacts: float = 1.0) -> Path:
+    """The sample as the office's GBK CSV export; ``keep_contacts`` < 1: the contacts file
+    cut short (a transfer stopped half-way), every case still in it."""
+    assert sample.actions is not None
+    contacts = sample.contacts.head(int(sample.contacts.height * keep_contacts))
+    tables = {"cases": sample.cases, "contacts": contacts, "actions": sample.actions}
+    write_office_export(tables, out, "csv-gbk")
+    return out
+
+
+def test_an_export_cut_short_is_refused_and_the_list_kept(
+    nightly: Settings, sample: Dataset, tmp_path: Path
+) -> None:
+    full = _export(sample, tmp_path / "monday" / "export")  # one name: one dataset
+    code, output = daily("--source", str(full), "--date", NIGHT.isoformat())
+    assert code == 0, output
+    imported = json.loads(daily_runs(nightly)[-1].counts)["imported"]
+    assert imported["contacts"]["read"] == sample.contacts.height
+    assert imported["contacts"]["added"] == sample.contacts.height
+
+    cut = _export(sample, tmp_path / "tuesday" / "export", keep_contacts=0.6)
+    code, output = daily("--source", str(cut), "--date", (NIGHT + dt.timedelta(days=1)).isoformat())
+    assert code == 1 and "this export would remove contacts:" in output, output
+    assert "--accept-removals" in output and "Nothing was written" in output
+    failed = daily_runs(nightly)[-1]
+    assert failed.outcome == "failed" and "would remove contacts" in failed.message  # not "1"
+    with open_store(nightly)() as session:
+        assert list(session.scalars(select(RiskList.list_date))) == [NIGHT]
+    target = nightly.work_dir / "imported" / "export"
+    merged = target / "contacts.parquet"  # the refused night wrote nothing
+    assert pl.read_parquet(merged).height == sample.contacts.height
+
+    # Deletions that are real: accepted by hand, then the night runs.
+    accepted = CliRunner().invoke(
+        app, ["import", str(cut), "--out", str(target), "--accept-removals"]
+    )
+    assert accepted.exit_code == 0, accepted.output
+    assert "no longer exported" in accepted.output
+
+
+def test_rows_the_import_quarantines_reach_the_monitoring(
+    nightly: Settings, sample: Dataset, tmp_path: Path
+) -> None:
+    export = _export(sample, tmp_path / "export")
+    cases = export / f"{SHEETS['cases']}.csv"
+    lines = cases.read_bytes().decode("gbk").splitlines()
+    header = lines[0].split(",")
+    column = next(i for i, name in enumerate(header) if name.startswith("登记"))
+    broken = []
+    for n, line in enumerate(lines):
+        cells = line.split(",")
+        if 0 < n <= 200 and len(cells) == len(header):
+            cells[column] = "2024-13-45"  # no such month
+        broken.append(",".join(cells))
+    cases.write_bytes("\n".join(broken).encode("gbk"))
+    code, output = daily("--source", str(export), "--date", NIGHT.isoformat())
+    assert code == 0, output
+    with open_store(nightly)() as session:
+        share = session.scalar(
+            select(MonitorCheck.value).where(
+                MonitorCheck.check == "quarantine_share", MonitorCheck.subject == "cases"
+            )
+        )
+    assert share is not None and share >= 200 / sample.cases.height
+
+
+def test_an_export_without_its_cases_is_named(
+    nightly: Settings, sample: Dataset, tmp_path: Path
+) -> None:
+    export = _export(sample, tmp_path / "export")
+    (export / f"{SHEETS['cases']}.csv").unlink()
+    code, output = daily("--source", str(export), "--date", NIGHT.isoformat())
+    assert code == 1 and "required table not found" in output and "cases" in output
+
+
+def test_a_day_without_open_cases_is_an_empty_list_and_an_alert(nightly: Settings) -> None:
+    code, output = daily("--date", "2020-01-01")  # before the sample's first case
+    assert code == 0, output
+    assert "list 0 cases" in output
+    with open_store(nightly)() as session:
+        status = session.scalar(
+            select(MonitorCheck.status).where(MonitorCheck.check == "scoring_population")
+        )
+    assert status == "alert"
+
+
+def test_a_run_killed_half_way_is_marked_interrupted_by_the_next(nightly: Settings) -> None:
+    with open_store(nightly).begin() as session:  # what a killed run leaves
+        session.add(DailyRun(day=NIGHT, outcome="running", message="", counts="{}"))
+    code, output = daily("--date", NIGHT.isoformat())
+    assert code == 0 and "was interrupted" in output
+    assert [r.outcome for r in daily_runs(nightly)] == ["interrupted", "ok"]
+
+
+def test_a_locked_store_is_one_line_and_the_run_said(
+    nightly: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EARLYWARN_DATABASE_BUSY_SECONDS", "0.5")
+    assert daily("--date", NIGHT.isoformat())[0] == 0
+    database = nightly.work_dir / "earlywarn.db"
+    holder = sqlite3.connect(database, timeout=0)
+    holder.execute("BEGIN EXCLUSIVE")  # another process holds the store
+    try:
+        code, output = daily("--date", (NIGHT + dt.timedelta(days=1)).isoformat())
+    finally:
+        holder.rollback()
+        holder.close()
+    assert code == 1 and "the store could not be written" in output
+    assert "Traceback" not in output
+    runs = daily_runs(nightly)
+    assert runs[-1].outcome in ("ok", "failed")  # never left "running"
