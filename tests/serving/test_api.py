@@ -251,8 +251,11 @@ def test_the_export_is_the_ledger_in_either_language(
     ):
         answer = client.get(route, params={"format": "xlsx", "lang": lang}, headers=headers)
         assert answer.status_code == 200
-        sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).worksheets[0]
+        book = openpyxl.load_workbook(io.BytesIO(answer.content))
+        sheet, notes = book.worksheets
         assert str(sheet["A1"].value).startswith(title) and sheet["A3"].value == rank
+        meaning = str(notes["B2"].value)  # the explanation sheet in the ledger's language
+        assert ("清单顺序" in meaning) if lang == "zh" else meaning.startswith("the list's order")
     csv_text = client.get(route, params={"format": "csv", "lang": "en"}, headers=headers).text
     assert csv_text.lstrip("\ufeff").startswith("rank,case,county")
 

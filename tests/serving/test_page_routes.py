@@ -36,6 +36,12 @@ def test_list_case_and_review_through_the_page(
     assert case_ids, "no high case linked from the list"
     page = browser.get("/office/case", params={"id": case_ids[0], "date": DAY.isoformat()})
     assert page.status_code == 200 and case_ids[0] in page.text
+    # The history in the office's words: channels and handling steps named in Chinese.
+    history = page.text[page.text.index("<tbody>") :]
+    assert not re.search(
+        r"<td>(visit|letter|online|phone|assigned|accepted|responded)</td>", history
+    )
+    assert re.search(r"<td>(来访|来信|网上|来电|电话)[^<]*</td>", history)
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert csrf is not None
     saved = browser.post(

@@ -58,6 +58,39 @@ COLUMNS: tuple[tuple[str, str, str, int, str], ...] = (
     ("leader", "包案领导", "senior owner", 12, "filled in by the office"),
     ("result", "处置结果", "outcome of handling", 20, "filled in by the office"),
 )  # fmt: skip
+# What each column holds, in the Chinese ledger's explanation sheet.
+_MEANING_ZH: dict[str, str] = {
+    "rank": "清单顺序：先按风险等级，再按超出预警阈值的程度",
+    "case_id": "信访业务系统中的事项编号",
+    "county_code": "事项所属县区",
+    "township_code": "事项所属乡镇（街道）",
+    "category": "问题类别",
+    "risk_band": "高 / 中 / 低：两类风险中较高的一级",
+    "escalation_probability": "30 天内到超过以往所到层级信访的校准概率",
+    "collective_probability": "30 天内 5 人及以上集体信访的校准概率",
+    "escalation_flag": "达到或超过预警阈值",
+    "collective_flag": "达到或超过预警阈值",
+    "days_since_last_contact": "从上次来信、来访或来电到清单时点的整天数",
+    "reasons": "抬高评分最多的因素，按影响从大到小",
+    "steps": "依事项办理状态建议的办理措施及责任单位",
+    "changes": "新进入清单、风险升降，以及上期清单以来发生的事件",
+    "review": "该事项最近一次核查记录",
+    "leader": "由信访部门填写",
+    "result": "由信访部门填写",
+}
+_BANDS: dict[Language, list[tuple[str, str]]] = {
+    "zh": [
+        ("高", "达到或超过任一类风险的预警阈值：通常一天内需要处理的事项数量，今日核查"),
+        ("中", "超过五倍处理能力对应的阈值：持续关注"),
+        ("低", "低于两个阈值：只列入评分文件，不列入本台账"),
+    ],
+    "en": [
+        ("high", "at or above a target's alert threshold: the cases that fill the office's "
+         "capacity on a typical day; review today"),
+        ("medium", "above the threshold for five times that capacity: watch"),
+        ("low", "below both; listed in the score file, not in this ledger"),
+    ],
+}  # fmt: skip
 _PERCENT = {"escalation_probability", "collective_probability"}
 _WRAPPED = ("reasons", "steps", "changes")
 _LINE_POINTS = 16  # one line of the default 11-point font, Chinese glyphs included
@@ -218,15 +251,13 @@ def _notes(book: xlsxwriter.Workbook, lang: Language, formats: dict[str, object]
     notes = book.add_worksheet(_NOTES[lang])
     notes.set_column(0, 0, 22)
     notes.set_column(1, 1, 90, formats["wrap"])
-    notes.write_row(0, 0, ["列" if lang == "zh" else "column", "含义 meaning"], formats["header"])
-    for number, (_, zh, en, _, meaning) in enumerate(COLUMNS, start=1):
+    header = ["列", "含义"] if lang == "zh" else ["column", "meaning"]
+    notes.write_row(0, 0, header, formats["header"])
+    for number, (key, zh, en, _, meaning) in enumerate(COLUMNS, start=1):
         notes.write_string(number, 0, zh if lang == "zh" else en)
-        notes.write_string(number, 1, meaning)
+        notes.write_string(number, 1, _MEANING_ZH[key] if lang == "zh" else meaning)
     bands = [
-        ("高 high", "at or above a target's alert threshold: the cases that fill the office's "
-         "capacity on a typical day; review today"),
-        ("中 medium", "above the threshold for five times that capacity: watch"),
-        ("低 low", "below both; listed in the score file, not in this ledger"),
+        *_BANDS[lang],
         ("", "Scores are advice to the person who reviews the case, never a decision about "
          "people. 评分仅供核查人员参考，不作为对人的判断。"),
     ]  # fmt: skip

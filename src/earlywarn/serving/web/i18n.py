@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from typing import Literal
 
-from earlywarn.contract.names import CATEGORY_ZH, LEVEL_ZH
+from earlywarn.contract.names import ACTION_TYPE_ZH, CATEGORY_ZH, CHANNEL_ZH, LEVEL_ZH, OUTCOME_ZH
 
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
@@ -33,6 +33,10 @@ _CATEGORY_EN: dict[str, str] = {
 # The Chinese names are the contract's own (``contract/names.py``).
 CATEGORY: dict[str, tuple[str, str]] = {c: (CATEGORY_ZH[c], en) for c, en in _CATEGORY_EN.items()}
 LEVEL: dict[str, tuple[str, str]] = {level: (zh, level) for level, zh in LEVEL_ZH.items()}
+# A case's history in the office's words; in English, the contract's codes as words.
+CHANNEL = {code: (zh, code.replace("_", " ")) for code, zh in CHANNEL_ZH.items()}
+ACTION = {code: (zh, code.replace("_", " ")) for code, zh in ACTION_TYPE_ZH.items()}
+OUTCOME = {code: (zh, code.replace("_", " ")) for code, zh in OUTCOME_ZH.items()}
 BAND: dict[str, tuple[str, str]] = {
     "high": ("高", "high"),
     "medium": ("中", "medium"),

@@ -169,7 +169,8 @@ def _timeline(
     ]
     ticks = [
         charts.Tick(at=a["occurred_at"], title=f"{i18n.moment_text(a['occurred_at'], lang)} · "
-                    f"{a['action_type']} {a.get('outcome') or ''}")
+                    f"{i18n.label(i18n.ACTION, a['action_type'], lang)} "
+                    f"{i18n.label(i18n.OUTCOME, a['outcome'], lang) if a.get('outcome') else ''}")
         for a in actions
         if a["occurred_at"] >= start
     ]  # fmt: skip
