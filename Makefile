@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install earlywarn with its development tools and PySpark
 
-run: install ## Install everything, then run the main job on the shipped sample data
+run: install ## Install everything, then run the main job on simulated data (5,000 cases)
 	$(BIN)/earlywarn run
 
 test: lint typecheck pytest ## Lint, format check, type check, then the whole test suite

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,17 @@ def test_same_seed_same_bytes(tmp_path: Path, file_format: str) -> None:
     simulate_to_directory(SMALL, tmp_path / "a", file_format, dt.date(2024, 6, 1))
     simulate_to_directory(SMALL, tmp_path / "b", file_format, dt.date(2024, 6, 1))
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    if file_format == "parquet":  # an office's workbook too, its own metadata included
+        from earlywarn.simulator.office_files import write_office_export
+
+        dataset = load_dataset(tmp_path / "a")
+        tables = {"cases": dataset.cases.head(20), "contacts": dataset.contacts.head(20)}
+        tables["actions"] = dataset.actions.head(20) if dataset.actions is not None else None
+        for run in ("xa", "xb"):
+            write_office_export(tables, tmp_path / run, "xlsx-office")  # type: ignore[arg-type]
+        assert _digest(tmp_path / "xa") == _digest(tmp_path / "xb")
+        with zipfile.ZipFile(next((tmp_path / "xa").iterdir())) as book:
+            assert "2000-01-01T00:00:00Z" in book.read("docProps/core.xml").decode()  # not now
     other = SimulationConfig(**{**SMALL.__dict__, "seed": 6})
     simulate_to_directory(other, tmp_path / "c", file_format)
     assert (

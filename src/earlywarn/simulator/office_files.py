@@ -106,6 +106,8 @@ def _write_workbook(tables: dict[str, pl.DataFrame], path: Path) -> None:
     import xlsxwriter
 
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    # The workbook's own creation time would make two runs of one seed differ.
+    book.set_properties({"created": dt.datetime(2000, 1, 1)})
     when = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
     title = book.add_format({"bold": True, "align": "center"})
     for name, frame in tables.items():
