@@ -261,7 +261,7 @@ def features(
     ],
     out: Annotated[Path, typer.Option(help="输出文件 / Output file, .parquet or .csv.")],
     mode: Annotated[
-        Mode, typer.Option(help="strict or lenient loading (see validate).")
+        Mode, typer.Option(help="校验模式 / strict or lenient loading (see validate).")
     ] = Mode.LENIENT,
     engine: EngineOption = Engine.EMBEDDED,
     spark_master: MasterOption = None,

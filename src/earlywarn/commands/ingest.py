@@ -32,7 +32,9 @@ def import_command(
     out: Annotated[
         Path | None, typer.Option(help="数据集目录 / Where to write the contract dataset.")
     ] = None,
-    mode: Annotated[Mode, typer.Option(help="strict or lenient, as in validate.")] = Mode.STRICT,
+    mode: Annotated[
+        Mode, typer.Option(help="校验模式 / strict or lenient, as in validate.")
+    ] = Mode.STRICT,
     mapping: Annotated[
         Path | None,
         typer.Option(help="映射文件 / A YAML mapping file, added to the built-in defaults."),

@@ -50,7 +50,9 @@ def retrain(ctx: typer.Context, data: DataOption) -> None:
 @app.command()
 def rollback(
     ctx: typer.Context,
-    target: Annotated[str, typer.Option(help="escalation or collective")],
+    target: Annotated[
+        str, typer.Option(help="预测目标 / escalation (越级访) or collective (集体访)")
+    ],
     reason: Annotated[str, typer.Option(help="原因 / Why; recorded.")],
 ) -> None:
     """回滚正式版本 / Move the champion back to the version it replaced (`previous`).

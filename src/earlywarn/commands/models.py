@@ -214,7 +214,9 @@ def show_trained(result: TrainResult) -> None:
 @app.command()
 def promote(
     ctx: typer.Context,
-    target: Annotated[str, typer.Option(help="escalation or collective")],
+    target: Annotated[
+        str, typer.Option(help="预测目标 / escalation (越级访) or collective (集体访)")
+    ],
     version: Annotated[str, typer.Option(help="模型版本 / Registered version to promote.")],
     force: Annotated[
         bool, typer.Option(help="不比较直接上线 / Promote without the comparison.")

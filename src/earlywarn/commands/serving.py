@@ -153,7 +153,7 @@ def show_stored(result: RiskListResult) -> None:
 @keys_app.command("create")
 def keys_create(
     ctx: typer.Context,
-    role: Annotated[Role, typer.Option(help="case_system, office, analyst or admin")],
+    role: Annotated[Role, typer.Option(help="角色 / case_system, office, analyst or admin")],
     county: Annotated[str | None, typer.Option(help="县区代码 / Required for office keys.")] = None,
     label: Annotated[str | None, typer.Option(help="备注 / Who or what the key is for.")] = None,
 ) -> None:

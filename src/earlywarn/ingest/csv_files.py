@@ -47,7 +47,8 @@ def decode(content: bytes, name: str) -> tuple[str, str]:
         text = body.decode("gb18030")
     except UnicodeDecodeError as error:
         raise CsvError(
-            f"{name}, line {_line_at(body, error.start)}: neither UTF-8 nor GB18030/GBK"
+            f"{name}, line {_line_at(body, error.start)}: neither UTF-8 nor GB18030/GBK "
+            "(既不是 UTF-8 也不是 GBK 编码，请检查该行或重新导出)"
         ) from error
     for number, line in enumerate(body.split(b"\n"), start=1):
         # Chinese text in GBK is almost never valid UTF-8: a line that is, with

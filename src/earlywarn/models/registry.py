@@ -70,7 +70,7 @@ def _fetch(
     try:
         recorded = client.get_model_version(model_name(target), chosen).tags.get(DIGEST_TAG)
     except MlflowException as error:
-        raise LookupError(f"{model_name(target)} has no version {chosen}") from error
+        raise LookupError(f"{model_name(target)} has no version {chosen} (没有此版本)") from error
     local = Path(
         mlflow.artifacts.download_artifacts(
             artifact_uri=f"models:/{model_name(target)}/{chosen}/{ARTIFACT_PATH}",

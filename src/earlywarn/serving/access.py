@@ -40,7 +40,9 @@ def create_key(
 ) -> NewKey:
     """A new random key; an office key must name its county."""
     if role is Role.OFFICE and not county:
-        raise ValueError("an office key needs --county: it sees only its own county")
+        raise ValueError(
+            "an office key needs --county: it sees only its own county (办公室密钥须指定县区)"
+        )
     token = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
         prefix=token[:10], key_hash=digest(token), role=role.value, county_code=county, label=label

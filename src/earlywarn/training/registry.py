@@ -92,10 +92,12 @@ def promote(
     try:
         tags = client.get_model_version(name, version).tags
     except MlflowException:
-        return Decision(False, f"{name} has no version {version}")
+        return Decision(False, f"{name} has no version {version} (没有此版本)")
     current = champion_version(client, target)
     if force and not reason:
-        return Decision(False, "--force needs --reason: the override is recorded")
+        return Decision(
+            False, "--force needs --reason: the override is recorded (强制操作须说明理由)"
+        )
     if current == version:
         return Decision(False, f"{name} version {version} is already the champion")
     try:
@@ -155,7 +157,9 @@ def rollback(client: MlflowClient, target: str, reason: str) -> Decision:
     name = model_name(target)
     current, previous = champion_version(client, target), alias_version(client, target, PREVIOUS)
     if previous is None:
-        return Decision(False, f"{name} has no previous champion to return to")
+        return Decision(
+            False, f"{name} has no previous champion to return to (没有可回退的上一版本)"
+        )
     try:
         load(target, previous)
     except ModelRejectedError as error:
