@@ -134,3 +134,13 @@ def test_a_locked_store_is_one_line_and_the_run_said(
     assert "Traceback" not in output
     runs = daily_runs(nightly)
     assert runs[-1].outcome in ("ok", "failed")  # never left "running"
+
+
+def test_a_work_directory_that_cannot_be_written_is_said(
+    nightly: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the work directory should be")
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(blocked))
+    code, output = daily("--date", NIGHT.isoformat())
+    assert code == 1 and "cannot be written" in output and "Traceback" not in output

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import shutil
 import time
 import uuid
 from collections.abc import Callable
@@ -94,6 +95,23 @@ def test_an_artifact_changed_after_registration_is_refused(settings: Settings) -
         registry.load("collective", version)
     decision = training_registry.promote(client, "collective", version, force=True, reason="x")
     assert not decision.promoted and "differs" in decision.message
+
+
+def test_an_artifact_whose_files_are_gone_is_refused_in_words(settings: Settings) -> None:
+    """The artifact store lost a version's files (a disk cleaned, a bucket emptied)."""
+    client = registry.connect(settings)
+    version = register_damaged("collective", edit_meta(meta={"copy": uuid.uuid4().hex}))
+    recorded = client.get_model_version(registry.model_name("collective"), version).tags[
+        registry.DIGEST_TAG
+    ]
+    folder = next(
+        path.parent
+        for path in settings.work_dir.glob("mlartifacts/**/risk_model/model.json")
+        if artifact_digest(path.parent) == recorded
+    )
+    shutil.rmtree(folder)
+    with pytest.raises(ModelRejectedError, match="cannot be read from the artifact store"):
+        registry.load("collective", version)
 
 
 def test_promote_names_an_unknown_version(settings: Settings) -> None:

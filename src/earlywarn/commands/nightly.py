@@ -54,8 +54,15 @@ class DailyError(Exception):
 @contextmanager
 def daily_lock(settings: Settings) -> Iterator[None]:
     """Hold the work directory's daily lock, or fail at once: two runs never overlap."""
-    settings.work_dir.mkdir(parents=True, exist_ok=True)
-    with (settings.work_dir / LOCK_FILE).open("a") as handle:
+    try:
+        settings.work_dir.mkdir(parents=True, exist_ok=True)
+        handle = (settings.work_dir / LOCK_FILE).open("a")
+    except OSError as error:  # a read-only disk, a directory of another user
+        raise DailyError(
+            f"the work directory {settings.work_dir} cannot be written ({error.strerror}) "
+            "(工作目录无法写入)"
+        ) from error
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as error:

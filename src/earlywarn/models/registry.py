@@ -71,12 +71,19 @@ def _fetch(
         recorded = client.get_model_version(model_name(target), chosen).tags.get(DIGEST_TAG)
     except MlflowException as error:
         raise LookupError(f"{model_name(target)} has no version {chosen} (没有此版本)") from error
-    local = Path(
-        mlflow.artifacts.download_artifacts(
-            artifact_uri=f"models:/{model_name(target)}/{chosen}/{ARTIFACT_PATH}",
-            dst_path=str(into / target),
+    try:
+        local = Path(
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=f"models:/{model_name(target)}/{chosen}/{ARTIFACT_PATH}",
+                dst_path=str(into / target),
+            )
         )
-    )
+    except (MlflowException, OSError) as error:  # the artifact store lost its files
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ModelRejectedError(
+            f"{where}: its files cannot be read from the artifact store ({first}) "
+            "(模型文件无法读取)"
+        ) from error
     if recorded is None:
         raise ModelRejectedError(f"{where}: no artifact digest was recorded; register it again")
     if artifact_digest(local) != recorded:
