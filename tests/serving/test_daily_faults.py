@@ -144,3 +144,19 @@ def test_a_work_directory_that_cannot_be_written_is_said(
     monkeypatch.setenv("EARLYWARN_WORK_DIR", str(blocked))
     code, output = daily("--date", NIGHT.isoformat())
     assert code == 1 and "cannot be written" in output and "Traceback" not in output
+
+
+def test_catching_up_repairs_the_last_list_and_names_the_days_it_leaves(
+    nightly: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert daily("--date", NIGHT.isoformat())[0] == 0
+    (nightly.work_dir / "risk-lists" / NIGHT.isoformat() / "risk-list.xlsx").unlink()  # killed
+    monkeypatch.setenv("EARLYWARN_CATCH_UP_DAYS", "1")
+    later = NIGHT + dt.timedelta(days=3)
+    code, output = daily("--date", later.isoformat(), "--catch-up")
+    assert code == 0, output
+    assert f"2 missed day(s) from {NIGHT + dt.timedelta(days=1)}" in output
+    built = [d["day"] for d in json.loads(daily_runs(nightly)[-1].counts)["days"]]
+    assert built == [NIGHT.isoformat(), later.isoformat()]  # the broken day rewritten
+    verified = CliRunner().invoke(app, ["risk-list", "--verify", "--date", NIGHT.isoformat()])
+    assert verified.exit_code == 0, verified.output

@@ -38,7 +38,7 @@ from earlywarn.models.registry import LoadedModels
 from earlywarn.serving.audit import audit, audit_key
 from earlywarn.serving.list_files import ListBusyError
 from earlywarn.serving.monitor.run import monitor_day
-from earlywarn.serving.risk_list import build_risk_list
+from earlywarn.serving.risk_list import build_risk_list, verify_list
 from earlywarn.serving.shadow import write_shadow
 from earlywarn.serving.store import DailyRun, RiskList, open_store, utc_now
 from earlywarn.settings import Settings
@@ -74,10 +74,12 @@ def daily_lock(settings: Settings) -> Iterator[None]:
 
 
 def days_to_build(
-    sessions: sessionmaker[Session], day: dt.date, catch_up: bool, most: int
+    settings: Settings, sessions: sessionmaker[Session], day: dt.date, catch_up: bool
 ) -> list[dt.date]:
     """The day alone, or with ``--catch-up`` every day since the last stored list (at most
-    ``most``, the latest ones), oldest first."""
+    ``catch_up_days``, the latest ones; the ones left out are said), oldest first, and
+    the last list's day again if its files are not whole (a run killed while writing
+    them)."""
     if not catch_up:
         return [day]
     with sessions() as session:
@@ -85,7 +87,16 @@ def days_to_build(
     if last is None:
         return [day]
     missed = [last + dt.timedelta(days=n) for n in range(1, (day - last).days + 1)]
-    return missed[-most:]
+    most = settings.catch_up_days
+    if len(missed) > most:
+        left = missed[: len(missed) - most]
+        typer.echo(
+            f"warning 警告: {len(left)} missed day(s) from {left[0]} to {left[-1]} are beyond "
+            f"catch_up_days ({most}) and not built (超出补做天数，未生成); build each with "
+            "`earlywarn risk-list --data DIR --date D`"
+        )
+    repaired = [last] if verify_list(settings, sessions, last) else []
+    return repaired + missed[-most:]
 
 
 @dataclass
@@ -164,7 +175,7 @@ def run_daily(
         raise DailyError(str(error)) from error
     outcome.versions = models.version_text
     challengers = _challengers(models)
-    for each in days_to_build(sessions, day, catch_up, settings.catch_up_days):
+    for each in days_to_build(settings, sessions, day, catch_up):
         try:
             built = build_risk_list(settings, dataset, each, sessions, models)
         except ListBusyError as error:
