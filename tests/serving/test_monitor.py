@@ -68,6 +68,19 @@ def test_a_shifted_feature_alerts_and_the_others_stay_quiet(
     assert all(after[s].value == before[s].value for s in unchanged)
 
 
+def test_days_inside_the_training_period_raise_no_input_alert(
+    sample: Dataset, champions: LoadedModels
+) -> None:
+    """The features shared by a county's cases or a unit's (a handful of values a day)
+    alerted on every day of the training period itself: not judged, like the calendar."""
+    for day in (dt.date(2025, 10, 15), DAY):
+        checks = input_drift(champions, build_features(sample, [end_of_day(day)]))
+        subjects = {c.subject for c in checks}
+        assert "county_family_contact_surge" not in subjects and "as_of_month" not in subjects
+        assert "category" in subjects and len(subjects) > 40
+        assert [c.subject for c in checks if c.status == "alert"] == [], day
+
+
 def test_score_drift_is_judged_against_the_earlier_days() -> None:
     history = {("share_flagged", "collective"): [0.020, 0.021, 0.019, 0.020, 0.022, 0.018, 0.020]}
     usual = score_drift([Check("share_flagged", "collective", 0.021, "ok")], history)
