@@ -183,3 +183,22 @@ def test_a_row_of_the_wrong_width_is_quarantined_or_refused_never_read_padded(
         ("cases.csv", "4"),
     ]
     assert rejected["raw"].to_list()[1] == "C3,P3,2024-01-05T10:00:00,330211,other,extra"
+
+
+def test_a_dataset_folder_without_its_cases_is_named_not_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parquet files of the contract's tables, the cases left out: the contract's loader
+    says which table is missing, instead of the folder being read as an office's export
+    with "no table in it"."""
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "work"))
+    folder = tmp_path / "dataset"
+    folder.mkdir()
+    pl.DataFrame({"contact_id": ["K1"], "case_id": ["C1"]}).write_parquet(
+        folder / "contacts.parquet"
+    )
+    result = runner.invoke(
+        app, ["features", "--data", str(folder), "--as-of", "2025-01-01", "--out", "x.parquet"]
+    )
+    assert result.exit_code != 0
+    assert "cases.parquet | cases.csv" in result.output and "no CSV file" not in result.output

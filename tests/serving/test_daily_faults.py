@@ -130,7 +130,7 @@ def test_a_locked_store_is_one_line_and_the_run_said(
     finally:
         holder.rollback()
         holder.close()
-    assert code == 1 and "the store could not be written" in output
+    assert code == 1 and "the store could not be used" in output
     assert "Traceback" not in output
     runs = daily_runs(nightly)
     assert runs[-1].outcome in ("ok", "failed")  # never left "running"
@@ -160,3 +160,10 @@ def test_catching_up_repairs_the_last_list_and_names_the_days_it_leaves(
     assert built == [NIGHT.isoformat(), later.isoformat()]  # the broken day rewritten
     verified = CliRunner().invoke(app, ["risk-list", "--verify", "--date", NIGHT.isoformat()])
     assert verified.exit_code == 0, verified.output
+
+
+def test_a_day_after_today_is_refused(nightly: Settings) -> None:
+    """A mistyped date or a clock gone wrong would put a list on top of every page."""
+    code, output = daily("--date", "2999-01-01")
+    assert code == 2 and "is after today" in output
+    assert daily_runs(nightly) == []

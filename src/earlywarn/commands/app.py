@@ -130,12 +130,13 @@ def main_options(
 
 
 def is_contract_dataset(data: Path) -> bool:
-    """A directory of the contract's tables: a ``cases.parquet``, or a ``cases.csv`` whose
-    header names ``case_id``. An office's own export saved as ``cases.csv`` (Chinese
-    headers, GBK) is imported instead, like any other export."""
+    """A directory of the contract's tables: a Parquet file of one of them (without its
+    cases the loader then names what is missing), or a ``cases.csv`` whose header names
+    ``case_id``. An office's own export saved as ``cases.csv`` (Chinese headers, GBK)
+    is imported instead, like any other export."""
     if not data.is_dir():
         return False
-    if (data / "cases.parquet").exists():
+    if any((data / f"{table}.parquet").exists() for table in ("cases", "contacts", "actions")):
         return True
     cases = data / "cases.csv"
     if not cases.is_file():

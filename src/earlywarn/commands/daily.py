@@ -58,7 +58,15 @@ def daily(
     from earlywarn.serving.store import open_store
 
     settings: Settings = ctx.obj
-    day = date.date() if date else office_now().date()
+    today = office_now().date()
+    day = date.date() if date else today
+    if day > today:  # a mistyped date, or a clock gone wrong: it would top every page
+        typer.echo(
+            f"error 错误: {day} is after today ({today}); a night's list is built for the "
+            "day that ends (日期晚于今天)",
+            err=True,
+        )
+        raise typer.Exit(2)
     outcome = DailyOutcome()
     try:
         with daily_lock(settings):
@@ -95,5 +103,5 @@ def _said(error: BaseException) -> str:
         return "a step failed; its message is printed above"
     if isinstance(error, SQLAlchemyError):
         cause = str(getattr(error, "orig", None) or error).splitlines()[0]
-        return f"the store could not be written ({cause}); the previous list keeps serving"
+        return f"the store could not be used ({cause}); the previous list keeps serving"
     return str(error)
