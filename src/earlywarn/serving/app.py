@@ -12,11 +12,13 @@ handed to them by ``serving/deps.py``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.serving.access import KeyCache
@@ -30,6 +32,7 @@ from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.throttle import FailureThrottle
 from earlywarn.serving.web import case_pages, failures, monitor_pages, pages
 from earlywarn.serving.web.deps import HERE, NotSignedInError
+from earlywarn.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +53,7 @@ def create_app(
     )
     app.state.scorer = scorer
     app.state.sessions = sessions
-    with sessions() as session:
-        app.state.trail = AuditTrail(audit_key(scorer.settings, session), sessions)
+    app.state.trail = AuditTrail(_chain_key(scorer.settings, sessions), sessions)
     app.state.batch_limit = batch_limit
     app.state.keys = KeyCache(scorer.settings.key_cache_seconds)
     app.state.throttle = throttle or FailureThrottle()
@@ -79,3 +81,17 @@ def _mount_office_page(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     def root() -> Response:
         return RedirectResponse("/office/list", status_code=303)
+
+
+def _chain_key(settings: Settings, sessions: sessionmaker[Session]) -> bytes | Callable[[], bytes]:
+    """The audit chain's key now; or, while the store cannot be read (a new key may be
+    made only for an empty log), how to find it at the first record."""
+
+    def when_readable() -> bytes:
+        with sessions() as session:
+            return audit_key(settings, session)
+
+    try:
+        return when_readable()
+    except SQLAlchemyError:
+        return when_readable

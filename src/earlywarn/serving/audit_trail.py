@@ -61,8 +61,12 @@ def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
 class AuditTrail:
     """One record per call; ``key`` None for a caller who showed no valid key."""
 
-    def __init__(self, key: bytes, sessions: sessionmaker[Session] | None = None) -> None:
-        self._key = key
+    def __init__(
+        self, key: bytes | Callable[[], bytes], sessions: sessionmaker[Session] | None = None
+    ) -> None:
+        # The key, or how to find it once the store can be read (a service may start
+        # while its store is down: its calls answer 503 until the store is back).
+        self._key_source = key
         # The database keeps the chain whole across processes (see ``audit.audit``);
         # within one process, taking turns here is cheaper than SQLite's busy-wait sleeps.
         self._turn = threading.Lock()
@@ -74,6 +78,12 @@ class AuditTrail:
         self._engine: Engine | None = sessions.kw["bind"] if sessions is not None else None
         self.groups = 0  # groups written, and the records in them (for tests and metrics)
         self.grouped = 0
+
+    @property
+    def _key(self) -> bytes:
+        if callable(self._key_source):
+            self._key_source = self._key_source()
+        return self._key_source
 
     def record(
         self, db: Session, key: ApiKey | None, action: str, target: str, rows: int, result: str
