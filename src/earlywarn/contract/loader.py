@@ -87,13 +87,13 @@ def load_dataset(
         FileNotFoundError: ``path`` is not a directory.
         ContractError: strict mode found errors, or a file as a whole is unusable.
     """
-    if path.is_file():
-        raise FileNotFoundError(
-            f"{path} is a file, not a dataset directory (数据集应为目录); "
-            "an office's export is read by `earlywarn import`"
-        )
     if not path.is_dir():
-        raise FileNotFoundError(f"dataset directory not found: {path}")
+        raise FileNotFoundError(
+            f"{path} is a file, not a dataset directory (数据集应为目录): `earlywarn import` reads "
+            "an office's export"
+            if path.is_file()
+            else f"dataset directory not found: {path}"
+        )
     report = ValidationReport(dataset=path, mode=mode.value)
     raws: dict[str, RawTable | None] = {}
     for table in TABLES:
