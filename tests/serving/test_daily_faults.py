@@ -167,3 +167,20 @@ def test_a_day_after_today_is_refused(nightly: Settings) -> None:
     code, output = daily("--date", "2999-01-01")
     assert code == 2 and "is after today" in output
     assert daily_runs(nightly) == []
+
+
+def test_a_column_the_export_leaves_empty_is_said(
+    nightly: Settings, sample: Dataset, tmp_path: Path
+) -> None:
+    """The office's system stopped exporting the responsible unit: the night goes on
+    (the office may really have cleared it), and says which column lost its values."""
+    assert daily("--source", str(_export(sample, tmp_path / "a" / "export")),
+                 "--date", NIGHT.isoformat())[0] == 0  # fmt: skip
+    assert sample.actions is not None
+    cleared = sample.cases.with_columns(pl.lit(None, pl.String).alias("responsible_unit"))
+    emptied = {"cases": cleared, "contacts": sample.contacts, "actions": sample.actions}
+    write_office_export(emptied, tmp_path / "b" / "export", "csv-gbk")
+    code, output = daily("--source", str(tmp_path / "b" / "export"),
+                         "--date", (NIGHT + dt.timedelta(days=1)).isoformat())  # fmt: skip
+    assert code == 0, output
+    assert "the export left cases.responsible_unit" in output

@@ -171,6 +171,8 @@ def imported_dataset(data: Path, settings: Settings) -> tuple[Path, ImportResult
         result = import_source(data, target, Mode.LENIENT, settings.import_quarantine_dir(target))
     except (SourceError, MappingError, ContractError) as error:
         raise ExportRefusedError(str(error)) from error
+    for column in result.emptied:
+        typer.echo(f"warning 警告: the export left {column} empty 导出中该列为空", err=True)
     for summary in result.dataset.report.tables:
         if summary.rows_quarantined:
             typer.echo(

@@ -53,6 +53,23 @@ def removals_refused(counts: dict[str, MergeCounts]) -> list[str]:
     ]
 
 
+def emptied_columns(existing: dict[str, pl.DataFrame], new: dict[str, pl.DataFrame]) -> list[str]:
+    """Columns the export left empty that held values for the same rows before (an
+    export that no longer has 承办单位): merged, those values go. Said, not refused:
+    an office may really have cleared them."""
+    emptied = []
+    for table in TABLES:
+        fresh, before = new.get(table.name), existing.get(table.name)
+        if fresh is None or before is None or fresh.is_empty():
+            continue
+        again = before.join(fresh.select(table.key), on=table.key, how="semi")
+        for column in fresh.columns:
+            held = again.height - again[column].null_count() if column in again.columns else 0
+            if fresh[column].null_count() == fresh.height and held >= REMOVAL_FEW:
+                emptied.append(f"{table.name}.{column} ({held:,} values before)")
+    return emptied
+
+
 def merge_tables(
     existing: dict[str, pl.DataFrame], new: dict[str, pl.DataFrame]
 ) -> tuple[dict[str, pl.DataFrame], dict[str, MergeCounts]]:

@@ -29,7 +29,13 @@ from earlywarn.contract.spec import TABLES
 from earlywarn.files import write_atomically
 from earlywarn.ingest.mapping import MappedTable, MappingError, classify, map_table
 from earlywarn.ingest.mapping_file import MappingFile
-from earlywarn.ingest.merge import MergeCounts, existing_tables, merge_tables, removals_refused
+from earlywarn.ingest.merge import (
+    MergeCounts,
+    emptied_columns,
+    existing_tables,
+    merge_tables,
+    removals_refused,
+)
 from earlywarn.ingest.provenance import in_source_terms, locate_quarantine
 from earlywarn.ingest.sources import (
     ROW,
@@ -57,6 +63,7 @@ class ImportResult:
     unmapped_values: dict[tuple[str, str], int] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     merged: dict[str, MergeCounts] = field(default_factory=dict)  # per table
+    emptied: list[str] = field(default_factory=list)  # "table.column": values the merge cleared
     skipped: list[str] = field(default_factory=list)  # sheets without a table, and why
     # Per source: blank and total rows left out (they hold no record, so they are not
     # rows read; said here so that every row of the file is accounted for).
@@ -119,7 +126,7 @@ def import_source(
             result.unmapped_values[key] = result.unmapped_values.get(key, 0) + count
     result.skipped = skipped
     result.left_out = {t.origin: t.skipped_rows for t in tables if t.skipped_rows}
-    result.files, result.merged = _write(dataset, out, source, accept_removals)
+    result.files, result.merged, result.emptied = _write(dataset, out, source, accept_removals)
     if calendar is not None and directory is not None:
         shutil.copyfile(directory / CALENDAR_FILE, out / CALENDAR_FILE)
         result.files.append(out / CALENDAR_FILE)
@@ -252,7 +259,7 @@ def _set_aside(parts: list[MappedTable], label: str, first_line: int) -> pl.Data
 
 def _write(
     dataset: Dataset, out: Path, source: Path | str, accept_removals: bool
-) -> tuple[list[Path], dict[str, MergeCounts]]:
+) -> tuple[list[Path], dict[str, MergeCounts], list[str]]:
     """The dataset as Parquet, merged into what an earlier import wrote there."""
     tables = {"cases": dataset.cases, "contacts": dataset.contacts, "actions": dataset.actions}
     new = {
@@ -260,7 +267,8 @@ def _write(
         for name, frame in tables.items()
         if frame is not None
     }
-    merged, counts = merge_tables(existing_tables(out), new)
+    existing = existing_tables(out)
+    merged, counts = merge_tables(existing, new)
     refused = [] if accept_removals else removals_refused(counts)
     if refused:
         raise ExportShrankError(
@@ -275,7 +283,7 @@ def _write(
         path = out / f"{name}.parquet"
         write_atomically(path, _parquet_bytes(frame))
         written.append(path)
-    return written, counts
+    return written, counts, emptied_columns(existing, new)
 
 
 def _parquet_bytes(frame: pl.DataFrame) -> bytes:
