@@ -171,8 +171,7 @@ def imported_dataset(data: Path, settings: Settings) -> tuple[Path, ImportResult
         result = import_source(data, target, Mode.LENIENT, settings.import_quarantine_dir(target))
     except (SourceError, MappingError, ContractError) as error:
         raise ExportRefusedError(str(error)) from error
-    for column in result.emptied:
-        typer.echo(f"warning 警告: the export left {column} empty 导出中该列为空", err=True)
+    say_emptied(result)
     for summary in result.dataset.report.tables:
         if summary.rows_quarantined:
             typer.echo(
@@ -181,6 +180,12 @@ def imported_dataset(data: Path, settings: Settings) -> tuple[Path, ImportResult
                 err=True,
             )
     return target, result
+
+
+def say_emptied(result: ImportResult) -> None:
+    """The columns an import left empty that held values before (``ImportResult.emptied``)."""
+    for column in result.emptied:
+        typer.echo(f"warning 警告: the export left {column} empty 导出中该列为空", err=True)
 
 
 def dataset_path(data: Path, settings: Settings) -> Path:

@@ -99,9 +99,12 @@ def _said(error: BaseException) -> str:
     """A step's failure in one line, for the run's record and the terminal."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from earlywarn.serving.store import store_cause
+
     if isinstance(error, typer.Exit):  # its message was printed where it happened
         return "a step failed; its message is printed above"
     if isinstance(error, SQLAlchemyError):
-        cause = str(getattr(error, "orig", None) or error).splitlines()[0]
-        return f"the store could not be used ({cause}); the previous list keeps serving"
+        return (
+            f"the store could not be used ({store_cause(error)}); the previous list keeps serving"
+        )
     return str(error)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from earlywarn.commands.app import app
+from earlywarn.commands.app import app, say_emptied
 from earlywarn.commands.data import print_report, refuse_dataset
 from earlywarn.contract.spec import Mode
 
@@ -109,8 +109,7 @@ def _print_sources(result: ImportResult) -> None:
             f"{counts.unchanged:,} unchanged 未变, {counts.kept:,} kept from before 保留"
             + (f", {counts.removed:,} no longer exported 已不在导出中" if counts.removed else "")
         )
-    for column in result.emptied:
-        typer.echo(f"warning 警告: the export left {column} empty 导出中该列为空", err=True)
+    say_emptied(result)
     for origin, rows in result.left_out.items():
         typer.echo(f"  {origin}: {rows:,} blank or total rows left out 空行或合计行未导入")
     for sheet in result.skipped:

@@ -40,7 +40,7 @@ from earlywarn.serving.list_files import ListBusyError
 from earlywarn.serving.monitor.run import monitor_day
 from earlywarn.serving.risk_list import build_risk_list, verify_list
 from earlywarn.serving.shadow import write_shadow
-from earlywarn.serving.store import DailyRun, RiskList, open_store, utc_now
+from earlywarn.serving.store import DailyRun, RiskList, open_store, store_cause, utc_now
 from earlywarn.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -229,7 +229,7 @@ def finish_run(
         _record_end(settings, run_id, outcome, state, message)
     except SQLAlchemyError as error:
         logger.error("the end of daily run %d (%s) could not be recorded: %s", run_id, state,
-                     str(getattr(error, "orig", None) or error).splitlines()[0])  # fmt: skip
+                     store_cause(error))  # fmt: skip
 
 
 def _record_end(

@@ -22,6 +22,7 @@ from earlywarn.serving.deps import (
     audit_refusal,
     needs_a_key,
 )
+from earlywarn.serving.store import store_cause
 
 logger = logging.getLogger(__name__)
 _LOC_PART = 64  # characters of a location part kept (a key in a body may be anything)
@@ -114,8 +115,7 @@ def install_error_handlers(app: FastAPI, page_error: PageError | None = None) ->
 
 def unavailable(request: Request, error: DBAPIError) -> Response:
     """The store is busy, read-only or gone: say so, ask to retry, keep the process."""
-    cause = str(error.orig).splitlines()[0] if error.orig is not None else type(error).__name__
-    logger.error("store unavailable on %s: %s", request.url.path, cause)
+    logger.error("store unavailable on %s: %s", request.url.path, store_cause(error))
     return JSONResponse(
         {"detail": STORE_UNAVAILABLE},
         status_code=503,

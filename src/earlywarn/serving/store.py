@@ -30,7 +30,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from earlywarn.settings import Settings
@@ -236,3 +236,10 @@ def _refuse_unwritable_files(database: Path) -> Any:
                 raise OperationalError("checking the store's files", None, problem)
 
     return check
+
+
+def store_cause(error: SQLAlchemyError) -> str:
+    """What went wrong with the store, in one line: the driver's own first line (``database
+    is locked``), without SQLAlchemy's statement and background link."""
+    cause = getattr(error, "orig", None) or error
+    return str(cause).splitlines()[0] if str(cause) else type(error).__name__
