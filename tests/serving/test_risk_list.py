@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from pathlib import Path
 
 import openpyxl
@@ -15,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from earlywarn.contract import Dataset
 from earlywarn.models.registry import LoadedModels
 from earlywarn.serving import risk_list
-from earlywarn.serving.risk_list import build_risk_list
+from earlywarn.serving.list_files import list_folder
+from earlywarn.serving.risk_list import build_risk_list, verify_list
 from earlywarn.serving.store import RiskList, RiskListItem, open_store
 from earlywarn.settings import Settings, load_settings
 
@@ -118,6 +120,27 @@ def test_a_crash_leaves_the_previous_list_intact(
         stored = session.scalars(select(RiskList).where(RiskList.list_date == DAY)).one()
     assert stored.checksum == before.checksum
     assert _items(sessions) == before.rows
+
+
+def test_a_rerun_that_stores_another_list_keeps_the_earlier_files(
+    tmp_path: Path, sample: Dataset, champions: LoadedModels
+) -> None:
+    """The list an office printed that morning stays on disk when a rerun replaces it."""
+    settings = load_settings(work_dir=tmp_path)
+    sessions = open_store(settings)
+    first = build_risk_list(settings, sample, DAY, sessions, champions)
+    printed = {path.name: path.read_bytes() for path in first.files.values()}
+    wider = load_settings(work_dir=tmp_path, capacity_share=0.1)  # the office's capacity grew
+    second = build_risk_list(wider, sample, DAY, sessions, champions)
+    assert second.changed and second.checksum != first.checksum
+    assert second.replaced == list_folder(settings, DAY) / "replaced" / first.checksum[:16]
+    for name, content in printed.items():
+        assert (second.replaced / name).read_bytes() == content
+    kept = json.loads((second.replaced / "manifest.json").read_text(encoding="utf-8"))
+    assert kept["checksum"] == first.checksum
+    assert verify_list(wider, sessions, DAY) == []  # the day's files are the new list's
+    again = build_risk_list(wider, sample, DAY, sessions, champions)
+    assert not again.changed and again.replaced is None  # the same list: nothing moved
 
 
 def _empty_header(session: Session, rows: int) -> RiskList:

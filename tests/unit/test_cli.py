@@ -102,7 +102,10 @@ def test_console_script_is_installed() -> None:
 
 @pytest.mark.slow
 @pytest.mark.fresh_store  # a first run on a new machine makes its store
-def test_run_is_the_whole_main_job(tmp_path: Path) -> None:
+def test_run_is_the_whole_main_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The report's baselines on a small sample: the evaluation's sampling has its own
+    # tests (tests/training/test_evaluation.py); this one holds the main job together.
+    monkeypatch.setenv("EARLYWARN_EVALUATION_ROWS", "3000")
     result = runner.invoke(app, ["run", "--no-serve"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "work" / "simulated" / "cases.parquet").exists()

@@ -188,6 +188,12 @@ def say_emptied(result: ImportResult) -> None:
         typer.echo(f"warning 警告: the export left {column} empty 导出中该列为空", err=True)
 
 
+def say_replaced(replaced: Path | None) -> None:
+    """Where a rerun moved the day's earlier, other list (``RiskListResult.replaced``)."""
+    if replaced is not None:
+        typer.echo(f"  the day's earlier list 当日此前的清单: {replaced}")
+
+
 def dataset_path(data: Path, settings: Settings) -> Path:
     """``imported_dataset``'s path, or the command's end with the import's reason."""
     try:

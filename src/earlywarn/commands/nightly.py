@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from earlywarn.commands.app import ExportRefusedError, imported_dataset
+from earlywarn.commands.app import ExportRefusedError, imported_dataset, say_replaced
 from earlywarn.commands.challenge import judge_challengers
 from earlywarn.commands.lifecycle import retrain_challengers
 from earlywarn.contract import ContractError, Dataset, Mode, load_dataset
@@ -188,12 +188,14 @@ def run_daily(
         outcome.days.append(
             {"day": each.isoformat(), "rows": built.rows, "high": built.high,
              "changed": built.changed, "monitoring": watched.status,
+             "replaced": str(built.replaced) if built.replaced else None,
              "shadow": challengers.version_text if challengers else None}
         )  # fmt: skip
         typer.echo(
             f"{each}: list {built.rows:,} cases, {built.high:,} high "
             f"({'stored' if built.changed else 'unchanged'}); monitoring {watched.status}"
         )
+        say_replaced(built.replaced)
     for message in judge_challengers(settings, dataset, end_of_day(day)):
         outcome.judged.append(message)
         typer.echo(message)

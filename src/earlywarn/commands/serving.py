@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from earlywarn.commands.app import app, dataset_path, load_or_exit
+from earlywarn.commands.app import app, dataset_path, load_or_exit, say_replaced
 from earlywarn.commands.engines import (
     Engine,
     EngineOption,
@@ -148,6 +148,7 @@ def show_stored(result: RiskListResult) -> None:
     )
     for kind, path in result.files.items():
         typer.echo(f"  {kind}: {path}")
+    say_replaced(result.replaced)
 
 
 @keys_app.command("create")

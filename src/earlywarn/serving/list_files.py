@@ -5,6 +5,10 @@ files can never hold two different lists. The files are written after the commit
 renamed into place, and a ``manifest.json`` last: the list's checksum (the store's) and
 each file's SHA-256. ``risk-list --verify`` holds the files to the manifest and the
 manifest to the store; a rerun rewrites whatever is missing or differs.
+
+A rerun that stores another list for the day (a later export, other champions) first
+moves the earlier list's files aside, to ``replaced/<its checksum>/``: the list an
+office printed and worked from that morning stays on disk, not only in the audit chain.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ MANIFEST = "manifest.json"
 SCORES, LEDGER_CSV, LEDGER_XLSX = "scores.csv", "risk-list.csv", "risk-list.xlsx"
 UNEXPLAINED = "unexplained-features.parquet"  # listed rows whose reasons wait to be asked for
 LOCK = ".lock"
+REPLACED = "replaced"  # earlier lists of the day, each in a folder named by its checksum
 
 
 class ListBusyError(RuntimeError):
@@ -105,6 +110,30 @@ def write_list_files(
     named = {"scores": SCORES, "csv": LEDGER_CSV, "xlsx": LEDGER_XLSX}
     kept = {name: name for name in contents if name not in named.values()}
     return {key: folder / name for key, name in (named | kept).items()}
+
+
+def keep_replaced(folder: Path, checksum: str) -> Path | None:
+    """Move the files of the day's earlier list, when it is another list than ``checksum``,
+    to ``replaced/<its checksum>/`` with its manifest; return that folder.
+
+    Only the files still as its manifest wrote them are moved: a run killed after the
+    store's commit may have overwritten some with the new list's, which are not the
+    earlier list's. Nothing is moved when no manifest names an earlier list."""
+    path = folder / MANIFEST
+    if not path.exists():
+        return None
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    earlier = str(manifest.get("checksum", ""))
+    if not earlier or earlier == checksum:
+        return None
+    kept = folder / REPLACED / earlier[:16]
+    kept.mkdir(parents=True, exist_ok=True)
+    for name, expected in manifest.get("files", {}).items():
+        file = folder / name
+        if file.exists() and _sha256(file.read_bytes()) == expected:
+            file.replace(kept / name)
+    path.replace(kept / MANIFEST)
+    return kept
 
 
 def verify_list_files(folder: Path, stored_checksum: str | None) -> list[str]:

@@ -37,6 +37,7 @@ from earlywarn.serving.list_changes import (
 from earlywarn.serving.list_files import (
     UNEXPLAINED,
     day_lock,
+    keep_replaced,
     list_file_contents,
     list_folder,
     verify_list_files,
@@ -62,6 +63,7 @@ class RiskListResult:
     files: dict[str, Path]
     features: pl.DataFrame | None = None  # the day's features, for monitoring and the shadow
     probability: dict[str, np.ndarray] | None = None  # per target, row by row of ``features``
+    replaced: Path | None = None  # where the day's earlier, other list's files were moved
 
 
 def checksum_of(items: pl.DataFrame, versions: str) -> str:
@@ -187,7 +189,10 @@ def store_scored_list(
             with sessions() as session:
                 write_anchor(session, anchor_file(settings), f"risk list {list_date}")
             contents = made.result()
+        replaced = keep_replaced(folder, checksum)
         files = write_list_files(folder, contents, checksum, version_text)
+    if replaced is not None:
+        logger.warning("risk list %s replaced; the earlier list's files: %s", list_date, replaced)
     high = items.filter(pl.col("risk_band") == "high").height
     medium = items.filter(pl.col("risk_band") == "medium").height
     logger.info(
@@ -195,7 +200,7 @@ def store_scored_list(
     )
     return RiskListResult(
         list_date, as_of, items.height, high, medium, checksum, changed, files, day.features,
-        day.probability,
+        day.probability, replaced,
     )  # fmt: skip
 
 
