@@ -85,6 +85,14 @@ class Settings(BaseSettings):
         7, ge=1, description="a challenger is judged once this many of its days have matured"
     )
 
+    import_name: str | None = Field(
+        None,
+        pattern=r"^[\w.-]+$",
+        description="an office's export is merged night after night into imported/<this "
+        "name> (default: the export's file name without its extension; set it when that "
+        "name changes every night, a date in it)",
+    )
+
     @field_validator("retrain_weekday", mode="before")
     @classmethod
     def _never(cls, value: Any) -> Any:

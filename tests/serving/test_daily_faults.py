@@ -63,6 +63,26 @@ def test_an_export_cut_short_is_refused_and_the_list_kept(
     assert "no longer exported" in accepted.output
 
 
+def test_exports_named_by_date_merge_under_the_import_name(
+    nightly: Settings, sample: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A system that names each night's export by its date: said, and merged under
+    ``import_name`` (so a cut-short export is caught against the nights before it)."""
+    first = _export(sample, tmp_path / "export-20251031")
+    code, output = daily("--source", str(first), "--date", NIGHT.isoformat())
+    assert code == 0 and "carries a date" in output and "EARLYWARN_IMPORT_NAME" in output
+    assert (nightly.work_dir / "imported" / "export-20251031").is_dir()  # kept apart
+
+    monkeypatch.setenv("EARLYWARN_IMPORT_NAME", "office")
+    code, output = daily("--source", str(first), "--date", NIGHT.isoformat())
+    assert code == 0 and "carries a date" not in output, output
+    cut = _export(sample, tmp_path / "export-20251101", keep_contacts=0.6)
+    code, output = daily("--source", str(cut), "--date", (NIGHT + dt.timedelta(days=1)).isoformat())
+    assert code == 1 and "this export would remove contacts:" in output, output
+    merged = nightly.work_dir / "imported" / "office" / "contacts.parquet"
+    assert pl.read_parquet(merged).height == sample.contacts.height
+
+
 def test_rows_the_import_quarantines_reach_the_monitoring(
     nightly: Settings, sample: Dataset, tmp_path: Path
 ) -> None:

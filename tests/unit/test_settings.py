@@ -52,6 +52,7 @@ def test_unknown_setting_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: P
         ("", {"EARLYWARN_CAPACITY_SHARE": "abc"}, "capacity_share: Input should be a valid number"),
         ("", {"EARLYWARN_CONFIG": "missing.toml"}, "EARLYWARN_CONFIG names missing.toml"),
         ("", {"EARLYWARN_DATABASE_URL": "1", "EARLYWARN_SHOW_ISSUES": "-1"}, "show_issues"),
+        ('import_name = "../x"\n', {}, "import_name: String should match pattern"),
     ],
 )
 def test_settings_that_cannot_be_used_are_one_line_and_exit_2(

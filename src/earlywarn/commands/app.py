@@ -10,6 +10,7 @@ first sentence of the command's own help).
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from earlywarn.contract import Dataset, Mode
     from earlywarn.ingest.run import ImportResult
     from earlywarn.settings import Settings
+
+# A date in an export's file name (export-20261201, 信访2026-12-01): a new name each night.
+DATED = re.compile(r"(19|20)\d{2}[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])")
 
 # command -> (the module that defines it, the first sentence of its help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -165,8 +169,15 @@ def imported_dataset(data: Path, settings: Settings) -> tuple[Path, ImportResult
     from earlywarn.contract import ContractError, Mode
     from earlywarn.ingest.run import MappingError, SourceError, import_source
 
-    target = settings.work_dir / "imported" / data.stem
+    target = settings.work_dir / "imported" / (settings.import_name or data.stem)
     typer.echo(f"Importing 导入 {data} -> {target}", err=True)
+    if settings.import_name is None and DATED.search(data.stem):
+        typer.echo(
+            f"warning 警告: the export's name {data.name} carries a date, so each night's "
+            "export is kept apart and not merged with the ones before (导出文件名含日期，"
+            "各晚的导出不会合并); set import_name (EARLYWARN_IMPORT_NAME) to merge them",
+            err=True,
+        )
     try:
         result = import_source(data, target, Mode.LENIENT, settings.import_quarantine_dir(target))
     except (SourceError, MappingError, ContractError) as error:
