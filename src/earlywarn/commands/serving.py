@@ -70,17 +70,20 @@ def risk_list(
     """
     from earlywarn.contract import Mode
     from earlywarn.models import registry
-    from earlywarn.serving.risk_list import verify_list
+    from earlywarn.serving.risk_list import NoListError, verify_list
     from earlywarn.serving.store import open_store
 
     settings: Settings = ctx.obj
     day = date.date() if date else office_now().date()
     if verify:
-        problems = verify_list(settings, open_store(settings), day)
+        what = "to rewrite them"
+        try:
+            problems = verify_list(settings, open_store(settings), day)
+        except NoListError as error:
+            problems, what = [str(error)], "to build it"
         for problem in problems:
             typer.echo(f"error 错误: {problem}", err=True)
         if problems:
-            what = "to build it" if problems[0].startswith("no list") else "to rewrite them"
             typer.echo(
                 f"run `earlywarn risk-list --data DIR --date {day}` with the day's data {what} "
                 f"(用当天的数据重新运行)",

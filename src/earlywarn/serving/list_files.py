@@ -136,10 +136,8 @@ def keep_replaced(folder: Path, checksum: str) -> Path | None:
     return kept
 
 
-def verify_list_files(folder: Path, stored_checksum: str | None) -> list[str]:
+def verify_list_files(folder: Path, stored_checksum: str) -> list[str]:
     """What is wrong with a day's files (empty: they are the stored list's)."""
-    if stored_checksum is None:
-        return [f"no list for {folder.name} in the store"]
     path = folder / MANIFEST
     if not path.exists():
         return [f"{path}: missing (the run stopped before its files were complete)"]

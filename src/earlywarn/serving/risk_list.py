@@ -204,8 +204,15 @@ def store_scored_list(
     )  # fmt: skip
 
 
+class NoListError(LookupError):
+    """The store holds no list for the day."""
+
+
 def verify_list(settings: Settings, sessions: sessionmaker[Session], day: dt.date) -> list[str]:
-    """``risk-list --verify``: the day's files against the list the store holds."""
+    """``risk-list --verify``: what is wrong with the day's files (empty: they are the
+    list the store holds); ``NoListError`` when it holds none."""
     with sessions() as session:
         stored = session.scalar(select(RiskList.checksum).where(RiskList.list_date == day))
+    if stored is None:
+        raise NoListError(f"no list for {day} in the store")
     return verify_list_files(list_folder(settings, day), stored)
