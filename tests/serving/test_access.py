@@ -80,6 +80,11 @@ def test_the_service_holds_a_key_for_seconds_then_sees_it_revoked(
 def test_office_key_needs_a_county(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session, pytest.raises(ValueError, match="county"):
         create_key(session, Role.OFFICE)
+    for code in ('=HYPERLINK("http://evil.example","330211")', "-1+1", " 330211", "33 02"):
+        with sessions.begin() as session, pytest.raises(ValueError, match="not a county code"):
+            create_key(session, Role.OFFICE, code)  # the title of its ledger, among others
+    with sessions.begin() as session:
+        assert create_key(session, Role.OFFICE, "鄞州区").key.county_code == "鄞州区"
 
 
 def _chain(sessions: sessionmaker[Session], records: int) -> None:

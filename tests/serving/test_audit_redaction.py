@@ -55,6 +55,7 @@ def test_an_action_is_kept_like_a_target(
         "/office/case?id=%313812345678&date=2025-10-31",
         "/v1/risk-lists/2025-10-31/cases/%31%33%38%31%32%33%34%35%36%37%38/review",
         "/office/case?id=1%33812345678%00",
+        "/office/case?id=138+1234+5678&date=2025-10-31",  # a form's spaces
     ],
 )
 def test_the_access_log_decodes_an_address_before_it_redacts(address: str) -> None:

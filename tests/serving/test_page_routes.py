@@ -100,3 +100,29 @@ def test_page_refusals_are_audited(
     assert (True, "web.sign_in", "refused 401 bad_key") in results
     assert (False, "web.case.view", "refused 404") in results
     assert (False, "review", "refused 403") in results
+
+
+def test_a_sign_in_form_posted_from_another_site_is_refused(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
+) -> None:
+    """Login CSRF: another site's form must not sign a reviewer's browser in with its own
+    key (the reviews that follow would be recorded under that key)."""
+    browser = TestClient(client.app, follow_redirects=False)  # its Host: testserver
+    for header in (
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},  # a sandboxed frame
+        {"Referer": "http://evil.example/page"},
+    ):
+        answer = browser.post("/office/sign-in", data={"api_key": keys["office"]}, headers=header)
+        assert answer.status_code == 403 and "earlywarn_session" not in answer.cookies, header
+        assert "只能从本系统的登录页登录" in answer.text
+    own = {"Origin": "http://testserver", "Referer": "http://testserver/office/sign-in"}
+    assert (
+        browser.post("/office/sign-in", data={"api_key": keys["office"]}, headers=own).status_code
+        == 303
+    )
+    with sessions() as session:
+        refused = session.scalars(
+            select(AuditRecord).where(AuditRecord.result == "refused 403 cross-site form")
+        ).all()
+    assert len(refused) >= 3

@@ -192,3 +192,16 @@ def test_an_office_page_reads_one_list_of_its_county_in_rank_order(tmp_path: Pat
         plan = " | ".join(row[-1] for row in session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
     assert "ix_risk_list_items_list_county_rank (list_id=? AND county_code=?)" in plan, plan
     assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
+def test_a_ledger_title_is_text_whatever_the_county_code() -> None:
+    """A county code that reached the store before codes were checked (a key made by an
+    earlier version): its ledger's title is text, not a formula a spreadsheet runs."""
+    from earlywarn.serving.ledger import LedgerInfo, ledger_xlsx
+    from earlywarn.serving.lists import ITEM_SCHEMA
+
+    county = '=HYPERLINK("http://evil.example","330211")'
+    info = LedgerInfo(DAY, dt.datetime(2025, 11, 1), "v1", county)
+    book = openpyxl.load_workbook(io.BytesIO(ledger_xlsx(pl.DataFrame(schema=ITEM_SCHEMA), info)))
+    title = book.worksheets[0]["A1"]
+    assert title.data_type == "s" and str(title.value).startswith(county)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import threading
 import time
@@ -15,6 +16,8 @@ from earlywarn.serving.roles import Role
 from earlywarn.serving.store import ApiKey
 
 KEY_PREFIX = "ew_"
+# A county code as offices write them (330211, 鄞州区): nothing a spreadsheet would run.
+COUNTY_CODE = re.compile(r"\w[\w.-]*")
 
 
 # Who may do what, for the API and the office page alike.
@@ -42,6 +45,11 @@ def create_key(
     if role is Role.OFFICE and not county:
         raise ValueError(
             "an office key needs --county: it sees only its own county (办公室密钥须指定县区)"
+        )
+    if county is not None and not COUNTY_CODE.fullmatch(county):
+        raise ValueError(
+            f"{county!r} is not a county code: letters, digits, '.', '-' and '_', beginning "
+            "with a letter or digit (县区代码格式不正确)"
         )
     token = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(

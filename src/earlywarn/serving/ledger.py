@@ -208,8 +208,11 @@ def _xlsx(rows: pl.DataFrame, info: LedgerInfo, lang: Language) -> bytes:
     as_of = "数据截至" if lang == "zh" else "data as of"
     models = "模型" if lang == "zh" else "models"
     subtitle = f"{as_of} {i18n.moment_text(info.as_of, lang)} · {models} {info.model_versions}"
-    sheet.merge_range(0, 0, 0, last, title, formats["title"])
-    sheet.merge_range(1, 0, 1, last, subtitle, formats["subtitle"])
+    # merge_range writes its text as write() would: "=..." (a county code) as a formula.
+    sheet.merge_range(0, 0, 0, last, "", formats["title"])
+    sheet.write_string(0, 0, title, formats["title"])
+    sheet.merge_range(1, 0, 1, last, "", formats["subtitle"])
+    sheet.write_string(1, 0, subtitle, formats["subtitle"])
     for column, (key, zh, en, width, _) in enumerate(COLUMNS):
         sheet.write_string(2, column, zh if lang == "zh" else en, formats["header"])
         wrap = key in (*_WRAPPED, "result")

@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
@@ -85,7 +85,7 @@ class RedactedAccessLog(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(
-                safe_target(unquote(a)) if isinstance(a, str) else a for a in record.args
+                safe_target(unquote_plus(a)) if isinstance(a, str) else a for a in record.args
             )
         return True
 

@@ -216,6 +216,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "page_not_found": ("没有这个页面。", "There is no such page."),
     "forbidden": ("此密钥无权进行该操作。", "This key may not do this."),
     "too_large": ("提交的内容过大。", "What was sent is too large."),
+    "cross_site": (
+        "只能从本系统的登录页登录。",
+        "Sign in from this service's own sign-in page.",
+    ),
     "too_many_attempts": (
         "失败次数过多，请稍后再试。",
         "Too many failed attempts; try again later.",

@@ -43,6 +43,7 @@ from earlywarn.serving.web.sessions import (
     LIFETIME,
     SignInError,
     csrf_ok,
+    same_site_form,
     sign_in,
     sign_out,
 )
@@ -77,6 +78,9 @@ def sign_in_submit(
         answer = render(request, "sign_in.html", lang, held.status_code, error=error)
         answer.headers.update(held.headers or {})
         return answer
+    if not same_site_form(request.headers):
+        trail.record(db, None, "web.sign_in", "-", 0, "refused 403 cross-site form")
+        return render(request, "sign_in.html", lang, 403, error=i18n.word("cross_site", lang))
     throttle: FailureThrottle = request.app.state.throttle
     try:
         token, key = sign_in(db, api_key)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -74,6 +76,19 @@ def signed_in(db: Session, token: str | None) -> SignedIn | None:
 def sign_out(db: Session, session: WebSession) -> None:
     session.ended_at = utc_now()
     db.flush()
+
+
+def same_site_form(headers: Mapping[str, str]) -> bool:
+    """A sign-in form posted from this service's own page, as far as the browser says:
+    its ``Origin`` (else its ``Referer``) names the host the request was sent to. A form
+    on another site must not sign a reviewer's browser in with someone else's key (login
+    CSRF: the reviews that follow would be recorded under that key). A client that sends
+    neither header (a script, a privacy setting) is not a browser posting across sites."""
+    host = headers.get("host", "")
+    said = headers.get("origin") or headers.get("referer")
+    if not said or said == "null":
+        return said is None
+    return urlsplit(said).netloc.lower() == host.lower()
 
 
 def csrf_ok(session: WebSession, submitted: str | None) -> bool:
