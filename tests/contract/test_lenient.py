@@ -28,6 +28,7 @@ CONTACT_DEFECTS: dict[str, dict[str, str]] = {
     "unknown_case": {"case_id": "C9999"},
     "missing_value": {"level": ""},
     "personal_mobile": {"contact_id": "K13912345678"},
+    "formula_like": {"contact_id": '=HYPERLINK("http://evil.example","K1")'},
 }
 
 

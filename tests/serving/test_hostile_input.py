@@ -119,6 +119,18 @@ def test_personal_data_is_refused_and_never_stored(
     assert not any(value in target for target in targets)
 
 
+def test_an_identifier_a_spreadsheet_would_run_is_a_422(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    body = _a_case(client, keys)
+    body["case"]["case_id"] = '=HYPERLINK("http://evil.example","C1")'
+    body["case"]["county_code"] = "-2+3+cmd|' /C calc'!A0"
+    answer = _score(client, keys, body)
+    assert answer.status_code == 422
+    assert {("case_id",), ("county_code",)} <= {tuple(loc[2:]) for loc in _locs(answer)}
+    assert "spreadsheet formula" in answer.text
+
+
 def test_history_after_as_of_duplicates_and_early_as_of_are_refused(
     client: TestClient, keys: dict[str, str]
 ) -> None:

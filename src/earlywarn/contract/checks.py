@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from earlywarn.contract.cells import FORMULA_LIKE
 from earlywarn.contract.csv_lines import LINE
 from earlywarn.contract.personal import (
     may_hold_personal_data,
@@ -99,6 +100,7 @@ def _check_column(column: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr,
     if column.kind in (Kind.IDENTIFIER, Kind.CODE):
         value = raw.cast(pl.String)  # a Parquet file may hold numbers: read as their text
         suspect = may_hold_personal_data(value, check_names=column.kind is Kind.IDENTIFIER)
+        problem = pl.when(value.str.contains(FORMULA_LIKE)).then(pl.lit("formula_like"))
     elif column.kind is Kind.TIMESTAMP and dtype == pl.String:
         # Most exports write one canonical form: parse that fast, the rest exactly
         # on the few rows that need it (see _check_suspects).

@@ -68,6 +68,10 @@ PROBLEMS: dict[str, tuple[str, str]] = {
         "looks like a personal name: identifiers must be pseudonyms",
         "疑似人名：标识必须是化名",
     ),
+    "formula_like": (
+        "begins like a spreadsheet formula (= + - @): not an identifier or a code",
+        "以电子表格公式字符（= + - @）开头：不是有效的标识或代码",
+    ),
     "summary_redacted": (
         "summary text contained ID or phone numbers; they were redacted",
         "摘要含身份证号或电话号码，已脱敏",

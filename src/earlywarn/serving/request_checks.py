@@ -17,11 +17,13 @@ from typing import Any
 
 import polars as pl
 
+from earlywarn.contract.cells import FORMULA_LIKE
 from earlywarn.contract.personal import DIGIT_RUN, personal_data_code
 from earlywarn.serving.schemas import ScoreRequest
 
 Loc = list[str | int]
 _DIGITS = re.compile(DIGIT_RUN)  # the loader's own pre-filter: 11 digits, maybe grouped
+_FORMULA_LIKE = re.compile(FORMULA_LIKE)
 # Two to four characters from U+2E80 up (below it no Han character; the exact test asks
 # for Han only), maybe spaced or dotted: what a name looks like where a pseudonym belongs.
 _HAN_LIKE = "[\u2e80-\U0010ffff]"
@@ -134,11 +136,20 @@ def _duplicates(ids: list[str], where: str, field: str) -> list[dict[str, Any]]:
     return errors
 
 
+def _formula_like(identifiers: list[tuple[Loc, str, bool]]) -> list[dict[str, Any]]:
+    """Identifiers and codes that a spreadsheet would run, as the loader refuses them."""
+    return [
+        _error(loc, "begins like a spreadsheet formula (= + - @): not an identifier or a code")
+        for loc, value, _ in identifiers
+        if _FORMULA_LIKE.match(value)
+    ]
+
+
 def check_request(request: ScoreRequest, as_of: dt.datetime) -> None:
     """Raise ``RequestRejectedError`` listing every problem (up to ``SHOWN``)."""
     identifiers = list(_identifiers(request))
     personal = personal_data(request, identifiers)
-    errors = _blanks(identifiers) + personal
+    errors = _blanks(identifiers) + personal + _formula_like(identifiers)
     errors += _duplicates([c.contact_id for c in request.contacts], "contacts", "contact_id")
     errors += _duplicates([a.action_id for a in request.actions or []], "actions", "action_id")
     if as_of < request.case.registered_at:
