@@ -107,6 +107,32 @@ def test_names_with_spaces_dots_or_invisible_joiners(value: str) -> None:
     assert _code(value) == "personal_name"
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["C-138 1234 5678", "P-138 1234 5678", "张三 138-1234-5678", "138 1234  5678",
+     "138—1234—5678", "138–1234–5678", "138.1234.5678", "1381 234 5678"],
+)  # fmt: skip
+def test_mobiles_in_groups_inside_an_identifier(value: str) -> None:
+    """A grouped number is personal data wherever it sits in the value (it was found
+    only when it was the whole value), and redacted in text however it is grouped."""
+    assert _code(value, check_names=False) == "personal_mobile"
+    assert "5678" not in redact_text(f"手机{value}。")
+
+
+def test_ids_in_groups_inside_an_identifier() -> None:
+    number = valid_id_number()
+    for value in (
+        f"C-{number[:6]}-{number[6:14]}-{number[14:]}",
+        f"ID:{number[:6]} {number[6:10]} {number[10:14]} {number[14:]}",
+        " ".join(number[i : i + 4] for i in range(0, 18, 4)),
+        f"{number[:6]}.{number[6:14]}.{number[14:]}",
+    ):
+        assert _code(value) == "personal_id_number", value
+        assert number[-4:] not in redact_text(f"身份证 {value}。"), value
+    for kept in ("2024-000123-01", "XF-2024-001234", "2023-12-31 13:30"):
+        assert _code(kept) is None and redact_text(kept) == kept
+
+
 def test_ids_as_people_write_them() -> None:
     number = valid_id_number()
     spaced = f"{number[:6]} {number[6:14]} {number[14:]}"
@@ -146,7 +172,7 @@ def test_redaction_covers_neighbouring_numbers() -> None:
     assert redact_text("金额13500元，2025-03-04 办结") == "金额13500元，2025-03-04 办结"
 
 
-@given(st.text(alphabet="0123456789abc,- 号码+", max_size=60))
+@given(st.text(alphabet="0123456789abc,- 号码+—.", max_size=60))
 def test_redacted_text_holds_no_mobile_number(text: str) -> None:
     redacted = redact_text(text)
     assert _code(redacted, check_names=False) != "personal_mobile"

@@ -12,7 +12,12 @@ import polars as pl
 # Digits as people type them: ASCII or full-width (an export that was not normalised).
 _D = "[0-9０-９]"
 _NOT_D = "[^0-9０-９]"
-_SEP = "[-\\s－‐]?"  # one space or dash between groups of digits: 138-1234-5678
+# Between the digits of a number as people type it: up to two spaces, dashes of any
+# width or dots (138-1234-5678, 138 1234  5678, 138—1234—5678, 138.1234.5678), in any
+# grouping (1381 234 5678; an ID as 6-8-4, 6-4-4-4 or 4-4-4-4-2).
+_SEP_CHARS = "-\\s－‐‑–—."
+_SEP = f"[{_SEP_CHARS}]{{0,2}}"
+_BETWEEN_DIGITS = f"([0-9])[{_SEP_CHARS}]{{1,2}}([0-9Xx])"
 _FULL_WIDTH_DIGITS = "０１２３４５６７８９"
 
 # Resident ID (GB 11643-1999): 6-digit area code, 8-digit birth date, 3-digit
@@ -24,11 +29,9 @@ _ID_SHAPE = (
 )
 # A mobile number, with or without China's +86 in front of it.
 _MOBILE = r"(?:\+?86)?1[3-9][0-9]{9}"
-_GROUPED_MOBILE = f"^\\s*(?:\\+?86{_SEP})?1[3-9][0-9]{_SEP}[0-9]{{4}}{_SEP}[0-9]{{4}}\\s*$"
-_GROUPED_ID = f"^\\s*[0-9]{{6}}{_SEP}[0-9]{{8}}{_SEP}[0-9]{{3}}[0-9Xx]\\s*$"
 # Cheap pre-filters, so that the exact checks run on the few rows that need them: an ID
-# or a mobile number needs 11 digits (single spaces or dashes between them allowed),
-# any redacted number 7. The same patterns serve Python's ``re`` (the score API).
+# or a mobile number needs 11 digits (separators between them allowed), any redacted
+# number 7. The same patterns serve Python's ``re`` (the score API).
 DIGIT_RUN = f"{_D}(?:{_SEP}{_D}){{10}}"
 REDACTION_CANDIDATE = f"{_D}(?:{_SEP}{_D}){{6}}"
 # Two to four Han characters where a pseudonym is expected, alone in the value: spaces
@@ -42,16 +45,16 @@ PHONE_TOKEN = "[电话]"
 
 # Redaction is deliberately wider than detection: any 18-character ID shape, with
 # or without a valid check digit, old 15-digit IDs, mobiles with a +86 prefix and
-# landlines with an area code; in ASCII or full-width digits, with single spaces or
-# dashes between the groups people write them in.
+# landlines with an area code; in ASCII or full-width digits, with separators between
+# the digits in whatever groups people write them.
 _REDACTIONS: tuple[tuple[str, str], ...] = (
-    (f"(^|{_NOT_D}){_D}{{6}}{_SEP}{_D}{{8}}{_SEP}{_D}{{3}}[0-9０-９XxＸｘ]({_NOT_D}|$)", ID_TOKEN),
+    (f"(^|{_NOT_D}){_D}(?:{_SEP}{_D}){{16}}{_SEP}[0-9０-９XxＸｘ]({_NOT_D}|$)", ID_TOKEN),
     (
-        f"(^|{_NOT_D})(?:[+＋]?[8８][6６]{_SEP})?[1１][3-9３-９]{_D}{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}"
+        f"(^|{_NOT_D})(?:[+＋]?[8８][6６]{_SEP})?[1１]{_SEP}[3-9３-９](?:{_SEP}{_D}){{9}}"
         f"({_NOT_D}|$)",
         MOBILE_TOKEN,
     ),
-    (f"(^|{_NOT_D}){_D}{{15}}({_NOT_D}|$)", ID_TOKEN),
+    (f"(^|{_NOT_D}){_D}(?:{_SEP}{_D}){{14}}({_NOT_D}|$)", ID_TOKEN),
     (
         f"(^|[^0-9０-９(（])[(（]?[0０]{_D}{{2,3}}[)）]?{_SEP}{_D}{{7,8}}({_NOT_D}|$)",
         PHONE_TOKEN,
@@ -89,14 +92,19 @@ def personal_data_code(column: str | pl.Expr, *, check_names: bool) -> pl.Expr:
     Exact but slow: run it on the rows ``may_hold_personal_data`` selects.
     """
     value = _ascii_digits(_expr(column))
-    # A value that is a number written in the groups people use (138 1234 5678,
-    # +86-138-..., an ID as 6-8-4) is read without its separators: the shapes the
-    # redaction also knows, so that whatever is found here is redacted in text.
-    grouped = value.str.contains(_GROUPED_MOBILE) | value.str.contains(_GROUPED_ID)
-    value = pl.when(grouped).then(value.str.replace_all(r"[-\s－‐]", "")).otherwise(value)
-    id_candidate = value.str.extract(f"({_ID_SHAPE})", 1)
+    # A number written in groups (C-138 1234 5678, +86-138-..., an ID as 6-4-4-4) is
+    # also read without the separators between its digits: the forms the redaction
+    # knows, so that whatever is found here is redacted in text. Each pass joins every
+    # other gap; three join groups of any length people use.
+    compact = value
+    for _ in range(3):
+        compact = compact.str.replace_all(_BETWEEN_DIGITS, "${1}${2}")
+    id_candidate = value.str.extract(f"({_ID_SHAPE})", 1).fill_null(
+        compact.str.extract(f"({_ID_SHAPE})", 1)
+    )
     is_id = id_candidate.is_not_null() & _has_valid_id_check(id_candidate)
-    is_mobile = value.str.contains(f"(^|[^0-9]){_MOBILE}([^0-9]|$)")
+    mobile = f"(^|[^0-9]){_MOBILE}([^0-9]|$)"
+    is_mobile = value.str.contains(mobile) | compact.str.contains(mobile)
     is_name = _expr(column).str.contains(_HAN_NAME) & pl.lit(check_names)
     return (
         pl.when(is_id)
