@@ -190,6 +190,17 @@ def test_cli_train_promote_score(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert runner.invoke(app, promote).exit_code == 1  # already the champion
     bad = runner.invoke(app, ["train", "--data", data, "--targets", "weather"])
     assert bad.exit_code == 2 and "unknown targets" in bad.output
+    wrong = runner.invoke(app, ["promote", "--target", "weather", "--version", "1"])
+    assert wrong.exit_code == 2 and "escalation or collective" in wrong.output
+    for asked in ("escalation", "escalaton=1", "collective="):  # a typo was ignored
+        said = runner.invoke(app, [*score, "--model", asked])
+        assert said.exit_code == 2 and "target=version" in said.output, asked
+    # After the data's end every label is 0: a model calibrated there says every case
+    # is safe. Refused, and nothing registered.
+    late = ["train", "--data", data, "--targets", "collective", "--until", "2027-06-01"]
+    refused = runner.invoke(app, late)
+    assert refused.exit_code == 1 and "no case of collective in the validation" in refused.output
+    assert "after the data's last contact" in refused.output
 
 
 def test_calibration_is_never_certain() -> None:

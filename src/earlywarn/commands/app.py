@@ -18,6 +18,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from earlywarn import __version__
+from earlywarn.contract.rules import TARGETS
 from earlywarn.contract.spec import CONTRACT_VERSION
 
 if TYPE_CHECKING:
@@ -197,6 +198,27 @@ def say_emptied(result: ImportResult) -> None:
     """The columns an import left empty that held values before (``ImportResult.emptied``)."""
     for column in result.emptied:
         typer.echo(f"warning 警告: the export left {column} empty 导出中该列为空", err=True)
+
+
+def checked_target(target: str) -> str:
+    """``--target``: one of the two targets, or the command's usage error."""
+    if target not in TARGETS:
+        raise typer.BadParameter("escalation or collective (越级访或集体访)", param_hint="--target")
+    return target
+
+
+def asked_versions(text: str | None) -> dict[str, str]:
+    """``--model escalation=3,collective=2``: the versions asked for, by target."""
+    asked = {}
+    for part in filter(str.strip, (text or "").split(",")):
+        target, _, version = (piece.strip() for piece in part.partition("="))
+        if target not in TARGETS or not version:
+            raise typer.BadParameter(
+                f"{part!r}: write target=version, e.g. escalation=3 (格式：目标=版本)",
+                param_hint="--model",
+            )
+        asked[target] = version
+    return asked
 
 
 def say_replaced(replaced: Path | None) -> None:

@@ -274,6 +274,7 @@ def features(
     `--out` is a directory of Parquet parts written by the cluster.
     """
     from earlywarn.features.build import build_features
+    from earlywarn.features.catalogue import FEATURE_NAMES
 
     settings: Settings = ctx.obj
     if engine is Engine.SPARK:
@@ -288,9 +289,8 @@ def features(
         table.write_parquet(out)
     else:
         table.write_csv(out, datetime_format="%Y-%m-%dT%H:%M:%S")
-    typer.echo(
-        f"Features 特征: {table.height:,} cases x {table.width - 2} features at {as_of} -> {out}"
-    )
+    counted = len(set(table.columns) & set(FEATURE_NAMES))  # not the columns beside them
+    typer.echo(f"Features 特征: {table.height:,} cases x {counted} features at {as_of} -> {out}")
 
 
 def features_on_spark(

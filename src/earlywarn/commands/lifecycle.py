@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from earlywarn.commands.app import DataOption, app, load_or_exit
+from earlywarn.commands.app import DataOption, app, checked_target, load_or_exit
 from earlywarn.commands.models import train_models
-from earlywarn.contract.rules import TARGETS
 from earlywarn.contract.spec import Mode
 
 if TYPE_CHECKING:
@@ -29,8 +28,15 @@ def retrain_challengers(
     result = train_models(settings, dataset, until)
     client = models_registry.connect(settings)
     for target, version in result.versions.items():
+        waiting = models_registry.alias_version(client, target, models_registry.CHALLENGER)
         registry.mark_challenger(client, target, version)
-        record(settings, "model.challenger", f"{target}={version}", "registered")
+        said = "registered" if waiting is None else f"registered; replaces challenger {waiting}"
+        record(settings, "model.challenger", f"{target}={version}", said)
+        if waiting is not None:  # one challenger at a time: the one waiting is not judged
+            typer.echo(
+                f"{target}: challenger {waiting} (not yet judged) replaced by {version} "
+                f"(挑战者 {waiting} 尚未评判，已由 {version} 替换)"
+            )
     return result.versions
 
 
@@ -61,8 +67,7 @@ def rollback(
     answering while it switches; a second rollback undoes the first.
     """
     settings: Settings = ctx.obj
-    if target not in TARGETS:
-        raise typer.BadParameter("escalation or collective", param_hint="--target")
+    checked_target(target)
     from earlywarn.commands.decisions import record
     from earlywarn.models import registry as models_registry
     from earlywarn.training import registry

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from earlywarn.commands.app import DataOption, HorizonOption, app, load_or_exit
+from earlywarn.commands.app import (
+    DataOption,
+    HorizonOption,
+    app,
+    asked_versions,
+    checked_target,
+    load_or_exit,
+)
 from earlywarn.commands.engines import (
     Engine,
     EngineOption,
@@ -235,6 +242,7 @@ def promote(
     from earlywarn.training import registry
 
     settings: Settings = ctx.obj
+    checked_target(target)
     client = models_registry.connect(settings)
     decision = registry.promote(client, target, version, force, reason)
     record(settings, "model.promote", f"{target}={version}", decision.message)
@@ -275,7 +283,7 @@ def score(
     spark = engine is Engine.SPARK
     if not spark and out.suffix not in (".parquet", ".csv"):
         raise typer.BadParameter("the output file must end in .parquet or .csv", param_hint="--out")
-    wanted = dict(part.split("=", 1) for part in model.split(",")) if model else {}
+    wanted = asked_versions(model)
     if spark:
         fresh_output(out)
     else:

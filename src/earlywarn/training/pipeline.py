@@ -20,10 +20,11 @@ from earlywarn.models.artifact import vocabularies
 from earlywarn.resources import quality_worlds
 from earlywarn.settings import Settings
 from earlywarn.training import registry
+from earlywarn.training.comparison import champion_tags, require_labels
 from earlywarn.training.evaluation import evaluate, oracle_cases
 from earlywarn.training.fit import fit_target, tune
 from earlywarn.training.matrices import Matrices
-from earlywarn.training.metrics import Capacity, score_metrics
+from earlywarn.training.metrics import Capacity
 from earlywarn.training.phases import timed
 from earlywarn.training.plan import EvaluationPlan, evaluation_card, worlds_card
 from earlywarn.training.report import write_report
@@ -125,6 +126,7 @@ def train(
             }
         )
         for target in targets:
+            require_labels(split, target, until)
             with timed(phases, f"fit_{target}"):
                 vocab = vocabularies(split.fit["county_code"].drop_nulls().unique().to_list())
                 params = (
@@ -156,24 +158,16 @@ def train(
                     )
             tags = {
                 "backtest_window": window["backtest"],
-                "backtest_roc_auc": str(figures.get("roc_auc", 0.0)),
+                "backtest_roc_auc": str(figures["roc_auc"]),
                 "backtest_precision_at_capacity": str(figures["precision_at_capacity"]),
                 "until": until.isoformat(),
             }
             champion = models_registry.champion_version(client, target)
             if champion is not None:
                 old, _ = models_registry.load(target, champion)
-                scored = split.backtest.with_columns(
-                    pl.Series("s", old.probability(split.backtest))
+                tags |= champion_tags(
+                    old, champion, split.backtest, target, capacity, window, snapshot_settings
                 )
-                old_figures = score_metrics(scored, target, "s", capacity)
-                tags |= {
-                    "compared_with_champion": champion,
-                    "champion_backtest_roc_auc": str(old_figures.get("roc_auc", 0.0)),
-                    "champion_backtest_precision_at_capacity": str(
-                        old_figures["precision_at_capacity"]
-                    ),
-                }
             with timed(phases, f"register_{target}"):
                 versions[target] = registry.register(model, split.validation.head(200), tags)
         card = {

@@ -34,6 +34,7 @@ from earlywarn.models.registry import (
     load,
     model_name,
 )
+from earlywarn.training.comparison import NOT_COMPARABLE
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +107,13 @@ def promote(
         return Decision(False, f"refused: {error}")
     if current is not None and not force:
         compared = tags.get("compared_with_champion")
+        apart = tags.get(NOT_COMPARABLE, "")
+        if apart.startswith(f"{current}: "):
+            return Decision(
+                False,
+                f"version {version} cannot be held to champion {current} on its backtest: "
+                f"{apart.split(': ', 1)[1]}; promote it with --force --reason if that is meant",
+            )
         if compared != current:
             return Decision(
                 False,
