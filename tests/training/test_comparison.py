@@ -74,3 +74,16 @@ def test_promote_says_why_a_version_cannot_be_held_to_its_champion(
     decision = registry.promote(Registry(), "escalation", "2")  # type: ignore[arg-type]
     assert not decision.promoted
     assert "cannot be held to champion 1" in decision.message and "2024-11-27" in decision.message
+
+
+def test_the_oracle_is_left_out_on_days_the_model_learnt_from() -> None:
+    from earlywarn.training.comparison import unseen_truth
+
+    def frame(day: str) -> pl.DataFrame:
+        return pl.DataFrame({"as_of": [dt.datetime.fromisoformat(day)], "collective": [True]})
+
+    split = Split(frame("2024-01-01"), frame("2024-07-29"), frame("2024-11-25"))
+    inside = pl.DataFrame({"case_id": ["C1"], "as_of": [dt.datetime(2024, 8, 15)]})
+    assert unseen_truth(inside, split, SnapshotSettings()) is None  # up to 2024-08-28
+    after = inside.with_columns(pl.lit(dt.datetime(2024, 11, 1)).alias("as_of"))
+    assert unseen_truth(after, split, SnapshotSettings()) is after

@@ -59,6 +59,15 @@ def test_positives_fill_at_most_half_of_the_sample_and_the_report_says_so() -> N
     assert "正例 800 行中的 500 行，负例 1,200 行中的 500 行" in said
 
 
+def test_the_card_says_sampled_only_when_a_sample_was_drawn() -> None:
+    from earlywarn.training.plan import EvaluationPlan, evaluation_card
+
+    plan = EvaluationPlan(baseline_rows=50_000, learning_curve=False)
+    assert evaluation_card(plan, sampled=True).startswith("sampled: baselines on at most")
+    fitted_whole = evaluation_card(plan, sampled=False)  # fewer fit rows than the cap
+    assert fitted_whole.startswith("reduced: baselines on every fit row")
+
+
 @pytest.fixture(scope="module")
 def sampled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, TrainResult]:
     work = tmp_path_factory.mktemp("sampled")

@@ -182,6 +182,9 @@ def test_cli_train_promote_score(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         app, ["train", "--data", data, "--targets", "collective", "--tune", "2"]
     )
     assert trained.exit_code == 0, trained.output
+    report = Path(trained.output.split("Report 报告: ")[1].split()[0])
+    card = report.read_text(encoding="utf-8")  # the search's choice, on the model card
+    assert "Optuna, 2 trials on the validation period; chosen:" in card
     # No escalation champion yet: scoring needs both, and says so.
     score = ["score", "--data", data, "--as-of", "2025-11-01", "--out", str(tmp_path / "s.csv")]
     assert runner.invoke(app, score).exit_code == 1

@@ -4,6 +4,7 @@ can be held to the same backtest (one it never saw, predicting the same thing)."
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 import polars as pl
@@ -12,6 +13,7 @@ from earlywarn.models.artifact import RiskModel
 from earlywarn.training.metrics import Capacity, score_metrics
 from earlywarn.training.snapshots import SnapshotSettings, Split
 
+logger = logging.getLogger(__name__)
 NOT_COMPARABLE = "champion_not_comparable"  # a version's tag: why its champion was not scored
 
 
@@ -85,3 +87,23 @@ def champion_tags(
         "champion_backtest_roc_auc": str(figures["roc_auc"]),
         "champion_backtest_precision_at_capacity": str(figures["precision_at_capacity"]),
     }
+
+
+def unseen_truth(
+    truth: pl.DataFrame, split: Split, snapshot: SnapshotSettings
+) -> pl.DataFrame | None:
+    """The simulator's truth, when its day lies after every outcome the model learnt
+    from (the last validation moment plus the horizon); else None, said in the log: on
+    days it was fitted or calibrated on, a model can seem to beat the oracle."""
+    day = truth["as_of"].min()
+    assert isinstance(day, dt.datetime)
+    learnt = _last_day(split.windows()["validation"]) + dt.timedelta(days=snapshot.horizon_days)
+    if day.date() > learnt:
+        return truth
+    logger.warning(
+        "no oracle comparison: the truth's day (%s) is within the outcomes the model learnt "
+        "from (up to %s); simulate a truth after it",
+        day.date(),
+        learnt,
+    )
+    return None

@@ -111,7 +111,7 @@ def _learning_curve(
         part = split.fit.filter(pl.col("as_of") >= since)
         if share < 1:
             # The same recipe as the model, without its thresholds and references.
-            smaller = fit_calibrated(part, split.validation, target)
+            smaller = fit_calibrated(part, split.validation, target, model.meta.get("params"))
             same_codes = smaller.vocab == model.vocab
             probability = smaller.probability_of(
                 x_backtest if same_codes else smaller.matrix(split.backtest)

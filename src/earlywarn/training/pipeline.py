@@ -20,7 +20,7 @@ from earlywarn.models.artifact import vocabularies
 from earlywarn.resources import quality_worlds
 from earlywarn.settings import Settings
 from earlywarn.training import registry
-from earlywarn.training.comparison import champion_tags, require_labels
+from earlywarn.training.comparison import champion_tags, require_labels, unseen_truth
 from earlywarn.training.evaluation import evaluate, oracle_cases
 from earlywarn.training.fit import fit_target, tune
 from earlywarn.training.matrices import Matrices
@@ -99,7 +99,9 @@ def train(
     matrices = Matrices(split.fit, split.validation, split.backtest)  # shared by the targets
     client = models_registry.connect(settings)
     reports, versions, all_metrics, fit_rows = [], {}, {}, {}
+    tuned: dict[str, dict[str, object]] = {}
     oracle = None
+    truth = truth if truth is None else unseen_truth(truth, split, snapshot_settings)
     if truth is not None:
         assert dataset is not None, "the oracle's features are computed on this machine"
         with timed(phases, "oracle"):  # the truth's features, once for both targets
@@ -134,6 +136,9 @@ def train(
                     if tune_trials
                     else {}
                 )
+                if params:  # what the search chose, where an analyst looks for it
+                    mlflow.log_params({f"{target}_tuned_{k}": v for k, v in params.items()})
+                    tuned[target] = params
                 meta = {
                     "horizon_days": snapshot_settings.horizon_days,
                     "group_threshold": snapshot_settings.group_threshold,
@@ -178,7 +183,14 @@ def train(
             "windows": window,
             "contract": CONTRACT_VERSION,
             "capacity": f"max({capacity.share:.0%} of the population, {capacity.minimum})",
-            "evaluation": evaluation_card(plan),
+            "evaluation": evaluation_card(
+                plan, any(rows["baselines"] < rows["fit"] for rows in fit_rows.values())
+            ),
+            "tuning": (
+                f"Optuna, {tune_trials} trials on the validation period; chosen: {tuned}"
+                if tuned
+                else "none: LightGBM's defaults with early stopping on the validation period"
+            ),
             "simulated worlds": worlds_card(quality_worlds()),
             "registered versions": versions,
             "limits": LIMITS,

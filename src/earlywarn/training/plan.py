@@ -125,8 +125,10 @@ def _fitted_on(sample: FitSample, what_en: str, what_zh: str) -> str:
     )
 
 
-def evaluation_card(plan: EvaluationPlan) -> str:
-    """The model card's line on how the baselines and the learning curve were fitted."""
+def evaluation_card(plan: EvaluationPlan, sampled: bool = True) -> str:
+    """The model card's line on how the baselines and the learning curve were fitted;
+    ``sampled``: whether the cap drew a sample for any target (a fit period smaller than
+    the cap is fitted whole, and the card says so)."""
     if plan.full:
         return (
             "full: baselines fitted on every fit row, learning curve refitted. "
@@ -134,7 +136,7 @@ def evaluation_card(plan: EvaluationPlan) -> str:
         )
     mode_en, mode_zh = "reduced", "简化评估"
     baselines_en, baselines_zh = "on every fit row", "在全部训练行上拟合"
-    if plan.baseline_rows:
+    if plan.baseline_rows and sampled:
         mode_en, mode_zh = "sampled", "抽样评估"
         baselines_en = (
             f"on at most {plan.baseline_rows:,} fit rows "

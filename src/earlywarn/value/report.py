@@ -147,12 +147,24 @@ def chart(summary: list[dict[str, Any]], path: Path) -> None:
     plt.close(figure)
 
 
+def _finite(value: object) -> object:
+    """``value`` with every NaN or infinite float as None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
 def write_report(config: StudyConfig, rows: list[Row], out: Path) -> Path:
     """value.json (every run and the summary), value.md and value.png in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     summary = summarise(rows)
     document = {"config": config.described(), "runs": [asdict(r) for r in rows], "summary": summary}
-    text = json.dumps(document, indent=2, default=str) + "\n"
+    # NaN (an interval of one seed) is not JSON: null, so any JSON reader can load it.
+    text = json.dumps(_finite(document), indent=2, default=str, allow_nan=False) + "\n"
     write_atomically(out / "value.json", text.encode("utf-8"))
     write_atomically(out / "value.md", markdown(config, rows, summary).encode("utf-8"))
     if summary:
