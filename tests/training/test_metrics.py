@@ -22,3 +22,32 @@ def test_capacity_flags_are_those_of_capacity_at_per_moment() -> None:
     for moment, flagged in per_moment.iter_rows():
         n = sizes[moment]
         assert flagged == min(n, max(math.ceil(0.02 * n), 50)) == capacity.at(n)
+
+
+def test_a_slice_is_judged_by_the_offices_list_not_a_list_of_its_own() -> None:
+    """Ranked on its own with the whole capacity, a small category showed recall 1.0
+    while the bias audit, on the office's list, found its one case missed."""
+    from earlywarn.training.metrics import bias_audit, per_group
+
+    big = pl.DataFrame({"category": ["big"] * 200, "s": np.linspace(1.0, 0.5, 200),
+                        "y": [True] * 10 + [False] * 190})  # fmt: skip
+    small = pl.DataFrame({"category": ["small"] * 3, "s": [0.1, 0.05, 0.01],
+                          "y": [True, False, False]})  # fmt: skip
+    frame = pl.concat([big, small]).with_columns(pl.lit(0).alias("as_of"))
+    capacity = Capacity(0.02, 5)
+    flagged = frame.with_columns(pl.Series("flag", top_k_flags(frame, "s", capacity)))
+    table = per_group(flagged, "category", "y", "s", capacity, flag="flag")
+    recall = dict(zip(table["category"], table["recall_at_capacity"], strict=True))
+    audit, _ = bias_audit(flagged, "category", "y", "flag")
+    assert recall == dict(zip(audit["category"], audit["tpr"], strict=True))
+    assert recall["small"] == 0.0 and recall["big"] == 0.5
+    alone = per_group(frame, "category", "y", "s", capacity)  # each slice its own list
+    assert dict(zip(alone["category"], alone["recall_at_capacity"], strict=True))["small"] == 1.0
+
+
+def test_the_report_writes_counts_as_counts() -> None:
+    from earlywarn.training.report import _cell
+
+    assert [_cell(v) for v in (2087.0, 20241101.0, 0.98765, 1.0, "<b>")] == [
+        "2087", "20241101", "0.9877", "1.0000", "&lt;b&gt;",
+    ]  # fmt: skip

@@ -71,7 +71,8 @@ def _oracle(model: RiskModel, oracle: Oracle, capacity: Capacity) -> dict[str, f
     scored = joined.select("as_of", pl.Series("model", ours), pl.Series("oracle", best))
     held = [best[top_k_flags(scored, name, capacity)].mean() for name in ("model", "oracle")]
     return {
-        "as_of": float(oracle.as_of.timestamp()),
+        # The day as YYYYMMDD: read at a glance, the same metric in every time zone.
+        "as_of": float(f"{oracle.as_of:%Y%m%d}"),
         "cases": float(labels.size),
         "positives": float(labels.sum()),
         "model_roc_auc": roc[0],
@@ -178,7 +179,7 @@ def evaluate(
         calibration=calibration_curve(labels, backtest["model"].to_numpy()),
         stability=per_group(backtest, "as_of", target, "model", capacity),
         slices={
-            by: per_group(backtest, by, target, "model", capacity)
+            by: per_group(flagged, by, target, "model", capacity, flag="flag")
             for by in ("category", "county_code")
         },
         bias={by: bias_audit(flagged, by, target, "flag") for by in ("county_code", "category")},

@@ -85,12 +85,29 @@ def score_metrics(
 
 
 def per_group(
-    frame: pl.DataFrame, by: str, label: str, score: str, capacity: Capacity
+    frame: pl.DataFrame,
+    by: str,
+    label: str,
+    score: str,
+    capacity: Capacity,
+    flag: str | None = None,
 ) -> pl.DataFrame:
-    """The headline figures per as-of moment or per slice (category, county)."""
+    """The headline figures per as-of moment or per slice (category, county).
+
+    ``flag``: the column of the office's list (each day's top cases of the whole
+    population); precision and recall at capacity are then those of the list's cases in
+    the slice. Without it each group is ranked on its own with the whole capacity,
+    which is the list itself for a day, but for a slice a list of its own: a small
+    category would show recall 1.0 and the bias audit's rates would disagree."""
     rows: list[dict[str, Any]] = []
     for key, part in frame.group_by(by, maintain_order=True):
         figures = score_metrics(part, label, score, capacity)
+        if flag is not None:
+            flagged = part[flag].to_numpy()
+            y = part[label].cast(pl.Int8).to_numpy() == 1
+            hits = float((flagged & y).sum())
+            figures["precision_at_capacity"] = hits / max(float(flagged.sum()), 1.0)
+            figures["recall_at_capacity"] = hits / max(float(y.sum()), 1.0)
         rows.append(
             {
                 by: key[0],
@@ -109,6 +126,9 @@ def per_group(
     return pl.DataFrame(rows).sort(by)
 
 
+BIAS_MIN_POSITIVES = 10  # a group's rates are compared once it has this many positives
+
+
 def bias_audit(
     frame: pl.DataFrame, by: str, label: str, flag: str
 ) -> tuple[pl.DataFrame, dict[str, float]]:
@@ -124,8 +144,12 @@ def bias_audit(
         .with_columns((pl.col("true_positives") / pl.col("positives")).alias("tpr"))
         .sort(by)
     )
-    enough = table.filter(pl.col("positives") >= 10)
-    summary: dict[str, float] = {}
+    enough = table.filter(pl.col("positives") >= BIAS_MIN_POSITIVES)
+    # Said with the figures: the groups with fewer positives are in the table, not here.
+    summary: dict[str, float] = {
+        "groups": float(table.height),
+        f"groups_with_{BIAS_MIN_POSITIVES}_positives_judged": float(enough.height),
+    }
     for column in ("flag_rate", "tpr"):
         values = enough[column].drop_nulls().to_numpy() if enough.height else np.array([])
         if values.size >= 2:

@@ -16,6 +16,7 @@ import polars as pl
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from earlywarn.features.catalogue import BY_NAME
+from earlywarn.training.metrics import BIAS_MIN_POSITIVES
 
 STYLE = (
     "body{font-family:sans-serif;margin:2em;max-width:1200px}"
@@ -41,14 +42,21 @@ class TargetReport:
     fit_rows: dict[str, int] = field(default_factory=dict)  # the same, as counts
 
 
+def _cell(value: object) -> str:
+    """Counts (whole numbers from 2 up, a day as YYYYMMDD) as integers, other figures
+    to four places, the rest as escaped text."""
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 2:
+        return str(int(value))
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return html.escape(str(value))
+
+
 def _table(frame: pl.DataFrame) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
     rows = []
     for row in frame.iter_rows():
-        cells = "".join(
-            f"<td>{v:.4f}</td>" if isinstance(v, float) else f"<td>{html.escape(str(v))}</td>"
-            for v in row
-        )
+        cells = "".join(f"<td>{_cell(v)}</td>" for v in row)
         rows.append(f"<tr>{cells}</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
@@ -118,10 +126,20 @@ def write_report(reports: list[TargetReport], card: dict[str, Any], directory: P
                 pl.DataFrame([report.oracle])
             )
         bias = "".join(
-            f"<h3>Bias audit by {by}</h3><p>{html.escape(str(summary))}</p>{_table(table)}"
+            f"<h3>Bias audit by {by} 偏差审计</h3><p>The largest gap and ratio of the flag "
+            f"rate and the true-positive rate, over the groups with at least "
+            f"{BIAS_MIN_POSITIVES} positives; the others are in the table below. 最大差距与"
+            f"比值只计入正例不少于 {BIAS_MIN_POSITIVES} 个的组。</p>"
+            f"{_table(pl.DataFrame([summary]))}{_table(table)}"
             for by, (table, summary) in report.bias.items()
         )
-        slices = "".join(f"<h3>By {by}</h3>{_table(table)}" for by, table in report.slices.items())
+        slices = "".join(
+            f"<h3>By {by} 分组</h3><p>ROC-AUC within the {by}; precision and recall at "
+            f"capacity: those of the office's list (each day's top cases of the whole "
+            f"population) among the {by}'s cases, as in the bias audit. 容量内的精确率与召回率"
+            f"为全体每日清单在该组内的表现。</p>{_table(table)}"
+            for by, table in report.slices.items()
+        )
         notes = "".join(f"<li>{html.escape(note)}</li>" for note in report.notes)
         sections.append(
             f"<h2>{report.target}</h2><h3>Backtest: model and baselines</h3>"
