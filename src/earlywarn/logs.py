@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 
@@ -14,3 +15,7 @@ def configure_logging(level: str = "INFO") -> None:
         stream=sys.stderr,
         force=True,
     )
+    if level.upper() != "DEBUG":  # MLflow's store migrations name every plugin they load
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    # MLflow draws a progress bar for every artifact it reads (two small files a model).
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

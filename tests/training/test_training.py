@@ -191,6 +191,12 @@ def test_cli_train_promote_score(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     promote = ["promote", "--target", "collective", "--version", "1"]
     assert runner.invoke(app, promote).exit_code == 0
     assert runner.invoke(app, promote).exit_code == 1  # already the champion
+    listed = runner.invoke(app, ["models"])
+    assert listed.exit_code == 0 and "earlywarn-collective: 1 version(s)" in listed.output
+    assert (
+        "    1  champion " in listed.output
+        and "earlywarn-escalation: 0 version(s)" in listed.output
+    )
     bad = runner.invoke(app, ["train", "--data", data, "--targets", "weather"])
     assert bad.exit_code == 2 and "unknown targets" in bad.output
     wrong = runner.invoke(app, ["promote", "--target", "weather", "--version", "1"])

@@ -9,6 +9,7 @@ import typer
 
 from earlywarn.commands.app import DataOption, app, checked_target, load_or_exit
 from earlywarn.commands.models import train_models
+from earlywarn.contract.rules import TARGETS
 from earlywarn.contract.spec import Mode
 
 if TYPE_CHECKING:
@@ -77,3 +78,45 @@ def rollback(
     typer.echo(decision.message, err=not decision.promoted)
     if not decision.promoted:
         raise typer.Exit(1)
+
+
+@app.command("models")
+def models_command(ctx: typer.Context) -> None:
+    """模型版本 / Every registered version of each target: its aliases (champion,
+    challenger, previous), what it was trained up to, its backtest figures, and how it
+    compared with the champion of its day (or why it could not)."""
+    from earlywarn.models import registry as models_registry
+    from earlywarn.training.comparison import NOT_COMPARABLE
+
+    client = models_registry.connect(ctx.obj)
+    for target in TARGETS:
+        name = models_registry.model_name(target)
+        versions = sorted(
+            client.search_model_versions(f"name='{name}'"), key=lambda v: int(v.version)
+        )
+        held: dict[str, list[str]] = {}
+        if versions:  # the registry's aliases (a version's own list is empty when searched)
+            for alias, number in client.get_registered_model(name).aliases.items():
+                held.setdefault(str(number), []).append(alias)
+        typer.echo(f"{name}: {len(versions)} version(s) 个版本")
+        for version in versions:
+            tags = version.tags
+            aliases = ",".join(sorted(held.get(str(version.version), []))) or "-"
+            line = (
+                f"  {version.version:>3}  {aliases:<18} until {tags.get('until', '?')[:10]}  "
+                f"ROC-AUC {_figure(tags.get('backtest_roc_auc'))}  precision at capacity "
+                f"{_figure(tags.get('backtest_precision_at_capacity'))}"
+            )
+            if "compared_with_champion" in tags:
+                line += (
+                    f"  | champion {tags['compared_with_champion']} on the same backtest: "
+                    f"{_figure(tags.get('champion_backtest_roc_auc'))} / "
+                    f"{_figure(tags.get('champion_backtest_precision_at_capacity'))}"
+                )
+            elif NOT_COMPARABLE in tags:
+                line += f"  | not comparable with champion {tags[NOT_COMPARABLE]}"
+            typer.echo(line)
+
+
+def _figure(text: str | None) -> str:
+    return "?" if text is None else f"{float(text):.4f}"

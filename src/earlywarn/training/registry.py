@@ -100,11 +100,11 @@ def promote(
             False, "--force needs --reason: the override is recorded (强制操作须说明理由)"
         )
     if current == version:
-        return Decision(False, f"{name} version {version} is already the champion")
+        return Decision(False, f"{name} version {version} is already the champion (已是正式版本)")
     try:
         load(target, version)
     except ModelRejectedError as error:
-        return Decision(False, f"refused: {error}")
+        return Decision(False, f"refused 拒绝: {error}")
     if current is not None and not force:
         compared = tags.get("compared_with_champion")
         apart = tags.get(NOT_COMPARABLE, "")
@@ -112,14 +112,15 @@ def promote(
             return Decision(
                 False,
                 f"version {version} cannot be held to champion {current} on its backtest: "
-                f"{apart.split(': ', 1)[1]}; promote it with --force --reason if that is meant",
+                f"{apart.split(': ', 1)[1]}; promote it with --force --reason if that is meant "
+                "(无法与正式版本在同一回测期比较)",
             )
         if compared != current:
             return Decision(
                 False,
                 f"version {version} was not evaluated against the current champion {current} "
                 "on the same "
-                "backtest: train again, or use --force --reason",
+                "backtest: train again, or use --force --reason (未与当前正式版本比较)",
             )
         new = (float(tags["backtest_roc_auc"]), float(tags["backtest_precision_at_capacity"]))
         old = (
@@ -131,7 +132,7 @@ def promote(
                 False,
                 f"version {version} does not beat champion {current} on the same backtest "
                 f"(ROC-AUC {new[0]:.4f} vs {old[0]:.4f}, "
-                f"precision at capacity {new[1]:.4f} vs {old[1]:.4f})",
+                f"precision at capacity {new[1]:.4f} vs {old[1]:.4f}; 未优于正式版本)",
             )
     client.set_registered_model_alias(name, CHAMPION, version)
     if current is not None:
@@ -149,7 +150,8 @@ def promote(
     for key, value in record.items():
         client.set_model_version_tag(name, version, key, value)
     return Decision(
-        True, f"{name}: version {version} is now the champion (was {current or 'none'})"
+        True,
+        f"{name}: version {version} is now the champion (was {current or 'none'}; 已成为正式版本)",
     )
 
 
@@ -171,7 +173,7 @@ def rollback(client: MlflowClient, target: str, reason: str) -> Decision:
     try:
         load(target, previous)
     except ModelRejectedError as error:
-        return Decision(False, f"refused: version {previous} cannot serve: {error}")
+        return Decision(False, f"refused 拒绝: version {previous} cannot serve: {error}")
     client.set_registered_model_alias(name, CHAMPION, previous)
     if current is not None:
         client.set_registered_model_alias(name, PREVIOUS, current)
@@ -183,4 +185,6 @@ def rollback(client: MlflowClient, target: str, reason: str) -> Decision:
     }
     for key, value in record.items():
         client.set_model_version_tag(name, previous, key, value)
-    return Decision(True, f"{name}: version {previous} is the champion again (was {current})")
+    return Decision(
+        True, f"{name}: version {previous} is the champion again (was {current}; 已回退)"
+    )
