@@ -95,7 +95,8 @@ def test_a_small_study_runs_every_policy_and_writes_its_report(tmp_path: Path) -
 
     document = json.loads(text, parse_constant=not_json)
     assert len(document["runs"]) == 5 and len(document["summary"]) == 4
-    assert "| earlywarn |" in report.read_text(encoding="utf-8")
+    written = report.read_text(encoding="utf-8")
+    assert "| earlywarn |" in written and "| max(2.0%, 50) |" in written  # K, as worked
     assert (tmp_path / "value.png").stat().st_size > 0
 
 

@@ -102,7 +102,8 @@ def markdown(config: StudyConfig, rows: list[Row], summary: list[dict[str, Any]]
         f"{np.mean([r.collective for r in baseline]):.0f} collective visits per world (mean).",
         "",
         "Prevented = the no-list run's count minus the policy's, on the same world; mean and 95% "
-        "interval across the worlds.",
+        "interval across the worlds (none from one world). Capacity: each morning's list is "
+        f"the larger of the share of the open cases and {config.capacity_minimum} cases.",
         "",
         "| effects | capacity | policy | acted on | skip-level prevented | collective prevented "
         "| prevented per 100 acted on | share of the oracle's benefit |",
@@ -110,7 +111,8 @@ def markdown(config: StudyConfig, rows: list[Row], summary: list[dict[str, Any]]
     ]
     for entry in summary:
         lines.append(
-            f"| x{entry['effect_scale']:g} | {entry['capacity_share']:.1%} | {entry['policy']} "
+            f"| x{entry['effect_scale']:g} "
+            f"| max({entry['capacity_share']:.1%}, {config.capacity_minimum}) | {entry['policy']} "
             f"| {entry['acted_on']:.0f} | {_figure(entry, 'escalations_prevented')} "
             f"| {_figure(entry, 'collective_prevented')} "
             f"| {_figure(entry, 'prevented_per_100_acted_on')} "
@@ -141,7 +143,8 @@ def chart(summary: list[dict[str, Any]], path: Path) -> None:
     figure, axes = plt.subplots(figsize=(7, 3.5))
     axes.bar([e["policy"] for e in shown], means, yerr=errors, capsize=4, color="#4a7ab5")
     axes.set_ylabel("prevented per 100 acted on")
-    axes.set_title(f"effects x{first[0]:g}, capacity {first[1]:.1%}, 95% intervals")
+    intervals = ", 95% intervals" if any(e["seeds"] > 1 for e in shown) else ""
+    axes.set_title(f"effects x{first[0]:g}, capacity {first[1]:.1%}{intervals}")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
