@@ -205,3 +205,19 @@ def test_a_ledger_title_is_text_whatever_the_county_code() -> None:
     book = openpyxl.load_workbook(io.BytesIO(ledger_xlsx(pl.DataFrame(schema=ITEM_SCHEMA), info)))
     title = book.worksheets[0]["A1"]
     assert title.data_type == "s" and str(title.value).startswith(county)
+
+
+def test_a_manifest_that_is_not_one_keeps_nothing_and_stops_nothing(tmp_path: Path) -> None:
+    from earlywarn.serving.list_files import keep_replaced
+
+    assert keep_replaced(tmp_path, "a" * 64) is None  # no manifest
+    for broken in ("{not json", "[1, 2]", '{"checksum": ""}'):
+        (tmp_path / "manifest.json").write_text(broken, encoding="utf-8")
+        assert keep_replaced(tmp_path, "a" * 64) is None, broken
+    (tmp_path / "scores.csv").write_text("x", encoding="utf-8")
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({"checksum": "b" * 64, "files": {"scores.csv": "0" * 64}}), encoding="utf-8"
+    )  # the file differs from what the manifest says: a later run's, not moved
+    kept = keep_replaced(tmp_path, "a" * 64)
+    assert kept == tmp_path / "replaced" / ("b" * 16)
+    assert (tmp_path / "scores.csv").exists() and (kept / "manifest.json").exists()

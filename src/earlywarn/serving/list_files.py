@@ -120,10 +120,11 @@ def keep_replaced(folder: Path, checksum: str) -> Path | None:
     store's commit may have overwritten some with the new list's, which are not the
     earlier list's. Nothing is moved when no manifest names an earlier list."""
     path = folder / MANIFEST
-    if not path.exists():
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none, or not one (edited by hand): nothing to keep
         return None
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    earlier = str(manifest.get("checksum", ""))
+    earlier = str(manifest.get("checksum", "")) if isinstance(manifest, dict) else ""
     if not earlier or earlier == checksum:
         return None
     kept = folder / REPLACED / earlier[:16]
