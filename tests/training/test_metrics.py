@@ -51,3 +51,17 @@ def test_the_report_writes_counts_as_counts() -> None:
     assert [_cell(v) for v in (2087.0, 20241101.0, 0.98765, 1.0, "<b>")] == [
         "2087", "20241101", "0.9877", "1.0000", "&lt;b&gt;",
     ]  # fmt: skip
+
+
+def test_the_phases_line_adds_up() -> None:
+    """The baselines and the learning curve run inside a target's evaluation: said in
+    brackets after it, not beside it as if they added to the run."""
+    from earlywarn.training.phases import phases_text
+
+    phases = {"fit_collective": 3.0, "baselines_collective": 10.9,
+              "learning_curve_collective": 0.1, "evaluate_collective": 12.4,
+              "report": 3.3}  # fmt: skip
+    assert phases_text(phases) == (
+        "fit_collective 3.0s, evaluate_collective 12.4s (of which baselines_collective 10.9s, "
+        "learning_curve_collective 0.1s), report 3.3s"
+    )

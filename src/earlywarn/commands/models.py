@@ -215,7 +215,9 @@ def show_trained(result: TrainResult) -> None:
             f"{figures['precision_at_capacity']:.3f}  ECE {figures['ece']:.4f}"
         )
     typer.echo(f"Report 报告: {result.report}")
-    typer.echo("Phases 阶段: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.phases.items()))
+    from earlywarn.training.phases import phases_text
+
+    typer.echo("Phases 阶段: " + phases_text(result.phases))
 
 
 @app.command()
