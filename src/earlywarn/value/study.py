@@ -146,7 +146,7 @@ def run_seed(config: StudyConfig, seed: int, progress: Progress | None = None) -
                         out.actions, out.took, seconds))  # fmt: skip
         say(
             f"seed {seed}: {policy.name} (effects x{scale}, capacity {share:.1%}): "
-            f"{out.escalations} escalations, {out.collective} collective visits, "
+            f"{out.escalations} skip-level contacts, {out.collective} collective visits, "
             f"{out.actions} cases acted on, {seconds:.0f} s"
         )
 
