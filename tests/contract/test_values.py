@@ -185,3 +185,14 @@ def test_summary_never_reaches_tables_unredacted(
     cases = [case_row(0, summary=f"身份证号{valid_id_number()}"), case_row(1), case_row(2)]
     dataset = load_dataset(write_dataset(cases=cases))
     assert dataset.cases.get_column("summary").to_list()[0] == "身份证号[身份证号]"
+
+
+def test_a_tab_alone_is_a_missing_value_not_a_formula(
+    write_dataset: DatasetWriter, tmp_path: Path
+) -> None:
+    from earlywarn.contract import Mode
+
+    cases = [case_row(0, petitioner_id="\t"), case_row(1), case_row(2)]
+    dataset = load_dataset(write_dataset(cases=cases), Mode.LENIENT, tmp_path / "q")
+    codes = set(dataset.report.issues["code"].to_list())
+    assert "missing_value" in codes and "formula_like" not in codes

@@ -13,8 +13,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # An identifier or a code that a spreadsheet would run (=HYPERLINK(...), -2+3+cmd|...):
 # refused where it is read, so that files written for machines (the score file, the
 # features), which keep identifiers exactly, never carry one. A "-" alone or before a
-# number ("-1", a system's "none") is a value, not a formula.
-FORMULA_LIKE = r"^(?:[=+@\t\r]|-.*[^0-9.])"
+# number ("-1", a system's "none") is a value, not a formula; blanks (a tab alone) are
+# missing values, said as such.
+FORMULA_LIKE = r"^(?:[=+@]|[\t\r]\s*\S|-.*[^0-9.])"
 
 
 def neutralised(frame: pl.DataFrame) -> pl.DataFrame:
