@@ -51,8 +51,12 @@ def test_every_version_has_a_signature_and_the_report_exists(
         "Bias audit",
         "Learning curve",
         "oracle",
+        "模型卡 / Model card",
+        "越级访 escalation",
+        "学习曲线 / Learning curve",
     ):
         assert needed in html
+    assert "{&#x27;" not in html  # the card's windows and versions as text, not Python's repr
 
 
 def test_model_beats_the_office_rule(trained: TrainResult) -> None:

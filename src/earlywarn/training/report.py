@@ -42,6 +42,16 @@ class TargetReport:
     fit_rows: dict[str, int] = field(default_factory=dict)  # the same, as counts
 
 
+TARGET_NAMES = {"escalation": "越级访", "collective": "集体访"}
+
+
+def _card_value(value: object) -> str:
+    """A model card entry as text: a mapping as "key: value" pairs, not Python's repr."""
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {_card_value(item)}" for key, item in value.items())
+    return str(value)
+
+
 def _cell(value: object) -> str:
     """Counts (whole numbers from 2 up, a day as YYYYMMDD) as integers, other figures
     to four places, the rest as escaped text."""
@@ -122,11 +132,12 @@ def write_report(reports: list[TargetReport], card: dict[str, Any], directory: P
         images = "".join(f'<img src="{name}" alt="{name}">' for name in _plots(report, directory))
         oracle = ""
         if report.oracle:
-            oracle = "<h3>Against the oracle (simulated truth)</h3>" + _table(
-                pl.DataFrame([report.oracle])
+            oracle = (
+                "<h3>与理想模型对比（模拟真值）/ Against the oracle (simulated truth)</h3>"
+                + _table(pl.DataFrame([report.oracle]))
             )
         bias = "".join(
-            f"<h3>Bias audit by {by} 偏差审计</h3><p>The largest gap and ratio of the flag "
+            f"<h3>偏差审计 {by} / Bias audit by {by}</h3><p>The largest gap and ratio of the flag "
             f"rate and the true-positive rate, over the groups with at least "
             f"{BIAS_MIN_POSITIVES} positives; the others are in the table below. 最大差距与"
             f"比值只计入正例不少于 {BIAS_MIN_POSITIVES} 个的组。</p>"
@@ -134,7 +145,7 @@ def write_report(reports: list[TargetReport], card: dict[str, Any], directory: P
             for by, (table, summary) in report.bias.items()
         )
         slices = "".join(
-            f"<h3>By {by} 分组</h3><p>ROC-AUC within the {by}; precision and recall at "
+            f"<h3>按 {by} 分组 / By {by}</h3><p>ROC-AUC within the {by}; precision and recall at "
             f"capacity: those of the office's list (each day's top cases of the whole "
             f"population) among the {by}'s cases, as in the bias audit. 容量内的精确率与召回率"
             f"为全体每日清单在该组内的表现。</p>{_table(table)}"
@@ -142,19 +153,22 @@ def write_report(reports: list[TargetReport], card: dict[str, Any], directory: P
         )
         notes = "".join(f"<li>{html.escape(note)}</li>" for note in report.notes)
         sections.append(
-            f"<h2>{report.target}</h2><h3>Backtest: model and baselines</h3>"
+            f"<h2>{TARGET_NAMES.get(report.target, '')} {report.target}</h2>"
+            "<h3>回测：模型与基线 / Backtest: model and baselines</h3>"
             f"{_table(_metrics_table(report))}"
-            f"<h3>How the evaluation was fitted 评估方式</h3><ul>{notes}</ul>"
-            f"{oracle}{images}<h3>Per as-of day</h3>{_table(report.stability)}{slices}{bias}"
-            f"<h3>Learning curve</h3>{_table(report.learning_curve)}"
+            f"<h3>评估方式 / How the evaluation was fitted</h3><ul>{notes}</ul>"
+            f"{oracle}{images}<h3>按日 / Per as-of day</h3>{_table(report.stability)}"
+            f"{slices}{bias}<h3>学习曲线 / Learning curve</h3>{_table(report.learning_curve)}"
         )
     card_rows = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in card.items()
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(_card_value(v))}</td></tr>"
+        for k, v in card.items()
     )
     page = (
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>earlywarn backtest report</title><style>{STYLE}</style></head><body>"
-        f"<h1>earlywarn backtest report</h1><h2>Model card</h2><table>{card_rows}</table>"
+        f"<!doctype html><html lang='zh'><head><meta charset='utf-8'>"
+        f"<title>earlywarn 回测报告 / backtest report</title><style>{STYLE}</style></head><body>"
+        f"<h1>earlywarn 回测报告 / backtest report</h1><h2>模型卡 / Model card</h2>"
+        f"<table>{card_rows}</table>"
         f"{''.join(sections)}</body></html>"
     )
     path = directory / "report.html"
