@@ -13,6 +13,7 @@ from earlywarn.contract.spec import OFFICE_TIME_ZONE
 
 # What we predict (contract section 4), in the order every output lists them.
 TARGETS: tuple[str, ...] = ("escalation", "collective")
+TARGET_NAMES = {"escalation": ("越级访", "escalation"), "collective": ("集体访", "collective")}
 DEFAULT_HORIZON_DAYS = 30
 # A contact of this many people or more is a group visit (集体访).
 GROUP_THRESHOLD = 5

@@ -26,7 +26,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from earlywarn.contract.rules import TARGETS
+from earlywarn.contract.rules import TARGET_NAMES, TARGETS
 from earlywarn.models.steps import PERIOD_AHEAD_DAYS
 from earlywarn.serving.store import RiskList, RiskListItem
 
@@ -235,9 +235,7 @@ def change_words(text: str | None, language: str) -> list[str]:
     for target in TARGETS:
         points = 100 * float(delta.get(target, 0.0))
         if abs(points) >= 1:
-            name = {"escalation": ("越级访", "escalation"), "collective": ("集体访", "collective")}[
-                target
-            ]
+            name = TARGET_NAMES[target]
             arrow = "↑" if points > 0 else "↓"
             words.append(
                 f"{name[0]}风险{arrow}{abs(points):.1f}个百分点"

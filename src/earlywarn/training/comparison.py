@@ -95,9 +95,9 @@ def unseen_truth(
     """The simulator's truth, when its day lies after every outcome the model learnt
     from (the last validation moment plus the horizon); else None, said in the log: on
     days it was fitted or calibrated on, a model can seem to beat the oracle."""
-    day = truth["as_of"].min()
-    assert isinstance(day, dt.datetime)
-    learnt = _last_day(split.windows()["validation"]) + dt.timedelta(days=snapshot.horizon_days)
+    day, validated = truth["as_of"].min(), split.validation["as_of"].max()
+    assert isinstance(day, dt.datetime) and isinstance(validated, dt.datetime)
+    learnt = validated.date() + dt.timedelta(days=snapshot.horizon_days)
     if day.date() > learnt:
         return truth
     logger.warning(

@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 from sklearn.metrics import precision_recall_curve, roc_curve
 
+from earlywarn.contract.rules import TARGET_NAMES
 from earlywarn.features.catalogue import BY_NAME
 from earlywarn.training.metrics import BIAS_MIN_POSITIVES
 
@@ -40,9 +41,6 @@ class TargetReport:
     oracle: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # how the evaluation was fitted, in words
     fit_rows: dict[str, int] = field(default_factory=dict)  # the same, as counts
-
-
-TARGET_NAMES = {"escalation": "越级访", "collective": "集体访"}
 
 
 def _card_value(value: object) -> str:
@@ -153,7 +151,7 @@ def write_report(reports: list[TargetReport], card: dict[str, Any], directory: P
         )
         notes = "".join(f"<li>{html.escape(note)}</li>" for note in report.notes)
         sections.append(
-            f"<h2>{TARGET_NAMES.get(report.target, '')} {report.target}</h2>"
+            f"<h2>{TARGET_NAMES[report.target][0]} {report.target}</h2>"
             "<h3>回测：模型与基线 / Backtest: model and baselines</h3>"
             f"{_table(_metrics_table(report))}"
             f"<h3>评估方式 / How the evaluation was fitted</h3><ul>{notes}</ul>"
