@@ -36,8 +36,10 @@ format: install ## Apply ruff's fixes and formatting
 typecheck: install ## mypy on the packages
 	$(BIN)/mypy
 
-pytest: install ## The test suite, after starting PostgreSQL and installing Chromium and Java (ARGS='-m "not slow"' skips the slow tests)
-	EARLYWARN_TEST_POSTGRES_URL="$$(bash scripts/test-services.sh | tail -1)" $(BIN)/pytest $(ARGS)
+TEST_WORKERS ?= 2
+
+pytest: install ## The test suite on TEST_WORKERS processes, after starting PostgreSQL and installing Chromium and Java (ARGS='-m "not slow"' skips the slow tests)
+	EARLYWARN_TEST_POSTGRES_URL="$$(bash scripts/test-services.sh | tail -1)" $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 bench: install ## Run every benchmark in bench/ and append its figures to BENCHMARKS.md
 	$(BIN)/python bench/run_all.py

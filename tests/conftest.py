@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from earlywarn.contract.spec import ACTIONS, CASES, CONTACTS
@@ -19,6 +20,61 @@ from earlywarn.contract.spec import ACTIONS, CASES, CONTACTS
 CASE_HEADER = list(CASES.column_names)
 CONTACT_HEADER = list(CONTACTS.column_names)
 ACTION_HEADER = list(ACTIONS.column_names)
+
+
+# No timing assertions in tests: Hypothesis's 200 ms per example is one, and it fails
+# when the two workers share the machine's cores with a training.
+hypothesis_settings.register_profile("earlywarn", deadline=None)
+hypothesis_settings.load_profile("earlywarn")
+
+# `make test` runs the suite on two workers (pytest-xdist, `--dist loadfile`). A test file
+# is one unit of work, so that its module fixtures are built once; files that share a
+# costly session fixture form one unit (the Spark session; the sample's full training).
+# Units start heaviest first, so that the two workers finish at about the same time.
+# (xdist's own `xdist_group` mark does not reach the scheduler under pytest 9.2, which
+# no longer reads the node id the mark rewrites: hence a scheduler of our own.)
+SHARED_UNITS = {
+    "tests/serving/spark/": "spark",
+    "tests/training/test_training.py": "full-training",
+    "tests/training/test_evaluation.py": "full-training",
+}
+HEAVIEST_FIRST = (
+    "tests/serving/test_nightly_loop.py",
+    "spark",
+    "full-training",
+    "tests/serving/test_model_faults.py",
+    "tests/unit/test_cli.py",
+    "tests/serving/test_daily.py",
+    "tests/serving/test_workers.py",
+)
+
+
+def unit_of_work(node_id: str) -> str:
+    path = node_id.split("::", 1)[0]
+    return next((unit for prefix, unit in SHARED_UNITS.items() if path.startswith(prefix)), path)
+
+
+def heaviness_rank(item: pytest.Item) -> int:
+    unit = unit_of_work(item.nodeid)
+    return HEAVIEST_FIRST.index(unit) if unit in HEAVIEST_FIRST else len(HEAVIEST_FIRST)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=heaviness_rank)  # stable: the collection's order within a rank
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class UnitScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of_work(nodeid)
+
+    config.option.loadscopereorder = False  # keep the heaviest-first order
+    return UnitScheduling(config, log)
 
 
 def case_row(i: int, **changes: str) -> dict[str, str]:
