@@ -1,11 +1,12 @@
-"""The model card quotes bench_quality's summary, or says the worlds were not measured."""
+"""The model card quotes bench_quality's summary, or says the worlds were not measured;
+it names the search's choice in words."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from earlywarn.training.plan import worlds_card
+from earlywarn.training.plan import tuning_card, worlds_card
 
 
 def test_the_card_quotes_the_worst_and_the_median_world(tmp_path: Path) -> None:
@@ -31,3 +32,12 @@ def test_the_card_quotes_the_worst_and_the_median_world(tmp_path: Path) -> None:
     assert "6 simulated worlds" in card and "101, 102, 103, 104, 105, 106" in card
     assert "average precision / oracle min 0.512 (median 0.580)" in card
     assert "ECE max 0.0046" in card and "commit abc1234" in card
+
+
+def test_the_card_names_the_search_choice_in_words() -> None:
+    assert tuning_card(8, {}).startswith("none: LightGBM's defaults")
+    chosen = {"collective": {"learning_rate": 0.0371234, "num_leaves": 68}}
+    assert tuning_card(8, chosen) == (
+        "Optuna, 8 trials on the validation period; chosen: "
+        "collective: learning_rate 0.03712, num_leaves 68"
+    )

@@ -193,7 +193,7 @@ def run_daily(
         )  # fmt: skip
         typer.echo(
             f"{each}: list {built.rows:,} cases, {built.high:,} high "
-            f"({'stored' if built.changed else 'unchanged'}); monitoring {watched.status}"
+            f"({built.stored_words}); monitoring {watched.status}"
         )
         say_replaced(built.replaced)
     for message in judge_challengers(settings, dataset, end_of_day(day)):

@@ -144,12 +144,9 @@ def store_day_list(
 
 
 def show_stored(result: RiskListResult) -> None:
-    state = (
-        "stored 已保存" if result.changed else "already stored, files written 已保存过，文件已重写"
-    )
     typer.echo(
         f"Risk list 风险清单 {result.list_date}: {result.rows:,} cases, {result.high:,} high; "
-        f"{state} (checksum {result.checksum[:16]})"
+        f"{result.stored_words} (checksum {result.checksum[:16]})"
     )
     for kind, path in result.files.items():
         typer.echo(f"  {kind}: {path}")

@@ -65,6 +65,13 @@ class RiskListResult:
     probability: dict[str, np.ndarray] | None = None  # per target, row by row of ``features``
     replaced: Path | None = None  # where the day's earlier, other list's files were moved
 
+    @property
+    def stored_words(self) -> str:
+        """What the run did with the list, in the words of every command that builds one."""
+        if self.changed:
+            return "stored 已保存"
+        return "already stored, files checked 已保存过，文件已核对"
+
 
 def checksum_of(items: pl.DataFrame, versions: str) -> str:
     content = items.select(ITEM_COLUMNS).write_csv(float_precision=12).encode("utf-8")

@@ -26,7 +26,7 @@ from earlywarn.training.fit import fit_target, tune
 from earlywarn.training.matrices import Matrices
 from earlywarn.training.metrics import Capacity
 from earlywarn.training.phases import timed
-from earlywarn.training.plan import EvaluationPlan, evaluation_card, worlds_card
+from earlywarn.training.plan import EvaluationPlan, evaluation_card, tuning_card, worlds_card
 from earlywarn.training.report import write_report
 from earlywarn.training.snapshots import Snapshots, SnapshotSettings, snapshot_split
 
@@ -186,11 +186,7 @@ def train(
             "evaluation": evaluation_card(
                 plan, any(rows["baselines"] < rows["fit"] for rows in fit_rows.values())
             ),
-            "tuning": (
-                f"Optuna, {tune_trials} trials on the validation period; chosen: {tuned}"
-                if tuned
-                else "none: LightGBM's defaults with early stopping on the validation period"
-            ),
+            "tuning": tuning_card(tune_trials, tuned),
             "simulated worlds": worlds_card(quality_worlds()),
             "registered versions": versions,
             "limits": LIMITS,

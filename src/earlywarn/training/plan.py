@@ -185,6 +185,21 @@ def evaluation_notes(sample: FitSample, refit: bool) -> list[str]:
     return [baselines, curve, model]
 
 
+def tuning_card(trials: int, chosen: dict[str, dict[str, object]]) -> str:
+    """The model card's line on the search: what it chose per target, as words."""
+    if not chosen:
+        return "none: LightGBM's defaults with early stopping on the validation period"
+
+    def value_text(value: object) -> str:
+        return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+    choices = "; ".join(
+        f"{target}: " + ", ".join(f"{name} {value_text(value)}" for name, value in params.items())
+        for target, params in chosen.items()
+    )
+    return f"Optuna, {trials} trials on the validation period; chosen: {choices}"
+
+
 def worlds_card(summary_file: Path) -> str:
     """The model card's line on the simulated worlds the default training was judged on."""
     if not summary_file.exists():
