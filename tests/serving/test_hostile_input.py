@@ -226,6 +226,12 @@ def test_a_case_id_with_slashes_is_reachable(
     assert page.status_code == 200 and "C/1/../x" in page.text
     for header in ("x-frame-options", "content-security-policy", "referrer-policy"):
         assert header in page.headers
+    # Signed out, Back must not show the cases from the browser's cache.
+    assert page.headers["cache-control"] == "no-store"
+    assert listed.headers["cache-control"] == "no-store"
+    assert "no-store" not in browser.get("/office/static/style.css").headers.get(
+        "cache-control", ""
+    )
 
 
 def test_refusals_are_audited_and_repeated_failures_back_off(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -126,3 +127,37 @@ def test_a_sign_in_form_posted_from_another_site_is_refused(
             select(AuditRecord).where(AuditRecord.result == "refused 403 cross-site form")
         ).all()
     assert len(refused) >= 3
+
+
+def test_a_review_keeps_only_the_step_taken_and_says_who_and_when(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
+) -> None:
+    browser = _signed_in(client, keys["office"])
+    listed = browser.get("/office/list", params={"date": DAY.isoformat(), "band": "high"})
+    case_id = CASE_LINK.findall(listed.text)[-1]
+    address = {"id": case_id, "date": DAY.isoformat()}
+
+    def review(**fields: str) -> Response:
+        page = browser.get("/office/case", params=address)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        form = {"case_id": case_id, "date": DAY.isoformat(), "csrf": csrf.group(1)} | fields
+        return browser.post("/office/case/review", data=form)
+
+    # The form sends its preselected step with every decision: kept only with an action.
+    assert review(decision="acknowledged", step="senior_owner").status_code == 303
+    assert review(decision="action_taken", step="senior_owner").status_code == 303
+    refused = review(decision="action_taken", step="")
+    assert refused.status_code == 422 and 'id="past-reviews"' in refused.text  # still shown
+    with sessions() as session:
+        stored = session.scalars(
+            select(Review).where(Review.case_id == case_id).order_by(Review.id)
+        ).all()
+    assert [(r.decision, r.step) for r in stored][-2:] == [
+        ("acknowledged", None),
+        ("action_taken", "senior_owner"),
+    ]
+    page = browser.get("/office/case", params=address).text
+    past = page[page.index('id="past-reviews"') :].split("</ul>")[0]
+    assert "UTC" not in past and past.count("北京时间") >= 2
+    assert past.count("信访办 " + keys["office"][:10]) >= 2  # the key's role and prefix

@@ -42,6 +42,10 @@ PAGE_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
 }
+# A page holds cases: after signing out on an office's shared computer, Back must not show
+# them again from the browser's cache. The style sheet and scripts may be kept.
+NOT_KEPT = {"Cache-Control": "no-store"}
+STATIC_PREFIX = "/office/static/"
 
 
 class BodyTooLargeError(HTTPException):
@@ -79,7 +83,10 @@ class ServiceGate:
             if message["type"] == "http.response.start":
                 answered.append(message["status"])
                 if page:
-                    MutableHeaders(scope=message).update(PAGE_HEADERS)
+                    headers = MutableHeaders(scope=message)
+                    headers.update(PAGE_HEADERS)
+                    if not request.url.path.startswith(STATIC_PREFIX):
+                        headers.update(NOT_KEPT)
             await send(message)
 
         def refusal(status: int, api_answer: Response) -> Response:

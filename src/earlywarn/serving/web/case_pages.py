@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, Response
@@ -19,7 +19,7 @@ from earlywarn.serving.lists import find_list, save_review, visible_item
 from earlywarn.serving.reasons_later import with_reasons
 from earlywarn.serving.roles import Role
 from earlywarn.serving.schemas import ReviewIn
-from earlywarn.serving.store import Review, RiskListItem
+from earlywarn.serving.store import ApiKey, Review, RiskListItem
 from earlywarn.serving.web import i18n, views
 from earlywarn.serving.web.deps import (
     Lang,
@@ -86,15 +86,32 @@ def case_page(
     assert header is not None
     item = with_reasons(scorer, header, [item])[0]
     context = views.case_context(db, scorer, item, header, lang)
-    reviews = db.scalars(
-        select(Review).where(Review.list_date == day, Review.case_id == case_id).order_by(Review.id)
-    ).all()
     trail.record(db, who.key, "web.case.view", f"{day}/{case_id}", 1, "ok")
     return render(
         request, "case.html", lang, who=who, day=day, item=item, header=header,
-        reviews=reviews, steps=STEPS, can_review=Role(who.key.role) in REVIEWERS,
-        saved=request.query_params.get("saved") == "1", error=None, **context,
+        steps=STEPS, can_review=Role(who.key.role) in REVIEWERS,
+        saved=request.query_params.get("saved") == "1", error=None,
+        **_reviews_so_far(db, day, case_id, lang), **context,
     )  # fmt: skip
+
+
+def _reviews_so_far(
+    db: Session, day: dt.date, case_id: str, lang: i18n.Language
+) -> dict[str, Any]:
+    """The case's reviews on the day's list, each with the key it was recorded with (its
+    role and prefix: a key names no person), so that two people's answers are told apart."""
+    reviews = db.scalars(
+        select(Review).where(Review.list_date == day, Review.case_id == case_id).order_by(Review.id)
+    ).all()
+    keys = {
+        key.id: key
+        for key in db.scalars(select(ApiKey).where(ApiKey.id.in_({r.key_id for r in reviews})))
+    }
+    reviewers = {
+        key_id: f"{i18n.label(i18n.ROLE, key.role, lang)} {key.prefix}"
+        for key_id, key in keys.items()
+    }
+    return {"reviews": reviews, "reviewers": reviewers}
 
 
 @router.post("/case/review", response_class=HTMLResponse)
@@ -123,15 +140,18 @@ def review_submit(
     if Role(who.key.role) not in REVIEWERS:
         trail.record(db, who.key, "review", f"{day}/{case_id}", 0, "refused 403")
         return refused(request, lang, who, 403, "may_not_review")
-    body = _review_of(decision, step, reason)
+    # The form offers the recommended step preselected; it is the step taken only when
+    # the reviewer says an action was taken.
+    body = _review_of(decision, step if decision == "action_taken" else "", reason)
     if isinstance(body, str):
         trail.record(db, who.key, "review", f"{day}/{case_id}", 0, "refused 422")
         header = find_list(db, day)
         assert header is not None
         return render(
             request, "case.html", lang, 422, who=who, day=day, item=item, header=header,
-            reviews=[], steps=STEPS, can_review=True, saved=False,
-            error=i18n.word(body, lang), **views.case_context(db, scorer, item, header, lang),
+            steps=STEPS, can_review=True, saved=False, error=i18n.word(body, lang),
+            **_reviews_so_far(db, day, case_id, lang),
+            **views.case_context(db, scorer, item, header, lang),
         )  # fmt: skip
     save_review(db, who.key, day, case_id, body)
     trail.record(db, who.key, "review", f"{day}/{case_id}", 1, body.decision)

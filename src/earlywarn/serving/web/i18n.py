@@ -47,6 +47,12 @@ DECISION: dict[str, tuple[str, str]] = {
     "action_taken": ("已采取措施", "action taken"),
     "dismissed": ("不予采纳", "dismissed"),
 }
+ROLE: dict[str, tuple[str, str]] = {
+    "case_system": ("案件系统", "case system"),
+    "office": ("信访办", "office"),
+    "analyst": ("分析员", "analyst"),
+    "admin": ("管理员", "admin"),
+}
 TARGET: dict[str, tuple[str, str]] = {
     "escalation": ("越级访风险", "escalation risk"),
     "collective": ("集体访风险", "collective-petition risk"),
@@ -163,6 +169,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "submit": ("提交", "Submit"),
     "saved": ("已保存核查结论。", "The review was saved."),
     "past_reviews": ("核查记录", "Reviews so far"),
+    "recorded_by": ("记录人密钥", "recorded with key"),
     "contacts": ("来访记录", "Contacts"),
     "actions": ("办理环节", "Handling steps"),
     "not_found": ("未找到该事项，或无权查看。", "Case not found, or not visible to this key."),
@@ -284,6 +291,17 @@ def moment_text(moment: dt.datetime | None, language: Language) -> str:
     if moment is None:
         return "-"
     return f"{date_text(moment, language)} {moment:%H:%M}"
+
+
+BEIJING = dt.timezone(dt.timedelta(hours=8))  # China keeps one time, all year
+
+
+def recorded_text(moment_utc: dt.datetime | None, language: Language) -> str:
+    """When the service recorded something (its clock is UTC), in the office's time."""
+    if moment_utc is None:
+        return "-"
+    local = moment_utc.replace(tzinfo=dt.UTC).astimezone(BEIJING)
+    return f"{moment_text(local, language)} {'北京时间' if language == 'zh' else 'Beijing time'}"
 
 
 def percent(probability: float | None) -> str:
