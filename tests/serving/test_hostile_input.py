@@ -221,7 +221,7 @@ def test_a_case_id_with_slashes_is_reachable(
     browser = TestClient(client.app, follow_redirects=False)
     browser.post("/office/sign-in", data={"api_key": keys["admin"]})
     listed = browser.get("/office/list", params={"date": HOSTILE_DAY})
-    assert 'href="/office/case?id=C/1/../x&amp;date=2025-01-01"' in listed.text
+    assert 'href="/office/case?id=C/1/../x&amp;date=2025-01-01&amp;back=' in listed.text
     page = browser.get("/office/case", params={"id": "C/1/../x", "date": HOSTILE_DAY})
     assert page.status_code == 200 and "C/1/../x" in page.text
     for header in ("x-frame-options", "content-security-policy", "referrer-policy"):

@@ -6,6 +6,7 @@ run in the fast suite on the small test models.
 
 from __future__ import annotations
 
+import html
 import re
 
 from fastapi.testclient import TestClient
@@ -161,3 +162,26 @@ def test_a_review_keeps_only_the_step_taken_and_says_who_and_when(
     past = page[page.index('id="past-reviews"') :].split("</ul>")[0]
     assert "UTC" not in past and past.count("北京时间") >= 2
     assert past.count("信访办 " + keys["office"][:10]) >= 2  # the key's role and prefix
+
+
+def test_back_to_the_list_keeps_its_filters_sorting_and_page(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    browser = _signed_in(client, keys["office"])
+    asked = {"date": DAY.isoformat(), "band": "high", "sort": "collective", "size": "10"}
+    listed = browser.get("/office/list", params=asked)
+    link = re.search(r'href="(/office/case\?id=[^"]+)"', listed.text)
+    assert link is not None and "&amp;back=" in link.group(1)
+    page = browser.get(html.unescape(link.group(1)))
+    back = re.search(r'href="([^"]+)" id="back-to-list"', page.text)
+    assert back is not None
+    assert html.unescape(back.group(1)) == (
+        f"/office/list?date={DAY.isoformat()}&band=high&sort=collective&size=10"
+    )
+    # Only the list's own parameters travel back: nothing leads anywhere else.
+    case_id = CASE_LINK.findall(listed.text)[0]
+    odd = browser.get(
+        "/office/case",
+        params={"id": case_id, "date": DAY.isoformat(), "back": "next=//evil.example&band=low"},
+    )
+    assert f'href="/office/list?date={DAY.isoformat()}&amp;band=low" id="back-to-list"' in odd.text

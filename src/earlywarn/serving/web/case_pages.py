@@ -76,6 +76,7 @@ def case_page(
     who: Viewer,
     case_id: Annotated[str, Query(alias="id", max_length=200)],
     date: str | None = None,
+    back: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Response:
     day = chosen_day(db, date)
     item = _item_on(db, who, day, case_id) if day else None
@@ -91,13 +92,12 @@ def case_page(
         request, "case.html", lang, who=who, day=day, item=item, header=header,
         steps=STEPS, can_review=Role(who.key.role) in REVIEWERS,
         saved=request.query_params.get("saved") == "1", error=None,
+        back=back, list_link=views.list_address(back, day),
         **_reviews_so_far(db, day, case_id, lang), **context,
     )  # fmt: skip
 
 
-def _reviews_so_far(
-    db: Session, day: dt.date, case_id: str, lang: i18n.Language
-) -> dict[str, Any]:
+def _reviews_so_far(db: Session, day: dt.date, case_id: str, lang: i18n.Language) -> dict[str, Any]:
     """The case's reviews on the day's list, each with the key it was recorded with (its
     role and prefix: a key names no person), so that two people's answers are told apart."""
     reviews = db.scalars(
@@ -127,6 +127,7 @@ def review_submit(
     decision: Annotated[str, Form()] = "",
     step: Annotated[str, Form()] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
+    back: Annotated[str, Form(max_length=2000)] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     if not csrf_ok(who.session, csrf):
@@ -150,12 +151,15 @@ def review_submit(
         return render(
             request, "case.html", lang, 422, who=who, day=day, item=item, header=header,
             steps=STEPS, can_review=True, saved=False, error=i18n.word(body, lang),
+            back=back, list_link=views.list_address(back, day),
             **_reviews_so_far(db, day, case_id, lang),
             **views.case_context(db, scorer, item, header, lang),
         )  # fmt: skip
     save_review(db, who.key, day, case_id, body)
     trail.record(db, who.key, "review", f"{day}/{case_id}", 1, body.decision)
-    target = "/office/case?" + urlencode({"id": case_id, "date": day.isoformat(), "saved": 1})
+    target = "/office/case?" + urlencode(
+        {"id": case_id, "date": day.isoformat(), "saved": 1} | ({"back": back} if back else {})
+    )
     return RedirectResponse(target, status_code=303)
 
 

@@ -173,7 +173,7 @@ def daily_list(
         rows=[views.list_row(r, reviews.get(r.case_id), lang) for r in rows], total=total,
         page=min(page, pages), pages=pages, size=size, sizes=PAGE_SIZES,
         dates=list_dates(db), townships=townships, categories=i18n.CATEGORY,
-        query=views.query_without(request, "page"),
+        query=views.query_without(request, "page"), list_query=request.url.query,
         export_query=views.query_without(request, "page", "size", "date"),
     )  # fmt: skip
 

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Request
 from sqlalchemy import select
@@ -46,6 +46,28 @@ def page_context(request: Request, lang: i18n.Language) -> dict[str, Any]:
         "number": i18n.number,
         "step_text": lambda step: (step if isinstance(step, Step) else Step(step)).text(lang),
     }
+
+
+LIST_PARAMETERS = (
+    "date",
+    "county",
+    "township",
+    "category",
+    "band",
+    "flag",
+    "reviewed",
+    "sort",
+    "page",
+    "size",
+)
+
+
+def list_address(back: str | None, day: dt.date) -> str:
+    """The list a case was opened from, with its filters, sorting and page (``back`` is
+    that list's query string); only the list's own parameters are kept, so that the
+    link cannot lead anywhere else."""
+    kept = [(k, v) for k, v in parse_qsl(back or "") if k in LIST_PARAMETERS and k != "date"]
+    return "/office/list?" + urlencode([("date", day.isoformat()), *kept])
 
 
 def query_without(request: Request, *names: str) -> str:
