@@ -185,3 +185,21 @@ def test_back_to_the_list_keeps_its_filters_sorting_and_page(
         params={"id": case_id, "date": DAY.isoformat(), "back": "next=//evil.example&band=low"},
     )
     assert f'href="/office/list?date={DAY.isoformat()}&amp;band=low" id="back-to-list"' in odd.text
+
+
+def test_the_list_marks_todays_work_and_says_when_it_is_old(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    browser = _signed_in(client, keys["analyst"])
+    page = browser.get("/office/list", params={"date": DAY.isoformat(), "size": "200"}).text
+    capacity = int(re.search(r"处理能力：每天 (\d+) 件", page).group(1))  # type: ignore[union-attr]
+    assert capacity >= 50  # max(2% of the sample's population, 50)
+    ranks = [int(r) for r in re.findall(r'data-case="[^"]+">\s*<td>(\d+)', page)]
+    marked = re.findall(r'data-case="[^"]+">\s*<td>(\d+) <span class="flag today-mark">', page)
+    assert [int(r) for r in marked] == [r for r in ranks if r <= capacity]
+    line = page.index('id="capacity-line"')
+    assert page.rfind(f"<td>{capacity} <span", 0, line) > 0  # after the last of today's rows
+    assert f"<td>{capacity + 1}</td>" in page[line:]
+    high = len(re.findall(r'<tr class="band-high', page))
+    assert ('id="over-capacity"' in page) == (high > capacity)
+    assert 'id="list-age"' in page and "天前的清单" in page  # the sample's list is years old

@@ -141,6 +141,26 @@ WORDS: dict[str, tuple[str, str]] = {
     "page_of": ("第 {page} / {pages} 页，共 {total} 件", "Page {page} of {pages}, {total} cases"),
     "no_list": ("该日没有风险清单。", "There is no risk list for that day."),
     "no_rows": ("没有符合条件的事项。", "No case matches these filters."),
+    "capacity_note": (
+        "处理能力：每天 {capacity} 件，即全清单排名前 {capacity} 件（标“今日”），先处理。",
+        "Capacity: {capacity} cases a day, the list's first {capacity} by rank (marked "
+        "“today”): work them first.",
+    ),
+    "over_capacity": (
+        "高风险事项 {high} 件，多于处理能力 {capacity} 件：先处理排名前 {capacity} 件，"
+        "其余高风险事项持续关注。",
+        "{high} high-band cases, more than the capacity of {capacity}: work the first "
+        "{capacity} by rank first and watch the other high cases.",
+    ),
+    "capacity_line": (
+        "以上为今日工作量（全清单排名前 {capacity} 件）",
+        "Above: today's work (the list's first {capacity} by rank)",
+    ),
+    "today_mark": ("今日", "today"),
+    "list_age": (
+        "注意：这是 {days} 天前的清单，不是今天的。",
+        "Note: this list is {days} days old, not today's.",
+    ),
     "as_of": ("数据截至", "Data as of"),
     "models": ("模型版本", "Models"),
     "advice": (

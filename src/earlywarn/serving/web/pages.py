@@ -174,6 +174,7 @@ def daily_list(
         page=min(page, pages), pages=pages, size=size, sizes=PAGE_SIZES,
         dates=list_dates(db), townships=townships, categories=i18n.CATEGORY,
         query=views.query_without(request, "page"), list_query=request.url.query,
+        **views.workload(db, header, scorer.settings, who.key.county_code),
         export_query=views.query_without(request, "page", "size", "date"),
     )  # fmt: skip
 

@@ -9,11 +9,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS
 from earlywarn.contract.spec import LEVELS
+from earlywarn.models.capacity import Capacity
 from earlywarn.models.reasons import describe, from_json
 from earlywarn.models.steps import Step
 from earlywarn.models.steps import from_json as steps_from_json
@@ -24,6 +25,7 @@ from earlywarn.serving.web import charts, i18n
 from earlywarn.serving.web.casefile import case_file, score_request, sensitive_periods
 from earlywarn.serving.web.sessions import SignedIn
 from earlywarn.serving.web.trends import flags_by_category, flags_per_day, track_record
+from earlywarn.settings import Settings
 
 HISTORY_DAYS = 365  # how far back the timeline starts, at most
 
@@ -46,6 +48,23 @@ def page_context(request: Request, lang: i18n.Language) -> dict[str, Any]:
         "number": i18n.number,
         "step_text": lambda step: (step if isinstance(step, Step) else Step(step)).text(lang),
     }
+
+
+def workload(
+    db: Session, header: RiskList, settings: Settings, county: str | None
+) -> dict[str, int]:
+    """What the list asks of the office today: its capacity (the first ranks of the whole
+    list), the high-band cases (of the key's county, if it has one) and the list's age in
+    days, counted in the office's time."""
+    capacity = Capacity(settings.capacity_share, settings.capacity_minimum).at(header.rows)
+    high = db.scalar(
+        select(func.count())
+        .select_from(RiskListItem)
+        .where(RiskListItem.list_id == header.id, RiskListItem.risk_band == "high")
+        .where(*([RiskListItem.county_code == county] if county else []))
+    )
+    today = dt.datetime.now(i18n.BEIJING).date()
+    return {"capacity": capacity, "high": high or 0, "age_days": (today - header.list_date).days}
 
 
 LIST_PARAMETERS = (
