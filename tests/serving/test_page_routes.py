@@ -203,3 +203,9 @@ def test_the_list_marks_todays_work_and_says_when_it_is_old(
     high = len(re.findall(r'<tr class="band-high', page))
     assert ('id="over-capacity"' in page) == (high > capacity)
     assert 'id="list-age"' in page and "天前的清单" in page  # the sample's list is years old
+
+
+def test_days_since_the_last_contact_are_whole_days_as_in_the_ledger() -> None:
+    from earlywarn.serving.web.i18n import whole_days
+
+    assert [whole_days(d) for d in (22.9, 0.4, 1234.0, None)] == ["22", "0", "1,234", "-"]

@@ -330,6 +330,13 @@ def percent(probability: float | None) -> str:
     return f"{probability * 100:.1f}%"
 
 
+def whole_days(days: float | None) -> str:
+    """Whole days gone, as the ledger counts them (down: 22.9 days is 22)."""
+    if days is None or math.isnan(days):
+        return "-"
+    return number(math.floor(days))
+
+
 def number(value: float | int | None, digits: int = 0) -> str:
     """Thousands grouped with commas in both languages (the Chinese convention too)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -46,6 +46,7 @@ def page_context(request: Request, lang: i18n.Language) -> dict[str, Any]:
         "recorded_text": lambda moment: i18n.recorded_text(moment, lang),
         "percent": i18n.percent,
         "number": i18n.number,
+        "whole_days": i18n.whole_days,
         "step_text": lambda step: (step if isinstance(step, Step) else Step(step)).text(lang),
     }
 
