@@ -209,3 +209,13 @@ def test_days_since_the_last_contact_are_whole_days_as_in_the_ledger() -> None:
     from earlywarn.serving.web.i18n import whole_days
 
     assert [whole_days(d) for d in (22.9, 0.4, 1234.0, None)] == ["22", "0", "1,234", "-"]
+
+
+def test_a_bar_of_what_moved_the_score_names_the_cases_value() -> None:
+    from earlywarn.models.reasons import Reason
+    from earlywarn.serving.web.views import bar_label
+
+    assert bar_label(Reason("closed", 0.0, 0.69), "zh") == "已办结：否"
+    assert bar_label(Reason("closed", 1.0, -0.2), "en") == "closed: yes"
+    assert bar_label(Reason("days_since_last_action", 12.0, 0.1), "zh").endswith("：12")
+    assert bar_label(Reason("days_since_last_action", None, 0.1), "en").endswith(": -")

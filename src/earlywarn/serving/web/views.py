@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS
 from earlywarn.contract.spec import LEVELS
 from earlywarn.models.capacity import Capacity
-from earlywarn.models.reasons import describe, from_json
+from earlywarn.models.reasons import Reason, describe, from_json, shown_value
 from earlywarn.models.steps import Step
 from earlywarn.models.steps import from_json as steps_from_json
 from earlywarn.serving.list_changes import change_words
@@ -169,7 +169,7 @@ def case_context(
             target: charts.contributions(
                 [
                     charts.Bar(
-                        label=r.label_zh if lang == "zh" else r.label_en,
+                        label=bar_label(r, lang),
                         value=r.contribution,
                         title=f"{r.label_zh} / {r.label_en} = {r.value}: {r.contribution:+.3f}",
                     )
@@ -180,6 +180,14 @@ def case_context(
             for target, reasons in drawn.items()
         }
     return context
+
+
+def bar_label(reason: Reason, lang: i18n.Language) -> str:
+    """A feature with the case's value of it ("已办结：否 / closed: no"), so that a bar
+    that raises the score is not read as the case having the feature."""
+    if lang == "zh":
+        return f"{reason.label_zh}：{shown_value(reason, 'zh')}"
+    return f"{reason.label_en}: {shown_value(reason, 'en')}"
 
 
 def _timeline(
