@@ -2,8 +2,10 @@
 
 The cluster path reads a dataset that has passed the contract's checks once (the
 output of ``earlywarn ingest``, or tables an ETL job wrote to the contract's
-columns): it checks that the files and columns are there and says which is missing,
-but does not repeat the row checks, which would need every row on one machine.
+columns): it checks that the files and columns are there and says which is missing, that the
+cases and contacts have rows and that no key is repeated (one aggregation per table),
+and reads moments stored with a zone as office time, but does not repeat the row
+checks, which would need every row on one machine.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import yaml
 from earlywarn.contract.calendar_file import CalendarError, calendar_content
 from earlywarn.contract.calendar_read import CALENDAR_FILE
 from earlywarn.contract.loader import typed_table
+from earlywarn.contract.spec import OFFICE_TIME_ZONE
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -28,6 +31,11 @@ COLUMNS = {
     "contacts": ["contact_id", "case_id", "occurred_at", "channel", "level", "group_size"],
     "actions": ["action_id", "case_id", "occurred_at", "action_type", "unit", "outcome"],
 }  # fmt: skip
+
+
+KEYS = {"cases": "case_id", "contacts": "contact_id", "actions": "action_id"}
+MOMENTS = {"cases": "registered_at", "contacts": "occurred_at", "actions": "occurred_at"}
+NEEDS_ROWS = ("cases", "contacts")  # as the embedded loader: an empty one is an error
 
 
 class SparkDatasetError(ValueError):
@@ -69,7 +77,48 @@ def _read_table(session: SparkSession, root: str, name: str, required: bool) -> 
     missing = [c for c in COLUMNS[name] if c not in frame.columns]
     if missing:
         raise SparkDatasetError(f"{location}: missing column(s) {', '.join(missing)}")
-    return frame.select(*COLUMNS[name])
+    frame = _office_time(frame.select(*COLUMNS[name]), MOMENTS[name])
+    _check_keys(location, name, frame)
+    return frame
+
+
+def _office_time(frame: DataFrame, column: str) -> DataFrame:
+    """A moment stored with its zone (a Parquet timestamp adjusted to UTC) read as the
+    office's wall clock, as the embedded loader reads it; a naive one already is (the
+    session's zone is UTC, so nothing shifts it)."""
+    from pyspark.sql import functions as sf
+    from pyspark.sql.types import TimestampType
+
+    if not isinstance(frame.schema[column].dataType, TimestampType):
+        return frame
+    office = sf.from_utc_timestamp(column, OFFICE_TIME_ZONE).cast("timestamp_ntz")
+    return frame.withColumn(column, office)
+
+
+def _check_keys(location: str, name: str, frame: DataFrame) -> None:
+    """The rows the cluster path relies on without re-checking each: a table that must
+    have rows has some, and no key is repeated (the embedded loader quarantines a repeat;
+    a repeated case id made the cluster's per-case groups run without end). One pass."""
+    from pyspark.sql import functions as sf
+
+    key = KEYS[name]
+    counted = frame.agg(
+        sf.count(sf.lit(1)).alias("rows"),
+        sf.count(key).alias("keyed"),
+        sf.countDistinct(key).alias("distinct"),
+    ).first()
+    assert counted is not None
+    if name in NEEDS_ROWS and counted["rows"] == 0:
+        raise SparkDatasetError(f"{location}: no rows (the table is empty)")
+    if counted["keyed"] != counted["distinct"]:
+        repeated = frame.groupBy(key).count().where(sf.col("count") > 1).first()
+        assert repeated is not None
+        raise SparkDatasetError(
+            f"{location}: {key} {repeated[key]!r} appears {repeated['count']} times "
+            f"({counted['keyed'] - counted['distinct']:,} repeated rows in all): a key must "
+            f"be unique; `earlywarn validate` names every repeat and `earlywarn import` "
+            f"quarantines them"
+        )
 
 
 def _read_calendar(session: SparkSession, root: str) -> dict[str, Any] | None:

@@ -101,3 +101,38 @@ def test_cluster_locations_keep_their_scheme() -> None:
     )
     assert location_of(Path("s3a://bucket/petitions")) == "s3a://bucket/petitions"
     assert location_of(Path("/data/petitions")) == "/data/petitions"
+
+
+def test_repeated_keys_empty_tables_and_zoned_moments(
+    tmp_path: Path, spark: SparkSession, sample_parquet: Path
+) -> None:
+    sample = load_dataset(sample_parquet)
+    assert sample.actions is not None
+
+    def variant(name: str, **tables: pl.DataFrame) -> str:
+        folder = tmp_path / name
+        shutil.copytree(sample_parquet, folder)
+        for table, frame in tables.items():
+            frame.write_parquet(folder / f"{table}.parquet")
+        return str(folder)
+
+    # A repeated case id: named, not a cluster job that never ends.
+    repeated = variant("repeated", cases=pl.concat([sample.cases, sample.cases.head(1)]))
+    first = sample.cases["case_id"][0]
+    with pytest.raises(SparkDatasetError, match=rf"case_id '{first}' appears 2 times"):
+        read_dataset(spark, repeated)
+    with pytest.raises(SparkDatasetError, match=r"contacts.parquet: no rows"):
+        read_dataset(spark, variant("empty", contacts=sample.contacts.head(0)))
+    # Moments stored with their zone (UTC) are read as the office's wall clock, as the
+    # embedded loader reads them: not eight hours early.
+    zoned = variant(
+        "zoned",
+        contacts=sample.contacts.with_columns(
+            pl.col("occurred_at").dt.replace_time_zone("Asia/Shanghai").dt.convert_time_zone("UTC")
+        ),
+    )
+    assert load_dataset(Path(zoned)).contacts["occurred_at"].equals(sample.contacts["occurred_at"])
+    read = read_dataset(spark, zoned).contacts.select("contact_id", "occurred_at").toArrow()
+    on_spark = pl.from_arrow(read).sort("contact_id")  # type: ignore[union-attr]
+    expected = sample.contacts.select("contact_id", "occurred_at").sort("contact_id")
+    assert on_spark["occurred_at"].cast(pl.Datetime("us")).equals(expected["occurred_at"])
