@@ -402,3 +402,12 @@ def test_title_and_total_rows_are_accounted_for(tmp_path: Path) -> None:
     result = import_source(path, tmp_path / "out")
     assert result.left_out == {"台账.xlsx, sheet 信访事项": 2}
     assert result.dataset.cases.height == 1
+
+
+def test_a_database_code_stored_as_a_float_is_read_whole() -> None:
+    from earlywarn.ingest.sources import as_text
+
+    codes = pl.Series([330213007.0, None, 12.0])
+    assert as_text(codes).to_list() == ["330213007", None, "12"]
+    assert as_text(pl.Series([2.5, 3.0])).to_list() == ["2.5", "3.0"]  # not all whole
+    assert as_text(pl.Series(["C1", None])).to_list() == ["C1", None]

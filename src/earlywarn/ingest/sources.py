@@ -100,7 +100,7 @@ def read_database(url: str, mapping: MappingFile | None) -> list[SourceTable]:
                 quoted = engine.dialect.identifier_preparer.quote(place.table or "")
                 query = place.query or f"SELECT * FROM {quoted}"
                 frame = pl.read_database(text(query), connection, infer_schema_length=None)
-                frame = frame.with_columns(pl.all().cast(pl.String))
+                frame = frame.with_columns(as_text(frame[c]) for c in frame.columns)
                 frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
                 origin = (
                     f"{shown}, {'table ' + place.table if place.table else 'query of ' + table}"
@@ -180,6 +180,17 @@ def _unique(names: list[str]) -> list[str]:
         seen[name] = seen.get(name, 0) + 1
         unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     return unique
+
+
+def as_text(column: pl.Series) -> pl.Series:
+    """A database column as the text an office's export would show: a code or count
+    stored as REAL/FLOAT (330213007.0) is written whole, as the system shows it; other
+    values as they are."""
+    if column.dtype.is_float():
+        values = column.drop_nulls()
+        if values.len() and bool((values.is_finite() & (values == values.round(0))).all()):
+            return column.cast(pl.Int64).cast(pl.String)
+    return column.cast(pl.String)
 
 
 def _cleaned(table: SourceTable) -> SourceTable:
