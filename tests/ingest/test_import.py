@@ -178,7 +178,8 @@ def test_whole_source_problems(tmp_path: Path) -> None:
 def test_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "work"))
     path = _workbook(tmp_path / "信访台账.xlsx", {
-        "信访事项": (CASES, [_case(1)]), "信访记录": (CONTACTS, [_contact(1, 登记机关="某某协会")]),
+        "信访事项": (CASES, [_case(1)]),
+        "信访记录": (CONTACTS, [_contact(1, 登记机关="某某协会"), _contact(2, 信访件编号="C1")]),
     })  # fmt: skip
     runner = CliRunner()
     failed = runner.invoke(app, ["import", str(path), "--out", str(tmp_path / "out")])
@@ -411,3 +412,15 @@ def test_a_database_code_stored_as_a_float_is_read_whole() -> None:
     assert as_text(codes).to_list() == ["330213007", None, "12"]
     assert as_text(pl.Series([2.5, 3.0])).to_list() == ["2.5", "3.0"]  # not all whole
     assert as_text(pl.Series(["C1", None])).to_list() == ["C1", None]
+
+
+def test_an_export_whose_rows_are_all_quarantined_is_not_written(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "信访台账.xlsx", {
+        "信访事项": (CASES, [_case(1), _case(2)]),
+        "信访记录": (CONTACTS, [_contact(1, 信访时间="不详"), _contact(2, 信访时间="不详")]),
+    })  # fmt: skip
+    out = tmp_path / "out"
+    with pytest.raises(SourceError, match=r"contacts: none of the 2 rows read could be used"):
+        import_source(path, out, Mode.LENIENT, tmp_path / "quarantine")
+    assert not (out / "cases.parquet").exists()  # nothing written
+    assert pl.read_csv(tmp_path / "quarantine" / "contacts.csv").height == 2  # the reasons

@@ -126,12 +126,28 @@ def import_source(
             result.unmapped_values[key] = result.unmapped_values.get(key, 0) + count
     result.skipped = skipped
     result.left_out = {t.origin: t.skipped_rows for t in tables if t.skipped_rows}
+    _refuse_nothing_usable(dataset, mapped, report)
     result.files, result.merged, result.emptied = _write(dataset, out, source, accept_removals)
     if calendar is not None and directory is not None:
         shutil.copyfile(directory / CALENDAR_FILE, out / CALENDAR_FILE)
         result.files.append(out / CALENDAR_FILE)
     result.files.append(write_import_report(result, out))
     return result
+
+
+def _refuse_nothing_usable(
+    dataset: Dataset, mapped: list[MappedTable], report: ValidationReport
+) -> None:
+    """Lenient mode quarantines rows and goes on; an export none of whose cases or
+    contacts could be used is not a dataset to write (the quarantine says why)."""
+    for name, kept in (("cases", dataset.cases), ("contacts", dataset.contacts)):
+        read = sum(m.frame.height for m in mapped if m.table.name == name)
+        if read and kept.is_empty():
+            first = "; ".join(report.error_lines(2))
+            raise SourceError(
+                f"{name}: none of the {read:,} rows read could be used, all quarantined "
+                f"({first}); nothing written"
+            )
 
 
 IMPORT_REPORT = "import-report.json"
