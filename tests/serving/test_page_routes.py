@@ -200,7 +200,7 @@ def test_the_list_marks_todays_work_and_says_when_it_is_old(
     line = page.index('id="capacity-line"')
     assert page.rfind(f"<td>{capacity} <span", 0, line) > 0  # after the last of today's rows
     assert f"<td>{capacity + 1}</td>" in page[line:]
-    high = len(re.findall(r'<tr class="band-high', page))
+    high = len(re.findall(r'<tr class="band-high', page))  # the analyst sees every county
     assert ('id="over-capacity"' in page) == (high > capacity)
     assert 'id="list-age"' in page and "天前的清单" in page  # the sample's list is years old
 

@@ -7,6 +7,7 @@ import math
 from typing import Literal
 
 from earlywarn.contract.names import ACTION_TYPE_ZH, CATEGORY_ZH, CHANNEL_ZH, LEVEL_ZH, OUTCOME_ZH
+from earlywarn.contract.rules import OFFICE_ZONE
 
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
@@ -147,10 +148,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "“today”): work them first.",
     ),
     "over_capacity": (
-        "高风险事项 {high} 件，多于处理能力 {capacity} 件：先处理排名前 {capacity} 件，"
+        "高风险事项 {high} 件，多于今日工作量 {todays} 件：先处理标“今日”的事项，"
         "其余高风险事项持续关注。",
-        "{high} high-band cases, more than the capacity of {capacity}: work the first "
-        "{capacity} by rank first and watch the other high cases.",
+        "{high} high-band cases, more than today's {todays}: work those marked “today” "
+        "first and watch the other high cases.",
     ),
     "capacity_line": (
         "以上为今日工作量（全清单排名前 {capacity} 件）",
@@ -313,14 +314,11 @@ def moment_text(moment: dt.datetime | None, language: Language) -> str:
     return f"{date_text(moment, language)} {moment:%H:%M}"
 
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))  # China keeps one time, all year
-
-
 def recorded_text(moment_utc: dt.datetime | None, language: Language) -> str:
     """When the service recorded something (its clock is UTC), in the office's time."""
     if moment_utc is None:
         return "-"
-    local = moment_utc.replace(tzinfo=dt.UTC).astimezone(BEIJING)
+    local = moment_utc.replace(tzinfo=dt.UTC).astimezone(OFFICE_ZONE)
     return f"{moment_text(local, language)} {'北京时间' if language == 'zh' else 'Beijing time'}"
 
 

@@ -12,7 +12,7 @@ from fastapi import Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS
+from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS, office_now
 from earlywarn.contract.spec import LEVELS
 from earlywarn.models.capacity import Capacity
 from earlywarn.models.reasons import Reason, describe, from_json, shown_value
@@ -55,17 +55,15 @@ def workload(
     db: Session, header: RiskList, settings: Settings, county: str | None
 ) -> dict[str, int]:
     """What the list asks of the office today: its capacity (the first ranks of the whole
-    list), the high-band cases (of the key's county, if it has one) and the list's age in
-    days, counted in the office's time."""
+    list), those of them and the high-band cases the key sees (its county's, if it has
+    one), and the list's age in days, counted in the office's time."""
     capacity = Capacity(settings.capacity_share, settings.capacity_minimum).at(header.rows)
-    high = db.scalar(
-        select(func.count())
-        .select_from(RiskListItem)
-        .where(RiskListItem.list_id == header.id, RiskListItem.risk_band == "high")
-        .where(*([RiskListItem.county_code == county] if county else []))
-    )
-    today = dt.datetime.now(i18n.BEIJING).date()
-    return {"capacity": capacity, "high": high or 0, "age_days": (today - header.list_date).days}
+    seen = select(func.count()).select_from(RiskListItem).where(RiskListItem.list_id == header.id)
+    seen = seen.where(*([RiskListItem.county_code == county] if county else []))
+    high = db.scalar(seen.where(RiskListItem.risk_band == "high")) or 0
+    todays = db.scalar(seen.where(RiskListItem.rank <= capacity)) or 0
+    age = (office_now().date() - header.list_date).days
+    return {"capacity": capacity, "todays": todays, "high": high, "age_days": age}
 
 
 LIST_PARAMETERS = (
