@@ -113,7 +113,7 @@ def _print_sources(result: ImportResult) -> None:
     for origin, rows in result.left_out.items():
         typer.echo(f"  {origin}: {rows:,} blank or total rows left out 空行或合计行未导入")
     for sheet in result.skipped:
-        typer.echo(f"warning 警告: no table 未找到表格: {sheet}", err=True)
+        typer.echo(f"warning 警告: not read 未读取: {sheet}", err=True)
     for (column, value), count in sorted(result.unmapped_values.items()):
         typer.echo(
             f"warning 警告: {column}: unmapped value 未识别的值 {value!r} ({count:,} rows); "

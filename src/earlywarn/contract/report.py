@@ -38,6 +38,19 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     ),
     "extra_column": ("column not in the contract, ignored", "合同之外的列，已忽略"),
     "wrong_field_count": ("row has the wrong number of fields", "该行字段数与表头不符"),
+    "excel_error": (
+        "a cell shows a spreadsheet error (#N/A, #REF!...): the formula behind it failed",
+        "单元格显示错误值（#N/A、#REF! 等），其公式计算失败",
+    ),
+    "formula_not_calculated": (
+        "a formula never calculated (a workbook written by a program): open the workbook "
+        "in Excel or WPS and save it",
+        "公式从未计算（工作簿由程序生成）：请用 Excel 或 WPS 打开后保存",
+    ),
+    "formula_values": (
+        "formula cells, read as the values saved with the workbook",
+        "公式单元格，按工作簿保存的计算结果读取",
+    ),
     "empty_rows": (
         "lines of separators only (no value at all), skipped",
         "仅含分隔符、没有任何值的行，已跳过",
@@ -78,6 +91,10 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     ),
     "bad_calendar": ("calendar file cannot be used", "日历文件无法使用"),
 }
+
+# Rows a reader set aside whole (their values cannot be told apart or trusted): said
+# once when read, and quarantined with the rows the checks reject.
+SET_ASIDE_CODES = ("wrong_field_count", "excel_error", "formula_not_calculated")
 
 ISSUE_SCHEMA: dict[str, pl.DataType] = {
     "severity": pl.String(),

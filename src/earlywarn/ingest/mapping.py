@@ -14,8 +14,9 @@ import polars as pl
 
 from earlywarn.contract.spec import TABLES, Kind, Table
 from earlywarn.ingest.moments import iso_moment
-from earlywarn.ingest.sources import ROW, SourceTable
-from earlywarn.ingest.vocabulary import Vocabulary, normalise, normalised
+from earlywarn.ingest.sources import ROW, SetAside, SourceTable
+from earlywarn.ingest.vocabulary import Vocabulary, header_key, normalise, normalised
+from earlywarn.ingest.workbook_cells import MarkedCell
 
 # What makes a table recognisable: all of the first columns, and one of the second.
 _SIGNATURE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -38,7 +39,8 @@ class MappedTable:
     headers: dict[str, str]  # contract column -> the source header it came from
     unmapped_headers: list[str] = field(default_factory=list)
     unmapped_values: dict[tuple[str, str], int] = field(default_factory=dict)  # (column, value)
-    set_aside: list[tuple[int, str, int]] = field(default_factory=list)  # the source's
+    set_aside: list[SetAside] = field(default_factory=list)  # rows the source could not read
+    notes: list[dict[str, object]] = field(default_factory=list)  # warnings, as issue rows
 
 
 def classify(source: SourceTable, vocabulary: Vocabulary) -> Table:
@@ -47,7 +49,7 @@ def classify(source: SourceTable, vocabulary: Vocabulary) -> Table:
     named = source.table or vocabulary.tables.get(normalise(source.name))
     if named is not None:
         return next(t for t in TABLES if t.name == named)
-    names = [normalise(c) for c in source.frame.columns if c != ROW]
+    names = [header_key(c) for c in source.frame.columns if c != ROW]
     fits = []
     for table in TABLES:
         aliases = vocabulary.headers(table.name)
@@ -80,7 +82,7 @@ def map_table(source: SourceTable, table: Table, vocabulary: Vocabulary) -> Mapp
     for header in source.frame.columns:
         if header == ROW:
             continue
-        column = aliases.get(normalise(header))
+        column = aliases.get(header_key(header))
         if column is None:
             unmapped.append(header)
             continue
@@ -93,7 +95,12 @@ def map_table(source: SourceTable, table: Table, vocabulary: Vocabulary) -> Mapp
     frame = source.frame.select(
         ROW, *(pl.col(header).alias(column) for column, header in headers.items())
     )
-    mapped = MappedTable(table, source.origin, frame, headers, unmapped, set_aside=source.set_aside)
+    used = [(header, cell) for header, cell in source.marks if header in headers.values()]
+    aside = _unreadable_rows(source, used)
+    frame = frame.filter(~pl.col(ROW).is_in([row.line for row in aside]))
+    set_aside = [*source.set_aside, *aside]
+    mapped = MappedTable(table, source.origin, frame, headers, unmapped, set_aside=set_aside)
+    mapped.notes = _formula_notes(source.origin, used)
     mapped.frame = frame.with_columns(
         _mapped(table, column, mapped, vocabulary) for column in headers if column in frame.columns
     )
@@ -123,3 +130,50 @@ def _mapped(table: Table, column: str, mapped: MappedTable, vocabulary: Vocabula
                 lookup[value] = code
         return pl.col(column).replace(lookup).alias(column)
     return text.alias(column)
+
+
+def _unreadable_rows(source: SourceTable, marks: list[tuple[str, MarkedCell]]) -> list[SetAside]:
+    """Rows with an error cell or a formula never calculated in a column the import uses:
+    set aside whole, each with its cells named (their values were read as empty)."""
+    found: dict[int, list[tuple[str, MarkedCell]]] = {}
+    for header, cell in marks:
+        if cell.unusable:
+            found.setdefault(cell.row, []).append((header, cell))
+    if not found:
+        return []
+    values = [c for c in source.frame.columns if c != ROW]
+    texts = dict(
+        source.frame.filter(pl.col(ROW).is_in(list(found)))
+        .select(ROW, pl.concat_str(pl.col(values).fill_null(""), separator=","))
+        .iter_rows()
+    )
+    aside = []
+    for row, cells in sorted(found.items()):
+        error = any(cell.error for _, cell in cells)
+        said = "; ".join(
+            f"cell {cell.reference} ({header})" + (f": {cell.error}" if cell.error else "")
+            for header, cell in cells
+        )
+        code = "excel_error" if error else "formula_not_calculated"
+        aside.append(SetAside(row, str(texts.get(row, "")), code, said))
+    return aside
+
+
+def _formula_notes(origin: str, marks: list[tuple[str, MarkedCell]]) -> list[dict[str, object]]:
+    """One warning per column of formulas read by their saved values: a program that
+    wrote the workbook may have saved a placeholder (0) for every one."""
+    by_header: dict[str, list[MarkedCell]] = {}
+    for header, cell in marks:
+        if not cell.unusable:
+            by_header.setdefault(header, []).append(cell)
+    notes: list[dict[str, object]] = []
+    for header, cells in by_header.items():
+        values = {cell.saved_value for cell in cells}
+        same = f", every one {next(iter(values))!r}" if len(cells) > 1 and len(values) == 1 else ""
+        notes.append({
+            "severity": "warning", "file": origin, "line": cells[0].row, "column": header,
+            "code": "formula_values", "count": len(cells),
+            "detail": f"{len(cells):,} formula cells from {cells[0].reference}{same}: if a "
+            "program wrote the workbook, open it in Excel or WPS and save it before importing",
+        })  # fmt: skip
+    return notes

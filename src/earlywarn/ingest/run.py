@@ -103,6 +103,7 @@ def import_source(
     mapped = [map_table(t, classify(t, vocabulary), vocabulary) for t in tables]
     report = ValidationReport(dataset=where, mode=mode.value)
     report.add(_unknown_categories(mapped))
+    report.add(issue_frame([note for m in mapped for note in m.notes]))
     raws, provenance = _raw_tables(where, mapped, report)
     calendar, calendar_ok = read_calendar(directory, report) if directory else (None, True)
     try:
@@ -246,9 +247,9 @@ def _raw_tables(
         aside = _set_aside(parts, label, first_line=frame.height + 1)
         lineage.append(aside.select("file", "line", "origin", "row"))
         issues = issue_frame([
-            {"severity": Severity.ERROR.value, "file": label, "line": line,
-             "code": "wrong_field_count", "detail": f"{fields} field(s), not the header's"}
-            for line, fields in aside.select("line", "fields").iter_rows()
+            {"severity": Severity.ERROR.value, "file": label, "line": line, "code": code,
+             "detail": detail}
+            for line, code, detail in aside.select("line", "code", "detail").iter_rows()
         ])  # fmt: skip
         unparsed = aside.select(pl.col("line").alias(LINE), redact_expr(pl.col("raw")))
         raw = RawTable(table, Path(label), frame.drop("_origin", ROW), issues, unparsed)
@@ -257,19 +258,21 @@ def _raw_tables(
 
 
 def _set_aside(parts: list[MappedTable], label: str, first_line: int) -> pl.DataFrame:
-    """The sources' rows of the wrong width, numbered after the table's parsed rows."""
-    rows = [(p.origin, line, text, fields) for p in parts for line, text, fields in p.set_aside]
+    """The rows the sources could not read as records (a CSV row of the wrong width, a
+    sheet's row with an error cell), numbered after the table's parsed rows."""
+    rows = [(p.origin, row) for p in parts for row in p.set_aside]
     return pl.DataFrame(
         {
             "file": [label] * len(rows),
             "line": list(range(first_line, first_line + len(rows))),
-            "origin": [origin for origin, *_ in rows],
-            "row": [line for _, line, _, _ in rows],
-            "raw": [text for *_, text, _ in rows],
-            "fields": [fields for *_, fields in rows],
+            "origin": [origin for origin, _ in rows],
+            "row": [row.line for _, row in rows],
+            "raw": [row.text for _, row in rows],
+            "code": [row.code for _, row in rows],
+            "detail": [row.detail for _, row in rows],
         },
         schema={"file": pl.String, "line": pl.Int64, "origin": pl.String, "row": pl.Int64,
-                "raw": pl.String, "fields": pl.Int64},
+                "raw": pl.String, "code": pl.String, "detail": pl.String},
     )  # fmt: skip
 
 

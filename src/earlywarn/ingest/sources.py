@@ -9,16 +9,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 
 from earlywarn.ingest.csv_files import CsvError, decode, records
 from earlywarn.ingest.mapping_file import MappingFile
 from earlywarn.ingest.vocabulary import Vocabulary, normalise
+from earlywarn.ingest.workbook_cells import MarkedCell, workbook_marks
 
 ROW = "_source_row"
 HEADER_SEARCH_ROWS = 20  # a title (often merged across the columns) may stand above the header
-_TOTALS = ("合计", "总计", "小计")
+_TOTALS = ("合计", "总计", "小计", "共计")
+_WORKBOOKS = (".xlsx", ".xlsm", ".xls")
+# What a workbook's first bytes are: a zip (.xlsx, .xlsm) or an OLE file (.xls).
+_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+
+
+class SetAside(NamedTuple):
+    """A source row that cannot be read as a record, quarantined (lenient) or refused."""
+
+    line: int  # the row as the office sees it
+    text: str  # its values, as written
+    code: str  # the issue's code: wrong_field_count, excel_error, formula_not_calculated
+    detail: str
 
 
 class SourceError(ValueError):
@@ -33,15 +47,18 @@ class SourceTable:
     skipped_rows: int = 0  # blank and total rows left out
     name: str = ""  # the sheet's name, or the file's: how a mapping file names it
     table: str | None = None  # the contract table, when the source says so (a database)
-    # CSV rows of the wrong width: (line, text, fields), quarantined or refused later.
-    set_aside: list[tuple[int, str, int]] = field(default_factory=list)
+    set_aside: list[SetAside] = field(default_factory=list)
+    # A workbook's formula and error cells under the header, by the header they stand
+    # under: the mapping decides what they mean for the columns it uses.
+    marks: list[tuple[str, MarkedCell]] = field(default_factory=list)
 
 
 def read_source(
     path: Path, vocabulary: Vocabulary | None = None, skipped: list[str] | None = None
 ) -> list[SourceTable]:
-    """Every table in a workbook, a CSV file, or a directory of them; sheets without a
-    table (empty, or no header we know) are named in ``skipped``."""
+    """Every table in a workbook, a CSV file, or a directory of them; whatever is not
+    read (a file of another kind, a folder, a sheet without a table) is named in
+    ``skipped`` with the reason."""
     vocabulary = vocabulary or Vocabulary()
     skipped = skipped if skipped is not None else []
     if not path.exists():
@@ -49,14 +66,29 @@ def read_source(
     files = sorted(path.iterdir()) if path.is_dir() else [path]
     tables: list[SourceTable] = []
     for file in files:
-        if file.is_symlink() or not file.is_file():
-            continue
-        suffix = file.suffix.lower()
-        if suffix == ".csv":
+        why_not = _not_read(file) if path.is_dir() else None
+        if why_not:
+            skipped.append(f"{file.name}: {why_not}")
+        elif file.suffix.lower() == ".csv":
             tables.append(read_csv(file))
-        elif suffix in (".xlsx", ".xlsm", ".xls"):
+        elif file.suffix.lower() in _WORKBOOKS:
             tables.extend(read_workbook(file, vocabulary, skipped))
     return tables
+
+
+def _not_read(file: Path) -> str | None:
+    """Why a directory's entry is passed over, or None when it is read."""
+    if file.is_symlink():
+        return "a link, not read (链接文件未读取)"
+    if file.is_dir():
+        return "a folder: folders inside are not read (子文件夹未读取)"
+    if file.name.startswith("~$"):
+        return "Excel's or WPS's lock file of an open workbook, not read (打开工作簿时的临时文件)"
+    if file.name.startswith("."):
+        return "a hidden file (a copy's leftovers, e.g. macOS '._'), not read (隐藏文件未读取)"
+    if file.suffix.lower() not in (".csv", *_WORKBOOKS):
+        return "neither CSV nor Excel, not read: save it as .csv or .xlsx (非 CSV 或 Excel 文件)"
+    return None
 
 
 def is_database(source: str) -> bool:
@@ -127,7 +159,11 @@ def read_csv(file: Path) -> SourceTable:
     frame = found.frame
     frame.columns = _unique([name.strip() for name in found.header])
     frame = frame.with_columns(pl.Series(ROW, found.lines, dtype=pl.Int64))
-    table = SourceTable(file.name, frame, encoding, name=file.name, set_aside=found.set_aside)
+    aside = [
+        SetAside(line, text, "wrong_field_count", f"{fields} field(s), not the header's")
+        for line, text, fields in found.set_aside
+    ]
+    table = SourceTable(file.name, frame, encoding, name=file.name, set_aside=aside)
     return _cleaned(table)
 
 
@@ -137,30 +173,66 @@ def read_workbook(
     """The tables of a workbook, found by their headers, whatever the sheets are called."""
     import fastexcel
 
+    _check_workbook_bytes(file)
     try:
         book = fastexcel.read_excel(str(file))
     except Exception as error:  # fastexcel's errors name no file
         raise SourceError(f"{file.name}: not a readable workbook ({error})") from error
+    marks = workbook_marks(file)
+    skipped = skipped if skipped is not None else []
     tables = []
     for sheet in book.sheet_names:
-        cells = book.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
+        # skip_rows=0 keeps empty rows above the table, so that row numbers are Excel's.
+        loaded = book.load_sheet(sheet, header_row=None, dtypes="string", skip_rows=0)
+        if loaded.visible != "visible":  # often a stale copy or a lookup list
+            skipped.append(
+                f"{file.name}, sheet {sheet}: a hidden sheet, not read; unhide it to import "
+                "it (隐藏的工作表未读取，如需导入请取消隐藏)"
+            )
+            continue
+        cells = loaded.to_polars()
         header_at = None if cells.is_empty() else _header_row(cells, vocabulary)
         if header_at is None:
-            if skipped is not None:
-                why = "empty" if cells.is_empty() else "no header row naming two known columns"
-                skipped.append(f"{file.name}, sheet {sheet}: {why}")
+            why = (
+                "empty" if cells.is_empty()
+                else f"no row among its first {HEADER_SEARCH_ROWS} names two known columns "
+                "(a header lower down, or headers of another name: a mapping file names them)"
+            )  # fmt: skip
+            skipped.append(f"{file.name}, sheet {sheet}: {why}")
             continue
         names = [
             normalise(str(value)) if value is not None else f"列{i + 1}"
             for i, value in enumerate(cells.row(header_at))
         ]
         body = cells.slice(header_at + 1)
-        body.columns = _unique(names)
+        names = _unique(names)
+        body.columns = names
         body = body.with_row_index(ROW, offset=header_at + 2).with_columns(
             pl.col(ROW).cast(pl.Int64)
         )
-        tables.append(_cleaned(SourceTable(f"{file.name}, sheet {sheet}", body, name=sheet)))
+        table = SourceTable(f"{file.name}, sheet {sheet}", body, name=sheet)
+        if sheet in marks:
+            first = marks[sheet].first_column
+            table.marks = [
+                (names[cell.column - first], cell)
+                for cell in marks[sheet].cells
+                if cell.row > header_at + 1 and 0 <= cell.column - first < len(names)
+            ]
+        tables.append(_cleaned(table))
     return tables
+
+
+def _check_workbook_bytes(file: Path) -> None:
+    """A file named .xlsx that is no workbook (a CSV renamed) is said as such, not as the
+    reader's zip error."""
+    with file.open("rb") as handle:
+        start = handle.read(4)
+    if not start.startswith(_WORKBOOK_MAGIC):
+        raise SourceError(
+            f"{file.name}: not an Excel workbook, whatever its name says"
+            f"{' (the file is empty)' if not start else ''}: a CSV file renamed? name it .csv "
+            "(不是 Excel 工作簿文件，如为 CSV 请改扩展名为 .csv)"
+        )
 
 
 def _header_row(cells: pl.DataFrame, vocabulary: Vocabulary) -> int | None:
@@ -204,8 +276,11 @@ def _cleaned(table: SourceTable) -> SourceTable:
     total = first.str.replace_all(r"\s", "").str.starts_with(_TOTALS[0])
     for word in _TOTALS[1:]:
         total = total | first.str.replace_all(r"\s", "").str.starts_with(word)
-    kept = stripped.filter(~blank & ~total.fill_null(False))
+    # A row of formulas never calculated reads as blank: kept, for the mapping to name.
+    marked = pl.col(ROW).is_in([cell.row for _, cell in table.marks if cell.unusable])
+    kept = stripped.filter((~blank | marked) & ~total.fill_null(False))
     skipped = table.frame.height - kept.height
     return SourceTable(
-        table.origin, kept, table.encoding, skipped, table.name, table.table, table.set_aside
-    )
+        table.origin, kept, table.encoding, skipped, table.name, table.table, table.set_aside,
+        table.marks,
+    )  # fmt: skip

@@ -28,6 +28,15 @@ def normalise(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
 
 
+_SPACE_BY_CHINESE = re.compile(r"\s+(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s+")
+
+
+def header_key(text: str) -> str:
+    """A header as compared: normalised, and without the spaces and line breaks a cell
+    holds between Chinese characters (信访\n时间: Alt+Enter wraps a long header)."""
+    return _SPACE_BY_CHINESE.sub("", normalise(text))
+
+
 def normalised(column: str) -> pl.Expr:
     """``normalise`` over a whole column, without a Python call per value."""
     return pl.col(column).str.normalize("NFKC").str.replace_all(r"\s+", " ").str.strip_chars()
@@ -107,7 +116,7 @@ def header_aliases(table: str) -> dict[str, str]:
     contract = next(t for t in TABLES if t.name == table)
     for column in contract.column_names:
         for name in (column, *HEADER_ALIASES[table].get(column, ())):
-            found[normalise(name)] = column
+            found[header_key(name)] = column
     return found
 
 
@@ -184,7 +193,7 @@ class Vocabulary:
         if mapping is None:
             return cls()
         return cls(
-            {t: {normalise(h): c for h, c in m.items()} for t, m in mapping.headers.items()},
+            {t: {header_key(h): c for h, c in m.items()} for t, m in mapping.headers.items()},
             {c: {normalise(v): k for v, k in m.items()} for c, m in mapping.values.items()},
             {normalise(name): level for name, level in mapping.offices.items()},
             {normalise(name): table for name, table in mapping.tables.items()},
@@ -201,5 +210,5 @@ class Vocabulary:
         return self.values("level").get(name) or self.offices.get(name) or office_level(name)
 
     def knows_header(self, text: str) -> bool:
-        name = normalise(text)
+        name = header_key(text)
         return any(name in self.headers(table) for table in HEADER_ALIASES)

@@ -1,0 +1,174 @@
+"""Workbooks as offices really send them: formulas, error cells, hidden sheets, wrapped
+headers, lock files beside them. Nothing read wrong without a word, nothing lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+import xlsxwriter
+from typer.testing import CliRunner
+
+from earlywarn.cli import app
+from earlywarn.contract import ContractError, Mode
+from earlywarn.ingest.run import SourceError, import_source
+from tests.ingest.office_sheets import CASES, CONTACTS, case_row, contact_row, workbook
+
+
+def _quarantined(tmp_path: Path, table: str) -> pl.DataFrame:
+    return pl.read_csv(tmp_path / "quarantine" / f"{table}.csv", infer_schema=False)
+
+
+def test_formulas_are_read_by_their_saved_values_and_said(tmp_path: Path) -> None:
+    """A program's formulas (xlsxwriter saves 0 for each) are read, with a warning per
+    column naming how many and that every one is the same value."""
+    path = tmp_path / "台账.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    cases = book.add_worksheet("信访事项")
+    cases.write_row(0, 0, CASES)
+    for number in (1, 2, 3):
+        row = case_row(number)
+        cases.write_row(number, 0, row)
+        cases.write_formula(number, CASES.index("所属县区"), '="330211"')  # saved as 0
+    contacts = book.add_worksheet("信访记录")
+    contacts.write_row(0, 0, CONTACTS)
+    for number in (1, 2, 3):
+        contacts.write_row(number, 0, contact_row(number))
+    book.close()
+    result = import_source(path, tmp_path / "out", Mode.LENIENT, tmp_path / "quarantine")
+    assert result.dataset.cases.height == 3
+    warnings = result.dataset.report.warning_lines()
+    said = [line for line in warnings if "formula" in line]
+    assert len(said) == 1, warnings
+    assert "信访事项" in said[0] and "所属县区" in said[0] and "3 formula cells from D2" in said[0]
+    assert "every one '0'" in said[0]
+
+
+def test_error_cells_and_formulas_never_calculated_are_quarantined_with_their_cells(
+    tmp_path: Path,
+) -> None:
+    """#N/A read as empty would make a row of a missing value (or, in an optional column,
+    a silent gap); a formula openpyxl wrote has no value at all. Both rows are set aside
+    with the cell named; rows read = kept + quarantined; strict mode refuses."""
+    book = openpyxl.Workbook()
+    cases = book.active
+    assert cases is not None
+    cases.title = "信访事项"
+    cases.append(CASES)
+    for number in (1, 2, 3, 4):
+        cases.append(case_row(number))
+    cases["F3"] = "=VLOOKUP(A3,目的!A:B,2,FALSE)"  # 信访目的 of C2: never calculated
+    contacts = book.create_sheet("信访记录")
+    contacts.append(CONTACTS)
+    for number in (1, 2, 3, 4):
+        contacts.append(contact_row(number))
+    path = tmp_path / "台账.xlsx"
+    book.save(path)
+    _with_error_cell(path, sheet=1, cell="C4", error="#N/A")  # 登记时间 of C3
+    result = import_source(path, tmp_path / "out", Mode.LENIENT, tmp_path / "quarantine")
+    assert sorted(result.dataset.cases["case_id"].to_list()) == ["C1", "C4"]
+    summary = next(t for t in result.dataset.report.tables if t.table == "cases")
+    assert (summary.rows_read, summary.rows_quarantined) == (4, 2)
+    rows = _quarantined(tmp_path, "cases")
+    assert rows["source_row"].to_list() == ["3", "4"]
+    reasons = " ".join(rows["reason"].to_list())
+    assert "formula never calculated" in reasons and "spreadsheet error" in reasons
+    errors = result.dataset.report.error_lines(10)
+    assert "row 3: a formula never calculated" in errors[0] and "cell F3 (信访目的)" in errors[0]
+    assert "row 4: a cell shows a spreadsheet error" in errors[1]
+    assert "cell C4 (登记时间): #N/A" in errors[1]
+    with pytest.raises(ContractError, match="F3"):
+        import_source(path, tmp_path / "strict")
+
+
+def _with_error_cell(path: Path, sheet: int, cell: str, error: str) -> None:
+    """Rewrite one cell as Excel stores an error (openpyxl cannot write one)."""
+    import zipfile
+
+    part = f"xl/worksheets/sheet{sheet}.xml"
+    with zipfile.ZipFile(path) as book:
+        contents = {name: book.read(name) for name in book.namelist()}
+    xml = contents[part].decode()
+    start = xml.index(f'<c r="{cell}"')
+    end = xml.index("</c>", start) + len("</c>")
+    contents[part] = (
+        xml[:start] + f'<c r="{cell}" t="e"><f>1/0</f><v>{error}</v></c>' + xml[end:]
+    ).encode()
+    with zipfile.ZipFile(path, "w") as book:
+        for name, content in contents.items():
+            book.writestr(name, content)
+
+
+def test_a_hidden_stale_copy_is_not_read_and_is_said(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "台账.xlsx", {
+        "旧信访事项": (CASES, [case_row(1, 问题类别="其他")]),
+        "信访事项": (CASES, [case_row(1)]),
+        "信访记录": (CONTACTS, [contact_row(1)]),
+    })  # fmt: skip
+    book = openpyxl.load_workbook(path)
+    book["旧信访事项"].sheet_state = "hidden"
+    book.save(path)
+    result = import_source(path, tmp_path / "out")
+    assert result.dataset.cases["category"].cast(pl.String).to_list() == ["land_requisition"]
+    assert any("sheet 旧信访事项: a hidden sheet, not read" in line for line in result.skipped)
+
+
+def test_a_header_wrapped_on_two_lines_is_recognised(tmp_path: Path) -> None:
+    wrapped = [header.replace("时间", "\n时间") for header in CONTACTS]  # 信访\n时间
+    path = workbook(tmp_path / "台账.xlsx", {
+        "信访事项": (CASES, [case_row(1)]),
+        "信访记录": (wrapped, [contact_row(1)]),
+    })  # fmt: skip
+    result = import_source(path, tmp_path / "out")
+    assert result.dataset.contacts.height == 1 and not result.unmapped_headers
+
+
+def test_rows_are_numbered_as_excel_shows_them_below_empty_rows(tmp_path: Path) -> None:
+    path = tmp_path / "台账.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    for name, header, rows in (
+        ("信访事项", CASES, [case_row(1), case_row(2, 登记时间="not a date")]),
+        ("信访记录", CONTACTS, [contact_row(1)]),
+    ):
+        sheet = book.add_worksheet(name)
+        sheet.write_row(3, 1, header)  # the table starts at B4, under three empty rows
+        for number, row in enumerate(rows, start=4):
+            sheet.write_row(number, 1, row)
+    book.close()
+    with pytest.raises(ContractError) as refused:
+        import_source(path, tmp_path / "out")
+    assert "台账.xlsx, sheet 信访事项, row 6" in " ".join(refused.value.report.error_lines(5))
+
+
+def test_what_a_folder_holds_besides_its_tables_is_named_not_read(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    workbook(folder / "台账.xlsx", {
+        "信访事项": (CASES, [case_row(1), ["共计", "1 件"]]),
+        "信访记录": (CONTACTS, [contact_row(1)]),
+    })  # fmt: skip
+    (folder / "~$台账.xlsx").write_bytes(b"\x08user    ")  # Excel's lock file
+    (folder / "._台账.xlsx").write_bytes(b"\x00\x05\x16\x07")  # macOS leaves these
+    (folder / "说明.txt").write_text("本目录为导出数据", encoding="utf-8")
+    (folder / "旧版").mkdir()
+    result = import_source(folder, tmp_path / "out")
+    assert result.dataset.cases.height == 1
+    assert result.left_out == {"台账.xlsx, sheet 信访事项": 1}  # the 共计 row
+    said = "\n".join(result.skipped)
+    for name, why in (
+        ("~$台账.xlsx", "lock file"), ("._台账.xlsx", "hidden file"),
+        ("说明.txt", "neither CSV nor Excel"), ("旧版", "folder"),
+    ):  # fmt: skip
+        assert f"{name}: " in said and why in said
+
+
+def test_a_csv_named_xlsx_is_said_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "台账.xlsx"
+    path.write_text(",".join(CASES) + "\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"台账.xlsx: not an Excel workbook.*name it \.csv"):
+        import_source(path, tmp_path / "out")
+    done = CliRunner().invoke(app, ["import", str(path), "--out", str(tmp_path / "out")])
+    assert done.exit_code != 0 and "not an Excel workbook" in done.output
+    assert "Traceback" not in done.output
