@@ -97,6 +97,19 @@ def test_a_csv_file_that_cannot_be_read_is_named_by_its_line(
     assert said in result.output
 
 
+def test_gbk_lines_that_are_valid_utf8_too_are_read_as_gbk(tmp_path: Path) -> None:
+    """卢/陆/路 in GBK are two-byte UTF-8 letters byte for byte: the line is valid in
+    both encodings, and reads as Chinese only in GBK (it was refused as mixed)."""
+    line = "C1,P1,2024-01-05T10:00:00,330211,芦陆路"
+    assert line.encode("gbk").decode("utf-8")  # valid UTF-8: Cyrillic and Greek letters
+    folder = export(tmp_path / "export", [], ["K1,C1,2024-01-05T10:00:00,visit,county,1"])
+    (folder / "cases.csv").write_bytes(
+        f"{CASES}\n{line}\nC2,P2,2024-01-05T10:00:00,330211,拖欠工资\n".encode("gbk")
+    )
+    result = import_source(folder, tmp_path / "out", Mode.LENIENT, tmp_path / "q")
+    assert ("cases.csv", "cases", 2, "GB18030/GBK") in result.sources
+
+
 def test_rows_keep_the_line_an_editor_shows_across_quoted_line_breaks(tmp_path: Path) -> None:
     folder = export(tmp_path / "export", [
         'C1,P1,2024-01-05T10:00:00,330211,"other\nwith\nbreaks"',

@@ -3,7 +3,8 @@
 Encodings are tried strictly: UTF-8 (with or without BOM), else GB18030 (which contains
 GBK). A file that mixes them (one row pasted from another system) is refused with the
 line where the second encoding starts: decoded either way, some of its rows would be
-stored as mojibake without a word.
+stored as mojibake without a word. A GBK line whose bytes happen to be valid UTF-8 too
+is told apart by which reading gives common Chinese characters.
 
 Most exports hold one record a line, read by Polars at its speed. A file with quoted
 line breaks, blank lines or a broken row is read again record by record (Python's
@@ -17,11 +18,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 import polars as pl
 
 _BOM = b"\xef\xbb\xbf"
+# Punctuation either encoding writes alike (，。、“” full-width forms): no evidence.
+_NEUTRAL = re.compile("[\u2018-\u201d\u3000-\u303f\uff00-\uffef]")
 FIELD_LIMIT = 64 * 1024 * 1024  # a summary may be long; csv's default limit is 128 KiB
 
 
@@ -35,7 +39,8 @@ def decode(content: bytes, name: str) -> tuple[str, str]:
     try:
         return body.decode("utf-8"), "UTF-8 with BOM" if bom else "UTF-8"
     except UnicodeDecodeError as error:
-        utf8_before = bom or any(byte >= 0x80 for byte in body[: error.start])
+        # UTF-8 text up to here (not GBK that happens to be valid UTF-8 too)?
+        utf8_before = bom or any(_utf8_chinese(line) for line in body[: error.start].split(b"\n"))
         if utf8_before:  # UTF-8 text up to here, something else from here on
             before = "the file starts with UTF-8's mark (BOM)" if bom else "the lines before are"
             raise CsvError(
@@ -51,9 +56,7 @@ def decode(content: bytes, name: str) -> tuple[str, str]:
             "(既不是 UTF-8 也不是 GBK 编码，请检查该行或重新导出)"
         ) from error
     for number, line in enumerate(body.split(b"\n"), start=1):
-        # Chinese text in GBK is almost never valid UTF-8: a line that is, with
-        # characters beyond ASCII, was written in UTF-8 into a GBK file.
-        if any(byte >= 0x80 for byte in line) and _is_utf8(line):
+        if _utf8_chinese(line):
             raise CsvError(
                 f"{name}, line {number}: UTF-8 in a GB18030/GBK file: the file mixes "
                 "encodings; save it again in one (文件混用了多种编码，请统一编码后重新保存)"
@@ -63,6 +66,37 @@ def decode(content: bytes, name: str) -> tuple[str, str]:
 
 def _line_at(content: bytes, position: int) -> int:
     return content[:position].count(b"\n") + 1
+
+
+def _utf8_chinese(line: bytes) -> bool:
+    """A line beyond ASCII, valid UTF-8 and read better so than as GBK."""
+    return any(byte >= 0x80 for byte in line) and _is_utf8(line) and _reads_as_utf8(line)
+
+
+def _reads_as_utf8(line: bytes) -> bool:
+    """Whether a line valid in both encodings is Chinese in UTF-8 rather than in GBK.
+
+    GBK's common characters are often valid UTF-8 byte for byte (a first byte C2-D7
+    and a second A1-BF make a two-byte UTF-8 letter: Greek, Cyrillic, Arabic), so being
+    valid UTF-8 proves nothing. The reading that looks more like Chinese (more of the
+    3,755 common characters of GB2312's first level, fewer of anything else beyond ASCII)
+    is the one the line was written in; a tie stays with GBK, the file's encoding."""
+    return _chinese_likeness(line.decode("utf-8")) > _chinese_likeness(
+        line.decode("gb18030", "replace")
+    )
+
+
+def _chinese_likeness(text: str) -> int:
+    score = 0
+    for character in text:
+        if character < "\x80" or _NEUTRAL.match(character):
+            continue
+        try:
+            first = character.encode("gb2312")[0] if "\u4e00" <= character <= "\u9fff" else 0
+        except UnicodeEncodeError:
+            first = 0
+        score += 1 if 0xB0 <= first <= 0xD7 else -1
+    return score
 
 
 def _is_utf8(line: bytes) -> bool:
