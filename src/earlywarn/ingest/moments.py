@@ -2,14 +2,19 @@
 
 Accepted (after NFKC, so full-width digits count): ``2025-03-04 09:30:00``,
 ``2025-03-04T09:30``, ``2025/3/4 9:30``, ``2025年3月4日 09:30:00``, ``2025年3月4日``,
-``2025.3.4``, Excel date cells (read as text by the workbook reader) and Excel serial
-numbers (``45720.395833``: days since 1899-12-30). A value that is none of these, or
-no real moment (``2025-02-30``), reads as null; the caller reports it with its place.
+``2025年03月04日09时30分(05秒)``, ``2025/3/4 下午4:26`` (上午/下午, AM/PM: Excel's
+twelve-hour display), ``2025.3.4``, ``20250304`` and ``20250304093000`` (a case
+system's compact form), Excel date cells (read as text by the workbook reader), Excel
+serial numbers (``45720.395833``: days since 1899-12-30) and Unix times in seconds or
+milliseconds (``1741051800``: UTC, read in office time). A value that is none of these,
+or no real moment (``2025-02-30``), reads as null; the caller reports it with its place.
 """
 
 from __future__ import annotations
 
 import polars as pl
+
+from earlywarn.contract.spec import OFFICE_TIME_ZONE
 
 _SHAPE = (
     r"^(\d{4})-(\d{1,2})-(\d{1,2})"
@@ -21,14 +26,27 @@ _SERIAL = r"^\d{5}(?:\.\d+)?$"
 _SERIAL_DAYS = (25_569, 73_051)
 _EXCEL_EPOCH = pl.datetime(1899, 12, 30)
 _SECONDS_PER_DAY = 86_400
+_COMPACT = r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2}))?$"
+# Unix times of 2000 to 2099, in seconds (10 digits) or milliseconds (13).
+_EPOCH = r"^\d{10}(?:\d{3})?$"
+_EPOCH_SECONDS = (946_684_800, 4_102_444_800)
+_AFTERNOON = r"下午|晚上|PM|pm|p\.m\."
+_MORNING = r"上午|凌晨|早上|AM|am|a\.m\."
 
 
 def iso_moment(source: str | pl.Expr) -> pl.Expr:
     """The text (a column's name, or an expression) as ``YYYY-MM-DDTHH:MM:SS`` (office
     local time), or null."""
     written_text = pl.col(source) if isinstance(source, str) else source
+    stripped = written_text.str.strip_chars()
+    afternoon = stripped.str.contains(_AFTERNOON)
+    morning = stripped.str.contains(_MORNING)
     text = (
-        written_text.str.strip_chars()
+        stripped.str.replace_all(f"{_AFTERNOON}|{_MORNING}", " ")
+        .str.replace(_COMPACT, "${1}-${2}-${3} ${4}:${5}:${6}")
+        .str.replace(r"(\d{1,2})时(\d{1,2})分(?:(\d{1,2})秒)?", "${1}:${2}:${3}")
+        .str.replace(r"(\d{1,2})时$", "${1}:00")
+        .str.replace(r"[\s:]+$", "")  # what the two forms above leave empty
         .str.replace(r"(\d:\d{2}:\d{2})\.\d+$", "${1}")  # fractions of a second go
         .str.replace_all(r"[年/.]", "-")
         .str.replace_all("月", "-")
@@ -49,12 +67,31 @@ def iso_moment(source: str | pl.Expr) -> pl.Expr:
         padded(4), pl.lit(":"), padded(5), pl.lit(":"), padded(6),
     )  # fmt: skip
     checked = written.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False)
-    days = written_text.str.strip_chars().cast(pl.Float64, strict=False)
+    hour = checked.dt.hour()
+    # 下午4:26 is 16:26, 上午12:10 is 00:10; 下午16:26 (both said) stays as it is.
+    checked = (
+        pl.when(afternoon & ~morning & (hour < 12)).then(checked + pl.duration(hours=12))
+        .when(morning & ~afternoon & (hour == 12)).then(checked - pl.duration(hours=12))
+        .when(afternoon & morning).then(None)
+        .otherwise(checked)
+    )  # fmt: skip
+    days = stripped.cast(pl.Float64, strict=False)
     # Excel keeps times as fractions of a day: round to the second it stands for.
     serial = _EXCEL_EPOCH + pl.duration(seconds=(days * _SECONDS_PER_DAY).round(0).cast(pl.Int64))
     moment = (
-        pl.when(written_text.str.strip_chars().str.contains(_SERIAL))
+        pl.when(stripped.str.contains(_SERIAL))
         .then(pl.when(days.is_between(*_SERIAL_DAYS, closed="left")).then(serial))
+        .when(stripped.str.contains(_EPOCH))
+        .then(_from_unix_time(stripped))
         .otherwise(checked)
     )
     return moment.dt.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _from_unix_time(digits: pl.Expr) -> pl.Expr:
+    """Seconds (or milliseconds) since 1970 in UTC, as the office's wall clock."""
+    number = digits.cast(pl.Int64, strict=False)
+    seconds = pl.when(digits.str.len_chars() == 13).then(number // 1000).otherwise(number)
+    moment = pl.from_epoch(seconds, time_unit="s").dt.replace_time_zone("UTC")
+    office = moment.dt.convert_time_zone(OFFICE_TIME_ZONE).dt.replace_time_zone(None)
+    return pl.when(seconds.is_between(*_EPOCH_SECONDS, closed="left")).then(office)
