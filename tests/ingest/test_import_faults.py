@@ -110,6 +110,19 @@ def test_gbk_lines_that_are_valid_utf8_too_are_read_as_gbk(tmp_path: Path) -> No
     assert ("cases.csv", "cases", 2, "GB18030/GBK") in result.sources
 
 
+@pytest.mark.parametrize(("encoding", "said"), [("utf-16", "UTF-16"), ("utf-8", "UTF-8")])
+def test_tab_separated_text_saved_as_csv_is_read(tmp_path: Path, encoding: str, said: str) -> None:
+    """Excel's "Unicode text" is UTF-16 with a mark and tabs between the fields; saved
+    under a .csv name it was refused as neither UTF-8 nor GBK."""
+    folder = export(tmp_path / "export", [], ["K1,C1,2024-01-05T10:00:00,visit,county,1"])
+    rows = [CASES, "C1,P1,2024-01-05T10:00:00,330211,拖欠工资", "C2,P2,2024-01-06,330211,other"]
+    text = "\r\n".join(row.replace(",", "\t") for row in rows) + "\r\n"
+    (folder / "cases.csv").write_bytes(text.encode(encoding))
+    result = import_source(folder, tmp_path / "out")
+    assert ("cases.csv", "cases", 2, said) in result.sources
+    assert result.dataset.cases["case_id"].to_list() == ["C1", "C2"]
+
+
 def test_rows_keep_the_line_an_editor_shows_across_quoted_line_breaks(tmp_path: Path) -> None:
     folder = export(tmp_path / "export", [
         'C1,P1,2024-01-05T10:00:00,330211,"other\nwith\nbreaks"',

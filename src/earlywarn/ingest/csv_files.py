@@ -34,7 +34,16 @@ class CsvError(ValueError):
 
 
 def decode(content: bytes, name: str) -> tuple[str, str]:
-    """Text and the encoding it was in: UTF-8 (with or without BOM), else GB18030."""
+    """Text and the encoding it was in: UTF-8 (with or without BOM), UTF-16 with its
+    mark (Excel's "Unicode text"), else GB18030."""
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return content.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError as error:
+            raise CsvError(
+                f"{name}: starts with UTF-16's mark but is not UTF-16 (byte {error.start}) "
+                "(文件标记为 UTF-16 编码，但内容不是)"
+            ) from error
     body, bom = (content[len(_BOM) :], True) if content.startswith(_BOM) else (content, False)
     try:
         return body.decode("utf-8"), "UTF-8 with BOM" if bom else "UTF-8"
@@ -116,34 +125,47 @@ class CsvRecords:
     set_aside: list[tuple[int, str, int]] = field(default_factory=list)
 
 
+def separator_of(text: str) -> str:
+    """Comma, or a tab when the first line holds tabs and no comma (Excel's "Unicode
+    text" and "text (tab delimited)" saved under a .csv name)."""
+    first = text.split("\n", 1)[0]
+    return "\t" if "\t" in first and "," not in first else ","
+
+
 def records(text: str, name: str) -> CsvRecords:
     """The file's rows as text, each with its line; rows of the wrong width set aside."""
     if not text.strip():
         raise CsvError(f"{name}: the file is empty (文件为空)")
+    separator = separator_of(text)
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     try:
-        frame = pl.read_csv(io.StringIO(text), has_header=False, infer_schema=False)
+        frame = pl.read_csv(
+            io.StringIO(text), has_header=False, infer_schema=False, separator=separator
+        )
     except pl.exceptions.PolarsError:
         frame = None
     # One record a line, nothing blank, and every line as wide as the header (Polars
     # fills a short row with nulls without a word).
-    if frame is not None and frame.height == lines and _all_as_wide(text, frame.width):
+    if frame is not None and frame.height == lines and _all_as_wide(text, frame.width, separator):
         header = [value or "" for value in frame.row(0)]
         return CsvRecords(header, frame.slice(1), list(range(2, frame.height + 1)))
-    return _record_by_record(text, name)
+    return _record_by_record(text, name, separator)
 
 
-def _all_as_wide(text: str, width: int) -> bool:
+def _all_as_wide(text: str, width: int, separator: str) -> bool:
     rows = pl.Series(text.splitlines(), dtype=pl.String)
     quoted = rows.str.contains('"', literal=True)
-    if not (quoted | (rows.str.count_matches(",", literal=True) == width - 1)).all():
+    if not (quoted | (rows.str.count_matches(separator, literal=True) == width - 1)).all():
         return False
-    return all(len(next(csv.reader([row]), [])) == width for row in rows.filter(quoted))
+    return all(
+        len(next(csv.reader([row], delimiter=separator), [])) == width
+        for row in rows.filter(quoted)
+    )
 
 
-def _record_by_record(text: str, name: str) -> CsvRecords:
+def _record_by_record(text: str, name: str, separator: str) -> CsvRecords:
     csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=separator)
     rows: list[list[str]] = []
     starts: list[int] = []
     end = 0
@@ -168,7 +190,7 @@ def _record_by_record(text: str, name: str) -> CsvRecords:
             kept.append(record)
             lines.append(start)
         else:  # its fields cannot be told apart: the row is set aside whole
-            set_aside.append((start, ",".join(record), len(record)))
+            set_aside.append((start, separator.join(record), len(record)))
     columns = {f"column_{i + 1}": [r[i] or None for r in kept] for i in range(len(header))}
     frame = pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
     return CsvRecords(header, frame, lines, set_aside)
