@@ -228,3 +228,36 @@ def test_a_dataset_folder_without_its_cases_is_named_not_imported(
     )
     assert result.exit_code != 0
     assert "cases.parquet | cases.csv" in result.output and "no CSV file" not in result.output
+
+
+def test_a_name_typed_into_a_code_column_is_never_echoed(tmp_path: Path) -> None:
+    """A clerk's or petitioner's name where a level or a county belongs is rejected
+    like any unknown value, but neither the screen, the issues file, the quarantine
+    nor the import's report repeats it; a word of the vocabulary still shows."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "cases.csv").write_text(
+        "信访件编号,信访人编号,登记时间,所属县区,问题类别\n"
+        "C1,P1,2024-01-05 10:00,330211,拖欠工资\nC2,P2,2024-01-05 10:00,330211,其他\n",
+        "utf-8",
+    )
+    (folder / "contacts.csv").write_text(
+        "记录编号,信访件编号,信访时间,信访形式,登记机关,人数\n"
+        "K1,C1,2024-01-05 10:00,来访,王建国,1\nK2,C2,2024-01-05 10:00,来访,居委,1\n"
+        "K3,C2,2024-01-06 10:00,来访,县信访局,1\n",
+        "utf-8",
+    )
+    out = tmp_path / "out"
+    done = runner.invoke(app, ["import", str(folder), "--out", str(out), "--mode", "lenient"])
+    assert done.exit_code == 0, done.output
+    assert "王建国" not in done.output and "[疑似人名 masked]" in done.output
+    assert "'居委'" in done.output  # an unknown word of the office's, shown to be mapped
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and folder not in p.parents]
+    for path in written:
+        if path.suffix in (".csv", ".json", ".md", ".txt", ".jsonl"):
+            assert "王建国" not in path.read_text(encoding="utf-8-sig"), path
+    quarantine = next(
+        path for path in written if path.name == "contacts.csv" and "quarantine" in str(path)
+    )
+    rows = pl.read_csv(quarantine, infer_schema=False)
+    assert rows["level"].to_list() == ["[疑似人名 masked]", "居委"]

@@ -14,6 +14,7 @@ import polars as pl
 from earlywarn.contract.cells import FORMULA_LIKE
 from earlywarn.contract.csv_lines import LINE
 from earlywarn.contract.personal import (
+    echoed_expr,
     may_hold_personal_data,
     may_need_redaction,
     personal_data_code,
@@ -215,7 +216,7 @@ def _count_warnings(raw: RawTable, checked: pl.DataFrame) -> pl.DataFrame:
             )
             if unknown.height:
                 codes = (
-                    unknown.select(redact_expr(column.name))
+                    unknown.select(echoed_expr(column.name))
                     .to_series()
                     .unique()
                     .sort()
@@ -286,8 +287,9 @@ def row_issues(table: Table, file: str, checked: pl.DataFrame) -> pl.DataFrame:
 
 def _detail(name: str, code: pl.Expr) -> pl.Expr:
     """The offending value as written, never echoing personal data (ID and phone numbers
-    redacted in any column: a timestamp column may hold a mobile number)."""
-    original = redact_expr(pl.col(original_column(name)).cast(pl.String))
+    redacted in any column: a timestamp column may hold a mobile number; a name alone
+    masked)."""
+    original = echoed_expr(pl.col(original_column(name)).cast(pl.String))
     shown = (
         pl.when(original.str.len_chars() > _DETAIL_CHARS)
         .then(original.str.slice(0, _DETAIL_CHARS) + "…")

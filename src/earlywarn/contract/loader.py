@@ -27,7 +27,7 @@ from earlywarn.contract.checks import (
 )
 from earlywarn.contract.csv_lines import LINE
 from earlywarn.contract.keys import duplicate_keys
-from earlywarn.contract.personal import redact_expr
+from earlywarn.contract.personal import echoed_expr
 from earlywarn.contract.read import (
     RawTable,
     locate_table,
@@ -277,8 +277,9 @@ def _write_quarantine(state: _TableState, directory: Path) -> Path | None:
     values = []
     for column in state.table.columns:
         problem = pl.col(problem_column(column.name))
-        # Rejected values as written, with ID and phone numbers redacted wherever they are.
-        written = redact_expr(pl.col(original_column(column.name)).cast(pl.String))
+        # Rejected values as written, with ID and phone numbers redacted wherever they
+        # are, and a person's name masked.
+        written = echoed_expr(pl.col(original_column(column.name)).cast(pl.String))
         if column.kind is Kind.FREE_TEXT:
             written = pl.col(column.name)  # already redacted
         values.append(

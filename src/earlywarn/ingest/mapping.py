@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from earlywarn.contract.personal import echoed_expr
 from earlywarn.contract.spec import TABLES, Kind, Table
 from earlywarn.ingest.moments import iso_moment
 from earlywarn.ingest.sources import ROW, SetAside, SourceTable
@@ -144,7 +145,7 @@ def _unreadable_rows(source: SourceTable, marks: list[tuple[str, MarkedCell]]) -
     values = [c for c in source.frame.columns if c != ROW]
     texts = dict(
         source.frame.filter(pl.col(ROW).is_in(list(found)))
-        .select(ROW, pl.concat_str(pl.col(values).fill_null(""), separator=","))
+        .select(ROW, pl.concat_str(echoed_expr(pl.col(values)).fill_null(""), separator=","))
         .iter_rows()
     )
     aside = []

@@ -22,7 +22,7 @@ from earlywarn.contract import Dataset, Mode
 from earlywarn.contract.calendar_read import CALENDAR_FILE, read_calendar
 from earlywarn.contract.csv_lines import LINE
 from earlywarn.contract.loader import validate_tables
-from earlywarn.contract.personal import redact_expr, redact_text
+from earlywarn.contract.personal import echoed_text, redact_expr
 from earlywarn.contract.read import RawTable, select_contract_columns
 from earlywarn.contract.report import ContractError, Severity, ValidationReport, issue_frame
 from earlywarn.contract.spec import TABLES
@@ -123,7 +123,7 @@ def import_source(
     )
     for m in mapped:
         for (column, value), count in m.unmapped_values.items():
-            key = (column, redact_text(value))  # said on screen and in the import's report
+            key = (column, echoed_text(value))  # said on screen and in the import's report
             result.unmapped_values[key] = result.unmapped_values.get(key, 0) + count
     result.skipped = skipped
     result.left_out = {t.origin: t.skipped_rows for t in tables if t.skipped_rows}
@@ -192,7 +192,7 @@ def _unknown_categories(mapped: list[MappedTable], shown: int = 50) -> pl.DataFr
             found += [
                 {"severity": Severity.WARNING.value, "file": table.origin, "line": row,
                  "column": f"{table.headers[column]} ({column})", "code": "unknown_category",
-                 "detail": f"{redact_text(value)!r} read as 'other'; map it in a mapping file"}
+                 "detail": f"{echoed_text(value)!r} read as 'other'; map it in a mapping file"}
                 for row in rows
             ]  # fmt: skip
     return issue_frame(found[:shown]) if found else issue_frame([])

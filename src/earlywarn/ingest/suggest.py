@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from earlywarn.contract.names import NAMES_ZH
-from earlywarn.contract.personal import redact_text
+from earlywarn.contract.personal import echoed_text
 from earlywarn.contract.spec import LEVELS, TABLES
 from earlywarn.ingest.mapping import MappingError, classify, map_table
 from earlywarn.ingest.mapping_file import MappingFile
@@ -44,7 +44,7 @@ def suggest_mapping(source: Path | str, mapping: MappingFile | None = None) -> s
             rows = int(found.frame.get_column(header).is_not_null().sum())
             headers.setdefault(table.name, {})[header] = rows
         for (column, value), count in mapped.unmapped_values.items():
-            shown = redact_text(value)  # an ID or phone number is no value to map
+            shown = echoed_text(value)  # an ID, a phone number or a name is no value to map
             values.setdefault(column, {})[shown] = values.get(column, {}).get(shown, 0) + count
     lines = [
         "# earlywarn import mapping: fill in what earlywarn could not map, then run",
