@@ -251,6 +251,10 @@ def test_a_case_system_database_sqlite(contract_dataset: Path, tmp_path: Path) -
     _import_database(f"sqlite:///{tmp_path / 'cases.db'}", contract_dataset, tmp_path, True)
     with pytest.raises(SourceError, match="database section"):
         import_source(f"sqlite:///{tmp_path / 'cases.db'}", tmp_path / "out")
+    mapping = read_mapping(tmp_path / "mapping.yaml")
+    with pytest.raises(SourceError, match=r"no such database file .*case\.db"):
+        import_source(f"sqlite:///{tmp_path / 'case.db'}", tmp_path / "out", mapping=mapping)
+    assert not (tmp_path / "case.db").exists()  # a typo leaves no empty database behind
 
 
 @pytest.mark.slow

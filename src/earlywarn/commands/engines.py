@@ -75,6 +75,13 @@ def fresh_output(out: Path) -> None:
     """A Spark output directory may replace an earlier one, never another file or folder."""
     import shutil
 
+    if out.suffix.lower() in (".csv", ".parquet", ".xlsx", ".json"):
+        raise typer.BadParameter(
+            f"{out}: with --engine spark the output is a directory of Parquet parts, not "
+            f"a {out.suffix} file; name a directory (e.g. {out.with_suffix('')}) "
+            "(Spark 输出为 Parquet 目录，请指定目录名)",
+            param_hint="--out",
+        )
     if out.exists() and not (out / "_SUCCESS").exists():
         raise typer.BadParameter(
             f"{out} exists and is not an earlier Spark output; choose a new directory",

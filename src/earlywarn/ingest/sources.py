@@ -121,6 +121,7 @@ def read_database(url: str, mapping: MappingFile | None) -> list[SourceTable]:
             "table or query of cases and contacts (and actions)"
         )
     shown = shown_source(url)
+    _refuse_missing_sqlite_file(url, shown)
     try:
         engine = create_engine(url)
     except (SQLAlchemyError, ImportError, ValueError) as error:  # no such dialect or driver
@@ -148,6 +149,22 @@ def read_database(url: str, mapping: MappingFile | None) -> list[SourceTable]:
     finally:
         engine.dispose()
     return tables
+
+
+def _refuse_missing_sqlite_file(url: str, shown: str) -> None:
+    """SQLite creates a database file it is asked to open: a mistyped path would read an
+    empty database (and leave the file behind) instead of failing."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # said by create_engine, with its reason
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file:")
+    if parsed.get_backend_name() == "sqlite" and not in_memory and not Path(database).is_file():
+        raise SourceError(f"{shown}: no such database file {database} (数据库文件不存在)")
 
 
 def read_csv(file: Path) -> SourceTable:

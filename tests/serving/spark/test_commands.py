@@ -53,6 +53,10 @@ def test_features_and_scores_on_spark(
     assert not (tmp_path / "features").exists()
     refused = runner.invoke(app, ["features", *data, "--out", str(tmp_path), *MASTER])
     assert refused.exit_code != 0 and "not an earlier Spark output" in refused.output
+    as_file = runner.invoke(app, ["score", *data, "--out", str(tmp_path / "s.csv"), *MASTER])
+    said = " ".join(as_file.output.replace("│", " ").split())  # the error box wraps lines
+    assert as_file.exit_code != 0 and "not a .csv file" in said
+    assert not (tmp_path / "s.csv").exists()
 
     invoke("score", *data, "--out", str(tmp_path / "scores.parquet"))
     invoke("score", *data, "--out", str(tmp_path / "scores"), *MASTER)
