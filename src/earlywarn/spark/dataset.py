@@ -2,8 +2,10 @@
 
 The cluster path reads a dataset that has passed the contract's checks once (the
 output of ``earlywarn ingest``, or tables an ETL job wrote to the contract's
-columns): it checks that the files and columns are there and says which is missing, that the
-cases and contacts have rows and that no key is repeated (one aggregation per table),
+columns): it checks that the files and columns are there and says which is missing (every
+part's columns: a part without one is named, not read as empty), that the cases and
+contacts have rows, that no key is repeated and no required value empty (one
+aggregation per table),
 and reads moments stored with a zone as office time, but does not repeat the row
 checks, which would need every row on one machine.
 """
@@ -19,7 +21,7 @@ import yaml
 from earlywarn.contract.calendar_file import CalendarError, calendar_content
 from earlywarn.contract.calendar_read import CALENDAR_FILE
 from earlywarn.contract.loader import typed_table
-from earlywarn.contract.spec import OFFICE_TIME_ZONE
+from earlywarn.contract.spec import OFFICE_TIME_ZONE, TABLES
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -65,15 +67,18 @@ class SparkDataset:
 
 
 def _read_table(session: SparkSession, root: str, name: str, required: bool) -> DataFrame | None:
-    from pyspark.errors import AnalysisException
+    from pyspark.errors import PySparkException
 
     location = f"{root}/{name}.parquet"
     try:
-        frame = session.read.parquet(location)
-    except AnalysisException as error:
+        # Every part's schema, merged: by default Spark takes one part's, and a part
+        # written without a column read as nulls in it without a word.
+        frame = session.read.option("mergeSchema", "true").parquet(location)
+    except PySparkException as error:
         if not required and "PATH_NOT_FOUND" in str(error):
             return None
-        raise SparkDatasetError(f"{location}: cannot be read as Parquet ({error})") from error
+        first = str(error).strip().splitlines()[0]
+        raise SparkDatasetError(f"{location}: cannot be read as Parquet ({first})") from error
     missing = [c for c in COLUMNS[name] if c not in frame.columns]
     if missing:
         raise SparkDatasetError(f"{location}: missing column(s) {', '.join(missing)}")
@@ -102,14 +107,25 @@ def _check_keys(location: str, name: str, frame: DataFrame) -> None:
     from pyspark.sql import functions as sf
 
     key = KEYS[name]
+    table = next(t for t in TABLES if t.name == name)
+    needed = [c.name for c in table.columns if c.required and c.name in COLUMNS[name]]
     counted = frame.agg(
         sf.count(sf.lit(1)).alias("rows"),
         sf.count(key).alias("keyed"),
         sf.countDistinct(key).alias("distinct"),
+        *(sf.count(column).alias(f"filled {column}") for column in needed),
     ).first()
     assert counted is not None
     if name in NEEDS_ROWS and counted["rows"] == 0:
         raise SparkDatasetError(f"{location}: no rows (the table is empty)")
+    for column in needed:
+        empty = counted["rows"] - counted[f"filled {column}"]
+        if empty:
+            raise SparkDatasetError(
+                f"{location}: {column} is empty in {empty:,} of {counted['rows']:,} rows, and "
+                "the contract requires it (a part written without the column?); `earlywarn "
+                "validate` names every row"
+            )
     if counted["keyed"] != counted["distinct"]:
         repeated = frame.groupBy(key).count().where(sf.col("count") > 1).first()
         assert repeated is not None

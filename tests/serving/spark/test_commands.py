@@ -127,6 +127,16 @@ def test_repeated_keys_empty_tables_and_zoned_moments(
         read_dataset(spark, repeated)
     with pytest.raises(SparkDatasetError, match=r"contacts.parquet: no rows"):
         read_dataset(spark, variant("empty", contacts=sample.contacts.head(0)))
+    # A table written in parts, one of them without a column: named, not read as nulls.
+    parts = Path(variant("parts")) / "contacts.parquet"
+    parts.unlink()
+    parts.mkdir()
+    half = sample.contacts.height // 2
+    sample.contacts.head(half).write_parquet(parts / "part-0.parquet")
+    sample.contacts.slice(half).drop("level").write_parquet(parts / "part-1.parquet")
+    later = sample.contacts.height - half
+    with pytest.raises(SparkDatasetError, match=rf"level is empty in {later:,} of"):
+        read_dataset(spark, str(parts.parent))
     # Moments stored with their zone (UTC) are read as the office's wall clock, as the
     # embedded loader reads them: not eight hours early.
     zoned = variant(
