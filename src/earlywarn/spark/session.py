@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,5 +83,27 @@ def spark_session(master: str | None = None) -> SparkSession:
     session.sparkContext.setLogLevel("ERROR")
     # py4j says INFO on every connection it closes, even at interpreter exit.
     logging.getLogger("py4j").setLevel(logging.WARNING)
+    _plain_interrupts()
     logger.info("spark session: master %s", session.sparkContext.master)
     return session
+
+
+def _plain_interrupts() -> None:
+    """Ctrl-C during a job says "Aborted!" and stops: PySpark's own handler asks the JVM
+    to cancel the jobs from inside the very call it interrupts, and py4j logged that
+    failure with 80 lines of traces. Leaving, the driver closes the JVM's pipe, and the
+    JVM and its tasks end with it."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set a signal handler
+
+    def interrupted(signal_number: int, frame: object) -> None:
+        logging.getLogger("py4j").setLevel(logging.CRITICAL)  # its closing connections
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+    logging.getLogger().addFilter(_without_py4j_interrupts)
+
+
+def _without_py4j_interrupts(record: logging.LogRecord) -> bool:
+    """py4j logs an interrupted call on the root logger, with its trace."""
+    return not ("py4j" in record.pathname and str(record.msg).endswith("while sending command."))

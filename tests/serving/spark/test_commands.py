@@ -150,3 +150,29 @@ def test_repeated_keys_empty_tables_and_zoned_moments(
     on_spark = pl.from_arrow(read).sort("contact_id")  # type: ignore[union-attr]
     expected = sample.contacts.select("contact_id", "occurred_at").sort("contact_id")
     assert on_spark["occurred_at"].cast(pl.Datetime("us")).equals(expected["occurred_at"])
+
+
+def test_ctrl_c_during_a_job_stops_without_py4j_traces() -> None:
+    """PySpark's own SIGINT handler calls the JVM from inside the call it interrupts
+    (80 lines of py4j traces, measured by hand on a 50,000-case world); ours only raises,
+    and py4j's record of the interrupted call is dropped."""
+    import logging
+    import signal
+
+    from earlywarn.spark.session import _plain_interrupts, _without_py4j_interrupts
+
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        _plain_interrupts()
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        record = logging.LogRecord(
+            "root", logging.ERROR, "/x/py4j/java_gateway.py", 1070,
+            "KeyboardInterrupt while sending command.", None, None,
+        )  # fmt: skip
+        assert not logging.getLogger().filter(record)
+        assert logging.getLogger("py4j").level == logging.CRITICAL
+    finally:
+        signal.signal(signal.SIGINT, before)
+        logging.getLogger("py4j").setLevel(logging.WARNING)
+        logging.getLogger().removeFilter(_without_py4j_interrupts)
