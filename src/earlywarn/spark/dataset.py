@@ -21,9 +21,10 @@ import yaml
 from earlywarn.contract.calendar_file import CalendarError, calendar_content
 from earlywarn.contract.calendar_read import CALENDAR_FILE
 from earlywarn.contract.loader import typed_table
-from earlywarn.contract.spec import OFFICE_TIME_ZONE, TABLES
+from earlywarn.contract.spec import OFFICE_TIME_ZONE, TABLES, Column, Kind
 
 if TYPE_CHECKING:
+    from pyspark.sql import Column as Column_
     from pyspark.sql import DataFrame, SparkSession
 
 # The columns features read (free text such as a case's summary stays behind).
@@ -102,18 +103,24 @@ def _office_time(frame: DataFrame, column: str) -> DataFrame:
 
 def _check_keys(location: str, name: str, frame: DataFrame) -> None:
     """The rows the cluster path relies on without re-checking each: a table that must
-    have rows has some, and no key is repeated (the embedded loader quarantines a repeat;
-    a repeated case id made the cluster's per-case groups run without end). One pass."""
+    have rows has some, no key is repeated (the embedded loader quarantines a repeat; a
+    repeated case id made the cluster's per-case groups run without end), no required
+    value is empty and no code or count is outside the contract (one stopped the job
+    with 380 lines of Java and Python traces). One pass."""
     from pyspark.sql import functions as sf
 
     key = KEYS[name]
     table = next(t for t in TABLES if t.name == name)
-    needed = [c.name for c in table.columns if c.required and c.name in COLUMNS[name]]
+    read = [table.column(c) for c in COLUMNS[name]]
+    needed = [c.name for c in read if c.required]
+    tests = {c.name: _outside(c) for c in read}
+    outside = {column: test for column, test in tests.items() if test is not None}
     counted = frame.agg(
         sf.count(sf.lit(1)).alias("rows"),
         sf.count(key).alias("keyed"),
         sf.countDistinct(key).alias("distinct"),
         *(sf.count(column).alias(f"filled {column}") for column in needed),
+        *(sf.count_if(test).alias(f"outside {column}") for column, test in outside.items()),
     ).first()
     assert counted is not None
     if name in NEEDS_ROWS and counted["rows"] == 0:
@@ -126,6 +133,17 @@ def _check_keys(location: str, name: str, frame: DataFrame) -> None:
                 "the contract requires it (a part written without the column?); `earlywarn "
                 "validate` names every row"
             )
+    for column, test in outside.items():
+        if counted[f"outside {column}"]:
+            example = frame.where(test).select(column).first()
+            assert example is not None
+            allowed = table.column(column).values
+            rule = f"allowed: {', '.join(allowed)}" if allowed else "a whole number of 1 or more"
+            raise SparkDatasetError(
+                f"{location}: {column} holds {counted[f'outside {column}']:,} value(s) outside "
+                f"the contract, e.g. {str(example[0])!r} ({rule}); "
+                "`earlywarn validate` names every row, `earlywarn import` quarantines them"
+            )
     if counted["keyed"] != counted["distinct"]:
         repeated = frame.groupBy(key).count().where(sf.col("count") > 1).first()
         assert repeated is not None
@@ -135,6 +153,19 @@ def _check_keys(location: str, name: str, frame: DataFrame) -> None:
             f"be unique; `earlywarn validate` names every repeat and `earlywarn import` "
             f"quarantines them"
         )
+
+
+def _outside(column: Column) -> Column_ | None:
+    """Where a value is outside the contract: a code of a closed list (an open one reads
+    unknown codes as its fallback, as the embedded loader does), a count below 1."""
+    from pyspark.sql import functions as sf
+
+    value = sf.col(column.name)
+    if column.kind is Kind.ENUM and column.fallback is None:
+        return value.isNotNull() & ~value.cast("string").isin(*column.values)
+    if column.kind is Kind.POSITIVE_INT:
+        return value.isNotNull() & (value.cast("double") < 1)
+    return None
 
 
 def _read_calendar(session: SparkSession, root: str) -> dict[str, Any] | None:

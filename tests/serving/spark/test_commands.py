@@ -127,6 +127,17 @@ def test_repeated_keys_empty_tables_and_zoned_moments(
         read_dataset(spark, repeated)
     with pytest.raises(SparkDatasetError, match=r"contacts.parquet: no rows"):
         read_dataset(spark, variant("empty", contacts=sample.contacts.head(0)))
+    # A code outside the contract: named with an example, not a job dying in its tasks.
+    faxed = sample.contacts.with_columns(
+        pl.when(pl.int_range(pl.len()) == 3).then(pl.lit("fax"))
+        .otherwise(pl.col("channel").cast(pl.String)).alias("channel"),
+        pl.when(pl.int_range(pl.len()) < 2).then(0).otherwise(pl.col("group_size"))
+        .alias("group_size"),
+    )  # fmt: skip
+    with pytest.raises(SparkDatasetError, match=r"channel holds 1 value\(s\) .* e.g. 'fax'"):
+        read_dataset(spark, variant("fax", contacts=faxed))
+    with pytest.raises(SparkDatasetError, match=r"group_size holds 2 value\(s\) .* e.g. '0'"):
+        read_dataset(spark, variant("none", contacts=faxed.with_columns(channel=pl.lit("visit"))))
     # A table written in parts, one of them without a column: named, not read as nulls.
     parts = Path(variant("parts")) / "contacts.parquet"
     parts.unlink()
