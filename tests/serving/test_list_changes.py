@@ -106,6 +106,13 @@ def test_changes_in_words_and_in_the_ledger(
     assert change_words("{}", "zh") == []  # nothing was compared
     quiet = json.dumps({"new": False, "delta": {"escalation": 0.004}, "events": []})
     assert change_words(quiet, "en") == ["no notable change"]
+    drifted = json.dumps({"new": False, "delta": {"escalation": 0.62}, "events": []})
+    assert change_words(drifted, "zh") == [
+        "越级访风险↑62.0个百分点",
+        "无新事件，随时间推移重新评估",
+    ]
+    fresh = json.dumps({"new": True, "delta": None, "events": []})
+    assert change_words(fresh, "en") == ["new on the list"]
     assert all(key in EVENTS for row in rows.values() for key in
                (e["event"] for e in row.get("events", [])))  # type: ignore[attr-defined]  # fmt: skip
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.read_bytes())).worksheets[0]

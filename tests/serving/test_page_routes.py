@@ -219,3 +219,62 @@ def test_a_bar_of_what_moved_the_score_names_the_cases_value() -> None:
     assert bar_label(Reason("closed", 1.0, -0.2), "en") == "closed: yes"
     assert bar_label(Reason("days_since_last_action", 12.0, 0.1), "zh").endswith("：12")
     assert bar_label(Reason("days_since_last_action", None, 0.1), "en").endswith(": -")
+
+
+def test_the_list_says_what_it_ignored_and_records_what_it_showed(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
+) -> None:
+    """band=purple was answered as if unasked, a mistyped date as "no list"; the audit
+    recorded the page asked for (page=99999), not the page shown, and no filters."""
+    browser = _signed_in(client, keys["analyst"])
+    odd = browser.get("/office/list", params={"date": DAY.isoformat(), "band": "purple"}).text
+    assert "以下筛选条件无法识别，已忽略：band=purple" in odd
+    typo = browser.get("/office/list", params={"date": "2025-13-01"})
+    assert typo.status_code == 200 and "日期“2025-13-01”无法识别，显示最新清单。" in typo.text
+    asked = {"date": DAY.isoformat(), "band": "high", "page": "99999"}
+    shown = browser.get("/office/list", params=asked).text
+    pages = int(re.search(r"第 \d+ / (\d+) 页", shown).group(1))  # type: ignore[union-attr]
+    with sessions() as session:
+        target = session.scalars(
+            select(AuditRecord.target)
+            .where(AuditRecord.action == "web.list.view")
+            .order_by(AuditRecord.id.desc())
+        ).first()
+    assert target == f"{DAY} page {pages} band=high"
+    # No list that day: the picker shows the day asked for, not the newest list's.
+    empty_day = browser.get("/office/list", params={"date": "2020-01-02"}).text
+    assert re.search(r'<option value="2020-01-02" selected>[^<]*（无清单）</option>', empty_day)
+    # Nothing in a filter: said as the filter's, not as an empty list.
+    nothing = browser.get(
+        "/office/list", params={"date": DAY.isoformat(), "township": "nowhere"}
+    ).text
+    assert 'id="no-rows">没有符合筛选条件的事项。' in nothing
+
+
+def test_the_change_column_names_the_list_it_compares_with() -> None:
+    import json
+
+    from earlywarn.serving.store import RiskListItem
+    from earlywarn.serving.web.views import compared_with
+
+    items = [RiskListItem(changes="{}"), RiskListItem(changes=json.dumps({"since": "2025-12-20"}))]
+    assert compared_with(items, "zh") == "与2025年12月20日清单相比"
+    assert compared_with(items[:1], "en") is None  # no earlier list: nothing compared
+
+
+def test_an_analysts_county_export_is_titled_with_its_county(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    import io
+
+    import openpyxl
+
+    browser = _signed_in(client, keys["analyst"])
+    params = {"date": DAY.isoformat(), "format": "xlsx", "county": "330211"}
+    answer = browser.get("/office/list/export", params=params)
+    assert answer.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).worksheets[0]
+    assert str(sheet["A1"].value).startswith("330211 ")  # not 全部县区
+    unfiltered = browser.get("/office/list/export", params={**params, "county": ""})
+    whole = openpyxl.load_workbook(io.BytesIO(unfiltered.content)).worksheets[0]
+    assert str(whole["A1"].value).startswith("全部县区 ")

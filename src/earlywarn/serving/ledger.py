@@ -82,13 +82,14 @@ _BANDS: dict[Language, list[tuple[str, str]]] = {
     "zh": [
         ("高", "达到或超过任一类风险的预警阈值：通常一天内需要处理的事项数量，今日核查"),
         ("中", "超过五倍处理能力对应的阈值：持续关注"),
-        ("低", "低于两个阈值：只列入评分文件，不列入本台账"),
+        ("低", "低于两个阈值：每日台账文件不含此类事项（从页面导出全部等级时列出）"),
     ],
     "en": [
         ("high", "at or above a target's alert threshold: the cases that fill the office's "
          "capacity on a typical day; review today"),
         ("medium", "above the threshold for five times that capacity: watch"),
-        ("low", "below both; listed in the score file, not in this ledger"),
+        ("low", "below both; the day's ledger file leaves them out (an export of every band "
+         "from the page lists them)"),
     ],
 }  # fmt: skip
 _PERCENT = {"escalation_probability", "collective_probability"}

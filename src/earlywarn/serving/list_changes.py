@@ -242,8 +242,15 @@ def change_words(text: str | None, language: str) -> list[str]:
                 if zh
                 else f"{name[1]} risk {arrow} {abs(points):.1f} points"
             )
+    moved = bool(words) and not change.get("new")
     for event in change.get("events", []):
         if event["event"] in EVENTS:
             zh_words, en_words, _ = EVENTS[event["event"]]
             words.append((zh_words if zh else en_words).format(n=event["n"]))
+    if moved and not change.get("events"):
+        # The same record read a day later (the case a day older, a clock nearer):
+        # said, so that a reviewer does not look for an event that did not happen.
+        words.append(
+            "无新事件，随时间推移重新评估" if zh else "no new event: re-read as time passed"
+        )
     return words or ["无明显变化" if zh else "no notable change"]

@@ -181,9 +181,11 @@ def export_file(
     rows: list[RiskListItem],
     file_format: str,
     lang: Language = "zh",
+    county_asked: str | None = None,
 ) -> tuple[bytes, str, int]:
     """The rows with their latest review as the ledger, XLSX or CSV: content, media
-    type, rows."""
+    type, rows. The workbook's title names the county: the key's, else the one the
+    rows were filtered to (an analyst's county export was titled 全部县区)."""
     decisions = {
         review.case_id: review.decision
         for review in db.scalars(
@@ -197,6 +199,6 @@ def export_file(
     )  # fmt: skip
     if file_format == "csv":
         return ledger_csv(frame, lang), "text/csv; charset=utf-8", frame.height
-    county = key.county_code if Role(key.role) is Role.OFFICE else None
+    county = key.county_code if Role(key.role) is Role.OFFICE else county_asked
     info = LedgerInfo(header.list_date, header.as_of, header.model_versions, county)
     return ledger_xlsx(frame, info, lang), XLSX_MEDIA, frame.height

@@ -128,7 +128,7 @@ def export_list(
         db.scalars(_filtered(trail, db, key, header, filters, "risk_list.export")).all(),
     )
     content, media, count = export_file(
-        db, key, header, rows, format, "en" if lang == "en" else "zh"
+        db, key, header, rows, format, "en" if lang == "en" else "zh", filters.county
     )
     trail.record(db, key, "risk_list.export", f"{list_date} {format}", count, "ok")
     name = f"risk-list-{list_date}.{format}"

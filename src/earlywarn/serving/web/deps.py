@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from earlywarn.serving.access import MONITOR_READERS
 from earlywarn.serving.deps import Db
-from earlywarn.serving.lists import Filters, list_dates
+from earlywarn.serving.lists import SORTABLE, Filters, list_dates
 from earlywarn.serving.monitor.store import latest_status
 from earlywarn.serving.roles import Role
 from earlywarn.serving.web import i18n, views
@@ -92,6 +92,21 @@ def filters_of(request: Request) -> Filters:
         sort=asked.get("sort") or "rank",
         descending=asked.get("sort") in i18n.TARGET,  # a probability: riskiest first
     )
+
+
+def odd_parameters(request: Request) -> list[str]:
+    """The list's parameters whose values the page does not know (``band=purple``),
+    as written: the page says it ignored them rather than answer as if unasked."""
+    asked = request.query_params
+    known = {
+        "band": i18n.BAND, "flag": ("yes", "no"), "reviewed": ("yes", "no"),
+        "sort": SORTABLE, "category": i18n.CATEGORY,
+    }  # fmt: skip
+    return [
+        f"{name}={asked[name]}"
+        for name, values in known.items()
+        if asked.get(name) and asked[name] not in values
+    ]
 
 
 def chosen_day(db: Session, day: str | None) -> dt.date | None:

@@ -141,7 +141,22 @@ WORDS: dict[str, tuple[str, str]] = {
     "next": ("下一页", "Next"),
     "page_of": ("第 {page} / {pages} 页，共 {total} 件", "Page {page} of {pages}, {total} cases"),
     "no_list": ("该日没有风险清单。", "There is no risk list for that day."),
-    "no_rows": ("没有符合条件的事项。", "No case matches these filters."),
+    "no_rows": ("没有符合筛选条件的事项。", "No case matches these filters."),
+    "no_rows_at_all": (
+        "这一天的清单没有可显示的事项（本单位所辖范围内无待办事项）。",
+        "This day's list holds no case this key may see.",
+    ),
+    "no_list_that_day": ("（无清单）", "(no list)"),
+    "changes_since": ("与{date}清单相比", "against the list of {date}"),
+    "more_steps": ("另有 {n} 项，见事项页", "{n} more on the case page"),
+    "odd_parameters": (
+        "以下筛选条件无法识别，已忽略：{names}",
+        "Ignored what the page does not know: {names}",
+    ),
+    "odd_date": (
+        "日期“{date}”无法识别，显示最新清单。",
+        "The date “{date}” is not a date: the newest list is shown.",
+    ),
     "capacity_note": (
         "处理能力：每天 {capacity} 件，即全清单排名前 {capacity} 件（标“今日”），先处理。",
         "Capacity: {capacity} cases a day, the list's first {capacity} by rank (marked "

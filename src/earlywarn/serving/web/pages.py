@@ -34,6 +34,7 @@ from earlywarn.serving.web.deps import (
     day_of,
     filters_of,
     missing,
+    odd_parameters,
     refused,
     render,
 )
@@ -142,13 +143,15 @@ def daily_list(
     page: int = Query(1, ge=1, le=100_000),
     size: int = Query(100, ge=1, le=200),
 ) -> Response:
-    day = chosen_day(db, date)
+    odd_date = date if date and day_of(date) is None else None
+    day = chosen_day(db, None if odd_date else date)
     header = find_list(db, day) if day else None
     filters = filters_of(request)
+    notices = views.notices(lang, odd_date, odd_parameters(request))
     if header is None or day is None:
         trail.record(db, who.key, "web.list.view", str(date), 0, "no list")
         return render(request, "list.html", lang, 404, who=who, day=day, header=None,
-                      dates=list_dates(db), filters=filters)  # fmt: skip
+                      dates=list_dates(db), filters=filters, notices=notices)  # fmt: skip
     try:
         query = item_query(who.key, header, filters)
     except OtherCountyError:
@@ -167,9 +170,14 @@ def daily_list(
         .distinct()
         .order_by(RiskListItem.township_code)
     ).all()
-    trail.record(db, who.key, "web.list.view", f"{day} page {page}", len(rows), "ok")
+    # What was shown: the day, the filters and the page actually served (not as asked).
+    shown = views.query_without(request, "page", "date", "size", "lang")
+    trail.record(db, who.key, "web.list.view",
+                 f"{day} page {min(page, pages)}" + (f" {shown}" if shown else ""),
+                 len(rows), "ok")  # fmt: skip
     return render(
         request, "list.html", lang, who=who, day=day, header=header, filters=filters,
+        notices=notices, since=views.compared_with(rows, lang), filtered=bool(shown),
         rows=[views.list_row(r, reviews.get(r.case_id), lang) for r in rows], total=total,
         page=min(page, pages), pages=pages, size=size, sizes=PAGE_SIZES,
         dates=list_dates(db), townships=townships, categories=i18n.CATEGORY,
@@ -196,13 +204,14 @@ def export(
         trail.record(db, who.key, "risk_list.export", f"{date} {format} (page)", 0,
                      "refused 404")  # fmt: skip
         return missing(request, lang, who, "no_export")
+    filters = filters_of(request)
     try:
-        rows = list(db.scalars(item_query(who.key, header, filters_of(request))))
+        rows = list(db.scalars(item_query(who.key, header, filters)))
         rows = with_reasons(scorer, header, rows)
     except OtherCountyError:
         trail.record(db, who.key, "risk_list.export", f"{date} (page)", 0, "refused 404")
         return missing(request, lang, who, "not_found")
-    content, media, count = export_file(db, who.key, header, rows, format, lang)
+    content, media, count = export_file(db, who.key, header, rows, format, lang, filters.county)
     trail.record(db, who.key, "risk_list.export", f"{date} {format} (page)", count, "ok")
     name = f"risk-list-{date}.{format}"
     return Response(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -103,6 +104,24 @@ class Row:
     changes: list[str]
 
 
+def notices(lang: i18n.Language, odd_date: str | None, odd: list[str]) -> list[str]:
+    """What the list page says it did not use of the address."""
+    said = [i18n.word("odd_date", lang).format(date=odd_date)] if odd_date else []
+    if odd:
+        said.append(i18n.word("odd_parameters", lang).format(names=", ".join(odd)))
+    return said
+
+
+def compared_with(items: list[RiskListItem], lang: i18n.Language) -> str | None:
+    """The earlier list the change column compares with, in words (one for the list)."""
+    for item in items:
+        since = json.loads(item.changes or "{}").get("since")
+        if since:
+            day = i18n.date_text(dt.date.fromisoformat(since), lang)
+            return i18n.word("changes_since", lang).format(date=day)
+    return None
+
+
 def reasons_in(text: str, lang: i18n.Language) -> list[str]:
     """A stored row's reasons (JSON) as sentences in the page's language."""
     return [describe(reason, lang) for reason in from_json(text)]
@@ -169,7 +188,7 @@ def case_context(
                     charts.Bar(
                         label=bar_label(r, lang),
                         value=r.contribution,
-                        title=f"{r.label_zh} / {r.label_en} = {r.value}: {r.contribution:+.3f}",
+                        title=f"{bar_label(r, lang)}: {r.contribution:+.3f}",
                     )
                     for r in reasons
                 ],
