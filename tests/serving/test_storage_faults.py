@@ -102,8 +102,12 @@ def test_keys_revoke(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Non
     runner = CliRunner()
     made = runner.invoke(app, ["keys", "create", "--role", "analyst", "--label", "revoke me"])
     token = made.stdout.strip().splitlines()[0]
-    revoked = runner.invoke(app, ["keys", "revoke", token[:10]])
-    assert revoked.exit_code == 0, revoked.output
+    revoked = runner.invoke(app, ["keys", "revoke", token[:14]])  # longer than keys list
+    assert revoked.exit_code == 0 and "revoked 已吊销" in revoked.output, revoked.output
+    again = runner.invoke(app, ["keys", "revoke", token])  # the whole key pasted
+    assert again.exit_code == 0 and "already revoked" in again.output, again.output
+    unknown = runner.invoke(app, ["keys", "revoke", "ew_nothing"])
+    assert unknown.exit_code == 1 and "keys list" in unknown.output
     sessions = open_store(settings)
     client = TestClient(create_app(Scorer(settings, None), sessions))
     assert client.get("/v1/risk-lists/2025-01-01", headers={"X-API-Key": token}).status_code == 401

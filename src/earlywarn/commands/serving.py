@@ -207,22 +207,31 @@ def keys_revoke(
     (a running service may hold a shown key for `key_cache_seconds`, 5 s by default)."""
     from sqlalchemy import select
 
+    from earlywarn.serving.access import PREFIX_CHARS
     from earlywarn.serving.audit import audit, audit_key
     from earlywarn.serving.store import ApiKey, open_store, utc_now
 
     settings: Settings = ctx.obj
-    prefix = prefix.strip().removesuffix("…").removesuffix("...")  # as `keys list` shows it
+    # As `keys list` shows it, or longer (the whole key pasted): the stored prefix is its
+    # first PREFIX_CHARS characters.
+    prefix = prefix.strip().removesuffix("…").removesuffix("...")[:PREFIX_CHARS]
     with open_store(settings).begin() as session:
         found = list(session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)))
         if len(found) != 1:
-            typer.echo(f"error 错误: {len(found)} keys have the prefix {prefix!r}", err=True)
+            typer.echo(
+                f"error 错误: {len(found)} keys have the prefix {prefix!r}"
+                + ("; `earlywarn keys list` shows every key's prefix" if not found else ""),
+                err=True,
+            )
             raise typer.Exit(1)
         key = found[0]
-        if key.revoked_at is None:
+        already = key.revoked_at is not None
+        if not already:
             key.revoked_at = utc_now()
             key_of_chain = audit_key(settings, session)
             audit(session, key_of_chain, "command line", "keys.revoke", prefix, 1, "ok")
-    typer.echo(f"revoked 已吊销: {prefix}… ({key.role}, county {key.county_code or '-'})")
+    said = "already revoked 此前已吊销" if already else "revoked 已吊销"
+    typer.echo(f"{said}: {prefix}… ({key.role}, county {key.county_code or '-'})")
 
 
 @audit_app.command("verify")

@@ -16,6 +16,7 @@ from earlywarn.serving.roles import Role
 from earlywarn.serving.store import ApiKey
 
 KEY_PREFIX = "ew_"
+PREFIX_CHARS = 10  # of a key kept in clear, to name it in lists and the audit
 # A county code as offices write them (330211, 鄞州区): nothing a spreadsheet would run.
 COUNTY_CODE = re.compile(r"\w[\w.-]*")
 
@@ -53,7 +54,11 @@ def create_key(
         )
     token = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
-        prefix=token[:10], key_hash=digest(token), role=role.value, county_code=county, label=label
+        prefix=token[:PREFIX_CHARS],
+        key_hash=digest(token),
+        role=role.value,
+        county_code=county,
+        label=label,
     )
     session.add(key)
     session.flush()
