@@ -172,6 +172,24 @@ def test_another_county_cannot_see_the_case(
     page.context.close()
 
 
+def test_the_list_on_a_phone_is_a_card_per_case(office: dict[str, Any], browser: Browser) -> None:
+    """At 390 px the table wrapped its reasons one character a line; each case is now a
+    card whose cells are labelled lines, and nothing runs off the screen."""
+    page, _ = _signed_in(browser, office["base"], office["keys"]["office"])
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    card = page.locator("tbody tr[data-case]").first
+    reasons = card.locator("td[data-label]").nth(6)
+    box = reasons.bounding_box()
+    assert box is not None and box["width"] > 300  # the whole card's width, not a sliver
+    label = page.evaluate(
+        "getComputedStyle(document.querySelector('tbody tr[data-case] td'), '::before').content"
+    )
+    assert "排名" in label
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.context.close()
+
+
 def test_trends_and_the_english_switch(office: dict[str, Any], browser: Browser) -> None:
     page, _ = _signed_in(browser, office["base"], office["keys"]["office"])
     page.click("text=趋势与成效")
