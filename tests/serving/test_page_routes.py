@@ -194,12 +194,14 @@ def test_the_list_marks_todays_work_and_says_when_it_is_old(
     page = browser.get("/office/list", params={"date": DAY.isoformat(), "size": "200"}).text
     capacity = int(re.search(r"处理能力：每天 (\d+) 件", page).group(1))  # type: ignore[union-attr]
     assert capacity >= 50  # max(2% of the sample's population, 50)
-    ranks = [int(r) for r in re.findall(r'data-case="[^"]+">\s*<td>(\d+)', page)]
-    marked = re.findall(r'data-case="[^"]+">\s*<td>(\d+) <span class="flag today-mark">', page)
+    cell = '<td data-label="排名">'
+    ranks = [int(r) for r in re.findall(rf'data-case="[^"]+">\s*{cell}(\d+)', page)]
+    marked = re.findall(rf'data-case="[^"]+">\s*{cell}(\d+) <span class="flag today-mark">', page)
+    assert len(ranks) > capacity
     assert [int(r) for r in marked] == [r for r in ranks if r <= capacity]
     line = page.index('id="capacity-line"')
-    assert page.rfind(f"<td>{capacity} <span", 0, line) > 0  # after the last of today's rows
-    assert f"<td>{capacity + 1}</td>" in page[line:]
+    assert page.rfind(f"{cell}{capacity} <span", 0, line) > 0  # after the last of today's rows
+    assert f"{cell}{capacity + 1}</td>" in page[line:]
     high = len(re.findall(r'<tr class="band-high', page))  # the analyst sees every county
     assert ('id="over-capacity"' in page) == (high > capacity)
     assert 'id="list-age"' in page and "天前的清单" in page  # the sample's list is years old
@@ -278,3 +280,37 @@ def test_an_analysts_county_export_is_titled_with_its_county(
     unfiltered = browser.get("/office/list/export", params={**params, "county": ""})
     whole = openpyxl.load_workbook(io.BytesIO(unfiltered.content)).worksheets[0]
     assert str(whole["A1"].value).startswith("全部县区 ")
+
+
+def test_a_review_on_an_earlier_list_is_carried_to_the_next(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
+) -> None:
+    """A case reviewed yesterday and listed again today read "not reviewed", and a review
+    on an old list was taken without a word about the newer one."""
+    import datetime as dt
+
+    from earlywarn.serving.store import ApiKey, RiskList
+
+    browser = _signed_in(client, keys["office"])
+    listed = browser.get("/office/list", params={"date": DAY.isoformat()}).text
+    case_id = html.unescape(CASE_LINK.findall(listed)[-1])
+    yesterday = DAY - dt.timedelta(days=1)
+    with sessions.begin() as session:
+        key_id = session.scalars(select(ApiKey.id)).first()
+        assert key_id is not None
+        session.add(Review(list_date=yesterday, case_id=case_id, decision="acknowledged",
+                           key_id=key_id))  # fmt: skip
+        newer = RiskList(list_date=DAY + dt.timedelta(days=1), as_of=dt.datetime(2030, 1, 1),
+                         checksum="-", model_versions="-", rows=0)  # fmt: skip
+        session.add(newer)
+    try:
+        again = browser.get("/office/list", params={"date": DAY.isoformat(), "size": "200"}).text
+        row = again[again.index(f'data-case="{html.escape(case_id)}"') :]
+        row = row[: row.index("</tr>")]
+        assert "上次核查：" in row and "已知悉" in row
+        page = browser.get("/office/case", params={"id": case_id, "date": DAY.isoformat()}).text
+        assert re.search(r"<li><span class=\"earlier-list\">[^<]*清单</span> · ", page)
+        assert 'id="older-list"' in page and "在此提交的核查记在" in page
+    finally:
+        with sessions.begin() as session:
+            session.delete(session.merge(newer))

@@ -104,13 +104,15 @@ def visible_item(db: Session, key: ApiKey, header: RiskList, case_id: str) -> Ri
     return item
 
 
-def latest_reviews(db: Session, list_date: dt.date, case_ids: list[str]) -> dict[str, Review]:
-    """The newest review of each of these cases on that day's list."""
+def latest_reviews(
+    db: Session, list_date: dt.date, case_ids: list[str], earlier: bool = False
+) -> dict[str, Review]:
+    """The newest review of each of these cases on that day's list, or (``earlier``) on
+    the lists before it: a case reviewed yesterday and listed again today."""
+    on_day = Review.list_date < list_date if earlier else Review.list_date == list_date
     latest: dict[str, Review] = {}
     for review in db.scalars(
-        select(Review)
-        .where(Review.list_date == list_date, Review.case_id.in_(case_ids))
-        .order_by(Review.id)
+        select(Review).where(on_day, Review.case_id.in_(case_ids)).order_by(Review.id)
     ):
         latest[review.case_id] = review
     return latest

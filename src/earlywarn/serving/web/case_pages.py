@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from earlywarn.models.steps import STEPS
 from earlywarn.serving.access import REVIEWERS
 from earlywarn.serving.deps import Db, ScorerDep, Trail
-from earlywarn.serving.lists import find_list, save_review, visible_item
+from earlywarn.serving.lists import find_list, list_dates, save_review, visible_item
 from earlywarn.serving.reasons_later import with_reasons
 from earlywarn.serving.roles import Role
 from earlywarn.serving.schemas import ReviewIn
@@ -98,11 +98,15 @@ def case_page(
 
 
 def _reviews_so_far(db: Session, day: dt.date, case_id: str, lang: i18n.Language) -> dict[str, Any]:
-    """The case's reviews on the day's list, each with the key it was recorded with (its
-    role and prefix: a key names no person), so that two people's answers are told apart."""
+    """The case's reviews on the day's list and the lists before it (a case reviewed
+    yesterday and listed again today says so), each with the key it was recorded with
+    (its role and prefix: a key names no person), so that two people's answers are told
+    apart; and whether a newer list than the day's exists, for the form to say where a
+    review will be recorded."""
     reviews = db.scalars(
-        select(Review).where(Review.list_date == day, Review.case_id == case_id).order_by(Review.id)
+        select(Review).where(Review.list_date <= day, Review.case_id == case_id).order_by(Review.id)
     ).all()
+    newest = list_dates(db, 1)
     keys = {
         key.id: key
         for key in db.scalars(select(ApiKey).where(ApiKey.id.in_({r.key_id for r in reviews})))
@@ -111,7 +115,8 @@ def _reviews_so_far(db: Session, day: dt.date, case_id: str, lang: i18n.Language
         key_id: f"{i18n.label(i18n.ROLE, key.role, lang)} {key.prefix}"
         for key_id, key in keys.items()
     }
-    return {"reviews": reviews, "reviewers": reviewers}
+    newer = newest[0] if newest and newest[0] > day else None
+    return {"reviews": reviews, "reviewers": reviewers, "newer_list": newer}
 
 
 @router.post("/case/review", response_class=HTMLResponse)

@@ -205,6 +205,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "submit": ("提交", "Submit"),
     "saved": ("已保存核查结论。", "The review was saved."),
     "past_reviews": ("核查记录", "Reviews so far"),
+    "on_list_of": ("{date}清单", "list of {date}"),
+    "review_older_list": (
+        "注意：这是{day}的清单，已有更新的清单（{newer}）。在此提交的核查记在{day}的清单上。",
+        "Note: this is the list of {day}; a newer list exists ({newer}). A review submitted "
+        "here is recorded on the list of {day}.",
+    ),
+    "reviewed_before": ("上次核查：{date}，{decision}", "last reviewed {date}: {decision}"),
     "recorded_by": ("记录人密钥", "recorded with key"),
     "contacts": ("来访记录", "Contacts"),
     "actions": ("办理环节", "Handling steps"),

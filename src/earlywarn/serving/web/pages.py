@@ -163,6 +163,7 @@ def daily_list(
     rows = list(db.scalars(query.offset((min(page, pages) - 1) * size).limit(size)))
     rows = with_reasons(scorer, header, rows)
     reviews = latest_reviews(db, day, [r.case_id for r in rows])
+    before = latest_reviews(db, day, [r.case_id for r in rows if r.case_id not in reviews], True)
     townships = db.scalars(
         select(RiskListItem.township_code)
         .where(RiskListItem.list_id == header.id, RiskListItem.township_code.is_not(None))
@@ -178,7 +179,8 @@ def daily_list(
     return render(
         request, "list.html", lang, who=who, day=day, header=header, filters=filters,
         notices=notices, since=views.compared_with(rows, lang), filtered=bool(shown),
-        rows=[views.list_row(r, reviews.get(r.case_id), lang) for r in rows], total=total,
+        rows=[views.list_row(r, reviews.get(r.case_id), lang, before.get(r.case_id))
+              for r in rows], total=total,
         page=min(page, pages), pages=pages, size=size, sizes=PAGE_SIZES,
         dates=list_dates(db), townships=townships, categories=i18n.CATEGORY,
         query=views.query_without(request, "page"), list_query=request.url.query,

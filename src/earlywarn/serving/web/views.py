@@ -102,6 +102,7 @@ class Row:
     steps: list[Step]
     review: str | None
     changes: list[str]
+    earlier: Review | None = None  # the newest review on an earlier list, if none today
 
 
 def notices(lang: i18n.Language, odd_date: str | None, odd: list[str]) -> list[str]:
@@ -131,13 +132,16 @@ def steps_in(item: RiskListItem) -> list[Step]:
     return steps_from_json(item.steps)
 
 
-def list_row(item: RiskListItem, review: Review | None, lang: i18n.Language) -> Row:
+def list_row(
+    item: RiskListItem, review: Review | None, lang: i18n.Language, earlier: Review | None = None
+) -> Row:
     return Row(
         item,
         reasons_in(item.reasons, lang),
         steps_in(item),
         review.decision if review else None,
         change_words(item.changes, lang),
+        earlier,
     )
 
 
