@@ -81,17 +81,17 @@ def validate(
     mode: Annotated[
         Mode,
         typer.Option(
-            help="strict: any problem fails (exit 1) and every problem is listed. lenient: rows "
-            "that cannot be used are set aside in a quarantine file with the reason, the rest "
-            "are kept. / strict 严格：有问题即失败；lenient 宽松：无法使用的行隔离并注明原因。",
+            help="strict 严格：有问题即失败；lenient 宽松：无法使用的行隔离并注明原因。/ strict: "
+            "any problem fails (exit 1) and every problem is listed. lenient: rows that cannot "
+            "be used are set aside in a quarantine file with the reason, the rest are kept.",
         ),
     ] = Mode.STRICT,
     issues_file: Annotated[
         Path | None,
         typer.Option(
             "--issues",
-            help="Where to save every problem as CSV (default: the work directory's reports/). "
-            "/ 全部问题清单的保存位置。",
+            help="全部问题清单的保存位置 / Where to save every problem as CSV (default: the "
+            "work directory's reports/).",
             show_default=False,
         ),
     ] = None,
@@ -127,7 +127,7 @@ def validated(
 def schema(
     out: Annotated[
         Path | None,
-        typer.Option(help="Write the schema here instead of printing it. / 输出文件。"),
+        typer.Option(help="输出文件 / Write the schema here instead of printing it."),
     ] = None,
 ) -> None:
     """输出数据合同的 JSON Schema / Print the data contract as JSON Schema.
