@@ -61,6 +61,26 @@ def test_serve_refuses_a_dataset_that_is_not_there(
     assert result.exit_code == 2 and "dataset directory not found" in result.output
 
 
+def test_serve_names_the_trusted_proxies_to_uvicorn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind a proxy on another machine every call came from the proxy's address: five
+    failed sign-ins by anyone held the whole office back. (uvicorn itself is replaced
+    here: the unit is the wiring; uvicorn reads X-Forwarded-For from the proxies named.)"""
+    import uvicorn
+
+    from earlywarn.resources import sample_dataset
+
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "work"))
+    seen: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **options: seen.append(options))
+    data = ["serve", "--data", str(sample_dataset()), "--port", "8799"]
+    assert runner.invoke(app, [*data, "--forwarded-allow-ips", "10.1.2.3"]).exit_code == 0
+    assert runner.invoke(app, data).exit_code == 0
+    assert [s["forwarded_allow_ips"] for s in seen] == ["10.1.2.3", None]
+    assert all(s["proxy_headers"] is True for s in seen)
+
+
 def test_verify_says_how_to_build_or_rewrite(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

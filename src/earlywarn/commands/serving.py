@@ -277,13 +277,31 @@ def serve(
     host: Annotated[str, typer.Option(help="监听地址 / Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口 / Port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="进程数 / Worker processes.")] = 1,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="可信反向代理地址 / Reverse proxies (comma-separated addresses, or *) whose "
+            "X-Forwarded-For names the client: the sign-in back-off and the audit hold each "
+            "person's address, not the proxy's (default: 127.0.0.1 only).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """启动评分服务 / Start the score API and the risk-list service (uvicorn)."""
-    start_service(ctx.obj, data, host, port, workers)
+    start_service(ctx.obj, data, host, port, workers, forwarded_allow_ips)
 
 
-def start_service(settings: Settings, data: Path, host: str, port: int, workers: int) -> None:
-    """Run uvicorn over ``serving.main`` until stopped."""
+def start_service(
+    settings: Settings,
+    data: Path,
+    host: str,
+    port: int,
+    workers: int,
+    forwarded_allow_ips: str | None = None,
+) -> None:
+    """Run uvicorn over ``serving.main`` until stopped. Behind a reverse proxy on another
+    machine every call would come from the proxy's address: five failed sign-ins by anyone
+    would hold the whole office back, unless the proxy is named as trusted."""
     import os
 
     import uvicorn
@@ -298,5 +316,6 @@ def start_service(settings: Settings, data: Path, host: str, port: int, workers:
     open_store(settings)  # migrate once here, not in N workers at the same moment
     os.environ[DATA_VARIABLE] = str(dataset.resolve())
     uvicorn.run(
-        "earlywarn.serving.main:build_app", factory=True, host=host, port=port, workers=workers
-    )
+        "earlywarn.serving.main:build_app", factory=True, host=host, port=port, workers=workers,
+        proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,  # None: uvicorn's default
+    )  # fmt: skip
