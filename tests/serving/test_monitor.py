@@ -263,5 +263,8 @@ def test_the_monitoring_page_for_analysts_and_the_alert_in_their_header(
         assert ('id="monitor-alert"' in listed.text) == allowed, role
         if allowed:
             assert "输入漂移（PSI）" in page.text and "contacts_90d" in page.text
-            first_row = page.text.split("<tbody>")[1].split("</tr>")[0]
-            assert "告警" in first_row  # alerts first
+            checks = page.text.split('id="checks"')[1]
+            first_row = checks.split("<tbody>")[1].split("</tr>")[0]
+            assert "告警" in first_row and "近90天来信来访次数" in first_row  # alerts first
+            verdict = page.text.split('id="verdict"')[1].split("</section>")[0]
+            assert "重新训练" in verdict and "近90天来信来访次数" in verdict
