@@ -29,6 +29,7 @@ from earlywarn.settings import load_settings
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
 DRIFTED, AGED, WAITING, EMPTY, OLD, LATEST = (dt.date(2030, 3, d) for d in (1, 2, 3, 4, 5, 6))
+NOBODY = dt.date(2030, 2, 27)  # no open case at the day's end: the job's only score check
 
 
 def drift(feature: str, value: float, status: str = "ok") -> Check:
@@ -134,6 +135,8 @@ def browser(store: sessionmaker[Session]) -> Iterator[TestClient]:
             OLD: [*fresh(), drift("case_age_days", 0.14, "warn"), young_shift(needs=False),
                   Check("matured_precision", "collective@2030-02-01", 0.2, "ok", {"flagged": 9})],
             LATEST: [*fresh(), backlog("alert", 0.4)],
+            NOBODY: [Check("scoring_population", "cases", 0.0, "alert", {"open_cases": 0}),
+                     Check("newest_record_days", "contacts+actions", 0.4, "ok", {})],
         }  # fmt: skip
         for day, checks in days.items():
             store_checks(session, day, checks, "test/1")
@@ -213,3 +216,11 @@ def test_a_day_without_checks_and_an_older_day_still_render(browser: TestClient)
     assert "目前 3 天" in row_of(section(old.text, "checks"), "评分漂移")
     assert "此日的记录未含比较" in section(old.text, "precision")
     assert "模型仍然适用" in section(old.text, "verdict")
+
+
+def test_a_day_without_open_cases_is_an_import_alert(browser: TestClient) -> None:
+    page = browser.get("/office/monitor", params={"date": NOBODY.isoformat()}).text
+    verdict = section(page, "verdict")
+    assert "修复数据导入" in verdict and "在办事项数" in verdict
+    nobody = row_of(section(page, "days"), NOBODY.isoformat())
+    assert "告警" in nobody and re.search(r'class="num">1</td></tr>', nobody)
