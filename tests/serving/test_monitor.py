@@ -12,16 +12,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.contract import Dataset
-from earlywarn.contract.rules import end_of_day
+from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS, TARGETS, end_of_day
 from earlywarn.features.build import build_features
+from earlywarn.features.catalogue import FEATURES
 from earlywarn.models.reference import DRIFT_KEY, drift_reference, shares_of
 from earlywarn.models.registry import LoadedModels
-from earlywarn.serving.monitor.checks import Check, status_of, worst
-from earlywarn.serving.monitor.drift import input_drift, js_distance, psi, score_drift
-from earlywarn.serving.monitor.quality import data_quality
+from earlywarn.serving.monitor.checks import AGE_CLOCKS, Check, status_of, worst
+from earlywarn.serving.monitor.drift import (
+    SCORE_HISTORY_LEAST,
+    input_drift,
+    js_distance,
+    psi,
+    score_drift,
+)
+from earlywarn.serving.monitor.quality import data_quality, matured_performance
 from earlywarn.serving.monitor.run import monitor_day
 from earlywarn.serving.risk_list import build_risk_list
-from earlywarn.serving.store import AuditRecord, MonitorCheck, open_store
+from earlywarn.serving.store import AuditRecord, MonitorCheck, RiskList, RiskListItem, open_store
 from earlywarn.settings import Settings, load_settings
 
 DAY = dt.date(2025, 10, 31)
@@ -81,6 +88,48 @@ def test_days_inside_the_training_period_raise_no_input_alert(
         assert [c.subject for c in checks if c.status == "alert"] == [], day
 
 
+def test_the_features_that_only_count_a_cases_age_are_judged_as_backlog(
+    sample: Dataset, champions: LoadedModels
+) -> None:
+    """Two months after the sample's validation period, the open cases are older: the
+    age clocks drift (PSI above the warning bound) while nothing else does. They are
+    judged as the backlog, with how much older the cases are, not as model drift."""
+    day = dt.date(2025, 12, 31)
+    checks = {
+        c.subject: c for c in input_drift(champions, build_features(sample, [end_of_day(day)]))
+    }
+    for clock in AGE_CLOCKS:
+        found = checks[clock]
+        assert found.check == "backlog_psi" and found.kind == "backlog", clock
+        assert found.status == status_of("input_psi", found.value) != "ok", clock
+        assert found.detail["beyond_p90_today"] > found.detail["beyond_p90_reference"], clock
+        assert found.detail["median_today"] > 0
+    drifting = [c.subject for c in checks.values() if c.kind == "model" and c.status != "ok"]
+    assert drifting == []
+    assert worst([c.status for c in checks.values() if c.kind != "backlog"]) == "ok"
+
+
+def test_the_age_clocks_are_every_feature_that_rises_by_one_each_day_a_case_is_open(
+    sample: Dataset,
+) -> None:
+    """Over 30 days, the features that grew by exactly 30 for every case open at both
+    moments are the age clocks, and no other one."""
+    start, gap = end_of_day(dt.date(2025, 6, 1)), 30
+    both = build_features(sample, [start, start + dt.timedelta(days=gap)])
+    before = both.filter(pl.col("as_of") == start)
+    after = both.filter(pl.col("as_of") > start)
+    joined = before.join(after, on="case_id", suffix="_later")
+    assert joined.height > 1000
+    clocks = set()
+    for spec in FEATURES:
+        if spec.categorical or not joined[spec.name].dtype.is_numeric():
+            continue
+        grown = (joined[f"{spec.name}_later"] - joined[spec.name]).cast(pl.Float64).drop_nulls()
+        if grown.len() == joined.height and bool(((grown - gap).abs() < 1e-9).all()):
+            clocks.add(spec.name)
+    assert clocks == AGE_CLOCKS
+
+
 def test_score_drift_is_judged_against_the_earlier_days() -> None:
     history = {("share_flagged", "collective"): [0.020, 0.021, 0.019, 0.020, 0.022, 0.018, 0.020]}
     usual = score_drift([Check("share_flagged", "collective", 0.021, "ok")], history)
@@ -89,6 +138,10 @@ def test_score_drift_is_judged_against_the_earlier_days() -> None:
     assert usual[0].status == "ok" and jump[0].status == "alert"
     assert young[0].value is None and young[0].status == "ok"
     assert "too few" in young[0].detail["note"]
+    # not judged yet, and what it waits for: the page says so instead of "normal"
+    assert young[0].waiting and not young[0].judged
+    assert young[0].detail["waits_for"] == "earlier_days"
+    assert young[0].detail["needs"] == SCORE_HISTORY_LEAST and young[0].detail["days"] == 0
 
 
 def test_a_late_export_is_an_alert(sample: Dataset) -> None:
@@ -118,14 +171,52 @@ def test_a_day_is_stored_replaced_on_rerun_audited_and_judges_a_matured_list(
     matured = {c.check: c for c in first.checks if c.subject.startswith("collective@")}
     assert set(matured) == {
         "matured_precision", "matured_precision_acted", "matured_precision_not_acted",
-        "matured_recall", "matured_auc", "calibration_gap",
+        "matured_recall", "matured_auc", "calibration_gap", "precision_shortfall",
     }  # fmt: skip
     assert matured["matured_precision_acted"].value is None  # nothing was acted on
     assert matured["matured_precision_not_acted"].value == matured["matured_precision"].value
     assert 0.5 < (matured["matured_auc"].value or 0) <= 1
     assert matured["calibration_gap"].detail["bands"]
+    # the promise is the stored list's own: the mean probability of its flagged cases
+    with sessions() as session:
+        header = session.scalars(select(RiskList)).one()
+        flagged = session.scalars(
+            select(RiskListItem.collective_probability).where(
+                RiskListItem.list_id == header.id, RiskListItem.collective_flag.is_(True)
+            )
+        ).all()
+    compared = matured["precision_shortfall"]
+    assert compared.detail["cases"] == len(flagged) and compared.detail["acted"] == 0
+    assert compared.detail["expected"] == pytest.approx(float(np.mean(flagged)), abs=1e-6)
+    assert compared.detail["observed"] == pytest.approx(matured["matured_precision"].value)
+    assert compared.value == pytest.approx(
+        compared.detail["expected"] - compared.detail["observed"]
+    )
+    assert compared.detail["low"] <= compared.detail["observed"] <= compared.detail["high"]
     kinds = {c.check for c in first.checks}
     assert {"input_psi", "share_flagged", "score_shift", "expected_precision"} <= kinds
+
+
+def test_before_a_list_has_matured_precision_is_stored_as_not_judged_with_its_date(
+    tmp_path_factory: pytest.TempPathFactory, sample: Dataset, champions: LoadedModels
+) -> None:
+    settings = load_settings(work_dir=tmp_path_factory.mktemp("young"))
+    sessions = open_store(settings)
+    listed = DAY - dt.timedelta(days=10)
+    with sessions() as session:
+        assert matured_performance(session, sample, end_of_day(DAY))[0].detail == {
+            "waits_for": "matured_list", "first_list": None, "matures": None,
+        }  # fmt: skip
+    build_risk_list(settings, sample, listed, sessions, champions)
+    result = monitor_day(settings, sample, DAY, sessions, champions)
+    waiting = [c for c in result.checks if c.check == "precision_shortfall"]
+    assert sorted(c.subject for c in waiting) == sorted(TARGETS)
+    for check in waiting:
+        assert check.waiting and check.value is None
+        assert check.detail["first_list"] == listed.isoformat()
+        matures = listed + dt.timedelta(days=DEFAULT_HORIZON_DAYS)
+        assert check.detail["matures"] == matures.isoformat()
+    assert not any(c.check.startswith("matured_") for c in result.checks)
 
 
 def test_the_latest_day_is_exported_as_gauges(
@@ -140,6 +231,9 @@ def test_the_latest_day_is_exported_as_gauges(
     assert 'earlywarn_monitor_status{check="input_psi",subject="contacts_90d"}' in text
     assert 'earlywarn_monitor_status{check="newest_record_days"' in text
     assert "matured_auc" not in text  # informational measures are not gauges
+    assert 'check="score_shift"' not in text  # not judged yet (no earlier day): no "ok"
+    assert 'earlywarn_monitor_status{check="backlog_psi",subject="case_age_days"}' in text
+    assert 'check="input_psi",subject="case_age_days"' not in text
     day_line = next(line for line in text.splitlines() if line.startswith("earlywarn_monitor_day"))
     assert float(day_line.split()[-1]) == dt.datetime(2025, 10, 31, tzinfo=dt.UTC).timestamp()
 
@@ -169,5 +263,8 @@ def test_the_monitoring_page_for_analysts_and_the_alert_in_their_header(
         assert ('id="monitor-alert"' in listed.text) == allowed, role
         if allowed:
             assert "输入漂移（PSI）" in page.text and "contacts_90d" in page.text
-            first_row = page.text.split("<tbody>")[1].split("</tr>")[0]
-            assert "告警" in first_row  # alerts first
+            checks = page.text.split('id="checks"')[1]
+            first_row = checks.split("<tbody>")[1].split("</tr>")[0]
+            assert "告警" in first_row and "近90天来信来访次数" in first_row  # alerts first
+            verdict = page.text.split('id="verdict"')[1].split("</section>")[0]
+            assert "重新训练" in verdict and "近90天来信来访次数" in verdict

@@ -5,9 +5,15 @@ artifact at training (``models.reference.drift_reference``): the population
 stability index (PSI) gives the status, the Jensen-Shannon distance is kept beside
 it. Score drift compares the day's share flagged and mean probability per target
 with the same measures of the earlier days stored (mean and standard deviation).
+
+The features that only count a case's age (``AGE_CLOCKS``) are judged the same way
+but as ``backlog_psi``: their shift is the office's backlog ageing, not the model
+failing, and it does not set the day's status (docs/monitoring.md).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -15,7 +21,7 @@ import polars as pl
 from earlywarn.features.catalogue import FEATURES
 from earlywarn.models.reference import DRIFT_KEY, shares_of
 from earlywarn.models.registry import LoadedModels
-from earlywarn.serving.monitor.checks import Check, status_of
+from earlywarn.serving.monitor.checks import AGE_CLOCKS, Check, status_of
 
 # The calendar family describes the day, not the cases: on any one day its values are
 # (nearly) one point, always far from the training days' spread. The context family is
@@ -63,11 +69,29 @@ def input_drift(models: LoadedModels, features: pl.DataFrame) -> list[Check]:
             actual = shares_of(entry, features.get_column(feature))
             value = psi(expected, actual)
             distance = js_distance(np.clip(expected, 0, None), actual)
-            checks.append(
-                Check("input_psi", feature, round(value, 6), status_of("input_psi", value),
-                      {"js_distance": round(distance, 6), "reference": target})
-            )  # fmt: skip
+            detail = {"js_distance": round(distance, 6), "reference": target}
+            check = "input_psi"
+            if feature in AGE_CLOCKS:
+                check = "backlog_psi"
+                detail |= _age_detail(entry, expected, actual, features.get_column(feature))
+            checks.append(Check(check, feature, round(value, 6), status_of(check, value), detail))
     return checks
+
+
+def _age_detail(
+    entry: dict[str, Any], expected: np.ndarray, actual: np.ndarray, column: pl.Series
+) -> dict[str, Any]:
+    """How much older the open cases are than the reference's: today's median, and the
+    share of cases beyond the reference's 90th percentile today and in the reference (the
+    last frozen edge: tied deciles are merged, the largest is always kept)."""
+    edges = entry.get("edges") or []
+    median = column.drop_nulls().cast(pl.Float64).median()
+    shown = round(float(median), 1) if isinstance(median, int | float) else None
+    found: dict[str, Any] = {"median_today": shown}
+    if edges:  # the bin above the last edge is second to last (missing values last)
+        found |= {"reference_p90": edges[-1], "beyond_p90_today": round(float(actual[-2]), 6),
+                  "beyond_p90_reference": round(float(expected[-2]), 6)}  # fmt: skip
+    return found
 
 
 def score_measures(
@@ -89,8 +113,10 @@ def score_drift(today: list[Check], earlier: dict[tuple[str, str], list[float]])
         history = earlier.get((measure.check, measure.subject), [])
         detail = {"measure": measure.check, "today": measure.value, "days": len(history)}
         if len(history) < SCORE_HISTORY_LEAST or measure.value is None:
+            waiting = {"note": "too few earlier days to judge", "waits_for": "earlier_days",
+                       "needs": SCORE_HISTORY_LEAST}  # fmt: skip
             judged.append(Check("score_shift", f"{measure.check}:{measure.subject}", None, "ok",
-                                detail | {"note": "too few earlier days to judge"}))  # fmt: skip
+                                detail | waiting))  # fmt: skip
             continue
         mean, spread = float(np.mean(history)), float(np.std(history))
         spread = max(spread, 0.05 * abs(mean), 1e-6)  # a flat history is not infinitely strict

@@ -5,9 +5,11 @@
 * for the latest list whose horizon has passed: precision and recall of its flags
   (precision also apart for the flagged cases the office acted on and the others:
   an action may be why a case did not escalate), ROC-AUC, and calibration (mean
-  probability against the observed rate, overall and per band); for today's list,
-  the expected precision of its flags (the mean probability of the flagged cases),
-  marked as an estimate.
+  probability against the observed rate, overall and per band), and its precision
+  against the precision it promised (``precision.py``); for today's list, the
+  expected precision of its flags (the mean probability of the flagged cases), marked
+  as an estimate. Before any list has matured, the comparison is stored as not
+  judged yet, with the day the first stored list matures.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS, TARGETS
 from earlywarn.features.labels import label_targets
 from earlywarn.ingest.run import IMPORT_REPORT
 from earlywarn.serving.monitor.checks import Check, status_of
+from earlywarn.serving.monitor.precision import compare, shortfall_check, waiting_checks
 from earlywarn.serving.store import Review, RiskList, RiskListItem
 from earlywarn.serving.treatment import ACTED
 
@@ -105,7 +108,10 @@ def matured_performance(
 ) -> list[Check]:
     header = matured_list(session, as_of, horizon_days)
     if header is None:
-        return []
+        first = session.scalars(select(RiskList).order_by(RiskList.as_of)).first()
+        # a list made as of the end of day L has matured for the day L + horizon
+        matures = first.list_date + dt.timedelta(days=horizon_days) if first else None
+        return waiting_checks(TARGETS, first.list_date if first else None, matures)
     rows = session.execute(
         select(RiskListItem.case_id, RiskListItem.escalation_probability,
                RiskListItem.collective_probability, RiskListItem.escalation_flag,
@@ -148,7 +154,10 @@ def matured_performance(
                    int((flags & chosen).sum()))
             for name, chosen in (("acted", acted), ("not_acted", ~acted))
         }  # fmt: skip
+        kept = flags & ~acted  # the office's action may be why a case did not escalate
+        found = compare(p[kept], happened[kept])
         checks += [
+            shortfall_check(subject, found, int((flags & acted).sum())),
             *(
                 Check(f"matured_precision_{name}", subject, value, "ok", {"flagged": n})
                 for name, (value, n) in apart.items()

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class MonitorResult:
     day: dt.date
-    status: str
+    status: str  # the worst of the model's and the data's checks (not the backlog's)
     checks: list[Check]
 
     def needing_attention(self) -> list[Check]:
@@ -60,6 +60,19 @@ def _earlier_measures(session: Session, day: dt.date) -> dict[tuple[str, str], l
         if value is not None:
             earlier[(check, subject)].append(float(value))
     return earlier
+
+
+def store_checks(session: Session, day: dt.date, checks: list[Check], versions: str) -> None:
+    """A day's checks in place of the ones stored for it before."""
+    rows = [
+        {"day": day, "check": c.check, "subject": c.subject[:128], "value": c.value,
+         "status": c.status, "detail": json.dumps(c.detail, ensure_ascii=False),
+         "model_versions": versions}
+        for c in checks
+    ]  # fmt: skip
+    session.execute(delete(MonitorCheck).where(MonitorCheck.day == day))
+    if rows:
+        session.execute(insert(MonitorCheck), rows)
 
 
 def monitor_day(
@@ -95,17 +108,9 @@ def monitor_day(
     else:  # no open case at the day's end: a date before the data, or an empty export
         scored = [Check("scoring_population", "cases", 0.0, "alert", {"open_cases": 0})]
     checks = [*scored, *data_quality(dataset, as_of), *matured]
-    status = worst([c.status for c in checks])
-    rows = [
-        {"day": day, "check": c.check, "subject": c.subject[:128], "value": c.value,
-         "status": c.status, "detail": json.dumps(c.detail, ensure_ascii=False),
-         "model_versions": models.version_text}
-        for c in checks
-    ]  # fmt: skip
+    status = worst([c.status for c in checks if c.kind != "backlog"])  # backlog: shown apart
     with sessions.begin() as session:
-        session.execute(delete(MonitorCheck).where(MonitorCheck.day == day))
-        if rows:
-            session.execute(insert(MonitorCheck), rows)
+        store_checks(session, day, checks, models.version_text)
         audit(session, audit_key(settings, session), "monitor job", "monitor.run", day.isoformat(),
               len(checks), status)  # fmt: skip
     logger.info("monitoring %s: %s (%d checks, %d not ok)", day, status, len(checks),
