@@ -163,6 +163,17 @@ def echoed_expr(column: str | pl.Expr) -> pl.Expr:
     )
 
 
+def echoed_line(column: str | pl.Expr) -> pl.Expr:
+    """A row's raw text (fields between commas or tabs) as a quarantine file may show it:
+    ID and phone numbers redacted, a field that is a person's name alone masked."""
+    name = _SURNAME_NAME.removeprefix("^").removesuffix("$")
+    field = f"(^|[,\t]){name}([,\t]|$)"
+    expression = redact_expr(column)
+    for _ in range(2):  # neighbouring fields share the separator between them
+        expression = expression.str.replace_all(field, f"${{1}}{NAME_MASK}${{2}}")
+    return expression
+
+
 def echoed_text(text: str) -> str:
     """``echoed_expr`` for one string."""
     return str(pl.DataFrame({"text": [text]}).select(echoed_expr("text")).item())

@@ -26,7 +26,7 @@ from earlywarn.contract.csv_lines import (
     unclosed_quote_line,
     without_empty_rows,
 )
-from earlywarn.contract.personal import redact_expr
+from earlywarn.contract.personal import echoed_line
 from earlywarn.contract.report import Severity, empty_issues, issue_frame
 from earlywarn.contract.spec import Table
 
@@ -174,7 +174,7 @@ def _read_csv(path: Path, table: Table) -> RawTable:
     unparsed_frame = pl.DataFrame(
         {LINE: [line for line, _, _ in unparsed], "raw": [text for _, text, _ in unparsed]},
         schema={LINE: pl.Int64, "raw": pl.String},
-    ).with_columns(redact_expr("raw"))
+    ).with_columns(echoed_line("raw"))
     issues = issue_frame(
         [
             {

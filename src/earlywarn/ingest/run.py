@@ -22,7 +22,7 @@ from earlywarn.contract import Dataset, Mode
 from earlywarn.contract.calendar_read import CALENDAR_FILE, read_calendar
 from earlywarn.contract.csv_lines import LINE
 from earlywarn.contract.loader import validate_tables
-from earlywarn.contract.personal import echoed_text, redact_expr
+from earlywarn.contract.personal import echoed_line, echoed_text
 from earlywarn.contract.read import RawTable, select_contract_columns
 from earlywarn.contract.report import ContractError, Severity, ValidationReport, issue_frame
 from earlywarn.contract.spec import TABLES
@@ -251,7 +251,7 @@ def _raw_tables(
              "detail": detail}
             for line, code, detail in aside.select("line", "code", "detail").iter_rows()
         ])  # fmt: skip
-        unparsed = aside.select(pl.col("line").alias(LINE), redact_expr(pl.col("raw")))
+        unparsed = aside.select(pl.col("line").alias(LINE), echoed_line(pl.col("raw")))
         raw = RawTable(table, Path(label), frame.drop("_origin", ROW), issues, unparsed)
         raws[table.name] = select_contract_columns(raw)
     return raws, pl.concat(lineage) if lineage else pl.DataFrame()
