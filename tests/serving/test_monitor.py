@@ -219,6 +219,19 @@ def test_before_a_list_has_matured_precision_is_stored_as_not_judged_with_its_da
     assert not any(c.check.startswith("matured_") for c in result.checks)
 
 
+def test_an_empty_list_that_matured_is_not_judged_and_stops_nothing(
+    tmp_path_factory: pytest.TempPathFactory, sample: Dataset, champions: LoadedModels
+) -> None:
+    """A day before the data stores an empty list; the night its horizon ended died in
+    monitoring on a join of an empty column of no type (a nightly operator's report)."""
+    settings = load_settings(work_dir=tmp_path_factory.mktemp("empty"))
+    sessions = open_store(settings)
+    empty_day = dt.date(2020, 1, 1)
+    assert build_risk_list(settings, sample, empty_day, sessions, champions).rows == 0
+    with sessions() as session:
+        assert matured_performance(session, sample, end_of_day(empty_day + dt.timedelta(40))) == []
+
+
 def test_the_latest_day_is_exported_as_gauges(
     client: TestClient,
     settings: Settings,

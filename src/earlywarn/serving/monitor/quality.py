@@ -118,11 +118,14 @@ def matured_performance(
                RiskListItem.collective_flag, RiskListItem.risk_band)
         .where(RiskListItem.list_id == header.id)
     ).all()  # fmt: skip
+    if not rows:  # an empty list (a day before the data, an empty export): nothing to judge
+        return []
     items = pl.DataFrame(
         rows,
-        schema=["case_id", "escalation_p", "collective_p", "escalation_f", "collective_f", "band"],
+        schema={"case_id": pl.String, "escalation_p": pl.Float64, "collective_p": pl.Float64,
+                "escalation_f": pl.Boolean, "collective_f": pl.Boolean, "band": pl.String},
         orient="row",
-    )
+    )  # fmt: skip
     labels = label_targets(items.select("case_id"), dataset.contacts, header.as_of, horizon_days)
     treated = set(
         session.scalars(
