@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from earlywarn.cli import app
 from earlywarn.contract import Mode, load_dataset
-from earlywarn.ingest.run import import_source
+from earlywarn.ingest.run import ExportShrankError, import_source
 
 runner = CliRunner()
 CASES = "case_id,petitioner_id,registered_at,county_code,category"
@@ -264,3 +264,29 @@ def test_a_name_typed_into_a_code_column_is_never_echoed(tmp_path: Path) -> None
     rows = pl.read_csv(quarantine, infer_schema=False)
     assert rows["level"].to_list()[:2] == ["[疑似人名 masked]", "居委"]
     assert "[疑似人名 masked],1,接待人" in rows["raw"].to_list()[-1]
+
+
+def test_an_export_older_than_the_dataset_is_refused(tmp_path: Path) -> None:
+    """Yesterday's export arriving late (or left in the drop folder) took back what was
+    recorded since, replaced the day's list and exited 0 (a nightly operator's report)."""
+    newer = export(tmp_path / "newer", [
+        "C1,P1,2024-01-05T10:00:00,330211,other", "C2,P2,2024-01-06T10:00:00,330211,other",
+    ], [
+        "K1,C1,2024-01-05T10:00:00,visit,county,1", "K2,C1,2024-01-20T10:00:00,visit,city,1",
+        "K3,C2,2024-01-06T10:00:00,visit,county,1",
+    ])  # fmt: skip
+    older = export(tmp_path / "older", [
+        "C1,P1,2024-01-05T10:00:00,330211,other", "C2,P2,2024-01-06T10:00:00,330211,other",
+    ], [
+        "K1,C1,2024-01-05T10:00:00,visit,county,1", "K3,C2,2024-01-06T10:00:00,visit,county,1",
+    ])  # fmt: skip
+    out = tmp_path / "dataset"
+    import_source(newer, out)
+    written = (out / "contacts.parquet").read_bytes()
+    with pytest.raises(ExportShrankError, match=r"older than the dataset's \(2024-01-20 10:00"):
+        import_source(older, out)
+    assert (out / "contacts.parquet").read_bytes() == written  # nothing written
+    said = runner.invoke(app, ["import", str(older), "--out", str(out)])
+    assert said.exit_code == 1 and "arrived late" in said.output
+    import_source(older, out, accept_removals=True)  # asked for: merged
+    assert load_dataset(out).contacts["contact_id"].to_list() == ["K1", "K3"]

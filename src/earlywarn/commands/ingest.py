@@ -52,7 +52,8 @@ def import_command(
         typer.Option(
             "--accept-removals",
             help="接受删除 / Merge even if the export no longer holds many rows an earlier "
-            "import of its cases had (refused otherwise: an export cut short).",
+            "import of its cases had (an export cut short?), or is older than what was "
+            "merged before (an export arriving late?): both refused otherwise.",
         ),
     ] = False,
 ) -> None:

@@ -14,6 +14,7 @@ removals are accepted.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,33 @@ def removals_refused(counts: dict[str, MergeCounts]) -> list[str]:
         for table, c in counts.items()
         if c.removed > max(REMOVAL_FEW, REMOVAL_SHARE * c.before)
     ]
+
+
+_MOMENTS = {"cases": "registered_at", "contacts": "occurred_at", "actions": "occurred_at"}
+
+
+def newest_record(tables: dict[str, pl.DataFrame]) -> dt.datetime | None:
+    """The latest moment any of the tables records."""
+    moments = [
+        frame.get_column(_MOMENTS[name]).max()
+        for name, frame in tables.items()
+        if name in _MOMENTS and frame.height
+    ]
+    found = [m for m in moments if isinstance(m, dt.datetime)]
+    return max(found) if found else None
+
+
+def older_export(existing: dict[str, pl.DataFrame], new: dict[str, pl.DataFrame]) -> str | None:
+    """Why this export is older than what was merged before (an export that arrived late,
+    or yesterday's left in the drop folder), or None. Merged, it would take back the
+    contacts and steps recorded since, and the changes to its cases, without a word."""
+    before, now = newest_record(existing), newest_record(new)
+    if before is None or now is None or now >= before:
+        return None
+    return (
+        f"its newest record is of {now:%Y-%m-%d %H:%M}, older than the dataset's "
+        f"({before:%Y-%m-%d %H:%M})"
+    )
 
 
 def emptied_columns(existing: dict[str, pl.DataFrame], new: dict[str, pl.DataFrame]) -> list[str]:

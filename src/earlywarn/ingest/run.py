@@ -34,6 +34,7 @@ from earlywarn.ingest.merge import (
     emptied_columns,
     existing_tables,
     merge_tables,
+    older_export,
     removals_refused,
 )
 from earlywarn.ingest.provenance import in_source_terms, locate_quarantine
@@ -86,7 +87,8 @@ def import_source(
         SourceError, MappingError: a file or a table cannot be used at all.
         ContractError: the contract's checks failed (strict), named in source terms.
         ExportShrankError: merged into ``out``, the export would remove more than a
-            small share of a table's earlier rows (``accept_removals`` to merge anyway).
+            small share of a table's earlier rows, or its newest record is older than
+            the dataset's (``accept_removals`` to merge anyway).
     """
     vocabulary = Vocabulary.of(mapping)
     skipped: list[str] = []
@@ -287,6 +289,14 @@ def _write(
         if frame is not None
     }
     existing = existing_tables(out)
+    older = None if accept_removals else older_export(existing, new)
+    if older:
+        raise ExportShrankError(
+            f"{shown_source(source)}: {older}: an export that arrived late, or an earlier "
+            "one left in the folder? Merged, it would take back what was recorded since. "
+            "Nothing was written (导出数据比已导入的数据旧，未写入). To merge it anyway: "
+            f"earlywarn import {shown_source(source)} --out {out} --accept-removals"
+        )
     merged, counts = merge_tables(existing, new)
     refused = [] if accept_removals else removals_refused(counts)
     if refused:
