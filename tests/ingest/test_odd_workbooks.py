@@ -172,3 +172,29 @@ def test_a_csv_named_xlsx_is_said_as_such(tmp_path: Path) -> None:
     done = CliRunner().invoke(app, ["import", str(path), "--out", str(tmp_path / "out")])
     assert done.exit_code != 0 and "not an Excel workbook" in done.output
     assert "Traceback" not in done.output
+
+
+def test_two_exports_of_one_table_in_one_folder_are_refused(tmp_path: Path) -> None:
+    """Last week's workbook beside tonight's CSV files: read together, one copy's rows
+    were quarantined as repeats, and which copy survived differed from table to table.
+    Sheets of one table by year share no key, and are read together as before."""
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    cases = [case_row(i) for i in range(1, 31)]
+    contacts = [contact_row(i) for i in range(1, 31)]
+    workbook(
+        folder / "台账-上周.xlsx", {"信访事项": (CASES, cases), "信访记录": (CONTACTS, contacts)}
+    )
+    for name, header, rows in (
+        ("信访事项.csv", CASES, cases),
+        ("信访记录.csv", CONTACTS, contacts),
+    ):
+        lines = [",".join(header), *(",".join(str(v) for v in row) for row in rows)]
+        (folder / name).write_bytes(("\n".join(lines) + "\n").encode("gbk"))
+    with pytest.raises(SourceError, match=r"share 30 of their case_ids; contacts: .* two exports"):
+        import_source(folder, tmp_path / "out", Mode.LENIENT)
+    assert not (tmp_path / "out").exists()
+    by_year = workbook(tmp_path / "按年.xlsx", {
+        "2024": (CASES, cases[:15]), "2025": (CASES, cases[15:]), "信访记录": (CONTACTS, contacts),
+    })  # fmt: skip
+    assert import_source(by_year, tmp_path / "years").dataset.cases.height == 30

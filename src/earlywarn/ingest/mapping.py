@@ -178,3 +178,34 @@ def _formula_notes(origin: str, marks: list[tuple[str, MarkedCell]]) -> list[dic
             "program wrote the workbook, open it in Excel or WPS and save it before importing",
         })  # fmt: skip
     return notes
+
+
+# Two sources of one table sharing this many of their keys are two copies of an export.
+_SHARED_FEW = 10
+_SHARED_SHARE = 0.10
+
+
+def copies_of_one_table(mapped: list[MappedTable]) -> list[str]:
+    """Pairs of sources of one table that share many keys, said in words: two exports in
+    one folder (last week's workbook beside tonight's CSV files). Read together, one
+    copy's rows were quarantined as repeated keys and which survived depended on the
+    file order, table by table. A table kept over several sheets (one per year) shares
+    none, or a few rows, which stay quarantined as repeats."""
+    said = []
+    for index, first in enumerate(mapped):
+        key = first.table.key
+        for second in mapped[index + 1 :]:
+            if second.table.name != first.table.name or key not in first.frame.columns:
+                continue
+            if key not in second.frame.columns:
+                continue
+            mine = first.frame.get_column(key).drop_nulls().unique()
+            theirs = second.frame.get_column(key).drop_nulls().unique()
+            shared = int(mine.is_in(theirs.implode()).sum())
+            fewer = min(mine.len(), theirs.len())
+            if shared > _SHARED_FEW and shared > _SHARED_SHARE * fewer:
+                said.append(
+                    f"{first.table.name}: {first.origin} and {second.origin} share {shared:,} "
+                    f"of their {key}s"
+                )
+    return said

@@ -8,12 +8,9 @@ it, and the source header beside the contract column.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-import json
 import logging
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -27,7 +24,13 @@ from earlywarn.contract.read import RawTable, select_contract_columns
 from earlywarn.contract.report import ContractError, Severity, ValidationReport, issue_frame
 from earlywarn.contract.spec import TABLES
 from earlywarn.files import write_atomically
-from earlywarn.ingest.mapping import MappedTable, MappingError, classify, map_table
+from earlywarn.ingest.mapping import (
+    MappedTable,
+    MappingError,
+    classify,
+    copies_of_one_table,
+    map_table,
+)
 from earlywarn.ingest.mapping_file import MappingFile
 from earlywarn.ingest.merge import (
     MergeCounts,
@@ -38,6 +41,7 @@ from earlywarn.ingest.merge import (
     removals_refused,
 )
 from earlywarn.ingest.provenance import in_source_terms, locate_quarantine
+from earlywarn.ingest.result import IMPORT_REPORT, ImportResult, write_import_report
 from earlywarn.ingest.sources import (
     ROW,
     SourceError,
@@ -49,26 +53,14 @@ from earlywarn.ingest.sources import (
 from earlywarn.ingest.vocabulary import Vocabulary
 
 logger = logging.getLogger(__name__)
-__all__ = ["ExportShrankError", "ImportResult", "MappingError", "SourceError", "import_source"]
+__all__ = [
+    "IMPORT_REPORT", "ExportShrankError", "ImportResult", "MappingError", "SourceError",
+    "import_source",
+]  # fmt: skip
 
 
 class ExportShrankError(SourceError):
     """The export would remove many rows an earlier import holds: nothing was written."""
-
-
-@dataclass
-class ImportResult:
-    dataset: Dataset
-    sources: list[tuple[str, str, int, str | None]]  # origin, table, rows, encoding
-    unmapped_headers: dict[str, list[str]] = field(default_factory=dict)  # origin -> headers
-    unmapped_values: dict[tuple[str, str], int] = field(default_factory=dict)
-    files: list[Path] = field(default_factory=list)
-    merged: dict[str, MergeCounts] = field(default_factory=dict)  # per table
-    emptied: list[str] = field(default_factory=list)  # "table.column": values the merge cleared
-    skipped: list[str] = field(default_factory=list)  # sheets without a table, and why
-    # Per source: blank and total rows left out (they hold no record, so they are not
-    # rows read; said here so that every row of the file is accounted for).
-    left_out: dict[str, int] = field(default_factory=dict)
 
 
 def import_source(
@@ -103,6 +95,12 @@ def import_source(
     if not tables:
         raise SourceError(f"{source}: no CSV file or workbook with a table in it")
     mapped = [map_table(t, classify(t, vocabulary), vocabulary) for t in tables]
+    copies = copies_of_one_table(mapped)
+    if copies:
+        raise SourceError(
+            f"{'; '.join(copies)}: two exports of one table in one place? Keep one (the "
+            "newest) and import again; nothing written (同一张表有两份导出，请只保留最新的一份)"
+        )
     report = ValidationReport(dataset=where, mode=mode.value)
     report.add(_unknown_categories(mapped))
     report.add(issue_frame([note for m in mapped for note in m.notes]))
@@ -151,35 +149,6 @@ def _refuse_nothing_usable(
                 f"{name}: none of the {read:,} rows read could be used, all quarantined "
                 f"({first}); nothing written"
             )
-
-
-IMPORT_REPORT = "import-report.json"
-
-
-def write_import_report(result: ImportResult, out: Path) -> Path:
-    """What the last import read and could not map, beside the dataset it wrote: the
-    monitoring's data-quality checks read it (a new name for a category, a renamed column)."""
-    report = {
-        "imported_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "rows": sum(rows for _, _, rows, _ in result.sources),
-        "sources": [
-            {"origin": origin, "table": table, "rows": rows, "encoding": encoding}
-            for origin, table, rows, encoding in result.sources
-        ],
-        "tables": {
-            summary.table: {"read": summary.rows_read, "quarantined": summary.rows_quarantined}
-            | (vars(result.merged[summary.table]) if summary.table in result.merged else {})
-            for summary in result.dataset.report.tables
-        },
-        "unmapped_headers": result.unmapped_headers,
-        "unmapped_values": [
-            {"column": column, "value": value, "rows": count}
-            for (column, value), count in sorted(result.unmapped_values.items())
-        ],
-    }
-    path = out / IMPORT_REPORT
-    path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    return path
 
 
 def _unknown_categories(mapped: list[MappedTable], shown: int = 50) -> pl.DataFrame:
