@@ -152,6 +152,56 @@ def test_the_retrain_weekday_registers_challengers_and_leaves_the_champions(
     assert json.loads(daily_runs(nightly)[0].counts)["retrained"]
 
 
+def test_missed_days_are_said_a_caught_up_week_retrains_and_an_unmonitored_day_is_redone(
+    nightly: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A nightly operator's findings: a night run after missed ones said nothing of them;
+    a catch-up over the retraining day never retrained; a run killed before its
+    monitoring left that day unmonitored for good; the retraining day passed silently
+    while a challenger waited."""
+    from sqlalchemy import delete
+
+    from earlywarn.commands import nightly as nightly_job
+    from earlywarn.contract.rules import end_of_day
+
+    monkeypatch.setenv("EARLYWARN_RETRAIN_WEEKDAY", "6")  # Sunday
+    retrained: list[dt.datetime] = []
+    monkeypatch.setattr(nightly_job, "_pending", lambda models: False)
+    monkeypatch.setattr(  # the retraining itself is the weekday test's (above)
+        nightly_job, "retrain_challengers",
+        lambda settings, dataset, until: retrained.append(until) or {"escalation": "9"},
+    )  # fmt: skip
+    friday, sunday = dt.date(2025, 10, 31), dt.date(2025, 11, 2)
+    saturday, monday = sunday - dt.timedelta(days=1), sunday + dt.timedelta(days=1)
+    assert daily("--date", friday.isoformat())[0] == 0
+    code, output = daily("--date", saturday.isoformat())
+    assert code == 0 and "no list for" not in output
+    with open_store(nightly).begin() as session:  # killed before Saturday's monitoring
+        session.execute(delete(MonitorCheck).where(MonitorCheck.day == saturday))
+    code, output = daily("--date", monday.isoformat(), "--catch-up")
+    assert code == 0, output
+    assert retrained == [end_of_day(monday)]  # Sunday was among the days caught up
+    with open_store(nightly)() as session:
+        monitored = set(session.scalars(select(MonitorCheck.day)))
+    assert {saturday, sunday, monday} <= monitored  # Saturday redone by the catch-up
+    thursday = monday + dt.timedelta(days=3)
+    code, output = daily("--date", thursday.isoformat())
+    assert code == 0 and f"no list for the 2 day(s) from {monday + dt.timedelta(1)} to" in output
+    assert len(retrained) == 1  # Thursday alone: no retraining day among the days built
+    monkeypatch.setattr(nightly_job, "_pending", lambda models: True)
+    monkeypatch.setattr(nightly_job, "_retrained_already", lambda sessions, day: False)
+    code, output = daily("--date", (sunday + dt.timedelta(days=7)).isoformat())
+    assert code == 0 and "retraining skipped" in output and len(retrained) == 1
+
+    def read_only(*args: object) -> None:  # a risk-lists folder mounted read-only
+        raise OSError(30, "Read-only file system", str(nightly.work_dir / "risk-lists"))
+
+    monkeypatch.setattr(nightly_job, "build_risk_list", read_only)
+    code, output = daily("--date", (sunday + dt.timedelta(days=8)).isoformat())
+    assert code == 1 and "files cannot be written: Read-only file system" in output
+    assert "Traceback" not in output
+
+
 def test_the_verdict_on_matured_lists() -> None:
     from earlywarn.commands.challenge import Figures, verdict
 

@@ -40,7 +40,14 @@ from earlywarn.serving.list_files import ListBusyError
 from earlywarn.serving.monitor.run import monitor_day
 from earlywarn.serving.risk_list import build_risk_list, verify_list
 from earlywarn.serving.shadow import write_shadow
-from earlywarn.serving.store import DailyRun, RiskList, open_store, store_cause, utc_now
+from earlywarn.serving.store import (
+    DailyRun,
+    MonitorCheck,
+    RiskList,
+    open_store,
+    store_cause,
+    utc_now,
+)
 from earlywarn.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -76,14 +83,24 @@ def daily_lock(settings: Settings) -> Iterator[None]:
 def days_to_build(
     settings: Settings, sessions: sessionmaker[Session], day: dt.date, catch_up: bool
 ) -> list[dt.date]:
-    """The day alone, or with ``--catch-up`` every day since the last stored list (at most
-    ``catch_up_days``, the latest ones; the ones left out are said), oldest first, and
-    the last list's day again if its files are not whole (a run killed while writing
-    them)."""
-    if not catch_up:
-        return [day]
+    """The day alone (days missed before it are said), or with ``--catch-up`` every day
+    since the last stored list (at most ``catch_up_days``, the latest ones; the ones left
+    out are said), oldest first, and the last list's day again if its files are not
+    whole or it was never monitored (a run killed while writing them, or before its
+    monitoring)."""
     with sessions() as session:
         last = session.scalar(select(func.max(RiskList.list_date)).where(RiskList.list_date < day))
+        monitored = last is not None and session.scalar(
+            select(func.count()).select_from(MonitorCheck).where(MonitorCheck.day == last)
+        )
+    if not catch_up:
+        if last is not None and (day - last).days > 1:
+            typer.echo(
+                f"warning 警告: no list for the {(day - last).days - 1} day(s) from "
+                f"{last + dt.timedelta(days=1)} to {day - dt.timedelta(days=1)} (漏跑的日期); "
+                "`earlywarn daily --source ... --catch-up` builds them"
+            )
+        return [day]
     if last is None:
         return [day]
     missed = [last + dt.timedelta(days=n) for n in range(1, (day - last).days + 1)]
@@ -95,7 +112,7 @@ def days_to_build(
             f"catch_up_days ({most}) and not built (超出补做天数，未生成); build each with "
             "`earlywarn risk-list --data DIR --date D`"
         )
-    repaired = [last] if verify_list(settings, sessions, last) else []
+    repaired = [last] if verify_list(settings, sessions, last) or not monitored else []
     return repaired + missed[-most:]
 
 
@@ -175,11 +192,18 @@ def run_daily(
         raise DailyError(str(error)) from error
     outcome.versions = models.version_text
     challengers = _challengers(models)
-    for each in days_to_build(settings, sessions, day, catch_up):
+    days = days_to_build(settings, sessions, day, catch_up)
+    for each in days:
         try:
             built = build_risk_list(settings, dataset, each, sessions, models)
         except ListBusyError as error:
             raise DailyError(str(error)) from error
+        except OSError as error:  # a read-only folder, a full disk
+            raise DailyError(
+                f"{each}: the list's files cannot be written: {error.strerror} "
+                f"({error.filename}) (清单文件无法写入); free the disk or fix the folder's "
+                "permissions and run the night again: it finishes what is missing"
+            ) from error
         watched = monitor_day(
             settings, dataset, each, sessions, models, built.features, built.probability
         )
@@ -200,9 +224,17 @@ def run_daily(
         outcome.judged.append(message)
         typer.echo(message)
     weekday = settings.retrain_weekday
-    due = weekday is not None and day.weekday() == weekday
-    if due and not _retrained_already(sessions, day) and not _pending(models):
-        outcome.retrained = retrain_challengers(settings, dataset, end_of_day(day))
+    # A caught-up week retrains once if its retraining day was among the days missed.
+    due = weekday is not None and any(each.weekday() == weekday for each in days)
+    if not due or _retrained_already(sessions, day):
+        return
+    if _pending(models):
+        typer.echo(
+            "retraining skipped 未重新训练: a challenger still waits for its verdict "
+            "(`earlywarn models`; promote or reject it first)"
+        )
+        return
+    outcome.retrained = retrain_challengers(settings, dataset, end_of_day(day))
 
 
 INTERRUPTED = "the process stopped before the run ended (killed, or the machine went down)"
