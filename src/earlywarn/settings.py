@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         "name changes every night, a date in it)",
     )
 
+    import_mapping: Path | None = Field(
+        None,
+        description="the mapping file (headers, values, offices, a database's tables) every "
+        "import of an office's export reads, the nightly job's included",
+    )
+
     @field_validator("retrain_weekday", mode="before")
     @classmethod
     def _never(cls, value: Any) -> Any:

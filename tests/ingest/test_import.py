@@ -257,6 +257,35 @@ def test_a_case_system_database_sqlite(contract_dataset: Path, tmp_path: Path) -
     assert not (tmp_path / "case.db").exists()  # a typo leaves no empty database behind
 
 
+def test_every_command_takes_a_database_url_with_the_settings_mapping_file(
+    contract_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`daily --source sqlite:///...` read the URL as a folder that is not there, and no
+    command took a mapping file: the nightly job could not read a case system."""
+    database = tmp_path / "cases.db"
+    _case_system_database(f"sqlite:///{database}", contract_dataset)
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(DATABASE_MAPPING, encoding="utf-8")
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "work"))
+    out = tmp_path / "features.parquet"
+    args = [
+        "features",
+        "--data",
+        f"sqlite:///{database}",
+        "--as-of",
+        "2024-10-01",
+        "--out",
+        str(out),
+    ]
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 1 and "mapping file with a database section" in refused.output
+    monkeypatch.setenv("EARLYWARN_IMPORT_MAPPING", str(mapping))
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "work" / "imported" / "database" / "cases.parquet").exists()
+    assert pl.read_parquet(out).height > 0
+
+
 @pytest.mark.slow
 def test_a_case_system_database_postgres(
     contract_dataset: Path, tmp_path: Path, pg_url: str

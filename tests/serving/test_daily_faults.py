@@ -63,6 +63,20 @@ def test_an_export_cut_short_is_refused_and_the_list_kept(
     assert "no longer exported" in accepted.output
 
 
+def test_the_night_says_what_the_export_added_and_when_it_holds_nothing_new(
+    nightly: Settings, sample: Dataset, tmp_path: Path
+) -> None:
+    """The night printed read and quarantined only, and took yesterday's export left in
+    the folder without a word (a nightly operator's report)."""
+    full = _export(sample, tmp_path / "drop" / "export")
+    code, output = daily("--source", str(full), "--date", NIGHT.isoformat())
+    assert code == 0 and f"{sample.contacts.height:,} added, 0 changed" in output, output
+    assert "holds nothing new" not in output
+    code, output = daily("--source", str(full), "--date", NIGHT.isoformat())
+    assert code == 0 and "0 added, 0 changed" in output
+    assert "the export holds nothing new since the last import" in output
+
+
 def test_exports_named_by_date_merge_under_the_import_name(
     nightly: Settings, sample: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -166,12 +166,15 @@ def imported_dataset(data: Path, settings: Settings) -> tuple[Path, ImportResult
     export (a workbook, GBK CSV files), the dataset it is imported into first
     (``<work dir>/imported/<name>``, merged night after night; lenient), with what the
     import counted."""
-    if is_contract_dataset(data) or not data.exists():
+    url = database_url(data)
+    if url is None and (is_contract_dataset(data) or not data.exists()):
         return data, None
     from earlywarn.contract import ContractError, Mode
+    from earlywarn.ingest.mapping_file import MappingFileError, read_mapping
     from earlywarn.ingest.run import MappingError, SourceError, import_source
 
-    target = settings.work_dir / "imported" / (settings.import_name or data.stem)
+    name = settings.import_name or ("database" if url else data.stem)
+    target = settings.work_dir / "imported" / name
     typer.echo(f"Importing 导入 {data} -> {target}", err=True)
     if settings.import_name is None and DATED.search(data.stem):
         typer.echo(
@@ -181,8 +184,11 @@ def imported_dataset(data: Path, settings: Settings) -> tuple[Path, ImportResult
             err=True,
         )
     try:
-        result = import_source(data, target, Mode.LENIENT, settings.import_quarantine_dir(target))
-    except (SourceError, MappingError, ContractError) as error:
+        mapping = read_mapping(settings.import_mapping) if settings.import_mapping else None
+        result = import_source(
+            url or data, target, Mode.LENIENT, settings.import_quarantine_dir(target), mapping
+        )
+    except (SourceError, MappingError, MappingFileError, ContractError) as error:
         raise ExportRefusedError(str(error)) from error
     say_emptied(result)
     for summary in result.dataset.report.tables:
@@ -193,6 +199,21 @@ def imported_dataset(data: Path, settings: Settings) -> tuple[Path, ImportResult
                 err=True,
             )
     return target, result
+
+
+def database_url(data: Path) -> str | None:
+    """``--data``/``--source`` given as a database URL (``sqlite:///cases.db``,
+    ``postgresql+psycopg://reader@host/cases``), else None. A path option folds the
+    slashes (``sqlite:/cases.db``): SQLite's file is found as an absolute path first
+    (``sqlite:////srv/cases.db``), else relative to here."""
+    found = re.match(r"^([a-z][a-z0-9+]*):/+(.*)$", str(data))
+    if found is None or data.exists():
+        return None
+    scheme, rest = found.groups()
+    if scheme.split("+")[0] == "sqlite":
+        absolute = Path("/" + rest)
+        return f"{scheme}:///{absolute if absolute.exists() else rest}"
+    return f"{scheme}://{rest}"
 
 
 def say_emptied(result: ImportResult) -> None:

@@ -159,12 +159,24 @@ def _load(source: Path, settings: Settings, outcome: DailyOutcome) -> Dataset:
             if summary.table in merged:
                 counts |= vars(merged[summary.table])
             outcome.imported[summary.table] = counts
+            counted = merged.get(summary.table)
             typer.echo(
                 f"import {summary.table}: {summary.rows_read:,} read, "
                 f"{summary.rows_quarantined:,} quarantined"
-                + (f", {merged[summary.table].removed:,} no longer exported"
-                   if summary.table in merged and merged[summary.table].removed else "")
+                + (f", {counted.added:,} added, {counted.changed:,} changed" if counted else "")
+                + (f", {counted.removed:,} no longer exported"
+                   if counted and counted.removed else "")
             )  # fmt: skip
+        for (column, value), rows in sorted(imported.unmapped_values.items()):
+            typer.echo(
+                f"warning 警告: {column}: {value!r} ({rows:,} rows) is no code we know "
+                "(未识别的值); map it in the import_mapping file"
+            )
+        if merged and not any(c.added or c.changed for c in merged.values()):
+            typer.echo(
+                "warning 警告: the export holds nothing new since the last import (导出无新数据): "
+                "the night before's file left in the folder?"
+            )
     try:
         return load_dataset(path, Mode.LENIENT, settings.quarantine_dir(path))
     except (ContractError, FileNotFoundError) as error:
