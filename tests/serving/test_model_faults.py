@@ -110,8 +110,24 @@ def test_an_artifact_whose_files_are_gone_is_refused_in_words(settings: Settings
         if artifact_digest(path.parent) == recorded
     )
     shutil.rmtree(folder)
-    with pytest.raises(ModelRejectedError, match="cannot be read from the artifact store"):
+    with pytest.raises(ModelRejectedError, match="cannot be read from the artifact store") as said:
         registry.load("collective", version)
+    assert "moved" not in str(said.value)  # the store is there: one version's files went
+
+
+def test_a_moved_work_directory_is_named_as_the_likely_cause(tmp_path: Path) -> None:
+    """Moving the work directory broke every run with "files cannot be read" and no
+    reason (a nightly operator's report): the registry keeps absolute paths."""
+    from types import SimpleNamespace
+
+    gone = tmp_path / "old-place" / "mlartifacts"
+    client = SimpleNamespace(  # only the experiment's recorded place is read
+        get_experiment_by_name=lambda name: SimpleNamespace(artifact_location=f"file://{gone}")
+    )
+    said = registry._moved_store(client)  # type: ignore[arg-type]
+    assert str(gone) in said and "was the work directory moved?" in said
+    gone.mkdir(parents=True)
+    assert registry._moved_store(client) == ""  # type: ignore[arg-type]
 
 
 def test_promote_names_an_unknown_version(settings: Settings) -> None:

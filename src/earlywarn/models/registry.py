@@ -82,13 +82,30 @@ def _fetch(
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ModelRejectedError(
             f"{where}: its files cannot be read from the artifact store ({first}) "
-            "(模型文件无法读取)"
+            f"(模型文件无法读取){_moved_store(client)}"
         ) from error
     if recorded is None:
         raise ModelRejectedError(f"{where}: no artifact digest was recorded; register it again")
     if artifact_digest(local) != recorded:
         raise ModelRejectedError(f"{where}: the artifact differs from the one registered")
     return local, chosen, recorded
+
+
+def _moved_store(client: MlflowClient) -> str:
+    """Why the store's files may be gone: the registry keeps the artifact store's absolute
+    path, and a work directory moved (or copied to another machine) leaves it behind."""
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    location = experiment.artifact_location if experiment else ""
+    if not location.startswith("file:"):
+        return ""
+    folder = Path(location.removeprefix("file://").removeprefix("file:"))
+    if folder.exists():
+        return ""
+    return (
+        f"; the registry keeps its files at {folder}, which is not there: was the work "
+        "directory moved? Move it back to that place (MLflow records absolute paths), "
+        "or train and promote again in the new one (工作目录是否被移动？)"
+    )
 
 
 def _load_checked(wanted: dict[str, str | None]) -> dict[str, tuple[RiskModel, str]]:
