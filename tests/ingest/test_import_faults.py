@@ -290,3 +290,28 @@ def test_an_export_older_than_the_dataset_is_refused(tmp_path: Path) -> None:
     assert said.exit_code == 1 and "arrived late" in said.output
     import_source(older, out, accept_removals=True)  # asked for: merged
     assert load_dataset(out).contacts["contact_id"].to_list() == ["K1", "K3"]
+
+
+def test_a_renamed_header_is_said_once_by_its_file_with_the_headers_not_used(
+    tmp_path: Path,
+) -> None:
+    """信访时间 renamed 接谈时间: said twice (once as "export (contacts)"), without the
+    header that was not read, and a lenient import was told to import leniently."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "信访事项.csv").write_text(
+        "信访件编号,信访人编号,登记时间,所属县区,问题类别\nC1,P1,2024-01-05 10:00,330211,其他\n",
+        "utf-8",
+    )
+    (folder / "信访记录.csv").write_text(
+        "记录编号,信访件编号,接谈时间,信访形式,登记机关,人数\n"
+        "K1,C1,2024-01-05 10:00,来访,县信访局,1\n",
+        "utf-8",
+    )
+    args = ["import", str(folder), "--out", str(tmp_path / "out"), "--mode", "lenient"]
+    said = runner.invoke(app, args)
+    assert said.exit_code == 1
+    errors = [line for line in said.output.splitlines() if line.startswith("error")]
+    assert len(errors) == 1 and errors[0].startswith("error 错误: 信访记录.csv, column occurred_at")
+    assert "headers not used: 接谈时间" in errors[0]
+    assert "import with --mode lenient" not in said.output

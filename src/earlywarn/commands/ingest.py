@@ -87,8 +87,12 @@ def import_command(
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error
     except ContractError as error:
-        refuse_dataset(error, settings, _issues_file(settings, out), "fix the export, or import "
-                       "with --mode lenient")  # fmt: skip
+        advice = (
+            "fix the export, or import with --mode lenient"
+            if mode is Mode.STRICT
+            else "fix the export (or a mapping file): no row can replace a missing table or column"
+        )
+        refuse_dataset(error, settings, _issues_file(settings, out), advice)
     _print_sources(result)
     print_report(result.dataset.report, settings, _issues_file(settings, out))
     typer.echo(f"Dataset 数据集 -> {out}")

@@ -109,9 +109,9 @@ def import_source(
     try:
         dataset = validate_tables(out, raws, report, mode, quarantine_dir, calendar, calendar_ok)
     except ContractError as error:
-        error.report.issues = in_source_terms(error.report.issues, provenance, mapped)
+        error.report.issues = _in_office_terms(error.report.issues, provenance, mapped, where)
         raise ContractError(error.report) from error
-    report.issues = in_source_terms(report.issues, provenance, mapped)
+    report.issues = _in_office_terms(report.issues, provenance, mapped, where)
     locate_quarantine(report, provenance)
     result = ImportResult(
         dataset,
@@ -134,6 +134,16 @@ def import_source(
         result.files.append(out / CALENDAR_FILE)
     result.files.append(write_import_report(result, out))
     return result
+
+
+def _in_office_terms(
+    issues: pl.DataFrame, provenance: pl.DataFrame, mapped: list[MappedTable], where: Path
+) -> pl.DataFrame:
+    """The issues named by source file, row and header; a missing column said once, by
+    the sheet or file that lacks it (the contract's own check names the mapped table)."""
+    labels = [_label(where, table.name) for table in TABLES]
+    said = issues.filter(~((pl.col("code") == "missing_column") & pl.col("file").is_in(labels)))
+    return in_source_terms(said, provenance, mapped)
 
 
 def _refuse_nothing_usable(
@@ -193,10 +203,14 @@ def _raw_tables(
             continue
         for part in parts:
             missing = [c.name for c in table.columns if c.required and c.name not in part.headers]
+            unused = ", ".join(part.unmapped_headers) or "none"
             if missing:
                 report.add(issue_frame([
                     {"severity": Severity.ERROR.value, "file": part.origin, "column": name,
-                     "code": "missing_column"} for name in missing
+                     "code": "missing_column",
+                     "detail": f"no header is read as {name} (headers not used: {unused}); a "
+                     f"mapping file names it: headers: {{{table.name}: {{HEADER: {name}}}}}"}
+                    for name in missing
                 ]))  # fmt: skip
         frame = (
             pl.concat(
