@@ -150,6 +150,16 @@ def test_a_review_keeps_only_the_step_taken_and_says_who_and_when(
     assert review(decision="action_taken", step="senior_owner").status_code == 303
     refused = review(decision="action_taken", step="")
     assert refused.status_code == 422 and 'id="past-reviews"' in refused.text  # still shown
+    # What was entered stays: the form came back as 已知悉 without the reason, and one
+    # more click recorded that (a reviewer's report).
+    dismissed = review(decision="dismissed", reason="")
+    assert dismissed.status_code == 422
+    assert re.search(r'value="dismissed" required checked', dismissed.text)
+    assert not re.search(r'value="acknowledged" required checked', dismissed.text)
+    kept = review(decision="action_taken", step="", reason="已做工作")
+    assert kept.status_code == 422 and ">已做工作</textarea>" in kept.text
+    fresh = browser.get("/office/case", params=address).text
+    assert "required checked" not in fresh  # nothing is decided for the reviewer
     with sessions() as session:
         stored = session.scalars(
             select(Review).where(Review.case_id == case_id).order_by(Review.id)

@@ -157,6 +157,9 @@ def review_submit(
             request, "case.html", lang, 422, who=who, day=day, item=item, header=header,
             steps=STEPS, can_review=True, saved=False, error=i18n.word(body, lang),
             back=back, list_link=views.list_address(back, day),
+            # What the reviewer entered stays (a form reset to a default decision was
+            # submitted again as that decision).
+            form={"decision": decision, "step": step, "reason": reason},
             **_reviews_so_far(db, day, case_id, lang),
             **views.case_context(db, scorer, item, header, lang),
         )  # fmt: skip
