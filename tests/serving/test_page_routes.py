@@ -231,6 +231,15 @@ def test_a_bar_of_what_moved_the_score_names_the_cases_value() -> None:
     assert bar_label(Reason("closed", 1.0, -0.2), "en") == "closed: yes"
     assert bar_label(Reason("days_since_last_action", 12.0, 0.1), "zh").endswith("：12")
     assert bar_label(Reason("days_since_last_action", None, 0.1), "en").endswith(": -")
+    # Codes by their names, days counted down as the list's column counts them (a
+    # reviewer's report: "事项类别：veterans_resettlement", "最近答复结果：2", 5 against 4).
+    assert (
+        bar_label(Reason("category", "veterans_resettlement", 0.1), "zh")
+        == "事项类别：退役军人安置"
+    )
+    assert bar_label(Reason("last_answer_outcome", 2.0, 0.1), "zh").endswith("：部分支持")
+    assert bar_label(Reason("review_stage", 3.0, 0.1), "en").endswith(": re-review requested")
+    assert bar_label(Reason("days_since_last_contact", 4.7, 0.1), "zh").endswith("：4")
 
 
 def test_the_list_says_what_it_ignored_and_records_what_it_showed(

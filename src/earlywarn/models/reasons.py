@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 
 from earlywarn.features.catalogue import BY_NAME, reason_kind
-from earlywarn.models.sentences import Pair, sentence
+from earlywarn.models.sentences import Pair, sentence, value_words
 
 Language = Literal["zh", "en"]
 REASONS_SHOWN = 3
@@ -146,14 +146,18 @@ def from_json(text: str | None) -> list[Reason]:
 
 
 def shown_value(reason: Reason, language: Language | None = None) -> str:
-    """The value as people read it: flags as yes/no, numbers whole, codes as they are."""
+    """The value as people read it: flags as yes/no, codes by their names (征地补偿,
+    部分支持), days whole as the list counts them (down), other numbers rounded."""
     spec = BY_NAME[reason.feature]
     value = reason.value
     if spec.unit == "flag":
-        words = ("是", "yes") if value else ("否", "no")
+        words: tuple[str, str] | None = ("是", "yes") if value else ("否", "no")
+    else:
+        words = value_words(reason.feature, value)
+    if words is not None:
         return f"{words[0]} {words[1]}" if language is None else words[language == "en"]
     if isinstance(value, float):
-        return f"{value:.0f}"
+        return f"{math.floor(value)}" if spec.unit == "days" else f"{value:.0f}"
     return "-" if value is None else str(value)
 
 

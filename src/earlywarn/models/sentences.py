@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from earlywarn.contract.names import CATEGORY_ZH, LEVEL_ZH, NATURE_ZH, OUTCOME_ZH
-from earlywarn.contract.rules import ANSWER_CLOCK_DAYS, ANSWER_CODE
+from earlywarn.contract.names import ACTION_TYPE_ZH, CATEGORY_ZH, LEVEL_ZH, NATURE_ZH, OUTCOME_ZH
+from earlywarn.contract.rules import ANSWER_CLOCK_DAYS, ANSWER_CODE, REVIEW_STAGE
 from earlywarn.contract.spec import LEVELS
 
 Pair = tuple[str, str]  # (中文, English)
@@ -298,6 +298,30 @@ def _coded(feature: str, value: Any) -> Pair | None:
         f"{zh_label}：{names.get(str(value), value)}",
         f"{en_label}: {str(value).replace('_', ' ')}",
     )
+
+
+# Codes the features keep as numbers, by the contract's names of what they stand for.
+_NUMBERED: dict[str, dict[int, tuple[str, str]]] = {
+    "last_answer_outcome": {0: ("尚未答复", "no answer yet")}
+    | {code: (OUTCOME_ZH[name], name.replace("_", " ")) for name, code in ANSWER_CODE.items()},
+    "review_stage": {0: ("未申请复查", "none")}
+    | {
+        code: (ACTION_TYPE_ZH[name], name.replace("re_", "re-").replace("_", " "))
+        for name, code in REVIEW_STAGE.items()
+    },
+}
+
+
+def value_words(feature: str, value: Any) -> Pair | None:
+    """A coded value in words (征地补偿, 部分支持), or None for a feature of no codes."""
+    if value is None:
+        return None
+    if feature in _CODED:
+        names = _CODED[feature][2]
+        return names.get(str(value), str(value)), str(value).replace("_", " ")
+    if feature in _NUMBERED and isinstance(value, int | float):
+        return _NUMBERED[feature].get(int(value))
+    return None
 
 
 def sentence(feature: str, value: Any, detail: Detail) -> Pair | None:
