@@ -31,7 +31,7 @@ def test_sentences_carry_the_cases_own_numbers() -> None:
     period = {"next_period_zh": "全国两会", "next_period_en": "the NPC sessions"}
     assert both("days_to_category_period", 9, **period) == (
         "距全国两会 9 天",
-        "9 days to the NPC sessions",
+        "9 days before: the NPC sessions",
     )
     assert both("last_group_size", 23) == ("上次来访 23 人", "last contact by 23 people")
     assert both("max_level", 4.0) == ("曾到省级上访", "has reached the province level")

@@ -130,13 +130,15 @@ def _period(inside: bool) -> Callable[[Any, Detail], Pair | None]:
         if inside:
             if not value:
                 return None
-            return f"正处{zh_name}期间", f"inside {en_name}"
+            return f"正处{zh_name}期间", f"inside: {en_name}"
         if value is None or value > 60:
             return None
         days = _n(value)
         if days == 0:
-            return f"正处{zh_name}期间", f"inside {en_name}"
-        return f"距{zh_name} {days} 天", f"{days} day{'s' * (days > 1)} to {en_name}"
+            return f"正处{zh_name}期间", f"inside: {en_name}"
+        # "9 days to Weeks before the Spring Festival" read as broken English: the
+        # period's name stands on its own.
+        return f"距{zh_name} {days} 天", f"{days} day{'s' * (days > 1)} before: {en_name}"
 
     return say
 
