@@ -261,7 +261,15 @@ def test_the_list_says_what_it_ignored_and_records_what_it_showed(
             .where(AuditRecord.action == "web.list.view")
             .order_by(AuditRecord.id.desc())
         ).first()
-    assert target == f"{DAY} page {pages} band=high"
+    assert target == f"{DAY} page {pages} size 100 band=high"
+    browser.get("/office/list", params={"date": DAY.isoformat(), "band": "purple", "size": "50"})
+    with sessions() as session:
+        ignored = session.scalars(
+            select(AuditRecord.target)
+            .where(AuditRecord.action == "web.list.view")
+            .order_by(AuditRecord.id.desc())
+        ).first()
+    assert ignored == f"{DAY} page 1 size 50"  # band=purple was ignored, not applied
     # No list that day: the picker shows the day asked for, not the newest list's.
     empty_day = browser.get("/office/list", params={"date": "2020-01-02"}).text
     assert re.search(r'<option value="2020-01-02" selected>[^<]*（无清单）</option>', empty_day)
@@ -278,9 +286,15 @@ def test_the_change_column_names_the_list_it_compares_with() -> None:
     from earlywarn.serving.store import RiskListItem
     from earlywarn.serving.web.views import compared_with
 
-    items = [RiskListItem(changes="{}"), RiskListItem(changes=json.dumps({"since": "2025-12-20"}))]
+    since = json.dumps({"since": "2025-12-20"})
+    items = [
+        RiskListItem(changes="{}", risk_band="low"),
+        RiskListItem(changes=since, risk_band="high"),
+    ]
     assert compared_with(items, "zh") == "与2025年12月20日清单相比"
-    assert compared_with(items[:1], "en") is None  # no earlier list: nothing compared
+    assert compared_with(items[:1], "en") is None  # low rows only: no change column to read
+    first = [RiskListItem(changes="{}", risk_band="high")]  # no earlier list: said
+    assert compared_with(first, "zh") == "无上期清单可比较（生成时尚无更早的清单）"
 
 
 def test_an_analysts_county_export_is_titled_with_its_county(

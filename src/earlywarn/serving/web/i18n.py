@@ -148,6 +148,10 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "no_list_that_day": ("（无清单）", "(no list)"),
     "changes_since": ("与{date}清单相比", "against the list of {date}"),
+    "no_earlier_list": (
+        "无上期清单可比较（生成时尚无更早的清单）",
+        "no earlier list to compare with (none was stored when it was built)",
+    ),
     "more_steps": ("另有 {n} 项，见事项页", "{n} more on the case page"),
     "odd_parameters": (
         "以下筛选条件无法识别，已忽略：{names}",
@@ -163,10 +167,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "“today”): work them first.",
     ),
     "over_capacity": (
-        "高风险事项 {high} 件，多于今日工作量 {todays} 件：先处理标“今日”的事项，"
+        "本页范围内高风险事项 {high} 件，其中标“今日”的 {todays} 件先处理，"
         "其余高风险事项持续关注。",
-        "{high} high-band cases, more than today's {todays}: work those marked “today” "
-        "first and watch the other high cases.",
+        "{high} high-band cases here, of which the {todays} marked “today” come first; "
+        "watch the other high cases.",
     ),
     "capacity_line": (
         "以上为今日工作量（全清单排名前 {capacity} 件）",

@@ -171,10 +171,12 @@ def daily_list(
         .distinct()
         .order_by(RiskListItem.township_code)
     ).all()
-    # What was shown: the day, the filters and the page actually served (not as asked).
-    shown = views.query_without(request, "page", "date", "size", "lang")
+    # What was shown: the day, the filters applied (not those ignored) and the page and
+    # page size actually served, not as asked.
+    odd = {item.split("=", 1)[0] for item in odd_parameters(request)}
+    shown = views.query_without(request, "page", "date", "size", "lang", *odd)
     trail.record(db, who.key, "web.list.view",
-                 f"{day} page {min(page, pages)}" + (f" {shown}" if shown else ""),
+                 f"{day} page {min(page, pages)} size {size}" + (f" {shown}" if shown else ""),
                  len(rows), "ok")  # fmt: skip
     return render(
         request, "list.html", lang, who=who, day=day, header=header, filters=filters,
@@ -184,7 +186,7 @@ def daily_list(
         page=min(page, pages), pages=pages, size=size, sizes=PAGE_SIZES,
         dates=list_dates(db), townships=townships, categories=i18n.CATEGORY,
         query=views.query_without(request, "page"), list_query=request.url.query,
-        **views.workload(db, header, scorer.settings, who.key.county_code),
+        **views.workload(db, header, scorer.settings, who.key.county_code or filters.county),
         export_query=views.query_without(request, "page", "size", "date"),
     )  # fmt: skip
 

@@ -114,13 +114,16 @@ def notices(lang: i18n.Language, odd_date: str | None, odd: list[str]) -> list[s
 
 
 def compared_with(items: list[RiskListItem], lang: i18n.Language) -> str | None:
-    """The earlier list the change column compares with, in words (one for the list)."""
+    """The earlier list the change column compares with, in words (one for the list);
+    for listed rows that compared with none (the first list, or one built before any
+    earlier list was stored), that it had none."""
     for item in items:
         since = json.loads(item.changes or "{}").get("since")
         if since:
             day = i18n.date_text(dt.date.fromisoformat(since), lang)
             return i18n.word("changes_since", lang).format(date=day)
-    return None
+    listed = any(item.risk_band != "low" for item in items)
+    return i18n.word("no_earlier_list", lang) if listed else None
 
 
 def reasons_in(text: str, lang: i18n.Language) -> list[str]:
