@@ -290,6 +290,24 @@ def test_an_export_older_than_the_dataset_is_refused(tmp_path: Path) -> None:
     assert said.exit_code == 1 and "arrived late" in said.output
     import_source(older, out, accept_removals=True)  # asked for: merged
     assert load_dataset(out).contacts["contact_id"].to_list() == ["K1", "K3"]
+    # Only the tables the export holds count: a step recorded last, in a table this
+    # export leaves out, made it "older"; and a moment typed in the future (2032 for
+    # 2023) locked out every later export.
+    (newer / "actions.csv").write_text(
+        "action_id,case_id,occurred_at,action_type\nA1,C1,2024-01-25T10:00:00,accepted\n"
+        "A2,C2,2032-01-06T10:00:00,accepted\n",
+        "utf-8",
+    )
+    again = tmp_path / "again"
+    import_source(newer, again)
+    (newer / "actions.csv").write_text(
+        "action_id,case_id,occurred_at,action_type\nA1,C1,2024-01-25T10:00:00,accepted\n"
+        "A2,C2,2024-01-06T10:00:00,accepted\n",
+        "utf-8",
+    )
+    import_source(newer, again)  # the typo corrected: not "older" than 2032
+    (newer / "actions.csv").unlink()
+    import_source(newer, again)  # the same cases and contacts, no steps: not older
 
 
 def test_a_renamed_header_is_said_once_by_its_file_with_the_headers_not_used(

@@ -78,6 +78,7 @@ def test_values_and_headers_offices_use() -> None:
         ("1741051800", "2025-03-04T09:30:00"),  # Unix seconds, UTC: 01:30 there
         ("1741051800000", "2025-03-04T09:30:00"),  # milliseconds
         ("9999999999", None),  # 2286: no Unix time an office holds
+        ("2023010215", None),  # YYYYMMDDHH, not a second of 2034: quarantined, not misread
         ("2025-02-30", None),
         ("昨天", None),
         ("2024", None),  # a year alone, no Excel serial of 1905

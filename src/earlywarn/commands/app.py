@@ -175,7 +175,9 @@ def imported_dataset(data: Path, settings: Settings) -> tuple[Path, ImportResult
 
     name = settings.import_name or ("database" if url else data.stem)
     target = settings.work_dir / "imported" / name
-    typer.echo(f"Importing 导入 {data} -> {target}", err=True)
+    from earlywarn.ingest.sources import shown_source
+
+    typer.echo(f"Importing 导入 {shown_source(url) if url else data} -> {target}", err=True)
     if settings.import_name is None and DATED.search(data.stem):
         typer.echo(
             f"warning 警告: the export's name {data.name} carries a date, so each night's "

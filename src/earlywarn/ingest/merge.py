@@ -57,12 +57,14 @@ def removals_refused(counts: dict[str, MergeCounts]) -> list[str]:
 _MOMENTS = {"cases": "registered_at", "contacts": "occurred_at", "actions": "occurred_at"}
 
 
-def newest_record(tables: dict[str, pl.DataFrame]) -> dt.datetime | None:
-    """The latest moment any of the tables records."""
+def newest_record(tables: dict[str, pl.DataFrame], names: set[str]) -> dt.datetime | None:
+    """The latest moment the named tables record, up to now: a moment typed in the future
+    (2032 for 2023) says nothing of how recent an export is."""
+    limit = dt.datetime.now() + dt.timedelta(days=1)
     moments = [
-        frame.get_column(_MOMENTS[name]).max()
+        frame.get_column(_MOMENTS[name]).filter(frame.get_column(_MOMENTS[name]) <= limit).max()
         for name, frame in tables.items()
-        if name in _MOMENTS and frame.height
+        if name in _MOMENTS and name in names and frame.height
     ]
     found = [m for m in moments if isinstance(m, dt.datetime)]
     return max(found) if found else None
@@ -71,8 +73,11 @@ def newest_record(tables: dict[str, pl.DataFrame]) -> dt.datetime | None:
 def older_export(existing: dict[str, pl.DataFrame], new: dict[str, pl.DataFrame]) -> str | None:
     """Why this export is older than what was merged before (an export that arrived late,
     or yesterday's left in the drop folder), or None. Merged, it would take back the
-    contacts and steps recorded since, and the changes to its cases, without a word."""
-    before, now = newest_record(existing), newest_record(new)
+    contacts and steps recorded since, and the changes to its cases, without a word.
+    Only the tables the export holds count (one without the handling steps says
+    nothing of them)."""
+    both = set(existing) & set(new)
+    before, now = newest_record(existing, both), newest_record(new, both)
     if before is None or now is None or now >= before:
         return None
     return (

@@ -5,9 +5,10 @@ Accepted (after NFKC, so full-width digits count): ``2025-03-04 09:30:00``,
 ``2025年03月04日09时30分(05秒)``, ``2025/3/4 下午4:26`` (上午/下午, AM/PM: Excel's
 twelve-hour display), ``2025.3.4``, ``20250304`` and ``20250304093000`` (a case
 system's compact form), Excel date cells (read as text by the workbook reader), Excel
-serial numbers (``45720.395833``: days since 1899-12-30) and Unix times in seconds or
-milliseconds (``1741051800``: UTC, read in office time). A value that is none of these,
-or no real moment (``2025-02-30``), reads as null; the caller reports it with its place.
+serial numbers (``45720.395833``: days since 1899-12-30) and Unix times in seconds
+(2000 to 2033) or milliseconds (``1741051800``: UTC, read in office time). A value that
+is none of these, or no real moment (``2025-02-30``), reads as null; the caller reports
+it with its place.
 """
 
 from __future__ import annotations
@@ -27,9 +28,12 @@ _SERIAL_DAYS = (25_569, 73_051)
 _EXCEL_EPOCH = pl.datetime(1899, 12, 30)
 _SECONDS_PER_DAY = 86_400
 _COMPACT = r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2}))?$"
-# Unix times of 2000 to 2099, in seconds (10 digits) or milliseconds (13).
+# Unix times from 2000, in seconds (10 digits, up to 2033: 2023010215 is the hour
+# 2023-01-02 15:00 as a case system may write it, not a second of 2034) or
+# milliseconds (13 digits, to 2099).
 _EPOCH = r"^\d{10}(?:\d{3})?$"
-_EPOCH_SECONDS = (946_684_800, 4_102_444_800)
+_EPOCH_SECONDS = (946_684_800, 2_000_000_000)
+_EPOCH_MILLISECONDS_TO = 4_102_444_800
 _AFTERNOON = r"下午|晚上|PM|pm|p\.m\."
 _MORNING = r"上午|凌晨|早上|AM|am|a\.m\."
 
@@ -91,7 +95,9 @@ def iso_moment(source: str | pl.Expr) -> pl.Expr:
 def _from_unix_time(digits: pl.Expr) -> pl.Expr:
     """Seconds (or milliseconds) since 1970 in UTC, as the office's wall clock."""
     number = digits.cast(pl.Int64, strict=False)
-    seconds = pl.when(digits.str.len_chars() == 13).then(number // 1000).otherwise(number)
+    milliseconds = digits.str.len_chars() == 13
+    seconds = pl.when(milliseconds).then(number // 1000).otherwise(number)
     moment = pl.from_epoch(seconds, time_unit="s").dt.replace_time_zone("UTC")
     office = moment.dt.convert_time_zone(OFFICE_TIME_ZONE).dt.replace_time_zone(None)
-    return pl.when(seconds.is_between(*_EPOCH_SECONDS, closed="left")).then(office)
+    upper = pl.when(milliseconds).then(_EPOCH_MILLISECONDS_TO).otherwise(_EPOCH_SECONDS[1])
+    return pl.when((seconds >= _EPOCH_SECONDS[0]) & (seconds < upper)).then(office)

@@ -86,6 +86,8 @@ def _not_read(file: Path) -> str | None:
         return "Excel's or WPS's lock file of an open workbook, not read (打开工作簿时的临时文件)"
     if file.name.startswith("."):
         return "a hidden file (a copy's leftovers, e.g. macOS '._'), not read (隐藏文件未读取)"
+    if file.name == "calendar.yaml":
+        return None  # the office's calendar: read by the import beside the tables
     if file.suffix.lower() not in (".csv", *_WORKBOOKS):
         return "neither CSV nor Excel, not read: save it as .csv or .xlsx (非 CSV 或 Excel 文件)"
     return None
