@@ -284,6 +284,10 @@ def test_every_command_takes_a_database_url_with_the_settings_mapping_file(
     assert done.exit_code == 0, done.output
     assert (tmp_path / "work" / "imported" / "database" / "cases.parquet").exists()
     assert pl.read_parquet(out).height > 0
+    secret = "postgresql+psycopg://reader:s3cret@127.0.0.1:1/cases"  # nothing listens there
+    unreachable = CliRunner().invoke(app, [*args[:2], secret, *args[3:]])
+    assert unreachable.exit_code == 1 and "s3cret" not in unreachable.output
+    assert "reader:***@127.0.0.1:1/cases" in unreachable.output
 
 
 @pytest.mark.slow
