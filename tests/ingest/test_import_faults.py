@@ -123,6 +123,19 @@ def test_tab_separated_text_saved_as_csv_is_read(tmp_path: Path, encoding: str, 
     assert result.dataset.cases["case_id"].to_list() == ["C1", "C2"]
 
 
+def test_a_gbk_file_valid_as_utf8_throughout_is_read_as_gbk(tmp_path: Path) -> None:
+    """约谈 and 也 in GBK are valid UTF-8 byte for byte: the whole file was read as UTF-8
+    and stored as mojibake (Լ̸, Ҳ) without a word."""
+    rows = [CASES, "C1,P1,2024-01-05T10:00:00,330211,约谈", "C2,P2,2024-01-06,330211,也"]
+    content = ("\n".join(rows) + "\n").encode("gbk")
+    content.decode("utf-8")  # valid UTF-8 throughout
+    folder = export(tmp_path / "export", [], ["K1,C1,2024-01-05T10:00:00,visit,county,1"])
+    (folder / "cases.csv").write_bytes(content)
+    result = import_source(folder, tmp_path / "out", Mode.LENIENT, tmp_path / "q")
+    assert ("cases.csv", "cases", 2, "GB18030/GBK") in result.sources
+    assert ("category", "约谈") in result.unmapped_values  # read as written, not as Լ̸
+
+
 def test_rows_keep_the_line_an_editor_shows_across_quoted_line_breaks(tmp_path: Path) -> None:
     folder = export(tmp_path / "export", [
         'C1,P1,2024-01-05T10:00:00,330211,"other\nwith\nbreaks"',

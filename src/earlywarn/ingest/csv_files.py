@@ -46,10 +46,12 @@ def decode(content: bytes, name: str) -> tuple[str, str]:
             ) from error
     body, bom = (content[len(_BOM) :], True) if content.startswith(_BOM) else (content, False)
     try:
-        return body.decode("utf-8"), "UTF-8 with BOM" if bom else "UTF-8"
+        text = body.decode("utf-8")
     except UnicodeDecodeError as error:
-        # UTF-8 text up to here (not GBK that happens to be valid UTF-8 too)?
-        utf8_before = bom or any(_utf8_chinese(line) for line in body[: error.start].split(b"\n"))
+        # UTF-8 text on the lines before (not GBK that happens to be valid UTF-8 too;
+        # the error's own line, cut at the error, proves nothing)?
+        whole_lines = body[: error.start].split(b"\n")[:-1]
+        utf8_before = bom or any(_utf8_chinese(line) for line in whole_lines)
         if utf8_before:  # UTF-8 text up to here, something else from here on
             before = "the file starts with UTF-8's mark (BOM)" if bom else "the lines before are"
             raise CsvError(
@@ -57,6 +59,11 @@ def decode(content: bytes, name: str) -> tuple[str, str]:
                 "the file mixes encodings; save it again in one "
                 "(文件混用了多种编码，请统一编码后重新保存)"
             ) from error
+    else:
+        # A GBK file may be valid UTF-8 byte for byte throughout (约谈, 也): read as
+        # the encoding in which it is more like Chinese.
+        if bom or not any(byte >= 0x80 for byte in body) or not _reads_as_gbk(body):
+            return text, "UTF-8 with BOM" if bom else "UTF-8"
     try:
         text = body.decode("gb18030")
     except UnicodeDecodeError as error:
@@ -75,6 +82,20 @@ def decode(content: bytes, name: str) -> tuple[str, str]:
 
 def _line_at(content: bytes, position: int) -> int:
     return content[:position].count(b"\n") + 1
+
+
+_SAMPLE_BYTES = 256 * 1024  # enough lines to tell the two readings apart, read quickly
+
+
+def _reads_as_gbk(body: bytes) -> bool:
+    """Whether text valid in UTF-8 is Chinese in GBK rather than in UTF-8, judged on its
+    first lines (a character at a time: a whole large file would take seconds)."""
+    sample = body[:_SAMPLE_BYTES]
+    if len(body) > _SAMPLE_BYTES:
+        sample = sample[: sample.rfind(b"\n") + 1] or sample
+    return _chinese_likeness(sample.decode("gb18030", "replace")) > _chinese_likeness(
+        sample.decode("utf-8", "replace")
+    )
 
 
 def _utf8_chinese(line: bytes) -> bool:
