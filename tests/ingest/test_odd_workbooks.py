@@ -198,3 +198,22 @@ def test_two_exports_of_one_table_in_one_folder_are_refused(tmp_path: Path) -> N
         "2024": (CASES, cases[:15]), "2025": (CASES, cases[15:]), "信访记录": (CONTACTS, contacts),
     })  # fmt: skip
     assert import_source(by_year, tmp_path / "years").dataset.cases.height == 30
+
+
+def test_a_record_beginning_like_a_total_is_kept_and_only_closing_totals_left_out(
+    tmp_path: Path,
+) -> None:
+    """A case whose summary (the first column) began with 总计 was dropped as a totals
+    row wherever it stood, and its contacts quarantined as of no case."""
+    header = ["概况", *CASES]
+    path = workbook(tmp_path / "台账.xlsx", {
+        "信访事项": (header, [
+            ["总计拖欠工资30万元，多次讨要未果", *case_row(1)],
+            ["", *case_row(2)],
+            ["合计", "2 件"],
+        ]),
+        "信访记录": (CONTACTS, [contact_row(1), contact_row(2)]),
+    })  # fmt: skip
+    result = import_source(path, tmp_path / "out")
+    assert sorted(result.dataset.cases["case_id"].to_list()) == ["C1", "C2"]
+    assert result.left_out == {"台账.xlsx, sheet 信访事项": 1}  # the closing 合计 only

@@ -285,7 +285,7 @@ def as_text(column: pl.Series) -> pl.Series:
 
 
 def _cleaned(table: SourceTable) -> SourceTable:
-    """Blank rows and a closing total row hold no record: left out, and counted. A blank
+    """Blank rows and closing total rows hold no record: left out, and counted. A blank
     value is a missing one, whatever the source: an empty CSV field, an empty cell, or
     the empty string a database keeps in a ``NOT NULL DEFAULT ''`` column."""
     values = [c for c in table.frame.columns if c != ROW]
@@ -297,7 +297,12 @@ def _cleaned(table: SourceTable) -> SourceTable:
         total = total | first.str.replace_all(r"\s", "").str.starts_with(word)
     # A row of formulas never calculated reads as blank: kept, for the mapping to name.
     marked = pl.col(ROW).is_in([cell.row for _, cell in table.marks if cell.unusable])
-    kept = stripped.filter((~blank | marked) & ~total.fill_null(False))
+    # Only the closing rows: a total row stands after the last record. A record whose
+    # first value begins with 合计 (a summary "总计拖欠工资30万元") is a record, and is
+    # checked like any other.
+    record = ~blank & ~total.fill_null(False)
+    closing = pl.int_range(pl.len()) > pl.int_range(pl.len()).filter(record).max().fill_null(-1)
+    kept = stripped.filter((~blank | marked) & ~(total.fill_null(False) & closing))
     skipped = table.frame.height - kept.height
     return SourceTable(
         table.origin, kept, table.encoding, skipped, table.name, table.table, table.set_aside,
