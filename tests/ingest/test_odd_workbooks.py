@@ -217,3 +217,18 @@ def test_a_record_beginning_like_a_total_is_kept_and_only_closing_totals_left_ou
     result = import_source(path, tmp_path / "out")
     assert sorted(result.dataset.cases["case_id"].to_list()) == ["C1", "C2"]
     assert result.left_out == {"台账.xlsx, sheet 信访事项": 1}  # the closing 合计 only
+
+
+def test_a_sheet_of_no_contract_table_is_passed_over_and_said(tmp_path: Path) -> None:
+    """A dropdown-values sheet (问题类别 | 信访形式 | 办理环节) refused the whole import,
+    lenient or not; a notes sheet was already passed over."""
+    path = workbook(tmp_path / "台账.xlsx", {
+        "信访事项": (CASES, [case_row(1)]),
+        "信访记录": (CONTACTS, [contact_row(1)]),
+        "下拉选项": (["问题类别", "信访形式", "办理环节"], [["征地补偿", "来访", "受理"]]),
+    })  # fmt: skip
+    result = import_source(path, tmp_path / "out")
+    assert result.dataset.cases.height == 1
+    said = [line for line in result.skipped if "下拉选项" in line]
+    assert len(said) == 1 and "name no table of the contract" in said[0]
+    assert said[0].endswith("not read (表头不对应任何数据表，未读取)")

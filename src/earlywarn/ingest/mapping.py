@@ -32,6 +32,11 @@ class MappingError(ValueError):
     """A source table that cannot be mapped; the message names it and says why."""
 
 
+class NoTableError(MappingError):
+    """A source whose headers name no table of the contract (a statistics sheet, a list
+    of dropdown values): passed over and said, as a notes sheet is."""
+
+
 @dataclass
 class MappedTable:
     table: Table
@@ -59,7 +64,7 @@ def classify(source: SourceTable, vocabulary: Vocabulary) -> Table:
         if set(every) <= columns and columns & set(some):
             fits.append((len(columns), table))
     if not fits:
-        raise MappingError(
+        raise NoTableError(
             f"{source.origin}: its headers name no table of the contract "
             f"(each needs 信访件编号; a case table also 登记时间 or 问题类别, a contact table "
             f"人数, 信访形式 or 登记机关, a handling table 办理环节): {', '.join(names[:12])}"

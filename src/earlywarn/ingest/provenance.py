@@ -11,8 +11,10 @@ from __future__ import annotations
 import polars as pl
 
 from earlywarn.contract.cells import neutralised
-from earlywarn.contract.report import ValidationReport
+from earlywarn.contract.personal import echoed_text
+from earlywarn.contract.report import Severity, ValidationReport, issue_frame
 from earlywarn.ingest.mapping import MappedTable
+from earlywarn.ingest.sources import ROW
 
 
 def in_source_terms(
@@ -76,3 +78,21 @@ def locate_quarantine(report: ValidationReport, provenance: pl.DataFrame) -> Non
         located = rows.join(where, on="line", how="left")
         located = located.select("source", "source_row", pl.exclude("source", "source_row"))
         neutralised(located).write_csv(path)
+
+
+def unknown_categories(mapped: list[MappedTable], shown: int = 50) -> pl.DataFrame:
+    """Each row whose category names no code (read as 'other', as the contract says), with
+    its place: the contract's own warning only counts them."""
+    found = []
+    for table in mapped:
+        for (column, value), _ in table.unmapped_values.items():
+            if column != "category":
+                continue  # other unmapped values are refused by the contract, row by row
+            rows = table.frame.filter(pl.col(column) == value).get_column(ROW).to_list()
+            found += [
+                {"severity": Severity.WARNING.value, "file": table.origin, "line": row,
+                 "column": f"{table.headers[column]} ({column})", "code": "unknown_category",
+                 "detail": f"{echoed_text(value)!r} read as 'other'; map it in a mapping file"}
+                for row in rows
+            ]  # fmt: skip
+    return issue_frame(found[:shown]) if found else issue_frame([])

@@ -27,6 +27,7 @@ from earlywarn.files import write_atomically
 from earlywarn.ingest.mapping import (
     MappedTable,
     MappingError,
+    NoTableError,
     classify,
     copies_of_one_table,
     map_table,
@@ -40,7 +41,7 @@ from earlywarn.ingest.merge import (
     older_export,
     removals_refused,
 )
-from earlywarn.ingest.provenance import in_source_terms, locate_quarantine
+from earlywarn.ingest.provenance import in_source_terms, locate_quarantine, unknown_categories
 from earlywarn.ingest.result import IMPORT_REPORT, ImportResult, write_import_report
 from earlywarn.ingest.sources import (
     ROW,
@@ -92,9 +93,20 @@ def import_source(
         where = Path(source)
         tables = read_source(where, vocabulary, skipped)
         directory = where if where.is_dir() else None
-    if not tables:
-        raise SourceError(f"{source}: no CSV file or workbook with a table in it")
-    mapped = [map_table(t, classify(t, vocabulary), vocabulary) for t in tables]
+    mapped, read = [], []
+    for table in tables:
+        try:
+            mapped.append(map_table(table, classify(table, vocabulary), vocabulary))
+        except NoTableError as error:  # a statistics sheet, a list of dropdown values
+            skipped.append(f"{error}; not read (表头不对应任何数据表，未读取)")
+        else:
+            read.append(table)
+    tables = read
+    if not mapped:
+        raise SourceError(
+            f"{source}: no CSV file or workbook with a table in it"
+            + (f" ({skipped[-1]})" if skipped else "")
+        )
     copies = copies_of_one_table(mapped)
     if copies:
         raise SourceError(
@@ -102,7 +114,7 @@ def import_source(
             "newest) and import again; nothing written (同一张表有两份导出，请只保留最新的一份)"
         )
     report = ValidationReport(dataset=where, mode=mode.value)
-    report.add(_unknown_categories(mapped))
+    report.add(unknown_categories(mapped))
     report.add(issue_frame([note for m in mapped for note in m.notes]))
     raws, provenance = _raw_tables(where, mapped, report)
     calendar, calendar_ok = read_calendar(directory, report) if directory else (None, True)
@@ -159,24 +171,6 @@ def _refuse_nothing_usable(
                 f"{name}: none of the {read:,} rows read could be used, all quarantined "
                 f"({first}); nothing written"
             )
-
-
-def _unknown_categories(mapped: list[MappedTable], shown: int = 50) -> pl.DataFrame:
-    """Each row whose category names no code (read as 'other', as the contract says), with
-    its place: the contract's own warning only counts them."""
-    found = []
-    for table in mapped:
-        for (column, value), _ in table.unmapped_values.items():
-            if column != "category":
-                continue  # other unmapped values are refused by the contract, row by row
-            rows = table.frame.filter(pl.col(column) == value).get_column(ROW).to_list()
-            found += [
-                {"severity": Severity.WARNING.value, "file": table.origin, "line": row,
-                 "column": f"{table.headers[column]} ({column})", "code": "unknown_category",
-                 "detail": f"{echoed_text(value)!r} read as 'other'; map it in a mapping file"}
-                for row in rows
-            ]  # fmt: skip
-    return issue_frame(found[:shown]) if found else issue_frame([])
 
 
 def _label(source: Path, table: str) -> str:
