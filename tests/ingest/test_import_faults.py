@@ -346,3 +346,25 @@ def test_a_renamed_header_is_said_once_by_its_file_with_the_headers_not_used(
     assert len(errors) == 1 and errors[0].startswith("error 错误: 信访记录.csv, column occurred_at")
     assert "headers not used: 接谈时间" in errors[0]
     assert "import with --mode lenient" not in said.output
+
+
+def test_a_persons_name_where_a_unit_belongs_is_never_stored(tmp_path: Path) -> None:
+    """冯巩 typed into 办理单位 (the handler's name) was stored as the unit without a word
+    (a tester's report); units are named as units are (县住建局, 城关镇, 高新区)."""
+    folder = export(tmp_path / "export", [
+        "C1,P1,2024-01-05T10:00:00,330211,other", "C2,P2,2024-01-05T10:00:00,330211,other",
+    ], [
+        "K1,C1,2024-01-05T10:00:00,visit,county,1", "K2,C2,2024-01-05T10:00:00,visit,county,1",
+    ])  # fmt: skip
+    (folder / "actions.csv").write_text(
+        "action_id,case_id,occurred_at,action_type,unit\n"
+        "A1,C1,2024-01-06T10:00:00,accepted,冯巩\nA2,C2,2024-01-06T10:00:00,accepted,县住建局\n"
+        "A3,C2,2024-01-07T10:00:00,assigned,高新区\n",
+        "utf-8",
+    )
+    result = import_source(folder, tmp_path / "out", Mode.LENIENT, tmp_path / "q")
+    assert result.dataset.actions is not None
+    assert sorted(result.dataset.actions["unit"].to_list()) == ["县住建局", "高新区"]
+    rejected = pl.read_csv(tmp_path / "q" / "actions.csv", infer_schema=False)
+    assert rejected["unit"].to_list() == ["[已屏蔽 masked]"]
+    assert "looks like a personal name" in rejected["reason"][0]

@@ -26,6 +26,8 @@ from earlywarn.contract.spec import ACTION_OUTCOMES, Column, Kind, Table
 from earlywarn.contract.timestamps import TIMESTAMP, canonical_timestamp, parse_timestamp
 
 _DETAIL_CHARS = 40
+# Where a unit is named: a person's name typed there (the handler's) is personal data.
+UNITS = ("responsible_unit", "unit")
 _INT32_MAX = 2**31 - 1  # the loaded tables hold counts as Int32
 _MASKED = "[已屏蔽 masked]"
 _PROBLEM = "_problem_"
@@ -100,7 +102,9 @@ def _check_column(column: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr,
     problem = pl.lit(None, dtype=pl.String)
     if column.kind in (Kind.IDENTIFIER, Kind.CODE):
         value = raw.cast(pl.String)  # a Parquet file may hold numbers: read as their text
-        suspect = may_hold_personal_data(value, check_names=column.kind is Kind.IDENTIFIER)
+        suspect = may_hold_personal_data(
+            value, check_names=column.kind is Kind.IDENTIFIER, unit_names=column.name in UNITS
+        )
         problem = pl.when(value.str.contains(FORMULA_LIKE)).then(pl.lit("formula_like"))
     elif column.kind is Kind.TIMESTAMP and dtype == pl.String:
         # Most exports write one canonical form: parse that fast, the rest exactly
@@ -165,7 +169,11 @@ def _check_suspects(table: Table, checked: pl.DataFrame) -> pl.DataFrame:
             redacted = subset.select(redact_expr(column.name)).to_series()
             updates.append(checked.get_column(column.name).scatter(rows, redacted))
             continue
-        personal = personal_data_code(column.name, check_names=column.kind is Kind.IDENTIFIER)
+        personal = personal_data_code(
+            column.name,
+            check_names=column.kind is Kind.IDENTIFIER,
+            unit_names=column.name in UNITS,
+        )
         blank = pl.col(column.name).str.contains(r"^\s+$")
         missing = pl.lit("missing_value") if column.required else pl.lit(None, dtype=pl.String)
         codes = subset.select(pl.when(blank).then(missing).otherwise(personal)).to_series()

@@ -51,6 +51,9 @@ _SURNAMES = (
 )
 _SURNAME_NAME = f"^\\s*[{_SURNAMES}]{_NAME_GAP}\\p{{Han}}(?:{_NAME_GAP}\\p{{Han}})?\\s*$"
 NAME_MASK = "[疑似人名 masked]"
+# A unit's name ends in what it is (县住建局, 信访办, 城关镇, 人民医院, 物业公司); a
+# person's name typed where a unit belongs (the clerk's, the handler's) does not.
+_UNIT_ENDING = "[局办委院所队站厅部处科室会心司厂社校馆镇乡村区县市道组庭行]\\s*$"
 
 ID_TOKEN = "[身份证号]"
 MOBILE_TOKEN = "[手机号]"
@@ -92,16 +95,24 @@ def _has_valid_id_check(candidate: pl.Expr) -> pl.Expr:
     return expected == candidate.str.slice(17, 1).str.to_uppercase()
 
 
-def may_hold_personal_data(column: str | pl.Expr, *, check_names: bool) -> pl.Expr:
+def may_hold_personal_data(
+    column: str | pl.Expr, *, check_names: bool, unit_names: bool = False
+) -> pl.Expr:
     """Cheap test: true wherever ``personal_data_code`` may find something, or on blanks."""
     pattern = DIGIT_RUN + r"|^\s+$" + (f"|{_HAN_NAME}" if check_names else "")
+    pattern += f"|{_SURNAME_NAME}" if unit_names else ""
     return _expr(column).str.contains(pattern)
 
 
-def personal_data_code(column: str | pl.Expr, *, check_names: bool) -> pl.Expr:
+def personal_data_code(
+    column: str | pl.Expr, *, check_names: bool, unit_names: bool = False
+) -> pl.Expr:
     """Problem code where a value in ``column`` is personal data, else null.
 
-    Codes: ``personal_id_number``, ``personal_mobile``, ``personal_name``.
+    Codes: ``personal_id_number``, ``personal_mobile``, ``personal_name``. Names are
+    looked for where a pseudonym belongs (``check_names``: any two to four characters
+    alone) and where a unit's name belongs (``unit_names``: a common surname and one or
+    two characters, not ending as a unit's name does).
     Exact but slow: run it on the rows ``may_hold_personal_data`` selects.
     """
     value = _ascii_digits(_expr(column))
@@ -119,6 +130,9 @@ def personal_data_code(column: str | pl.Expr, *, check_names: bool) -> pl.Expr:
     mobile = f"(^|[^0-9]){_MOBILE}([^0-9]|$)"
     is_mobile = value.str.contains(mobile) | compact.str.contains(mobile)
     is_name = _expr(column).str.contains(_HAN_NAME) & pl.lit(check_names)
+    written = _expr(column)
+    unit_person = written.str.contains(_SURNAME_NAME) & ~written.str.contains(_UNIT_ENDING)
+    is_name = is_name | (unit_person & pl.lit(unit_names))
     return (
         pl.when(is_id)
         .then(pl.lit("personal_id_number"))
