@@ -98,14 +98,13 @@ def case_page(
 
 
 def _reviews_so_far(db: Session, day: dt.date, case_id: str, lang: i18n.Language) -> dict[str, Any]:
-    """The case's reviews on the day's list and the lists before it (a case reviewed
-    yesterday and listed again today says so), each with the key it was recorded with
+    """The case's reviews on every list (a case reviewed yesterday and listed again today
+    says so; an older list's page shows what was done since), each with the key it was
+    recorded with
     (its role and prefix: a key names no person), so that two people's answers are told
     apart; and whether a newer list than the day's exists, for the form to say where a
     review will be recorded."""
-    reviews = db.scalars(
-        select(Review).where(Review.list_date <= day, Review.case_id == case_id).order_by(Review.id)
-    ).all()
+    reviews = db.scalars(select(Review).where(Review.case_id == case_id).order_by(Review.id)).all()
     newest = list_dates(db, 1)
     keys = {
         key.id: key
