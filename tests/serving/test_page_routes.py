@@ -255,21 +255,18 @@ def test_the_list_says_what_it_ignored_and_records_what_it_showed(
     asked = {"date": DAY.isoformat(), "band": "high", "page": "99999"}
     shown = browser.get("/office/list", params=asked).text
     pages = int(re.search(r"第 \d+ / (\d+) 页", shown).group(1))  # type: ignore[union-attr]
-    with sessions() as session:
-        target = session.scalars(
-            select(AuditRecord.target)
-            .where(AuditRecord.action == "web.list.view")
-            .order_by(AuditRecord.id.desc())
-        ).first()
-    assert target == f"{DAY} page {pages} size 100 band=high"
+
+    def last_view() -> str | None:
+        with sessions() as session:
+            return session.scalars(
+                select(AuditRecord.target)
+                .where(AuditRecord.action == "web.list.view")
+                .order_by(AuditRecord.id.desc())
+            ).first()
+
+    assert last_view() == f"{DAY} page {pages} size 100 band=high"
     browser.get("/office/list", params={"date": DAY.isoformat(), "band": "purple", "size": "50"})
-    with sessions() as session:
-        ignored = session.scalars(
-            select(AuditRecord.target)
-            .where(AuditRecord.action == "web.list.view")
-            .order_by(AuditRecord.id.desc())
-        ).first()
-    assert ignored == f"{DAY} page 1 size 50"  # band=purple was ignored, not applied
+    assert last_view() == f"{DAY} page 1 size 50"  # band=purple was ignored, not applied
     # No list that day: the picker shows the day asked for, not the newest list's.
     empty_day = browser.get("/office/list", params={"date": "2020-01-02"}).text
     assert re.search(r'<option value="2020-01-02" selected>[^<]*（无清单）</option>', empty_day)
