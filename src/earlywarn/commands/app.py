@@ -172,11 +172,10 @@ def imported_dataset(data: Path, settings: Settings) -> tuple[Path, ImportResult
     from earlywarn.contract import ContractError, Mode
     from earlywarn.ingest.mapping_file import MappingFileError, read_mapping
     from earlywarn.ingest.run import MappingError, SourceError, import_source
+    from earlywarn.ingest.sources import shown_source
 
     name = settings.import_name or ("database" if url else data.stem)
     target = settings.work_dir / "imported" / name
-    from earlywarn.ingest.sources import shown_source
-
     typer.echo(f"Importing 导入 {shown_source(url) if url else data} -> {target}", err=True)
     if settings.import_name is None and DATED.search(data.stem):
         typer.echo(
