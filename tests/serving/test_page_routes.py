@@ -265,6 +265,9 @@ def test_the_list_says_what_it_ignored_and_records_what_it_showed(
             ).first()
 
     assert last_view() == f"{DAY} page {pages} size 100 band=high"
+    assert f"没有第 99999 页（共 {pages} 页），显示最后一页。" in shown
+    sized = browser.get("/office/list", params={"date": DAY.isoformat(), "size": "75"}).text
+    assert '<option value="75" selected>75</option>' in sized  # the size served, chosen
     browser.get("/office/list", params={"date": DAY.isoformat(), "band": "purple", "size": "50"})
     assert last_view() == f"{DAY} page 1 size 50"  # band=purple was ignored, not applied
     # No list that day: the picker shows the day asked for, not the newest list's.

@@ -157,6 +157,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "以下筛选条件无法识别，已忽略：{names}",
         "Ignored what the page does not know: {names}",
     ),
+    "page_beyond": (
+        "没有第 {asked} 页（共 {pages} 页），显示最后一页。",
+        "There is no page {asked} (of {pages}): the last page is shown.",
+    ),
     "odd_date": (
         "日期“{date}”无法识别，显示最新清单。",
         "The date “{date}” is not a date: the newest list is shown.",

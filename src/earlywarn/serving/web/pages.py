@@ -160,6 +160,8 @@ def daily_list(
         return missing(request, lang, who, "not_found")
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, math.ceil(total / size))
+    if page > pages:  # said, not answered as if page 99 were the last
+        notices.append(i18n.word("page_beyond", lang).format(asked=page, pages=pages))
     rows = list(db.scalars(query.offset((min(page, pages) - 1) * size).limit(size)))
     rows = with_reasons(scorer, header, rows)
     reviews = latest_reviews(db, day, [r.case_id for r in rows])
@@ -183,7 +185,8 @@ def daily_list(
         notices=notices, since=views.compared_with(rows, lang), filtered=bool(shown),
         rows=[views.list_row(r, reviews.get(r.case_id), lang, before.get(r.case_id))
               for r in rows], total=total,
-        page=min(page, pages), pages=pages, size=size, sizes=PAGE_SIZES,
+        page=min(page, pages), pages=pages, size=size,
+        sizes=sorted({*PAGE_SIZES, size}),  # a size typed in the address stays chosen
         dates=list_dates(db), townships=townships, categories=i18n.CATEGORY,
         query=views.query_without(request, "page"), list_query=request.url.query,
         **views.workload(db, header, scorer.settings, who.key.county_code or filters.county),
