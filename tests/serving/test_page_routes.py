@@ -273,6 +273,9 @@ def test_the_list_says_what_it_ignored_and_records_what_it_showed(
     # No list that day: the picker shows the day asked for, not the newest list's.
     empty_day = browser.get("/office/list", params={"date": "2020-01-02"}).text
     assert re.search(r'<option value="2020-01-02" selected>[^<]*（无清单）</option>', empty_day)
+    nearest = re.findall(r'class="nearest-list" href="/office/list\?[^"]*date=([\d-]+)"', empty_day)
+    assert nearest and all(day > "2020-01-02" for day in nearest)  # the first list after it
+    assert 'value="land_requisition"' in empty_day  # the filters stay to carry over
     # Nothing in a filter: said as the filter's, not as an empty list.
     nothing = browser.get(
         "/office/list", params={"date": DAY.isoformat(), "township": "nowhere"}

@@ -147,6 +147,7 @@ WORDS: dict[str, tuple[str, str]] = {
         "This day's list holds no case this key may see.",
     ),
     "no_list_that_day": ("（无清单）", "(no list)"),
+    "nearest_lists": ("最近的清单：", "The nearest lists:"),
     "changes_since": ("与{date}清单相比", "against the list of {date}"),
     "no_earlier_list": (
         "无上期清单可比较（生成时尚无更早的清单）",

@@ -150,8 +150,20 @@ def daily_list(
     notices = views.notices(lang, odd_date, odd_parameters(request))
     if header is None or day is None:
         trail.record(db, who.key, "web.list.view", str(date), 0, "no list")
+        dates = list_dates(db)
+        # The lists on either side of a day without one, to go to in one click.
+        nearest = [
+            d
+            for d in (
+                max((d for d in dates if day and d < day), default=None),
+                min((d for d in dates if day and d > day), default=None),
+            )
+            if d
+        ]
         return render(request, "list.html", lang, 404, who=who, day=day, header=None,
-                      dates=list_dates(db), filters=filters, notices=notices)  # fmt: skip
+                      dates=dates, filters=filters, notices=notices, nearest=nearest,
+                      categories=i18n.CATEGORY, sizes=sorted({*PAGE_SIZES, size}), size=size,
+                      query=views.query_without(request, "page", "date"))  # fmt: skip
     try:
         query = item_query(who.key, header, filters)
     except OtherCountyError:
