@@ -184,6 +184,12 @@ ACTIONS = Table(
 )
 
 TABLES: tuple[Table, ...] = (CASES, CONTACTS, ACTIONS)
+# The moment each table's row records (when a case was registered, a contact or step made).
+MOMENTS: dict[str, str] = {
+    "cases": "registered_at",
+    "contacts": "occurred_at",
+    "actions": "occurred_at",
+}
 
 
 class Mode(StrEnum):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-from earlywarn.contract.spec import TABLES
+from earlywarn.contract.spec import MOMENTS, TABLES
 
 
 @dataclass(frozen=True)
@@ -54,17 +54,14 @@ def removals_refused(counts: dict[str, MergeCounts]) -> list[str]:
     ]
 
 
-_MOMENTS = {"cases": "registered_at", "contacts": "occurred_at", "actions": "occurred_at"}
-
-
 def newest_record(tables: dict[str, pl.DataFrame], names: set[str]) -> dt.datetime | None:
     """The latest moment the named tables record, up to now: a moment typed in the future
     (2032 for 2023) says nothing of how recent an export is."""
     limit = dt.datetime.now() + dt.timedelta(days=1)
     moments = [
-        frame.get_column(_MOMENTS[name]).filter(frame.get_column(_MOMENTS[name]) <= limit).max()
+        frame.get_column(MOMENTS[name]).filter(frame.get_column(MOMENTS[name]) <= limit).max()
         for name, frame in tables.items()
-        if name in _MOMENTS and name in names and frame.height
+        if name in MOMENTS and name in names and frame.height
     ]
     found = [m for m in moments if isinstance(m, dt.datetime)]
     return max(found) if found else None

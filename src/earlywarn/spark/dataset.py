@@ -21,7 +21,7 @@ import yaml
 from earlywarn.contract.calendar_file import CalendarError, calendar_content
 from earlywarn.contract.calendar_read import CALENDAR_FILE
 from earlywarn.contract.loader import typed_table
-from earlywarn.contract.spec import OFFICE_TIME_ZONE, TABLES, Column, Kind
+from earlywarn.contract.spec import MOMENTS, OFFICE_TIME_ZONE, TABLES, Column, Kind
 
 if TYPE_CHECKING:
     from pyspark.sql import Column as Column_
@@ -37,7 +37,6 @@ COLUMNS = {
 
 
 KEYS = {"cases": "case_id", "contacts": "contact_id", "actions": "action_id"}
-MOMENTS = {"cases": "registered_at", "contacts": "occurred_at", "actions": "occurred_at"}
 NEEDS_ROWS = ("cases", "contacts")  # as the embedded loader: an empty one is an error
 
 

@@ -64,6 +64,11 @@ STATUS: dict[str, tuple[str, str]] = {
     "alert": ("告警", "alert"),
 }
 CHECK: dict[str, tuple[str, str]] = {
+    "backlog_psi": ("在办时长漂移（积压，PSI）", "age of open cases (backlog, PSI)"),
+    "precision_shortfall": (
+        "到期清单精确率低于承诺（百分点）",
+        "matured list: precision below the promise (points)",
+    ),
     "input_psi": ("输入漂移（PSI）", "input drift (PSI)"),
     "score_shift": ("评分漂移（标准差）", "score drift (standard deviations)"),
     "share_flagged": ("预警比例", "share flagged"),
@@ -312,9 +317,11 @@ WORDS: dict[str, tuple[str, str]] = {
 }
 
 
-def word(key: str, language: Language) -> str:
+def word(key: str, language: Language, **values: object) -> str:
+    """A word of ``WORDS`` in one language, its ``{placeholders}`` filled from ``values``."""
     pair = WORDS[key]
-    return pair[0] if language == "zh" else pair[1]
+    text = pair[0] if language == "zh" else pair[1]
+    return text.format(**values) if values else text
 
 
 def label(table: dict[str, tuple[str, str]], key: str | None, language: Language) -> str:

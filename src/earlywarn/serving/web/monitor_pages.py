@@ -32,5 +32,5 @@ def monitor_page(
     return render(
         request, "monitor.html", lang, who=who, day=day, days=day_statuses(db),
         w=lambda key, **values: monitor_words.word(key, lang, **values),
-        kind=lambda key: monitor_words.pair(monitor_words.KIND, key, lang), **shown,
+        kind=lambda key: i18n.label(monitor_words.KIND, key, lang), **shown,
     )  # fmt: skip

@@ -12,7 +12,7 @@ from earlywarn.serving.monitor.checks import SIGNIFICANCE, Check
 from earlywarn.serving.monitor.precision import CHECK as SHORTFALL
 from earlywarn.serving.web import i18n
 from earlywarn.serving.web.monitor_rows import Row, date_words, row_of
-from earlywarn.serving.web.monitor_words import pair, word
+from earlywarn.serving.web.monitor_words import word
 
 
 @dataclass(frozen=True)
@@ -54,11 +54,11 @@ def _compared(found: Check, row: Row, today: str, lang: i18n.Language) -> Precis
     target, _, day = found.subject.partition("@")
     listed = _listed(day, lang)
     if found.value is None:  # not judged yet: no matured list, or no flagged case on it
-        return PrecisionRow(pair(i18n.TARGET, target, lang), listed, "-", "-", "-", "-", "-",
+        return PrecisionRow(i18n.label(i18n.TARGET, target, lang), listed, "-", "-", "-", "-", "-",
                             "-", "", "waiting", row.why, today)  # fmt: skip
     acted = int(d.get("acted") or 0)
     return PrecisionRow(
-        target=pair(i18n.TARGET, target, lang),
+        target=i18n.label(i18n.TARGET, target, lang),
         listed=listed,
         promised=i18n.percent(d["expected"]),
         matured=i18n.percent(d["observed"]),
@@ -90,9 +90,9 @@ def precision_rows(checks: list[Check], lang: i18n.Language) -> list[PrecisionRo
             continue
         listed = _listed(matured.subject.partition("@")[2], lang) if matured else "-"
         value = i18n.percent(matured.value) if matured else "-"
-        rows.append(PrecisionRow(pair(i18n.TARGET, target, lang), listed, "-", value, "-", "-",
-                                 "-", "-", "", "uncompared", word("no_comparison", lang),
-                                 today))  # fmt: skip
+        named = i18n.label(i18n.TARGET, target, lang)
+        rows.append(PrecisionRow(named, listed, "-", value, "-", "-", "-", "-", "",
+                                 "uncompared", word("no_comparison", lang), today))  # fmt: skip
     return rows
 
 

@@ -11,13 +11,7 @@ from typing import Any
 from earlywarn.serving.monitor.checks import SIGNIFICANCE, THRESHOLDS, Check
 from earlywarn.serving.monitor.drift import SCORE_HISTORY_LEAST
 from earlywarn.serving.web import i18n
-from earlywarn.serving.web.monitor_words import (
-    CHECK,
-    SUBJECT,
-    feature_name,
-    pair,
-    word,
-)
+from earlywarn.serving.web.monitor_words import SUBJECT, feature_name, word
 
 _PERCENT = frozenset({"quarantine_share", "unmapped_share", "share_flagged", "mean_probability",
                       "expected_precision", "matured_precision", "matured_recall",
@@ -52,13 +46,13 @@ def subject_text(check: str, subject: str, lang: i18n.Language) -> str:
     if "@" in subject:  # a matured list: target@list date
         target, day = subject.split("@", 1)
         listed = word("list_of", lang, day=date_words(day, lang))
-        return f"{pair(i18n.TARGET, target, lang)} · {listed}"
+        return f"{i18n.label(i18n.TARGET, target, lang)} · {listed}"
     if ":" in subject:  # a score measure: measure:target
         measure, target = subject.split(":", 1)
-        return f"{pair(CHECK, measure, lang)} · {pair(i18n.TARGET, target, lang)}"
+        return f"{i18n.label(i18n.CHECK, measure, lang)} · {i18n.label(i18n.TARGET, target, lang)}"
     if subject in i18n.TARGET:
-        return pair(i18n.TARGET, subject, lang)
-    return pair(SUBJECT, subject, lang)
+        return i18n.label(i18n.TARGET, subject, lang)
+    return i18n.label(SUBJECT, subject, lang)
 
 
 def value_text(check: str, value: float | None) -> str:
@@ -108,7 +102,7 @@ def row_of(check: Check, lang: i18n.Language) -> Row:
     waiting = check.waiting
     return Row(
         check=check,
-        label=pair(CHECK, check.check, lang),
+        label=i18n.label(i18n.CHECK, check.check, lang),
         subject=subject,
         code=check.subject if subject != check.subject else None,
         value=value_text(check.check, check.value),

@@ -18,13 +18,16 @@ from earlywarn.serving.store import MonitorCheck
 from earlywarn.serving.web import i18n
 from earlywarn.serving.web.monitor_parts import backlog_rows, precision_rows
 from earlywarn.serving.web.monitor_rows import ORDER, row_of, subject_text, waiting_text
-from earlywarn.serving.web.monitor_words import CHECK, joined, pair, word
+from earlywarn.serving.web.monitor_words import joined, word
 
 
 def _names(checks: Sequence[Check], lang: i18n.Language) -> str:
     colon = "：" if lang == "zh" else ": "
-    return joined([f"{pair(CHECK, c.check, lang)}{colon}{subject_text(c.check, c.subject, lang)}"
-                   for c in checks], lang)  # fmt: skip
+    named = [
+        f"{i18n.label(i18n.CHECK, c.check, lang)}{colon}{subject_text(c.check, c.subject, lang)}"
+        for c in checks
+    ]
+    return joined(named, lang)
 
 
 def verdict_text(verdict: Verdict, day: dt.date, lang: i18n.Language) -> list[str]:

@@ -7,14 +7,6 @@ from __future__ import annotations
 from earlywarn.features.catalogue import BY_NAME
 from earlywarn.serving.web import i18n
 
-# The shared check names, and those of checks the shared table does not know yet.
-CHECK: dict[str, tuple[str, str]] = i18n.CHECK | {
-    "backlog_psi": ("在办时长漂移（积压，PSI）", "age of open cases (backlog, PSI)"),
-    "precision_shortfall": (
-        "到期清单精确率低于承诺（百分点）",
-        "matured list: precision below the promise (points)",
-    ),
-}
 KIND: dict[str, tuple[str, str]] = {
     "model": ("模型", "model"),
     "data": ("数据", "data"),
@@ -188,10 +180,6 @@ WORDS: dict[str, tuple[str, str]] = {
 def word(key: str, lang: i18n.Language, **values: object) -> str:
     zh, en = WORDS[key]
     return (zh if lang == "zh" else en).format(**values)
-
-
-def pair(table: dict[str, tuple[str, str]], key: str, lang: i18n.Language) -> str:
-    return i18n.label(table, key, lang)
 
 
 def feature_name(code: str, lang: i18n.Language) -> str | None:

@@ -173,7 +173,7 @@ def daily_list(
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, math.ceil(total / size))
     if page > pages:  # said, not answered as if page 99 were the last
-        notices.append(i18n.word("page_beyond", lang).format(asked=page, pages=pages))
+        notices.append(i18n.word("page_beyond", lang, asked=page, pages=pages))
     rows = list(db.scalars(query.offset((min(page, pages) - 1) * size).limit(size)))
     rows = with_reasons(scorer, header, rows)
     reviews = latest_reviews(db, day, [r.case_id for r in rows])

@@ -33,7 +33,7 @@ HISTORY_DAYS = 365  # how far back the timeline starts, at most
 
 def page_context(request: Request, lang: i18n.Language) -> dict[str, Any]:
     def t(key: str, **values: object) -> str:
-        return i18n.word(key, lang).format(**values)
+        return i18n.word(key, lang, **values)
 
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return {
@@ -107,9 +107,9 @@ class Row:
 
 def notices(lang: i18n.Language, odd_date: str | None, odd: list[str]) -> list[str]:
     """What the list page says it did not use of the address."""
-    said = [i18n.word("odd_date", lang).format(date=odd_date)] if odd_date else []
+    said = [i18n.word("odd_date", lang, date=odd_date)] if odd_date else []
     if odd:
-        said.append(i18n.word("odd_parameters", lang).format(names=", ".join(odd)))
+        said.append(i18n.word("odd_parameters", lang, names=", ".join(odd)))
     return said
 
 
@@ -121,7 +121,7 @@ def compared_with(items: list[RiskListItem], lang: i18n.Language) -> str | None:
         since = json.loads(item.changes or "{}").get("since")
         if since:
             day = i18n.date_text(dt.date.fromisoformat(since), lang)
-            return i18n.word("changes_since", lang).format(date=day)
+            return i18n.word("changes_since", lang, date=day)
     listed = any(item.risk_band != "low" for item in items)
     return i18n.word("no_earlier_list", lang) if listed else None
 
