@@ -116,7 +116,10 @@ def _print_sources(result: ImportResult) -> None:
         )
     say_emptied(result)
     for origin, rows in result.left_out.items():
-        typer.echo(f"  {origin}: {rows:,} blank or total rows left out 空行或合计行未导入")
+        typer.echo(
+            f"  {origin}: {rows:,} blank, title, total or signature rows left out "
+            "空行、标题、合计或落款行未导入"
+        )
     for sheet in result.skipped:
         typer.echo(f"warning 警告: not read 未读取: {sheet}", err=True)
     for (column, value), count in sorted(result.unmapped_values.items()):

@@ -153,8 +153,10 @@ def separator_of(text: str) -> str:
     return "\t" if "\t" in first and "," not in first else ","
 
 
-def records(text: str, name: str) -> CsvRecords:
-    """The file's rows as text, each with its line; rows of the wrong width set aside."""
+def records(text: str, name: str, above: int = 0) -> CsvRecords:
+    """The file's rows as text, each with its line; rows of the wrong width set aside.
+    ``above``: how many lines of the file stand above the text (a title), so that line
+    numbers are the file's."""
     if not text.strip():
         raise CsvError(f"{name}: the file is empty (文件为空)")
     separator = separator_of(text)
@@ -169,8 +171,9 @@ def records(text: str, name: str) -> CsvRecords:
     # fills a short row with nulls without a word).
     if frame is not None and frame.height == lines and _all_as_wide(text, frame.width, separator):
         header = [value or "" for value in frame.row(0)]
-        return CsvRecords(header, frame.slice(1), list(range(2, frame.height + 1)))
-    return _record_by_record(text, name, separator)
+        first = above + 2
+        return CsvRecords(header, frame.slice(1), list(range(first, first + frame.height - 1)))
+    return _record_by_record(text, name, separator, above)
 
 
 def _all_as_wide(text: str, width: int, separator: str) -> bool:
@@ -184,15 +187,15 @@ def _all_as_wide(text: str, width: int, separator: str) -> bool:
     )
 
 
-def _record_by_record(text: str, name: str, separator: str) -> CsvRecords:
+def _record_by_record(text: str, name: str, separator: str, above: int) -> CsvRecords:
     csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
     reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=separator)
     rows: list[list[str]] = []
     starts: list[int] = []
-    end = 0
+    end = above
     try:
         for record in reader:
-            start, end = end + 1, reader.line_num
+            start, end = end + 1, above + reader.line_num
             if record:  # a blank line holds no record
                 rows.append(record)
                 starts.append(start)

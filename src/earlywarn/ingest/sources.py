@@ -15,12 +15,17 @@ import polars as pl
 
 from earlywarn.ingest.csv_files import CsvError, decode, records
 from earlywarn.ingest.mapping_file import MappingFile
+from earlywarn.ingest.table_edges import (
+    HEADER_SEARCH_ROWS,
+    csv_header_line,
+    header_row,
+    is_closing_text,
+    kept_rows,
+)
 from earlywarn.ingest.vocabulary import Vocabulary, normalise
 from earlywarn.ingest.workbook_cells import MarkedCell, workbook_marks
 
 ROW = "_source_row"
-HEADER_SEARCH_ROWS = 20  # a title (often merged across the columns) may stand above the header
-_TOTALS = ("合计", "总计", "小计", "共计")
 _WORKBOOKS = (".xlsx", ".xlsm", ".xls")
 # What a workbook's first bytes are: a zip (.xlsx, .xlsm) or an OLE file (.xls).
 _WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
@@ -70,7 +75,7 @@ def read_source(
         if why_not:
             skipped.append(f"{file.name}: {why_not}")
         elif file.suffix.lower() == ".csv":
-            tables.append(read_csv(file))
+            tables.append(read_csv(file, vocabulary))
         elif file.suffix.lower() in _WORKBOOKS:
             tables.extend(read_workbook(file, vocabulary, skipped))
     return tables
@@ -169,21 +174,28 @@ def _refuse_missing_sqlite_file(url: str, shown: str) -> None:
         raise SourceError(f"{shown}: no such database file {database} (数据库文件不存在)")
 
 
-def read_csv(file: Path) -> SourceTable:
+def read_csv(file: Path, vocabulary: Vocabulary | None = None) -> SourceTable:
+    """A CSV file's rows, numbered by their lines; title lines above the header and
+    closing lines under the last record (totals, signatures) left out and counted."""
     try:
-        text, encoding = decode(file.read_bytes(), file.name)
-        found = records(text, file.name)
+        content, encoding = decode(file.read_bytes(), file.name)
+        above = csv_header_line(content, vocabulary or Vocabulary())
+        *title, content = content.split("\n", above) if above else [content]
+        found = records(content, file.name, above)
     except CsvError as error:
         raise SourceError(str(error)) from error
     frame = found.frame
     frame.columns = _unique([name.strip() for name in found.header])
     frame = frame.with_columns(pl.Series(ROW, found.lines, dtype=pl.Int64))
+    last_record = max(found.lines, default=0)
+    closing = [r for r in found.set_aside if r[0] > last_record and is_closing_text(r[1])]
     aside = [
         SetAside(line, text, "wrong_field_count", f"{fields} field(s), not the header's")
         for line, text, fields in found.set_aside
+        if (line, text, fields) not in closing
     ]
-    table = SourceTable(file.name, frame, encoding, name=file.name, set_aside=aside)
-    return _cleaned(table)
+    left_out = len(closing) + sum(1 for line in title if line.strip())
+    return _cleaned(SourceTable(file.name, frame, encoding, left_out, file.name, set_aside=aside))
 
 
 def read_workbook(
@@ -210,7 +222,11 @@ def read_workbook(
             )
             continue
         cells = loaded.to_polars()
-        header_at = None if cells.is_empty() else _header_row(cells, vocabulary)
+        header_at = (
+            None
+            if cells.is_empty()
+            else header_row(cells.head(HEADER_SEARCH_ROWS).rows(), vocabulary)
+        )
         if header_at is None:
             why = (
                 "empty" if cells.is_empty()
@@ -254,16 +270,6 @@ def _check_workbook_bytes(file: Path) -> None:
         )
 
 
-def _header_row(cells: pl.DataFrame, vocabulary: Vocabulary) -> int | None:
-    """The first row that names at least two columns we know."""
-    for index in range(min(HEADER_SEARCH_ROWS, cells.height)):
-        row = cells.row(index)
-        known = sum(1 for value in row if value and vocabulary.knows_header(str(value)))
-        if known >= 2:
-            return index
-    return None
-
-
 def _unique(names: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     unique = []
@@ -285,25 +291,10 @@ def as_text(column: pl.Series) -> pl.Series:
 
 
 def _cleaned(table: SourceTable) -> SourceTable:
-    """Blank rows and closing total rows hold no record: left out, and counted. A blank
-    value is a missing one, whatever the source: an empty CSV field, an empty cell, or
-    the empty string a database keeps in a ``NOT NULL DEFAULT ''`` column."""
-    values = [c for c in table.frame.columns if c != ROW]
-    stripped = table.frame.with_columns(pl.col(values).str.strip_chars().replace("", None))
-    blank = pl.all_horizontal(pl.col(values).is_null() | (pl.col(values) == ""))
-    first = pl.coalesce(*(pl.when(pl.col(c) != "").then(pl.col(c)) for c in values))
-    total = first.str.replace_all(r"\s", "").str.starts_with(_TOTALS[0])
-    for word in _TOTALS[1:]:
-        total = total | first.str.replace_all(r"\s", "").str.starts_with(word)
-    # A row of formulas never calculated reads as blank: kept, for the mapping to name.
-    marked = pl.col(ROW).is_in([cell.row for _, cell in table.marks if cell.unusable])
-    # Only the closing rows: a total row stands after the last record. A record whose
-    # first value begins with 合计 (a summary "总计拖欠工资30万元") is a record, and is
-    # checked like any other.
-    record = ~blank & ~total.fill_null(False)
-    closing = pl.int_range(pl.len()) > pl.int_range(pl.len()).filter(record).max().fill_null(-1)
-    kept = stripped.filter((~blank | marked) & ~(total.fill_null(False) & closing))
-    skipped = table.frame.height - kept.height
+    """The table without what stands around it and holds no record; those rows counted."""
+    unusable = [cell.row for _, cell in table.marks if cell.unusable]
+    kept = kept_rows(table.frame, ROW, unusable)
+    skipped = table.skipped_rows + table.frame.height - kept.height
     return SourceTable(
         table.origin, kept, table.encoding, skipped, table.name, table.table, table.set_aside,
         table.marks,
