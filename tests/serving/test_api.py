@@ -256,8 +256,13 @@ def test_the_export_is_the_ledger_in_either_language(
         assert str(sheet["A1"].value).startswith(title) and sheet["A3"].value == rank
         meaning = str(notes["B2"].value)  # the explanation sheet in the ledger's language
         assert ("清单顺序" in meaning) if lang == "zh" else meaning.startswith("the list's order")
-    csv_text = client.get(route, params={"format": "csv", "lang": "en"}, headers=headers).text
-    assert csv_text.lstrip("\ufeff").startswith("rank,case,county")
+    csv_answer = client.get(route, params={"format": "csv", "lang": "en"}, headers=headers)
+    assert csv_answer.text.lstrip("\ufeff").startswith("rank,case,county")
+    assert f'"risk-list-{DAY}.csv"' in csv_answer.headers["content-disposition"]
+    # An analyst's export of one county's flagged rows is named as such.
+    analyst = {"X-API-Key": keys["analyst"]}
+    part = client.get(route, params={"county": "330211", "flag": "true"}, headers=analyst)
+    assert f'"risk-list-{DAY}-330211-filtered.csv"' in part.headers["content-disposition"]
 
 
 def test_every_api_route_documents_its_key_header(client: TestClient) -> None:

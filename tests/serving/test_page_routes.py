@@ -313,9 +313,37 @@ def test_an_analysts_county_export_is_titled_with_its_county(
     assert answer.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).worksheets[0]
     assert str(sheet["A1"].value).startswith("330211 ")  # not 全部县区
+    assert (
+        f'filename="risk-list-{DAY.isoformat()}-330211.xlsx"'
+        in answer.headers["content-disposition"]
+    )
     unfiltered = browser.get("/office/list/export", params={**params, "county": ""})
     whole = openpyxl.load_workbook(io.BytesIO(unfiltered.content)).worksheets[0]
     assert str(whole["A1"].value).startswith("全部县区 ")
+    assert "筛选" not in str(whole["A2"].value)
+    assert f'"risk-list-{DAY.isoformat()}.xlsx"' in unfiltered.headers["content-disposition"]
+
+
+def test_a_filtered_export_says_so_in_its_subtitle_and_file_name(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """A reviewer exported the high band of one township to forward it: the file was
+    named and titled as the whole day's list."""
+    import io
+
+    import openpyxl
+
+    browser = _signed_in(client, keys["office"])
+    params = {"date": DAY.isoformat(), "format": "xlsx", "band": "high", "reviewed": "no"}
+    answer = browser.get("/office/list/export", params=params)
+    assert answer.status_code == 200
+    assert f'"risk-list-{DAY.isoformat()}-filtered.xlsx"' in answer.headers["content-disposition"]
+    subtitle = str(openpyxl.load_workbook(io.BytesIO(answer.content)).worksheets[0]["A2"].value)
+    assert subtitle.endswith("筛选：风险等级 高，未核查"), subtitle
+    browser.cookies.set("earlywarn_lang", "en")
+    english = browser.get("/office/list/export", params=params)
+    subtitle = str(openpyxl.load_workbook(io.BytesIO(english.content)).worksheets[0]["A2"].value)
+    assert subtitle.endswith("filtered: band high, not reviewed"), subtitle
 
 
 def test_a_review_on_an_earlier_list_is_carried_to_the_next(

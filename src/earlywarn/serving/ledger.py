@@ -31,6 +31,10 @@ class LedgerInfo:
     as_of: dt.datetime
     model_versions: str
     county: str | None  # None: every county the reader may see
+    # The filters the rows were chosen by, besides the county: (name, value) as asked
+    # (township, category, band, flag, reviewed); the subtitle names them, so that a
+    # filtered file printed and forwarded does not pass for the whole list.
+    filters: tuple[tuple[str, object], ...] = ()
 
 
 # key, Chinese header, English header, width, what it holds.
@@ -209,6 +213,8 @@ def _xlsx(rows: pl.DataFrame, info: LedgerInfo, lang: Language) -> bytes:
     as_of = "数据截至" if lang == "zh" else "data as of"
     models = "模型" if lang == "zh" else "models"
     subtitle = f"{as_of} {i18n.moment_text(info.as_of, lang)} · {models} {info.model_versions}"
+    if info.filters:
+        subtitle += f" · {_filter_words(info.filters, lang)}"
     # merge_range writes its text as write() would: "=..." (a county code) as a formula.
     sheet.merge_range(0, 0, 0, last, "", formats["title"])
     sheet.write_string(0, 0, title, formats["title"])
@@ -249,6 +255,20 @@ def _xlsx(rows: pl.DataFrame, info: LedgerInfo, lang: Language) -> bytes:
     _notes(book, lang, formats)
     book.close()
     return buffer.getvalue()
+
+
+def _filter_words(filters: tuple[tuple[str, object], ...], lang: Language) -> str:
+    """筛选：乡镇 330211001，风险等级 高 / filtered: township 330211001, band high."""
+    tables = {"category": i18n.CATEGORY, "band": i18n.BAND}
+    yes_no = {"flag": ("flagged", "not_flagged"), "reviewed": ("yes_reviewed", "not_reviewed")}
+    words = []
+    for name, value in filters:
+        if name in yes_no:
+            words.append(i18n.word(yes_no[name][0 if value else 1], lang))
+        else:
+            shown = i18n.label(tables[name], str(value), lang) if name in tables else value
+            words.append(f"{i18n.word(name, lang).lower()} {shown}")
+    return ("筛选：" + "，".join(words)) if lang == "zh" else "filtered: " + ", ".join(words)
 
 
 def _notes(book: xlsxwriter.Workbook, lang: Language, formats: dict[str, object]) -> None:

@@ -183,11 +183,13 @@ def export_file(
     rows: list[RiskListItem],
     file_format: str,
     lang: Language = "zh",
-    county_asked: str | None = None,
+    filters: Filters | None = None,
 ) -> tuple[bytes, str, int]:
     """The rows with their latest review as the ledger, XLSX or CSV: content, media
     type, rows. The workbook's title names the county: the key's, else the one the
-    rows were filtered to (an analyst's county export was titled 全部县区)."""
+    rows were filtered to (an analyst's county export was titled 全部县区); its
+    subtitle names the other filters."""
+    filters = filters or Filters()
     decisions = {
         review.case_id: review.decision
         for review in db.scalars(
@@ -201,6 +203,26 @@ def export_file(
     )  # fmt: skip
     if file_format == "csv":
         return ledger_csv(frame, lang), "text/csv; charset=utf-8", frame.height
-    county = key.county_code if Role(key.role) is Role.OFFICE else county_asked
-    info = LedgerInfo(header.list_date, header.as_of, header.model_versions, county)
+    county = key.county_code if Role(key.role) is Role.OFFICE else filters.county
+    info = LedgerInfo(
+        header.list_date, header.as_of, header.model_versions, county, narrowing(filters)
+    )
     return ledger_xlsx(frame, info, lang), XLSX_MEDIA, frame.height
+
+
+def narrowing(filters: Filters) -> tuple[tuple[str, object], ...]:
+    """The filters that leave rows out besides the county, as (name, value)."""
+    names = ("township", "category", "band", "flag", "reviewed")
+    return tuple((n, getattr(filters, n)) for n in names if getattr(filters, n) is not None)
+
+
+def export_name(list_date: dt.date, key: ApiKey, filters: Filters, file_format: str) -> str:
+    """risk-list-2025-06-01.xlsx for the whole list the key may see; the county asked
+    for and "-filtered" in the name of a part of it, so that two exports of one day
+    saved side by side are told apart."""
+    parts = [f"risk-list-{list_date.isoformat()}"]
+    if filters.county and Role(key.role) is not Role.OFFICE:
+        parts.append("".join(ch for ch in filters.county if ch.isascii() and ch.isalnum()))
+    if narrowing(filters):
+        parts.append("filtered")
+    return "-".join(p for p in parts if p) + f".{file_format}"

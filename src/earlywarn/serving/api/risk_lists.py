@@ -21,6 +21,7 @@ from earlywarn.serving.lists import (
     Filters,
     OtherCountyError,
     export_file,
+    export_name,
     find_list,
     item_query,
     latest_reviews,
@@ -128,10 +129,10 @@ def export_list(
         db.scalars(_filtered(trail, db, key, header, filters, "risk_list.export")).all(),
     )
     content, media, count = export_file(
-        db, key, header, rows, format, "en" if lang == "en" else "zh", filters.county
+        db, key, header, rows, format, "en" if lang == "en" else "zh", filters.plain()
     )
     trail.record(db, key, "risk_list.export", f"{list_date} {format}", count, "ok")
-    name = f"risk-list-{list_date}.{format}"
+    name = export_name(list_date, key, filters.plain(), format)
     return Response(
         content,
         media_type=media,

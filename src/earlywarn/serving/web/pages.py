@@ -18,6 +18,7 @@ from earlywarn.serving.deps import Db, ScorerDep, Trail, client_address, throttl
 from earlywarn.serving.lists import (
     OtherCountyError,
     export_file,
+    export_name,
     find_list,
     item_query,
     latest_reviews,
@@ -230,9 +231,9 @@ def export(
     except OtherCountyError:
         trail.record(db, who.key, "risk_list.export", f"{date} (page)", 0, "refused 404")
         return missing(request, lang, who, "not_found")
-    content, media, count = export_file(db, who.key, header, rows, format, lang, filters.county)
+    content, media, count = export_file(db, who.key, header, rows, format, lang, filters)
     trail.record(db, who.key, "risk_list.export", f"{date} {format} (page)", count, "ok")
-    name = f"risk-list-{date}.{format}"
+    name = export_name(header.list_date, who.key, filters, format)
     return Response(
         content,
         media_type=media,
