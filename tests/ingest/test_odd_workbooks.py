@@ -79,6 +79,10 @@ def test_error_cells_and_formulas_never_calculated_are_quarantined_with_their_ce
     assert "row 3: a formula never calculated" in errors[0] and "cell F3 (信访目的)" in errors[0]
     assert "row 4: a cell shows a spreadsheet error" in errors[1]
     assert "cell C4 (登记时间): #N/A" in errors[1]
+    # Their contacts belong to cases set aside (they said "case_id not found in cases").
+    contacts = _quarantined(tmp_path, "contacts")
+    assert contacts["source_row"].to_list() == ["3", "4"]
+    assert set(contacts["reason"].to_list()) == {"case_id: its case was quarantined"}
     with pytest.raises(ContractError, match="F3"):
         import_source(path, tmp_path / "strict")
 

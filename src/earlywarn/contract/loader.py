@@ -190,7 +190,8 @@ def _row_errors_free(states: dict[str, _TableState]) -> bool:
 def _check_references(states: dict[str, _TableState], mode: Mode) -> None:
     """case_id of contacts and actions must name a case; lenient also drops orphans."""
     cases = states["cases"]
-    all_ids = cases.checked.frame.get_column("case_id").drop_nulls()
+    aside = pl.Series("case_id", cases.raw.aside_case_ids, dtype=pl.String)
+    all_ids = pl.concat([cases.checked.frame.get_column("case_id").drop_nulls(), aside])
     kept_ids = cases.kept().get_column("case_id")
     for state in states.values():
         if not state.table.references_cases:

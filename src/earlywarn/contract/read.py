@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -48,6 +48,9 @@ class RawTable:
         default_factory=lambda: pl.DataFrame(schema={LINE: pl.Int64, "raw": pl.String})
     )
     fatal: bool = False  # the file as a whole cannot be used
+    # case_ids of the cases table's rows set aside before any check (an export's row
+    # with an Excel error cell): a contact of one is of a case quarantined, not unknown.
+    aside_case_ids: list[str] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
@@ -302,4 +305,4 @@ def select_contract_columns(raw: RawTable) -> RawTable:
             ]
         )
         fatal = raw.table.required
-    return RawTable(raw.table, raw.path, raw.frame.select(kept), issues, raw.unparsed, fatal)
+    return replace(raw, frame=raw.frame.select(kept), issues=issues, fatal=fatal)

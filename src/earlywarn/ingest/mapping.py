@@ -103,6 +103,12 @@ def map_table(source: SourceTable, table: Table, vocabulary: Vocabulary) -> Mapp
     )
     used = [(header, cell) for header, cell in source.marks if header in headers.values()]
     aside = _unreadable_rows(source, used)
+    if aside and "case_id" in headers:
+        lines = [row.line for row in aside]
+        keys = dict(
+            frame.filter(pl.col(ROW).is_in(lines)).select(ROW, normalised("case_id")).rows()
+        )
+        aside = [row._replace(case_id=keys.get(row.line)) for row in aside]
     frame = frame.filter(~pl.col(ROW).is_in([row.line for row in aside]))
     set_aside = [*source.set_aside, *aside]
     mapped = MappedTable(table, source.origin, frame, headers, unmapped, set_aside=set_aside)

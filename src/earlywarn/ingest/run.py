@@ -232,6 +232,8 @@ def _raw_tables(
         ])  # fmt: skip
         unparsed = aside.select(pl.col("line").alias(LINE), echoed_line(pl.col("raw")))
         raw = RawTable(table, Path(label), frame.drop("_origin", ROW), issues, unparsed)
+        if table.name == "cases":
+            raw.aside_case_ids = [r.case_id for p in parts for r in p.set_aside if r.case_id]
         raws[table.name] = select_contract_columns(raw)
     return raws, pl.concat(lineage) if lineage else pl.DataFrame()
 

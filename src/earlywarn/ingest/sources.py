@@ -38,6 +38,9 @@ class SetAside(NamedTuple):
     text: str  # its values, as written
     code: str  # the code: wrong_field_count, excel_error, formula_not_calculated
     detail: str
+    # Its case_id when that cell could be read (an error elsewhere in the row): the
+    # case's contacts and actions are then said to belong to a case set aside.
+    case_id: str | None = None
 
 
 class SourceError(ValueError):
