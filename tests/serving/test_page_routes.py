@@ -198,12 +198,17 @@ def test_back_to_the_list_keeps_its_filters_sorting_and_page(
 
 
 def test_the_list_marks_todays_work_and_says_when_it_is_old(
-    client: TestClient, keys: dict[str, str]
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
 ) -> None:
+    from earlywarn.serving.store import RiskList
+
     browser = _signed_in(client, keys["analyst"])
     page = browser.get("/office/list", params={"date": DAY.isoformat(), "size": "200"}).text
     capacity = int(re.search(r"处理能力：每天 (\d+) 件", page).group(1))  # type: ignore[union-attr]
     assert capacity >= 50  # max(2% of the sample's population, 50)
+    with sessions.begin() as session:  # the capacity the list was made with is kept
+        header = session.scalars(select(RiskList).where(RiskList.list_date == DAY)).one()
+        assert header.capacity == capacity
     cell = '<td data-label="排名">'
     ranks = [int(r) for r in re.findall(rf'data-case="[^"]+">\s*{cell}(\d+)', page)]
     marked = re.findall(rf'data-case="[^"]+">\s*{cell}(\d+) <span class="flag today-mark">', page)
@@ -215,6 +220,18 @@ def test_the_list_marks_todays_work_and_says_when_it_is_old(
     high = len(re.findall(r'<tr class="band-high', page))  # the analyst sees every county
     assert ('id="over-capacity"' in page) == (high > capacity)
     assert 'id="list-age"' in page and "天前的清单" in page  # the sample's list is years old
+    # A list is read with its own capacity, not the setting of the day it is read.
+    try:
+        with sessions.begin() as session:
+            session.scalars(select(RiskList).where(RiskList.list_date == DAY)).one().capacity = 7
+        page = browser.get("/office/list", params={"date": DAY.isoformat()}).text
+        marked = re.findall(rf"{cell}(\d+) <span class=\"flag today-mark\">", page)
+        assert "处理能力：每天 7 件" in page and [int(r) for r in marked] == list(range(1, 8))
+    finally:
+        with sessions.begin() as session:
+            session.scalars(
+                select(RiskList).where(RiskList.list_date == DAY)
+            ).one().capacity = capacity
 
 
 def test_days_since_the_last_contact_are_whole_days_as_in_the_ledger() -> None:
@@ -270,6 +287,13 @@ def test_the_list_says_what_it_ignored_and_records_what_it_showed(
     assert '<option value="75" selected>75</option>' in sized  # the size served, chosen
     browser.get("/office/list", params={"date": DAY.isoformat(), "band": "purple", "size": "50"})
     assert last_view() == f"{DAY} page 1 size 50"  # band=purple was ignored, not applied
+    # An address edited by hand: answered with what is shown, not refused 422.
+    edited = browser.get("/office/list", params={"date": DAY.isoformat(), "page": "0",
+                                                 "size": "1000"})  # fmt: skip
+    assert edited.status_code == 200
+    assert "没有第 0 页，显示第一页。" in edited.text
+    assert "每页条数须在 1 至 200 之间（请求的是 1000），按 200 条显示。" in edited.text
+    assert last_view() == f"{DAY} page 1 size 200"
     # No list that day: the picker shows the day asked for, not the newest list's.
     empty_day = browser.get("/office/list", params={"date": "2020-01-02"}).text
     assert re.search(r'<option value="2020-01-02" selected>[^<]*（无清单）</option>', empty_day)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.contract import Dataset
+from earlywarn.models.capacity import Capacity
 from earlywarn.models.registry import LoadedModels
 from earlywarn.serving import risk_list
 from earlywarn.serving.list_files import list_folder
@@ -139,6 +140,9 @@ def test_a_rerun_that_stores_another_list_keeps_the_earlier_files(
     kept = json.loads((second.replaced / "manifest.json").read_text(encoding="utf-8"))
     assert kept["checksum"] == first.checksum
     assert verify_list(wider, sessions, DAY) == []  # the day's files are the new list's
+    with sessions() as session:  # each list keeps the capacity it was made with
+        header = session.scalars(select(RiskList).where(RiskList.list_date == DAY)).one()
+        assert header.capacity == Capacity(0.1, wider.capacity_minimum).at(header.rows)
     again = build_risk_list(wider, sample, DAY, sessions, champions)
     assert not again.changed and again.replaced is None  # the same list: nothing moved
 

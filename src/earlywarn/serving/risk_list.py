@@ -79,12 +79,19 @@ def checksum_of(items: pl.DataFrame, versions: str) -> str:
 
 
 def store_list(
-    session: Session, list_date: dt.date, as_of: dt.datetime, items: pl.DataFrame, versions: str
+    session: Session,
+    list_date: dt.date,
+    as_of: dt.datetime,
+    items: pl.DataFrame,
+    versions: str,
+    capacity: int | None = None,
 ) -> tuple[str, bool]:
-    """Replace the day's list in the caller's transaction unless it is already the same."""
+    """Replace the day's list in the caller's transaction unless it is already the same;
+    ``capacity``: the rows of a day's work it was made with, kept with it."""
     checksum = checksum_of(items, versions)
     existing = session.scalars(select(RiskList).where(RiskList.list_date == list_date)).first()
     if existing is not None and existing.checksum == checksum:
+        existing.capacity = capacity if capacity is not None else existing.capacity
         return checksum, False
     if existing is not None:
         session.execute(delete(RiskListItem).where(RiskListItem.list_id == existing.id))
@@ -96,6 +103,7 @@ def store_list(
         checksum=checksum,
         model_versions=versions,
         rows=items.height,
+        capacity=capacity,
     )
     session.add(header)
     session.flush()
@@ -183,7 +191,9 @@ def store_scored_list(
             # steps without the GIL); they reach the disk only once the list is committed.
             made = pool.submit(list_file_contents, day.scores, items, info, later, printed)
             with sessions.begin() as session:
-                checksum, changed = store_list(session, list_date, as_of, items, version_text)
+                checksum, changed = store_list(
+                    session, list_date, as_of, items, version_text, printed
+                )
                 audit(
                     session,
                     audit_key(settings, session),

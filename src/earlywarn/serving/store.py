@@ -72,6 +72,9 @@ class RiskList(Base):
     model_versions: Mapped[str] = mapped_column(String(200))
     rows: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
+    # The office's capacity the list was made with (its first rows by rank are a day's
+    # work); None for a list stored before migration 0009: the setting is read instead.
+    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class RiskListItem(Base):

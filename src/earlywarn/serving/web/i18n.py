@@ -167,6 +167,14 @@ WORDS: dict[str, tuple[str, str]] = {
         "没有第 {asked} 页（共 {pages} 页），显示最后一页。",
         "There is no page {asked} (of {pages}): the last page is shown.",
     ),
+    "page_before": (
+        "没有第 {asked} 页，显示第一页。",
+        "There is no page {asked}: the first page is shown.",
+    ),
+    "size_limits": (
+        "每页条数须在 1 至 {most} 之间（请求的是 {asked}），按 {size} 条显示。",
+        "A page holds 1 to {most} cases ({asked} asked): {size} are shown.",
+    ),
     "odd_date": (
         "日期“{date}”无法识别，显示最新清单。",
         "The date “{date}” is not a date: the newest list is shown.",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import func, select
 
@@ -141,14 +141,23 @@ def daily_list(
     lang: Lang,
     who: Viewer,
     date: str | None = None,
-    page: int = Query(1, ge=1, le=100_000),
-    size: int = Query(100, ge=1, le=200),
+    page: int = 1,
+    size: int = 100,
 ) -> Response:
     odd_date = date if date and day_of(date) is None else None
     day = chosen_day(db, None if odd_date else date)
     header = find_list(db, day) if day else None
     filters = filters_of(request)
     notices = views.notices(lang, odd_date, odd_parameters(request))
+    # An address edited by hand (page=0, size=1000) is answered with a notice, not refused.
+    if not 1 <= size <= PAGE_SIZES[-1]:
+        shown_size = min(max(size, 1), PAGE_SIZES[-1])
+        notices.append(i18n.word("size_limits", lang, most=PAGE_SIZES[-1], asked=size,
+                                 size=shown_size))  # fmt: skip
+        size = shown_size
+    if page < 1:
+        notices.append(i18n.word("page_before", lang, asked=page))
+        page = 1
     if header is None or day is None:
         trail.record(db, who.key, "web.list.view", str(date), 0, "no list")
         dates = list_dates(db)

@@ -57,8 +57,11 @@ def workload(
 ) -> dict[str, int]:
     """What the list asks of the office today: its capacity (the first ranks of the whole
     list), those of them and the high-band cases the key sees (its county's, if it has
-    one), and the list's age in days, counted in the office's time."""
-    capacity = Capacity(settings.capacity_share, settings.capacity_minimum).at(header.rows)
+    one), and the list's age in days, counted in the office's time. The capacity is the
+    one the list was made with (the setting's, for a list stored before it was kept)."""
+    capacity = header.capacity
+    if capacity is None:
+        capacity = Capacity(settings.capacity_share, settings.capacity_minimum).at(header.rows)
     seen = select(func.count()).select_from(RiskListItem).where(RiskListItem.list_id == header.id)
     seen = seen.where(*([RiskListItem.county_code == county] if county else []))
     high = db.scalar(seen.where(RiskListItem.risk_band == "high")) or 0
