@@ -135,8 +135,15 @@ def test_whole_source_problems(tmp_path: Path) -> None:
         "信访事项": (CASES, [case_row(1)]),
         "信访记录": ([*CONTACTS, "来访人数"], [[*contact_row(1), 2]]),
     })  # fmt: skip
-    with pytest.raises(MappingError, match="both map to column group_size"):
+    with pytest.raises(MappingError, match="both map to column group_size") as refused:
         import_source(twice, tmp_path / "out")
+    assert "headers: {contacts: {来访人数: null}}" in str(refused.value)
+    # Done as said: the second header is left unread, and named as not used.
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("headers:\n  contacts:\n    来访人数: null\n", encoding="utf-8")
+    read = import_source(twice, tmp_path / "out", mapping=read_mapping(mapping))
+    assert read.dataset.contacts["group_size"].to_list() == [1]
+    assert read.unmapped_headers == {"b.xlsx, sheet 信访记录": ["来访人数"]}
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(SourceError, match="no CSV file or workbook"):

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from earlywarn.cli import app
-from earlywarn.contract import Mode, load_dataset
-from earlywarn.ingest.run import ExportShrankError, import_source
+from earlywarn.contract import ContractError, Mode, load_dataset
+from earlywarn.ingest.run import ExportShrankError, SourceError, import_source
 
 runner = CliRunner()
 CASES = "case_id,petitioner_id,registered_at,county_code,category"
@@ -146,6 +146,29 @@ def test_rows_keep_the_line_an_editor_shows_across_quoted_line_breaks(tmp_path: 
     rejected = pl.read_csv(tmp_path / "q" / "cases.csv", infer_schema=False)
     assert rejected.select("source", "source_row").rows() == [("cases.csv", "6")]
     assert result.dataset.cases["case_id"].to_list() == ["C1"]
+
+
+def test_text_after_a_closing_quote_sets_that_row_aside_not_the_file(tmp_path: Path) -> None:
+    """A summary typed as "王某"反映… (a quote closed, then text) refused the whole file,
+    lenient or not. The row is set aside with its line, the reader resumes on the next;
+    a quote never closed still refuses the file (where the records resume is unknown)."""
+    folder = export(tmp_path / "export", [
+        'C1,P1,2024-01-05T10:00:00,330211,"other"反映',
+        "C2,P2,2024-01-05T10:00:00,330211,other",
+    ], ["K2,C2,2024-01-05T10:00:00,visit,county,1"])  # fmt: skip
+    result = import_source(folder, tmp_path / "out", Mode.LENIENT, tmp_path / "q")
+    assert result.dataset.cases["case_id"].to_list() == ["C2"]
+    rejected = pl.read_csv(tmp_path / "q" / "cases.csv", infer_schema=False)
+    assert rejected.select("source_row").to_series().to_list() == ["2"]
+    assert "text after a field's closing quote" in rejected["reason"][0]
+    with pytest.raises(ContractError) as refused:
+        import_source(folder, tmp_path / "strict")
+    assert "cases.csv, line 2" in " ".join(refused.value.report.error_lines(5))
+    (folder / "cases.csv").write_text(
+        f'{CASES}\nC1,P1,2024-01-05T10:00:00,330211,"never closed\nC2,P2,2024,330211,x\n'
+    )
+    with pytest.raises(SourceError, match=r"cases.csv, line 2: .*never closed"):
+        import_source(folder, tmp_path / "never")
 
 
 def test_a_database_that_cannot_be_read_is_named_without_its_password(tmp_path: Path) -> None:

@@ -38,6 +38,10 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     ),
     "extra_column": ("column not in the contract, ignored", "合同之外的列，已忽略"),
     "wrong_field_count": ("row has the wrong number of fields", "该行字段数与表头不符"),
+    "bad_quoting": (
+        "text after a field's closing quote: its fields cannot be told apart",
+        "引号后还有文字，无法区分各字段",
+    ),
     "excel_error": (
         "a cell shows a spreadsheet error (#N/A, #REF!...): the formula behind it failed",
         "单元格显示错误值（#N/A、#REF! 等），其公式计算失败",
@@ -94,7 +98,7 @@ PROBLEMS: dict[str, tuple[str, str]] = {
 
 # Rows a reader set aside whole (their values cannot be told apart or trusted): said
 # once when read, and quarantined with the rows the checks reject.
-SET_ASIDE_CODES = ("wrong_field_count", "excel_error", "formula_not_calculated")
+SET_ASIDE_CODES = ("wrong_field_count", "bad_quoting", "excel_error", "formula_not_calculated")
 
 ISSUE_SCHEMA: dict[str, pl.DataType] = {
     "severity": pl.String(),

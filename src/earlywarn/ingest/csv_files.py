@@ -26,6 +26,7 @@ import polars as pl
 _BOM = b"\xef\xbb\xbf"
 # Punctuation either encoding writes alike (，。、“” full-width forms): no evidence.
 _NEUTRAL = re.compile("[\u2018-\u201d\u3000-\u303f\uff00-\uffef]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the line ends csv counts
 FIELD_LIMIT = 64 * 1024 * 1024  # a summary may be long; csv's default limit is 128 KiB
 
 
@@ -142,8 +143,9 @@ class CsvRecords:
     header: list[str]
     frame: pl.DataFrame  # one text column per header position (empty fields null)
     lines: list[int]  # the line each row of ``frame`` starts on
-    # Rows whose field count is not the header's: (line, text, fields), set aside whole.
-    set_aside: list[tuple[int, str, int]] = field(default_factory=list)
+    # Rows whose fields cannot be told apart: (line, text, code, detail), set aside whole:
+    # a field count not the header's, or a quote closed before its field ends.
+    set_aside: list[tuple[int, str, str, str]] = field(default_factory=list)
 
 
 def separator_of(text: str) -> str:
@@ -190,31 +192,48 @@ def _all_as_wide(text: str, width: int, separator: str) -> bool:
 def _record_by_record(text: str, name: str, separator: str, above: int) -> CsvRecords:
     csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
     reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=separator)
+    physical = _LINE_BREAK.split(text)
     rows: list[list[str]] = []
     starts: list[int] = []
+    set_aside: list[tuple[int, str, str, str]] = []
     end = above
-    try:
-        for record in reader:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
             start, end = end + 1, above + reader.line_num
-            if record:  # a blank line holds no record
-                rows.append(record)
-                starts.append(start)
-    except csv.Error as error:
-        raise CsvError(
-            f"{name}, line {end + 1}: {error} (a quoted field that is never closed?) "
-            "(引号未闭合或格式错误)"
-        ) from error
-    header, kept, lines = rows[0], [], []
-    set_aside: list[tuple[int, str, int]] = []
+            if not rows or "unexpected end of data" in str(error):
+                # In the header, or a quote never closed: the rest of the file is one
+                # field, and where the records resume cannot be told.
+                raise CsvError(
+                    f"{name}, line {start}: {error} (a quoted field that is never closed?) "
+                    "(引号未闭合或格式错误)"
+                ) from error
+            # Text after a closing quote ("王某"反映): the reader resumes on the next line.
+            lines = "\n".join(physical[start - above - 1 : end - above])
+            detail = "text after a closing quote" + (
+                f", lines {start} to {end} (a quote opened on line {start} and closed on "
+                f"line {end}?)" if end > start else ""
+            )  # fmt: skip
+            set_aside.append((start, lines, "bad_quoting", detail))
+            continue
+        start, end = end + 1, above + reader.line_num
+        if record:  # a blank line holds no record
+            rows.append(record)
+            starts.append(start)
+    header, kept, lines_kept = rows[0], [], []
     for record, start in zip(rows[1:], starts[1:], strict=True):
         # Trailing empty fields (a spreadsheet's export often adds them) are harmless.
         while len(record) > len(header) and record[-1] == "":
             record.pop()
         if len(record) == len(header):
             kept.append(record)
-            lines.append(start)
+            lines_kept.append(start)
         else:  # its fields cannot be told apart: the row is set aside whole
-            set_aside.append((start, separator.join(record), len(record)))
+            detail = f"{len(record)} field(s), not the header's"
+            set_aside.append((start, separator.join(record), "wrong_field_count", detail))
     columns = {f"column_{i + 1}": [r[i] or None for r in kept] for i in range(len(header))}
     frame = pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
-    return CsvRecords(header, frame, lines, set_aside)
+    return CsvRecords(header, frame, lines_kept, sorted(set_aside))

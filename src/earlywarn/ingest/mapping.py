@@ -95,7 +95,9 @@ def map_table(source: SourceTable, table: Table, vocabulary: Vocabulary) -> Mapp
         if column in headers:
             raise MappingError(
                 f"{source.origin}: headers {headers[column]!r} and {header!r} both map to "
-                f"column {column}; keep one, or map the other elsewhere"
+                f"column {column}; keep one, or map the other elsewhere: in a mapping file, "
+                f"headers: {{{table.name}: {{{header}: null}}}} leaves {header!r} unread "
+                f"(两列表头对应同一字段，请在映射文件中将其中一列设为 null)"
             )
         headers[column] = header
     frame = source.frame.select(

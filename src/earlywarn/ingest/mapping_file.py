@@ -6,6 +6,7 @@ tables:                  # a sheet or file whose headers fit two tables, named h
 headers:                 # source header -> contract column, per table
   contacts:
     接谈时间: occurred_at
+    录入时间: null         # not read: a second header for a column already read
 values:                  # source value -> contract code, per column
   category:
     征迁补偿: demolition_resettlement
@@ -59,8 +60,9 @@ class MappingFile(BaseModel):
     tables: dict[str, TableName] = Field(
         default_factory=dict, description="sheet or file name -> contract table"
     )
-    headers: dict[TableName, dict[str, str]] = Field(
-        default_factory=dict, description="per table: source header -> contract column"
+    headers: dict[TableName, dict[str, str | None]] = Field(
+        default_factory=dict,
+        description="per table: source header -> contract column, or null: not read",
     )
     values: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="per coded column: source value -> contract code"
@@ -77,7 +79,7 @@ class MappingFile(BaseModel):
         for table, headers in self.headers.items():
             columns = next(t for t in TABLES if t.name == table).column_names
             for header, column in headers.items():
-                if column not in columns:
+                if column is not None and column not in columns:
                     raise ValueError(f"headers.{table}.{header}: {column!r} is not a column")
         for column, values in self.values.items():
             codes = (*NAMES_ZH.get(column, {}), *(LEVELS if column == "level" else ()))

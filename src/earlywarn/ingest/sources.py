@@ -36,7 +36,7 @@ class SetAside(NamedTuple):
 
     line: int  # the row as the office sees it
     text: str  # its values, as written
-    code: str  # the code: wrong_field_count, excel_error, formula_not_calculated
+    code: str  # the code: report.SET_ASIDE_CODES
     detail: str
     # Its case_id when that cell could be read (an error elsewhere in the row): the
     # case's contacts and actions are then said to belong to a case set aside.
@@ -192,11 +192,7 @@ def read_csv(file: Path, vocabulary: Vocabulary | None = None) -> SourceTable:
     frame = frame.with_columns(pl.Series(ROW, found.lines, dtype=pl.Int64))
     last_record = max(found.lines, default=0)
     closing = [r for r in found.set_aside if r[0] > last_record and is_closing_text(r[1])]
-    aside = [
-        SetAside(line, text, "wrong_field_count", f"{fields} field(s), not the header's")
-        for line, text, fields in found.set_aside
-        if (line, text, fields) not in closing
-    ]
+    aside = [SetAside(*row) for row in found.set_aside if row not in closing]
     left_out = len(closing) + sum(1 for line in title if line.strip())
     return _cleaned(SourceTable(file.name, frame, encoding, left_out, file.name, set_aside=aside))
 

@@ -183,7 +183,8 @@ def office_level(name: str) -> str | None:
 class Vocabulary:
     """The defaults, with an office's mapping file on top (its entries win)."""
 
-    headers_added: dict[str, dict[str, str]] = field(default_factory=dict)
+    # None: a header the office asked not to read (a second one for a column).
+    headers_added: dict[str, dict[str, str | None]] = field(default_factory=dict)
     values_added: dict[str, dict[str, str]] = field(default_factory=dict)
     offices: dict[str, str] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)  # sheet or file name -> table
@@ -199,7 +200,7 @@ class Vocabulary:
             {normalise(name): table for name, table in mapping.tables.items()},
         )
 
-    def headers(self, table: str) -> dict[str, str]:
+    def headers(self, table: str) -> dict[str, str | None]:
         return header_aliases(table) | self.headers_added.get(table, {})
 
     def values(self, column: str) -> dict[str, str]:
