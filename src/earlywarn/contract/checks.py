@@ -102,10 +102,13 @@ def _check_column(column: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr,
     problem = pl.lit(None, dtype=pl.String)
     if column.kind in (Kind.IDENTIFIER, Kind.CODE):
         value = raw.cast(pl.String)  # a Parquet file may hold numbers: read as their text
+        # A value a spreadsheet would run is rare: found among the suspects too.
         suspect = may_hold_personal_data(
-            value, check_names=column.kind is Kind.IDENTIFIER, unit_names=column.name in UNITS
+            value,
+            check_names=column.kind is Kind.IDENTIFIER,
+            unit_names=column.name in UNITS,
+            also=FORMULA_LIKE,
         )
-        problem = pl.when(value.str.contains(FORMULA_LIKE)).then(pl.lit("formula_like"))
     elif column.kind is Kind.TIMESTAMP and dtype == pl.String:
         # Most exports write one canonical form: parse that fast, the rest exactly
         # on the few rows that need it (see _check_suspects).
@@ -174,9 +177,15 @@ def _check_suspects(table: Table, checked: pl.DataFrame) -> pl.DataFrame:
             check_names=column.kind is Kind.IDENTIFIER,
             unit_names=column.name in UNITS,
         )
-        blank = pl.col(column.name).str.contains(r"^\s+$")
+        written = pl.col(column.name)
         missing = pl.lit("missing_value") if column.required else pl.lit(None, dtype=pl.String)
-        codes = subset.select(pl.when(blank).then(missing).otherwise(personal)).to_series()
+        codes = subset.select(
+            pl.when(written.str.contains(r"^\s+$"))
+            .then(missing)
+            .when(written.str.contains(FORMULA_LIKE))
+            .then(pl.lit("formula_like"))
+            .otherwise(personal)
+        ).to_series()
         merged = current.gather(rows).fill_null(codes)
         updates.append(current.scatter(rows, merged))
     return checked.with_columns(updates).drop(
