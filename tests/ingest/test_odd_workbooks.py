@@ -236,3 +236,35 @@ def test_a_sheet_of_no_contract_table_is_passed_over_and_said(tmp_path: Path) ->
     said = [line for line in result.skipped if "下拉选项" in line]
     assert len(said) == 1 and "name no table of the contract" in said[0]
     assert said[0].endswith("not read (表头不对应任何数据表，未读取)")
+
+
+def test_a_case_number_merged_over_its_visits_is_read_in_every_row(tmp_path: Path) -> None:
+    """Offices merge a case's number down over the rows of its visits; the reader gave
+    the rows under the first as empty, and they were quarantined without a case. Each
+    row now takes the range's value, said once per column read (not for a column the
+    import does not use)."""
+    path = tmp_path / "台账.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    cases = book.add_worksheet("信访事项")
+    cases.write_row(0, 0, CASES)
+    for number in (1, 2):
+        cases.write_row(number, 0, case_row(number))
+    contacts = book.add_worksheet("信访记录")
+    header = [*CONTACTS, "备注"]
+    contacts.merge_range(0, 0, 0, len(header) - 1, "信访记录台账")  # a title: left alone
+    contacts.write_row(1, 0, header)
+    rows = [contact_row(1), contact_row(2, 信访件编号="C1"), contact_row(3, 信访件编号="C1"),
+            contact_row(4, 信访件编号="C2")]  # fmt: skip
+    for number, row in enumerate(rows, start=2):
+        contacts.write_row(number, 0, row)
+    case_column = CONTACTS.index("信访件编号")
+    contacts.merge_range(2, case_column, 4, case_column, "C1")  # rows 3 to 5
+    contacts.merge_range(2, len(CONTACTS), 3, len(CONTACTS), "同一事项")  # 备注: not read
+    book.close()
+    result = import_source(path, tmp_path / "out")
+    read = result.dataset.contacts.sort("contact_id")
+    assert read["case_id"].to_list() == ["C1", "C1", "C1", "C2"]
+    warnings = [line for line in result.dataset.report.warning_lines() if "merged" in line]
+    assert len(warnings) == 1, warnings
+    assert "sheet 信访记录" in warnings[0] and "信访件编号" in warnings[0]
+    assert "1 merged range(s) from B3:B5" in warnings[0]

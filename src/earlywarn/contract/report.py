@@ -51,6 +51,10 @@ PROBLEMS: dict[str, tuple[str, str]] = {
         "in Excel or WPS and save it",
         "公式从未计算（工作簿由程序生成）：请用 Excel 或 WPS 打开后保存",
     ),
+    "merged_cells_filled": (
+        "cells merged over several rows, read in each row as the range's first value",
+        "合并单元格，其覆盖的各行均按合并区域首行的值读取",
+    ),
     "formula_values": (
         "formula cells, read as the values saved with the workbook",
         "公式单元格，按工作簿保存的计算结果读取",

@@ -17,7 +17,7 @@ from earlywarn.contract.spec import TABLES, Kind, Table
 from earlywarn.ingest.moments import iso_moment
 from earlywarn.ingest.sources import ROW, SetAside, SourceTable
 from earlywarn.ingest.vocabulary import Vocabulary, header_key, normalise, normalised
-from earlywarn.ingest.workbook_cells import MarkedCell
+from earlywarn.ingest.workbook_cells import MarkedCell, MergedDown
 
 # What makes a table recognisable: all of the first columns, and one of the second.
 _SIGNATURE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -114,7 +114,7 @@ def map_table(source: SourceTable, table: Table, vocabulary: Vocabulary) -> Mapp
     frame = frame.filter(~pl.col(ROW).is_in([row.line for row in aside]))
     set_aside = [*source.set_aside, *aside]
     mapped = MappedTable(table, source.origin, frame, headers, unmapped, set_aside=set_aside)
-    mapped.notes = _formula_notes(source.origin, used)
+    mapped.notes = _formula_notes(source.origin, used) + _merge_notes(source, headers)
     mapped.frame = frame.with_columns(
         _mapped(table, column, mapped, vocabulary) for column in headers if column in frame.columns
     )
@@ -191,6 +191,25 @@ def _formula_notes(origin: str, marks: list[tuple[str, MarkedCell]]) -> list[dic
             "program wrote the workbook, open it in Excel or WPS and save it before importing",
         })  # fmt: skip
     return notes
+
+
+def _merge_notes(source: SourceTable, headers: dict[str, str]) -> list[dict[str, object]]:
+    """One warning per column read, of cells merged over rows and filled down: a merge an
+    office meant for one record over several rows reads right; one laid over different
+    records (a category merged for looks) gives each the first row's value."""
+    by_header: dict[str, list[MergedDown]] = {}
+    for header, merged in source.filled:
+        if header in headers.values():
+            by_header.setdefault(header, []).append(merged)
+    return [
+        {"severity": "warning", "file": source.origin, "line": ranges[0].first_row,
+         "column": header, "code": "merged_cells_filled",
+         "count": sum(r.last_row - r.first_row for r in ranges),
+         "detail": f"{len(ranges):,} merged range(s) from {ranges[0].reference}: every row a "
+         "range covers is read with its first row's value; if a range spans rows of "
+         "different records, unmerge it in Excel or WPS and fill each row"}
+        for header, ranges in by_header.items()
+    ]  # fmt: skip
 
 
 # Two sources of one table sharing this many of their keys are two copies of an export.

@@ -7,7 +7,7 @@ can be named where it was written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -23,7 +23,7 @@ from earlywarn.ingest.table_edges import (
     kept_rows,
 )
 from earlywarn.ingest.vocabulary import Vocabulary, normalise
-from earlywarn.ingest.workbook_cells import MarkedCell, workbook_marks
+from earlywarn.ingest.workbook_cells import MarkedCell, MergedDown, filled_down, workbook_marks
 
 ROW = "_source_row"
 _WORKBOOKS = (".xlsx", ".xlsm", ".xls")
@@ -59,6 +59,8 @@ class SourceTable:
     # A workbook's formula and error cells under the header, by the header they stand
     # under: the mapping decides what they mean for the columns it uses.
     marks: list[tuple[str, MarkedCell]] = field(default_factory=list)
+    # Cells merged over several rows, filled down, by the header they stand under.
+    filled: list[tuple[str, MergedDown]] = field(default_factory=list)
 
 
 def read_source(
@@ -241,10 +243,13 @@ def read_workbook(
         body = cells.slice(header_at + 1)
         names = _unique(names)
         body.columns = names
+        filled: list[tuple[str, MergedDown]] = []
+        if sheet in marks:  # a case's number merged over the rows of its visits
+            body, filled = filled_down(body, marks[sheet], header_at + 2)
         body = body.with_row_index(ROW, offset=header_at + 2).with_columns(
             pl.col(ROW).cast(pl.Int64)
         )
-        table = SourceTable(f"{file.name}, sheet {sheet}", body, name=sheet)
+        table = SourceTable(f"{file.name}, sheet {sheet}", body, name=sheet, filled=filled)
         if sheet in marks:
             first = marks[sheet].first_column
             table.marks = [
@@ -294,7 +299,4 @@ def _cleaned(table: SourceTable) -> SourceTable:
     unusable = [cell.row for _, cell in table.marks if cell.unusable]
     kept = kept_rows(table.frame, ROW, unusable)
     skipped = table.skipped_rows + table.frame.height - kept.height
-    return SourceTable(
-        table.origin, kept, table.encoding, skipped, table.name, table.table, table.set_aside,
-        table.marks,
-    )  # fmt: skip
+    return replace(table, frame=kept, skipped_rows=skipped)

@@ -1,11 +1,14 @@
-"""What a workbook's values do not say: which cells are formulas, and which show an error.
+"""What a workbook's values do not say: which cells are formulas, which show an error,
+and which stand merged over several rows.
 
 The workbook reader (fastexcel) gives a formula's value as last saved with the file and
 an error cell (``#N/A``, ``#REF!``) as empty. A workbook written by a program rather
 than saved by Excel or WPS may hold formulas never calculated: no saved value at all,
-or a placeholder 0 for every cell (a county code "0" is no code). So the sheets' XML is
-read for those marks; a workbook without formulas or errors costs one look at each
-sheet's bytes.
+or a placeholder 0 for every cell (a county code "0" is no code). A cell merged down
+over several rows (a case's number over the rows of its visits, as offices lay out a
+ledger) holds its value in its first row only: the reader gives the others as empty.
+So the sheets' XML is read for those marks; a workbook without formulas, errors or
+merges down costs one look at each sheet's bytes.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
+
+import polars as pl
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -27,6 +32,7 @@ _TEXT_TYPE = re.compile(rb'\bt="str"')
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.DOTALL)
 _INLINE = re.compile(rb"<(?:\w+:)?is>")
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 
 
 @dataclass(frozen=True)
@@ -43,10 +49,21 @@ class MarkedCell:
         return self.error is not None or self.saved_value is None
 
 
+@dataclass(frozen=True)
+class MergedDown:
+    """A merged range over more than one row: its value stands in its first row."""
+
+    first_row: int  # as Excel shows it, from 1
+    last_row: int
+    column: int  # its first column, from 0 (the value's)
+    reference: str  # "A5:A7"
+
+
 @dataclass
 class SheetMarks:
     first_column: int = 0  # the leftmost column holding a value: the reader's first column
     cells: list[MarkedCell] = field(default_factory=list)
+    merged_down: list[MergedDown] = field(default_factory=list)
 
 
 def workbook_marks(file: Path) -> dict[str, SheetMarks]:
@@ -63,9 +80,28 @@ def workbook_marks(file: Path) -> dict[str, SheetMarks]:
                 content = book.read(part)
             except KeyError:
                 continue
-            if _MARKERS.search(content):
+            merged = _merged_down(content)
+            if merged or _MARKERS.search(content):
                 marks[name] = _marked(content)
+                marks[name].merged_down = merged
     return marks
+
+
+def _merged_down(content: bytes) -> list[MergedDown]:
+    """The merged ranges that span rows (a title merged across columns does not)."""
+    found = []
+    for match in _MERGE.finditer(content):
+        first_letters, first_row, last_letters, last_row = (g.decode() for g in match.groups())
+        if int(last_row) > int(first_row):
+            found.append(
+                MergedDown(
+                    int(first_row),
+                    int(last_row),
+                    _column_index(first_letters),
+                    f"{first_letters}{first_row}:{last_letters}{last_row}",
+                )
+            )
+    return found
 
 
 def _sheet_parts(book: zipfile.ZipFile) -> dict[str, str]:
@@ -119,3 +155,28 @@ def _column_index(letters: str) -> int:
     for letter in letters:
         index = index * 26 + ord(letter) - ord("A") + 1
     return index - 1
+
+
+def filled_down(
+    body: pl.DataFrame, marks: SheetMarks, first_body_row: int
+) -> tuple[pl.DataFrame, list[tuple[str, MergedDown]]]:
+    """The table's rows with each merged-down cell's value in every row it covers, and
+    which were filled, by the header they stand under. ``body``: the sheet's columns from
+    ``marks.first_column`` on, named by the header; its first row is Excel's
+    ``first_body_row``. Ranges above the table (a title) are left alone."""
+    by_column: dict[str, list[MergedDown]] = {}
+    for merged in marks.merged_down:
+        position = merged.column - marks.first_column
+        if merged.first_row >= first_body_row and 0 <= position < body.width:
+            by_column.setdefault(body.columns[position], []).append(merged)
+    filled: list[tuple[str, MergedDown]] = []
+    columns = []
+    for header, ranges in by_column.items():
+        values = body.get_column(header).to_list()
+        for merged in ranges:
+            start = merged.first_row - first_body_row
+            for index in range(start + 1, min(merged.last_row - first_body_row + 1, len(values))):
+                values[index] = values[index] if values[index] is not None else values[start]
+            filled.append((header, merged))
+        columns.append(pl.Series(header, values, dtype=body.schema[header]))
+    return (body.with_columns(columns) if columns else body), filled
