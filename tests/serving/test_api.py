@@ -257,7 +257,7 @@ def test_the_export_is_the_ledger_in_either_language(
         meaning = str(notes["B2"].value)  # the explanation sheet in the ledger's language
         assert ("清单顺序" in meaning) if lang == "zh" else meaning.startswith("the list's order")
     csv_answer = client.get(route, params={"format": "csv", "lang": "en"}, headers=headers)
-    assert csv_answer.text.lstrip("\ufeff").startswith("rank,case,county")
+    assert csv_answer.text.lstrip("\ufeff").startswith("rank,today,case,county")
     assert f'"risk-list-{DAY}.csv"' in csv_answer.headers["content-disposition"]
     # An analyst's export of one county's flagged rows is named as such.
     analyst = {"X-API-Key": keys["analyst"]}

@@ -139,7 +139,7 @@ def test_sign_in_filter_open_review_audit_export(
     assert f"{len(rows):,}" in total_text  # every filtered row, not one page
     assert {row[header.index("县区")] for row in rows} == {COUNTY}
     assert {row[header.index("风险等级")] for row in rows} == {"高"}
-    reviews = {row[1]: row[header.index("核查状态")] for row in rows}
+    reviews = {row[header.index("事项编号")]: row[header.index("核查状态")] for row in rows}
     assert reviews[case_id] == "已采取措施"
 
     assert not any(token in address for address in addresses)  # never in an address

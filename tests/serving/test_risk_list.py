@@ -68,29 +68,34 @@ def test_exports_open(
     assert str(sheet["A1"].value).startswith("全部县区 每日风险清单台账 2025年10月31日")
     assert "数据截至 2025年11月1日 00:00" in str(sheet["A2"].value)
     header = [cell.value for cell in sheet[3]]
-    assert header[:6] == ["排名", "事项编号", "县区", "乡镇", "问题类别", "风险等级"]
+    assert header[:7] == ["排名", "今日", "事项编号", "县区", "乡镇", "问题类别", "风险等级"]
     assert header[-2:] == ["包案领导", "处置结果"]
+    at = {name: header.index(name) for name in header}
     rows = list(sheet.iter_rows(min_row=4, values_only=True))
     assert 0 < len(rows) < result.rows  # the high and medium bands, not every case
-    assert {row[5] for row in rows} == {"高"}  # the printed ledger: the flagged cases
-    assert {row[8] for row in rows} <= {"是", "否"}
-    assert all(row[11] and str(row[11]).startswith("1. ") for row in rows)  # reasons in words
-    first = sheet.cell(row=4, column=7)
+    assert {row[at["风险等级"]] for row in rows} == {"高"}  # the printed ledger: flagged cases
+    assert {row[at["今日"]] for row in rows} == {"今日"}  # a day's work, as the page marks it
+    assert {row[at["越级访预警"]] for row in rows} <= {"是", "否"}
+    assert all(str(row[at["主要原因"]]).startswith("1. ") for row in rows)  # reasons in words
+    first = sheet.cell(row=4, column=at["越级访风险"] + 1)
     assert first.number_format == "0.0%" and 0 < float(first.value) < 1
-    assert sheet.cell(row=4, column=11).number_format == "0"
+    assert sheet.cell(row=4, column=at["距上次信访天数"] + 1).number_format == "0"
     assert sheet.freeze_panes == "A4"
     assert sheet.auto_filter.ref is not None and sheet.auto_filter.ref.startswith("A3:")
     assert sheet.page_setup.orientation == "landscape"
     fit = sheet.page_setup  # one page wide (1 is the file format's default), any height
     assert fit.fitToWidth in (None, 1) and fit.fitToHeight == 0
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
-    assert sheet.cell(row=4, column=12).alignment.wrap_text
-    lines = str(sheet.cell(row=4, column=12).value).count("\n") + 1
+    assert sheet.cell(row=4, column=at["主要原因"] + 1).alignment.wrap_text
+    lines = str(sheet.cell(row=4, column=at["主要原因"] + 1).value).count("\n") + 1
     assert (sheet.row_dimensions[4].height or 0) >= 16 * lines  # printed whole, not one line
     assert book.sheetnames[1] == "说明"
     content = result.files["csv"].read_bytes()
     assert content.startswith("\ufeff".encode())
-    assert content.decode("utf-8-sig").splitlines()[0].startswith("排名,事项编号")
+    ledger = pl.read_csv(content, infer_schema=False)
+    assert ledger.columns[:3] == ["排名", "今日", "事项编号"]
+    today = ledger.filter(pl.col("今日") == "今日")["排名"].cast(pl.Int64).to_list()
+    assert today == list(range(1, len(rows) + 1))  # the printed rows, and only they
     header_line = result.files["scores"].read_text(encoding="utf-8").splitlines()[0]
     assert header_line.startswith("case_id,as_of,escalation_probability")
 

@@ -35,11 +35,16 @@ class LedgerInfo:
     # (township, category, band, flag, reviewed); the subtitle names them, so that a
     # filtered file printed and forwarded does not pass for the whole list.
     filters: tuple[tuple[str, object], ...] = ()
+    # The rows of a day's work (the list's first ranks), marked 今日 as on the page;
+    # None: not known (a list stored before it was kept), the column left empty.
+    capacity: int | None = None
 
 
 # key, Chinese header, English header, width, what it holds.
 COLUMNS: tuple[tuple[str, str, str, int, str], ...] = (
     ("rank", "排名", "rank", 6, "the list's order: band, then how far past the alert threshold"),
+    ("today", "今日", "today", 6,
+     "among the list's first ranks up to the office's capacity for the day: handled first"),
     ("case_id", "事项编号", "case", 14, "the case-management system's number"),
     ("county_code", "县区", "county", 10, "the county that owns the case"),
     ("township_code", "乡镇", "township", 12, "the township or street"),
@@ -65,6 +70,7 @@ COLUMNS: tuple[tuple[str, str, str, int, str], ...] = (
 # What each column holds, in the Chinese ledger's explanation sheet.
 _MEANING_ZH: dict[str, str] = {
     "rank": "清单顺序：先按风险等级，再按超出预警阈值的程度",
+    "today": "全清单排名在当日处理能力以内的事项，先处理（与页面上的“今日”标记相同）",
     "case_id": "信访业务系统中的事项编号",
     "county_code": "事项所属县区",
     "township_code": "事项所属乡镇（街道）",
@@ -84,13 +90,15 @@ _MEANING_ZH: dict[str, str] = {
 }
 _BANDS: dict[Language, list[tuple[str, str]]] = {
     "zh": [
-        ("高", "达到或超过任一类风险的预警阈值：通常一天内需要处理的事项数量，今日核查"),
+        ("高", "达到或超过任一类风险的预警阈值（阈值按通常一天的处理能力设定）；"
+         "当天高风险事项多于处理能力时，先处理标“今日”的事项"),
         ("中", "超过五倍处理能力对应的阈值：持续关注"),
         ("低", "低于两个阈值：每日台账文件不含此类事项（从页面导出全部等级时列出）"),
     ],
     "en": [
-        ("high", "at or above a target's alert threshold: the cases that fill the office's "
-         "capacity on a typical day; review today"),
+        ("high", "at or above a target's alert threshold (set to fill the office's capacity "
+         "on a typical day); on a day with more high cases than that, those marked today "
+         "come first"),
         ("medium", "above the threshold for five times that capacity: watch"),
         ("low", "below both; the day's ledger file leaves them out (an export of every band "
          "from the page lists them)"),
@@ -128,10 +136,19 @@ def _steps(text: str | None, lang: Language) -> str:
     return "\n".join(step.text(lang) for step in steps_from_json(text))
 
 
-def ledger_frame(frame: pl.DataFrame, lang: Language = "zh") -> pl.DataFrame:
-    """Stored list rows (reasons and steps as JSON) as the ledger's columns and words."""
+def ledger_frame(
+    frame: pl.DataFrame, lang: Language = "zh", capacity: int | None = None
+) -> pl.DataFrame:
+    """Stored list rows (reasons and steps as JSON) as the ledger's columns and words;
+    ``capacity``: the rows of a day's work, marked today."""
     yes, no = ("是", "否") if lang == "zh" else ("yes", "no")
+    today = (
+        pl.when(pl.col("rank") <= capacity).then(pl.lit(i18n.word("today_mark", lang)))
+        if capacity is not None
+        else pl.lit(None, dtype=pl.String)
+    )
     rows = frame.with_columns(
+        today.alias("today"),
         pl.col("category").map_elements(
             lambda c: i18n.label(i18n.CATEGORY, c, lang), return_dtype=pl.String
         ),
@@ -170,18 +187,18 @@ def ledger_files(
 ) -> tuple[bytes, bytes]:
     """The CSV of the rows and the XLSX of the first ``printed`` of them, their words made
     once."""
-    rows = ledger_frame(frame, lang)
+    rows = ledger_frame(frame, lang, info.capacity)
     return _csv(rows, lang), _xlsx(rows.head(printed), info, lang)
 
 
-def ledger_csv(frame: pl.DataFrame, lang: Language = "zh") -> bytes:
+def ledger_csv(frame: pl.DataFrame, lang: Language = "zh", capacity: int | None = None) -> bytes:
     """The ledger's columns as CSV, UTF-8 with BOM (Excel opens it in Chinese)."""
-    return _csv(ledger_frame(frame, lang), lang)
+    return _csv(ledger_frame(frame, lang, capacity), lang)
 
 
 def ledger_xlsx(frame: pl.DataFrame, info: LedgerInfo, lang: Language = "zh") -> bytes:
     """The printed ledger: a title, a frozen header with a filter, wrapped rows, A4."""
-    return _xlsx(ledger_frame(frame, lang), info, lang)
+    return _xlsx(ledger_frame(frame, lang, info.capacity), info, lang)
 
 
 def _csv(rows: pl.DataFrame, lang: Language) -> bytes:

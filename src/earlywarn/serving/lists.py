@@ -15,6 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from earlywarn.contract.personal import redact_text
+from earlywarn.models.capacity import Capacity
 from earlywarn.models.reasons import Language, from_json
 from earlywarn.models.steps import from_json as steps_from_json
 from earlywarn.serving.ledger import LedgerInfo, ledger_csv, ledger_xlsx
@@ -22,6 +23,7 @@ from earlywarn.serving.list_changes import change_words
 from earlywarn.serving.roles import Role
 from earlywarn.serving.schemas import ListChange, ListItem, ReviewIn, reason_out, step_out
 from earlywarn.serving.store import ITEM_COLUMNS, ApiKey, Review, RiskList, RiskListItem
+from earlywarn.settings import Settings
 
 SORTABLE = {
     "rank": RiskListItem.rank,
@@ -184,6 +186,7 @@ def export_file(
     file_format: str,
     lang: Language = "zh",
     filters: Filters | None = None,
+    capacity: int | None = None,
 ) -> tuple[bytes, str, int]:
     """The rows with their latest review as the ledger, XLSX or CSV: content, media
     type, rows. The workbook's title names the county: the key's, else the one the
@@ -202,12 +205,21 @@ def export_file(
         schema=ITEM_SCHEMA,
     )  # fmt: skip
     if file_format == "csv":
-        return ledger_csv(frame, lang), "text/csv; charset=utf-8", frame.height
+        return ledger_csv(frame, lang, capacity), "text/csv; charset=utf-8", frame.height
     county = key.county_code if Role(key.role) is Role.OFFICE else filters.county
     info = LedgerInfo(
-        header.list_date, header.as_of, header.model_versions, county, narrowing(filters)
-    )
+        header.list_date, header.as_of, header.model_versions, county, narrowing(filters),
+        capacity,
+    )  # fmt: skip
     return ledger_xlsx(frame, info, lang), XLSX_MEDIA, frame.height
+
+
+def list_capacity(header: RiskList, settings: Settings) -> int:
+    """The rows of a day's work the list was made with (the setting's, for a list stored
+    before migration 0009 kept it)."""
+    if header.capacity is not None:
+        return header.capacity
+    return Capacity(settings.capacity_share, settings.capacity_minimum).at(header.rows)
 
 
 def narrowing(filters: Filters) -> tuple[tuple[str, object], ...]:

@@ -183,9 +183,9 @@ def store_scored_list(
         changes = list_changes(day.earlier, day.needed, items, before, basis)
         items = items.with_columns(pl.Series("changes", changes, dtype=pl.String))
         version_text = models.version_text
-        info = LedgerInfo(list_date, as_of, version_text, county=None)
-        later = {UNEXPLAINED: day.unexplained, BASIS: change_basis(day.needed, items)}
         printed = capacity.at(items.height)
+        info = LedgerInfo(list_date, as_of, version_text, county=None, capacity=printed)
+        later = {UNEXPLAINED: day.unexplained, BASIS: change_basis(day.needed, items)}
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="list-files") as pool:
             # The files are made in memory while the store inserts the rows (SQLite
             # steps without the GIL); they reach the disk only once the list is committed.

@@ -25,6 +25,7 @@ from earlywarn.serving.lists import (
     find_list,
     item_query,
     latest_reviews,
+    list_capacity,
     list_item,
     save_review,
     visible_item,
@@ -129,8 +130,9 @@ def export_list(
         db.scalars(_filtered(trail, db, key, header, filters, "risk_list.export")).all(),
     )
     content, media, count = export_file(
-        db, key, header, rows, format, "en" if lang == "en" else "zh", filters.plain()
-    )
+        db, key, header, rows, format, "en" if lang == "en" else "zh", filters.plain(),
+        list_capacity(header, scorer.settings),
+    )  # fmt: skip
     trail.record(db, key, "risk_list.export", f"{list_date} {format}", count, "ok")
     name = export_name(list_date, key, filters.plain(), format)
     return Response(

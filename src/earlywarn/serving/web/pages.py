@@ -22,6 +22,7 @@ from earlywarn.serving.lists import (
     find_list,
     item_query,
     latest_reviews,
+    list_capacity,
     list_dates,
 )
 from earlywarn.serving.reasons_later import with_reasons
@@ -240,7 +241,8 @@ def export(
     except OtherCountyError:
         trail.record(db, who.key, "risk_list.export", f"{date} (page)", 0, "refused 404")
         return missing(request, lang, who, "not_found")
-    content, media, count = export_file(db, who.key, header, rows, format, lang, filters)
+    capacity = list_capacity(header, scorer.settings)
+    content, media, count = export_file(db, who.key, header, rows, format, lang, filters, capacity)
     trail.record(db, who.key, "risk_list.export", f"{date} {format} (page)", count, "ok")
     name = export_name(header.list_date, who.key, filters, format)
     return Response(

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS, office_now
 from earlywarn.contract.spec import LEVELS
-from earlywarn.models.capacity import Capacity
 from earlywarn.models.reasons import Reason, describe, from_json, shown_value
 from earlywarn.models.steps import Step
 from earlywarn.models.steps import from_json as steps_from_json
 from earlywarn.serving.list_changes import change_words
+from earlywarn.serving.lists import list_capacity
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import Review, RiskList, RiskListItem
 from earlywarn.serving.web import charts, i18n
@@ -57,11 +57,8 @@ def workload(
 ) -> dict[str, int]:
     """What the list asks of the office today: its capacity (the first ranks of the whole
     list), those of them and the high-band cases the key sees (its county's, if it has
-    one), and the list's age in days, counted in the office's time. The capacity is the
-    one the list was made with (the setting's, for a list stored before it was kept)."""
-    capacity = header.capacity
-    if capacity is None:
-        capacity = Capacity(settings.capacity_share, settings.capacity_minimum).at(header.rows)
+    one), and the list's age in days, counted in the office's time."""
+    capacity = list_capacity(header, settings)
     seen = select(func.count()).select_from(RiskListItem).where(RiskListItem.list_id == header.id)
     seen = seen.where(*([RiskListItem.county_code == county] if county else []))
     high = db.scalar(seen.where(RiskListItem.risk_band == "high")) or 0
