@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -290,3 +291,35 @@ def test_a_score_while_the_models_load_is_refused_503_and_audited(
     assert last is not None and (last.action, last.target, last.result) == (
         "score", case_id, "refused 503"
     )  # fmt: skip
+
+
+def test_the_service_reads_its_dataset_again_when_the_files_change(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The context (the county's recent group visits, the calendar) was read once at
+    start-up: after a night's import the scores drifted from the stored list until the
+    service was restarted. A change of the dataset's files is now read on the next look;
+    a file caught half written keeps the context that serves."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(sample_dataset(), data)
+    scorer = Scorer(settings, data)
+    scorer.load_sources()
+    before, read = scorer.sources, scorer.sources_read
+    assert before is not None and set(read) == {"read_at", "files_modified"}
+    assert not scorer.refresh_sources()  # nothing changed
+    contacts = data / "contacts.csv"
+    lines = contacts.read_text(encoding="utf-8").splitlines()
+    kept = contacts.read_bytes()
+    contacts.write_text("\n".join(lines[:-5]) + "\n", encoding="utf-8")
+    assert scorer.refresh_sources()
+    assert scorer.sources is not before
+    assert scorer.dataset is not None and scorer.dataset.contacts.height == len(lines) - 6
+    serving = scorer.sources
+    contacts.write_text('contact_id,case_id\n"never closed\n', encoding="utf-8")
+    with pytest.raises(Exception):  # noqa: B017 - whatever the reader raises, it is said
+        scorer.refresh_sources()
+    assert scorer.sources is serving  # the context that served still serves
+    contacts.write_bytes(kept)
+    assert scorer.refresh_sources() and scorer.dataset.contacts.height == len(lines) - 1

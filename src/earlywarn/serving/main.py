@@ -32,8 +32,8 @@ def start(
     interval: float,
     chores: Callable[[], None] = lambda: None,
 ) -> None:
-    """Load sources and models, warm up, then follow the champion alias until stopped,
-    doing the periodic ``chores`` (the daily audit anchor) on the way.
+    """Load sources and models, warm up, then follow the champion alias and the dataset's
+    files until stopped, doing the periodic ``chores`` (the daily audit anchor) on the way.
 
     Nothing that happens while following may end this thread: a failure is logged and
     the models that serve keep serving (``Scorer.refresh_models``).
@@ -60,6 +60,10 @@ def start(
             chores()
         except Exception:  # never let the follower die: the models that serve keep serving
             logger.exception("following the champion alias failed; the current models serve")
+        try:
+            scorer.refresh_sources()
+        except Exception:  # a file caught half written: the context that serves stays
+            logger.exception("reading the dataset again failed; the current context serves")
 
 
 def daily_anchor(settings: Settings, sessions: sessionmaker[Session]) -> Callable[[], None]:

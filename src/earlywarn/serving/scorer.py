@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from earlywarn.contract import Dataset, Mode, load_dataset
-from earlywarn.contract.rules import TARGETS, office_now
+from earlywarn.contract.rules import OFFICE_ZONE, TARGETS, office_now, with_office_offset
 from earlywarn.contract.spec import CATEGORIES, FALLBACK_CATEGORY, LEVELS
 from earlywarn.features.build import sources_for
 from earlywarn.features.online import CaseRows, online_features
@@ -103,10 +103,13 @@ class Scorer:
         self.dataset: Dataset | None = None
         self.refusals: dict[str, dict[str, str | None]] = {}  # per target: the last refused
         self.refusal_count = 0
+        self.sources_read: dict[str, str] = {}  # when the context was read, and of which files
+        self._files: tuple[tuple[str, int, int], ...] = ()
 
     def load_sources(self, dataset: Dataset | None = None) -> None:
         """Context and calendar from the dataset the daily list is built on."""
         until = dt.datetime.now() + dt.timedelta(days=731)
+        files = self._dataset_files()
         if dataset is None:
             if self.data is None:
                 raise ValueError(
@@ -115,6 +118,35 @@ class Scorer:
             dataset = load_dataset(self.data, Mode.LENIENT, self.settings.quarantine_dir(self.data))
         self._lookup = OnlineSources.of(sources_for(dataset, CALENDAR_FROM, until))
         self.dataset = dataset  # the case histories the office page draws
+        self._files = files
+        newest = max((modified for _, _, modified in files), default=None)
+        modified = dt.datetime.fromtimestamp(newest / 1e9, OFFICE_ZONE) if newest else None
+        self.sources_read = {
+            "read_at": with_office_offset(office_now().replace(microsecond=0)),
+            "files_modified": modified.isoformat(timespec="seconds") if modified else "-",
+        }
+
+    def refresh_sources(self) -> bool:
+        """Read the context again when the dataset's files changed (the night's import
+        merged into them): scores follow the data the day's list was built on, not the
+        data of the day the service started. On a failure (a file caught being written)
+        the context that serves stays, and the next look tries again."""
+        if self.data is None or self._dataset_files() == self._files:
+            return False
+        self.load_sources()
+        logger.info("context read again: the dataset's files changed")
+        return True
+
+    def _dataset_files(self) -> tuple[tuple[str, int, int], ...]:
+        """Name, size and modification time of the dataset's files: what tells a change."""
+        if self.data is None or not self.data.is_dir():
+            return ()
+        found = []
+        for path in sorted(self.data.iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                stat = path.stat()
+                found.append((path.name, stat.st_size, stat.st_mtime_ns))
+        return tuple(found)
 
     def use(self, models: LoadedModels) -> None:
         with self._lock:

@@ -85,10 +85,16 @@ def live() -> dict[str, str]:
 @router.get("/ready", responses={503: {"description": "models not loaded yet"}})
 def ready(scorer: ScorerDep) -> dict[str, Any]:
     """200 once the champion models are loaded and a warm-up score succeeded; names any
-    version refused since (the previous model keeps serving)."""
+    version refused since (the previous model keeps serving), and when the context was
+    read and how new its files were (the service reads them again when they change)."""
     if not scorer.ready:
         raise HTTPException(503, "models are loading")
-    return {"status": "ready", "models": scorer.versions, "refused": scorer.refusals}
+    return {
+        "status": "ready",
+        "models": scorer.versions,
+        "refused": scorer.refusals,
+        "context": scorer.sources_read,
+    }
 
 
 @router.get("/metrics", response_class=Response)
