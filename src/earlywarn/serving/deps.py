@@ -63,12 +63,15 @@ Trail = Annotated[AuditTrail, Depends(audit_trail)]
 def caller(
     request: Request, db: Db, trail: Trail, x_api_key: Annotated[str | None, Header()] = None
 ) -> ApiKey:
+    """The caller's key. A valid key is served even while its address is held back: one
+    component of a case system still sending a revoked key (or another client behind the
+    same proxy) held back every valid call from that host; only unknown keys wait."""
     address = client_address(request)
-    throttled(request, db, trail, address, "authenticate")
     keys: KeyCache = request.app.state.keys
     key = keys.authenticate(db, x_api_key)
     throttle: FailureThrottle = request.app.state.throttle
     if key is None:
+        throttled(request, db, trail, address, "authenticate")
         throttle.failed(address)
         trail.record(db, None, "authenticate", request.url.path, 0, "refused 401")
         raise HTTPException(401, NO_KEY)
@@ -79,15 +82,14 @@ def caller(
 async def caller_on_loop(
     request: Request, x_api_key: Annotated[str | None, Header()] = None
 ) -> ApiKey:
-    """``caller`` for a route on the event loop. A key shown within the cache's seconds,
-    from an address not held back, is known without the store or a thread (a busy case
-    system's every call); anything else takes ``caller``'s way, in a thread."""
+    """``caller`` for a route on the event loop. A key shown within the cache's seconds is
+    known without the store or a thread (a busy case system's every call); anything else
+    takes ``caller``'s way, in a thread."""
     keys: KeyCache = request.app.state.keys
     throttle: FailureThrottle = request.app.state.throttle
-    address = client_address(request)
     key = keys.held(x_api_key)
-    if key is not None and throttle.wait_seconds(address) <= 0:
-        throttle.succeeded(address)
+    if key is not None:
+        throttle.succeeded(client_address(request))
         return key
     return await in_thread_with_store(
         request, lambda trail, db: caller(request, db, trail, x_api_key)
@@ -131,17 +133,18 @@ def audit_refusal(
 
     FastAPI parses a JSON body before it resolves the route's dependencies, so a route
     that needs a key (``needs_key``) answers here as its key dependency would: 429 while
-    the address must wait, 401 (a failed attempt) without a valid key. Nobody without a
-    key learns what a body should hold, or tries keys faster than the throttle allows."""
+    the address must wait and the key is not valid, 401 (a failed attempt) without a valid
+    key. Nobody without a key learns what a body should hold, or tries keys faster than
+    the throttle allows."""
     throttle: FailureThrottle = request.app.state.throttle
     address = client_address(request)
     try:
         with request.app.state.sessions() as db:
             trail: AuditTrail = request.app.state.trail
-            if needs_key and (wait := throttle.wait_seconds(address)) > 0:
+            key = authenticate(db, request.headers.get("x-api-key"))
+            if needs_key and key is None and (wait := throttle.wait_seconds(address)) > 0:
                 trail.record(db, None, "authenticate", request.url.path, 0, "refused 429")
                 return 429, {"Retry-After": str(math.ceil(wait))}
-            key = authenticate(db, request.headers.get("x-api-key"))
             if needs_key and key is None:
                 throttle.failed(address)
                 trail.record(db, None, "authenticate", request.url.path, 0, "refused 401")

@@ -4,7 +4,10 @@ Per client address and per process: after ``FREE_FAILURES`` failures within
 ``WINDOW_SECONDS``, each further attempt must wait twice as long as the last (from
 1 s up to ``MAX_WAIT_SECONDS``), answered 429 with ``Retry-After`` and audited. A
 success clears the address. Guessing a key (256 random bits) is hopeless anyway; this
-keeps a misconfigured client or a scanner from filling the audit log and the CPU.
+keeps a misconfigured client or a scanner from filling the audit log and the CPU. An
+API call with a valid key is served while its address waits (only unknown keys wait):
+a case system's component still sending a revoked key, or another client behind the
+same proxy, held back every valid call from that address; the sign-in form waits.
 """
 
 from __future__ import annotations
