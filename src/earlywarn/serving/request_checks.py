@@ -152,6 +152,13 @@ def check_request(request: ScoreRequest, as_of: dt.datetime) -> None:
     errors = _blanks(identifiers) + personal + _formula_like(identifiers)
     errors += _duplicates([c.contact_id for c in request.contacts], "contacts", "contact_id")
     errors += _duplicates([a.action_id for a in request.actions or []], "actions", "action_id")
+    own = request.case.case_id
+    for where, rows in (("contacts", request.contacts), ("actions", request.actions or [])):
+        errors += [
+            _error([where, i, "case_id"], "is not case.case_id: leave it out, or give the case's")
+            for i, row in enumerate(rows)
+            if row.case_id is not None and row.case_id != own
+        ]
     if as_of < request.case.registered_at:
         errors.append(_error(["as_of"], "is before the case's registered_at"))
     for where, rows in (("contacts", request.contacts), ("actions", request.actions or [])):

@@ -54,9 +54,11 @@ Moment = Annotated[dt.datetime, BeforeValidator(_moment_as_text), AfterValidator
 
 class _Strict(BaseModel):
     """Every free string field is ``Text`` (checked once, in its own type); the
-    ``Literal`` ones are checked by their values."""
+    ``Literal`` ones are checked by their values. A field the API does not know is
+    refused with its name: a misspelt ``contact`` or ``groupsize`` was ignored, and the
+    case scored as if it had no contacts."""
 
-    model_config = ConfigDict(extra="ignore", str_min_length=1, str_max_length=200)
+    model_config = ConfigDict(extra="forbid", str_min_length=1, str_max_length=200)
 
 
 class CaseIn(_Strict):
@@ -65,13 +67,25 @@ class CaseIn(_Strict):
     registered_at: Moment
     county_code: Text
     township_code: Text | None = None
-    category: Text = Field(description="a category code; unknown codes are read as 'other'")
+    category: Text = Field(
+        description="a category code, or its name as offices write it (征地补偿); anything "
+        "else is read as 'other', and the answer's notes say so"
+    )
     nature: Literal[NATURES] | None = None  # type: ignore[valid-type]
     responsible_unit: Text | None = None
+    summary: str | None = Field(
+        default=None,
+        max_length=100_000,
+        description="accepted as the contract's files carry it, never read: free text is "
+        "not scored, stored or logged",
+    )
 
 
 class ContactIn(_Strict):
     contact_id: Text
+    case_id: Text | None = Field(
+        default=None, description="may be given, as in the contract's files: the case's own"
+    )
     occurred_at: Moment
     channel: Literal[CHANNELS]  # type: ignore[valid-type]
     level: Literal[LEVELS]  # type: ignore[valid-type]
@@ -81,6 +95,9 @@ class ContactIn(_Strict):
 
 class _ActionBase(_Strict):
     action_id: Text
+    case_id: Text | None = Field(
+        default=None, description="may be given, as in the contract's files: the case's own"
+    )
     occurred_at: Moment
     unit: Text | None = None
 
@@ -123,11 +140,15 @@ ActionIn = Annotated[
 
 
 class ScoreRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
     case: CaseIn
     contacts: list[ContactIn] = Field(default_factory=list, max_length=5000)
     actions: list[ActionIn] | None = Field(
-        default=None, max_length=5000, description="omit when there is no handling history"
+        default=None,
+        max_length=5000,
+        description="the case's handling steps up to as_of; [] when none has been taken "
+        "yet. Omitted, the handling history is unknown (as for a system that keeps none): "
+        "the case is scored without it, and the answer's notes say so",
     )
     as_of: Moment | None = Field(default=None, description="default: now, office local time")
 
@@ -201,6 +222,11 @@ class ScoreResponse(BaseModel):
     )
     recommended_steps: list[Step]
     model_versions: dict[str, str]
+    notes: list[str] = Field(
+        default_factory=list,
+        description="what the answer must be read with, English then Chinese: a category "
+        "read as 'other', actions not given, a case the daily list leaves out",
+    )
 
     _as_of = field_serializer("as_of")(lambda self, value: with_office_offset(value))
 

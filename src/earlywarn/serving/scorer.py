@@ -11,7 +11,7 @@ import numpy as np
 
 from earlywarn.contract import Dataset, Mode, load_dataset
 from earlywarn.contract.rules import OFFICE_ZONE, TARGETS, office_now, with_office_offset
-from earlywarn.contract.spec import CATEGORIES, FALLBACK_CATEGORY, LEVELS
+from earlywarn.contract.spec import FALLBACK_CATEGORY, LEVELS
 from earlywarn.features.build import sources_for
 from earlywarn.features.online import CaseRows, online_features
 from earlywarn.features.online_context import OnlineSources
@@ -22,6 +22,7 @@ from earlywarn.models.reasons import Reason, plain_value
 from earlywarn.models.registry import LoadedModels
 from earlywarn.models.scoring import score_case
 from earlywarn.serving.request_checks import RequestRejectedError, check_request
+from earlywarn.serving.request_notes import category_code, request_notes
 from earlywarn.serving.schemas import (
     CaseIn,
     ScoreRequest,
@@ -55,7 +56,8 @@ WARM_UP = ScoreRequest(
 
 
 def case_rows(request: ScoreRequest) -> CaseRows:
-    """The posted case as arrays for the online path; unknown categories read as 'other'."""
+    """The posted case as arrays for the online path; a category given by its Chinese name
+    read as its code, an unknown one as 'other'."""
     case = request.case
 
     def micros(moments: list[dt.datetime]) -> np.ndarray:
@@ -70,7 +72,7 @@ def case_rows(request: ScoreRequest) -> CaseRows:
         registered_at=(case.registered_at - _EPOCH) // _MICROSECOND,
         county_code=case.county_code,
         township_code=case.township_code,
-        category=case.category if case.category in CATEGORIES else FALLBACK_CATEGORY,
+        category=category_code(case.category) or FALLBACK_CATEGORY,
         nature=case.nature,
         responsible_unit=case.responsible_unit,
         contact_at=micros([c.occurred_at for c in request.contacts]),
@@ -267,6 +269,7 @@ class Scorer:
             reasons=[reason_out(r) for r in scored.reasons],
             recommended_steps=[step_out(step) for step in scored.steps],
             model_versions=models.versions,
+            notes=request_notes(request, as_of),
         )
 
     def contributions(self, request: ScoreRequest, top: int = 8) -> dict[str, list[Reason]]:

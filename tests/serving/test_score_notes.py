@@ -1,0 +1,89 @@
+"""What an integrator's request means is what the answer says: a misspelt field is
+refused by name, a category is taken as offices write it, and what the answer must be
+read with (a category read as other, actions not given, a case the list leaves out)
+is in its notes, not only in a lower score."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from earlywarn.serving.request_notes import category_code
+from tests.serving.conftest import DAY
+from tests.serving.helpers import case_body
+
+
+def _a_case(client: TestClient, keys: dict[str, str]) -> dict[str, Any]:
+    page = client.get(
+        f"/v1/risk-lists/{DAY}", params={"band": "high"}, headers={"X-API-Key": keys["analyst"]}
+    )
+    return case_body(page.json()["items"][0]["case_id"])
+
+
+def _score(client: TestClient, keys: dict[str, str], body: dict[str, Any]) -> Any:
+    return client.post("/v1/score", json=body, headers={"X-API-Key": keys["case_system"]})
+
+
+def test_a_misspelt_or_unknown_field_is_refused_by_name(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """``contact`` for ``contacts`` was scored as a case without contacts."""
+    body = _a_case(client, keys)
+    misspelt = copy.deepcopy(body)
+    misspelt["contact"] = misspelt.pop("contacts")
+    answer = _score(client, keys, misspelt)
+    assert answer.status_code == 422
+    assert ["body", "contact"] in [d["loc"] for d in answer.json()["detail"]]
+    deeper = copy.deepcopy(body)
+    deeper["contacts"][0]["groupsize"] = 3
+    locs = [d["loc"] for d in _score(client, keys, deeper).json()["detail"]]
+    assert ["body", "contacts", 0, "groupsize"] in locs
+    # The contract's own columns are taken: a row's case_id (the case's), the summary.
+    assert "case_id" in body["contacts"][0] and "summary" in body["case"]
+    assert _score(client, keys, body).status_code == 200
+    other = copy.deepcopy(body)
+    other["contacts"][0]["case_id"] = "C-someone-else"
+    locs = [d["loc"] for d in _score(client, keys, other).json()["detail"]]
+    assert locs == [["body", "contacts", 0, "case_id"]]
+
+
+def test_a_category_is_read_as_offices_write_it_and_an_unknown_one_is_said(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    body = _a_case(client, keys)
+    code = body["case"]["category"]
+    coded = _score(client, keys, body).json()
+    assert coded["notes"] == []
+    named = copy.deepcopy(body)
+    named["case"]["category"] = {"land_requisition": "征地补偿"}.get(code, code)
+    assert category_code("征地补偿") == "land_requisition"
+    by_name = _score(client, keys, named).json()
+    assert by_name["escalation"] == coded["escalation"] and by_name["notes"] == []
+    unknown = copy.deepcopy(body)
+    unknown["case"]["category"] = "landgrab"
+    said = _score(client, keys, unknown).json()["notes"]
+    assert len(said) == 1 and "'landgrab'" in said[0] and "read as 'other'" in said[0]
+
+
+def test_what_the_answer_must_be_read_with_is_in_its_notes(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    body = _a_case(client, keys)
+    without = copy.deepcopy(body)
+    del without["actions"]
+    notes = _score(client, keys, without).json()["notes"]
+    assert any(note.startswith("actions not given") for note in notes)
+    body["actions"] = []
+    assert not any("actions" in note for note in _score(client, keys, body).json()["notes"])
+    ended = copy.deepcopy(body)
+    moment = ended["contacts"][-1]["occurred_at"]
+    ended["actions"] = [{"action_id": "A-end", "occurred_at": moment, "action_type": "terminated"}]
+    notes = _score(client, keys, ended).json()["notes"]
+    assert any("terminated on" in note and "leaves it out" in note for note in notes)
+    quiet = copy.deepcopy(body)
+    quiet["as_of"] = "2029-06-01T00:00:00"  # years after the last contact, ahead of now
+    notes = _score(client, keys, quiet).json()["notes"]
+    assert any(note.startswith("no contact or handling step in the 365 days") for note in notes)
+    assert any("is later than now" in note for note in notes)
