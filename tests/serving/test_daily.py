@@ -120,8 +120,14 @@ def test_rollback_returns_to_the_previous_champion_while_the_service_answers(
     assert scorer.score(WARM_UP).model_versions[target].endswith(f"/{newer}")  # still answers
     assert scorer.refresh_models() and scorer.versions[target].endswith(f"/{original}")
     with open_store(nightly)() as session:
-        actions = set(session.scalars(select(AuditRecord.action)))
-    assert "model.rollback" in actions
+        rolled = session.scalars(
+            select(AuditRecord.result).where(AuditRecord.action == "model.rollback")
+        ).all()
+    assert rolled and rolled[-1].startswith("reason: drill: back; ")  # the why, in the chain
+    blank = runner.invoke(app, ["rollback", "--target", target, "--reason", "  "])
+    assert blank.exit_code == 2 and "回滚须说明原因" in blank.output
+    forced = ["promote", "--target", target, "--version", newer, "--force", "--reason", " "]
+    assert runner.invoke(app, forced).exit_code == 2  # a blank reason is no reason
     other = registry.model_name("collective")
     if registry.alias_version(client, "collective", registry.PREVIOUS):  # an earlier test's
         client.delete_registered_model_alias(other, registry.PREVIOUS)

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from earlywarn.cli import app
 from earlywarn.contract import Dataset
+from earlywarn.resources import sample_dataset
 from earlywarn.serving.store import DailyRun, MonitorCheck, RiskList, open_store
 from earlywarn.settings import Settings
 from earlywarn.simulator.office_files import SHEETS, write_office_export
@@ -201,6 +202,18 @@ def test_a_day_after_today_is_refused(nightly: Settings) -> None:
     code, output = daily("--date", "2999-01-01")
     assert code == 2 and "is after today" in output
     assert daily_runs(nightly) == []
+    # So is monitoring a day to come (it became the latest monitored day, on every page
+    # and in /metrics) and building its list; nothing is read or stored first.
+    for command in (["monitor", "--data", "nowhere"], ["risk-list", "--data", "nowhere"]):
+        refused = CliRunner().invoke(app, [*command, "--date", "2999-01-01"])
+        assert refused.exit_code == 2 and "is after today" in refused.output, command
+    # A score file of a moment no case is open at says so (it read as "all safe").
+    out = nightly.work_dir / "scores-2030.csv"
+    scored = CliRunner().invoke(
+        app, ["score", "--data", str(sample_dataset()), "--as-of", "2030-01-01", "--out", str(out)]
+    )
+    assert scored.exit_code == 0 and "Scored 已评分 0 cases" in scored.output, scored.output
+    assert "no case is in the scoring population at 2030-01-01 00:00" in scored.output
 
 
 def test_a_column_the_export_leaves_empty_is_said(

@@ -209,11 +209,13 @@ def test_cli_train_promote_score(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         said = runner.invoke(app, [*score, "--model", asked])
         assert said.exit_code == 2 and "target=version" in said.output, asked
     # After the data's end every label is 0: a model calibrated there says every case
-    # is safe. Refused, and nothing registered.
+    # is safe, and one whose backtest ran past it passed the promotion gate on figures
+    # counting unknown outcomes as none. Refused with the day to give, nothing registered.
     late = ["train", "--data", data, "--targets", "collective", "--until", "2027-06-01"]
     refused = runner.invoke(app, late)
-    assert refused.exit_code == 1 and "no case of collective in the validation" in refused.output
-    assert "after the data's last contact" in refused.output
+    assert refused.exit_code == 2 and "is after the data's end" in refused.output
+    assert "give --until" in refused.output
+    assert "earlywarn-collective: 1 version(s)" in runner.invoke(app, ["models"]).output
 
 
 def test_calibration_is_never_certain() -> None:

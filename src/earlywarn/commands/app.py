@@ -9,6 +9,7 @@ first sentence of the command's own help).
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import re
 from pathlib import Path
@@ -221,6 +222,20 @@ def say_emptied(result: ImportResult) -> None:
     """The columns an import left empty that held values before (``ImportResult.emptied``)."""
     for column in result.emptied:
         typer.echo(f"warning 警告: the export left {column} empty 导出中该列为空", err=True)
+
+
+def day_asked(date: dt.datetime | None, why: str) -> dt.date:
+    """The day of a ``--date`` option, today by default; a day after today is refused
+    (exit 2): a mistyped year, or a clock gone wrong, would top every page and metric
+    as the latest day. ``why``: what the command does with a day, in a few words."""
+    from earlywarn.contract.rules import office_now
+
+    today = office_now().date()
+    day = date.date() if date else today
+    if day > today:
+        typer.echo(f"error 错误: {day} is after today ({today}); {why} (日期晚于今天)", err=True)
+        raise typer.Exit(2)
+    return day
 
 
 def checked_target(target: str) -> str:

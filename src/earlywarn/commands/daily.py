@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from earlywarn.commands.app import app
-from earlywarn.contract.rules import office_now
+from earlywarn.commands.app import app, day_asked
 
 if TYPE_CHECKING:
     from earlywarn.settings import Settings
@@ -58,15 +57,7 @@ def daily(
     from earlywarn.serving.store import open_store
 
     settings: Settings = ctx.obj
-    today = office_now().date()
-    day = date.date() if date else today
-    if day > today:  # a mistyped date, or a clock gone wrong: it would top every page
-        typer.echo(
-            f"error 错误: {day} is after today ({today}); a night's list is built for the "
-            "day that ends (日期晚于今天)",
-            err=True,
-        )
-        raise typer.Exit(2)
+    day = day_asked(date, "a night's list is built for the day that ends")
     outcome = DailyOutcome()
     try:
         with daily_lock(settings):

@@ -69,12 +69,17 @@ def rollback(
     """
     settings: Settings = ctx.obj
     checked_target(target)
+    reason = reason.strip()
+    if not reason:
+        raise typer.BadParameter(
+            "a rollback is recorded with why: say it (回滚须说明原因)", param_hint="--reason"
+        )
     from earlywarn.commands.decisions import record
     from earlywarn.models import registry as models_registry
     from earlywarn.training import registry
 
     decision = registry.rollback(models_registry.connect(settings), target, reason)
-    record(settings, "model.rollback", target, decision.message)
+    record(settings, "model.rollback", target, f"reason: {reason}; {decision.message}")
     typer.echo(decision.message, err=not decision.promoted)
     if not decision.promoted:
         raise typer.Exit(1)

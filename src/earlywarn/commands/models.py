@@ -52,6 +52,23 @@ def day_after_last_contact(contacts: pl.DataFrame) -> dt.datetime:
     return end_of_day(last.date())
 
 
+def within_data(until: dt.datetime | None, data_end: dt.datetime) -> dt.datetime:
+    """An analyst's ``--until``, or the data's end; refused when later than the data's
+    end: the backtest's last weeks would hold cases whose outcomes the data cannot know,
+    counted as negatives, and such a model's figures passed the promotion gate. (The
+    nightly retrain trains up to its own day, which the export covers.)"""
+    if until is None:
+        return data_end
+    if until > data_end:
+        raise typer.BadParameter(
+            f"{until:%Y-%m-%d} is after the data's end ({data_end - dt.timedelta(days=1):%Y-%m-%d}"
+            f", its last contact): outcomes after it are unknown and would count as none; "
+            f"give --until {data_end:%Y-%m-%d} or earlier (截止时点晚于数据的最后记录)",
+            param_hint="--until",
+        )
+    return until
+
+
 def _truth_of(data: Path) -> pl.DataFrame | None:
     import polars as pl
 
@@ -119,7 +136,7 @@ def train(
     settings: Settings = ctx.obj
     if full_evaluation:
         settings = settings.model_copy(update={"evaluation_rows": 0, "learning_curve": True})
-    chosen = tuple(t.strip() for t in targets.split(",") if t.strip())
+    chosen = tuple(dict.fromkeys(t.strip() for t in targets.split(",") if t.strip()))
     unknown = [t for t in chosen if t not in TARGETS]
     if unknown or not chosen:
         raise typer.BadParameter(
@@ -136,6 +153,7 @@ def train(
         )
         return
     dataset = load_or_exit(data, Mode.LENIENT, settings)
+    until = within_data(until, day_after_last_contact(dataset.contacts))
     train_models(settings, dataset, until, chosen, snapshot_settings, tune_trials)
 
 
@@ -156,10 +174,9 @@ def train_on_spark(
     from earlywarn.training.pipeline import train as run_training
 
     dataset, parallelism = spark_dataset(data, master)
-    if until is None:
-        last = dataset.contacts.agg(sf.max("occurred_at")).first()
-        assert last is not None and isinstance(last[0], dt.datetime)
-        until = end_of_day(last[0].date())
+    last = dataset.contacts.agg(sf.max("occurred_at")).first()
+    assert last is not None and isinstance(last[0], dt.datetime)
+    until = within_data(until, end_of_day(last[0].date()))
     source = SparkSnapshots(dataset, partitions_of(partitions, parallelism))
     try:
         result = run_training(
@@ -245,9 +262,16 @@ def promote(
 
     settings: Settings = ctx.obj
     checked_target(target)
+    reason = reason.strip() if reason else None
+    if force and not reason:
+        raise typer.BadParameter(
+            "a forced promotion is recorded with why: give --reason (强制上线须说明原因)",
+            param_hint="--reason",
+        )
     client = models_registry.connect(settings)
     decision = registry.promote(client, target, version, force, reason)
-    record(settings, "model.promote", f"{target}={version}", decision.message)
+    said = f"forced, reason: {reason}; {decision.message}" if force else decision.message
+    record(settings, "model.promote", f"{target}={version}", said)
     typer.echo(decision.message, err=not decision.promoted)
     if not decision.promoted:
         raise typer.Exit(1)
@@ -307,6 +331,15 @@ def score(
         table.write_csv(out, datetime_format="%Y-%m-%dT%H:%M:%S")
     flagged = table.filter(pl.col("risk_band") == "high").height
     typer.echo(f"Scored 已评分 {table.height:,} cases, {flagged:,} high -> {out}")
+    if table.is_empty():  # a mistyped --as-of reads as "every case is safe" otherwise
+        first, last = dataset.cases["registered_at"].min(), dataset.contacts["occurred_at"].max()
+        assert isinstance(first, dt.datetime) and isinstance(last, dt.datetime)
+        typer.echo(
+            f"warning 警告: no case is in the scoring population at {as_of:%Y-%m-%d %H:%M}: "
+            f"the data runs from {first:%Y-%m-%d} to {last:%Y-%m-%d}; is --as-of right? "
+            "(该时点没有在办事项，请核对 --as-of)",
+            err=True,
+        )
 
 
 def score_on_spark(

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from earlywarn.commands.app import app, load_or_exit
-from earlywarn.contract.rules import office_now
+from earlywarn.commands.app import app, day_asked, load_or_exit
 from earlywarn.contract.spec import Mode
 
 if TYPE_CHECKING:
@@ -39,7 +38,7 @@ def monitor(
     from earlywarn.serving.monitor.run import monitor_day
     from earlywarn.serving.store import open_store
 
-    day = date.date() if date else office_now().date()
+    day = day_asked(date, "a day is monitored once it has come")
     dataset = load_or_exit(data, Mode.LENIENT, settings)
     registry.connect(settings)
     try:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from earlywarn.commands.app import app, dataset_path, load_or_exit, say_replaced
+from earlywarn.commands.app import app, dataset_path, day_asked, load_or_exit, say_replaced
 from earlywarn.commands.engines import (
     Engine,
     EngineOption,
@@ -21,7 +21,6 @@ from earlywarn.commands.engines import (
     partitions_of,
     spark_dataset,
 )
-from earlywarn.contract.rules import office_now
 from earlywarn.serving.roles import Role
 
 if TYPE_CHECKING:  # the list's and the models' stacks load in the commands that use them
@@ -74,7 +73,7 @@ def risk_list(
     from earlywarn.serving.store import open_store
 
     settings: Settings = ctx.obj
-    day = date.date() if date else office_now().date()
+    day = day_asked(date, "a day's list is built once the day has come")
     if verify:
         what = "to rewrite them"
         try:

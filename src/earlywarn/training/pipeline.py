@@ -107,15 +107,19 @@ def train(
         with timed(phases, "oracle"):  # the truth's features, once for both targets
             oracle = oracle_cases(dataset, truth)
     window = split.windows()
-    run_name = f"train-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    report_dir = settings.reports_dir / run_name
+    report_dir = _fresh_folder(settings.reports_dir, f"train-{dt.datetime.now():%Y%m%d-%H%M%S}")
+    run_name = report_dir.name
     with mlflow.start_run(run_name=run_name) as run:
         mlflow.log_params(
             {
                 "until": until.isoformat(),
                 "targets": ",".join(targets),
                 "tune_trials": tune_trials,
-                "evaluation_baseline_rows": plan.baseline_rows or "all",
+                "evaluation_baseline_rows": (
+                    plan.baseline_rows
+                    if plan.baseline_rows and plan.baseline_rows < split.fit.height
+                    else "all"
+                ),
                 "evaluation_learning_curve": plan.learning_curve,
                 "capacity_share": capacity.share,
                 "capacity_minimum": capacity.minimum,
@@ -199,3 +203,17 @@ def train(
     return TrainResult(
         versions, all_metrics, path, phases, run.info.run_id, fit_rows, oracle_figures
     )
+
+
+def _fresh_folder(parent: Path, name: str) -> Path:
+    """A report folder of this run's own: two trainings started in the same second wrote
+    into one, and the later report replaced the earlier."""
+    parent.mkdir(parents=True, exist_ok=True)
+    for number in range(1, 1000):
+        folder = parent / (name if number == 1 else f"{name}-{number}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise FileExistsError(f"{parent / name}: a thousand reports of this second")
