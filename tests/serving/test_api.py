@@ -187,6 +187,14 @@ def test_review_shows_on_the_list_and_everything_is_audited(
         headers={"X-API-Key": keys["office"]},
     )
     assert done.status_code == 200, done.text
+    assert done.json()["created_at"].endswith("+08:00")  # office time, as every moment
+    route = f"/v1/risk-lists/{DAY}/cases/{item['case_id']}/review"
+    for wrong in (
+        {"decision": "dismissed", "reason": "   "},  # spaces say nothing
+        {"decision": "acknowledged", "step": "dialogue"},  # a step goes with action_taken
+    ):
+        refused = client.post(route, json=wrong, headers={"X-API-Key": keys["office"]})
+        assert refused.status_code == 422, wrong
     reviewed = client.get(
         f"/v1/risk-lists/{DAY}", params={"reviewed": True}, headers={"X-API-Key": keys["office"]}
     )
@@ -259,7 +267,9 @@ def test_the_export_is_the_ledger_in_either_language(
         assert ("清单顺序" in meaning) if lang == "zh" else meaning.startswith("the list's order")
     csv_answer = client.get(route, params={"format": "csv", "lang": "en"}, headers=headers)
     assert csv_answer.text.lstrip("\ufeff").startswith("rank,today,case,county")
-    assert f'"risk-list-{DAY}.csv"' in csv_answer.headers["content-disposition"]
+    assert (
+        f'"risk-list-{DAY}-330211.csv"' in csv_answer.headers["content-disposition"]
+    )  # office key
     # An analyst's export of one county's flagged rows is named as such.
     analyst = {"X-API-Key": keys["analyst"]}
     part = client.get(route, params={"county": "330211", "flag": "true"}, headers=analyst)

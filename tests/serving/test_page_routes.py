@@ -361,7 +361,10 @@ def test_a_filtered_export_says_so_in_its_subtitle_and_file_name(
     params = {"date": DAY.isoformat(), "format": "xlsx", "band": "high", "reviewed": "no"}
     answer = browser.get("/office/list/export", params=params)
     assert answer.status_code == 200
-    assert f'"risk-list-{DAY.isoformat()}-filtered.xlsx"' in answer.headers["content-disposition"]
+    assert (
+        f'"risk-list-{DAY.isoformat()}-330211-filtered.xlsx"'
+        in answer.headers["content-disposition"]
+    )
     subtitle = str(openpyxl.load_workbook(io.BytesIO(answer.content)).worksheets[0]["A2"].value)
     assert subtitle.endswith("筛选：风险等级 高，未核查"), subtitle
     browser.cookies.set("earlywarn_lang", "en")

@@ -229,12 +229,13 @@ def narrowing(filters: Filters) -> tuple[tuple[str, object], ...]:
 
 
 def export_name(list_date: dt.date, key: ApiKey, filters: Filters, file_format: str) -> str:
-    """risk-list-2025-06-01.xlsx for the whole list the key may see; the county asked
-    for and "-filtered" in the name of a part of it, so that two exports of one day
-    saved side by side are told apart."""
+    """risk-list-2025-06-01.xlsx for the whole list; the county (an office key's own, or
+    the one asked for) and "-filtered" in the name of a part of it, so that two exports
+    of one day saved side by side are told apart."""
     parts = [f"risk-list-{list_date.isoformat()}"]
-    if filters.county and Role(key.role) is not Role.OFFICE:
-        parts.append("".join(ch for ch in filters.county if ch.isascii() and ch.isalnum()))
+    county = key.county_code if Role(key.role) is Role.OFFICE else filters.county
+    if county:  # an office's file holds its county's rows only: said in its name too
+        parts.append("".join(ch for ch in county if ch.isascii() and ch.isalnum()))
     if narrowing(filters):
         parts.append("filtered")
     return "-".join(p for p in parts if p) + f".{file_format}"

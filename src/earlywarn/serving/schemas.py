@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from earlywarn.contract.rules import office_time, with_office_offset
+from earlywarn.contract.rules import OFFICE_ZONE, office_time, with_office_offset
 from earlywarn.contract.spec import ACTION_OUTCOMES, CHANNELS, LEVELS, NATURES
 from earlywarn.models import reasons as reason_data
 from earlywarn.models import steps as step_data
@@ -299,8 +299,13 @@ class ReviewIn(BaseModel):
 
     @model_validator(mode="after")
     def _complete(self) -> ReviewIn:
+        # Spaces alone say nothing: a dismissal with a reason of "  " was stored.
+        self.reason = self.reason.strip() or None if self.reason is not None else None
+        self.step = self.step.strip() or None if self.step is not None else None
         if self.decision == "action_taken" and not self.step:
             raise ValueError("action_taken needs the step that was taken")
+        if self.decision != "action_taken" and self.step:
+            raise ValueError("a step is recorded with action_taken only: leave it out")
         if self.decision == "dismissed" and not self.reason:
             raise ValueError("dismissed needs a reason")
         return self
@@ -312,8 +317,8 @@ class ReviewOut(BaseModel):
     decision: str
     step: str | None
     reason: str | None
-    created_at: dt.datetime  # stored in UTC
+    created_at: dt.datetime  # stored in UTC, answered in office time as every moment is
 
     _created = field_serializer("created_at")(
-        lambda self, value: value.replace(tzinfo=dt.UTC).isoformat()
+        lambda self, value: value.replace(tzinfo=dt.UTC).astimezone(OFFICE_ZONE).isoformat()
     )
