@@ -120,7 +120,7 @@ def test_personal_data_is_refused_and_never_stored(
 
 
 def test_an_identifier_a_spreadsheet_would_run_is_a_422(
-    client: TestClient, keys: dict[str, str]
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
 ) -> None:
     body = _a_case(client, keys)
     body["case"]["case_id"] = '=HYPERLINK("http://evil.example","C1")'
@@ -129,6 +129,9 @@ def test_an_identifier_a_spreadsheet_would_run_is_a_422(
     assert answer.status_code == 422
     assert {("case_id",), ("county_code",)} <= {tuple(loc[2:]) for loc in _locs(answer)}
     assert "spreadsheet formula" in answer.text
+    with sessions() as session:  # nor kept as written in the audit record's target
+        last = session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(1)).one()
+    assert last.target == "(formula-like id refused)"
 
 
 def test_history_after_as_of_duplicates_and_early_as_of_are_refused(

@@ -35,7 +35,15 @@ def test_a_misspelt_or_unknown_field_is_refused_by_name(
     misspelt["contact"] = misspelt.pop("contacts")
     answer = _score(client, keys, misspelt)
     assert answer.status_code == 422
-    assert ["body", "contact"] in [d["loc"] for d in answer.json()["detail"]]
+    said = {tuple(d["loc"]): d["msg"] for d in answer.json()["detail"]}
+    assert "not a field of this request" in said[("body", "contact")]
+    slashed = copy.deepcopy(body)
+    slashed["contacts"][0]["occurred_at"] = "2024/10/02 09:30"  # with what is expected
+    said = {tuple(d["loc"]): d["msg"] for d in _score(client, keys, slashed).json()["detail"]}
+    assert (
+        "expected ISO 8601, e.g. 2025-03-04T09:30:00+08:00"
+        in said[("body", "contacts", 0, "occurred_at")]
+    )
     deeper = copy.deepcopy(body)
     deeper["contacts"][0]["groupsize"] = 3
     locs = [d["loc"] for d in _score(client, keys, deeper).json()["detail"]]
@@ -87,3 +95,35 @@ def test_what_the_answer_must_be_read_with_is_in_its_notes(
     notes = _score(client, keys, quiet).json()["notes"]
     assert any(note.startswith("no contact or handling step in the 365 days") for note in notes)
     assert any("is later than now" in note for note in notes)
+
+
+def test_a_day_alone_as_of_is_the_moment_its_list_stands_at(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """ "2025-10-31" was read as its first moment: the case scored a day before the list
+    of 2025-10-31, with other reasons and probabilities."""
+    body = _a_case(client, keys)
+    body["as_of"] = DAY.isoformat()
+    by_day = _score(client, keys, body).json()
+    body["as_of"] = "2025-11-01T00:00:00"
+    by_moment = _score(client, keys, body).json()
+    assert by_day["as_of"] == by_moment["as_of"] == "2025-11-01T00:00:00+08:00"
+    assert by_day["escalation"] == by_moment["escalation"]
+    body["as_of"] = "2025-02-30"
+    answer = _score(client, keys, body)
+    assert answer.status_code == 422 and ["body", "as_of"] in [
+        d["loc"] for d in answer.json()["detail"]
+    ]
+
+
+def test_the_documented_example_scores_as_it_stands(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """The OpenAPI document carried no example and no word of what a probability, a flag
+    or a band means; its example now works as written."""
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    (example,) = schemas["ScoreRequest"]["examples"]
+    assert _score(client, keys, example).status_code == 200
+    described = schemas["TargetScore"]["properties"]
+    assert all(described[name].get("description") for name in ("probability", "flag", "band"))

@@ -57,17 +57,41 @@ def _plain_message(message: str) -> str:
     return message.split(": '", 1)[0][:300]
 
 
+# What the integrator should send, after pydantic's rule, in both languages: its words
+# say what is wrong ("invalid date separator"), not what is expected.
+_MOMENT_HINT = "expected ISO 8601, e.g. 2025-03-04T09:30:00+08:00 (时间应为 ISO 8601 格式)"
+_HINTS = {
+    "datetime_from_date_parsing": _MOMENT_HINT,
+    "datetime_parsing": _MOMENT_HINT,
+    "datetime_type": _MOMENT_HINT,
+    "extra_forbidden": "not a field of this request: see /docs (不是该请求的字段，请核对字段名)",
+    "missing": "required (必填)",
+    "int_parsing": "expected a whole number, not text (应为整数)",
+    "int_from_float": "expected a whole number (应为整数)",
+    "int_type": "expected a whole number (应为整数)",
+    "model_attributes_type": "expected a JSON object; send the body as Content-Type: "
+    "application/json, in UTF-8 (请求体应为 UTF-8 编码的 JSON 对象)",
+    "dict_type": "expected a JSON object (应为 JSON 对象)",
+}
+
+
 def validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
     """Where and which rule, never the input: a 1 MB value, an ID number or a NaN that
-    JSON cannot carry must not come back in the answer."""
-    return [
-        field_error(
-            [_plain_part(part) for part in item.get("loc", ())],
-            _plain_message(str(item.get("msg", "invalid"))),
-            str(item.get("type", "value_error")),
+    JSON cannot carry must not come back in the answer; with what is expected, where
+    pydantic's words say only what is wrong."""
+    found = []
+    for item in error.errors():
+        kind = str(item.get("type", "value_error"))
+        message = _plain_message(str(item.get("msg", "invalid")))
+        hint = _HINTS.get(kind)
+        found.append(
+            field_error(
+                [_plain_part(part) for part in item.get("loc", ())],
+                f"{message}; {hint}" if hint else message,
+                kind,
+            )
         )
-        for item in error.errors()
-    ]
+    return found
 
 
 def install_error_handlers(app: FastAPI, page_error: PageError | None = None) -> None:

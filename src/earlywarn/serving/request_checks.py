@@ -119,11 +119,19 @@ def personal_data(
     ]
 
 
+FORMULA_TARGET = "(formula-like id refused)"  # an audit record's target in place of the id
+
+
 def audit_target(request: ScoreRequest) -> str:
     """The case id as an audit record may keep it: never when the case holds personal
     data (a name posted as the id), whatever refused the call first (its role, the
-    calendar)."""
-    return PERSONAL_TARGET if personal_data(request) else request.case.case_id
+    calendar), nor when it would run as a formula in the spreadsheet an audit export
+    is read in."""
+    if personal_data(request):
+        return PERSONAL_TARGET
+    if _FORMULA_LIKE.match(request.case.case_id):
+        return FORMULA_TARGET
+    return request.case.case_id
 
 
 def _duplicates(ids: list[str], where: str, field: str) -> list[dict[str, Any]]:

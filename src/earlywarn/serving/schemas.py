@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from earlywarn.contract.rules import OFFICE_ZONE, office_time, with_office_offset
+from earlywarn.contract.rules import OFFICE_ZONE, end_of_day, office_time, with_office_offset
 from earlywarn.contract.spec import ACTION_OUTCOMES, CHANNELS, LEVELS, NATURES
 from earlywarn.models import reasons as reason_data
 from earlywarn.models import steps as step_data
@@ -47,9 +47,26 @@ def _moment_as_text(value: object) -> object:
     return value
 
 
+_DAY_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _day_as_its_end(value: object) -> object:
+    """An ``as_of`` given as a day alone is that day's end, the moment the day's list
+    stands at: "2024-12-31" read as its first moment scored the case a day earlier than
+    the list of 2024-12-31."""
+    value = _moment_as_text(value)
+    if isinstance(value, str) and _DAY_ONLY.fullmatch(value.strip()):
+        try:
+            return end_of_day(dt.date.fromisoformat(value.strip())).isoformat()
+        except ValueError:
+            return value  # not a day (2024-02-30): said by the parser
+    return value
+
+
 Text = Annotated[str, AfterValidator(plain_text)]
 # A moment as ISO 8601 text, converted to naive office local time.
 Moment = Annotated[dt.datetime, BeforeValidator(_moment_as_text), AfterValidator(office_time)]
+AsOf = Annotated[dt.datetime, BeforeValidator(_day_as_its_end), AfterValidator(office_time)]
 
 
 class _Strict(BaseModel):
@@ -139,8 +156,20 @@ ActionIn = Annotated[
 ]
 
 
+# The README's example: what an integrator can send as it is.
+_EXAMPLE: dict[str, Any] = {
+    "case": {"case_id": "C-1", "petitioner_id": "P-1", "registered_at": "2024-10-02T09:30:00",
+             "county_code": "330211", "category": "land_requisition"},
+    "contacts": [{"contact_id": "K1", "occurred_at": "2024-11-20T10:00:00", "channel": "visit",
+                  "level": "city", "group_size": 25}],
+    "actions": [{"action_id": "A1", "occurred_at": "2024-10-05T10:00:00",
+                 "action_type": "accepted"}],
+    "as_of": "2025-01-01T00:00:00",
+}  # fmt: skip
+
+
 class ScoreRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
     case: CaseIn
     contacts: list[ContactIn] = Field(default_factory=list, max_length=5000)
     actions: list[ActionIn] | None = Field(
@@ -150,7 +179,11 @@ class ScoreRequest(BaseModel):
         "yet. Omitted, the handling history is unknown (as for a system that keeps none): "
         "the case is scored without it, and the answer's notes say so",
     )
-    as_of: Moment | None = Field(default=None, description="default: now, office local time")
+    as_of: AsOf | None = Field(
+        default=None,
+        description="the moment scored, office local time (default: now); a day alone "
+        "(2024-12-31) is that day's end, the moment the day's list stands at",
+    )
 
 
 class ErrorOut(BaseModel):
@@ -172,10 +205,20 @@ class ReasonOut(BaseModel):
 
 
 class TargetScore(BaseModel):
-    probability: float
-    flag: bool
-    band: Literal["high", "medium", "low"]
-    reasons: list[ReasonOut]
+    probability: float = Field(
+        description="calibrated probability, 0 to 1, that the case has the event within "
+        "the horizon (30 days): for escalation a contact above every level it reached, "
+        "for collective a contact of 5 or more people"
+    )
+    flag: bool = Field(
+        description="at or above the target's alert threshold, set when the model was "
+        "trained so that the flagged cases fill the office's daily capacity"
+    )
+    band: Literal["high", "medium", "low"] = Field(
+        description="high: flagged; medium: above the threshold for five times the "
+        "capacity; low: below both"
+    )
+    reasons: list[ReasonOut] = Field(description="what raised this target's score most")
 
 
 class Step(BaseModel):
@@ -216,12 +259,18 @@ class ScoreResponse(BaseModel):
     as_of: dt.datetime
     escalation: TargetScore
     collective: TargetScore
-    risk_band: Literal["high", "medium", "low"]
+    risk_band: Literal["high", "medium", "low"] = Field(
+        description="the higher of the two targets' bands: the daily list's band"
+    )
     reasons: list[ReasonOut] = Field(
         description="the strongest reasons across both targets: what the daily list shows"
     )
-    recommended_steps: list[Step]
-    model_versions: dict[str, str]
+    recommended_steps: list[Step] = Field(
+        description="handling steps the case's state asks for, with the unit concerned"
+    )
+    model_versions: dict[str, str] = Field(
+        description="per target, the registered model that scored it (name/version)"
+    )
     notes: list[str] = Field(
         default_factory=list,
         description="what the answer must be read with, English then Chinese: a category "
