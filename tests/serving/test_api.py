@@ -333,3 +333,17 @@ def test_the_service_reads_its_dataset_again_when_the_files_change(
     assert scorer.sources is serving  # the context that served still serves
     contacts.write_bytes(kept)
     assert scorer.refresh_sources() and scorer.dataset.contacts.height == len(lines) - 1
+
+
+def test_a_category_filter_is_a_code_or_a_name_and_nothing_else(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """category=nonsense answered 200 with no cases, as if the list held none."""
+    route, headers = f"/v1/risk-lists/{DAY}", {"X-API-Key": keys["analyst"]}
+    coded = client.get(route, params={"category": "land_requisition"}, headers=headers)
+    named = client.get(route, params={"category": "征地补偿"}, headers=headers)
+    assert coded.status_code == named.status_code == 200
+    assert coded.json()["total"] == named.json()["total"] > 0
+    wrong = client.get(route, params={"category": "nonsense"}, headers=headers)
+    assert wrong.status_code == 422
+    assert wrong.json()["detail"][0]["loc"] == ["query", "category"]

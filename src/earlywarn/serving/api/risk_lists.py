@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from earlywarn.contract.spec import CATEGORIES
 from earlywarn.models.steps import STEPS
 from earlywarn.serving.access import READERS, REVIEWERS
 from earlywarn.serving.audit_trail import AuditTrail
@@ -31,6 +32,7 @@ from earlywarn.serving.lists import (
     visible_item,
 )
 from earlywarn.serving.reasons_later import with_reasons
+from earlywarn.serving.request_notes import category_code
 from earlywarn.serving.schemas import ListPage, ReviewIn, ReviewOut
 from earlywarn.serving.store import ApiKey, RiskList
 
@@ -43,13 +45,18 @@ class ListFilters:
 
     county: str | None = Query(None, max_length=32)
     township: str | None = Query(None, max_length=32)
-    category: str | None = Query(None, max_length=32)
+    category: str | None = Query(
+        None, max_length=32, description="a category code, or its name as offices write it"
+    )
     band: str | None = Query(None, pattern="^(high|medium|low)$")
     flag: bool | None = Query(None, description="either target flagged")
     reviewed: bool | None = Query(None, description="reviewed at least once")
 
     def plain(self) -> Filters:
-        return Filters(**{field.name: getattr(self, field.name) for field in fields(self)})
+        asked = {field.name: getattr(self, field.name) for field in fields(self)}
+        if self.category is not None:  # 征地补偿 as land_requisition, as the score API reads it
+            asked["category"] = category_code(self.category) or self.category
+        return Filters(**asked)
 
 
 QueryFilters = Annotated[ListFilters, Depends()]
@@ -67,6 +74,11 @@ def _stored_list(
 def _filtered(
     trail: AuditTrail, db: Session, key: ApiKey, header: RiskList, filters: ListFilters, action: str
 ) -> Any:
+    if filters.category is not None and category_code(filters.category) is None:
+        # A category no list holds answered "no cases", as if the filter were right.
+        trail.record(db, key, action, f"{header.list_date} category", 0, "refused 422")
+        message = f"not a category code or name; one of {sorted(CATEGORIES)}"
+        raise HTTPException(422, [field_error(["query", "category"], message)])
     try:
         return item_query(key, header, filters.plain())
     except OtherCountyError as error:
