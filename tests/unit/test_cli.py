@@ -197,3 +197,19 @@ def test_the_commands_table_says_what_each_command_says() -> None:
             ).callback
         )
         assert callback.__module__ == module, name
+
+
+def test_an_oracle_of_another_horizon_is_not_compared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 14-day model was measured against the simulator's 30-day oracle, and looked far
+    closer to it than it was."""
+    import json
+
+    from earlywarn.commands.models import _truth_of
+
+    (tmp_path / "simulation.json").write_text(json.dumps({"truth": {"horizon_days": 30}}))
+    (tmp_path / "truth.csv").write_text("case_id,as_of\nC1,2024-11-01T00:00:00\n")
+    assert _truth_of(tmp_path, 30) is not None
+    assert _truth_of(tmp_path, 14) is None
+    assert "a 30-day question, this training a 14-day one" in capsys.readouterr().err

@@ -69,9 +69,26 @@ def within_data(until: dt.datetime | None, data_end: dt.datetime) -> dt.datetime
     return until
 
 
-def _truth_of(data: Path) -> pl.DataFrame | None:
+def _truth_of(data: Path, horizon_days: int) -> pl.DataFrame | None:
+    """The simulator's oracle beside the data, when it answers this training's question:
+    a truth of another horizon is said and left out (a 14-day model measured against
+    the 30-day oracle looked far closer to it than it was)."""
+    import json
+
     import polars as pl
 
+    manifest = data / "simulation.json"
+    if manifest.exists():
+        truth = json.loads(manifest.read_text(encoding="utf-8")).get("truth") or {}
+        theirs = truth.get("horizon_days", horizon_days)
+        if theirs != horizon_days:
+            typer.echo(
+                f"warning 警告: no oracle comparison: the simulator's truth answers a "
+                f"{theirs}-day question, this training a {horizon_days}-day one "
+                "(模拟真值的时间窗与本次训练不同，不作比较)",
+                err=True,
+            )
+            return None
     for suffix in ("parquet", "csv"):
         path = data / f"truth.{suffix}"
         if path.exists():
@@ -209,12 +226,14 @@ def train_models(
 ) -> TrainResult:
     """Train, backtest and register; print the figures; exit 1 when training cannot run."""
     from earlywarn.training.pipeline import train as run_training
+    from earlywarn.training.snapshots import SnapshotSettings
 
     end = until or day_after_last_contact(dataset.contacts)
     try:
         result = run_training(
             dataset, end, settings, targets, snapshot_settings, tune_trials,
-            _truth_of(dataset.path), treated_cases(settings),
+            _truth_of(dataset.path, (snapshot_settings or SnapshotSettings()).horizon_days),
+            treated_cases(settings),
         )  # fmt: skip
     except ValueError as error:
         typer.echo(f"error 错误: {error}", err=True)
