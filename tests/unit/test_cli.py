@@ -213,3 +213,14 @@ def test_an_oracle_of_another_horizon_is_not_compared(
     assert _truth_of(tmp_path, 30) is not None
     assert _truth_of(tmp_path, 14) is None
     assert "a 30-day question, this training a 14-day one" in capsys.readouterr().err
+
+
+def test_one_table_of_a_dataset_given_as_data_asks_for_its_directory() -> None:
+    """train --data data/cases.parquet was read as an office export: "no CSV file or
+    workbook with a table in it"."""
+    from earlywarn.resources import sample_dataset
+
+    one = sample_dataset() / "cases.csv"
+    result = runner.invoke(app, ["train", "--data", str(one)])
+    assert result.exit_code == 1
+    assert f"give its directory, --data {sample_dataset()}" in result.output

@@ -170,6 +170,12 @@ def imported_dataset(data: Path, settings: Settings) -> tuple[Path, ImportResult
     url = database_url(data)
     if url is None and (is_contract_dataset(data) or not data.exists()):
         return data, None
+    one_table = url is None and data.is_file() and data.stem in ("cases", "contacts", "actions")
+    if one_table and (data.suffix == ".parquet" or is_contract_dataset(data.parent)):
+        raise ExportRefusedError(
+            f"{data}: one table of a dataset; give its directory, --data {data.parent} "
+            "(请指定数据集所在的目录，而不是其中一个文件)"
+        )
     from earlywarn.contract import ContractError, Mode
     from earlywarn.ingest.mapping_file import MappingFileError, read_mapping
     from earlywarn.ingest.run import MappingError, SourceError, import_source

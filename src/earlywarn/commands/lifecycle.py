@@ -103,7 +103,10 @@ def models_command(ctx: typer.Context) -> None:
         if versions:  # the registry's aliases (a version's own list is empty when searched)
             for alias, number in client.get_registered_model(name).aliases.items():
                 held.setdefault(str(number), []).append(alias)
-        typer.echo(f"{name}: {len(versions)} version(s) 个版本")
+        typer.echo(
+            f"{name}: {len(versions)} version(s) 个版本"
+            + ("" if versions else ": `earlywarn train --data DIR` registers one")
+        )
         for version in versions:
             tags = version.tags
             aliases = ",".join(sorted(held.get(str(version.version), []))) or "-"

@@ -93,7 +93,10 @@ def promote(
     try:
         tags = client.get_model_version(name, version).tags
     except MlflowException:
-        return Decision(False, f"{name} has no version {version} (没有此版本)")
+        return Decision(
+            False,
+            f"{name} has no version {version}: `earlywarn models` lists them (没有此版本)",
+        )
     current = champion_version(client, target)
     if force and not reason:
         return Decision(
@@ -132,7 +135,8 @@ def promote(
                 False,
                 f"version {version} does not beat champion {current} on the same backtest "
                 f"(ROC-AUC {new[0]:.4f} vs {old[0]:.4f}, "
-                f"precision at capacity {new[1]:.4f} vs {old[1]:.4f}; 未优于正式版本)",
+                f"precision at capacity {new[1]:.4f} vs {old[1]:.4f}; 未优于正式版本); to put "
+                "it in anyway, promote it with --force --reason",
             )
     client.set_registered_model_alias(name, CHAMPION, version)
     if current is not None:
@@ -168,7 +172,9 @@ def rollback(client: MlflowClient, target: str, reason: str) -> Decision:
     current, previous = champion_version(client, target), alias_version(client, target, PREVIOUS)
     if previous is None:
         return Decision(
-            False, f"{name} has no previous champion to return to (没有可回退的上一版本)"
+            False,
+            f"{name} has no previous champion to return to: to serve another version, "
+            "promote it (`earlywarn models` lists them) (没有可回退的上一版本)",
         )
     try:
         load(target, previous)
