@@ -201,6 +201,9 @@ def test_cli_train_promote_score(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         "    1  champion " in listed.output
         and "earlywarn-escalation: 0 version(s)" in listed.output
     )
+    # Which data and which question: versions trained to one day on two datasets, or
+    # for two horizons, read alike.
+    assert f"horizon 30d  data {Path(data).name}  ROC-AUC" in listed.output
     bad = runner.invoke(app, ["train", "--data", data, "--targets", "weather"])
     assert bad.exit_code == 2 and "unknown targets" in bad.output
     wrong = runner.invoke(app, ["promote", "--target", "weather", "--version", "1"])

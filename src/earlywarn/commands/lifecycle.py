@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -110,10 +111,13 @@ def models_command(ctx: typer.Context) -> None:
         for version in versions:
             tags = version.tags
             aliases = ",".join(sorted(held.get(str(version.version), []))) or "-"
+            data = Path(tags["trained_on"]).name if "trained_on" in tags else "?"
+            forced = " (forced)" if tags.get("promotion_forced") == "true" else ""
             line = (
-                f"  {version.version:>3}  {aliases:<18} until {tags.get('until', '?')[:10]}  "
-                f"ROC-AUC {_figure(tags.get('backtest_roc_auc'))}  precision at capacity "
-                f"{_figure(tags.get('backtest_precision_at_capacity'))}"
+                f"  {version.version:>3}  {aliases + forced:<18} until "
+                f"{tags.get('until', '?')[:10]}  horizon {tags.get('horizon_days', '30')}d  "
+                f"data {data}  ROC-AUC {_figure(tags.get('backtest_roc_auc'))}  precision at "
+                f"capacity {_figure(tags.get('backtest_precision_at_capacity'))}"
             )
             if "compared_with_champion" in tags:
                 line += (

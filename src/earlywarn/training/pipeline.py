@@ -170,6 +170,9 @@ def train(
                 "backtest_roc_auc": str(figures["roc_auc"]),
                 "backtest_precision_at_capacity": str(figures["precision_at_capacity"]),
                 "until": until.isoformat(),
+                "horizon_days": str(snapshot_settings.horizon_days),
+                # Which data: two versions trained up to one day on two datasets read alike.
+                **({"trained_on": str(dataset.path.resolve())} if dataset is not None else {}),
             }
             champion = models_registry.champion_version(client, target)
             if champion is not None:
