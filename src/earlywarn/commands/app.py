@@ -37,7 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate-policy": ("earlywarn.commands.value", "评估清单价值 / What the list is worth: visits prevented by working each policy's list."),
     "features": ("earlywarn.commands.data", "计算特征 / Write the features of the scoring population at one moment."),
     "import": ("earlywarn.commands.ingest", "导入信访系统导出文件 / Import an office's export (Excel, GBK CSV) as a contract dataset."),
-    "keys": ("earlywarn.commands.serving", "API 密钥 / API keys: create, list and revoke."),
+    "keys": ("earlywarn.commands.keys", "API 密钥 / API keys: create, list and revoke."),
     "models": ("earlywarn.commands.lifecycle", "模型版本 / Every registered version of each target: its aliases (champion, challenger, previous), what it was trained up to, its backtest figures, and how it compared with the champion of its day (or why it could not)."),
     "monitor": ("earlywarn.commands.monitoring", "模型监测 / Monitor a day: input drift per feature (PSI against the bins frozen at training), score drift against the earlier days, data quality, and how the latest matured list turned out."),
     "promote": ("earlywarn.commands.models", "将模型设为正式版本 / Make a version the champion if it beats the current one."),

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from earlywarn.commands import data, models, serving
+from earlywarn.commands import data, keys, models, serving
 from earlywarn.commands.app import app, dataset_path
 from earlywarn.contract.spec import Mode
 from earlywarn.serving.roles import Role
@@ -71,7 +71,7 @@ def main_job(settings: Settings, path: Path | None, serve: bool, port: int) -> N
     serving.store_day_list(settings, dataset, last_day, champions)
     if not serve:
         return
-    serving.new_key(settings, Role.ADMIN, None, "quick start")
+    keys.new_key(settings, Role.ADMIN, None, "quick start")
     typer.echo(
         f"Starting the service on http://127.0.0.1:{port} (Ctrl-C stops it); "
         f"office page 网页: http://127.0.0.1:{port}/office (sign in with the key above)"

@@ -1,4 +1,4 @@
-"""Commands of the service side: the daily risk list, API keys, the audit log.
+"""Commands of the service side: the daily risk list, the audit log, the service.
 
 The store (SQLAlchemy), the list's stack and uvicorn are imported when a command runs.
 """
@@ -21,7 +21,6 @@ from earlywarn.commands.engines import (
     partitions_of,
     spark_dataset,
 )
-from earlywarn.serving.roles import Role
 
 if TYPE_CHECKING:  # the list's and the models' stacks load in the commands that use them
     from earlywarn.contract import Dataset
@@ -31,9 +30,7 @@ if TYPE_CHECKING:  # the list's and the models' stacks load in the commands that
 
 logger = logging.getLogger(__name__)
 
-keys_app = typer.Typer(help="API 密钥 / API keys: create, list and revoke.", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志 / The audit log.", no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 
 
@@ -150,87 +147,6 @@ def show_stored(result: RiskListResult) -> None:
     for kind, path in result.files.items():
         typer.echo(f"  {kind}: {path}")
     say_replaced(result.replaced)
-
-
-@keys_app.command("create")
-def keys_create(
-    ctx: typer.Context,
-    role: Annotated[Role, typer.Option(help="角色 / case_system, office, analyst or admin")],
-    county: Annotated[str | None, typer.Option(help="县区代码 / Required for office keys.")] = None,
-    label: Annotated[str | None, typer.Option(help="备注 / Who or what the key is for.")] = None,
-) -> None:
-    """创建密钥 / Create an API key; it is shown once, only its hash is kept."""
-    new_key(ctx.obj, role, county, label)
-
-
-def new_key(settings: Settings, role: Role, county: str | None, label: str | None) -> None:
-    """Create a key and print it once."""
-    from earlywarn.serving.access import create_key
-    from earlywarn.serving.store import open_store
-
-    try:
-        with open_store(settings).begin() as session:
-            new = create_key(session, role, county, label)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--county") from error
-    typer.echo(new.token)
-    typer.echo(
-        f"role {role.value}, county {county or '-'}: keep this key; it cannot be shown again",
-        err=True,
-    )
-
-
-@keys_app.command("list")
-def keys_list(ctx: typer.Context) -> None:
-    """列出密钥 / List keys (prefixes only)."""
-    from sqlalchemy import select
-
-    from earlywarn.serving.store import ApiKey, open_store
-
-    settings: Settings = ctx.obj
-    with open_store(settings)() as session:
-        for key in session.scalars(select(ApiKey).order_by(ApiKey.id)):
-            state = "revoked" if key.revoked_at else "active"
-            county = key.county_code or "-"
-            typer.echo(f"{key.prefix}…  {key.role:<12} {county:<10} {state}  {key.label or ''}")
-
-
-@keys_app.command("revoke")
-def keys_revoke(
-    ctx: typer.Context,
-    prefix: Annotated[
-        str, typer.Argument(help="密钥前缀 / The key's prefix, as `keys list` shows it.")
-    ],
-) -> None:
-    """吊销密钥 / Revoke a key, for the API and the page: refused from the next call
-    (a running service may hold a shown key for `key_cache_seconds`, 5 s by default)."""
-    from sqlalchemy import select
-
-    from earlywarn.serving.access import PREFIX_CHARS
-    from earlywarn.serving.audit import audit, audit_key
-    from earlywarn.serving.store import ApiKey, open_store, utc_now
-
-    settings: Settings = ctx.obj
-    # As `keys list` shows it, or longer (the whole key pasted): the stored prefix is its
-    # first PREFIX_CHARS characters.
-    prefix = prefix.strip().removesuffix("…").removesuffix("...")[:PREFIX_CHARS]
-    with open_store(settings).begin() as session:
-        found = list(session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)))
-        if len(found) != 1:
-            typer.echo(
-                f"error 错误: {len(found)} keys have the prefix {prefix!r}"
-                + ("; `earlywarn keys list` shows every key's prefix" if not found else ""),
-                err=True,
-            )
-            raise typer.Exit(1)
-        key = found[0]
-        already = key.revoked_at is not None
-        if not already:
-            key.revoked_at = utc_now()
-            key_of_chain = audit_key(settings, session)
-            audit(session, key_of_chain, "command line", "keys.revoke", prefix, 1, "ok")
-    said = "already revoked 此前已吊销" if already else "revoked 已吊销"
-    typer.echo(f"{said}: {prefix}… ({key.role}, county {key.county_code or '-'})")
 
 
 @audit_app.command("verify")

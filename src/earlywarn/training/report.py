@@ -18,6 +18,7 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 from earlywarn.contract.rules import TARGET_NAMES
 from earlywarn.features.catalogue import BY_NAME
 from earlywarn.training.metrics import BIAS_MIN_POSITIVES
+from earlywarn.training.report_words import reading_guide
 
 STYLE = (
     "body{font-family:sans-serif;margin:2em;max-width:1200px}"
@@ -60,7 +61,15 @@ def _cell(value: object) -> str:
     return html.escape(str(value))
 
 
+_COUNTS = ("rows", "positives", "cases", "flagged", "fit_rows")  # whole numbers, not 1.0000
+
+
 def _table(frame: pl.DataFrame) -> str:
+    frame = frame.with_columns(
+        pl.col(c).round(0).cast(pl.Int64, strict=False)
+        for c in _COUNTS
+        if c in frame.columns and frame.schema[c].is_float()
+    )
     head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
     rows = []
     for row in frame.iter_rows():
@@ -166,7 +175,7 @@ def write_report(reports: list[TargetReport], card: dict[str, Any], directory: P
         f"<!doctype html><html lang='zh'><head><meta charset='utf-8'>"
         f"<title>earlywarn 回测报告 / backtest report</title><style>{STYLE}</style></head><body>"
         f"<h1>earlywarn 回测报告 / backtest report</h1><h2>模型卡 / Model card</h2>"
-        f"<table>{card_rows}</table>"
+        f"<table>{card_rows}</table>{reading_guide()}"
         f"{''.join(sections)}</body></html>"
     )
     path = directory / "report.html"

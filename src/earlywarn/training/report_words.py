@@ -1,0 +1,107 @@
+"""How to read the backtest report: every figure and every baseline in words, both
+languages, printed at the top of the report (an analyst met bare names such as
+``precision_at_top5pct`` and an "office rule" defined nowhere)."""
+
+from __future__ import annotations
+
+import html
+
+from earlywarn.training.metrics import BIAS_MIN_POSITIVES
+
+# figure, Chinese, English: what it is and which way is better.
+FIGURES: tuple[tuple[str, str, str], ...] = (
+    (
+        "roc_auc",
+        "随机抽一个发生事件和一个未发生事件的案件，模型给前者打分更高的概率；0.5 为随机，越高越好",
+        "the chance that a case which had the event is ranked above one which did not; "
+        "0.5 is chance, higher is better",
+    ),
+    (
+        "pr_auc (average precision)",
+        "按风险从高到低排序时各位置精确率的平均，对罕见事件比 ROC-AUC 更敏感；基准为发生率",
+        "the mean precision down the ranking; for rare events it says more than ROC-AUC; "
+        "chance equals the base rate",
+    ),
+    (
+        "brier",
+        "预测概率与实际结果（0/1）之差的平方的平均；越低越好",
+        "the mean squared gap between the probability and the outcome (0 or 1); lower is better",
+    ),
+    (
+        "ece",
+        "校准误差：按预测概率分成 20 个等量组，各组实际发生率与平均预测概率之差的加权"
+        "平均；越低越好",
+        "calibration error: over 20 equal-count bins of the probability, the "
+        "size-weighted mean gap between the observed rate and the mean probability; lower "
+        "is better",
+    ),
+    (
+        "precision_at_capacity / recall_at_capacity",
+        "每个回测日按处理能力取排名最前的案件（即当日清单），其中实际发生事件的比例 /"
+        " 发生事件的案件中被列入的比例",
+        "each backtest day, the top cases up to the office's capacity (that day's list): "
+        "the share that had the event / the share of the events the lists caught",
+    ),
+    (
+        "precision_at_top1pct, _top5pct",
+        "每日风险最高的 1% / 5% 案件中实际发生事件的比例",
+        "the same for each day's riskiest 1% / 5% of cases",
+    ),
+    (
+        "lift_at_capacity",
+        "容量内精确率除以发生率：清单比随机抽取好多少倍",
+        "precision at capacity over the base rate: how many times better than picking at random",
+    ),
+    (
+        "rows / positives / base_rate",
+        "回测的案件-日数、其中发生事件的个数及比例（计数，不是比例时为整数）",
+        "the backtest's case-days, how many had the event, and their share",
+    ),
+    (
+        "ratio (oracle)",
+        "模型指标除以模拟真值（理想模型）的同一指标：只在模拟数据上有",
+        "the model's figure over the oracle's (the simulator's own probabilities): "
+        "simulated data only",
+    ),
+    (
+        "None / nan / inf",
+        "组内没有发生事件（或没有案件）时该指标无法计算；比值的分母为 0 时为 inf",
+        "a figure that cannot be computed: no event (or no case) in the group; a ratio over 0",
+    ),
+)
+
+BASELINES: tuple[tuple[str, str, str], ...] = (
+    (
+        "office rule",
+        "信访部门的现行规则：越级访为 90 天内来信来访 3 次及以上，集体访为此前有过集"
+        "体访；是/否在先，次数排序。它给的是名次不是概率，所以其 brier 与 ece 没有意"
+        "义",
+        "the office's rule of thumb: 3 or more contacts in 90 days (escalation), an "
+        "earlier group visit (collective); yes or no first, the count breaking ties. It "
+        "ranks, it gives no probability: its brier and ece mean nothing",
+    ),
+    (
+        "logistic regression, hist gradient boosting",
+        "同样的特征上训练的两种常用学习器，用来检验模型的增益（按评估计划可能抽样拟合"
+        "，见“评估方式”）",
+        "two standard learners fitted on the same features, to show what the model adds "
+        '(fitted on a sample when the evaluation plan says so: see "how the evaluation '
+        'was fitted")',
+    ),
+)
+
+
+def reading_guide() -> str:
+    """The report's first section: the figures and the baselines, in both languages."""
+    rows = "".join(
+        f"<tr><th>{html.escape(name)}</th><td>{html.escape(zh)}</td><td>{html.escape(en)}</td></tr>"
+        for name, zh, en in (*FIGURES, *BASELINES)
+    )
+    return (
+        "<h2>如何阅读本报告 / How to read this report</h2>"
+        "<p>回测期内的案件-日从未用于拟合或校准；各表的指标如下。偏差审计只比较正例不少于 "
+        f"{BIAS_MIN_POSITIVES} 个的组。 The backtest's case-days were never used to fit or "
+        "calibrate; its figures are defined below. The bias audit compares groups with at "
+        f"least {BIAS_MIN_POSITIVES} positives.</p>"
+        f"<table><tr><th>figure</th><th>含义</th><th>meaning</th></tr>{rows}</table>"
+    )
