@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -23,7 +22,7 @@ from earlywarn.serving.audit import (
     write_anchor,
 )
 from earlywarn.serving.store import ApiKey, AuditRecord, open_store
-from earlywarn.settings import Settings, load_settings
+from earlywarn.settings import load_settings
 
 KEY = b"test-audit-key"
 
@@ -301,15 +300,3 @@ def test_web_sessions_expire_and_are_forgotten(sessions: sessionmaker[Session]) 
         assert signed_in(session, cookie) is None  # expired
         sign_in(session, token)  # the next sign-in forgets the expired ones
         assert len(session.scalars(select(WebSession)).all()) == 1
-
-
-def test_an_office_key_for_a_county_no_list_holds_is_questioned(
-    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """--county 999999 was taken without a word; the key then saw empty lists."""
-    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(settings.work_dir))
-    runner = CliRunner()
-    odd = runner.invoke(app, ["keys", "create", "--role", "office", "--county", "999999"])
-    assert odd.exit_code == 0 and "no stored list holds a case of county 999999" in odd.output
-    known = runner.invoke(app, ["keys", "create", "--role", "office", "--county", "330211"])
-    assert known.exit_code == 0 and "no stored list" not in known.output

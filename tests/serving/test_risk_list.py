@@ -230,3 +230,31 @@ def test_a_manifest_that_is_not_one_keeps_nothing_and_stops_nothing(tmp_path: Pa
     kept = keep_replaced(tmp_path, "a" * 64)
     assert kept == tmp_path / "replaced" / ("b" * 16)
     assert (tmp_path / "scores.csv").exists() and (kept / "manifest.json").exists()
+
+
+def test_an_office_key_for_a_county_no_list_holds_is_questioned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """keys create --county 999999 was taken without a word; the key saw empty lists."""
+    from typer.testing import CliRunner
+
+    from earlywarn.cli import app
+
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path))
+    runner = CliRunner()
+    create = ["keys", "create", "--role", "office", "--county"]
+    before_any_list = runner.invoke(app, [*create, "999999"])
+    assert before_any_list.exit_code == 0 and "no stored list" not in before_any_list.output
+    rows = pl.DataFrame(
+        {"rank": [1], "case_id": ["C1"], "county_code": ["330211"], "township_code": [None],
+         "category": ["other"], "escalation_probability": [0.5], "collective_probability": [0.2],
+         "escalation_flag": [True], "collective_flag": [False], "risk_band": ["high"],
+         "reasons": ["[]"], "steps": ["[]"], "days_since_last_contact": [3.0], "changes": ["{}"]}
+    )  # fmt: skip
+    with open_store(load_settings(work_dir=tmp_path)).begin() as session:
+        header = _empty_header(session, rows=1)
+        risk_list.insert_items(session, rows.with_columns(pl.lit(header.id).alias("list_id")))
+    odd = runner.invoke(app, [*create, "999999"])
+    assert odd.exit_code == 0 and "no stored list holds a case of county 999999" in odd.output
+    known = runner.invoke(app, [*create, "330211"])
+    assert known.exit_code == 0 and "no stored list" not in known.output
