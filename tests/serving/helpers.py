@@ -56,6 +56,16 @@ def case_body(case_id: str) -> dict[str, Any]:
     }
 
 
+def a_listed_case(client: Any, keys: dict[str, str]) -> dict[str, Any]:
+    """The first high-band case of DAY's stored list, as the score API takes it."""
+    from tests.serving.conftest import DAY
+
+    page = client.get(
+        f"/v1/risk-lists/{DAY}", params={"band": "high"}, headers={"X-API-Key": keys["analyst"]}
+    )
+    return case_body(page.json()["items"][0]["case_id"])
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

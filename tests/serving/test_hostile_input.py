@@ -19,7 +19,7 @@ from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import AuditRecord, Review, RiskList, RiskListItem
 from tests.conftest import valid_id_number
 from tests.serving.conftest import DAY
-from tests.serving.helpers import access_log_line, case_body
+from tests.serving.helpers import a_listed_case, access_log_line
 
 HOSTILE_DAY = "2025-01-01"
 FORMULA = '=HYPERLINK("http://evil.example","t")'
@@ -30,13 +30,6 @@ def _score(client: TestClient, keys: dict[str, str], body: Any) -> Any:
     content = body if isinstance(body, str) else json.dumps(body)
     return client.post("/v1/score", content=content.encode("utf-8", "surrogatepass"),
                        headers=headers)  # fmt: skip
-
-
-def _a_case(client: TestClient, keys: dict[str, str]) -> dict[str, Any]:
-    page = client.get(
-        f"/v1/risk-lists/{DAY}", params={"band": "high"}, headers={"X-API-Key": keys["analyst"]}
-    )
-    return case_body(page.json()["items"][0]["case_id"])
 
 
 def _locs(answer: Any) -> list[list[Any]]:
@@ -51,7 +44,7 @@ def _locs(answer: Any) -> list[list[Any]]:
 def test_a_number_json_cannot_carry_is_a_422(
     client: TestClient, keys: dict[str, str], number: str
 ) -> None:
-    body = json.dumps(_a_case(client, keys))
+    body = json.dumps(a_listed_case(client, keys))
     first = body.index('"group_size": ') + len('"group_size": ')
     end = body.index("}", first)
     answer = _score(client, keys, body[:first] + number + body[end:])
@@ -70,7 +63,7 @@ def test_a_number_json_cannot_carry_is_a_422(
 def test_moments_out_of_reach_are_a_422(
     client: TestClient, keys: dict[str, str], field: str, moment: object
 ) -> None:
-    body = _a_case(client, keys)
+    body = a_listed_case(client, keys)
     if field == "as_of":
         body["as_of"] = moment
         where = ["body", "as_of"]
@@ -83,12 +76,12 @@ def test_moments_out_of_reach_are_a_422(
 def test_unstorable_text_is_a_422_that_echoes_nothing(
     client: TestClient, keys: dict[str, str]
 ) -> None:
-    body = _a_case(client, keys)
+    body = a_listed_case(client, keys)
     surrogate = json.dumps(body).replace(body["case"]["case_id"], "\\ud800x", 1)
     assert ["body", "case", "case_id"] in _locs(_score(client, keys, surrogate))
     body["case"]["petitioner_id"] = "P\u0000"
     assert ["body", "case", "petitioner_id"] in _locs(_score(client, keys, body))
-    huge = _a_case(client, keys)
+    huge = a_listed_case(client, keys)
     huge["case"]["case_id"] = "C" * 1_000_000
     answer = _score(client, keys, huge)
     assert ["body", "case", "case_id"] in _locs(answer) and len(answer.content) < 2_000
@@ -109,7 +102,7 @@ def test_personal_data_is_refused_and_never_stored(
     client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session], value: str
 ) -> None:
     for field in ("petitioner_id", "case_id"):
-        body = _a_case(client, keys)
+        body = a_listed_case(client, keys)
         body["case"][field] = value
         answer = _score(client, keys, body)
         assert ["body", "case", field] in _locs(answer)
@@ -122,7 +115,7 @@ def test_personal_data_is_refused_and_never_stored(
 def test_an_identifier_a_spreadsheet_would_run_is_a_422(
     client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
 ) -> None:
-    body = _a_case(client, keys)
+    body = a_listed_case(client, keys)
     body["case"]["case_id"] = '=HYPERLINK("http://evil.example","C1")'
     body["case"]["county_code"] = "-2+3+cmd|' /C calc'!A0"
     answer = _score(client, keys, body)
@@ -137,14 +130,14 @@ def test_an_identifier_a_spreadsheet_would_run_is_a_422(
 def test_history_after_as_of_duplicates_and_early_as_of_are_refused(
     client: TestClient, keys: dict[str, str]
 ) -> None:
-    body = _a_case(client, keys)
+    body = a_listed_case(client, keys)
     body["contacts"][0]["occurred_at"] = "2025-12-01T10:00:00"
     assert ["body", "contacts", 0, "occurred_at"] in _locs(_score(client, keys, body))
-    body = _a_case(client, keys)
+    body = a_listed_case(client, keys)
     body["contacts"].append(dict(body["contacts"][0]))
     where = ["body", "contacts", len(body["contacts"]) - 1, "contact_id"]
     assert where in _locs(_score(client, keys, body))
-    body = _a_case(client, keys)
+    body = a_listed_case(client, keys)
     body["contacts"], body["actions"] = [], []
     body["as_of"] = "2020-01-01T00:00:00"
     assert ["body", "as_of"] in _locs(_score(client, keys, body))

@@ -17,15 +17,7 @@ from earlywarn.serving.gate import MAX_BODY_BYTES
 from earlywarn.serving.request_checks import PERSONAL_TARGET
 from earlywarn.serving.store import AuditRecord
 from earlywarn.serving.throttle import FailureThrottle
-from tests.serving.conftest import DAY
-from tests.serving.helpers import case_body
-
-
-def _a_case(client: TestClient, keys: dict[str, str]) -> dict[str, Any]:
-    page = client.get(
-        f"/v1/risk-lists/{DAY}", params={"band": "high"}, headers={"X-API-Key": keys["analyst"]}
-    )
-    return case_body(page.json()["items"][0]["case_id"])
+from tests.serving.helpers import a_listed_case
 
 
 def _score(client: TestClient, keys: dict[str, str], body: dict[str, Any]) -> Any:
@@ -53,13 +45,13 @@ def _chunks(body: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
 
 def test_a_chunked_body_over_the_limit_is_a_413(client: TestClient, keys: dict[str, str]) -> None:
     """Sent in chunks, a body announces no length: its bytes are counted as they come."""
-    body = _a_case(client, keys) | {"padding": "x" * MAX_BODY_BYTES}
+    body = a_listed_case(client, keys) | {"padding": "x" * MAX_BODY_BYTES}
     content = json.dumps(body).encode()
     headers = {"X-API-Key": keys["case_system"], "Content-Type": "application/json"}
     answer = client.post("/v1/score", content=_chunks(content), headers=headers)
     assert answer.status_code == 413, answer.text[:200]
     assert answer.json() == {"detail": f"body larger than {MAX_BODY_BYTES} bytes"}
-    small = json.dumps(_a_case(client, keys)).encode()
+    small = json.dumps(a_listed_case(client, keys)).encode()
     assert client.post("/v1/score", content=_chunks(small), headers=headers).status_code == 200
 
 
@@ -77,7 +69,7 @@ def test_a_timestamp_written_as_a_number_in_a_string_is_a_422(
     client: TestClient, keys: dict[str, str], where: list[str | int], number: str
 ) -> None:
     """pydantic's lax mode reads such a string as seconds since 1970: never a moment here."""
-    body = _a_case(client, keys)
+    body = a_listed_case(client, keys)
     parent = _set(body, where, number)
     if where[0] == "actions":  # pydantic names the action's model by its type
         where = ["actions", 0, parent["action_type"], "occurred_at"]
@@ -100,7 +92,7 @@ def test_a_blank_identifier_or_code_is_a_422(
     client: TestClient, keys: dict[str, str], where: list[str | int], blank: str
 ) -> None:
     """The loader reads a blank as a missing value: the API does not score on one."""
-    body = _a_case(client, keys)
+    body = a_listed_case(client, keys)
     _set(body, where, blank)
     assert ["body", *where] in _locs(_score(client, keys, body))
 
@@ -109,7 +101,7 @@ def test_a_blank_identifier_or_code_is_a_422(
 def test_a_group_size_is_a_whole_number_never_true_or_text(
     client: TestClient, keys: dict[str, str], size: object
 ) -> None:
-    body = _a_case(client, keys)
+    body = a_listed_case(client, keys)
     body["contacts"][0]["group_size"] = size
     assert ["body", "contacts", 0, "group_size"] in _locs(_score(client, keys, body))
 
@@ -130,7 +122,7 @@ def test_a_name_posted_as_the_case_id_never_reaches_the_audit_log(
 ) -> None:
     """Refused for its role or its calendar before the personal-data check, the call's
     record keeps no posted value of a case that holds personal data."""
-    body = _a_case(client, keys)
+    body = a_listed_case(client, keys)
     body["case"]["case_id"] = name
     if as_of:
         body["as_of"] = as_of
@@ -151,7 +143,7 @@ def test_a_name_posted_as_the_case_id_never_reaches_the_audit_log(
 
 
 def test_a_batch_names_the_case_that_failed(client: TestClient, keys: dict[str, str]) -> None:
-    good, bad = _a_case(client, keys), _a_case(client, keys)
+    good, bad = a_listed_case(client, keys), a_listed_case(client, keys)
     bad["contacts"][0]["occurred_at"] = "2025-12-01T10:00:00"  # after as_of
     bad["case"]["petitioner_id"] = "\t"
     answer = client.post(

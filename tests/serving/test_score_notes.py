@@ -12,14 +12,7 @@ from fastapi.testclient import TestClient
 
 from earlywarn.serving.request_notes import category_code
 from tests.serving.conftest import DAY
-from tests.serving.helpers import case_body
-
-
-def _a_case(client: TestClient, keys: dict[str, str]) -> dict[str, Any]:
-    page = client.get(
-        f"/v1/risk-lists/{DAY}", params={"band": "high"}, headers={"X-API-Key": keys["analyst"]}
-    )
-    return case_body(page.json()["items"][0]["case_id"])
+from tests.serving.helpers import a_listed_case
 
 
 def _score(client: TestClient, keys: dict[str, str], body: dict[str, Any]) -> Any:
@@ -30,7 +23,7 @@ def test_a_misspelt_or_unknown_field_is_refused_by_name(
     client: TestClient, keys: dict[str, str]
 ) -> None:
     """``contact`` for ``contacts`` was scored as a case without contacts."""
-    body = _a_case(client, keys)
+    body = a_listed_case(client, keys)
     misspelt = copy.deepcopy(body)
     misspelt["contact"] = misspelt.pop("contacts")
     answer = _score(client, keys, misspelt)
@@ -60,7 +53,7 @@ def test_a_misspelt_or_unknown_field_is_refused_by_name(
 def test_a_category_is_read_as_offices_write_it_and_an_unknown_one_is_said(
     client: TestClient, keys: dict[str, str]
 ) -> None:
-    body = _a_case(client, keys)
+    body = a_listed_case(client, keys)
     code = body["case"]["category"]
     coded = _score(client, keys, body).json()
     assert coded["notes"] == []
@@ -78,7 +71,7 @@ def test_a_category_is_read_as_offices_write_it_and_an_unknown_one_is_said(
 def test_what_the_answer_must_be_read_with_is_in_its_notes(
     client: TestClient, keys: dict[str, str]
 ) -> None:
-    body = _a_case(client, keys)
+    body = a_listed_case(client, keys)
     without = copy.deepcopy(body)
     del without["actions"]
     notes = _score(client, keys, without).json()["notes"]
@@ -102,7 +95,7 @@ def test_a_day_alone_as_of_is_the_moment_its_list_stands_at(
 ) -> None:
     """ "2025-10-31" was read as its first moment: the case scored a day before the list
     of 2025-10-31, with other reasons and probabilities."""
-    body = _a_case(client, keys)
+    body = a_listed_case(client, keys)
     body["as_of"] = DAY.isoformat()
     by_day = _score(client, keys, body).json()
     body["as_of"] = "2025-11-01T00:00:00"
