@@ -46,7 +46,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rollback": ("earlywarn.commands.lifecycle", "回滚正式版本 / Move the champion back to the version it replaced (`previous`)."),
     "run": ("earlywarn.commands.main_job", "运行主流程 / The main job: simulate (when no dataset is given), validate, train, promote, build the day's risk list, then start the service with a new admin key."),
     "schema": ("earlywarn.commands.data", "输出数据合同的 JSON Schema / Print the data contract as JSON Schema."),
-    "score": ("earlywarn.commands.models", "评分 / Write the score file (data contract section 5) for the scoring population."),
+    "score": ("earlywarn.commands.scoring", "评分 / Write the score file (data contract section 5) for the scoring population."),
     "serve": ("earlywarn.commands.serving", "启动评分服务 / Start the score API and the risk-list service (uvicorn)."),
     "simulate": ("earlywarn.commands.data", "模拟信访事项历史 / Simulate the case history of a petition office."),
     "train": ("earlywarn.commands.models", "训练并登记模型 / Train one model per target, backtest it, register it in MLflow."),

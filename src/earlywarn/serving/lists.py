@@ -20,8 +20,9 @@ from earlywarn.models.reasons import Language, from_json
 from earlywarn.models.steps import from_json as steps_from_json
 from earlywarn.serving.ledger import LedgerInfo, ledger_csv, ledger_xlsx
 from earlywarn.serving.list_changes import change_words
+from earlywarn.serving.list_schemas import ListChange, ListItem, ReviewIn
 from earlywarn.serving.roles import Role
-from earlywarn.serving.schemas import ListChange, ListItem, ReviewIn, reason_out, step_out
+from earlywarn.serving.schemas import reason_out, step_out
 from earlywarn.serving.store import ITEM_COLUMNS, ApiKey, Review, RiskList, RiskListItem
 from earlywarn.settings import Settings
 

@@ -18,6 +18,7 @@ from earlywarn.serving.access import READERS, REVIEWERS
 from earlywarn.serving.audit_trail import AuditTrail
 from earlywarn.serving.deps import ERRORS, Caller, Db, ScorerDep, Trail, allow, refuse
 from earlywarn.serving.errors import field_error
+from earlywarn.serving.list_schemas import ListPage, ReviewIn, ReviewOut
 from earlywarn.serving.lists import (
     Filters,
     OtherCountyError,
@@ -33,7 +34,6 @@ from earlywarn.serving.lists import (
 )
 from earlywarn.serving.reasons_later import with_reasons
 from earlywarn.serving.request_notes import category_code
-from earlywarn.serving.schemas import ListPage, ReviewIn, ReviewOut
 from earlywarn.serving.store import ApiKey, RiskList
 
 router = APIRouter(tags=["risk lists"])

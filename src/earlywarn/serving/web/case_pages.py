@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from earlywarn.models.steps import STEPS
 from earlywarn.serving.access import REVIEWERS
 from earlywarn.serving.deps import Db, ScorerDep, Trail
+from earlywarn.serving.list_schemas import ReviewIn
 from earlywarn.serving.lists import find_list, list_dates, save_review, visible_item
 from earlywarn.serving.reasons_later import with_reasons
 from earlywarn.serving.roles import Role
-from earlywarn.serving.schemas import ReviewIn
 from earlywarn.serving.store import ApiKey, Review, RiskListItem
 from earlywarn.serving.web import i18n, views
 from earlywarn.serving.web.deps import (

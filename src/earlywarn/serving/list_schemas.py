@@ -1,0 +1,97 @@
+"""The risk-list routes' bodies: a stored list's page of rows, what changed since the
+previous list, and the review a reviewer posts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_serializer, model_validator
+
+from earlywarn.contract.rules import OFFICE_ZONE, with_office_offset
+from earlywarn.serving.schemas import ReasonOut, Step, Text
+
+
+class ChangeEvent(BaseModel):
+    event: str = Field(description="a key of serving.list_changes.EVENTS")
+    n: int
+
+
+class ListChange(BaseModel):
+    """What changed since the previous stored list (medium and high rows only)."""
+
+    since: dt.date = Field(description="the date of the previous list")
+    new: bool = Field(description="low or absent on the previous list")
+    band_before: str | None
+    delta: dict[str, float] | None = Field(description="probability now minus then, by target")
+    events: list[ChangeEvent]
+    text_zh: list[str]
+    text_en: list[str]
+
+
+class ListItem(BaseModel):
+    rank: int
+    case_id: str
+    county_code: str
+    township_code: str | None
+    category: str
+    escalation_probability: float
+    collective_probability: float
+    escalation_flag: bool
+    collective_flag: bool
+    risk_band: str
+    reasons: list[ReasonOut]
+    recommended_steps: list[Step]
+    days_since_last_contact: float | None
+    review: str | None = None
+    changes: ListChange | None = None
+
+
+class ListPage(BaseModel):
+    list_date: dt.date
+    as_of: dt.datetime
+    model_versions: str
+    total: int
+    page: int
+    page_size: int
+    items: list[ListItem]
+
+    _as_of = field_serializer("as_of")(lambda self, value: with_office_offset(value))
+
+
+class ReviewIn(BaseModel):
+    decision: Literal["acknowledged", "action_taken", "dismissed"]
+    step: Text | None = Field(
+        default=None, max_length=64, description="required for action_taken: a step key"
+    )
+    reason: Text | None = Field(
+        default=None,
+        max_length=2000,
+        description="required for dismissed; ID and phone numbers are redacted before storing",
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> ReviewIn:
+        # Spaces alone say nothing: a dismissal with a reason of "  " was stored.
+        self.reason = self.reason.strip() or None if self.reason is not None else None
+        self.step = self.step.strip() or None if self.step is not None else None
+        if self.decision == "action_taken" and not self.step:
+            raise ValueError("action_taken needs the step that was taken")
+        if self.decision != "action_taken" and self.step:
+            raise ValueError("a step is recorded with action_taken only: leave it out")
+        if self.decision == "dismissed" and not self.reason:
+            raise ValueError("dismissed needs a reason")
+        return self
+
+
+class ReviewOut(BaseModel):
+    list_date: dt.date
+    case_id: str
+    decision: str
+    step: str | None
+    reason: str | None
+    created_at: dt.datetime  # stored in UTC, answered in office time as every moment is
+
+    _created = field_serializer("created_at")(
+        lambda self, value: value.replace(tzinfo=dt.UTC).astimezone(OFFICE_ZONE).isoformat()
+    )
