@@ -28,10 +28,13 @@ from earlywarn.serving.throttle import FailureThrottle
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 RETRY_SECONDS = 5  # how long a caller is asked to wait while the store is unavailable
-NO_KEY = "missing or unknown API key (header X-API-Key)"
+NO_KEY = (
+    "missing, unknown or revoked API key (header X-API-Key): the office's admin creates "
+    "keys with `earlywarn keys create` (密钥缺失、无效或已吊销)"
+)
 HELD_BACK = "too many failed attempts from this address; try again later"
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "missing or unknown API key"},
+    401: {"model": ErrorOut, "description": "missing, unknown or revoked API key"},
     403: {"model": ErrorOut, "description": "the key's role may not do this"},
     404: {"model": ErrorOut, "description": "not found, or not visible to this key"},
     413: {"model": ErrorOut, "description": "body or batch too large"},
