@@ -197,7 +197,8 @@ def test_cli_train_promote_score(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert runner.invoke(app, score).exit_code == 1
     promote = ["promote", "--target", "collective", "--version", "1"]
     assert runner.invoke(app, promote).exit_code == 0
-    assert runner.invoke(app, promote).exit_code == 1  # already the champion
+    again = runner.invoke(app, promote)  # already the champion: nothing to do, not a failure
+    assert again.exit_code == 0 and "already the champion" in again.output
     listed = runner.invoke(app, ["models"])
     assert listed.exit_code == 0 and "earlywarn-collective: 1 version(s)" in listed.output
     assert (

@@ -289,5 +289,5 @@ def promote(
     said = f"forced, reason: {reason}; {decision.message}" if force else decision.message
     record(settings, "model.promote", f"{target}={version}", said)
     typer.echo(decision.message, err=not decision.promoted)
-    if not decision.promoted:
+    if not decision.promoted and not decision.already:
         raise typer.Exit(1)

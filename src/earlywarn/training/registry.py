@@ -79,6 +79,9 @@ def register(model: RiskModel, sample: pl.DataFrame, tags: dict[str, str]) -> st
 class Decision:
     promoted: bool
     message: str
+    # Asked for what already holds (the champion promoted again): nothing to do, which
+    # a script may take as done.
+    already: bool = False
 
 
 def promote(
@@ -103,7 +106,9 @@ def promote(
             False, "--force needs --reason: the override is recorded (强制操作须说明理由)"
         )
     if current == version:
-        return Decision(False, f"{name} version {version} is already the champion (已是正式版本)")
+        return Decision(
+            False, f"{name} version {version} is already the champion (已是正式版本)", True
+        )
     try:
         load(target, version)
     except ModelRejectedError as error:
