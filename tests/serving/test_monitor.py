@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -149,9 +150,21 @@ def test_a_late_export_is_an_alert(sample: Dataset) -> None:
     assert isinstance(newest, dt.datetime)
     fresh = {c.subject: c for c in data_quality(sample, newest + dt.timedelta(days=1))}
     late = {c.subject: c for c in data_quality(sample, newest + dt.timedelta(days=20))}
-    assert fresh["contacts+actions"].status == "ok"
-    assert late["contacts+actions"].status == "alert"
+    assert fresh["contacts"].status == fresh["actions"].status == "ok"
+    assert late["contacts"].status == late["actions"].status == "alert"
     assert fresh["cases"].value == 0.0  # the sample loads without quarantine
+    # An export whose handling steps were left out (the header alone) beside fresh
+    # contacts read as fresh, and the verdict blamed the model: retrain.
+    from dataclasses import replace
+
+    from earlywarn.serving.monitor.verdict import verdict_of
+
+    assert sample.actions is not None
+    no_steps = replace(sample, actions=sample.actions.head(0))
+    checks = {c.subject: c for c in data_quality(no_steps, newest + dt.timedelta(days=1))}
+    assert checks["contacts"].status == "ok" and checks["actions"].status == "alert"
+    assert checks["actions"].judged and checks["actions"].detail["newest"] is None
+    assert verdict_of(list(checks.values())).state == "fix_import"
 
 
 def test_a_day_is_stored_replaced_on_rerun_audited_and_judges_a_matured_list(
@@ -284,3 +297,23 @@ def test_the_monitoring_page_for_analysts_and_the_alert_in_their_header(
             assert drifted in alerts and alerts == list(range(len(alerts)))
             verdict = page.text.split('id="verdict"')[1].split("</section>")[0]
             assert "重新训练" in verdict and "近90天来信来访次数" in verdict
+
+
+def test_the_command_names_what_is_not_judged_yet(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A first monitored day printed "ok (79 checks, 0 not ok)" while six checks waited:
+    a log reader took it as judged."""
+    from typer.testing import CliRunner
+
+    from earlywarn.cli import app
+    from earlywarn.resources import sample_dataset
+
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path))
+    monkeypatch.setenv("EARLYWARN_MLFLOW_TRACKING_URI", settings.tracking_uri)  # the champions
+    done = CliRunner().invoke(
+        app, ["monitor", "--data", str(sample_dataset()), "--date", DAY.isoformat()]
+    )
+    assert done.exit_code == 0, done.output
+    assert "not judged yet 尚未判断" in done.output
+    assert "  waiting    " in done.output  # each, with what it waits for

@@ -54,7 +54,7 @@ def fresh() -> list[Check]:
     return [
         drift("contacts_7d", 0.02),
         drift("max_group_size", 0.01),
-        Check("newest_record_days", "contacts+actions", 0.4, "ok", {}),
+        Check("newest_record_days", "contacts", 0.4, "ok", {}),
         Check("quarantine_share", "cases", 0.0, "ok", {"read": 10, "quarantined": 0}),
         Check("expected_precision", "collective", 0.41, "ok", {"estimate": True}),
     ]
@@ -83,7 +83,7 @@ def test_the_verdict_of_a_day() -> None:
     moved = verdict_of([*fresh(), jump])  # the scores alone: a real rise is possible
     assert moved.state == "scores_moved" and moved.drivers == [jump]
     assert verdict_of([*fresh(), jump, alert]).state == "retrain"
-    late = Check("newest_record_days", "contacts+actions", 9.0, "alert", {})
+    late = Check("newest_record_days", "contacts", 9.0, "alert", {})
     fix = verdict_of([*fresh(), alert, late])
     assert (fix.state, fix.drivers, fix.after) == ("fix_import", [late], [alert])
     shortfall = short_list()
@@ -101,7 +101,7 @@ def test_the_next_steps_are_the_readmes_commands_and_name_the_checks() -> None:
     alert = drift("contacts_90d", 0.4, "alert")
     retrain = " ".join(verdict_text(verdict_of([*fresh(), alert]), DRIFTED, "zh"))
     assert "重新训练" in retrain and "输入漂移（PSI）：近90天来信来访次数" in retrain
-    late = Check("newest_record_days", "contacts+actions", 9.0, "alert", {})
+    late = Check("newest_record_days", "contacts", 9.0, "alert", {})
     fix = " ".join(verdict_text(verdict_of([*fresh(), alert, late]), DRIFTED, "en"))
     assert "fix the import" in fix and "age of the newest record (days)" in fix
     assert "If input drift (PSI): contacts in the last 90 days still alert" in fix
@@ -136,7 +136,7 @@ def browser(store: sessionmaker[Session]) -> Iterator[TestClient]:
                   Check("matured_precision", "collective@2030-02-01", 0.2, "ok", {"flagged": 9})],
             LATEST: [*fresh(), backlog("alert", 0.4)],
             NOBODY: [Check("scoring_population", "cases", 0.0, "alert", {"open_cases": 0}),
-                     Check("newest_record_days", "contacts+actions", 0.4, "ok", {})],
+                     Check("newest_record_days", "contacts", 0.4, "ok", {})],
         }  # fmt: skip
         for day, checks in days.items():
             store_checks(session, day, checks, "test/1")
@@ -166,7 +166,7 @@ def test_a_drifted_day_says_retrain_names_features_and_compares_precision(
     assert '<small class="code" title="contacts_90d">contacts_90d</small>' in drifted
     assert "告警" in drifted
     young = row_of(section(page, "checks"), "评分漂移")
-    assert "尚未判断" in young and "需要至少 7 天的历史，目前 3 天" in young
+    assert "尚未判断" in young and "需要此前 28 天内至少 7 个已监测的日子，目前 3 个" in young
     assert "正常" not in young
     precision = row_of(section(page, "precision"), "集体访风险")
     for shown in ("40.0%", "25.0%", "−15.0 个百分点", "200 (50)", "低于承诺，超出偶然波动",
@@ -184,7 +184,9 @@ def test_the_english_page_says_it_in_english(browser: TestClient) -> None:
     assert "Next step: retrain" in section(page, "verdict")
     assert "contacts in the last 90 days" in section(page, "checks")
     young = row_of(section(page, "checks"), "score drift")
-    assert "not judged yet" in young and "needs 7 earlier days, has 3" in young
+    assert (
+        "not judged yet" in young and "needs 7 monitored days among the 28 before, has 3" in young
+    )
     assert "below the promise, beyond chance" in section(page, "precision")
 
 
@@ -213,7 +215,7 @@ def test_a_day_without_checks_and_an_older_day_still_render(browser: TestClient)
     assert old.status_code == 200
     assert "登记以来天数" in section(old.text, "backlog")  # an age clock stored as input drift
     assert "case_age_days" not in section(old.text, "checks")
-    assert "目前 3 天" in row_of(section(old.text, "checks"), "评分漂移")
+    assert "目前 3 个" in row_of(section(old.text, "checks"), "评分漂移")
     assert "此日的记录未含比较" in section(old.text, "precision")
     assert "模型仍然适用" in section(old.text, "verdict")
 

@@ -47,10 +47,18 @@ def monitor(
         typer.echo(f"error 错误: {error}", err=True)
         raise typer.Exit(1) from error
     result = monitor_day(settings, dataset, day, open_store(settings), models)
+    waiting = [c for c in result.checks if c.waiting]
     typer.echo(
         f"Monitoring 监测 {day}: {_STATUS_WORDS[result.status]} "
-        f"({len(result.checks)} checks, {len(result.needing_attention())} not ok)"
+        f"({len(result.checks)} checks, {len(result.needing_attention())} not ok"
+        + (f", {len(waiting)} not judged yet 尚未判断" if waiting else "")
+        + ")"
     )
+    for check in waiting:  # "ok" alone read as judged: say what waits, and for what
+        typer.echo(
+            f"  {'waiting':10} {check.check:20} {check.subject:32} "
+            f"{check.detail.get('waits_for', '')}"
+        )
     for check in result.needing_attention():
         value = "-" if check.value is None else f"{check.value:.4g}"
         typer.echo(

@@ -53,14 +53,26 @@ def data_quality(dataset: Dataset, as_of: dt.datetime) -> list[Check]:
         checks.append(Check("quarantine_share", table.table, round(share, 6),
                             status_of("quarantine_share", share), detail))  # fmt: skip
     checks += _unmapped(imported) if imported else []
-    moments = [dataset.contacts["occurred_at"]]
-    if dataset.actions is not None:
-        moments.append(dataset.actions["occurred_at"])
-    found = [m.filter(m <= as_of).max() for m in moments]
-    newest = max((t for t in found if isinstance(t, dt.datetime)), default=None)
-    if newest is not None:
+    # Each table's own newest record: an export whose handling steps stopped (or were
+    # left out, the header alone) beside fresh contacts read as fresh, and the verdict
+    # blamed the model's fit on 23 handling features. A dataset without an actions
+    # table (an office that keeps none) has no such check.
+    tables = {"contacts": dataset.contacts, "actions": dataset.actions}
+    for name, frame in tables.items():
+        if frame is None:
+            continue
+        newest = frame["occurred_at"].filter(frame["occurred_at"] <= as_of).max()
+        if not isinstance(newest, dt.datetime):
+            # No record at all: as old as the data itself (a value, so that it is judged).
+            first = dataset.cases["registered_at"].min()
+            span = (as_of - first).total_seconds() / 86_400 if isinstance(first, dt.datetime) else 0
+            empty = {"newest": None, "note": "no record at or before the day"}
+            checks.append(
+                Check("newest_record_days", name, round(max(span, 7.0), 3), "alert", empty)
+            )
+            continue
         age = (as_of - newest).total_seconds() / 86_400
-        checks.append(Check("newest_record_days", "contacts+actions", round(age, 3),
+        checks.append(Check("newest_record_days", name, round(age, 3),
                             status_of("newest_record_days", age),
                             {"newest": newest.isoformat()}))  # fmt: skip
     return checks

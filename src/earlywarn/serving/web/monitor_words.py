@@ -102,8 +102,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "and_more": ("等共 {n} 项", "and more, {n} in all"),
     "not_judged": ("尚未判断", "not judged yet"),
     "wait_earlier_days": (
-        "需要至少 {needs} 天的历史，目前 {days} 天",
-        "needs {needs} earlier days, has {days}",
+        "需要此前 28 天内至少 {needs} 个已监测的日子，目前 {days} 个；"
+        "每天监测（每日任务即如此）才能判断",
+        "needs {needs} monitored days among the 28 before, has {days}: monitor every day "
+        "(the nightly job does), or it is never judged",
     ),
     "wait_matured_list": (
         "还没有到期的清单；最早的清单（{first}）将于 {matures} 到期",
