@@ -169,7 +169,7 @@ def test_a_drifted_day_says_retrain_names_features_and_compares_precision(
     assert "尚未判断" in young and "需要此前 28 天内至少 7 个已监测的日子，目前 3 个" in young
     assert "正常" not in young
     precision = row_of(section(page, "precision"), "集体访风险")
-    for shown in ("40.0%", "25.0%", "−15.0 个百分点", "200 (50)", "低于承诺，超出偶然波动",
+    for shown in ("40.0%", "25.0%", "15.0 个百分点", "200 (50)", "低于承诺，超出偶然波动",
                   "41.0%", "告警"):  # fmt: skip
         assert shown in precision, shown
     assert "预期精确率（估计）" in section(page, "measures")  # a measure: no status

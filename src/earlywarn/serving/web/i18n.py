@@ -242,7 +242,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "flags_per_day": ("每日预警数（按目标）", "Flags per day by target"),
     "flags_by_category": ("预警数（按类别，最近清单）", "Flags by category (latest list)"),
     "share_reviewed": ("已核查比例", "Share reviewed"),
-    "precision": ("往期清单的准确率", "How past lists turned out"),
+    "precision": ("往期清单的精确率", "How past lists turned out"),
     "precision_help": (
         "预警事项在其后 {days} 天内实际越级或集体访的比例；仅统计已到期的清单。",
         "Share of flagged cases that did escalate or come back as a group within "
@@ -321,7 +321,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "lists": ("清单数", "Lists"),
     "flagged_cases": ("预警事项", "Flagged cases"),
     "hits": ("实际发生", "Happened"),
-    "precision_short": ("准确率", "Precision"),
+    "precision_short": ("精确率", "Precision"),
 }
 
 

@@ -21,7 +21,7 @@ class PrecisionRow:
     listed: str  # the matured list, in words ("-" when none has matured)
     promised: str
     matured: str
-    gap: str  # matured minus promised, in points
+    gap: str  # promised minus matured, in points: the check's shortfall, same sign
     cases: str  # "cases (happened)"
     interval: str
     p_value: str
@@ -62,7 +62,7 @@ def _compared(found: Check, row: Row, today: str, lang: i18n.Language) -> Precis
         listed=listed,
         promised=i18n.percent(d["expected"]),
         matured=i18n.percent(d["observed"]),
-        gap=word("points", lang, value=_points(d["observed"] - d["expected"])),
+        gap=word("points", lang, value=_points(d["expected"] - d["observed"])),
         cases=f"{i18n.number(d['cases'])} ({i18n.number(d['hits'])})",
         interval=f"{i18n.percent(d['low'])} – {i18n.percent(d['high'])}",
         p_value=f"{d['p_value']:.3g}",

@@ -145,7 +145,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "col_list": ("到期清单", "Matured list"),
     "col_promised": ("承诺", "Promised"),
     "col_matured": ("到期", "Matured"),
-    "col_gap": ("差距（到期 − 承诺）", "Gap (matured − promised)"),
+    "col_gap": ("低于承诺（承诺 − 到期）", "Short of the promise (promised − matured)"),
     "col_cases": ("事项数（发生）", "Cases (happened)"),
     "col_interval": ("95% 区间", "95% interval"),
     "col_p": ("p 值", "p-value"),
