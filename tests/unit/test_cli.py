@@ -224,3 +224,21 @@ def test_one_table_of_a_dataset_given_as_data_asks_for_its_directory() -> None:
     result = runner.invoke(app, ["train", "--data", str(one)])
     assert result.exit_code == 1
     assert f"give its directory, --data {sample_dataset()}" in result.output
+
+
+def test_training_says_how_promote_will_judge_the_new_version(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The champion's figures on the same backtest were only in the registry's tags."""
+    from earlywarn.commands.models import show_trained
+    from earlywarn.training.pipeline import TrainResult
+
+    figures = {"roc_auc": 0.86, "pr_auc": 0.2, "precision_at_capacity": 0.12, "ece": 0.01}
+    held = {"compared_with_champion": "4", "champion_backtest_roc_auc": "0.85",
+            "champion_backtest_precision_at_capacity": "0.13"}  # fmt: skip
+    result = TrainResult({"escalation": "5"}, {"escalation": figures}, tmp_path / "r.html")
+    result.champion = {"escalation": held}
+    show_trained(result)
+    said = capsys.readouterr().out
+    assert "champion 4 on the same backtest: ROC-AUC 0.850  precision at capacity 0.1300" in said
+    assert "promote would refuse it" in said  # higher ROC-AUC, lower precision at capacity

@@ -245,8 +245,28 @@ def show_trained(result: TrainResult) -> None:
             f"{target}: version {result.versions[target]}  "
             f"ROC-AUC {figures.get('roc_auc', float('nan')):.3f}  "
             f"PR-AUC {figures.get('pr_auc', float('nan')):.3f}  precision at capacity "
-            f"{figures['precision_at_capacity']:.3f}  ECE {figures['ece']:.4f}"
+            f"{figures['precision_at_capacity']:.4f}  ECE {figures['ece']:.4f}"
         )
+        held = result.champion.get(target, {})
+        if "compared_with_champion" in held:  # what promote will compare, said now
+            roc, precision = (
+                float(held["champion_backtest_roc_auc"]),
+                float(held["champion_backtest_precision_at_capacity"]),
+            )
+            beats = (
+                figures.get("roc_auc", 0.0) > roc and figures["precision_at_capacity"] >= precision
+            )
+            typer.echo(
+                f"  champion {held['compared_with_champion']} on the same backtest: ROC-AUC "
+                f"{roc:.3f}  precision at capacity {precision:.4f}: "
+                + (
+                    "promote would accept it"
+                    if beats
+                    else "promote would refuse it (未优于正式版本)"
+                )
+            )
+        elif held:
+            typer.echo(f"  not comparable with the champion: {next(iter(held.values()))}")
     typer.echo(f"Report 报告: {result.report}")
     from earlywarn.training.phases import phases_text
 

@@ -53,6 +53,8 @@ class TrainResult:
     run_id: str = ""
     fit_rows: dict[str, dict[str, int]] = field(default_factory=dict)  # per target: evaluation
     oracle: dict[str, dict[str, float]] = field(default_factory=dict)  # per target, simulated truth
+    # Per target, the champion held to the same backtest (its tags), or why it was not.
+    champion: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class SnapshotSource(Protocol):
@@ -99,6 +101,7 @@ def train(
     matrices = Matrices(split.fit, split.validation, split.backtest)  # shared by the targets
     client = models_registry.connect(settings)
     reports, versions, all_metrics, fit_rows = [], {}, {}, {}
+    champions: dict[str, dict[str, str]] = {}
     tuned: dict[str, dict[str, object]] = {}
     oracle = None
     truth = truth if truth is None else unseen_truth(truth, split, snapshot_settings)
@@ -177,9 +180,11 @@ def train(
             champion = models_registry.champion_version(client, target)
             if champion is not None:
                 old, _ = models_registry.load(target, champion)
-                tags |= champion_tags(
+                held = champion_tags(
                     old, champion, split.backtest, target, capacity, window, snapshot_settings
                 )
+                tags |= held
+                champions[target] = held
             with timed(phases, f"register_{target}"):
                 versions[target] = registry.register(model, split.validation.head(200), tags)
         card = {
@@ -204,7 +209,7 @@ def train(
         mlflow.log_metrics({f"phase_{k}_seconds": v for k, v in phases.items()})
     oracle_figures = {r.target: r.oracle for r in reports if r.oracle}
     return TrainResult(
-        versions, all_metrics, path, phases, run.info.run_id, fit_rows, oracle_figures
+        versions, all_metrics, path, phases, run.info.run_id, fit_rows, oracle_figures, champions
     )
 
 
