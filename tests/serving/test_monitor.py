@@ -317,3 +317,29 @@ def test_the_command_names_what_is_not_judged_yet(
     assert done.exit_code == 0, done.output
     assert "not judged yet 尚未判断" in done.output
     assert "  waiting    " in done.output  # each, with what it waits for
+
+
+def test_a_list_matures_when_the_data_holds_its_outcomes_not_by_the_calendar(
+    sample: Dataset, tmp_path: Path
+) -> None:
+    """An export that stopped let lists mature by the calendar with no outcome in the
+    data: a challenger was judged on them (precision 0 of 70) and retired."""
+    from earlywarn.serving.monitor.quality import matured_list, outcomes_known_until
+
+    newest = sample.contacts["occurred_at"].max()
+    assert isinstance(newest, dt.datetime)
+    data_end = end_of_day(newest.date())
+    weeks_later = data_end + dt.timedelta(days=60)  # the export stopped, the days went on
+    assert outcomes_known_until(sample, weeks_later) == data_end
+    assert outcomes_known_until(sample, data_end - dt.timedelta(days=3)) == (
+        data_end - dt.timedelta(days=3)
+    )  # never later than the day asked
+    sessions = open_store(load_settings(work_dir=tmp_path))
+    with sessions.begin() as session:
+        for days_before in (40, 10):  # matured by the calendar both; by the data only one
+            at = data_end - dt.timedelta(days=days_before)
+            session.add(RiskList(list_date=at.date() - dt.timedelta(days=1), as_of=at,
+                                 checksum="c", model_versions="v", rows=0))  # fmt: skip
+    with sessions() as session:
+        found = matured_list(session, outcomes_known_until(sample, weeks_later), 30)
+        assert found is not None and found.as_of == data_end - dt.timedelta(days=40)

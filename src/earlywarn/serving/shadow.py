@@ -22,6 +22,7 @@ from earlywarn.features.labels import label_targets
 from earlywarn.files import write_atomically
 from earlywarn.models.registry import LoadedModels
 from earlywarn.serving.list_files import list_folder
+from earlywarn.serving.monitor.quality import outcomes_known_until
 from earlywarn.serving.store import RiskList, RiskListItem
 from earlywarn.settings import Settings
 
@@ -57,9 +58,10 @@ def matured_shadow(
     """Every case of the matured days that this challenger version scored: as_of,
     case_id, county_code, the champion's probability (``champion``), the challenger's
     (``challenger``) and what happened (``happened``)."""
+    known_until = outcomes_known_until(dataset, as_of)  # not the calendar alone
     lists = session.execute(
         select(RiskList.id, RiskList.list_date, RiskList.as_of).where(
-            RiskList.as_of <= as_of - dt.timedelta(days=horizon_days)
+            RiskList.as_of <= known_until - dt.timedelta(days=horizon_days)
         )
     ).all()
     frames = []

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from earlywarn.contract import Dataset
-from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS, TARGETS
+from earlywarn.contract.rules import DEFAULT_HORIZON_DAYS, TARGETS, end_of_day
 from earlywarn.features.labels import label_targets
 from earlywarn.ingest.run import IMPORT_REPORT
 from earlywarn.serving.monitor.checks import Check, status_of
@@ -106,11 +106,28 @@ def expected_precision(
     return checks
 
 
-def matured_list(session: Session, as_of: dt.datetime, horizon_days: int) -> RiskList | None:
-    """The latest stored list whose horizon has passed by ``as_of``."""
+def outcomes_known_until(dataset: Dataset, as_of: dt.datetime) -> dt.datetime:
+    """Up to when the data can say what happened: the end of the day of its newest
+    contact or handling step at ``as_of`` (an export covers whole days), never later than
+    ``as_of``. A list matures when its horizon ends by then: by the calendar alone, an
+    export that stopped a week ago let lists mature with no outcome in the data, and a
+    challenger was judged, and retired, on outcomes that were never seen. The monitoring
+    checks, the challenger's judgement and the trends page read this one rule."""
+    moments = [dataset.contacts["occurred_at"]]
+    if dataset.actions is not None:
+        moments.append(dataset.actions["occurred_at"])
+    found = [m.filter(m <= as_of).max() for m in moments]
+    newest = max((t for t in found if isinstance(t, dt.datetime)), default=None)
+    if newest is None:
+        return dt.datetime.min
+    return min(as_of, end_of_day(newest.date()))
+
+
+def matured_list(session: Session, known_until: dt.datetime, horizon_days: int) -> RiskList | None:
+    """The latest stored list whose horizon ended by ``known_until``."""
     return session.scalars(
         select(RiskList)
-        .where(RiskList.as_of <= as_of - dt.timedelta(days=horizon_days))
+        .where(RiskList.as_of <= known_until - dt.timedelta(days=horizon_days))
         .order_by(RiskList.list_date.desc())
     ).first()
 
@@ -118,7 +135,7 @@ def matured_list(session: Session, as_of: dt.datetime, horizon_days: int) -> Ris
 def matured_performance(
     session: Session, dataset: Dataset, as_of: dt.datetime, horizon_days: int = DEFAULT_HORIZON_DAYS
 ) -> list[Check]:
-    header = matured_list(session, as_of, horizon_days)
+    header = matured_list(session, outcomes_known_until(dataset, as_of), horizon_days)
     if header is None:
         first = session.scalars(select(RiskList).order_by(RiskList.as_of)).first()
         # a list made as of the end of day L has matured for the day L + horizon

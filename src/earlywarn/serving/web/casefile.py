@@ -17,6 +17,7 @@ import polars as pl
 from earlywarn.contract import Dataset
 from earlywarn.features.labels import label_pairs
 from earlywarn.features.sensitive import CalendarIndex
+from earlywarn.serving.monitor.quality import outcomes_known_until
 from earlywarn.serving.schemas import ScoreRequest
 
 
@@ -66,14 +67,14 @@ def sensitive_periods(
 def outcomes(dataset: Dataset, flagged: pl.DataFrame, horizon_days: int) -> pl.DataFrame:
     """Did the flagged cases (case_id, as_of) escalate / come back as a group within the
     horizon? Only pairs whose whole window lies inside the data are answered."""
-    last_contact = dataset.contacts["occurred_at"].max()
-    if flagged.is_empty() or last_contact is None:
+    known_until = outcomes_known_until(dataset, dt.datetime.max)  # the monitoring's rule
+    if flagged.is_empty() or known_until == dt.datetime.min:
         return flagged.with_columns(
             pl.lit(None, pl.Boolean).alias("escalation"),
             pl.lit(None, pl.Boolean).alias("collective"),
         ).head(0)
     matured = flagged.filter(
-        pl.col("as_of") + pl.duration(days=horizon_days) <= pl.lit(last_contact)
+        pl.col("as_of") + pl.duration(days=horizon_days) <= pl.lit(known_until)
     )
     labels = label_pairs(matured.select("case_id", "as_of"), dataset.contacts, horizon_days)
     return matured.join(labels, on=["case_id", "as_of"], how="left")
