@@ -391,3 +391,24 @@ def test_a_persons_name_where_a_unit_belongs_is_never_stored(tmp_path: Path) -> 
     rejected = pl.read_csv(tmp_path / "q" / "actions.csv", infer_schema=False)
     assert rejected["unit"].to_list() == ["[已屏蔽 masked]"]
     assert "looks like a personal name" in rejected["reason"][0]
+
+
+def test_an_export_cut_short_mid_row_or_mid_character_is_refused(tmp_path: Path) -> None:
+    """A GBK file copied half-way was merged: its cut last row quarantined, the rows after
+    it counted as no longer exported, and the newest handling steps of cases still in the
+    export taken back. A file that ends in the middle of a row, or of a character, is
+    refused with its line; a whole last row without a line end is read as before."""
+    rows = [f"C{i},P{i},2024-01-05T10:00:00,330211,征地补偿" for i in range(1, 4)]
+    whole = ("\n".join([CASES, *rows]) + "\n").encode("gbk")
+    folder = export(tmp_path / "export", [], ["K1,C1,2024-01-05T10:00:00,visit,county,1"])
+    (folder / "cases.csv").write_bytes(whole[: whole.rindex(b"2024") + 4])  # mid-row, no line end
+    with pytest.raises(
+        SourceError, match=r"cases.csv, line 4: the file ends in the middle of a row"
+    ):
+        import_source(folder, tmp_path / "out", Mode.LENIENT, tmp_path / "q")
+    (folder / "cases.csv").write_bytes(whole[:-2])  # the last character's bytes cut
+    with pytest.raises(SourceError, match=r"ends in the middle of a character"):
+        import_source(folder, tmp_path / "out", Mode.LENIENT, tmp_path / "q")
+    (folder / "cases.csv").write_bytes(whole[:-1])  # whole, no final line end: read
+    assert import_source(folder, tmp_path / "out").dataset.cases.height == 3
+    assert not (tmp_path / "out" / "q").exists()

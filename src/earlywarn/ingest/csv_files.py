@@ -53,6 +53,8 @@ def decode(content: bytes, name: str) -> tuple[str, str]:
         # the error's own line, cut at the error, proves nothing)?
         whole_lines = body[: error.start].split(b"\n")[:-1]
         utf8_before = bom or any(_utf8_chinese(line) for line in whole_lines)
+        if utf8_before and error.reason == "unexpected end of data":
+            raise _cut_character(name, body, error) from error
         if utf8_before:  # UTF-8 text up to here, something else from here on
             before = "the file starts with UTF-8's mark (BOM)" if bom else "the lines before are"
             raise CsvError(
@@ -68,6 +70,8 @@ def decode(content: bytes, name: str) -> tuple[str, str]:
     try:
         text = body.decode("gb18030")
     except UnicodeDecodeError as error:
+        if error.end >= len(body):  # the last character's bytes cut off: a copy stopped
+            raise _cut_character(name, body, error) from error
         raise CsvError(
             f"{name}, line {_line_at(body, error.start)}: neither UTF-8 nor GB18030/GBK "
             "(既不是 UTF-8 也不是 GBK 编码，请检查该行或重新导出)"
@@ -79,6 +83,31 @@ def decode(content: bytes, name: str) -> tuple[str, str]:
                 "encodings; save it again in one (文件混用了多种编码，请统一编码后重新保存)"
             )
     return text, "GB18030/GBK"
+
+
+def _cut_character(name: str, body: bytes, error: UnicodeDecodeError) -> CsvError:
+    return CsvError(
+        f"{name}, line {_line_at(body, error.start)}: the file ends in the middle of a "
+        "character: still being copied? copy it again (文件末尾不完整，可能尚未复制完整)"
+    )
+
+
+def cut_short(text: str, header_width: int, name: str) -> None:
+    """Refuse a file that ends in the middle of a row (no line end after a last line
+    shorter than the header): a copy still running, or one that stopped. Read, its last
+    row was set aside and the rows it would have brought counted as no longer exported,
+    and the merge took back the newest records of cases still in the export."""
+    if not text or text.endswith(("\n", "\r")):
+        return
+    last = text.rsplit("\n", 1)[-1]
+    fields = next(csv.reader([last], delimiter=separator_of(text)), [])
+    if 0 < len(fields) < header_width:
+        line = text.count("\n") + 1
+        raise CsvError(
+            f"{name}, line {line}: the file ends in the middle of a row ({len(fields)} of the "
+            f"header's {header_width} fields, no line end): still being copied? copy it again "
+            "(文件在一行中间结束，可能尚未复制完整，请重新复制)"
+        )
 
 
 def _line_at(content: bytes, position: int) -> int:

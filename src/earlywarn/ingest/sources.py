@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import polars as pl
 
-from earlywarn.ingest.csv_files import CsvError, decode, records
+from earlywarn.ingest.csv_files import CsvError, cut_short, decode, records
 from earlywarn.ingest.mapping_file import MappingFile
 from earlywarn.ingest.table_edges import (
     HEADER_SEARCH_ROWS,
@@ -187,6 +187,7 @@ def read_csv(file: Path, vocabulary: Vocabulary | None = None) -> SourceTable:
         above = csv_header_line(content, vocabulary or Vocabulary())
         *title, content = content.split("\n", above) if above else [content]
         found = records(content, file.name, above)
+        cut_short(content, len(found.header), file.name)
     except CsvError as error:
         raise SourceError(str(error)) from error
     frame = found.frame
