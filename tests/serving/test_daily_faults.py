@@ -152,6 +152,39 @@ def test_a_run_killed_half_way_is_marked_interrupted_by_the_next(nightly: Settin
     assert [r.outcome for r in daily_runs(nightly)] == ["interrupted", "ok"]
 
 
+def test_a_run_that_could_not_record_its_end_is_recorded_by_the_next(
+    nightly: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store locked at the run's end left it "running"; the next run called it killed
+    ("interrupted") and its counts were lost. The end is kept beside the store and
+    recorded by the next run; Ctrl-C (or systemd's SIGTERM) records why it stopped."""
+    from sqlalchemy.exc import OperationalError
+
+    from earlywarn.commands import daily_runs as run_records
+    from earlywarn.commands import nightly as night
+
+    def locked(*args: object) -> None:
+        raise OperationalError("UPDATE daily_runs", {}, Exception("database is locked"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(run_records, "_record_end", locked)
+        assert daily("--date", NIGHT.isoformat())[0] == 0
+    kept = list((nightly.work_dir / run_records.KEPT_ENDS).glob("*.json"))
+    assert len(kept) == 1 and daily_runs(nightly)[-1].outcome == "running"
+    code, output = daily("--date", NIGHT.isoformat())
+    assert code == 0 and "ended ok (recorded now)" in output, output
+    assert [r.outcome for r in daily_runs(nightly)] == ["ok", "ok"] and not kept[0].exists()
+
+    def pressed(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(night, "run_daily", pressed)
+    code, output = daily("--date", NIGHT.isoformat())
+    assert code == 130 and "interrupted 已中断" in output and "run the night again" in output
+    assert daily_runs(nightly)[-1].outcome == "interrupted"
+    assert "Ctrl-C or a termination signal" in daily_runs(nightly)[-1].message
+
+
 def test_a_locked_store_is_one_line_and_the_run_said(
     nightly: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

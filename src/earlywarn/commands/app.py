@@ -230,14 +230,14 @@ def say_emptied(result: ImportResult) -> None:
         typer.echo(f"warning 警告: the export left {column} empty 导出中该列为空", err=True)
 
 
-def day_asked(date: dt.datetime | None, why: str) -> dt.date:
-    """The day of a ``--date`` option, today by default; a day after today is refused
-    (exit 2): a mistyped year, or a clock gone wrong, would top every page and metric
-    as the latest day. ``why``: what the command does with a day, in a few words."""
+def day_asked(date: dt.datetime | None, why: str, days_back: int = 0) -> dt.date:
+    """The day of a ``--date`` option, by default today less ``days_back``; a day after
+    today is refused (exit 2): a mistyped year, or a clock gone wrong, would top every
+    page and metric as the latest day. ``why``: what the command does with a day."""
     from earlywarn.contract.rules import office_now
 
     today = office_now().date()
-    day = date.date() if date else today
+    day = date.date() if date else today - dt.timedelta(days=days_back)
     if day > today:
         typer.echo(f"error 错误: {day} is after today ({today}); {why} (日期晚于今天)", err=True)
         raise typer.Exit(2)

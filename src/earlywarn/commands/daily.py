@@ -7,6 +7,9 @@ so that ``earlywarn daily --help`` loads neither MLflow nor SQLAlchemy.
 from __future__ import annotations
 
 import datetime as dt
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -29,7 +32,10 @@ def daily(
     ],
     date: Annotated[
         dt.datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="日期 / The day (default: today)."),
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="日期 / The day (default: yesterday, the last whole day the export holds).",
+        ),
     ] = None,
     catch_up: Annotated[
         bool,
@@ -45,19 +51,15 @@ def daily(
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from earlywarn.commands.nightly import (
-        DailyError,
-        DailyOutcome,
-        daily_lock,
-        finish_run,
-        run_daily,
-        start_run,
-    )
+    from earlywarn.commands.daily_runs import finish_run, start_run
+    from earlywarn.commands.nightly import DailyError, DailyOutcome, daily_lock, run_daily
     from earlywarn.serving.audit import AuditKeyMissingError, audit_key
     from earlywarn.serving.store import open_store
 
     settings: Settings = ctx.obj
-    day = day_asked(date, "a night's list is built for the day that ends")
+    # By default the day that ended: at 02:30 the export holds yesterday, and a list of
+    # today, scored as of tonight's end, read a day with no contact yet as a quiet one.
+    day = day_asked(date, "a night's list is built for the day that ends", days_back=1)
     outcome = DailyOutcome()
     try:
         with daily_lock(settings):
@@ -68,7 +70,12 @@ def daily(
             except (AuditKeyMissingError, SQLAlchemyError) as error:
                 raise DailyError(_said(error)) from error
             try:
-                run_daily(settings, source, day, catch_up, outcome)
+                with _stopped_by_signals():
+                    run_daily(settings, source, day, catch_up, outcome)
+            except KeyboardInterrupt as error:  # Ctrl-C, or systemd's SIGTERM at its timeout
+                finish_run(settings, run_id, outcome, "interrupted", STOPPED)
+                typer.echo(f"interrupted 已中断: daily run for {day}: {STOPPED}", err=True)
+                raise typer.Exit(130) from error
             except (DailyError, typer.Exit, SQLAlchemyError) as error:
                 reason = _said(error)
                 finish_run(settings, run_id, outcome, "failed", reason)
@@ -84,6 +91,31 @@ def daily(
     typer.echo(
         f"Daily run 每日任务 {day}: ok" + (f"; challengers {retrained}" if retrained else "")
     )
+
+
+STOPPED = (
+    "stopped by Ctrl-C or a termination signal; run the night again: it finishes what is "
+    "missing (运行被中止；再次运行即可补齐)"
+)
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """SIGTERM (systemd's stop, its TimeoutStartSec) read as Ctrl-C while the night runs,
+    so that the run records why it stopped instead of staying "running"."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        before = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: left as it is
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def _said(error: BaseException) -> str:

@@ -25,7 +25,6 @@ from typing import Any
 import typer
 from mlflow.tracking import MlflowClient
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.commands.app import ExportRefusedError, imported_dataset, say_replaced
@@ -35,7 +34,6 @@ from earlywarn.contract import ContractError, Dataset, Mode, load_dataset
 from earlywarn.contract.rules import end_of_day
 from earlywarn.models import registry
 from earlywarn.models.registry import LoadedModels
-from earlywarn.serving.audit import audit, audit_key
 from earlywarn.serving.list_files import ListBusyError
 from earlywarn.serving.monitor.run import monitor_day
 from earlywarn.serving.risk_list import build_risk_list, verify_list
@@ -45,8 +43,6 @@ from earlywarn.serving.store import (
     MonitorCheck,
     RiskList,
     open_store,
-    store_cause,
-    utc_now,
 )
 from earlywarn.settings import Settings
 
@@ -247,47 +243,3 @@ def run_daily(
         )
         return
     outcome.retrained = retrain_challengers(settings, dataset, end_of_day(day))
-
-
-INTERRUPTED = "the process stopped before the run ended (killed, or the machine went down)"
-
-
-def start_run(settings: Settings, day: dt.date) -> int:
-    """The run's record, under the daily lock: a run still marked running was stopped
-    before it could record its end, and is marked interrupted."""
-    with open_store(settings).begin() as session:
-        stopped = session.scalars(select(DailyRun).where(DailyRun.outcome == "running")).all()
-        for run in stopped:
-            run.outcome, run.finished_at, run.message = "interrupted", utc_now(), INTERRUPTED
-            typer.echo(f"warning 警告: the daily run for {run.day} was interrupted 上次运行中断")
-        run = DailyRun(day=day, outcome="running", message="", counts="{}")
-        session.add(run)
-        session.flush()
-        return run.id
-
-
-def finish_run(
-    settings: Settings, run_id: int, outcome: DailyOutcome, state: str, message: str
-) -> None:
-    """The run's end, recorded and audited; if the store cannot take it (locked, gone),
-    said in the log, and the next run marks it interrupted."""
-    try:
-        _record_end(settings, run_id, outcome, state, message)
-    except SQLAlchemyError as error:
-        logger.error("the end of daily run %d (%s) could not be recorded: %s", run_id, state,
-                     store_cause(error))  # fmt: skip
-
-
-def _record_end(
-    settings: Settings, run_id: int, outcome: DailyOutcome, state: str, message: str
-) -> None:
-    counts = {"days": outcome.days, "judged": outcome.judged, "retrained": outcome.retrained,
-              "imported": outcome.imported}  # fmt: skip
-    with open_store(settings).begin() as session:
-        run = session.get(DailyRun, run_id)
-        assert run is not None
-        run.finished_at, run.outcome, run.message = utc_now(), state, message[:2000]
-        run.counts = json.dumps(counts, ensure_ascii=False)
-        run.model_versions = outcome.versions
-        audit(session, audit_key(settings, session), "daily job", "daily.run", run.day.isoformat(),
-              len(outcome.days), f"{state}: {message}"[:200])  # fmt: skip
