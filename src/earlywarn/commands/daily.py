@@ -128,6 +128,7 @@ def _said(error: BaseException) -> str:
         return "a step failed; its message is printed above"
     if isinstance(error, SQLAlchemyError):
         return (
-            f"the store could not be used ({store_cause(error)}); the previous list keeps serving"
+            f"the store could not be used ({store_cause(error)}); the previous list keeps serving "
+            "(数据库暂不可用，前一份清单继续有效)"
         )
     return str(error)

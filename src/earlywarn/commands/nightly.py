@@ -35,6 +35,7 @@ from earlywarn.contract.rules import end_of_day
 from earlywarn.models import registry
 from earlywarn.models.registry import LoadedModels
 from earlywarn.serving.list_files import ListBusyError
+from earlywarn.serving.monitor.checks import Check
 from earlywarn.serving.monitor.run import monitor_day
 from earlywarn.serving.risk_list import build_risk_list, verify_list
 from earlywarn.serving.shadow import write_shadow
@@ -69,7 +70,10 @@ def daily_lock(settings: Settings) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as error:
-            raise DailyError("another daily run is in progress; this one did nothing") from error
+            raise DailyError(
+                "another daily run is in progress; this one did nothing "
+                "(另一个每日任务正在运行，本次未执行)"
+            ) from error
         try:
             yield
         finally:
@@ -141,6 +145,18 @@ def _challengers(champions: LoadedModels) -> LoadedModels | None:
         return None
 
 
+def _drivers(checks: list[Check]) -> str:
+    """What set the day's monitoring status, its three worst checks: "monitoring warn"
+    alone every night taught the operator to look past it."""
+    from earlywarn.serving.monitor.verdict import verdict_of
+
+    shown = [
+        f"{c.check} {c.subject} {c.value:.3g}" if c.value is not None else f"{c.check} {c.subject}"
+        for c in verdict_of(checks).drivers[:3]
+    ]
+    return f" ({', '.join(shown)})" if shown else ""
+
+
 def _load(source: Path, settings: Settings, outcome: DailyOutcome) -> Dataset:
     """The night's dataset; an office's export is imported (merged) first, and what the
     import counted is kept with the run and said."""
@@ -171,12 +187,29 @@ def _load(source: Path, settings: Settings, outcome: DailyOutcome) -> Dataset:
         if merged and not any(c.added or c.changed for c in merged.values()):
             typer.echo(
                 "warning 警告: the export holds nothing new since the last import (导出无新数据): "
-                "the night before's file left in the folder?"
+                + (
+                    "the run that stopped before this one imported it already, and its "
+                    "import was kept (上次中断的运行已导入)"
+                    if _last_run_unfinished(settings)
+                    else "the night before's file left in the folder?"
+                )
             )
     try:
         return load_dataset(path, Mode.LENIENT, settings.quarantine_dir(path))
     except (ContractError, FileNotFoundError) as error:
         raise DailyError(f"{source}: {error}") from error
+
+
+def _last_run_unfinished(settings: Settings) -> bool:
+    """Whether the run before this one did not end ok (killed, failed, stopped): its
+    import was committed, so this night's finds nothing new, and no stale file is to
+    blame."""
+    from earlywarn.serving.store import open_store
+
+    with open_store(settings)() as session:
+        runs = session.scalars(select(DailyRun.outcome).order_by(DailyRun.id.desc()).limit(2))
+        outcomes = list(runs)
+    return len(outcomes) == 2 and outcomes[1] != "ok"  # [this run, the one before]
 
 
 def _retrained_already(sessions: sessionmaker[Session], day: dt.date) -> bool:
@@ -225,7 +258,7 @@ def run_daily(
         )  # fmt: skip
         typer.echo(
             f"{each}: list {built.rows:,} cases, {built.high:,} high "
-            f"({built.stored_words}); monitoring {watched.status}"
+            f"({built.stored_words}); monitoring {watched.status}{_drivers(watched.checks)}"
         )
         say_replaced(built.replaced)
     for message in judge_challengers(settings, dataset, end_of_day(day)):

@@ -93,7 +93,7 @@ def load_dataset(
             f"{path} is a file, not a dataset directory (数据集应为目录): `earlywarn import` reads "
             "an office's export"
             if path.is_file()
-            else f"dataset directory not found: {path}"
+            else f"dataset directory not found (数据集目录不存在): {path}"
         )
     report = ValidationReport(dataset=path, mode=mode.value)
     raws: dict[str, RawTable | None] = {}

@@ -59,11 +59,15 @@ def matured_shadow(
     case_id, county_code, the champion's probability (``champion``), the challenger's
     (``challenger``) and what happened (``happened``)."""
     known_until = outcomes_known_until(dataset, as_of)  # not the calendar alone
-    lists = session.execute(
-        select(RiskList.id, RiskList.list_date, RiskList.as_of).where(
-            RiskList.as_of <= known_until - dt.timedelta(days=horizon_days)
-        )
-    ).all()
+    lists = (
+        []
+        if known_until is None
+        else session.execute(
+            select(RiskList.id, RiskList.list_date, RiskList.as_of).where(
+                RiskList.as_of <= known_until - dt.timedelta(days=horizon_days)
+            )
+        ).all()
+    )
     frames = []
     for list_id, day, list_as_of in lists:
         path = list_folder(settings, day) / SHADOW_FILE

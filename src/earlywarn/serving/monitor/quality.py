@@ -106,25 +106,28 @@ def expected_precision(
     return checks
 
 
-def outcomes_known_until(dataset: Dataset, as_of: dt.datetime) -> dt.datetime:
+def outcomes_known_until(dataset: Dataset, as_of: dt.datetime) -> dt.datetime | None:
     """Up to when the data can say what happened: the end of the day of its newest
     contact or handling step at ``as_of`` (an export covers whole days), never later than
     ``as_of``. A list matures when its horizon ends by then: by the calendar alone, an
     export that stopped a week ago let lists mature with no outcome in the data, and a
     challenger was judged, and retired, on outcomes that were never seen. The monitoring
-    checks, the challenger's judgement and the trends page read this one rule."""
+    checks, the challenger's judgement and the trends page read this one rule. None: the
+    data holds no record up to ``as_of``, so no outcome is known."""
     moments = [dataset.contacts["occurred_at"]]
     if dataset.actions is not None:
         moments.append(dataset.actions["occurred_at"])
     found = [m.filter(m <= as_of).max() for m in moments]
     newest = max((t for t in found if isinstance(t, dt.datetime)), default=None)
-    if newest is None:
-        return dt.datetime.min
-    return min(as_of, end_of_day(newest.date()))
+    return None if newest is None else min(as_of, end_of_day(newest.date()))
 
 
-def matured_list(session: Session, known_until: dt.datetime, horizon_days: int) -> RiskList | None:
+def matured_list(
+    session: Session, known_until: dt.datetime | None, horizon_days: int
+) -> RiskList | None:
     """The latest stored list whose horizon ended by ``known_until``."""
+    if known_until is None:
+        return None
     return session.scalars(
         select(RiskList)
         .where(RiskList.as_of <= known_until - dt.timedelta(days=horizon_days))

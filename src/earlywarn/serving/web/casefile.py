@@ -68,7 +68,7 @@ def outcomes(dataset: Dataset, flagged: pl.DataFrame, horizon_days: int) -> pl.D
     """Did the flagged cases (case_id, as_of) escalate / come back as a group within the
     horizon? Only pairs whose whole window lies inside the data are answered."""
     known_until = outcomes_known_until(dataset, dt.datetime.max)  # the monitoring's rule
-    if flagged.is_empty() or known_until == dt.datetime.min:
+    if flagged.is_empty() or known_until is None:
         return flagged.with_columns(
             pl.lit(None, pl.Boolean).alias("escalation"),
             pl.lit(None, pl.Boolean).alias("collective"),
