@@ -120,3 +120,26 @@ def test_the_documented_example_scores_as_it_stands(
     assert _score(client, keys, example).status_code == 200
     described = schemas["TargetScore"]["properties"]
     assert all(described[name].get("description") for name in ("probability", "flag", "band"))
+
+
+def test_coded_values_as_offices_write_them_and_an_early_contact_is_said(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """来访 or 某某市信访局 for a channel or a level was refused 422 (only codes were taken);
+    a contact before the case's registration was scored without a word."""
+    body = a_listed_case(client, keys)
+    coded = _score(client, keys, body).json()
+    named = copy.deepcopy(body)
+    words = {"visit": "来访", "letter": "来信", "online": "网上信访", "phone": "电话"}
+    levels = {"county": "某某县信访局", "city": "某某市信访局", "province": "浙江省信访局",
+              "township": "城关镇信访办", "national": "国家信访局"}  # fmt: skip
+    for contact in named["contacts"]:
+        contact["channel"] = words[contact["channel"]]
+        contact["level"] = levels.get(contact["level"], contact["level"])
+    by_name = _score(client, keys, named)
+    assert by_name.status_code == 200, by_name.text
+    assert by_name.json()["escalation"] == coded["escalation"]
+    early = copy.deepcopy(body)
+    early["contacts"][0]["occurred_at"] = "2000-01-01T09:00:00"
+    notes = _score(client, keys, early).json()["notes"]
+    assert any("1 contact(s) before the case's registered_at" in note for note in notes)

@@ -64,6 +64,12 @@ def request_notes(request: ScoreRequest, as_of: dt.datetime) -> list[str]:
             f"no contact or handling step in the {POPULATION_LOOKBACK_DAYS} days before as_of: "
             "the daily list leaves the case out (一年内无信访或办理记录，不列入每日风险清单)"
         )
+    early = sum(1 for c in request.contacts if c.occurred_at < request.case.registered_at)
+    if early:
+        notes.append(
+            f"{early} contact(s) before the case's registered_at: scored as given; is "
+            "registered_at the case's first registration? (有信访记录早于事项登记时间)"
+        )
     if as_of > office_now() + dt.timedelta(days=1):
         notes.append(
             f"as_of {as_of.isoformat()} is later than now: the case is scored as of a "

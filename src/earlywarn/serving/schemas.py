@@ -62,6 +62,24 @@ def _day_as_its_end(value: object) -> object:
     return value
 
 
+def _as_code(column: str, codes: tuple[str, ...]) -> BeforeValidator:
+    """A coded value as offices write it (来访, 申诉求决, 市信访局) read as its code, as the
+    import reads it; anything else is left for the code's own check to refuse. A code
+    passes at once: the score API's every contact comes this way."""
+    known = frozenset(codes)
+
+    def coded(value: object) -> object:
+        if not isinstance(value, str) or value in known:
+            return value
+        from earlywarn.ingest.vocabulary import Vocabulary, normalise, value_aliases
+
+        if column == "level":
+            return Vocabulary().level(value) or value
+        return value_aliases(column).get(normalise(value), value)
+
+    return BeforeValidator(coded)
+
+
 Text = Annotated[str, AfterValidator(plain_text)]
 # A moment as ISO 8601 text, converted to naive office local time.
 Moment = Annotated[dt.datetime, BeforeValidator(_moment_as_text), AfterValidator(office_time)]
@@ -87,7 +105,7 @@ class CaseIn(_Strict):
         description="a category code, or its name as offices write it (征地补偿); anything "
         "else is read as 'other', and the answer's notes say so"
     )
-    nature: Literal[NATURES] | None = None  # type: ignore[valid-type]
+    nature: Annotated[Literal[NATURES] | None, _as_code("nature", NATURES)] = None  # type: ignore[valid-type]
     responsible_unit: Text | None = None
     summary: str | None = Field(
         default=None,
@@ -103,8 +121,8 @@ class ContactIn(_Strict):
         default=None, description="may be given, as in the contract's files: the case's own"
     )
     occurred_at: Moment
-    channel: Literal[CHANNELS]  # type: ignore[valid-type]
-    level: Literal[LEVELS]  # type: ignore[valid-type]
+    channel: Annotated[Literal[CHANNELS], _as_code("channel", CHANNELS)]  # type: ignore[valid-type]
+    level: Annotated[Literal[LEVELS], _as_code("level", LEVELS)]  # type: ignore[valid-type]
     # Strict: a count, never true (read as 1) nor text ("25"), as the contract's files.
     group_size: int = Field(ge=1, le=100_000, strict=True)
 
