@@ -183,6 +183,10 @@ def test_a_run_that_could_not_record_its_end_is_recorded_by_the_next(
     assert code == 130 and "interrupted 已中断" in output and "run the night again" in output
     assert daily_runs(nightly)[-1].outcome == "interrupted"
     assert "Ctrl-C or a termination signal" in daily_runs(nightly)[-1].message
+    listed = CliRunner().invoke(app, ["runs", "--last", "3"])  # the history, newest first
+    lines = listed.output.splitlines()
+    assert listed.exit_code == 1 and len(lines) == 3  # the newest was stopped
+    assert lines[0].split()[6] == "interrupted" and lines[1].split()[6] == "ok"
 
 
 def test_a_locked_store_is_one_line_and_the_run_said(

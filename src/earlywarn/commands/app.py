@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "retrain": ("earlywarn.commands.lifecycle", "重新训练挑战者 / Train on the latest data and register each new version as the `challenger`."),
     "risk-list": ("earlywarn.commands.serving", "生成每日风险清单 / Build, store and export the risk list of a day."),
     "rollback": ("earlywarn.commands.lifecycle", "回滚正式版本 / Move the champion back to the version it replaced (`previous`)."),
+    "runs": ("earlywarn.commands.daily", "每日任务记录 / The nightly job's runs, newest first: the day, when it started and ended (office time), how it ended and what it said; exit 1 when the newest failed or was stopped."),
     "run": ("earlywarn.commands.main_job", "运行主流程 / The main job: simulate (when no dataset is given), validate, train, promote, build the day's risk list, then start the service with a new admin key."),
     "schema": ("earlywarn.commands.data", "输出数据合同的 JSON Schema / Print the data contract as JSON Schema."),
     "score": ("earlywarn.commands.scoring", "评分 / Write the score file (data contract section 5) for the scoring population."),

@@ -132,3 +132,40 @@ def _said(error: BaseException) -> str:
             "(数据库暂不可用，前一份清单继续有效)"
         )
     return str(error)
+
+
+@app.command()
+def runs(
+    ctx: typer.Context,
+    last: Annotated[int, typer.Option(min=1, help="条数 / How many runs, newest first.")] = 14,
+) -> None:
+    """每日任务记录 / The nightly job's runs, newest first: the day, when it started and
+    ended (office time), how it ended and what it said; exit 1 when the newest failed or
+    was stopped.
+
+    What systemd records only as succeeded or failed: the nights a stale export left
+    without news, the runs stopped and recorded later."""
+    from sqlalchemy import select
+
+    from earlywarn.contract.rules import OFFICE_ZONE
+    from earlywarn.serving.store import DailyRun, open_store
+
+    settings: Settings = ctx.obj
+    with open_store(settings)() as session:
+        found = list(session.scalars(select(DailyRun).order_by(DailyRun.id.desc()).limit(last)))
+
+    def shown(moment: dt.datetime | None) -> str:
+        if moment is None:
+            return "-"
+        return moment.replace(tzinfo=dt.UTC).astimezone(OFFICE_ZONE).strftime("%Y-%m-%d %H:%M")
+
+    if not found:
+        typer.echo("no daily run recorded yet 尚无每日任务记录: `earlywarn daily --source SOURCE`")
+        return
+    for run in found:
+        typer.echo(
+            f"{run.day}  {shown(run.started_at)} -> {shown(run.finished_at)}  "
+            f"{run.outcome:<11}  {run.message[:160]}"
+        )
+    if found[0].outcome not in ("ok", "running"):
+        raise typer.Exit(1)
