@@ -347,3 +347,8 @@ def test_a_category_filter_is_a_code_or_a_name_and_nothing_else(
     wrong = client.get(route, params={"category": "nonsense"}, headers=headers)
     assert wrong.status_code == 422
     assert wrong.json()["detail"][0]["loc"] == ["query", "category"]
+    # band=high&band=medium answered the medium band alone, without a word.
+    twice = client.get(f"{route}?band=high&band=medium", headers=headers)
+    assert twice.status_code == 422 and twice.json()["detail"][0]["loc"] == ["query", "band"]
+    export = client.get(f"{route}/export?flag=true&flag=false", headers=headers)
+    assert export.status_code == 422

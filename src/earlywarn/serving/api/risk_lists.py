@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -71,6 +71,21 @@ def _stored_list(
     return found
 
 
+def _given_once(
+    request: Request, trail: AuditTrail, db: Session, key: ApiKey, action: str, target: str
+) -> None:
+    """A parameter given twice (band=high&band=medium) was read as its last value alone:
+    refused, named, and audited."""
+    twice = sorted({name for name, _ in request.query_params.multi_items()
+                    if len(request.query_params.getlist(name)) > 1})  # fmt: skip
+    if twice:
+        trail.record(db, key, action, target, 0, "refused 422")
+        raise HTTPException(
+            422,
+            [field_error(["query", name], "given more than once: give it once") for name in twice],
+        )
+
+
 def _filtered(
     trail: AuditTrail, db: Session, key: ApiKey, header: RiskList, filters: ListFilters, action: str
 ) -> Any:
@@ -89,6 +104,7 @@ def _filtered(
 
 @router.get("/v1/risk-lists/{list_date}", response_model=ListPage, responses=ERRORS)
 def get_list(
+    request: Request,
     list_date: dt.date,
     key: Caller,
     db: Db,
@@ -100,6 +116,7 @@ def get_list(
 ) -> ListPage:
     """A stored daily list, paged and filtered; office keys see their own county only."""
     allow(trail, db, key, READERS, "risk_list.view", str(list_date))
+    _given_once(request, trail, db, key, "risk_list.view", str(list_date))
     header = _stored_list(trail, db, key, list_date, "risk_list.view")
     query = _filtered(trail, db, key, header, filters, "risk_list.view")
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -124,6 +141,7 @@ def get_list(
 
 @router.get("/v1/risk-lists/{list_date}/export", response_class=Response, responses=ERRORS)
 def export_list(
+    request: Request,
     list_date: dt.date,
     key: Caller,
     db: Db,
@@ -135,6 +153,7 @@ def export_list(
 ) -> Response:
     """The filtered list as the office's ledger (XLSX) or its columns as CSV."""
     allow(trail, db, key, READERS, "risk_list.export", str(list_date))
+    _given_once(request, trail, db, key, "risk_list.export", str(list_date))
     header = _stored_list(trail, db, key, list_date, "risk_list.export")
     rows = with_reasons(
         scorer,
