@@ -209,6 +209,11 @@ def test_health_and_metrics(client: TestClient) -> None:
     assert client.get("/ready").json()["status"] == "ready"
     metrics = client.get("/metrics").text
     assert "earlywarn_requests_total" in metrics and "earlywarn_model_info" in metrics
+    # How old the data the service scores against is: alertable, as on /ready.
+    line = next(
+        x for x in metrics.splitlines() if x.startswith("earlywarn_context_files_timestamp")
+    )
+    assert float(line.split()[-1]) > 0
 
 
 def test_alias_move_switches_models_and_a_failed_load_keeps_the_old(

@@ -106,6 +106,7 @@ class Scorer:
         self.refusals: dict[str, dict[str, str | None]] = {}  # per target: the last refused
         self.refusal_count = 0
         self.sources_read: dict[str, str] = {}  # when the context was read, and of which files
+        self.context_modified = 0.0  # the newest file's change, seconds since the epoch
         self._files: tuple[tuple[str, int, int], ...] = ()
 
     def load_sources(self, dataset: Dataset | None = None) -> None:
@@ -122,6 +123,7 @@ class Scorer:
         self.dataset = dataset  # the case histories the office page draws
         self._files = files
         newest = max((modified for _, _, modified in files), default=None)
+        self.context_modified = newest / 1e9 if newest else 0.0
         modified = dt.datetime.fromtimestamp(newest / 1e9, OFFICE_ZONE) if newest else None
         self.sources_read = {
             "read_at": with_office_offset(office_now().replace(microsecond=0)),

@@ -74,6 +74,12 @@ class ServiceMetrics:
             "the latest monitored day (its start, seconds since the epoch)",
             registry=self.registry,
         )
+        self.context_files = Gauge(
+            "earlywarn_context_files_timestamp",
+            "when the dataset files the service scores against were last changed (seconds "
+            "since the epoch; 0 before they are read): alert when older than a night",
+            registry=self.registry,
+        )
 
 
 @router.get("/live")
@@ -113,4 +119,5 @@ def prometheus(request: Request, scorer: ScorerDep, db: Db) -> Response:
     for check, subject, status in checks:
         metrics.monitor.labels(check, subject).set(STATUSES.index(status))
     metrics.monitor_day.set(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp() if day else 0)
+    metrics.context_files.set(scorer.context_modified)
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
