@@ -133,6 +133,20 @@ def value_aliases(column: str) -> dict[str, str]:
     return found
 
 
+_DEFAULT_ALIASES: dict[str, dict[str, str]] = {}  # per column, built once
+
+
+def code_of(column: str, value: str) -> str | None:
+    """The contract's code of a value as offices write it (来访, 征地补偿, 某某市信访局),
+    by the default vocabulary (the mapping file aside): what the score API reads as the
+    import does. None when no code is found."""
+    if column == "level":  # a level's name, or an office's whose name ends in a unit
+        return office_level(value)
+    if column not in _DEFAULT_ALIASES:
+        _DEFAULT_ALIASES[column] = value_aliases(column)
+    return _DEFAULT_ALIASES[column].get(normalise(value))
+
+
 # The most local administrative unit an office's name ends in (a "XX市XX区信访局" is a
 # district's office: its last unit decides); longer endings are tried first, so that
 # 社区 is not read as 区 nor 自治区 as 区.

@@ -17,15 +17,13 @@ import datetime as dt
 
 from earlywarn.contract.rules import POPULATION_LOOKBACK_DAYS, office_now
 from earlywarn.contract.spec import CATEGORIES
-from earlywarn.ingest.vocabulary import normalise, value_aliases
+from earlywarn.ingest.vocabulary import code_of
 from earlywarn.serving.schemas import ScoreRequest
-
-_CATEGORY_NAMES = value_aliases("category")
 
 
 def category_code(value: str) -> str | None:
     """The contract's code for a category given as a code or as offices name it."""
-    return value if value in CATEGORIES else _CATEGORY_NAMES.get(normalise(value))
+    return value if value in CATEGORIES else code_of("category", value)
 
 
 def request_notes(request: ScoreRequest, as_of: dt.datetime) -> list[str]:

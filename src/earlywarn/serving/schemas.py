@@ -71,11 +71,9 @@ def _as_code(column: str, codes: tuple[str, ...]) -> BeforeValidator:
     def coded(value: object) -> object:
         if not isinstance(value, str) or value in known:
             return value
-        from earlywarn.ingest.vocabulary import Vocabulary, normalise, value_aliases
+        from earlywarn.ingest.vocabulary import code_of
 
-        if column == "level":
-            return Vocabulary().level(value) or value
-        return value_aliases(column).get(normalise(value), value)
+        return code_of(column, value) or value
 
     return BeforeValidator(coded)
 

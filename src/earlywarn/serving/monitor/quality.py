@@ -57,12 +57,8 @@ def data_quality(dataset: Dataset, as_of: dt.datetime) -> list[Check]:
     # left out, the header alone) beside fresh contacts read as fresh, and the verdict
     # blamed the model's fit on 23 handling features. A dataset without an actions
     # table (an office that keeps none) has no such check.
-    tables = {"contacts": dataset.contacts, "actions": dataset.actions}
-    for name, frame in tables.items():
-        if frame is None:
-            continue
-        newest = frame["occurred_at"].filter(frame["occurred_at"] <= as_of).max()
-        if not isinstance(newest, dt.datetime):
+    for name, newest in newest_records(dataset, as_of).items():
+        if newest is None:
             # No record at all: as old as the data itself (a value, so that it is judged).
             first = dataset.cases["registered_at"].min()
             span = (as_of - first).total_seconds() / 86_400 if isinstance(first, dt.datetime) else 0
@@ -114,12 +110,20 @@ def outcomes_known_until(dataset: Dataset, as_of: dt.datetime) -> dt.datetime | 
     challenger was judged, and retired, on outcomes that were never seen. The monitoring
     checks, the challenger's judgement and the trends page read this one rule. None: the
     data holds no record up to ``as_of``, so no outcome is known."""
-    moments = [dataset.contacts["occurred_at"]]
-    if dataset.actions is not None:
-        moments.append(dataset.actions["occurred_at"])
-    found = [m.filter(m <= as_of).max() for m in moments]
-    newest = max((t for t in found if isinstance(t, dt.datetime)), default=None)
-    return None if newest is None else min(as_of, end_of_day(newest.date()))
+    found = [t for t in newest_records(dataset, as_of).values() if t is not None]
+    return min(as_of, end_of_day(max(found).date())) if found else None
+
+
+def newest_records(dataset: Dataset, as_of: dt.datetime) -> dict[str, dt.datetime | None]:
+    """Per event table the dataset holds (contacts; actions, when it has the table), its
+    newest record at or before ``as_of``, or None when it holds none."""
+    tables = {"contacts": dataset.contacts, "actions": dataset.actions}
+    found: dict[str, dt.datetime | None] = {}
+    for name, frame in tables.items():
+        if frame is not None:
+            newest = frame["occurred_at"].filter(frame["occurred_at"] <= as_of).max()
+            found[name] = newest if isinstance(newest, dt.datetime) else None
+    return found
 
 
 def matured_list(
