@@ -29,7 +29,14 @@ from earlywarn.serving.monitor.drift import (
 from earlywarn.serving.monitor.quality import data_quality, matured_performance
 from earlywarn.serving.monitor.run import monitor_day
 from earlywarn.serving.risk_list import build_risk_list
-from earlywarn.serving.store import AuditRecord, MonitorCheck, RiskList, RiskListItem, open_store
+from earlywarn.serving.store import (
+    AuditRecord,
+    DailyRun,
+    MonitorCheck,
+    RiskList,
+    RiskListItem,
+    open_store,
+)
 from earlywarn.settings import Settings, load_settings
 
 DAY = dt.date(2025, 10, 31)
@@ -264,6 +271,33 @@ def test_the_latest_day_is_exported_as_gauges(
     assert 'check="input_psi",subject="case_age_days"' not in text
     day_line = next(line for line in text.splitlines() if line.startswith("earlywarn_monitor_day"))
     assert float(day_line.split()[-1]) == dt.datetime(2025, 10, 31, tzinfo=dt.UTC).timestamp()
+
+
+def test_the_nightly_runs_are_exported_as_gauges(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    def gauges() -> dict[str, float]:
+        lines = client.get("/metrics").text.splitlines()
+        return {
+            line.split()[0]: float(line.split()[-1])
+            for line in lines
+            if line.startswith("earlywarn_daily_run")
+        }
+
+    assert gauges() == {"earlywarn_daily_run_last_ok_timestamp": 0.0}  # no run yet
+    finished = dt.datetime(2025, 11, 1, 2, 40)  # naive UTC, as stored
+    with sessions.begin() as session:
+        session.add(DailyRun(day=DAY, outcome="ok", finished_at=finished))
+        session.add(DailyRun(day=DAY, outcome="failed", finished_at=finished.replace(hour=3)))
+    seen = gauges()
+    assert (
+        seen["earlywarn_daily_run_last_ok_timestamp"] == finished.replace(tzinfo=dt.UTC).timestamp()
+    )
+    assert seen['earlywarn_daily_run_outcome{outcome="failed"}'] == 1
+    assert seen['earlywarn_daily_run_outcome{outcome="ok"}'] == 0
+    with sessions.begin() as session:
+        session.add(DailyRun(day=DAY, outcome="running"))
+    assert gauges()['earlywarn_daily_run_outcome{outcome="running"}'] == 1
 
 
 def test_the_monitoring_page_for_analysts_and_the_alert_in_their_header(

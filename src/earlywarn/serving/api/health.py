@@ -15,9 +15,13 @@ from prometheus_client import (
     generate_latest,
 )
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from earlywarn.serving.deps import Db, ScorerDep
 from earlywarn.serving.monitor.checks import STATUSES
 from earlywarn.serving.monitor.store import latest_judged
+from earlywarn.serving.store import DailyRun
 
 router = APIRouter(tags=["health"])
 
@@ -80,6 +84,36 @@ class ServiceMetrics:
             "since the epoch; 0 before they are read): alert when older than a night",
             registry=self.registry,
         )
+        self.last_run = Gauge(
+            "earlywarn_daily_run_outcome",
+            "the newest daily run's outcome (1 on its outcome: ok, failed, interrupted, "
+            "running); none before the first run",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.last_ok_run = Gauge(
+            "earlywarn_daily_run_last_ok_timestamp",
+            "when the newest daily run that ended ok finished (seconds since the epoch; 0 "
+            "before one did): alert when older than a night and a half",
+            registry=self.registry,
+        )
+
+
+DAILY_OUTCOMES = ("ok", "failed", "interrupted", "running")
+
+
+def _daily_runs(db: Session) -> tuple[str | None, float]:
+    """The newest run's outcome, and when the newest ok run finished (0 if none): what an
+    operator's alert needs, beside ``earlywarn runs``."""
+    newest = db.scalars(select(DailyRun.outcome).order_by(DailyRun.id.desc()).limit(1)).first()
+    finished = db.scalars(
+        select(DailyRun.finished_at)
+        .where(DailyRun.outcome == "ok")
+        .order_by(DailyRun.id.desc())
+        .limit(1)
+    ).first()
+    # Stored naive in UTC (store.utc_now).
+    return newest, finished.replace(tzinfo=dt.UTC).timestamp() if finished else 0.0
 
 
 @router.get("/live")
@@ -105,7 +139,8 @@ def ready(scorer: ScorerDep) -> dict[str, Any]:
 
 @router.get("/metrics", response_class=Response)
 def prometheus(request: Request, scorer: ScorerDep, db: Db) -> Response:
-    """Prometheus metrics: requests, latencies, scores, model versions, monitoring."""
+    """Prometheus metrics: requests, latencies, scores, model versions, monitoring, the
+    nightly runs."""
     metrics: ServiceMetrics = request.app.state.metrics
     metrics.versions.clear()
     for target, version in scorer.versions.items():
@@ -120,4 +155,10 @@ def prometheus(request: Request, scorer: ScorerDep, db: Db) -> Response:
         metrics.monitor.labels(check, subject).set(STATUSES.index(status))
     metrics.monitor_day.set(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp() if day else 0)
     metrics.context_files.set(scorer.context_modified)
+    newest, last_ok = _daily_runs(db)
+    metrics.last_run.clear()
+    if newest is not None:
+        for outcome in DAILY_OUTCOMES:
+            metrics.last_run.labels(outcome).set(int(outcome == newest))
+    metrics.last_ok_run.set(last_ok)
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
