@@ -14,7 +14,6 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
