@@ -37,6 +37,27 @@ def test_every_command_explains_itself(command: str) -> None:
     assert any("\u4e00" <= ch <= "\u9fff" for ch in result.output)
 
 
+@pytest.mark.parametrize(
+    ("arguments", "chinese", "english"),
+    [
+        (["train", "--horizon", "0"], "超出允许的范围", "--horizon"),
+        (["score", "--as-of", "2025-13-01"], "日期写作 2025-10-31", "2025-13-01"),
+        (["daily", "--date", "yesterday"], "日期写作", "yesterday"),
+        (["trian"], "没有这个命令", "No such command"),
+        (["--bogus"], "没有这个选项", "--bogus"),
+        (["keys", "create"], "缺少必需的参数", "--role"),
+        (["keys", "create", "--role", "boss"], "请从允许的取值中选择", "boss"),
+    ],
+)
+def test_usage_errors_are_said_in_chinese_and_english(
+    arguments: list[str], chinese: str, english: str
+) -> None:
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 2
+    assert chinese in result.output and english in result.output
+    assert result.output.count(chinese) == 1
+
+
 def test_validate_ok_on_the_sample() -> None:
     result = runner.invoke(app, ["validate", str(sample_dataset())])
     assert result.exit_code == 0, result.output

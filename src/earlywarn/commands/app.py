@@ -19,6 +19,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from earlywarn import __version__
+from earlywarn.commands.usage_errors import UsageError, in_both_languages
 from earlywarn.contract.rules import TARGETS
 from earlywarn.contract.spec import CONTRACT_VERSION
 
@@ -74,6 +75,18 @@ class LazyCommands(TyperGroup):
         loaded = typer.main.get_group(app)
         self.commands.update(loaded.commands)
         return self.commands.get(cmd_name)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except UsageError as error:
+            raise in_both_languages(error) from None
+
+    def invoke(self, ctx: Any) -> Any:
+        try:  # a command's own options are parsed here
+            return super().invoke(ctx)
+        except UsageError as error:
+            raise in_both_languages(error) from None
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         self.listing = True
