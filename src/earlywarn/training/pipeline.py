@@ -32,14 +32,18 @@ from earlywarn.training.snapshots import Snapshots, SnapshotSettings, snapshot_s
 
 logger = logging.getLogger(__name__)
 LIMITS = (
-    "Trained on the office's own history; its figures hold for similar periods. Scores cases, "
+    "以本单位历史数据训练，其指标只适用于相似时期；为事项评分，不为人评分，不使用任何敏感个人"
+    "属性；使用前请查看偏差审计；概率从不为 0 或 1。"
+    " Trained on the office's own history; its figures hold for similar periods. Scores cases, "
     "never people; no sensitive personal attribute is used. Review the bias audit before use. "
     "Probabilities are never 0 or 1: each isotonic calibration block's rate k/n is given as "
     "(k + 1) / (n + 2), so a small block at either end says less than certainty; between "
     "the blocks' centres the map is a straight line, so cases scored differently differ."
 )
 INTENDED_USE = (
-    "Prioritise petition cases for early resolution by the office (事要解决、就地化解). "
+    "帮助信访部门排出需要尽早化解的事项（事要解决、就地化解）；是给决策者的建议并附理由，"
+    "不用于对人的决定。"
+    " Prioritise petition cases for early resolution by the office (事要解决、就地化解). "
     "Advice to a person who decides, with reasons; not for decisions about people."
 )
 

@@ -18,7 +18,7 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 from earlywarn.contract.rules import TARGET_NAMES
 from earlywarn.features.catalogue import BY_NAME
 from earlywarn.training.metrics import BIAS_MIN_POSITIVES
-from earlywarn.training.report_words import reading_guide
+from earlywarn.training.report_words import card_label, reading_guide
 
 STYLE = (
     "body{font-family:sans-serif;margin:2em;max-width:1200px}"
@@ -168,7 +168,7 @@ def write_report(reports: list[TargetReport], card: dict[str, Any], directory: P
             f"{slices}{bias}<h3>学习曲线 / Learning curve</h3>{_table(report.learning_curve)}"
         )
     card_rows = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(_card_value(v))}</td></tr>"
+        f"<tr><th>{html.escape(card_label(k))}</th><td>{html.escape(_card_value(v))}</td></tr>"
         for k, v in card.items()
     )
     page = (

@@ -8,6 +8,29 @@ import html
 
 from earlywarn.training.metrics import BIAS_MIN_POSITIVES
 
+# The model card's entries in Chinese, beside their English names (the card's keys).
+CARD_LABELS: dict[str, str] = {
+    "intended use": "用途",
+    "targets": "预测目标",
+    "horizon": "预测期",
+    "data": "数据集",
+    "windows": "回测窗口",
+    "contract": "数据合同版本",
+    "capacity": "处理能力（每日清单长度）",
+    "evaluation": "评估方式",
+    "tuning": "参数搜索",
+    "simulated worlds": "模拟世界检验",
+    "registered versions": "登记的模型版本",
+    "limits": "局限",
+}
+
+
+def card_label(key: str) -> str:
+    """A model card entry's name in both languages."""
+    chinese = CARD_LABELS.get(key)
+    return f"{chinese} / {key}" if chinese else key
+
+
 # figure, Chinese, English: what it is and which way is better.
 FIGURES: tuple[tuple[str, str, str], ...] = (
     (
