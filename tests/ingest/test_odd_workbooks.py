@@ -168,6 +168,20 @@ def test_what_a_folder_holds_besides_its_tables_is_named_not_read(tmp_path: Path
         assert f"{name}: " in said and why in said
 
 
+def test_a_workbook_cut_short_or_locked_by_a_password_is_said_as_such(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.xlsx"
+    workbook(whole, {"信访事项": (CASES, [case_row(n) for n in range(1, 40)])})
+    cut = tmp_path / "台账.xlsx"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 9 // 10])  # a copy that stopped
+    with pytest.raises(SourceError, match=r"台账.xlsx: the workbook ends too soon.*copy it again"):
+        import_source(cut, tmp_path / "out")
+    locked = tmp_path / "加密.xlsx"  # Excel saves a workbook with a password as an OLE file
+    locked.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    done = CliRunner().invoke(app, ["import", str(locked), "--out", str(tmp_path / "out")])
+    assert done.exit_code == 1 and "protected by a password" in done.output
+    assert "Context:" not in done.output  # the reader's own stack is left out
+
+
 def test_a_csv_named_xlsx_is_said_as_such(tmp_path: Path) -> None:
     path = tmp_path / "台账.xlsx"
     path.write_text(",".join(CASES) + "\n", encoding="utf-8")

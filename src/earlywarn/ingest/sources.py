@@ -24,11 +24,10 @@ from earlywarn.ingest.table_edges import (
 )
 from earlywarn.ingest.vocabulary import Vocabulary, normalise
 from earlywarn.ingest.workbook_cells import MarkedCell, MergedDown, filled_down, workbook_marks
+from earlywarn.ingest.workbook_files import not_a_workbook, why_unreadable
 
 ROW = "_source_row"
 _WORKBOOKS = (".xlsx", ".xlsm", ".xls")
-# What a workbook's first bytes are: a zip (.xlsx, .xlsm) or an OLE file (.xls).
-_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 
 
 class SetAside(NamedTuple):
@@ -206,11 +205,14 @@ def read_workbook(
     """The tables of a workbook, found by their headers, whatever the sheets are called."""
     import fastexcel
 
-    _check_workbook_bytes(file)
+    refused = not_a_workbook(file)
+    if refused:
+        raise SourceError(f"{file.name}: {refused}")
     try:
         book = fastexcel.read_excel(str(file))
     except Exception as error:  # fastexcel's errors name no file
-        raise SourceError(f"{file.name}: not a readable workbook ({error})") from error
+        said = str(error).strip().splitlines()[0]  # the rest is the reader's call stack
+        raise SourceError(f"{file.name}: {why_unreadable(file)} ({said})") from error
     marks = workbook_marks(file)
     skipped = skipped if skipped is not None else []
     tables = []
@@ -260,19 +262,6 @@ def read_workbook(
             ]
         tables.append(_cleaned(table))
     return tables
-
-
-def _check_workbook_bytes(file: Path) -> None:
-    """A file named .xlsx that is no workbook (a CSV renamed) is said as such, not as the
-    reader's zip error."""
-    with file.open("rb") as handle:
-        start = handle.read(4)
-    if not start.startswith(_WORKBOOK_MAGIC):
-        raise SourceError(
-            f"{file.name}: not an Excel workbook, whatever its name says"
-            f"{' (the file is empty)' if not start else ''}: a CSV file renamed? name it .csv "
-            "(不是 Excel 工作簿文件，如为 CSV 请改扩展名为 .csv)"
-        )
 
 
 def _unique(names: list[str]) -> list[str]:
