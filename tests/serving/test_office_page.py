@@ -62,7 +62,7 @@ def _signed_in(browser: Browser, base: str, token: str) -> tuple[Page, list[str]
     addresses: list[str] = []
     page.on("request", lambda request: addresses.append(request.url))
     page.goto(f"{base}/office/list")
-    assert page.url.endswith("/office/sign-in")
+    assert "/office/sign-in?next=%2Foffice%2Flist" in page.url  # and back to the list after
     page.fill("#api_key", token)
     page.click("button[type=submit]")
     page.wait_for_url("**/office/list")
@@ -220,7 +220,7 @@ def test_sign_in_rules(
     from earlywarn.serving.scorer import Scorer
 
     client = TestClient(create_app(Scorer(settings, None), sessions), follow_redirects=False)
-    assert client.get("/office/list").headers["location"] == "/office/sign-in"
+    assert client.get("/office/list").headers["location"] == "/office/sign-in?next=%2Foffice%2Flist"
     refused = client.post("/office/sign-in", data={"api_key": "ew_not-a-key"})
     assert refused.status_code == 401 and "密钥无效" in refused.text
     wrong = client.post("/office/sign-in", data={"api_key": office["keys"]["case_system"]})

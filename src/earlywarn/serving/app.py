@@ -31,7 +31,7 @@ from earlywarn.serving.gate import ServiceGate
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.throttle import FailureThrottle
 from earlywarn.serving.web import case_pages, failures, monitor_pages, pages
-from earlywarn.serving.web.deps import HERE, NotSignedInError
+from earlywarn.serving.web.deps import HERE, NotSignedInError, sign_in_address
 from earlywarn.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -75,8 +75,8 @@ def _mount_office_page(app: FastAPI) -> None:
     app.include_router(monitor_pages.router)
 
     @app.exception_handler(NotSignedInError)
-    def to_sign_in(_: Request, __: NotSignedInError) -> Response:
-        return RedirectResponse("/office/sign-in", status_code=303)
+    def to_sign_in(request: Request, _: NotSignedInError) -> Response:
+        return RedirectResponse(sign_in_address(request), status_code=303)
 
     @app.get("/", include_in_schema=False)
     def root() -> Response:

@@ -231,7 +231,7 @@ def _xlsx(rows: pl.DataFrame, info: LedgerInfo, lang: Language) -> bytes:
     models = "模型" if lang == "zh" else "models"
     subtitle = f"{as_of} {i18n.moment_text(info.as_of, lang)} · {models} {info.model_versions}"
     if info.filters:
-        subtitle += f" · {_filter_words(info.filters, lang)}"
+        subtitle += f" · {filter_words(info.filters, lang)}"
     # merge_range writes its text as write() would: "=..." (a county code) as a formula.
     sheet.merge_range(0, 0, 0, last, "", formats["title"])
     sheet.write_string(0, 0, title, formats["title"])
@@ -274,7 +274,7 @@ def _xlsx(rows: pl.DataFrame, info: LedgerInfo, lang: Language) -> bytes:
     return buffer.getvalue()
 
 
-def _filter_words(filters: tuple[tuple[str, object], ...], lang: Language) -> str:
+def filter_words(filters: tuple[tuple[str, object], ...], lang: Language) -> str:
     """筛选：乡镇 330211001，风险等级 高 / filtered: township 330211001, band high."""
     tables = {"category": i18n.CATEGORY, "band": i18n.BAND}
     yes_no = {"flag": ("flagged", "not_flagged"), "reviewed": ("yes_reviewed", "not_reviewed")}

@@ -23,7 +23,14 @@ from earlywarn.serving.list_changes import change_words
 from earlywarn.serving.list_schemas import ListChange, ListItem, ReviewIn
 from earlywarn.serving.roles import Role
 from earlywarn.serving.schemas import reason_out, step_out
-from earlywarn.serving.store import ITEM_COLUMNS, ApiKey, Review, RiskList, RiskListItem
+from earlywarn.serving.store import (
+    ITEM_COLUMNS,
+    ApiKey,
+    Review,
+    RiskList,
+    RiskListItem,
+    utc_now,
+)
 from earlywarn.settings import Settings
 
 SORTABLE = {
@@ -121,21 +128,42 @@ def latest_reviews(
     return latest
 
 
+# A review equal to the same key's last one on the case within this long is the same
+# review sent twice (a double tap on a slow phone, a client's retry after a timeout).
+REPEAT_WINDOW = dt.timedelta(minutes=10)
+
+
 def save_review(
     db: Session, key: ApiKey, list_date: dt.date, case_id: str, body: ReviewIn
-) -> Review:
+) -> tuple[Review, bool]:
+    """The review stored, and whether it is new: the same review sent again within
+    ``REPEAT_WINDOW`` is the one already stored, not a second record."""
+    # Free text, like a case's summary: ID and phone numbers never reach the store.
+    reason = redact_text(body.reason) if body.reason else None
+    last = db.scalars(
+        select(Review)
+        .where(Review.key_id == key.id, Review.case_id == case_id, Review.list_date == list_date)
+        .order_by(Review.id.desc())
+        .limit(1)
+    ).first()
+    same = last is not None and (last.decision, last.step, last.reason) == (
+        body.decision,
+        body.step,
+        reason,
+    )
+    if last is not None and same and utc_now() - last.created_at < REPEAT_WINDOW:
+        return last, False
     saved = Review(
         list_date=list_date,
         case_id=case_id,
         decision=body.decision,
         step=body.step,
-        # Free text, like a case's summary: ID and phone numbers never reach the store.
-        reason=redact_text(body.reason) if body.reason else None,
+        reason=reason,
         key_id=key.id,
     )
     db.add(saved)
     db.flush()
-    return saved
+    return saved, True
 
 
 def change_out(text: str | None) -> ListChange | None:

@@ -19,7 +19,8 @@ from earlywarn.serving.list_schemas import ReviewIn
 from earlywarn.serving.lists import find_list, list_dates, save_review, visible_item
 from earlywarn.serving.reasons_later import with_reasons
 from earlywarn.serving.roles import Role
-from earlywarn.serving.store import ApiKey, Review, RiskListItem
+from earlywarn.serving.scorer import Scorer
+from earlywarn.serving.store import ApiKey, Review, RiskList, RiskListItem
 from earlywarn.serving.web import i18n, views
 from earlywarn.serving.web.deps import (
     Lang,
@@ -82,7 +83,14 @@ def case_page(
     item = _item_on(db, who, day, case_id) if day else None
     if item is None or day is None:
         trail.record(db, who.key, "web.case.view", f"{date}/{case_id}", 0, "refused 404")
-        return missing(request, lang, who, "not_found")
+        held = _lists_holding(db, who, case_id)
+        if not held:
+            return missing(request, lang, who, "not_found")
+        # A bookmark to a case that has left the list: the lists that held it, not a
+        # "not found" that reads as a fault or a permission refused.
+        return render(request, "message.html", lang, 404, who=who,
+                      message=i18n.word("case_not_that_day", lang), case_id=case_id,
+                      held=held)  # fmt: skip
     header = find_list(db, day)
     assert header is not None
     item = with_reasons(scorer, header, [item])[0]
@@ -95,6 +103,18 @@ def case_page(
         back=back, list_link=views.list_address(back, day),
         **_reviews_so_far(db, day, case_id, lang), **context,
     )  # fmt: skip
+
+
+def _lists_holding(db: Session, who: SignedIn, case_id: str) -> list[dt.date]:
+    """The newest days whose list holds the case, as this key may see it."""
+    query = (
+        select(RiskList.list_date)
+        .join(RiskListItem, RiskListItem.list_id == RiskList.id)
+        .where(RiskListItem.case_id == case_id)
+    )
+    if Role(who.key.role) is Role.OFFICE:
+        query = query.where(RiskListItem.county_code == who.key.county_code)
+    return list(db.scalars(query.order_by(RiskList.list_date.desc()).limit(5)))
 
 
 def _reviews_so_far(db: Session, day: dt.date, case_id: str, lang: i18n.Language) -> dict[str, Any]:
@@ -134,9 +154,6 @@ def review_submit(
     back: Annotated[str, Form(max_length=2000)] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    if not csrf_ok(who.session, csrf):
-        trail.record(db, who.key, "review", f"{date}/{case_id}", 0, "refused 403")
-        return refused(request, lang, who, 403, "form_token")
     day = day_of(date)
     item = _item_on(db, who, day, case_id) if day else None
     if item is None or day is None:
@@ -145,29 +162,59 @@ def review_submit(
     if Role(who.key.role) not in REVIEWERS:
         trail.record(db, who.key, "review", f"{day}/{case_id}", 0, "refused 403")
         return refused(request, lang, who, 403, "may_not_review")
+    entered = {"decision": decision, "step": step, "reason": reason}
+    if not csrf_ok(who.session, csrf):
+        # A form of an earlier sign-in (a second tab, a sign-in again): the form again with
+        # what was entered and this session's token, not a page that loses the text.
+        trail.record(db, who.key, "review", f"{day}/{case_id}", 0, "refused 403")
+        return _form_again(request, db, scorer, lang, who, item, back, entered, "form_renewed")
     # The form offers the recommended step preselected; it is the step taken only when
     # the reviewer says an action was taken.
     body = _review_of(decision, step if decision == "action_taken" else "", reason)
     if isinstance(body, str):
         trail.record(db, who.key, "review", f"{day}/{case_id}", 0, "refused 422")
-        header = find_list(db, day)
-        assert header is not None
-        return render(
-            request, "case.html", lang, 422, who=who, day=day, item=item, header=header,
-            steps=STEPS, can_review=True, saved=False, error=i18n.word(body, lang),
-            back=back, list_link=views.list_address(back, day),
-            # What the reviewer entered stays (a form reset to a default decision was
-            # submitted again as that decision).
-            form={"decision": decision, "step": step, "reason": reason},
-            **_reviews_so_far(db, day, case_id, lang),
-            **views.case_context(db, scorer, item, header, lang),
-        )  # fmt: skip
-    save_review(db, who.key, day, case_id, body)
-    trail.record(db, who.key, "review", f"{day}/{case_id}", 1, body.decision)
+        return _form_again(request, db, scorer, lang, who, item, back, entered, body)
+    saved, new = save_review(db, who.key, day, case_id, body)
+    said = body.decision if new else f"{body.decision} (sent again: the review {saved.id} kept)"
+    trail.record(db, who.key, "review", f"{day}/{case_id}", int(new), said)
     target = "/office/case?" + urlencode(
         {"id": case_id, "date": day.isoformat(), "saved": 1} | ({"back": back} if back else {})
     )
     return RedirectResponse(target, status_code=303)
+
+
+# The form's field each refusal concerns: focused and described by the message.
+_FIELD_OF = {"review_decision": "decision", "review_step": "step", "review_reason": "reason",
+             "review_text": "reason"}  # fmt: skip
+
+
+def _form_again(
+    request: Request,
+    db: Session,
+    scorer: Scorer,
+    lang: i18n.Language,
+    who: SignedIn,
+    item: RiskListItem,
+    back: str,
+    entered: dict[str, str],
+    problem: str,
+) -> Response:
+    """The case page again with the review form as it was sent and what is wrong with it
+    (the browser lands on the form: its action ends in ``#review``)."""
+    header = db.get(RiskList, item.list_id)
+    assert header is not None
+    day = header.list_date
+    item = with_reasons(scorer, header, [item])[0]
+    status = 403 if problem == "form_renewed" else 422
+    return render(
+        request, "case.html", lang, status, who=who, day=day, item=item, header=header,
+        steps=STEPS, can_review=True, saved=False, error=i18n.word(problem, lang),
+        error_field=_FIELD_OF.get(problem), back=back, list_link=views.list_address(back, day),
+        # What the reviewer entered stays (a form reset to a default decision was
+        # submitted again as that decision).
+        form=entered, **_reviews_so_far(db, day, item.case_id, lang),
+        **views.case_context(db, scorer, item, header, lang),
+    )  # fmt: skip
 
 
 @router.get("/trends", response_class=HTMLResponse)

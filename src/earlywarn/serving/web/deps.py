@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse
@@ -40,6 +41,30 @@ def viewer(request: Request, db: Db) -> SignedIn:
     if Role(found.key.role) in MONITOR_READERS:  # the header shows a monitoring alert
         return replace(found, monitor_status=latest_status(db))
     return found
+
+
+def safe_back(path: str | None) -> str | None:
+    """A page of this site to return to (never another site, nor the sign-in itself)."""
+    if not path or not path.startswith("/office/") or "//" in path or "\\" in path:
+        return None
+    return None if path.startswith(("/office/sign-in", "/office/sign-out")) else path
+
+
+def sign_in_address(request: Request) -> str:
+    """Where a request without a valid session is sent: the sign-in page, with the page
+    to return to (a form posted: the page it was on) and whether a session had ended
+    (a form posted then was not saved, and the page says so)."""
+    if request.method == "GET":
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        came_from = urlsplit(request.headers.get("referer", ""))
+        same_host = came_from.netloc.lower() == request.headers.get("host", "").lower()
+        here = came_from.path + (f"?{came_from.query}" if came_from.query else "")
+        here = here if same_host else ""
+    query = {"next": safe_back(here)} if safe_back(here) else {}
+    if COOKIE in request.cookies:
+        query["ended"] = "1" if request.method == "GET" else "unsaved"
+    return "/office/sign-in" + (f"?{urlencode(query)}" if query else "")
 
 
 Lang = Annotated[i18n.Language, Depends(language)]

@@ -185,10 +185,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "“today”): work them first.",
     ),
     "over_capacity": (
-        "本页范围内高风险事项 {high} 件，其中标“今日”的 {todays} 件先处理，"
+        "清单上（不计筛选）高风险事项 {high} 件，其中标“今日”的 {todays} 件先处理，"
         "其余高风险事项持续关注。",
-        "{high} high-band cases here, of which the {todays} marked “today” come first; "
-        "watch the other high cases.",
+        "{high} high-band cases on the list (whatever the filters), of which the {todays} "
+        "marked “today” come first; watch the other high cases.",
     ),
     "capacity_line": (
         "以上为今日工作量（全清单排名前 {capacity} 件）",
@@ -301,6 +301,29 @@ WORDS: dict[str, tuple[str, str]] = {
         "系统出现内部错误，已记录；请稍后重试。",
         "Something went wrong inside the service; it has been logged. Try again shortly.",
     ),
+    "form_renewed": (
+        "表单来自之前的登录（可能在其他窗口重新登录过），尚未保存：请核对后再次提交。",
+        "The form came from an earlier sign-in (signed in again in another window?) and "
+        "was not saved: check it and send it again.",
+    ),
+    "case_not_that_day": (
+        "该事项不在这一天的清单上。它在以下清单上：",
+        "This case is not on that day's list. It was on these lists:",
+    ),
+    "step_help": (
+        "所选措施只在“已采取措施”时记录。",
+        "The step is recorded only with “action taken”.",
+    ),
+    "session_ended": ("登录已过期，请重新登录。", "Your session has ended: sign in again."),
+    "session_ended_unsaved": (
+        "登录已过期，刚才提交的内容未能保存：重新登录后请再次填写。",
+        "Your session ended before the form was sent, so it was not saved: sign in and "
+        "enter it again.",
+    ),
+    "nav_main": ("主导航", "main"),
+    "nav_pages": ("翻页", "pages"),
+    "print_scope": ("范围：{county}；{filters}", "Scope: {county}; {filters}"),
+    "whole_list": ("全部事项（未筛选）", "all cases (no filter)"),
     "form_token": (
         "表单已失效，请刷新页面后重新提交。",
         "The form has expired; reload the page and send it again.",

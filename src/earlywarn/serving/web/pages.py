@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request, Response
+from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import func, select
 
 from earlywarn.serving.deps import Db, ScorerDep, Trail, client_address, throttled
+from earlywarn.serving.ledger import filter_words
 from earlywarn.serving.lists import (
+    Filters,
     OtherCountyError,
     export_file,
     export_name,
@@ -24,6 +26,7 @@ from earlywarn.serving.lists import (
     latest_reviews,
     list_capacity,
     list_dates,
+    narrowing,
 )
 from earlywarn.serving.reasons_later import with_reasons
 from earlywarn.serving.store import RiskListItem
@@ -39,6 +42,7 @@ from earlywarn.serving.web.deps import (
     odd_parameters,
     refused,
     render,
+    safe_back,
 )
 from earlywarn.serving.web.sessions import (
     COOKIE,
@@ -61,8 +65,17 @@ def home() -> RedirectResponse:
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
-def sign_in_page(request: Request, lang: Lang) -> HTMLResponse:
-    return render(request, "sign_in.html", lang, error=None)
+def sign_in_page(
+    request: Request,
+    lang: Lang,
+    next_page: Annotated[str | None, Query(alias="next", max_length=2000)] = None,
+    ended: str | None = None,
+) -> HTMLResponse:
+    """The sign-in form; after a session ended, saying so (and that a form sent then was
+    not saved), and returning to the page the reviewer was on."""
+    note = {"1": "session_ended", "unsaved": "session_ended_unsaved"}.get(ended or "")
+    return render(request, "sign_in.html", lang, error=None, back=safe_back(next_page),
+                  note=i18n.word(note, lang) if note else None)  # fmt: skip
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
@@ -72,28 +85,34 @@ def sign_in_submit(
     trail: Trail,
     lang: Lang,
     api_key: Annotated[str, Form(max_length=200)],
+    next_page: Annotated[str, Form(alias="next", max_length=2000)] = "",
 ) -> Response:
     address = client_address(request)
+    back = safe_back(next_page)
     try:
         throttled(request, db, trail, address, "web.sign_in")
     except HTTPException as held:  # 429, audited: the form again, saying why
         error = i18n.word("too_many_attempts", lang)
-        answer = render(request, "sign_in.html", lang, held.status_code, error=error)
+        answer = render(request, "sign_in.html", lang, held.status_code, error=error, back=back)
         answer.headers.update(held.headers or {})
         return answer
     if not same_site_form(request.headers):
         trail.record(db, None, "web.sign_in", "-", 0, "refused 403 cross-site form")
-        return render(request, "sign_in.html", lang, 403, error=i18n.word("cross_site", lang))
+        return render(
+            request, "sign_in.html", lang, 403, error=i18n.word("cross_site", lang), back=back
+        )
     throttle: FailureThrottle = request.app.state.throttle
     try:
         token, key = sign_in(db, api_key)
     except SignInError as error:
         throttle.failed(address)
         trail.record(db, None, "web.sign_in", "-", 0, f"refused 401 {error.reason}")
-        return render(request, "sign_in.html", lang, 401, error=i18n.word(error.reason, lang))
+        return render(
+            request, "sign_in.html", lang, 401, error=i18n.word(error.reason, lang), back=back
+        )
     throttle.succeeded(address)
     trail.record(db, key, "web.sign_in", key.county_code or "all", 0, "ok")
-    response = RedirectResponse("/office/list", status_code=303)
+    response = RedirectResponse(back or "/office/list", status_code=303)
     response.set_cookie(
         COOKIE,
         token,
@@ -127,7 +146,7 @@ def sign_out_submit(
 
 @router.get("/lang/{chosen}")
 def switch_language(chosen: i18n.Language, back: str = "/office/list") -> Response:
-    safe = back if back.startswith("/office/") and "//" not in back else "/office/list"
+    safe = safe_back(back) or "/office/list"
     response = RedirectResponse(safe, status_code=303)
     response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=365 * 86400, samesite="lax")
     return response
@@ -214,7 +233,22 @@ def daily_list(
         query=views.query_without(request, "page"), list_query=request.url.query,
         **views.workload(db, header, scorer.settings, who.key.county_code or filters.county),
         export_query=views.query_without(request, "page", "size", "date"),
+        scope=_scope_words(who.key.county_code or filters.county, filters, lang),
     )  # fmt: skip
+
+
+def _scope_words(county: str | None, filters: Filters, lang: i18n.Language) -> str:
+    """Whose list and which part of it, for a printout (the header and the filters are
+    not printed): the county and the filters, as the export's title says them."""
+    narrowed = narrowing(filters)
+    return i18n.word(
+        "print_scope",
+        lang,
+        county=f"{i18n.word('county', lang)} {county}"
+        if county
+        else i18n.word("all_counties", lang),
+        filters=filter_words(narrowed, lang) if narrowed else i18n.word("whole_list", lang),
+    )
 
 
 @router.get("/list/export")

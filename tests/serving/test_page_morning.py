@@ -1,0 +1,178 @@
+"""A real morning on the office page: a double tap, a second sign-in, a session that
+ended, a refused form on a phone, a bookmark to a case that left the list, a printout."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from earlywarn.serving.store import AuditRecord, Review, RiskList, RiskListItem
+from tests.serving.conftest import DAY
+from tests.serving.test_page_routes import CASE_LINK, _signed_in
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def _first_case(browser: TestClient) -> tuple[str, str]:
+    """A listed case of the key's county and its page's form token."""
+    listed = browser.get("/office/list", params={"date": DAY.isoformat()}).text
+    case_id = html.unescape(CASE_LINK.findall(listed)[0])
+    page = browser.get("/office/case", params={"id": case_id, "date": DAY.isoformat()}).text
+    found = CSRF.search(page)
+    assert found is not None
+    return case_id, found.group(1)
+
+
+def _reviews(sessions: sessionmaker[Session], case_id: str) -> list[str]:
+    with sessions() as session:
+        found = session.scalars(select(Review).where(Review.case_id == case_id)).all()
+        return [r.decision for r in found]
+
+
+def test_a_review_sent_twice_is_recorded_once(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
+) -> None:
+    browser = _signed_in(client, keys["office"])
+    case_id, csrf = _first_case(browser)
+    review = {"case_id": case_id, "date": DAY.isoformat(), "decision": "dismissed",
+              "reason": "已化解", "csrf": csrf}  # fmt: skip
+    before = _reviews(sessions, case_id)
+    for _ in range(2):  # a double tap on a slow phone
+        assert browser.post("/office/case/review", data=review).status_code == 303
+    assert _reviews(sessions, case_id) == [*before, "dismissed"]
+    with sessions() as session:
+        said = session.scalars(
+            select(AuditRecord.result).where(AuditRecord.action == "review")
+            .order_by(AuditRecord.id.desc()).limit(1)
+        ).one()  # fmt: skip
+    assert "sent again" in said
+    other = review | {"reason": "另一说明"}  # a different review is a new one
+    assert browser.post("/office/case/review", data=other).status_code == 303
+    assert _reviews(sessions, case_id) == [*before, "dismissed", "dismissed"]
+    # The API alike: a client's retry after a timeout.
+    path = f"/v1/risk-lists/{DAY.isoformat()}/cases/{case_id}/review"
+    body = {"decision": "acknowledged"}
+    headers = {"X-API-Key": keys["office"]}
+    first = client.post(path, json=body, headers=headers)
+    again = client.post(path, json=body, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert first.json()["created_at"] == again.json()["created_at"]
+    assert _reviews(sessions, case_id) == [*before, "dismissed", "dismissed", "acknowledged"]
+
+
+def test_a_form_of_an_earlier_sign_in_comes_back_with_what_was_typed(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
+) -> None:
+    browser = _signed_in(client, keys["office"])
+    case_id, old_token = _first_case(browser)
+    before = _reviews(sessions, case_id)
+    # A second sign-in in the same browser (another tab): a new session and token.
+    assert browser.post("/office/sign-in", data={"api_key": keys["office"]}).status_code == 303
+    typed = "与信访人面谈后已达成协议，详见台账"
+    review = {"case_id": case_id, "date": DAY.isoformat(), "decision": "dismissed",
+              "reason": typed, "csrf": old_token}  # fmt: skip
+    answer = browser.post("/office/case/review", data=review)
+    assert answer.status_code == 403
+    assert typed in answer.text and "尚未保存" in answer.text
+    assert re.search(r'value="dismissed" required checked', answer.text)
+    renewed = CSRF.search(answer.text)
+    assert renewed is not None and renewed.group(1) != old_token
+    assert _reviews(sessions, case_id) == before
+    sent = browser.post("/office/case/review", data=review | {"csrf": renewed.group(1)})
+    assert sent.status_code == 303 and _reviews(sessions, case_id) == [*before, "dismissed"]
+
+
+def test_a_refused_review_lands_on_its_field(client: TestClient, keys: dict[str, str]) -> None:
+    browser = _signed_in(client, keys["office"])
+    case_id, csrf = _first_case(browser)
+    page = browser.get("/office/case", params={"id": case_id, "date": DAY.isoformat()}).text
+    assert 'action="/office/case/review#review"' in page  # the answer opens at the form
+    assert 'id="step-help"' in page  # the preselected step is kept only with an action
+    review = {"case_id": case_id, "date": DAY.isoformat(), "decision": "dismissed",
+              "csrf": csrf}  # fmt: skip
+    refused = browser.post("/office/case/review", data=review)
+    assert refused.status_code == 422
+    reason = re.search(r"<textarea[^>]*>", refused.text)
+    assert reason is not None
+    assert 'aria-invalid="true"' in reason.group(0) and "autofocus" in reason.group(0)
+    assert 'aria-describedby="review-error reason-help"' in reason.group(0)
+    assert 'id="review-error"' in refused.text
+
+
+def test_a_session_that_ended_returns_to_its_page_after_sign_in(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    browser = TestClient(client.app, follow_redirects=False)
+    browser.cookies.set("earlywarn_session", "ended-long-ago", path="/office")
+    asked = f"/office/case?id=X1&date={DAY.isoformat()}"
+    sent = browser.get(asked)
+    assert sent.status_code == 303
+    location = sent.headers["location"]
+    assert location.startswith("/office/sign-in?") and "ended=1" in location
+    page = browser.get(location)
+    assert (
+        "登录已过期" in page.text and 'name="next" value="/office/case?id=X1&amp;date=' in page.text
+    )
+    back = browser.post("/office/sign-in", data={"api_key": keys["office"], "next": asked})
+    assert back.status_code == 303 and back.headers["location"] == asked
+    # A form posted after the session ended: the reviewer is told it was not saved.
+    browser = TestClient(client.app, follow_redirects=False)
+    browser.cookies.set("earlywarn_session", "ended-long-ago", path="/office")
+    posted = browser.post(
+        "/office/case/review",
+        data={"case_id": "X1", "date": DAY.isoformat(), "decision": "acknowledged"},
+        headers={"referer": f"http://testserver{asked}"},
+    )
+    assert posted.status_code == 303, (posted.status_code, posted.text[:300])
+    assert "ended=unsaved" in posted.headers["location"]
+    assert "未能保存" in browser.get(posted.headers["location"]).text
+    # Never to another site, whatever ``next`` says.
+    elsewhere = browser.post(
+        "/office/sign-in", data={"api_key": keys["office"], "next": "//evil.example/x"}
+    )
+    assert elsewhere.headers["location"] == "/office/list"
+
+
+def test_a_bookmark_to_a_case_that_left_the_list_names_the_lists_that_held_it(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
+) -> None:
+    browser = _signed_in(client, keys["office"])
+    case_id, _ = _first_case(browser)
+    later = DAY + dt.timedelta(days=3)
+    with sessions.begin() as session:
+        newer = RiskList(list_date=later, as_of=dt.datetime(2030, 1, 1), checksum="-",
+                         model_versions="-", rows=0)  # fmt: skip
+        session.add(newer)
+    try:
+        answer = browser.get("/office/case", params={"id": case_id, "date": later.isoformat()})
+        assert answer.status_code == 404
+        assert "不在这一天的清单上" in answer.text
+        link = f"/office/case?id={case_id}&amp;date={DAY.isoformat()}"
+        assert link in answer.text
+        other = _signed_in(client, keys["other_office"])  # another county learns nothing
+        hidden = other.get("/office/case", params={"id": case_id, "date": later.isoformat()})
+        assert hidden.status_code == 404 and DAY.isoformat() not in hidden.text
+    finally:
+        with sessions.begin() as session:
+            session.delete(session.merge(newer))
+
+
+def test_a_printout_says_whose_list_and_which_part_of_it(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
+) -> None:
+    browser = _signed_in(client, keys["office"])
+    with sessions() as session:
+        county = session.scalars(select(RiskListItem.county_code)).first()
+    whole = browser.get("/office/list", params={"date": DAY.isoformat()}).text
+    assert re.search(r'id="print-scope">范围：县区 \d+；全部事项（未筛选）<', whole)
+    part = browser.get("/office/list", params={"date": DAY.isoformat(), "band": "high",
+                                               "reviewed": "no"}).text  # fmt: skip
+    scope = re.search(r'id="print-scope">([^<]+)<', part)
+    assert scope is not None and "风险等级 高" in scope.group(1) and "未核查" in scope.group(1)
+    assert county is not None
+    assert 'class="no-print"' in part  # the export links are not printed
