@@ -10,14 +10,19 @@ __all__ = ["app", "main"]
 
 def main() -> None:
     """Console-script entry point. An error any command may meet deep in a step (the
-    audit key lost) is said in one line, not a traceback."""
+    audit key lost, a store that cannot be opened) is said in one line, not a
+    traceback."""
     try:
         app()
     except Exception as error:
         import sys
 
         from earlywarn.serving.audit import AuditKeyMissingError  # only when something failed
+        from earlywarn.serving.store_open import StoreError
 
+        if isinstance(error, StoreError):  # the store's URL, server or rights: one line
+            print(f"error 错误: {error}", file=sys.stderr)
+            sys.exit(1)
         if not isinstance(error, AuditKeyMissingError):
             raise
         print(f"error 错误: {error}", file=sys.stderr)

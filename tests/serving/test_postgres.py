@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.contract import Dataset
@@ -76,3 +77,93 @@ def test_list_and_review_on_postgres(
     assert [item["case_id"] for item in reviewed.json()["items"]] == [case_id]
     with sessions() as session:
         assert verify_chain(session, audit_key(pg, session)).ok
+
+
+def test_the_schema_on_postgres_is_exactly_the_models(settings: Settings, pg_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from earlywarn.serving.store import Base
+
+    open_store(_pg_settings(settings, pg_url))
+    with create_engine(pg_url).connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def _open_at_once(url: str, work: str) -> None:
+    from earlywarn.settings import load_settings
+
+    open_store(load_settings(work_dir=work, database_url=url))
+
+
+def test_processes_starting_at_once_on_an_empty_database_migrate_in_turn(
+    settings: Settings, pg_url: str, tmp_path: Path
+) -> None:
+    context = multiprocessing.get_context("spawn")
+    starts = [
+        context.Process(target=_open_at_once, args=(pg_url, str(tmp_path / f"w{n}")))
+        for n in range(3)
+    ]
+    for start in starts:
+        start.start()
+    for start in starts:
+        start.join(timeout=120)
+        assert start.exitcode == 0
+
+
+def test_long_case_ids_codes_and_audit_lines_are_kept_on_postgres(
+    settings: Settings, pg_url: str
+) -> None:
+    from earlywarn.serving.audit import audit
+    from earlywarn.serving.store import AuditRecord, Review, RiskList, RiskListItem
+
+    sessions = open_store(_pg_settings(settings, pg_url))
+    case_id = "绍兴市越城区信访局-网上信访-事项编号-2024-" + "C0000000123" * 6  # 90 characters
+    failed = "failed: " + "the export could not be read; " * 8  # a night's failure, said
+    with sessions.begin() as session:
+        made = create_key(session, Role.OFFICE, "330602-越城区-城南街道-" * 3)
+        listed = RiskList(list_date=dt.date(2025, 1, 1), as_of=dt.datetime(2025, 1, 2),
+                          checksum="-", model_versions="-", rows=1)  # fmt: skip
+        session.add(listed)
+        session.flush()
+        session.add(RiskListItem(
+            list_id=listed.id, rank=1, case_id=case_id, county_code="330602" * 8,
+            township_code="330602001" * 6, category="other", escalation_probability=0.5,
+            collective_probability=0.1, escalation_flag=True, collective_flag=False,
+            risk_band="high", reasons="[]",
+        ))  # fmt: skip
+        session.add(Review(list_date=listed.list_date, case_id=case_id, decision="acknowledged",
+                           key_id=made.key.id))  # fmt: skip
+        audit(session, KEY, "daily job", "daily.run", f"2025-01-01/{case_id}", 0, failed)
+    with sessions() as session:
+        assert session.scalars(select(RiskListItem.case_id)).one() == case_id
+        assert session.scalars(select(Review.case_id)).one() == case_id
+        assert session.scalars(select(AuditRecord.result)).all()[-1] == failed
+
+
+def test_a_table_locked_on_postgres_is_a_503_not_a_wait_without_end(
+    settings: Settings, pg_url: str
+) -> None:
+    import threading
+
+    from sqlalchemy import text
+
+    pg = settings.model_copy(update={"database_url": pg_url, "database_busy_seconds": 0.5})
+    sessions = open_store(pg)
+    with sessions.begin() as session:
+        token = create_key(session, Role.ADMIN).token
+    client = TestClient(create_app(Scorer(pg, None), sessions), raise_server_exceptions=False)
+    holder = create_engine(pg_url).connect()
+    holder.execute(text("LOCK TABLE audit_log IN ACCESS EXCLUSIVE MODE"))  # maintenance
+    # Without a lock timeout the call below would wait until this releases the lock.
+    guard = threading.Timer(60, holder.rollback)
+    guard.start()
+    try:
+        held = client.get("/v1/risk-lists/2025-01-01", headers={"X-API-Key": token})
+        assert held.status_code == 503 and held.headers["retry-after"] == "5"
+    finally:
+        guard.cancel()
+        holder.rollback()
+        holder.close()
+    again = client.get("/v1/risk-lists/2025-01-01", headers={"X-API-Key": token})
+    assert again.status_code == 404  # no list that day: the store answers again

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from earlywarn.serving.audit import safe_target
@@ -23,6 +23,7 @@ from earlywarn.serving.deps import (
     needs_a_key,
 )
 from earlywarn.serving.store import store_cause
+from earlywarn.serving.store_open import is_store_fault
 
 logger = logging.getLogger(__name__)
 _LOC_PART = 64  # characters of a location part kept (a key in a body may be anything)
@@ -129,15 +130,17 @@ def install_error_handlers(app: FastAPI, page_error: PageError | None = None) ->
             return unprocessable([field_error(["body"], error.detail)])
         return JSONResponse({"detail": error.detail}, error.status_code, headers=headers)
 
-    @app.exception_handler(OperationalError)
-    def storage_fault(request: Request, error: OperationalError) -> Response:
+    @app.exception_handler(DBAPIError)
+    def storage_fault(request: Request, error: DBAPIError) -> Response:
+        if not is_store_fault(error):  # our own bug: the gate answers 500 and logs it
+            raise error
         answer = unavailable(request, error)  # logs the cause either way
         if (page := on_page(request)) is not None:
             return page(request, 503, {"Retry-After": str(RETRY_SECONDS)})
         return answer
 
 
-def unavailable(request: Request, error: DBAPIError) -> Response:
+def unavailable(request: Request, error: Exception) -> Response:
     """The store is busy, read-only or gone: say so, ask to retry, keep the process."""
     logger.error("store unavailable on %s: %s", request.url.path, store_cause(error))
     return JSONResponse(

@@ -14,7 +14,6 @@ import time
 
 from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import OperationalError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,6 +28,7 @@ from earlywarn.serving.errors import (
     unprocessable,
     unsafe_characters,
 )
+from earlywarn.serving.store_open import is_store_fault
 
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -124,16 +124,17 @@ class ServiceGate:
             if answered:
                 raise
             await refusal(413, _too_large())(scope, receive, send_on)
-        except OperationalError as error:  # raised where no handler sees it
-            if answered:
-                raise
-            await refusal(503, unavailable(request, error))(scope, receive, send_on)
-        except Exception:  # our bug: log it, answer without a trace
-            logger.exception("unhandled error on %s", safe_target(request.url.path))
-            if answered:
-                raise
-            internal = JSONResponse({"detail": "internal error"}, status_code=500)
-            await refusal(500, internal)(scope, receive, send_on)
+        except Exception as error:
+            if is_store_fault(error):  # the store, raised where no handler sees it
+                if answered:
+                    raise
+                await refusal(503, unavailable(request, error))(scope, receive, send_on)
+            else:  # our bug: log it, answer without a trace
+                logger.exception("unhandled error on %s", safe_target(request.url.path))
+                if answered:
+                    raise
+                internal = JSONResponse({"detail": "internal error"}, status_code=500)
+                await refusal(500, internal)(scope, receive, send_on)
         name = getattr(scope.get("route"), "path", "unmatched")
         self.metrics.requests.labels(name, str(answered[0] if answered else 500)).inc()
         self.metrics.latency.labels(name).observe(time.perf_counter() - started)

@@ -15,6 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 from sqlalchemy import (
     Boolean,
     Date,
@@ -33,7 +34,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from earlywarn.serving.store_open import (
+    StoreError,
+    connect_arguments,
+    migration_connection,
+    setup_failure,
+)
 from earlywarn.settings import Settings
+
+__all__ = ["StoreError"]  # raised by open_store: callers catch it from here
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -55,7 +64,7 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))
-    county_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    county_code: Mapped[str | None] = mapped_column(Text, nullable=True)
     label: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
@@ -89,9 +98,10 @@ class RiskListItem(Base):
     # Looked up through the (list_id, case_id) key, which begins with it (migration 0007).
     list_id: Mapped[int] = mapped_column(ForeignKey("risk_lists.id", ondelete="CASCADE"))
     rank: Mapped[int] = mapped_column(Integer)
-    case_id: Mapped[str] = mapped_column(String(64))
-    county_code: Mapped[str] = mapped_column(String(32))
-    township_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # No length: the contract sets none to a case id or an office's code (migration 0010).
+    case_id: Mapped[str] = mapped_column(Text)
+    county_code: Mapped[str] = mapped_column(Text)
+    township_code: Mapped[str | None] = mapped_column(Text, nullable=True)
     category: Mapped[str] = mapped_column(String(32))
     escalation_probability: Mapped[float] = mapped_column(Float)
     collective_probability: Mapped[float] = mapped_column(Float)
@@ -149,7 +159,7 @@ class Review(Base):
     __tablename__ = "reviews"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     list_date: Mapped[dt.date] = mapped_column(Date, index=True)
-    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    case_id: Mapped[str] = mapped_column(Text, index=True)
     decision: Mapped[str] = mapped_column(String(16))
     step: Mapped[str | None] = mapped_column(String(64), nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -166,9 +176,9 @@ class AuditRecord(Base):
     key_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
-    target: Mapped[str] = mapped_column(String(200))
+    target: Mapped[str] = mapped_column(Text)
     rows: Mapped[int] = mapped_column(Integer, default=0)
-    result: Mapped[str] = mapped_column(String(32))
+    result: Mapped[str] = mapped_column(Text)
     previous_hash: Mapped[str] = mapped_column(String(64))
     record_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
@@ -190,20 +200,32 @@ def database_url(settings: Settings) -> str:
     return settings.database_url or f"sqlite:///{(settings.work_dir / 'earlywarn.db').resolve()}"
 
 
-def migrate(url: str) -> None:
-    """Bring the database to the newest schema (Alembic ``upgrade head``)."""
+def migrate(url: str, busy_seconds: float = 10.0) -> None:
+    """Bring the database to the newest schema (Alembic ``upgrade head``), one process at
+    a time; a store that cannot be opened or migrated raises ``StoreError``, one line."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(config, "head")
+    try:
+        with migration_connection(url, busy_seconds) as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except (SQLAlchemyError, CommandError) as error:
+        raise setup_failure(url, error) from error
 
 
 def open_store(settings: Settings) -> sessionmaker[Session]:
     """Migrate, then return a session factory bound to the store."""
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     url = database_url(settings)
-    migrate(url)
-    engine: Engine = create_engine(url)
+    migrate(url, settings.database_busy_seconds)
+    # A pooled connection the server dropped (a restart, an administrator) is replaced
+    # before use, not failed on the next request.
+    engine: Engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args=connect_arguments(url, settings.database_busy_seconds),
+    )
     if engine.dialect.name == "sqlite":
         busy_ms = int(settings.database_busy_seconds * 1000)
 
@@ -241,7 +263,7 @@ def _refuse_unwritable_files(database: Path) -> Any:
     return check
 
 
-def store_cause(error: SQLAlchemyError) -> str:
+def store_cause(error: Exception) -> str:
     """What went wrong with the store, in one line: the driver's own first line (``database
     is locked``), without SQLAlchemy's statement and background link."""
     cause = getattr(error, "orig", None) or error

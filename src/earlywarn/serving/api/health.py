@@ -14,13 +14,15 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from earlywarn.serving.deps import Db, ScorerDep
 from earlywarn.serving.monitor.checks import STATUSES
 from earlywarn.serving.monitor.store import latest_judged
-from earlywarn.serving.store import DailyRun
+from earlywarn.serving.store import DailyRun, store_cause
+from earlywarn.serving.store_open import is_store_fault
 
 router = APIRouter(tags=["health"])
 
@@ -83,6 +85,12 @@ class ServiceMetrics:
             "since the epoch; 0 before they are read): alert when older than a night",
             registry=self.registry,
         )
+        self.store_up = Gauge(
+            "earlywarn_store_up",
+            "1 while the store answers, 0 when it did not for this scrape (the store's "
+            "series are then left as last read)",
+            registry=self.registry,
+        )
         self.last_run = Gauge(
             "earlywarn_daily_run_outcome",
             "the newest daily run's outcome (1 on its outcome: ok, failed, interrupted, "
@@ -121,13 +129,23 @@ def live() -> dict[str, str]:
     return {"status": "alive"}
 
 
-@router.get("/ready", responses={503: {"description": "models not loaded yet"}})
-def ready(scorer: ScorerDep) -> dict[str, Any]:
-    """200 once the champion models are loaded and a warm-up score succeeded; names any
-    version refused since (the previous model keeps serving), and when the context was
-    read and how new its files were (the service reads them again when they change)."""
+@router.get(
+    "/ready", responses={503: {"description": "models not loaded yet, or the store unavailable"}}
+)
+def ready(scorer: ScorerDep, db: Db) -> dict[str, Any]:
+    """200 once the champion models are loaded and a warm-up score succeeded, and while
+    the store answers (every score writes an audit record: without the store none can be
+    served); names any version refused since (the previous model keeps serving), and
+    when the context was read and how new its files were (the service reads them again
+    when they change)."""
     if not scorer.ready:
         raise HTTPException(503, "models are loading")
+    try:
+        db.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        if not is_store_fault(error):
+            raise
+        raise HTTPException(503, f"the store is unavailable: {store_cause(error)}") from None
     return {
         "status": "ready",
         "models": scorer.versions,
@@ -148,16 +166,29 @@ def prometheus(request: Request, scorer: ScorerDep, db: Db) -> Response:
     for target, refusal in scorer.refusals.items():
         metrics.refused.labels(target, str(refusal.get("version"))).set(1)
     metrics.refusals.set(scorer.refusal_count)
-    metrics.monitor.clear()
+    metrics.context_files.set(scorer.context_modified)
+    try:
+        _store_gauges(metrics, db)
+        metrics.store_up.set(1)
+    except SQLAlchemyError as error:
+        # The process's own series still answer, and the store's absence is a series
+        # an alert can fire on (the whole page was a 503 while the store was down).
+        if not is_store_fault(error):
+            raise
+        metrics.store_up.set(0)
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _store_gauges(metrics: ServiceMetrics, db: Session) -> None:
+    """The series read from the store: monitoring and the nightly runs."""
     day, checks = latest_judged(db)
+    newest, last_ok = _daily_runs(db)
+    metrics.monitor.clear()
     for check, subject, status in checks:
         metrics.monitor.labels(check, subject).set(STATUSES.index(status))
     metrics.monitor_day.set(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp() if day else 0)
-    metrics.context_files.set(scorer.context_modified)
-    newest, last_ok = _daily_runs(db)
     metrics.last_run.clear()
     if newest is not None:
         for outcome in DAILY_OUTCOMES:
             metrics.last_run.labels(outcome).set(int(outcome == newest))
     metrics.last_ok_run.set(last_ok)
-    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
