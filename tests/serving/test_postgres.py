@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.contract import Dataset
@@ -167,3 +167,48 @@ def test_a_table_locked_on_postgres_is_a_503_not_a_wait_without_end(
         holder.close()
     again = client.get("/v1/risk-lists/2025-01-01", headers={"X-API-Key": token})
     assert again.status_code == 404  # no list that day: the store answers again
+
+
+def test_an_offices_sqlite_store_is_copied_to_postgres_whole(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from earlywarn.cli import app
+    from earlywarn.serving.audit import audit
+    from earlywarn.serving.store import ApiKey, AuditRecord, Review
+    from earlywarn.settings import load_settings
+
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path))
+    runner = CliRunner()
+    for county in ("330211", "330212"):  # two keys, each audited
+        made = runner.invoke(app, ["keys", "create", "--role", "office", "--county", county])
+        assert made.exit_code == 0, made.output
+    local = load_settings(work_dir=tmp_path)
+    sqlite = open_store(local)
+    with sqlite.begin() as session:
+        key_id = session.scalars(select(ApiKey.id)).first()
+        assert key_id is not None
+        session.add(Review(list_date=dt.date(2025, 1, 1), case_id="C1", decision="acknowledged",
+                           key_id=key_id))  # fmt: skip
+        for n in range(4):
+            audit(session, audit_key(local, session), "office", "review", f"2025-01-01/C{n}", 1,
+                  "acknowledged")  # fmt: skip
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0  # writes an anchor
+    copied = runner.invoke(app, ["store", "copy", "--to", pg_url])
+    assert copied.exit_code == 0, copied.output
+    assert "audit chain intact" in copied.output and "api_keys: 2" in copied.output
+    monkeypatch.setenv("EARLYWARN_DATABASE_URL", pg_url)
+    # The chain and its anchors hold in the new store, and new rows follow the copied ids.
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+    more = runner.invoke(app, ["keys", "create", "--role", "analyst"])
+    assert more.exit_code == 0, more.output
+    pg = open_store(load_settings(work_dir=tmp_path, database_url=pg_url))
+    with pg() as session:
+        assert session.scalars(select(Review.case_id)).all() == ["C1"]
+        assert len(session.scalars(select(ApiKey.id)).all()) == 3
+        # Two keys made, four reviews, one key made after the copy.
+        assert session.scalars(select(func.count()).select_from(AuditRecord)).one() == 7
+    monkeypatch.delenv("EARLYWARN_DATABASE_URL")
+    again = runner.invoke(app, ["store", "copy", "--to", pg_url])  # never over a used store
+    assert again.exit_code == 1 and "already holds rows" in again.output

@@ -51,6 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "score": ("earlywarn.commands.scoring", "评分 / Write the score file (data contract section 5) for the scoring population."),
     "serve": ("earlywarn.commands.serving", "启动评分服务 / Start the score API and the risk-list service (uvicorn)."),
     "simulate": ("earlywarn.commands.data", "模拟信访事项历史 / Simulate the case history of a petition office."),
+    "store": ("earlywarn.commands.store", "数据库 / The store: copy it to another database."),
     "train": ("earlywarn.commands.models", "训练并登记模型 / Train one model per target, backtest it, register it in MLflow."),
     "validate": ("earlywarn.commands.data", "检查数据集是否符合数据合同 / Check a dataset against the data contract."),
 }  # fmt: skip

@@ -33,11 +33,14 @@ def keys_create(
 def new_key(settings: Settings, role: Role, county: str | None, label: str | None) -> None:
     """Create a key and print it once."""
     from earlywarn.serving.access import create_key
+    from earlywarn.serving.audit import audit, audit_key
     from earlywarn.serving.store import open_store
 
     try:
         with open_store(settings).begin() as session:
             new = create_key(session, role, county, label)
+            audit(session, audit_key(settings, session), "command line", "keys.create",
+                  new.key.prefix, 1, f"{role.value} {county or '-'}")  # fmt: skip
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--county") from error
     typer.echo(new.token)
