@@ -105,3 +105,13 @@ def test_reasons_round_trip_with_their_detail() -> None:
     assert from_json(to_json(reasons)) == reasons
     old = from_json('[{"feature":"closed","value":0.0,"contribution":0.3}]')
     assert describe(old[0], "zh") == "已办结: 否"  # stored before sentences: label and value
+
+
+def test_levels_and_months_are_shown_by_their_names() -> None:
+    """The contributions chart read "到达的最高层级：5" and "月份：1"."""
+    from earlywarn.models.reasons import shown_value
+
+    assert shown_value(r("max_level", 0.2, 4.0), "zh") == "省级"
+    assert shown_value(r("last_level", 0.2, 5.0), "en") == "national"
+    assert shown_value(r("as_of_month", 0.1, 1.0), "zh") == "1月"
+    assert shown_value(r("contacts_90d", 0.1, 3.0), "zh") == "3"  # counts stay numbers

@@ -170,9 +170,35 @@ def test_a_printout_says_whose_list_and_which_part_of_it(
         county = session.scalars(select(RiskListItem.county_code)).first()
     whole = browser.get("/office/list", params={"date": DAY.isoformat()}).text
     assert re.search(r'id="print-scope">范围：县区 \d+；全部事项（未筛选）<', whole)
+    # The list's moment is its own day's end, not the next day's 00:00.
+    assert f"数据截至 {DAY.year}年{DAY.month}月{DAY.day}日 24:00" in whole
     part = browser.get("/office/list", params={"date": DAY.isoformat(), "band": "high",
                                                "reviewed": "no"}).text  # fmt: skip
     scope = re.search(r'id="print-scope">([^<]+)<', part)
     assert scope is not None and "风险等级 高" in scope.group(1) and "未核查" in scope.group(1)
     assert county is not None
     assert 'class="no-print"' in part  # the export links are not printed
+
+
+def test_an_analysts_county_typed_by_hand_is_checked_and_narrows_the_townships(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
+) -> None:
+    browser = _signed_in(client, keys["analyst"])
+    wrong = browser.get("/office/list", params={"date": DAY.isoformat(), "county": "北仑"})
+    assert "县区“北仑”在这一天的清单上没有事项" in wrong.text
+    with sessions() as session:
+        counties = sorted(set(session.scalars(select(RiskListItem.county_code))))
+        townships = {
+            township
+            for township in session.scalars(
+                select(RiskListItem.township_code)
+                .join(RiskList, RiskList.id == RiskListItem.list_id)
+                .where(RiskListItem.county_code == counties[0], RiskList.list_date == DAY)
+            )
+            if township
+        }
+    chosen = browser.get("/office/list", params={"date": DAY.isoformat(), "county": counties[0]})
+    assert "在这一天的清单上没有事项" not in chosen.text
+    offered = set(re.findall(r'<option value="(\d+)"', chosen.text.split('id="township"')[1]
+                             .split("</select>")[0]))  # fmt: skip
+    assert offered == townships

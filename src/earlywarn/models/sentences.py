@@ -303,7 +303,13 @@ def _coded(feature: str, value: Any) -> Pair | None:
 
 
 # Codes the features keep as numbers, by the contract's names of what they stand for.
+_LEVEL_NAMES = {code: (f"{LEVEL_ZH[name]}级", name) for code, name in enumerate(LEVELS)}
 _NUMBERED: dict[str, dict[int, tuple[str, str]]] = {
+    # A level by its name (省级), a month as months are said (1月): the contributions
+    # chart read "到达的最高层级：5" and "月份：1".
+    "max_level": _LEVEL_NAMES,
+    "last_level": _LEVEL_NAMES,
+    "as_of_month": {month: (f"{month}月", f"month {month}") for month in range(1, 13)},
     "last_answer_outcome": {0: ("尚未答复", "no answer yet")}
     | {code: (OUTCOME_ZH[name], name.replace("_", " ")) for name, code in ANSWER_CODE.items()},
     "review_stage": {0: ("未申请复查", "none")}

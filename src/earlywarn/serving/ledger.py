@@ -229,7 +229,7 @@ def _xlsx(rows: pl.DataFrame, info: LedgerInfo, lang: Language) -> bytes:
     title = f"{county} {_TITLE[lang]} {i18n.date_text(info.list_date, lang)}"
     as_of = "数据截至" if lang == "zh" else "data as of"
     models = "模型" if lang == "zh" else "models"
-    subtitle = f"{as_of} {i18n.moment_text(info.as_of, lang)} · {models} {info.model_versions}"
+    subtitle = f"{as_of} {i18n.as_of_text(info.as_of, lang)} · {models} {info.model_versions}"
     if info.filters:
         subtitle += f" · {filter_words(info.filters, lang)}"
     # merge_range writes its text as write() would: "=..." (a county code) as a formula.

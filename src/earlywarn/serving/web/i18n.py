@@ -320,6 +320,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Your session ended before the form was sent, so it was not saved: sign in and "
         "enter it again.",
     ),
+    "county_not_listed": (
+        "县区“{county}”在这一天的清单上没有事项：请核对县区代码。",
+        "County “{county}” has no case on this day's list: check the county code.",
+    ),
     "nav_main": ("主导航", "main"),
     "nav_pages": ("翻页", "pages"),
     "print_scope": ("范围：{county}；{filters}", "Scope: {county}; {filters}"),
@@ -381,6 +385,14 @@ def moment_text(moment: dt.datetime | None, language: Language) -> str:
     if moment is None:
         return "-"
     return f"{date_text(moment, language)} {moment:%H:%M}"
+
+
+def as_of_text(moment: dt.datetime | None, language: Language) -> str:
+    """A list's moment: the end of its day said as that day's 24:00, not the next day's
+    00:00 beside the list's own date (清单日期 12月31日, 数据截至 12月31日 24:00)."""
+    if moment is not None and moment.time() == dt.time():
+        return f"{date_text(moment - dt.timedelta(days=1), language)} 24:00"
+    return moment_text(moment, language)
 
 
 def recorded_text(moment_utc: dt.datetime | None, language: Language) -> str:

@@ -208,10 +208,18 @@ def daily_list(
     rows = with_reasons(scorer, header, rows)
     reviews = latest_reviews(db, day, [r.case_id for r in rows])
     before = latest_reviews(db, day, [r.case_id for r in rows if r.case_id not in reviews], True)
+    county = who.key.county_code or filters.county
+    on_list = RiskListItem.list_id == header.id
+    if (
+        county
+        and not who.key.county_code
+        and not db.scalar(select(func.count()).where(on_list, RiskListItem.county_code == county))
+    ):  # a county typed by hand that the list does not hold: said, not an empty page
+        notices.append(i18n.word("county_not_listed", lang, county=county))
     townships = db.scalars(
         select(RiskListItem.township_code)
-        .where(RiskListItem.list_id == header.id, RiskListItem.township_code.is_not(None))
-        .where(*([RiskListItem.county_code == who.key.county_code] if who.key.county_code else []))
+        .where(on_list, RiskListItem.township_code.is_not(None))
+        .where(*([RiskListItem.county_code == county] if county else []))
         .distinct()
         .order_by(RiskListItem.township_code)
     ).all()

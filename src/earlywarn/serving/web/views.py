@@ -44,6 +44,7 @@ def page_context(request: Request, lang: i18n.Language) -> dict[str, Any]:
         "label": lambda table, key: i18n.label(getattr(i18n, table), key, lang),
         "date_text": lambda day: i18n.date_text(day, lang),
         "moment_text": lambda moment: i18n.moment_text(moment, lang),
+        "as_of_text": lambda moment: i18n.as_of_text(moment, lang),
         "recorded_text": lambda moment: i18n.recorded_text(moment, lang),
         "percent": i18n.percent,
         "number": i18n.number,
