@@ -66,7 +66,7 @@ def test_exports_open(
     book = openpyxl.load_workbook(io.BytesIO(result.files["xlsx"].read_bytes()))
     sheet = book.worksheets[0]
     assert str(sheet["A1"].value).startswith("全部县区 每日风险清单台账 2025年10月31日")
-    assert "数据截至 2025年11月1日 00:00" in str(sheet["A2"].value)
+    assert "数据截至 2025年10月31日 24:00" in str(sheet["A2"].value)
     header = [cell.value for cell in sheet[3]]
     assert header[:7] == ["排名", "今日", "事项编号", "县区", "乡镇", "问题类别", "风险等级"]
     assert header[-2:] == ["包案领导", "处置结果"]
