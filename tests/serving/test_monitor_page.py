@@ -173,6 +173,9 @@ def test_a_drifted_day_says_retrain_names_features_and_compares_precision(
                   "41.0%", "告警"):  # fmt: skip
         assert shown in precision, shown
     assert "预期精确率（估计）" in section(page, "measures")  # a measure: no status
+    bounds = row_of(section(page, "thresholds"), "输入漂移（PSI）")  # on the page, not a file
+    assert "0.1" in bounds and "0.25" in bounds
+    assert "docs/monitoring.md" not in page
 
 
 def test_the_english_page_says_it_in_english(browser: TestClient) -> None:

@@ -251,10 +251,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "no_matured": ("尚无到期的清单。", "No list has matured yet."),
     "monitor": ("模型监测", "Model monitoring"),
     "monitor_help": (
-        "输入漂移、评分漂移、数据质量与到期清单的实际效果；阈值见 docs/monitoring.md。",
-        "Input drift, score drift, data quality and how matured lists turned out; "
-        "thresholds in docs/monitoring.md.",
+        "输入漂移、评分漂移、数据质量与到期清单的实际效果；各项阈值见本页末尾。",
+        "Input drift, score drift, data quality and how matured lists turned out; each "
+        "check's thresholds are at the end of this page.",
     ),
+    "thresholds": ("各项检查的阈值", "Each check's thresholds"),
     "no_monitoring": (
         "尚无监测记录：请运行 earlywarn monitor。",
         "Nothing monitored yet: run earlywarn monitor.",

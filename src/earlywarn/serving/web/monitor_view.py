@@ -84,6 +84,12 @@ def monitor_context(
         "precision": precision_rows(checks, lang),
         "backlog": backlog_rows(checks, lang),
         "measures": [row_of(c, lang) for c in checks if c.check not in JUDGED],
+        # Each judged check's bounds, on the page (the help pointed to a file of the
+        # project's sources, which the office never sees).
+        "thresholds": [
+            (i18n.label(i18n.CHECK, check, lang), f"{bounds[0]:g}", f"{bounds[1]:g}")
+            for check, bounds in THRESHOLDS.items()
+        ],
         "precision_help": word("precision_help", lang, days=DEFAULT_HORIZON_DAYS,
                                warn=f"{warn * 100:g}", alert=f"{alert * 100:g}",
                                p_warn=SIGNIFICANCE["warn"], p_alert=SIGNIFICANCE["alert"]),
