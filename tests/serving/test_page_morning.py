@@ -202,3 +202,13 @@ def test_an_analysts_county_typed_by_hand_is_checked_and_narrows_the_townships(
     offered = set(re.findall(r'<option value="(\d+)"', chosen.text.split('id="township"')[1]
                              .split("</select>")[0]))  # fmt: skip
     assert offered == townships
+
+
+def test_the_pager_is_above_and_below_the_list_with_its_ends(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    browser = _signed_in(client, keys["analyst"])
+    page = browser.get("/office/list", params={"date": DAY.isoformat(), "size": 10, "page": 2})
+    pagers = re.findall(r'<nav class="pager".*?</nav>', page.text, flags=re.S)
+    assert len(pagers) == 2  # above the table too: no tabbing past a hundred links
+    assert "第一页" in pagers[0] and "最后一页" in pagers[0] and "第 2 / " in pagers[0]
