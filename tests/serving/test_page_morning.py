@@ -212,3 +212,22 @@ def test_the_pager_is_above_and_below_the_list_with_its_ends(
     pagers = re.findall(r'<nav class="pager".*?</nav>', page.text, flags=re.S)
     assert len(pagers) == 2  # above the table too: no tabbing past a hundred links
     assert "第一页" in pagers[0] and "最后一页" in pagers[0] and "第 2 / " in pagers[0]
+
+
+def test_every_chart_has_its_values_as_a_table(client: TestClient, keys: dict[str, str]) -> None:
+    """A screen reader reads no chart, and on a phone a chart's text is a few pixels."""
+    browser = _signed_in(client, keys["office"])
+    trends = browser.get("/office/trends").text
+    folds = re.findall(r'<details class="chart-data"><summary>([^<]+)</summary>', trends)
+    assert folds == [
+        "每日预警数（按目标） · 数据表",
+        "已核查比例 · 数据表",
+        "预警数（按类别，最近清单） · 数据表",
+    ]
+    first = trends[trends.index('<details class="chart-data">') :]
+    assert '<th scope="col">清单日期</th><th scope="col">越级访风险</th>' in first
+    assert re.search(r'<th scope="row">\d{4}年\d+月\d+日</th><td class="num">\d+</td>', first)
+    case_id, _ = _first_case(browser)
+    page = browser.get("/office/case", params={"id": case_id, "date": DAY.isoformat()}).text
+    assert 'stroke-dasharray="7 4"' in page  # the second line told apart without colour
+    assert re.search(r'<td class="num">\d+%</td>', page)

@@ -33,6 +33,7 @@ from earlywarn.serving.web.deps import (
     render,
 )
 from earlywarn.serving.web.sessions import SignedIn, csrf_ok
+from earlywarn.serving.web.trends_view import trends_context
 
 router = APIRouter(prefix="/office", include_in_schema=False)
 
@@ -228,6 +229,6 @@ def trends_page(
     category: str | None = None,
 ) -> Response:
     chosen = category if category in i18n.CATEGORY else None
-    context = views.trends_context(db, scorer, who, chosen, lang)
+    context = trends_context(db, scorer, who, chosen, lang)
     trail.record(db, who.key, "web.trends.view", who.key.county_code or "all", 0, "ok")
     return render(request, "trends.html", lang, who=who, **context)

@@ -39,6 +39,27 @@ class Bar:
     title: str
 
 
+DASHES = ("", ' stroke-dasharray="7 4"', ' stroke-dasharray="2 3"', ' stroke-dasharray="10 3 2 3"')
+
+
+def _data_table(summary: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> Markup:
+    """A chart's values as a table, folded under it: what a screen reader reads, and
+    what a phone shows at a size one can read (the chart's text is a few pixels there)."""
+    head = "".join(f'<th scope="col">{escape(name)}</th>' for name in header)
+    body = "".join(
+        "<tr>"
+        + f'<th scope="row">{escape(row[0])}</th>'
+        + "".join(f'<td class="num">{escape(cell)}</td>' for cell in row[1:])
+        + "</tr>"
+        for row in rows
+    )
+    return Markup(
+        f'<details class="chart-data"><summary>{escape(summary)}</summary>'
+        f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
+        "</table></div></details>"
+    )
+
+
 def _svg(width: int, height: int, label: str, body: list[str]) -> Markup:
     return Markup(
         f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}" '
@@ -172,8 +193,11 @@ def lines(
     value_text: str = "{:.0f}",
     day_text: DateText = dt.date.isoformat,
     maximum: float | None = None,
+    words: tuple[str, str] = ("日期", "数据表"),
 ) -> Markup:
-    """A small line chart over days, one line per series, with a legend."""
+    """A small line chart over days, one line per series (told apart by colour and
+    dashes), with a legend, and its values as a table for a screen reader or a phone
+    (``words``: its first column's heading, and the fold's)."""
     width, height, left, right, top, bottom = 820, 220, 56, 16, 28, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     days = sorted({d for values in series.values() for d, _ in values})
@@ -206,7 +230,9 @@ def lines(
         colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
         ordered = sorted(values)
         path = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in ordered)
-        body.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        dashes = DASHES[index % len(DASHES)]  # told apart without colour, in print too
+        body.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"'
+                    f'{dashes}/>')  # fmt: skip
         for day, value in ordered:
             text = f"{name} {day_text(day)}: {value_text.format(value)}"
             body.append(
@@ -214,14 +240,25 @@ def lines(
                 f"<title>{escape(text)}</title></circle>"
             )
         body.append(
-            f'<rect x="{left + 150 * index}" y="6" width="12" height="12" fill="{colour}"/>'
+            f'<line x1="{left + 150 * index}" x2="{left + 150 * index + 14}" y1="12" y2="12" '
+            f'stroke="{colour}" stroke-width="3"{DASHES[index % len(DASHES)]}/>'
         )
-        body.append(_text(left + 150 * index + 16, 16, name))
-    return _svg(width, height, label, body)
+        body.append(_text(left + 150 * index + 18, 16, name))
+    rows = [
+        [day_text(day)] + [_value_on(values, day, value_text) for values in series.values()]
+        for day in days
+    ]
+    table = _data_table(f"{label} · {words[1]}", [words[0], *series], rows)
+    return _svg(width, height, label, body) + table
 
 
-def bars(items: Sequence[Bar], label: str) -> Markup:
-    """Horizontal bars of counts, largest first."""
+def _value_on(values: Sequence[tuple[dt.date, float]], day: dt.date, value_text: str) -> str:
+    found = [v for d, v in values if d == day]
+    return value_text.format(found[0]) if found else "-"
+
+
+def bars(items: Sequence[Bar], label: str, words: tuple[str, str] = ("", "数据表")) -> Markup:
+    """Horizontal bars of counts, largest first, and their values as a table."""
     width, row, left = 820, 24, 200
     height = 12 + row * max(len(items), 1)
     scale = max((b.value for b in items), default=1.0) or 1.0
@@ -235,4 +272,6 @@ def bars(items: Sequence[Bar], label: str) -> Markup:
             f'fill="#c0392b"><title>{escape(item.title)}</title></rect>'
         )
         body.append(_text(left + length + 4, top + 14, f"{item.value:,.0f}", "start", 10))
-    return _svg(width, height, label, body)
+    rows = [[item.label, f"{item.value:,.0f}"] for item in items]
+    table = _data_table(f"{label} · {words[1]}", ["", label], rows)
+    return _svg(width, height, label, body) + table

@@ -325,6 +325,7 @@ WORDS: dict[str, tuple[str, str]] = {
         "县区“{county}”在这一天的清单上没有事项：请核对县区代码。",
         "County “{county}” has no case on this day's list: check the county code.",
     ),
+    "data_table": ("数据表", "table of values"),
     "first_page": ("第一页", "first"),
     "last_page": ("最后一页", "last"),
     "page_n": ("第 {page} / {pages} 页", "page {page} of {pages}"),
