@@ -45,6 +45,7 @@ def iso_moment(source: str | pl.Expr) -> pl.Expr:
     stripped = written_text.str.strip_chars()
     afternoon = stripped.str.contains(_AFTERNOON)
     morning = stripped.str.contains(_MORNING)
+    night = stripped.str.contains("晚上")  # 晚上12:00 is midnight, where PM 12:00 is noon
     text = (
         stripped.str.replace_all(f"{_AFTERNOON}|{_MORNING}", " ")
         .str.replace(_COMPACT, "${1}-${2}-${3} ${4}:${5}:${6}")
@@ -72,9 +73,11 @@ def iso_moment(source: str | pl.Expr) -> pl.Expr:
     )  # fmt: skip
     checked = written.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False)
     hour = checked.dt.hour()
-    # 下午4:26 is 16:26, 上午12:10 is 00:10; 下午16:26 (both said) stays as it is.
+    # 下午4:26 is 16:26, 上午12:10 is 00:10; 下午16:26 (both said) stays as it is;
+    # 晚上12:30 is half past midnight, the night after the day written.
     checked = (
         pl.when(afternoon & ~morning & (hour < 12)).then(checked + pl.duration(hours=12))
+        .when(night & ~morning & (hour == 12)).then(checked + pl.duration(hours=12))
         .when(morning & ~afternoon & (hour == 12)).then(checked - pl.duration(hours=12))
         .when(afternoon & morning).then(None)
         .otherwise(checked)
