@@ -424,7 +424,7 @@ def test_title_and_total_rows_are_accounted_for(tmp_path: Path) -> None:
 
 
 def test_a_database_code_stored_as_a_float_is_read_whole() -> None:
-    from earlywarn.ingest.sources import as_text
+    from earlywarn.ingest.database_source import as_text
 
     codes = pl.Series([330213007.0, None, 12.0])
     assert as_text(codes).to_list() == ["330213007", None, "12"]

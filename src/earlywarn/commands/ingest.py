@@ -37,7 +37,10 @@ def import_command(
     ] = Mode.STRICT,
     mapping: Annotated[
         Path | None,
-        typer.Option(help="映射文件 / A YAML mapping file, added to the built-in defaults."),
+        typer.Option(
+            help="映射文件 / A YAML mapping file, added to the built-in defaults (default: "
+            "the import_mapping setting)."
+        ),
     ] = None,
     suggest_mapping: Annotated[
         bool,
@@ -71,6 +74,9 @@ def import_command(
 
     settings: Settings = ctx.obj
     try:
+        # The setting's file when none is given: the command a refused night prints
+        # must read the export as the night did.
+        mapping = mapping if mapping is not None else settings.import_mapping
         chosen = read_mapping(mapping) if mapping is not None else None
         if suggest_mapping:
             typer.echo(suggest(source, chosen), nl=False)

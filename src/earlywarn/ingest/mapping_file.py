@@ -15,6 +15,7 @@ offices:                 # a receiving office whose level its name does not tell
 database:                # for a database source: a table or a query per contract table
   cases: {table: xf_case}
   contacts: {query: "select * from xf_visit where deleted = 0"}
+database_complete: true  # they hold every record: one gone from them was deleted
 ```
 
 Everything in it is added to the defaults (``vocabulary.py``); `earlywarn import
@@ -72,6 +73,12 @@ class MappingFile(BaseModel):
     )
     database: dict[TableName, DatabaseTable] = Field(
         default_factory=dict, description="for a database source: where each table is"
+    )
+    database_complete: bool = Field(
+        True,
+        description="the database's tables (or queries) hold every record, so one they no "
+        "longer hold was deleted and is removed from the dataset; false for queries of a "
+        "window of time",
     )
 
     @model_validator(mode="after")

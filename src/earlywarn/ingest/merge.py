@@ -6,6 +6,11 @@ of its key whichever case held it; every other row is kept. Tables are sorted
 by their keys, so the same input gives the same bytes. A table the export does not
 hold at all (no actions sheet) is kept as it was.
 
+A case system's database holds every record (``present``): a case, contact or step
+it no longer holds was deleted there, and goes here too (a case withdrawn or entered
+by mistake stayed on the list for good); one it holds but whose row could not be used
+tonight stays as it was.
+
 An export cut short (a file truncated in transfer, a query stopped half-way) would
 remove the rows it lost from every case it still holds: a merge that would remove more
 than a small share of a table's rows is refused (``removals_refused``) unless the
@@ -101,9 +106,14 @@ def emptied_columns(existing: dict[str, pl.DataFrame], new: dict[str, pl.DataFra
 
 
 def merge_tables(
-    existing: dict[str, pl.DataFrame], new: dict[str, pl.DataFrame]
+    existing: dict[str, pl.DataFrame],
+    new: dict[str, pl.DataFrame],
+    present: dict[str, list[str]] | None = None,
 ) -> tuple[dict[str, pl.DataFrame], dict[str, MergeCounts]]:
-    """The merged tables and what changed in each."""
+    """The merged tables and what changed in each. ``present``: for a source that holds
+    every record (a case system's database), each table's keys it holds, valid or not: a
+    row whose key it no longer holds was deleted there, and is removed here too (within
+    the removals' guard); a row it holds but could not use stays as it was."""
     exported = new["cases"].get_column("case_id").implode()
     merged: dict[str, pl.DataFrame] = {}
     counts: dict[str, MergeCounts] = {}
@@ -129,6 +139,9 @@ def merge_tables(
         # the merged table keeps every key once.
         keys = fresh.get_column(table.key).implode()
         superseded = pl.col("case_id").is_in(exported) | pl.col(table.key).is_in(keys)
+        if present is not None:  # deleted in the source: no longer kept
+            held = pl.Series(present.get(table.name, []), dtype=pl.String).implode()
+            superseded = superseded | ~pl.col(table.key).cast(pl.String).is_in(held)
         kept = before.filter(~superseded)
         replaced = before.filter(superseded)
         old_rows = replaced.with_columns(pl.Series("_hash", replaced.hash_rows()))

@@ -24,6 +24,7 @@ from earlywarn.contract.read import RawTable, select_contract_columns
 from earlywarn.contract.report import ContractError, Severity, ValidationReport, issue_frame
 from earlywarn.contract.spec import TABLES
 from earlywarn.files import write_atomically
+from earlywarn.ingest.database_source import read_database
 from earlywarn.ingest.mapping import (
     MappedTable,
     MappingError,
@@ -47,7 +48,6 @@ from earlywarn.ingest.sources import (
     ROW,
     SourceError,
     is_database,
-    read_database,
     read_source,
     shown_source,
 )
@@ -140,7 +140,11 @@ def import_source(
     result.skipped = skipped
     result.left_out = {t.origin: t.skipped_rows for t in tables if t.skipped_rows}
     _refuse_nothing_usable(dataset, mapped, report)
-    result.files, result.merged, result.emptied = _write(dataset, out, source, accept_removals)
+    complete = where == Path("database") and (mapping is None or mapping.database_complete)
+    present = _keys_held(mapped) if complete else None
+    result.files, result.merged, result.emptied = _write(
+        dataset, out, source, accept_removals, present
+    )
     if calendar is not None and directory is not None:
         shutil.copyfile(directory / CALENDAR_FILE, out / CALENDAR_FILE)
         result.files.append(out / CALENDAR_FILE)
@@ -257,8 +261,23 @@ def _set_aside(parts: list[MappedTable], label: str, first_line: int) -> pl.Data
     )  # fmt: skip
 
 
+def _keys_held(mapped: list[MappedTable]) -> dict[str, list[str]]:
+    """Each table's keys as the source holds them, usable or not."""
+    held: dict[str, list[str]] = {}
+    for part in mapped:
+        key = part.table.key
+        if key in part.frame.columns:
+            values = part.frame.get_column(key).drop_nulls().str.strip_chars().to_list()
+            held.setdefault(part.table.name, []).extend(values)
+    return held
+
+
 def _write(
-    dataset: Dataset, out: Path, source: Path | str, accept_removals: bool
+    dataset: Dataset,
+    out: Path,
+    source: Path | str,
+    accept_removals: bool,
+    present: dict[str, list[str]] | None = None,
 ) -> tuple[list[Path], dict[str, MergeCounts], list[str]]:
     """The dataset as Parquet, merged into what an earlier import wrote there."""
     tables = {"cases": dataset.cases, "contacts": dataset.contacts, "actions": dataset.actions}
@@ -276,7 +295,7 @@ def _write(
             "Nothing was written (导出数据比已导入的数据旧，未写入). To merge it anyway: "
             f"earlywarn import {shown_source(source)} --out {out} --accept-removals"
         )
-    merged, counts = merge_tables(existing, new)
+    merged, counts = merge_tables(existing, new, present)
     refused = [] if accept_removals else removals_refused(counts)
     if refused:
         raise ExportShrankError(
@@ -284,6 +303,13 @@ def _write(
             f"{'; '.join(refused)} from the cases it holds again: an export cut short? "
             "Nothing was written (导出数据比上次少了大量记录，未写入). If the records were "
             f"really deleted: earlywarn import {shown_source(source)} --out {out} --accept-removals"
+            + (
+                " (the URL with its password, as the night was given it); if the database's "
+                "queries hold a window of time rather than every record, say "
+                "database_complete: false in the mapping file"
+                if present is not None
+                else ""
+            )
         )
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -14,7 +14,6 @@ from typing import NamedTuple
 import polars as pl
 
 from earlywarn.ingest.csv_files import CsvError, cut_short, decode, records
-from earlywarn.ingest.mapping_file import MappingFile
 from earlywarn.ingest.table_edges import (
     HEADER_SEARCH_ROWS,
     csv_header_line,
@@ -114,68 +113,12 @@ def shown_source(source: Path | str) -> str:
     from sqlalchemy.exc import ArgumentError
 
     try:
-        return make_url(source).render_as_string(hide_password=True)
+        parsed = make_url(source)
     except ArgumentError:
         return "a database URL that cannot be read"
-
-
-def read_database(url: str, mapping: MappingFile | None) -> list[SourceTable]:
-    """The tables (or queries) the mapping file's ``database`` section names, every value
-    as text; rows numbered as the query returns them."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import SQLAlchemyError
-
-    places = mapping.database if mapping is not None else {}
-    if not places:
-        raise SourceError(
-            "a database source needs a mapping file with a database section naming the "
-            "table or query of cases and contacts (and actions)"
-        )
-    shown = shown_source(url)
-    _refuse_missing_sqlite_file(url, shown)
-    try:
-        engine = create_engine(url)
-    except (SQLAlchemyError, ImportError, ValueError) as error:  # no such dialect or driver
-        raise SourceError(f"{shown}: {str(error).splitlines()[0]}") from error
-    tables = []
-    try:
-        with engine.connect() as connection:
-            for table, place in places.items():
-                quoted = engine.dialect.identifier_preparer.quote(place.table or "")
-                query = place.query or f"SELECT * FROM {quoted}"
-                frame = pl.read_database(text(query), connection, infer_schema_length=None)
-                frame = frame.with_columns(as_text(frame[c]) for c in frame.columns)
-                frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
-                origin = (
-                    f"{shown}, {'table ' + place.table if place.table else 'query of ' + table}"
-                )
-                tables.append(_cleaned(SourceTable(origin, frame, name=table, table=table)))
-    except SQLAlchemyError as error:
-        cause = getattr(error, "orig", None) or error
-        first = str(cause).splitlines()[0]
-        raise SourceError(f"{shown}: {first}") from error
-    except pl.exceptions.PolarsError as error:  # values that are not text, repeated names
-        first = str(error).splitlines()[0]
-        raise SourceError(f"{shown}: the rows cannot be read as text: {first}") from error
-    finally:
-        engine.dispose()
-    return tables
-
-
-def _refuse_missing_sqlite_file(url: str, shown: str) -> None:
-    """SQLite creates a database file it is asked to open: a mistyped path would read an
-    empty database (and leave the file behind) instead of failing."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return  # said by create_engine, with its reason
-    database = parsed.database or ""
-    in_memory = database in ("", ":memory:") or database.startswith("file:")
-    if parsed.get_backend_name() == "sqlite" and not in_memory and not Path(database).is_file():
-        raise SourceError(f"{shown}: no such database file {database} (数据库文件不存在)")
+    # A password given as a parameter (?password=...) is a password too.
+    secret = {k: "***" for k in parsed.query if k.lower() in ("password", "passwd", "pwd")}
+    return parsed.update_query_dict(secret).render_as_string(hide_password=True)
 
 
 def read_csv(file: Path, vocabulary: Vocabulary | None = None) -> SourceTable:
@@ -196,7 +139,7 @@ def read_csv(file: Path, vocabulary: Vocabulary | None = None) -> SourceTable:
     closing = [r for r in found.set_aside if r[0] > last_record and is_closing_text(r[1])]
     aside = [SetAside(*row) for row in found.set_aside if row not in closing]
     left_out = len(closing) + sum(1 for line in title if line.strip())
-    return _cleaned(SourceTable(file.name, frame, encoding, left_out, file.name, set_aside=aside))
+    return cleaned(SourceTable(file.name, frame, encoding, left_out, file.name, set_aside=aside))
 
 
 def read_workbook(
@@ -260,7 +203,7 @@ def read_workbook(
                 for cell in marks[sheet].cells
                 if cell.row > header_at + 1 and 0 <= cell.column - first < len(names)
             ]
-        tables.append(_cleaned(table))
+        tables.append(cleaned(table))
     return tables
 
 
@@ -273,18 +216,7 @@ def _unique(names: list[str]) -> list[str]:
     return unique
 
 
-def as_text(column: pl.Series) -> pl.Series:
-    """A database column as the text an office's export would show: a code or count
-    stored as REAL/FLOAT (330213007.0) is written whole, as the system shows it; other
-    values as they are."""
-    if column.dtype.is_float():
-        values = column.drop_nulls()
-        if values.len() and bool((values.is_finite() & (values == values.round(0))).all()):
-            return column.cast(pl.Int64).cast(pl.String)
-    return column.cast(pl.String)
-
-
-def _cleaned(table: SourceTable) -> SourceTable:
+def cleaned(table: SourceTable) -> SourceTable:
     """The table without what stands around it and holds no record; those rows counted."""
     unusable = [cell.row for _, cell in table.marks if cell.unusable]
     kept = kept_rows(table.frame, ROW, unusable)

@@ -13,9 +13,10 @@ from pathlib import Path
 from earlywarn.contract.names import NAMES_ZH
 from earlywarn.contract.personal import echoed_text
 from earlywarn.contract.spec import LEVELS, TABLES
+from earlywarn.ingest.database_source import read_database
 from earlywarn.ingest.mapping import MappingError, classify, map_table
 from earlywarn.ingest.mapping_file import MappingFile
-from earlywarn.ingest.sources import is_database, read_database, read_source, shown_source
+from earlywarn.ingest.sources import is_database, read_source, shown_source
 from earlywarn.ingest.vocabulary import Vocabulary
 
 
