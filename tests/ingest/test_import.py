@@ -202,6 +202,10 @@ def test_a_bad_mapping_file_is_named(tmp_path: Path) -> None:
     path.write_text("headers:\n  contacts:\n    接谈时间: when\n", encoding="utf-8")
     with pytest.raises(MappingFileError, match=r"mapping.yaml.*'when' is not a column"):
         read_mapping(path)
+    path.write_text("tabels: {}\ndatabase:\n  cases: {}\n", encoding="utf-8")
+    with pytest.raises(MappingFileError) as both:  # every problem at once
+        read_mapping(path)
+    assert "tabels" in str(both.value) and "database.cases" in str(both.value)
 
 
 def test_the_mapping_schema_is_current() -> None:

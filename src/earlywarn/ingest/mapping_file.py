@@ -105,10 +105,12 @@ def read_mapping(path: Path) -> MappingFile:
         raise MappingFileError(f"{path}: cannot be read: {error}") from error
     try:
         return MappingFile.model_validate(content)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise MappingFileError(f"{path}, {where}: {first['msg']}") from error
+    except ValidationError as error:  # every problem at once, not one per try
+        said = [
+            f"{'.'.join(str(part) for part in problem['loc']) or 'the file'}: {problem['msg']}"
+            for problem in error.errors()
+        ]
+        raise MappingFileError(f"{path}: {'; '.join(said)} (映射文件有误)") from error
 
 
 def mapping_json_schema() -> dict[str, Any]:
