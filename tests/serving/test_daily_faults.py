@@ -251,6 +251,12 @@ def test_a_day_after_today_is_refused(nightly: Settings) -> None:
     )
     assert scored.exit_code == 0 and "Scored 已评分 0 cases" in scored.output, scored.output
     assert "no case is in the scoring population at 2030-01-01 00:00" in scored.output
+    # So does a list stored for a day before the data (a mistyped --date).
+    listed = CliRunner().invoke(
+        app, ["risk-list", "--data", str(sample_dataset()), "--date", "2001-01-01"]
+    )
+    assert listed.exit_code == 0 and "0 cases" in listed.output, listed.output
+    assert "no case is open at the end of 2001-01-01" in listed.output
 
 
 def test_a_column_the_export_leaves_empty_is_said(

@@ -59,6 +59,17 @@ def spark_dataset(location: Path, master: str | None) -> tuple[SparkDataset, int
     from earlywarn.spark.dataset import SparkDatasetError, read_dataset
     from earlywarn.spark.session import SparkUnavailableError, spark_session
 
+    local = Path(location_of(location))
+    if "://" not in location_of(location) and not (local / "cases.parquet").exists():
+        # Said before a Spark session is started for nothing (19 s here).
+        typer.echo(
+            f"error 错误: {location}: the Spark engine reads a dataset of Parquet tables "
+            "(cases.parquet, contacts.parquet, ...); for an office's export or CSV files, "
+            "run `earlywarn import EXPORT --out DIR` first and give DIR (Spark 引擎只读 Parquet "
+            "数据集，请先导入)",
+            err=True,
+        )
+        raise typer.Exit(1)
     try:
         session = spark_session(master)
         return read_dataset(session, location_of(location)), session.sparkContext.defaultParallelism

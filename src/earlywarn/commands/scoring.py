@@ -86,12 +86,16 @@ def score(
     if table.is_empty():  # a mistyped --as-of reads as "every case is safe" otherwise
         first, last = dataset.cases["registered_at"].min(), dataset.contacts["occurred_at"].max()
         assert isinstance(first, dt.datetime) and isinstance(last, dt.datetime)
-        typer.echo(
-            f"warning 警告: no case is in the scoring population at {as_of:%Y-%m-%d %H:%M}: "
-            f"the data runs from {first:%Y-%m-%d} to {last:%Y-%m-%d}; is --as-of right? "
-            "(该时点没有在办事项，请核对 --as-of)",
-            err=True,
-        )
+        _nobody_open(as_of, first, last)
+
+
+def _nobody_open(as_of: dt.datetime, first: dt.datetime, last: dt.datetime) -> None:
+    typer.echo(
+        f"warning 警告: no case is in the scoring population at {as_of:%Y-%m-%d %H:%M}: "
+        f"the data runs from {first:%Y-%m-%d} to {last:%Y-%m-%d}; is --as-of right? "
+        "(该时点没有在办事项，请核对 --as-of)",
+        err=True,
+    )
 
 
 def score_on_spark(
@@ -117,3 +121,8 @@ def score_on_spark(
     ).first()
     assert counts is not None
     typer.echo(f"Scored 已评分 (spark) {counts[0]:,} cases, {counts[1] or 0:,} high -> {out}/")
+    if not counts[0]:  # as on this machine: a mistyped --as-of is no "every case is safe"
+        span = dataset.cases.agg(sf.min("registered_at")).first()
+        last = dataset.contacts.agg(sf.max("occurred_at")).first()
+        assert span is not None and last is not None
+        _nobody_open(as_of, span[0], last[0])

@@ -147,6 +147,12 @@ def show_stored(result: RiskListResult) -> None:
     for kind, path in result.files.items():
         typer.echo(f"  {kind}: {path}")
     say_replaced(result.replaced)
+    if not result.rows:  # a mistyped --date stores a list that reads "every case is safe"
+        typer.echo(
+            f"warning 警告: no case is open at the end of {result.list_date}: the stored list "
+            "is empty; is --date right? (该日没有在办事项，清单为空，请核对 --date)",
+            err=True,
+        )
 
 
 @audit_app.command("verify")

@@ -12,6 +12,7 @@ checks, which would need every row on one machine.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,8 @@ from earlywarn.contract.spec import MOMENTS, OFFICE_TIME_ZONE, TABLES, Column, K
 if TYPE_CHECKING:
     from pyspark.sql import Column as Column_
     from pyspark.sql import DataFrame, SparkSession
+
+logger = logging.getLogger(__name__)
 
 # The columns features read (free text such as a case's summary stays behind).
 COLUMNS = {
@@ -82,19 +85,56 @@ def _read_table(session: SparkSession, root: str, name: str, required: bool) -> 
     missing = [c for c in COLUMNS[name] if c not in frame.columns]
     if missing:
         raise SparkDatasetError(f"{location}: missing column(s) {', '.join(missing)}")
-    frame = _office_time(frame.select(*COLUMNS[name]), MOMENTS[name])
+    frame = _office_time(frame.select(*COLUMNS[name]), MOMENTS[name], location)
     _check_keys(location, name, frame)
+    return _open_codes(frame, name)
+
+
+def _open_codes(frame: DataFrame, name: str) -> DataFrame:
+    """A code of an open list the contract does not know (a province's own category) read
+    as the list's fallback (``other``), as the embedded loader reads it: cast to the
+    contract's codes in the executors, it stopped the job with 558 lines of traces."""
+    from pyspark.sql import functions as sf
+
+    table = next(t for t in TABLES if t.name == name)
+    for column in (table.column(c) for c in COLUMNS[name]):
+        if column.kind is Kind.ENUM and column.fallback is not None:
+            value = sf.col(column.name)
+            known = value.isNull() | value.cast("string").isin(*column.values)
+            frame = frame.withColumn(
+                column.name, sf.when(known, value).otherwise(sf.lit(column.fallback))
+            )
     return frame
 
 
-def _office_time(frame: DataFrame, column: str) -> DataFrame:
+def _office_time(frame: DataFrame, column: str, location: str) -> DataFrame:
     """A moment stored with its zone (a Parquet timestamp adjusted to UTC) read as the
     office's wall clock, as the embedded loader reads it; a naive one already is (the
-    session's zone is UTC, so nothing shifts it)."""
+    session's zone is UTC, so nothing shifts it). Moments an ETL job wrote as ISO text
+    are read the same way (with an offset: that instant in office time; without: the
+    wall clock as written); text that is no moment is refused, naming the column."""
     from pyspark.sql import functions as sf
-    from pyspark.sql.types import TimestampType
+    from pyspark.sql.types import StringType, TimestampType
 
-    if not isinstance(frame.schema[column].dataType, TimestampType):
+    kind = frame.schema[column].dataType
+    if isinstance(kind, StringType):
+        text = sf.trim(sf.col(column))
+        parsed = sf.try_to_timestamp(text)
+        zoned = text.rlike(r"(Z|[+-]\d{2}:?\d{2})$")
+        moment = sf.when(zoned, sf.from_utc_timestamp(parsed, OFFICE_TIME_ZONE)).otherwise(parsed)
+        frame = frame.withColumn(f"_{column}_text", text).withColumn(
+            column, moment.cast("timestamp_ntz")
+        )
+        unread = frame.where(sf.col(column).isNull() & sf.col(f"_{column}_text").isNotNull())
+        example = unread.select(f"_{column}_text").first()
+        if example is not None:
+            raise SparkDatasetError(
+                f"{location}: {column} holds text that is no moment, e.g. {example[0]!r}; "
+                "write ISO 8601 (2025-03-04T09:30:00, with or without an offset) or Parquet "
+                "timestamps (时间格式无法识别)"
+            )
+        return frame.drop(f"_{column}_text")
+    if not isinstance(kind, TimestampType):
         return frame
     office = sf.from_utc_timestamp(column, OFFICE_TIME_ZONE).cast("timestamp_ntz")
     return frame.withColumn(column, office)
@@ -114,14 +154,26 @@ def _check_keys(location: str, name: str, frame: DataFrame) -> None:
     needed = [c.name for c in read if c.required]
     tests = {c.name: _outside(c) for c in read}
     outside = {column: test for column, test in tests.items() if test is not None}
+    unknown = {
+        c.name: sf.col(c.name).isNotNull() & ~sf.col(c.name).cast("string").isin(*c.values)
+        for c in read
+        if c.kind is Kind.ENUM and c.fallback is not None
+    }
     counted = frame.agg(
         sf.count(sf.lit(1)).alias("rows"),
         sf.count(key).alias("keyed"),
         sf.countDistinct(key).alias("distinct"),
         *(sf.count(column).alias(f"filled {column}") for column in needed),
         *(sf.count_if(test).alias(f"outside {column}") for column, test in outside.items()),
+        *(sf.count_if(test).alias(f"unknown {column}") for column, test in unknown.items()),
     ).first()
     assert counted is not None
+    for column in unknown:
+        if counted[f"unknown {column}"]:
+            fallback = table.column(column).fallback
+            logger.warning("%s: %d value(s) of %s the contract does not know, read as %s "
+                           "(未知代码按 %s 处理)", location, counted[f"unknown {column}"], column,
+                           fallback, fallback)  # fmt: skip
     if name in NEEDS_ROWS and counted["rows"] == 0:
         raise SparkDatasetError(f"{location}: no rows (the table is empty)")
     for column in needed:

@@ -179,7 +179,8 @@ def train(
                 "until": until.isoformat(),
                 "horizon_days": str(snapshot_settings.horizon_days),
                 # Which data: two versions trained up to one day on two datasets read alike.
-                **({"trained_on": str(dataset.path.resolve())} if dataset is not None else {}),
+                # The dataset's place: this machine's folder, or the cluster's path.
+                "trained_on": str(dataset.path.resolve()) if dataset is not None else data_name,
             }
             champion = models_registry.champion_version(client, target)
             if champion is not None:

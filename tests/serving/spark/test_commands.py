@@ -187,3 +187,61 @@ def test_ctrl_c_during_a_job_stops_without_py4j_traces() -> None:
         signal.signal(signal.SIGINT, before)
         logging.getLogger("py4j").setLevel(logging.WARNING)
         logging.getLogger().removeFilter(_without_py4j_interrupts)
+
+
+def test_a_provinces_own_codes_and_moments_as_text_are_read_as_the_embedded_loader_reads_them(
+    tmp_path: Path, spark: SparkSession, sample_parquet: Path
+) -> None:
+    """A category the contract does not know stopped the job in its executors (558 lines
+    of traces), and moments an ETL job wrote as ISO text stopped it too."""
+    sample = load_dataset(sample_parquet)
+    folder = tmp_path / "province"
+    shutil.copytree(sample_parquet, folder)
+    own = sample.cases.with_columns(
+        pl.when(pl.int_range(pl.len()) < 5).then(pl.lit("mining_subsidence"))
+        .otherwise(pl.col("category").cast(pl.String)).alias("category"),
+        pl.col("registered_at").dt.strftime("%Y-%m-%dT%H:%M:%S").alias("registered_at"),
+    )  # fmt: skip
+    own.write_parquet(folder / "cases.parquet")
+    zoned = sample.contacts.with_columns(
+        pl.col("occurred_at").dt.replace_time_zone("Asia/Shanghai").dt.convert_time_zone("UTC")
+        .dt.strftime("%Y-%m-%dT%H:%M:%S%:z").alias("occurred_at")
+    )  # fmt: skip
+    zoned.write_parquet(folder / "contacts.parquet")
+    read = read_dataset(spark, str(folder))
+    cases = pl.from_arrow(read.cases.select("case_id", "category", "registered_at").toArrow())
+    cases = cases.sort("case_id")  # type: ignore[union-attr]
+    assert cases["category"].head(5).to_list() == ["other"] * 5
+    expected = sample.cases.sort("case_id")["registered_at"]
+    assert cases["registered_at"].cast(pl.Datetime("us")).equals(expected)
+    contacts = pl.from_arrow(read.contacts.select("contact_id", "occurred_at").toArrow())
+    on_spark = contacts.sort("contact_id")["occurred_at"].cast(pl.Datetime("us"))  # type: ignore[union-attr]
+    assert on_spark.equals(sample.contacts.sort("contact_id")["occurred_at"])
+    broken = own.with_columns(registered_at=pl.lit("不详"))
+    broken.write_parquet(folder / "cases.parquet")
+    with pytest.raises(SparkDatasetError, match=r"registered_at holds text that is no moment"):
+        read_dataset(spark, str(folder))
+
+
+def test_an_export_given_to_spark_is_sent_to_import_before_spark_starts(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "cases.csv").write_text("case_id\nC1\n", encoding="utf-8")
+    result = runner.invoke(app, ["features", "--data", str(export), "--as-of", "2025-01-01",
+                                 "--out", str(tmp_path / "out"), *MASTER])  # fmt: skip
+    assert result.exit_code == 1 and "earlywarn import EXPORT --out DIR" in result.output
+
+
+def test_a_spark_start_failure_names_its_cause_not_always_java() -> None:
+    from earlywarn.spark.session import start_failure
+
+    yarn = RuntimeError(
+        "When running with master 'yarn' either HADOOP_CONF_DIR or YARN_CONF_DIR must be "
+        "set in the environment.\n\tat org.apache..."
+    )
+    assert "HADOOP_CONF_DIR" in start_failure("yarn", yarn) and "Java" not in start_failure(
+        "yarn", yarn
+    )
+    typo = RuntimeError("Master must either be yarn or start with spark, k8s, or local")
+    assert "local[N], spark://host:7077" in start_failure("yran", typo)
+    assert "\n" not in start_failure("yarn", yarn)  # one line, not Java's stack
