@@ -216,6 +216,20 @@ def test_a_ledger_title_is_text_whatever_the_county_code() -> None:
     assert title.data_type == "s" and str(title.value).startswith(county)
 
 
+def test_the_same_ledger_is_the_same_bytes_whenever_it_is_written() -> None:
+    """The workbook's creation time was the moment it was written: every rerun rewrote
+    the file and changed the manifest's checksum."""
+    import time
+
+    from earlywarn.serving.ledger import LedgerInfo, ledger_xlsx
+    from earlywarn.serving.lists import ITEM_SCHEMA
+
+    info = LedgerInfo(DAY, dt.datetime(2025, 11, 1), "v1", "330211")
+    first = ledger_xlsx(pl.DataFrame(schema=ITEM_SCHEMA), info)
+    time.sleep(1.1)  # the workbook's clock counts seconds
+    assert ledger_xlsx(pl.DataFrame(schema=ITEM_SCHEMA), info) == first
+
+
 def test_a_manifest_that_is_not_one_keeps_nothing_and_stops_nothing(tmp_path: Path) -> None:
     from earlywarn.serving.list_files import keep_replaced
 

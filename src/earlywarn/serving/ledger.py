@@ -212,6 +212,9 @@ def _csv(rows: pl.DataFrame, lang: Language) -> bytes:
 def _xlsx(rows: pl.DataFrame, info: LedgerInfo, lang: Language) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    # Created "at" the list's moment, not now: the same list gives the same bytes, and a
+    # rerun that changed nothing leaves the file and its checksum as they were.
+    book.set_properties({"created": info.as_of})
     formats = {
         "title": book.add_format({"bold": True, "font_size": 14}),
         "subtitle": book.add_format({"italic": True, "font_color": "#555555"}),
