@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from earlywarn.contract import load_dataset
-from earlywarn.contract.personal import MOBILE_TOKEN, personal_data_code, redact_text
+from earlywarn.contract.personal import MOBILE_TOKEN, echoed_text, personal_data_code, redact_text
 from tests.conftest import DatasetWriter, case_row, contact_row, valid_id_number
 
 
@@ -196,3 +196,38 @@ def test_a_tab_alone_is_a_missing_value_not_a_formula(
     dataset = load_dataset(write_dataset(cases=cases), Mode.LENIENT, tmp_path / "q")
     codes = set(dataset.report.issues["code"].to_list())
     assert "missing_value" in codes and "formula_like" not in codes
+
+
+def _kind_code(value: str, **kind: bool) -> str | None:
+    frame = pl.DataFrame({"v": [value]}).select(personal_data_code("v", **kind))  # type: ignore[arg-type]
+    return frame.item()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [("欧阳建华", "personal_name"), ("县信访局张卫东", "personal_name"),
+     ("住建局 王建国", "personal_name"), ("县人社局（经办人李秀英）", "personal_name"),
+     ("李局", "personal_name"), ("王主任", "personal_name"), ("县住建局", None),
+     ("城关镇王家村", None), ("市信访局来访接待科", None), ("高院", None),
+     ("330211-RSJ", None)],
+)  # fmt: skip
+def test_a_handlers_name_where_a_unit_belongs(value: str, code: str | None) -> None:
+    """Offices write the unit with its handler (科室+经办人): the name reached the list's
+    reasons, the printed ledger and the store."""
+    assert _kind_code(value, check_names=False, unit_names=True) == code
+    if code is not None:  # never repeated in a message or a quarantine file
+        assert echoed_text(value) == "[疑似人名 masked]"
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [("张卫东等12人", "personal_name"), ("张卫东、李秀英", "personal_name"),
+     ("买买提·吐尔逊", "personal_name"), ("P-张卫东", "personal_name"),
+     ("Zhang Weidong", "personal_name"), ("zwd@163.com", "personal_contact"),
+     ("0571-87650999", "personal_contact"), ("330211197008161060", "personal_id_number"),
+     ("330211700816106", "personal_id_number"), ("P00012", None), ("XFR2024001", None)],
+)  # fmt: skip
+def test_a_person_where_the_petitioners_pseudonym_belongs(value: str, code: str | None) -> None:
+    """Names of a group, a family or of five characters and more, an e-mail, a landline,
+    an ID with a wrong check character or of 15 digits were kept as pseudonyms."""
+    assert _kind_code(value, check_names=True, person_id=True) == code

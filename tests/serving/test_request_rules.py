@@ -199,3 +199,22 @@ def test_unparseable_bodies_cannot_try_keys_faster_than_the_throttle(
 
 def _key(keys: dict[str, str]) -> dict[str, str]:
     return {"X-API-Key": keys["case_system"]}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [(("case", "petitioner_id"), "张卫东等12人", "personal name"),
+     (("case", "petitioner_id"), "zwd@163.com", "e-mail address or a landline"),
+     (("case", "responsible_unit"), "县信访局张卫东", "personal name"),
+     (("case", "responsible_unit"), "周明华", "personal name")],
+)  # fmt: skip
+def test_the_score_api_refuses_what_the_import_refuses(
+    client: TestClient, keys: dict[str, str], field: tuple[str, str], value: str, words: str
+) -> None:
+    """A unit holding its handler's name was scored (the import refused it), and so was
+    a petitioner written as a group of people."""
+    body = a_listed_case(client, keys)
+    body[field[0]][field[1]] = value
+    answer = client.post("/v1/score", json=body, headers={"X-API-Key": keys["case_system"]})
+    assert answer.status_code == 422, answer.text
+    assert words in answer.text and value not in answer.text

@@ -240,9 +240,18 @@ def database_url(data: Path) -> str | None:
 
 
 def say_emptied(result: ImportResult) -> None:
-    """The columns an import left empty that held values before (``ImportResult.emptied``)."""
+    """The columns an import left empty that held values before (``ImportResult.emptied``),
+    and the export's columns of personal data, which were not read."""
     for column in result.emptied:
         typer.echo(f"warning 警告: the export left {column} empty 导出中该列为空", err=True)
+    personal = result.personal_headers()
+    if personal:
+        typer.echo(
+            f"warning 警告: the export holds personal data, not read and not kept: "
+            f"{', '.join(personal)}; ask the case system to leave these columns out of the "
+            "export (导出文件含个人信息列，未读取也未保存，请在导出时去掉这些列)",
+            err=True,
+        )
 
 
 def day_asked(date: dt.datetime | None, why: str, days_back: int = 0) -> dt.date:

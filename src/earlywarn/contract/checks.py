@@ -28,6 +28,9 @@ from earlywarn.contract.timestamps import TIMESTAMP, canonical_timestamp, parse_
 _DETAIL_CHARS = 40
 # Where a unit is named: a person's name typed there (the handler's) is personal data.
 UNITS = ("responsible_unit", "unit")
+# The petitioner's pseudonym: words, an e-mail, a landline or an ID of any check character
+# are personal data there (personal.py).
+PERSON_ID = "petitioner_id"
 _INT32_MAX = 2**31 - 1  # the loaded tables hold counts as Int32
 _MASKED = "[已屏蔽 masked]"
 _PROBLEM = "_problem_"
@@ -107,6 +110,7 @@ def _check_column(column: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr,
             value,
             check_names=column.kind is Kind.IDENTIFIER,
             unit_names=column.name in UNITS,
+            person_id=column.name == PERSON_ID,
             also=FORMULA_LIKE,
         )
     elif column.kind is Kind.TIMESTAMP and dtype == pl.String:
@@ -176,6 +180,7 @@ def _check_suspects(table: Table, checked: pl.DataFrame) -> pl.DataFrame:
             column.name,
             check_names=column.kind is Kind.IDENTIFIER,
             unit_names=column.name in UNITS,
+            person_id=column.name == PERSON_ID,
         )
         written = pl.col(column.name)
         missing = pl.lit("missing_value") if column.required else pl.lit(None, dtype=pl.String)

@@ -53,7 +53,30 @@ _SURNAME_NAME = f"^\\s*[{_SURNAMES}]{_NAME_GAP}\\p{{Han}}(?:{_NAME_GAP}\\p{{Han}
 NAME_MASK = "[疑似人名 masked]"
 # A unit's name ends in what it is (县住建局, 信访办, 城关镇, 人民医院, 物业公司); a
 # person's name typed where a unit belongs (the clerk's, the handler's) does not.
-_UNIT_ENDING = "[局办委院所队站厅部处科室会心司厂社校馆镇乡村区县市道组庭行]\\s*$"
+_UNITS = "局办委院所队站厅部处科室会心司厂社校馆镇乡村区县市道组庭行"
+_UNIT_ENDING = f"[{_UNITS}]\\s*$"
+# Where a unit belongs, a handler's name in the forms offices write it: a compound
+# surname (欧阳建华), a surname and a title (李局, 王主任), or after the unit
+# (县信访局张卫东, 住建局 王建国, 县人社局（经办人李秀英）).
+_COMPOUND_SURNAMES = (
+    "欧阳|司马|诸葛|上官|东方|皇甫|尉迟|公孙|慕容|长孙|宇文|司徒|夏侯|令狐|端木|独孤|西门|"
+    "南宫|申屠|轩辕|澹台|呼延|闻人"
+)
+_PERSON = f"(?:[{_SURNAMES}]|{_COMPOUND_SURNAMES}){_NAME_GAP}\\p{{Han}}(?:{_NAME_GAP}\\p{{Han}})?"
+_UNIT_PERSONS = (
+    f"^\\s*(?:{_COMPOUND_SURNAMES}){_NAME_GAP}\\p{{Han}}(?:{_NAME_GAP}\\p{{Han}})?\\s*$"
+    f"|^\\s*[{_SURNAMES}](?:局长?|处长?|科长?|主任|书记|县长|镇长|乡长|村长|所长|院长|部长|经理|总)\\s*$"
+)
+_AFTER_UNIT = (
+    f"[{_UNITS}][\\s（(:：]*(?:经办人|联系人|承办人|负责人|办理人|经手人)?[\\s:：]*{_PERSON}"
+    "[)）]?\\s*$"
+)
+# Where the petitioner's pseudonym belongs: words rather than a code (张卫东等12人,
+# 张卫东、李秀英, 买买提·吐尔逊, Zhang Weidong), an e-mail, a landline, or a number of
+# an ID card's shape whatever its check character (a typo, or the old 15 digits).
+_PERSON_ID_WORDS = "\\p{Han}{2}|^\\s*[A-Za-z]+(?:\\s+[A-Za-z]+){1,2}\\s*$"
+_CONTACT = "[^\\s@]+@[^\\s@]+\\.[A-Za-z]{2,}|^\\s*[(（]?0[0-9]{2,3}[)）]?[-\\s]?[0-9]{7,8}\\s*$"
+_ID_ALONE = f"^\\s*(?:{_ID_SHAPE}|[1-8][0-9]{{14}})\\s*$"
 
 ID_TOKEN = "[身份证号]"
 MOBILE_TOKEN = "[手机号]"
@@ -96,26 +119,35 @@ def _has_valid_id_check(candidate: pl.Expr) -> pl.Expr:
 
 
 def may_hold_personal_data(
-    column: str | pl.Expr, *, check_names: bool, unit_names: bool = False, also: str = ""
+    column: str | pl.Expr,
+    *,
+    check_names: bool,
+    unit_names: bool = False,
+    person_id: bool = False,
+    also: str = "",
 ) -> pl.Expr:
     """Cheap test: true wherever ``personal_data_code`` may find something, on blanks, and
     where the pattern ``also`` matches: one pass of one regex over the column (a second
     pattern in a pass of its own cost the loader about as much again)."""
     pattern = DIGIT_RUN + r"|^\s+$" + (f"|{_HAN_NAME}" if check_names else "")
-    pattern += f"|{_SURNAME_NAME}" if unit_names else ""
+    pattern += f"|{_SURNAME_NAME}|{_UNIT_PERSONS}|{_AFTER_UNIT}" if unit_names else ""
+    pattern += f"|{_PERSON_ID_WORDS}|{_CONTACT}" if person_id else ""
     pattern += f"|{also}" if also else ""
     return _expr(column).str.contains(pattern)
 
 
 def personal_data_code(
-    column: str | pl.Expr, *, check_names: bool, unit_names: bool = False
+    column: str | pl.Expr, *, check_names: bool, unit_names: bool = False, person_id: bool = False
 ) -> pl.Expr:
     """Problem code where a value in ``column`` is personal data, else null.
 
-    Codes: ``personal_id_number``, ``personal_mobile``, ``personal_name``. Names are
-    looked for where a pseudonym belongs (``check_names``: any two to four characters
-    alone) and where a unit's name belongs (``unit_names``: a common surname and one or
-    two characters, not ending as a unit's name does).
+    Codes: ``personal_id_number``, ``personal_mobile``, ``personal_contact``,
+    ``personal_name``. Names are looked for where a pseudonym belongs (``check_names``:
+    any two to four characters alone), where the petitioner's pseudonym belongs
+    (``person_id``: words, an e-mail or a landline, a number of an ID card's shape) and
+    where a unit's name belongs (``unit_names``: a common surname and one or two
+    characters not ending as a unit's name does, a compound surname, a surname and a
+    title, a name after the unit).
     Exact but slow: run it on the rows ``may_hold_personal_data`` selects.
     """
     value = _ascii_digits(_expr(column))
@@ -130,17 +162,24 @@ def personal_data_code(
         compact.str.extract(f"({_ID_SHAPE})", 1)
     )
     is_id = id_candidate.is_not_null() & _has_valid_id_check(id_candidate)
+    is_id = is_id | (compact.str.contains(_ID_ALONE) & pl.lit(person_id))
+    is_contact = _expr(column).str.contains(_CONTACT) & pl.lit(person_id)
     mobile = f"(^|[^0-9]){_MOBILE}([^0-9]|$)"
     is_mobile = value.str.contains(mobile) | compact.str.contains(mobile)
     is_name = _expr(column).str.contains(_HAN_NAME) & pl.lit(check_names)
     written = _expr(column)
-    unit_person = written.str.contains(_SURNAME_NAME) & ~written.str.contains(_UNIT_ENDING)
+    unit_person = (
+        written.str.contains(_SURNAME_NAME) | written.str.contains(_AFTER_UNIT)
+    ) & ~written.str.contains(_UNIT_ENDING) | written.str.contains(_UNIT_PERSONS)
     is_name = is_name | (unit_person & pl.lit(unit_names))
+    is_name = is_name | (written.str.contains(_PERSON_ID_WORDS) & pl.lit(person_id))
     return (
         pl.when(is_id)
         .then(pl.lit("personal_id_number"))
         .when(is_mobile)
         .then(pl.lit("personal_mobile"))
+        .when(is_contact)
+        .then(pl.lit("personal_contact"))
         .when(is_name)
         .then(pl.lit("personal_name"))
         .otherwise(pl.lit(None, dtype=pl.String))
@@ -173,11 +212,9 @@ def echoed_expr(column: str | pl.Expr) -> pl.Expr:
     """Values as a message or a file may show them: ID and phone numbers redacted, a
     value that is a person's name alone masked."""
     value = _expr(column)
-    return (
-        pl.when(value.str.contains(_SURNAME_NAME))
-        .then(pl.lit(NAME_MASK))
-        .otherwise(redact_expr(value))
-    )
+    after_unit = value.str.contains(_AFTER_UNIT) & ~value.str.contains(_UNIT_ENDING)
+    named = value.str.contains(_SURNAME_NAME) | value.str.contains(_UNIT_PERSONS) | after_unit
+    return pl.when(named).then(pl.lit(NAME_MASK)).otherwise(redact_expr(value))
 
 
 def echoed_line(column: str | pl.Expr) -> pl.Expr:

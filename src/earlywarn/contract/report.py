@@ -89,6 +89,10 @@ PROBLEMS: dict[str, tuple[str, str]] = {
         "looks like a personal name: identifiers must be pseudonyms",
         "疑似人名：标识必须是化名",
     ),
+    "personal_contact": (
+        "looks like an e-mail address or a landline number: identifiers must be pseudonyms",
+        "疑似邮箱或座机号码：标识必须是化名",
+    ),
     "formula_like": (
         "begins like a spreadsheet formula (= + - @): not an identifier or a code",
         "以电子表格公式字符（= + - @）开头：不是有效的标识或代码",

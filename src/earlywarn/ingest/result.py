@@ -11,6 +11,7 @@ from pathlib import Path
 
 from earlywarn.contract import Dataset
 from earlywarn.ingest.merge import MergeCounts
+from earlywarn.ingest.vocabulary import is_personal_header
 
 
 @dataclass
@@ -26,6 +27,11 @@ class ImportResult:
     # Per source: blank and total rows left out (they hold no record, so they are not
     # rows read; said here so that every row of the file is accounted for).
     left_out: dict[str, int] = field(default_factory=dict)
+
+    def personal_headers(self) -> list[str]:
+        """The headers not read that name a person's data, once each."""
+        found = (h for headers in self.unmapped_headers.values() for h in headers)
+        return list(dict.fromkeys(h for h in found if is_personal_header(h)))
 
 
 IMPORT_REPORT = "import-report.json"

@@ -17,7 +17,7 @@ from earlywarn.ingest.database_source import read_database
 from earlywarn.ingest.mapping import MappingError, classify, map_table
 from earlywarn.ingest.mapping_file import MappingFile
 from earlywarn.ingest.sources import is_database, read_source, shown_source
-from earlywarn.ingest.vocabulary import Vocabulary
+from earlywarn.ingest.vocabulary import Vocabulary, is_personal_header
 
 
 def _quoted(text: str) -> str:
@@ -60,6 +60,11 @@ def suggest_mapping(source: Path | str, mapping: MappingFile | None = None) -> s
         columns = next(t for t in TABLES if t.name == table_name).column_names
         lines += [f"  {table_name}:  # columns: {', '.join(columns)}"]
         for header, rows in found_headers.items():
+            if is_personal_header(header):  # never a column: said, not offered to fill in
+                lines.append(
+                    f"    # {_quoted(header)}: personal data, never read (个人信息，勿映射)"
+                )
+                continue
             lines.append(f'    {_quoted(header)}: ""  # {rows:,} rows with a value')
     lines.append("values:" + ("" if values else " {}"))
     for column, found_values in values.items():

@@ -117,6 +117,23 @@ _VALUE_VARIANTS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+# Words of a header that holds a person's identity, contacts or a sensitive attribute:
+# never read (no mapping makes them a column), and said apart, for the office to stop
+# exporting them, rather than among the headers merely not used.
+PERSONAL_HEADER_WORDS = (
+    "姓名", "身份证", "证件号", "电话", "手机", "住址", "地址", "民族", "政治面貌", "党员",
+    "宗教", "信仰", "健康", "病史", "残疾", "婚姻", "车牌", "银行卡", "账号", "邮箱", "微信",
+    "QQ", "出生", "性别", "年龄", "phone", "mobile", "address", "ethnic", "religio",
+    "health", "email",
+)  # fmt: skip
+
+
+def is_personal_header(header: str) -> bool:
+    """A header that names a person's data (姓名, 身份证号, 民族, 联系电话, ...)."""
+    written = normalise(header).lower()
+    return any(word.lower() in written for word in PERSONAL_HEADER_WORDS)
+
+
 @cache
 def header_aliases(table: str) -> dict[str, str]:
     """Normalised header -> contract column, for one table."""

@@ -27,6 +27,7 @@ _FORMULA_LIKE = re.compile(FORMULA_LIKE)
 # Two to four characters from U+2E80 up (below it no Han character; the exact test asks
 # for Han only), maybe spaced or dotted: what a name looks like where a pseudonym belongs.
 _HAN_LIKE = "[\u2e80-\U0010ffff]"
+_WORDS = re.compile(r"[\u3400-\u9fff]|@|[A-Za-z]\s+[A-Za-z]|^\s*[(（]?0\d{2,3}")
 _SHORT_CJK = re.compile(
     f"\\s*{_HAN_LIKE}(?:[\\s·\u200b-\u200d\u2060\ufeff]?{_HAN_LIKE}){{1,3}}\\s*"
 )
@@ -35,8 +36,12 @@ PERSONAL_TARGET = "(personal data refused)"  # an audit record's target in place
 _WHAT = {
     "personal_id_number": "looks like a resident ID number",
     "personal_mobile": "looks like a mobile number",
+    "personal_contact": "looks like an e-mail address or a landline number",
     "personal_name": "looks like a personal name",
 }
+# What an identifier is, for the checks the loader runs on its column: a pseudonym, the
+# petitioner's pseudonym, a unit's name, another code.
+PSEUDONYM, PERSON, UNIT, CODE = "pseudonym", "person", "unit", "code"
 
 
 class RequestRejectedError(ValueError):
@@ -52,33 +57,36 @@ def _error(loc: Loc, message: str) -> dict[str, Any]:
     return {"loc": ["body", *loc], "msg": message, "type": "value_error"}
 
 
-def _identifiers(request: ScoreRequest) -> Iterator[tuple[Loc, str, bool]]:
-    """(where, value, is a pseudonym) for every identifier and code of the case."""
+def _identifiers(request: ScoreRequest) -> Iterator[tuple[Loc, str, str]]:
+    """(where, value, what it is) for every identifier and code of the case."""
     case = request.case
-    yield ["case", "case_id"], case.case_id, True
-    yield ["case", "petitioner_id"], case.petitioner_id, True
+    yield ["case", "case_id"], case.case_id, PSEUDONYM
+    yield ["case", "petitioner_id"], case.petitioner_id, PERSON
     for name in ("county_code", "township_code", "responsible_unit"):
         value = getattr(case, name)
         if value is not None:
-            yield ["case", name], value, False
+            yield ["case", name], value, UNIT if name == "responsible_unit" else CODE
     for i, contact in enumerate(request.contacts):
-        yield ["contacts", i, "contact_id"], contact.contact_id, True
+        yield ["contacts", i, "contact_id"], contact.contact_id, PSEUDONYM
     for i, action in enumerate(request.actions or []):
-        yield ["actions", i, "action_id"], action.action_id, True
+        yield ["actions", i, "action_id"], action.action_id, PSEUDONYM
         if action.unit is not None:
-            yield ["actions", i, "unit"], action.unit, False
+            yield ["actions", i, "unit"], action.unit, UNIT
 
 
-def _may_be_personal(value: str, pseudonym: bool, digits: bool = True) -> bool:
+def _may_be_personal(value: str, kind: str, digits: bool = True) -> bool:
     """A cheap test, wider than the exact one: 11 digits in a row (an ID or a mobile
-    number; ``digits`` False when no value of the case has them) or a short run of CJK
-    characters where a pseudonym belongs. (A blank is refused on its own, ``_blanks``.)"""
+    number; ``digits`` False when no value of the case has them), a short run of CJK
+    characters where a pseudonym belongs, any Han, ``@`` or space where the petitioner's
+    pseudonym or a unit's name belongs. (A blank is refused on its own, ``_blanks``.)"""
     if digits and _DIGITS.search(value):
         return True
-    return pseudonym and _SHORT_CJK.fullmatch(value) is not None
+    if kind in (PERSON, UNIT):
+        return _WORDS.search(value) is not None
+    return kind == PSEUDONYM and _SHORT_CJK.fullmatch(value) is not None
 
 
-def _blanks(identifiers: list[tuple[Loc, str, bool]]) -> list[dict[str, Any]]:
+def _blanks(identifiers: list[tuple[Loc, str, str]]) -> list[dict[str, Any]]:
     """Identifiers and codes made only of white space: the loader reads them as missing
     (a required one refuses the row), so they are no value to score on. An optional
     code is left out rather than sent blank."""
@@ -90,7 +98,7 @@ def _blanks(identifiers: list[tuple[Loc, str, bool]]) -> list[dict[str, Any]]:
 
 
 def personal_data(
-    request: ScoreRequest, identifiers: list[tuple[Loc, str, bool]] | None = None
+    request: ScoreRequest, identifiers: list[tuple[Loc, str, str]] | None = None
 ) -> list[dict[str, Any]]:
     """Identifiers that are personal data, found by the loader's own expressions. Only
     the few values the cheap test picks reach them (one small frame per request, and
@@ -104,12 +112,17 @@ def personal_data(
     if not found:
         return []
     frame = pl.DataFrame(
-        {"value": [v for _, v, _ in found], "pseudonym": [p for _, _, p in found]},
-        schema={"value": pl.String, "pseudonym": pl.Boolean},
+        {"value": [v for _, v, _ in found], "kind": [k for _, _, k in found]},
+        schema={"value": pl.String, "kind": pl.String},
     )
-    codes = frame.select(
-        pl.when(pl.col("pseudonym"))
+    kind = pl.col("kind")
+    codes = frame.select(  # the loader's own expressions, per kind of column
+        pl.when(kind == PERSON)
+        .then(personal_data_code("value", check_names=True, person_id=True))
+        .when(kind == PSEUDONYM)
         .then(personal_data_code("value", check_names=True))
+        .when(kind == UNIT)
+        .then(personal_data_code("value", check_names=False, unit_names=True))
         .otherwise(personal_data_code("value", check_names=False))
     ).to_series()
     return [
@@ -144,7 +157,7 @@ def _duplicates(ids: list[str], where: str, field: str) -> list[dict[str, Any]]:
     return errors
 
 
-def _formula_like(identifiers: list[tuple[Loc, str, bool]]) -> list[dict[str, Any]]:
+def _formula_like(identifiers: list[tuple[Loc, str, str]]) -> list[dict[str, Any]]:
     """Identifiers and codes that a spreadsheet would run, as the loader refuses them."""
     return [
         _error(loc, "begins like a spreadsheet formula (= + - @): not an identifier or a code")
