@@ -209,7 +209,7 @@ def test_the_list_marks_todays_work_and_says_when_it_is_old(
     with sessions.begin() as session:  # the capacity the list was made with is kept
         header = session.scalars(select(RiskList).where(RiskList.list_date == DAY)).one()
         assert header.capacity == capacity
-    cell = '<td data-label="排名">'
+    cell = '<td class="short" data-label="排名">'
     ranks = [int(r) for r in re.findall(rf'data-case="[^"]+">\s*{cell}(\d+)', page)]
     marked = re.findall(rf'data-case="[^"]+">\s*{cell}(\d+) <span class="flag today-mark">', page)
     assert len(ranks) > capacity

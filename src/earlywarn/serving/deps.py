@@ -24,6 +24,7 @@ from earlywarn.serving.schemas import ErrorOut
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import ApiKey
 from earlywarn.serving.throttle import FailureThrottle
+from earlywarn.serving.web.sessions import COOKIE, signed_in
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -75,8 +76,7 @@ def caller(
     throttle: FailureThrottle = request.app.state.throttle
     if key is None:
         throttled(request, db, trail, address, "authenticate")
-        throttle.failed(address)
-        trail.record(db, None, "authenticate", request.url.path, 0, "refused 401")
+        record_failure(request, db, trail, address, "authenticate", 401)
         raise HTTPException(401, NO_KEY)
     throttle.succeeded(address)
     return key
@@ -123,8 +123,37 @@ def throttled(request: Request, db: Session, trail: AuditTrail, address: str, ac
     throttle: FailureThrottle = request.app.state.throttle
     wait = throttle.wait_seconds(address)
     if wait > 0:
-        trail.record(db, None, action, request.url.path, 0, "refused 429")
+        record_held_back(request, db, trail, address, action)
         raise HTTPException(429, HELD_BACK, headers={"Retry-After": str(math.ceil(wait))})
+
+
+def record_held_back(
+    request: Request, db: Session, trail: AuditTrail, address: str, action: str
+) -> None:
+    """Audit a 429 of a waiting address: the first of each wait (see FailureThrottle)."""
+    throttle: FailureThrottle = request.app.state.throttle
+    if throttle.audit_held_back(address):
+        trail.record(
+            db, None, action, request.url.path, 0, "refused 429" + _unrecorded(throttle, address)
+        )
+
+
+def _unrecorded(throttle: FailureThrottle, address: str) -> str:
+    """What a record of an address adds about the refusals not audited one by one."""
+    count = throttle.unrecorded(address)
+    return f" (+{count} more 429 not recorded one by one)" if count else ""
+
+
+def record_failure(
+    request: Request, db: Session, trail: AuditTrail, address: str, action: str, status: int
+) -> None:
+    """A failed attempt without a valid key: counted for the address's back-off and
+    audited, with the refusals of the wait before it that were only counted."""
+    throttle: FailureThrottle = request.app.state.throttle
+    throttle.failed(address)
+    trail.record(
+        db, None, action, request.url.path, 0, f"refused {status}" + _unrecorded(throttle, address)
+    )
 
 
 def audit_refusal(
@@ -145,13 +174,19 @@ def audit_refusal(
         with request.app.state.sessions() as db:
             trail: AuditTrail = request.app.state.trail
             key = authenticate(db, request.headers.get("x-api-key"))
-            if needs_key and key is None and (wait := throttle.wait_seconds(address)) > 0:
-                trail.record(db, None, "authenticate", request.url.path, 0, "refused 429")
+            if key is None and request.url.path.startswith("/office/"):
+                # A reviewer's page: signed in by the session, not by a key header.
+                session = signed_in(db, request.cookies.get(COOKIE))
+                key = session.key if session is not None else None
+            if key is None and (wait := throttle.wait_seconds(address)) > 0:
+                record_held_back(request, db, trail, address, "authenticate")
                 return 429, {"Retry-After": str(math.ceil(wait))}
             if needs_key and key is None:
-                throttle.failed(address)
-                trail.record(db, None, "authenticate", request.url.path, 0, "refused 401")
+                record_failure(request, db, trail, address, "authenticate", 401)
                 return 401, None
+            if key is None:  # refused without a key: a failure for the back-off too
+                record_failure(request, db, trail, address, action, status)
+                return status, None
             trail.record(db, key, action, request.url.path, 0, f"refused {status}")
     except OperationalError:  # the store is down: the answer still goes out, and is logged
         logger.exception("the refusal of %s %s could not be audited", request.method, action)

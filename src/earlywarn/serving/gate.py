@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from earlywarn.serving.api.health import ServiceMetrics
 from earlywarn.serving.audit import safe_target
-from earlywarn.serving.deps import audit_refusal
+from earlywarn.serving.deps import HELD_BACK, audit_refusal
 from earlywarn.serving.errors import (
     PAGE_PREFIX,
     PageError,
@@ -116,8 +116,9 @@ class ServiceGate:
         unsafe = unsafe_characters(request)
         try:
             if unsafe:
-                audit_refusal(request, 422, action_of(request))
-                await refusal(422, unprocessable(unsafe))(scope, receive, send_on)
+                status, headers = audit_refusal(request, 422, action_of(request))
+                answer = unprocessable(unsafe) if status == 422 else _held_back(status, headers)
+                await refusal(status, answer)(scope, receive, send_on)
             else:
                 await self.app(scope, receive_counted, send_on)
         except BodyTooLargeError:  # read where no handler sees it
@@ -138,6 +139,13 @@ class ServiceGate:
         name = getattr(scope.get("route"), "path", "unmatched")
         self.metrics.requests.labels(name, str(answered[0] if answered else 500)).inc()
         self.metrics.latency.labels(name).observe(time.perf_counter() - started)
+
+
+def _held_back(status: int, headers: dict[str, str] | None) -> JSONResponse:
+    """A refusal without a key answered as the back-off says (429 while the address
+    waits), or 503 when the store could not record it."""
+    detail = HELD_BACK if status == 429 else "the store is unavailable; try again shortly"
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
 def _too_large() -> JSONResponse:
