@@ -68,3 +68,19 @@ def test_the_access_log_decodes_an_address_before_it_redacts(address: str) -> No
 def test_numbers_written_in_groups_are_redacted_in_targets_and_actions(written: str) -> None:
     assert safe_target(f"cases/{written}/review") == "cases/[手机号]/review"
     assert "5678" not in safe_action(f"GET /v1/cases/{written}")
+
+
+def test_a_key_or_a_disguised_number_in_an_address_is_never_kept() -> None:
+    """A key put in the query (?api_key=...) was written whole to the access log, and a
+    number with zero-width spaces, underscores or slashes between its groups to the
+    audit chain."""
+    from earlywarn.serving.audit import safe_target
+
+    key = "ew_30_GODsNZzjmonsfaao8cOXhB4rq7tly_Dd5TWnYc4w"
+    assert safe_target(f"/v1/risk-lists/2024-12-31?api_key={key}") == (
+        "/v1/risk-lists/2024-12-31?api_key=ew_30_G…"
+    )
+    for disguised in ("138\u200b1234\u200b5678", "138_1234_5678", "138/1234/5678",
+                      "1101011990_03077774"):  # fmt: skip
+        kept = safe_target(f"score {disguised}")
+        assert "5678" not in kept and "7774" not in kept, kept

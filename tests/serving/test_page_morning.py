@@ -231,3 +231,19 @@ def test_every_chart_has_its_values_as_a_table(client: TestClient, keys: dict[st
     page = browser.get("/office/case", params={"id": case_id, "date": DAY.isoformat()}).text
     assert 'stroke-dasharray="7 4"' in page  # the second line told apart without colour
     assert re.search(r'<td class="num">\d+%</td>', page)
+
+
+def test_an_address_carries_only_the_pages_own_parameters(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """An unknown parameter was copied into every row's link (a 60 KB address made a
+    12 MB page), and a key put in the address into the sign-in page's."""
+    browser = _signed_in(client, keys["office"])
+    padding = "A" * 20_000
+    page = browser.get("/office/list", params={"date": DAY.isoformat(), "x": padding})
+    assert page.status_code == 200 and padding not in page.text
+    stranger = TestClient(client.app, follow_redirects=False)
+    sent = stranger.get("/office/list", params={"api_key": keys["office"], "band": "high"})
+    assert (
+        keys["office"] not in sent.headers["location"] and "band%3Dhigh" in sent.headers["location"]
+    )

@@ -13,9 +13,11 @@ import polars as pl
 _D = "[0-9０-９]"
 _NOT_D = "[^0-9０-９]"
 # Between the digits of a number as people type it: up to two spaces, dashes of any
-# width or dots (138-1234-5678, 138 1234  5678, 138—1234—5678, 138.1234.5678), in any
-# grouping (1381 234 5678; an ID as 6-8-4, 6-4-4-4 or 4-4-4-4-2).
-_SEP_CHARS = "-\\s－‐‑–—."
+# width, dots, underscores or slashes (138-1234-5678, 138 1234  5678, 138—1234—5678,
+# 138.1234.5678, 138_1234_5678), or characters that show nothing (a zero-width space
+# between every group hid a number from the check), in any grouping (1381 234 5678;
+# an ID as 6-8-4, 6-4-4-4 or 4-4-4-4-2).
+_SEP_CHARS = "-\\s－‐‑–—._/\u200b-\u200d\u2060\ufeff"
 _SEP = f"[{_SEP_CHARS}]{{0,2}}"
 _BETWEEN_DIGITS = f"([0-9])[{_SEP_CHARS}]{{1,2}}([0-9Xx])"
 _FULL_WIDTH_DIGITS = "０１２３４５６７８９"

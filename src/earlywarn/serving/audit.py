@@ -47,13 +47,20 @@ def printable(text_value: str) -> str:
     )
 
 
+_API_KEY = re.compile(r"(ew_[A-Za-z0-9_-]{4})[A-Za-z0-9_-]{12,}")
+
+
 def safe_target(target: str) -> str:
     """What an audit record (or a log line) may keep of a client's text: no ID or phone
-    number (a case id posted in a path may be one), nothing unprintable, 200 characters."""
-    shown = printable(target)
+    number (a case id posted in a path may be one), no API key, nothing unprintable, 200
+    characters."""
+    # A key a client put in an address (?api_key=...) keeps its prefix only, as `keys
+    # list` shows it; numbers are redacted before what shows nothing is made visible (a
+    # zero-width space between the groups hid a number).
+    shown = _API_KEY.sub(r"\1…", target)
     if _NUMBER_RUN.search(shown):
         shown = redact_text(shown)
-    return shown[:200]
+    return printable(shown)[:200]
 
 
 def safe_action(action: str) -> str:

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse
@@ -55,12 +55,14 @@ def sign_in_address(request: Request) -> str:
     to return to (a form posted: the page it was on) and whether a session had ended
     (a form posted then was not saved, and the page says so)."""
     if request.method == "GET":
-        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        here = views.page_address(request)
     else:
         came_from = urlsplit(request.headers.get("referer", ""))
         same_host = came_from.netloc.lower() == request.headers.get("host", "").lower()
-        here = came_from.path + (f"?{came_from.query}" if came_from.query else "")
-        here = here if same_host else ""
+        own = urlencode(
+            [(k, v) for k, v in parse_qsl(came_from.query) if k in views.PAGE_PARAMETERS]
+        )
+        here = came_from.path + (f"?{own}" if own else "") if same_host else ""
     query = {"next": safe_back(here)} if safe_back(here) else {}
     if COOKIE in request.cookies:
         query["ended"] = "1" if request.method == "GET" else "unsaved"

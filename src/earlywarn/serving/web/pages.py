@@ -238,7 +238,7 @@ def daily_list(
         page=min(page, pages), pages=pages, size=size,
         sizes=sorted({*PAGE_SIZES, size}),  # a size typed in the address stays chosen
         dates=list_dates(db), townships=townships, categories=i18n.CATEGORY,
-        query=views.query_without(request, "page"), list_query=request.url.query,
+        query=views.query_without(request, "page"), list_query=views.query_without(request),
         **views.workload(db, header, scorer.settings, who.key.county_code or filters.county),
         export_query=views.query_without(request, "page", "size", "date"),
         scope=_scope_words(who.key.county_code or filters.county, filters, lang),

@@ -33,7 +33,7 @@ def page_context(request: Request, lang: i18n.Language) -> dict[str, Any]:
     def t(key: str, **values: object) -> str:
         return i18n.word(key, lang, **values)
 
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    here = page_address(request)
     return {
         "lang": lang,
         "other_lang": "en" if lang == "zh" else "zh",
@@ -88,10 +88,28 @@ def list_address(back: str | None, day: dt.date) -> str:
     return "/office/list?" + urlencode([("date", day.isoformat()), *kept])
 
 
+# What a page's address may carry into the links it makes (a case's id and the list it
+# was opened from besides the list's own): an unknown parameter of 60 KB was copied
+# into every row's link, a 12 MB page for a short address, and a key put in the address
+# into the sign-in page's.
+PAGE_PARAMETERS = frozenset({*LIST_PARAMETERS, "id", "back"})
+
+
 def query_without(request: Request, *names: str) -> str:
-    """The current query string without some parameters (for paging and export links)."""
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in names and v]
+    """The current query string, its own parameters only, without some of them (for
+    paging and export links)."""
+    kept = [
+        (k, v)
+        for k, v in request.query_params.multi_items()
+        if k in PAGE_PARAMETERS and k not in names and v
+    ]
     return urlencode(kept)
+
+
+def page_address(request: Request) -> str:
+    """This page's address with its own parameters only."""
+    query = query_without(request)
+    return request.url.path + (f"?{query}" if query else "")
 
 
 @dataclass(frozen=True)
