@@ -247,3 +247,17 @@ def test_an_address_carries_only_the_pages_own_parameters(
     assert (
         keys["office"] not in sent.headers["location"] and "band%3Dhigh" in sent.headers["location"]
     )
+
+
+def test_an_export_of_a_county_written_in_chinese_names_it(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """鄞州区 vanished from the file's name, which then passed for the whole list's."""
+    from urllib.parse import quote
+
+    browser = _signed_in(client, keys["analyst"])
+    answer = browser.get(
+        "/office/list/export", params={"date": DAY.isoformat(), "format": "csv", "county": "鄞州区"}
+    )
+    said = answer.headers["content-disposition"]
+    assert 'filename="risk-list-' in said and quote("鄞州区") in said, said

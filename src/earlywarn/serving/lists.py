@@ -9,6 +9,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import polars as pl
 from sqlalchemy import Select, select
@@ -264,7 +265,16 @@ def export_name(list_date: dt.date, key: ApiKey, filters: Filters, file_format: 
     parts = [f"risk-list-{list_date.isoformat()}"]
     county = key.county_code if Role(key.role) is Role.OFFICE else filters.county
     if county:  # an office's file holds its county's rows only: said in its name too
-        parts.append("".join(ch for ch in county if ch.isascii() and ch.isalnum()))
+        # Letters and digits of any script (鄞州区 as well as 330211), nothing else.
+        parts.append("".join(ch for ch in county if ch.isalnum()))
     if narrowing(filters):
         parts.append("filtered")
     return "-".join(p for p in parts if p) + f".{file_format}"
+
+
+def attachment(name: str) -> str:
+    """A ``Content-Disposition`` for a file name that may hold Chinese: an ASCII name
+    for old clients and the whole name by RFC 6266 (a county written 鄞州区 vanished
+    from the name, which then passed for the whole list's)."""
+    plain = "".join(ch if ch.isascii() else "_" for ch in name)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name)}"

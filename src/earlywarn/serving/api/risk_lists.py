@@ -22,6 +22,7 @@ from earlywarn.serving.list_schemas import ListPage, ReviewIn, ReviewOut
 from earlywarn.serving.lists import (
     Filters,
     OtherCountyError,
+    attachment,
     export_file,
     export_name,
     find_list,
@@ -169,7 +170,7 @@ def export_list(
     return Response(
         content,
         media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": attachment(name)},
     )
 
 

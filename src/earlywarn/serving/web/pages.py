@@ -19,6 +19,7 @@ from earlywarn.serving.ledger import filter_words
 from earlywarn.serving.lists import (
     Filters,
     OtherCountyError,
+    attachment,
     export_file,
     export_name,
     find_list,
@@ -290,5 +291,5 @@ def export(
     return Response(
         content,
         media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": attachment(name)},
     )
