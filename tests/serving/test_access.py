@@ -46,6 +46,18 @@ def test_keys_are_stored_hashed_and_authenticate(sessions: sessionmaker[Session]
         assert authenticate(session, None) is None
 
 
+def test_only_an_office_key_is_held_to_a_county(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A case system's key made with --county was kept, listed with it, and scored every
+    county's cases: the admin believed it held to one."""
+    monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path))
+    made = CliRunner().invoke(
+        app, ["keys", "create", "--role", "case_system", "--county", "330211"]
+    )
+    assert made.exit_code == 2 and "only an office key is held to a county" in made.output
+
+
 def test_revoked_key_is_refused(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         new = create_key(session, Role.ANALYST)

@@ -357,3 +357,12 @@ def test_a_category_filter_is_a_code_or_a_name_and_nothing_else(
     assert twice.status_code == 422 and twice.json()["detail"][0]["loc"] == ["query", "band"]
     export = client.get(f"{route}/export?flag=true&flag=false", headers=headers)
     assert export.status_code == 422
+
+
+def test_the_api_is_described_without_anyone_elses_script(client: TestClient) -> None:
+    """FastAPI's page loaded Swagger UI from a CDN: blank offline, and a third party's
+    script on the office page's origin online."""
+    page = client.get("/docs")
+    assert page.status_code == 200 and "<script" not in page.text and "http" not in page.text
+    assert "POST /v1/score" in page.text and "/openapi.json" in page.text
+    assert client.get("/redoc").status_code == 404

@@ -81,11 +81,15 @@ def test_unstorable_text_is_a_422_that_echoes_nothing(
     assert ["body", "case", "case_id"] in _locs(_score(client, keys, surrogate))
     body["case"]["petitioner_id"] = "P\u0000"
     assert ["body", "case", "petitioner_id"] in _locs(_score(client, keys, body))
+    reversed_id = a_listed_case(client, keys)  # shown reversed on the page and in the ledger
+    reversed_id["case"]["case_id"] = "C\u202etxt.exe"
+    assert ["body", "case", "case_id"] in _locs(_score(client, keys, reversed_id))
     huge = a_listed_case(client, keys)
     huge["case"]["case_id"] = "C" * 1_000_000
     answer = _score(client, keys, huge)
     assert ["body", "case", "case_id"] in _locs(answer) and len(answer.content) < 2_000
-    for path in (f"/v1/risk-lists/{DAY}?county=33%00", f"/v1/risk-lists/{DAY}/cases/C%00/review"):
+    for path in (f"/v1/risk-lists/{DAY}?county=33%00", f"/v1/risk-lists/{DAY}/cases/C%00/review",
+                 f"/v1/risk-lists/{DAY}?county=33%E2%80%AE"):  # fmt: skip
         refused = client.get(path, headers={"X-API-Key": keys["admin"]})
         assert refused.status_code == 422, path
     unparseable = _score(client, keys, "{not json")

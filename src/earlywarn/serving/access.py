@@ -42,10 +42,16 @@ class NewKey:
 def create_key(
     session: Session, role: Role, county: str | None = None, label: str | None = None
 ) -> NewKey:
-    """A new random key; an office key must name its county."""
+    """A new random key; an office key must name its county, and only an office key may."""
     if role is Role.OFFICE and not county:
         raise ValueError(
             "an office key needs --county: it sees only its own county (办公室密钥须指定县区)"
+        )
+    if county is not None and role is not Role.OFFICE:
+        # It would be kept and shown by `keys list`, and hold the key to nothing.
+        raise ValueError(
+            f"only an office key is held to a county: a {role.value} key sees every "
+            "county; leave out --county (只有办公室密钥限定县区)"
         )
     if county is not None and not COUNTY_CODE.fullmatch(county):
         raise ValueError(

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.serving.access import KeyCache
-from earlywarn.serving.api import health, risk_lists, scores
+from earlywarn.serving.api import docs_page, health, risk_lists, scores
 from earlywarn.serving.api.health import ServiceMetrics
 from earlywarn.serving.audit import audit_key
 from earlywarn.serving.audit_trail import AuditTrail
@@ -50,6 +50,9 @@ def create_app(
         title="earlywarn",
         version="1",
         description="信访事项预警 early-warning scores and daily risk lists",
+        # Swagger UI and ReDoc load their scripts from a CDN: our own page instead.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.scorer = scorer
     app.state.sessions = sessions
@@ -61,7 +64,7 @@ def create_app(
 
     app.add_middleware(ServiceGate, metrics=metrics, page_error=failures.page_error)
     install_error_handlers(app, failures.page_error)
-    for router in (health.router, scores.router, risk_lists.router):
+    for router in (health.router, scores.router, risk_lists.router, docs_page.router):
         app.include_router(router)
     _mount_office_page(app)
     return app

@@ -151,7 +151,11 @@ def unavailable(request: Request, error: Exception) -> Response:
 
 
 def _unsafe(text: str) -> bool:
-    return any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in text)
+    return any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF or c in _DIRECTION_OVERRIDES for c in text)
+
+
+# Characters that make a text show other than it is (a case id read reversed).
+_DIRECTION_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def unsafe_characters(request: Request) -> list[dict[str, Any]]:

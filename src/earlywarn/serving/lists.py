@@ -15,7 +15,7 @@ import polars as pl
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from earlywarn.contract.personal import redact_text
+from earlywarn.contract.personal import echoed_text, redact_text
 from earlywarn.models.capacity import Capacity
 from earlywarn.models.reasons import Language, from_json
 from earlywarn.models.steps import from_json as steps_from_json
@@ -73,7 +73,8 @@ def county_of(key: ApiKey, asked: str | None) -> str | None:
     """The county a query is held to: an office key's own, whatever it asks for."""
     if Role(key.role) is Role.OFFICE:
         if asked and asked != key.county_code:
-            raise OtherCountyError(f"no list of county {asked} for this key")
+            # Echoed as messages echo a value: an ID number typed as the county is not.
+            raise OtherCountyError(f"no list of county {echoed_text(asked)} for this key")
         return key.county_code
     return asked
 

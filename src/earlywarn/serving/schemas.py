@@ -22,8 +22,10 @@ from earlywarn.models import steps as step_data
 from earlywarn.models.scoring import CaseScore
 
 # What no store can keep: a NUL byte, other control characters (tab and line breaks
-# pass), a lone surrogate (PostgreSQL rejects NUL, every encoder a lone surrogate).
-_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+# pass), a lone surrogate (PostgreSQL rejects NUL, every encoder a lone surrogate); and
+# what shows text other than it is: a direction override (C\u202etxt.exe read reversed
+# on the page and in the ledger).
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 # What pydantic's lax mode reads as seconds since 1970 when it is a string: "1735689600",
 # "-1", "1735689600.5", and "20240101" (a date in ISO 8601's basic form, read as 1970-08-23).
 _NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
@@ -32,7 +34,9 @@ _NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
 def plain_text(value: str) -> str:
     """Refuse what no store can keep (``_UNSTORABLE``)."""
     if _UNSTORABLE.search(value):
-        raise ValueError("contains a control character or an unpaired surrogate")
+        raise ValueError(
+            "contains a control character, an unpaired surrogate or a direction override"
+        )
     return value
 
 
