@@ -231,3 +231,14 @@ def test_a_person_where_the_petitioners_pseudonym_belongs(value: str, code: str 
     """Names of a group, a family or of five characters and more, an e-mail, a landline,
     an ID with a wrong check character or of 15 digits were kept as pseudonyms."""
     assert _kind_code(value, check_names=True, person_id=True) == code
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["0571 8765 0007", "010-6123 0010", "0571-8765-4321", "(0571)-8765 4321",
+     "+86 571 8765 4321", "+86-571-87654321"],
+)  # fmt: skip
+def test_landlines_in_groups_are_redacted(written: str) -> None:
+    """A review's reason may hold the number called; these forms were kept as typed."""
+    assert redact_text(f"已电话联系{written}，") == "已电话联系[电话]，"
+    assert redact_text("2024-03-15 09:30:00 金额12000元") == "2024-03-15 09:30:00 金额12000元"

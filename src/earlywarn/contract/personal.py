@@ -100,6 +100,13 @@ _REDACTIONS: tuple[tuple[str, str], ...] = (
         f"(^|[^0-9０-９(（])[(（]?[0０]{_D}{{2,3}}[)）]?{_SEP}{_D}{{7,8}}({_NOT_D}|$)",
         PHONE_TOKEN,
     ),
+    # A landline's number in two groups (0571 8765 4321, (0571)-8765 4321), or with
+    # China's +86 and no leading 0 (+86 571 8765 4321).
+    (
+        f"(^|[^0-9０-９(（+＋])(?:[(（]?[0０]{_D}{{2,3}}[)）]?|[+＋][8８][6６]{_SEP}[1-9１-９]"
+        f"{_D}{{1,2}}){_SEP}{_D}{{3,4}}{_SEP}{_D}{{4}}({_NOT_D}|$)",
+        PHONE_TOKEN,
+    ),
 )
 
 
