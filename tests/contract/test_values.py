@@ -225,7 +225,8 @@ def test_a_handlers_name_where_a_unit_belongs(value: str, code: str | None) -> N
      ("买买提·吐尔逊", "personal_name"), ("P-张卫东", "personal_name"),
      ("Zhang Weidong", "personal_name"), ("zwd@163.com", "personal_contact"),
      ("0571-87650999", "personal_contact"), ("330211197008161060", "personal_id_number"),
-     ("330211700816106", "personal_id_number"), ("P00012", None), ("XFR2024001", None)],
+     ("330211700816106", "personal_id_number"), ("P00012", None), ("XFR2024001", None),
+     ("江北-0001", None), ("XFR-鄞州区-0001", None)],  # a place before a code stays
 )  # fmt: skip
 def test_a_person_where_the_petitioners_pseudonym_belongs(value: str, code: str | None) -> None:
     """Names of a group, a family or of five characters and more, an e-mail, a landline,

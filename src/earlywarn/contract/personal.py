@@ -76,7 +76,13 @@ _AFTER_UNIT = (
 # Where the petitioner's pseudonym belongs: words rather than a code (张卫东等12人,
 # 张卫东、李秀英, 买买提·吐尔逊, Zhang Weidong), an e-mail, a landline, or a number of
 # an ID card's shape whatever its check character (a typo, or the old 15 digits).
-_PERSON_ID_WORDS = "\\p{Han}{2}|^\\s*[A-Za-z]+(?:\\s+[A-Za-z]+){1,2}\\s*$"
+_PERSON_ID_WORDS = (
+    # a name, at the start or after a mark, then the end or 等/、/a bracket: not a place
+    # written before a code (江北-0001, 鄞州-0001 stay)
+    f"(?:^|[^\\p{{Han}}])(?:[{_SURNAMES}]|{_COMPOUND_SURNAMES})\\p{{Han}}{{1,2}}(?:$|[等、（(·\\s])"
+    "|\\p{Han}[·・]\\p{Han}|\\p{Han}{5}|等[0-9０-９]+人|\\p{Han}、\\p{Han}"
+    "|^\\s*[A-Za-z]+(?:\\s+[A-Za-z]+){1,2}\\s*$"
+)
 _CONTACT = "[^\\s@]+@[^\\s@]+\\.[A-Za-z]{2,}|^\\s*[(（]?0[0-9]{2,3}[)）]?[-\\s]?[0-9]{7,8}\\s*$"
 _ID_ALONE = f"^\\s*(?:{_ID_SHAPE}|[1-8][0-9]{{14}})\\s*$"
 
