@@ -55,6 +55,8 @@ def test_every_version_has_a_signature_and_the_report_exists(
         "越级访 escalation",
         "学习曲线 / Learning curve",
         "如何阅读本报告 / How to read this report",  # every figure and baseline in words
+        "结论 / What the backtest says",  # first: the list against the office's rule
+        "cases that had the event, the office rule",
         "用途 / intended use",  # the card's entries named in both languages
         "局限 / limits",
         "3 or more contacts in 90 days",

@@ -267,6 +267,8 @@ def show_trained(result: TrainResult) -> None:
             )
         elif held:
             typer.echo(f"  not comparable with the champion: {next(iter(held.values()))}")
+        for line in result.verdicts.get(target, ()):
+            typer.echo(f"  {line}")
     typer.echo(f"Report 报告: {result.report}")
     from earlywarn.training.phases import phases_text
 

@@ -80,6 +80,8 @@ def score_metrics(
         hits = float((flagged & (y == 1)).sum())
         result[f"precision_at_{name}"] = hits / max(flagged.sum(), 1)
         result[f"recall_at_{name}"] = hits / max(y.sum(), 1)
+        if share is None:  # the counts behind the list's precision, for its interval
+            result["capacity_hits"], result["capacity_places"] = hits, float(flagged.sum())
     result["lift_at_capacity"] = result["precision_at_capacity"] / max(result["base_rate"], 1e-12)
     return {k: float(v) for k, v in result.items()}
 

@@ -29,6 +29,7 @@ from earlywarn.training.phases import timed
 from earlywarn.training.plan import EvaluationPlan, evaluation_card, tuning_card, worlds_card
 from earlywarn.training.report import write_report
 from earlywarn.training.snapshots import Snapshots, SnapshotSettings, snapshot_split
+from earlywarn.training.verdict import verdict
 
 logger = logging.getLogger(__name__)
 LIMITS = (
@@ -59,6 +60,8 @@ class TrainResult:
     oracle: dict[str, dict[str, float]] = field(default_factory=dict)  # per target, simulated truth
     # Per target, the champion held to the same backtest (its tags), or why it was not.
     champion: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Per target, what the backtest says of the list against the office's rule (zh, en).
+    verdicts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 class SnapshotSource(Protocol):
@@ -213,9 +216,11 @@ def train(
             mlflow.log_artifacts(str(report_dir), artifact_path="report")
         mlflow.log_metrics({f"phase_{k}_seconds": v for k, v in phases.items()})
     oracle_figures = {r.target: r.oracle for r in reports if r.oracle}
+    verdicts = {r.target: verdict(r.target, r.metrics, r.stability.height) for r in reports}
     return TrainResult(
-        versions, all_metrics, path, phases, run.info.run_id, fit_rows, oracle_figures, champions
-    )
+        versions, all_metrics, path, phases, run.info.run_id, fit_rows, oracle_figures, champions,
+        verdicts,
+    )  # fmt: skip
 
 
 def _fresh_folder(parent: Path, name: str) -> Path:

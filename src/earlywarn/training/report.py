@@ -19,6 +19,7 @@ from earlywarn.contract.rules import TARGET_NAMES
 from earlywarn.features.catalogue import BY_NAME
 from earlywarn.training.metrics import BIAS_MIN_POSITIVES
 from earlywarn.training.report_words import card_label, reading_guide
+from earlywarn.training.verdict import verdict
 
 STYLE = (
     "body{font-family:sans-serif;margin:2em;max-width:1200px}"
@@ -121,8 +122,9 @@ def _plots(report: TargetReport, directory: Path) -> list[str]:
 
 
 def _metrics_table(report: TargetReport) -> pl.DataFrame:
-    keys = ["roc_auc", "pr_auc", "brier", "ece", "precision_at_capacity", "recall_at_capacity",
-            "precision_at_top1pct", "precision_at_top5pct", "lift_at_capacity"]  # fmt: skip
+    keys = ["roc_auc", "pr_auc", "brier", "ece", "precision_at_capacity", "capacity_hits",
+            "capacity_places", "recall_at_capacity", "precision_at_top1pct",
+            "precision_at_top5pct", "lift_at_capacity", "rows", "positives"]  # fmt: skip
     return pl.DataFrame(
         [
             {"score": name, **{k: figures.get(k) for k in keys}}
@@ -171,10 +173,14 @@ def write_report(reports: list[TargetReport], card: dict[str, Any], directory: P
         f"<tr><th>{html.escape(card_label(k))}</th><td>{html.escape(_card_value(v))}</td></tr>"
         for k, v in card.items()
     )
+    # The first screen says what the backtest says, before any table.
+    said = (verdict(r.target, r.metrics, r.stability.height) for r in reports)
+    verdicts = "".join(f"<p>{html.escape(zh)}</p><p>{html.escape(en)}</p>" for zh, en in said)
     page = (
         f"<!doctype html><html lang='zh'><head><meta charset='utf-8'>"
         f"<title>earlywarn 回测报告 / backtest report</title><style>{STYLE}</style></head><body>"
-        f"<h1>earlywarn 回测报告 / backtest report</h1><h2>模型卡 / Model card</h2>"
+        f"<h1>earlywarn 回测报告 / backtest report</h1>"
+        f"<h2 id='verdict'>结论 / What the backtest says</h2>{verdicts}<h2>模型卡 / Model card</h2>"
         f"<table>{card_rows}</table>{reading_guide()}"
         f"{''.join(sections)}</body></html>"
     )

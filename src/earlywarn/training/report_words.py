@@ -66,6 +66,12 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
         "the share that had the event / the share of the events the lists caught",
     ),
     (
+        "capacity_hits / capacity_places",
+        "各回测日清单位置之和，及其中实际发生事件的个数：容量内精确率的分子与分母（区间由此算出）",
+        "the list places over the backtest days, and how many of them had the event: the "
+        "numerator and denominator of precision at capacity (its interval comes from them)",
+    ),
+    (
         "precision_at_top1pct, _top5pct",
         "每日风险最高的 1% / 5% 案件中实际发生事件的比例",
         "the same for each day's riskiest 1% / 5% of cases",
