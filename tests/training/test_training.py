@@ -200,7 +200,10 @@ def test_cli_train_promote_score(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     score = ["score", "--data", data, "--as-of", "2025-11-01", "--out", str(tmp_path / "s.csv")]
     assert runner.invoke(app, score).exit_code == 1
     promote = ["promote", "--target", "collective", "--version", "1"]
-    assert runner.invoke(app, promote).exit_code == 0
+    first = runner.invoke(app, promote)  # a first champion, beside the office's rule
+    assert first.exit_code == 0 and "against the office rule's 0." in first.output, first.output
+    assert "What the backtest says" not in trained.output  # the CLI says the sentence itself
+    assert "the office rule's" in trained.output and "95%" in trained.output
     again = runner.invoke(app, promote)  # already the champion: nothing to do, not a failure
     assert again.exit_code == 0 and "already the champion" in again.output
     listed = runner.invoke(app, ["models"])

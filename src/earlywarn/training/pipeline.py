@@ -29,7 +29,7 @@ from earlywarn.training.phases import timed
 from earlywarn.training.plan import EvaluationPlan, evaluation_card, tuning_card, worlds_card
 from earlywarn.training.report import write_report
 from earlywarn.training.snapshots import Snapshots, SnapshotSettings, snapshot_split
-from earlywarn.training.verdict import verdict
+from earlywarn.training.verdict import RULE, verdict
 
 logger = logging.getLogger(__name__)
 LIMITS = (
@@ -179,6 +179,13 @@ def train(
                 "backtest_window": window["backtest"],
                 "backtest_roc_auc": str(figures["roc_auc"]),
                 "backtest_precision_at_capacity": str(figures["precision_at_capacity"]),
+                # The office's own rule on the same backtest: what a first champion is
+                # held to when promoted (it has no champion to beat).
+                **(
+                    {"office_rule_precision_at_capacity": str(rule["precision_at_capacity"])}
+                    if (rule := report.metrics.get(RULE))
+                    else {}
+                ),
                 "until": until.isoformat(),
                 "horizon_days": str(snapshot_settings.horizon_days),
                 # Which data: two versions trained up to one day on two datasets read alike.

@@ -160,8 +160,32 @@ def promote(
         client.set_model_version_tag(name, version, key, value)
     return Decision(
         True,
-        f"{name}: version {version} is now the champion (was {current or 'none'}; 已成为正式版本)",
+        f"{name}: version {version} is now the champion (was {current or 'none'}; 已成为正式版本)"
+        + _promoted_figures(tags, current),
     )
+
+
+def _promoted_figures(tags: dict[str, str], current: str | None) -> str:
+    """The figures behind a promotion, said with it; a first champion beside the office's
+    rule on its backtest, with a warning when it does not beat it (it had no champion to
+    beat, and was put in all the same)."""
+    if "backtest_precision_at_capacity" not in tags:
+        return ""
+    mine = float(tags["backtest_precision_at_capacity"])
+    said = f"; backtest precision at capacity {mine:.4f}"
+    if current is not None and "champion_backtest_precision_at_capacity" in tags:
+        theirs = float(tags["champion_backtest_precision_at_capacity"])
+        return said + f" against champion {current}'s {theirs:.4f}"
+    if "office_rule_precision_at_capacity" not in tags:
+        return said
+    rule = float(tags["office_rule_precision_at_capacity"])
+    said += f" against the office rule's {rule:.4f}"
+    if mine <= rule:
+        said += (
+            "\nwarning 警告: it does not beat the office's own rule on its backtest: read the "
+            "report's first section before the office works from its list (未优于现行办法)"
+        )
+    return said
 
 
 def mark_challenger(client: MlflowClient, target: str, version: str) -> None:
