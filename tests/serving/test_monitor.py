@@ -347,12 +347,20 @@ def test_the_command_names_what_is_not_judged_yet(
 
     monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path))
     monkeypatch.setenv("EARLYWARN_MLFLOW_TRACKING_URI", settings.tracking_uri)  # the champions
+    earlier = (DAY - dt.timedelta(days=DEFAULT_HORIZON_DAYS + 5)).isoformat()
+    listed = CliRunner().invoke(
+        app, ["risk-list", "--data", str(sample_dataset()), "--date", earlier]
+    )
+    assert listed.exit_code == 0, listed.output
     done = CliRunner().invoke(
         app, ["monitor", "--data", str(sample_dataset()), "--date", DAY.isoformat()]
     )
     assert done.exit_code == 0, done.output
     assert "not judged yet 尚未判断" in done.output
     assert "  waiting    " in done.output  # each, with what it waits for
+    # How the matured list turned out, said (it was stored and only "ok" printed).
+    assert f"matured    escalation@{earlier}" in done.output, done.output
+    assert "flagged cases; 95% " in done.output
 
 
 def test_a_list_matures_when_the_data_holds_its_outcomes_not_by_the_calendar(

@@ -59,6 +59,15 @@ def monitor(
             f"  {'waiting':10} {check.check:20} {check.subject:32} "
             f"{check.detail.get('waits_for', '')}"
         )
+    for check in result.checks:  # how the matured list turned out, whatever its status
+        found = check.detail
+        if check.check == "precision_shortfall" and "observed" in found:
+            typer.echo(
+                f"  {'matured':10} {check.subject:28} promised {found['expected']:.1%}, turned "
+                f"out {found['observed']:.1%} ({found['hits']}/{found['cases']} flagged cases; "
+                f"95% {found['low']:.1%}–{found['high']:.1%}; p {found['p_value']:.2f}) "
+                "到期清单的承诺与实际精确率"
+            )
     for check in result.needing_attention():
         value = "-" if check.value is None else f"{check.value:.4g}"
         typer.echo(
