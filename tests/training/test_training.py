@@ -196,6 +196,9 @@ def test_cli_train_promote_score(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     report = Path(trained.output.split("Report 报告: ")[1].split()[0])
     card = report.read_text(encoding="utf-8")  # the search's choice, on the model card
     assert "Optuna, 2 trials on the validation period; chosen:" in card
+    # Made again from the card alone: the software and the command that trained it
+    # (here the test runner's own command line: the CLI runs inside it).
+    assert "软件版本 / software" in card and "训练命令 / command" in card
     # No escalation champion yet: scoring needs both, and says so.
     score = ["score", "--data", data, "--as-of", "2025-11-01", "--out", str(tmp_path / "s.csv")]
     assert runner.invoke(app, score).exit_code == 1
@@ -270,3 +273,16 @@ def test_no_probability_is_zero_or_one(settings: Settings, trained: TrainResult)
     for model in _models(settings, trained).values():
         probability = model.probability(features)
         assert probability.min() > 0 and probability.max() < 1
+
+
+def test_a_challengers_card_says_how_it_stood_against_the_champion() -> None:
+    from earlywarn.training.pipeline import _against_champions
+
+    held = {"collective": {"compared_with_champion": "3", "champion_backtest_roc_auc": "0.8461",
+                           "champion_backtest_precision_at_capacity": "0.1444"},
+            "escalation": {"champion_not_comparable": "3: trained on another horizon"}}  # fmt: skip
+    mine = {"collective": {"roc_auc": 0.8442, "precision_at_capacity": 0.1568}}
+    said = _against_champions(held, mine)
+    assert "collective: ROC-AUC 0.8442 vs champion 3's 0.8461" in said
+    assert "precision at capacity 0.1568 vs 0.1444" in said
+    assert "escalation: not comparable (3: trained on another horizon)" in said

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+import shlex
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -12,6 +15,7 @@ import mlflow
 import numpy as np
 import polars as pl
 
+from earlywarn import __version__
 from earlywarn.contract.loader import Dataset
 from earlywarn.contract.rules import TARGETS
 from earlywarn.contract.spec import CONTRACT_VERSION
@@ -47,6 +51,31 @@ INTENDED_USE = (
     " Prioritise petition cases for early resolution by the office (事要解决、就地化解). "
     "Advice to a person who decides, with reasons; not for decisions about people."
 )
+
+
+def _command_line() -> str:
+    """The command as typed, a password in a URL left out."""
+    words = " ".join(shlex.quote(word) for word in ["earlywarn", *sys.argv[1:]])
+    return re.sub(r"(://[^:/@\s]+):[^@\s]+@", r"\1:***@", words)
+
+
+def _against_champions(
+    champions: dict[str, dict[str, str]], metrics: dict[str, dict[str, float]]
+) -> str:
+    """Each target's new version beside its champion on the same backtest, in words."""
+    said = []
+    for target, held in champions.items():
+        if "compared_with_champion" not in held:
+            said.append(f"{target}: not comparable ({next(iter(held.values()), '')})")
+            continue
+        mine = metrics[target]
+        said.append(
+            f"{target}: ROC-AUC {mine.get('roc_auc', float('nan')):.4f} vs champion "
+            f"{held['compared_with_champion']}'s {float(held['champion_backtest_roc_auc']):.4f}, "
+            f"precision at capacity {mine['precision_at_capacity']:.4f} vs "
+            f"{float(held['champion_backtest_precision_at_capacity']):.4f}"
+        )
+    return "; ".join(said)
 
 
 @dataclass
@@ -204,6 +233,9 @@ def train(
                 versions[target] = registry.register(model, split.validation.head(200), tags)
         card = {
             "intended use": INTENDED_USE,
+            # How to make it again: the software and the command that trained it.
+            "software": f"earlywarn {__version__}",
+            "command": _command_line(),
             "targets": ", ".join(targets),
             "horizon": f"{snapshot_settings.horizon_days} days",
             "data": data_name,
@@ -216,6 +248,12 @@ def train(
             "tuning": tuning_card(tune_trials, tuned),
             "simulated worlds": worlds_card(quality_worlds()),
             "registered versions": versions,
+            # A challenger's report says how it stood against the champion of its day.
+            **(
+                {"against the champion": _against_champions(champions, all_metrics)}
+                if champions
+                else {}
+            ),
             "limits": LIMITS,
         }
         with timed(phases, "report"):

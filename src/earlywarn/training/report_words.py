@@ -11,6 +11,8 @@ from earlywarn.training.metrics import BIAS_MIN_POSITIVES
 # The model card's entries in Chinese, beside their English names (the card's keys).
 CARD_LABELS: dict[str, str] = {
     "intended use": "用途",
+    "software": "软件版本",
+    "command": "训练命令",
     "targets": "预测目标",
     "horizon": "预测期",
     "data": "数据集",
@@ -21,6 +23,7 @@ CARD_LABELS: dict[str, str] = {
     "tuning": "参数搜索",
     "simulated worlds": "模拟世界检验",
     "registered versions": "登记的模型版本",
+    "against the champion": "与正式版本对比",
     "limits": "局限",
 }
 
