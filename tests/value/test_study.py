@@ -42,6 +42,23 @@ def test_prevented_is_the_no_list_count_minus_the_policys_on_the_same_world() ->
     assert by_policy["oracle"]["share_of_oracle_benefit"]["mean"] == 1.0
 
 
+def test_earlywarn_is_compared_with_the_office_rule_world_by_world() -> None:
+    """The headline comparison was worked out by hand; the study now states it."""
+    from earlywarn.value.report import paired
+
+    rows = [
+        _row(1, NO_LIST, 100, 50, 0), _row(1, "earlywarn", 90, 40, 50),
+        _row(1, "office rule", 95, 45, 50), _row(2, NO_LIST, 120, 60, 0),
+        _row(2, "earlywarn", 110, 55, 30), _row(2, "office rule", 112, 58, 30),
+        _row(3, NO_LIST, 80, 40, 0), _row(3, "earlywarn", 70, 35, 30),
+        _row(3, "office rule", 76, 38, 30),
+    ]  # fmt: skip
+    (entry,) = paired(rows)
+    more = entry["more_than_office_rule"]
+    assert entry["worlds"] == 3 and more["mean"] == pytest.approx((10 + 5 + 9) / 3)
+    assert more["low"] < more["mean"] < more["high"]
+
+
 def test_the_interval_is_students_t_and_absent_for_one_seed() -> None:
     values = [1.0, 2.0, 3.0, 4.0, 5.0]
     found = interval(values)
@@ -97,6 +114,9 @@ def test_a_small_study_runs_every_policy_and_writes_its_report(tmp_path: Path) -
     assert len(document["runs"]) == 5 and len(document["summary"]) == 4
     written = report.read_text(encoding="utf-8")
     assert "| earlywarn |" in written and "| max(2.0%, 50) |" in written  # K, as worked
+    assert "visits more than the office rule's per world (one world: no interval)" in written
+    assert "in simulated worlds" in written and "not measurements of an office" in written
+    assert len(document["paired_with_office_rule"]) == 1
     assert (tmp_path / "value.png").stat().st_size > 0
 
 
