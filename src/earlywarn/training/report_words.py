@@ -75,6 +75,17 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
         "numerator and denominator of precision at capacity (its interval comes from them)",
     ),
     (
+        "bias audit: flag_rate / tpr, _max_gap / _max_ratio",
+        "各县区、各类别的清单入选率与发生事件者的入选率，及组间最大差与最大比。比值超过 2 "
+        "且组内正例不少于所列个数时值得查看：该组入选多，是因为事件确实多（看其发生率），"
+        "还是模型对该组有偏？组内 ROC-AUC 低于 0.5 表示该组排序比随机还差",
+        "per county and category, the share of cases on the lists and the share of those "
+        "with the event on them, and the largest gap and ratio between groups. A ratio "
+        "above 2 in groups with enough positives deserves a look: is the group flagged more "
+        "because its events are more frequent (see its base rate), or is the model "
+        "skewed? A group's ROC-AUC below 0.5 ranks it worse than chance",
+    ),
+    (
         "precision_at_top1pct, _top5pct",
         "每日风险最高的 1% / 5% 案件中实际发生事件的比例",
         "the same for each day's riskiest 1% / 5% of cases",
