@@ -56,10 +56,11 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
     (
         "ece",
         "校准误差：按预测概率分成 20 个等量组，各组实际发生率与平均预测概率之差的加权"
-        "平均；越低越好",
+        "平均；越低越好；须与发生率对照（发生率 1.2% 时 0.004 相当于其三分之一）并看校准图",
         "calibration error: over 20 equal-count bins of the probability, the "
         "size-weighted mean gap between the observed rate and the mean probability; lower "
-        "is better",
+        "is better; read it beside the base rate (0.004 at a base rate of 1.2% is a third "
+        "of it) and the calibration plot",
     ),
     (
         "precision_at_capacity / recall_at_capacity",
