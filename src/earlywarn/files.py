@@ -25,6 +25,29 @@ def write_atomically(path: Path, content: bytes) -> None:
         raise
 
 
+def write_all_atomically(files: dict[Path, bytes]) -> None:
+    """Several files that belong together (a dataset's tables): every one written beside
+    its target first, then all renamed, so that a crash or Ctrl-C while writing leaves
+    the old set whole (the tables were written one after the other, and an interrupted
+    night left new cases beside old contacts)."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, content in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+            os.close(handle)
+            beside = Path(name)
+            staged.append((beside, path))
+            beside.chmod(0o666 & ~_umask())
+            beside.write_bytes(content)
+    except BaseException:
+        for beside, _ in staged:
+            beside.unlink(missing_ok=True)
+        raise
+    for beside, target in staged:  # renames: instants, not the seconds of writing
+        beside.replace(target)
+
+
 @functools.cache
 def _umask() -> int:
     """The process's umask: from /proc on Linux (reading it elsewhere means setting it,

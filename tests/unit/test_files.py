@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from earlywarn.files import write_atomically
 
 
@@ -18,3 +20,32 @@ def test_a_file_written_atomically_gets_the_usual_mode(tmp_path: Path) -> None:
     assert mode == (tmp_path / "plain.csv").stat().st_mode & 0o777 == 0o666 & ~mask
     assert (tmp_path / "list.csv").read_bytes() == b"case_id\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["list.csv", "plain.csv"]
+
+
+def test_files_that_belong_together_are_replaced_together_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import wrote its tables one after the other: stopped between two, the dataset
+    held tonight's cases beside last night's contacts."""
+    from earlywarn.files import write_all_atomically
+
+    cases, contacts = tmp_path / "cases.parquet", tmp_path / "contacts.parquet"
+    cases.write_bytes(b"old cases")
+    contacts.write_bytes(b"old contacts")
+    written: list[bytes] = []
+    real = Path.write_bytes
+
+    def stopped_at_the_second(self: Path, content: bytes) -> int:
+        written.append(content)
+        if len(written) == 2:
+            raise KeyboardInterrupt  # Ctrl-C while writing the second table
+        return real(self, content)
+
+    monkeypatch.setattr(Path, "write_bytes", stopped_at_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        write_all_atomically({cases: b"new cases", contacts: b"new contacts"})
+    monkeypatch.undo()
+    assert cases.read_bytes() == b"old cases" and contacts.read_bytes() == b"old contacts"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.parquet", "contacts.parquet"]
+    write_all_atomically({cases: b"new cases", contacts: b"new contacts"})
+    assert cases.read_bytes() == b"new cases" and contacts.read_bytes() == b"new contacts"

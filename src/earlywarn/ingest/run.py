@@ -23,7 +23,7 @@ from earlywarn.contract.personal import echoed_line, echoed_text
 from earlywarn.contract.read import RawTable, select_contract_columns
 from earlywarn.contract.report import ContractError, Severity, ValidationReport, issue_frame
 from earlywarn.contract.spec import TABLES
-from earlywarn.files import write_atomically
+from earlywarn.files import write_all_atomically
 from earlywarn.ingest.database_source import read_database
 from earlywarn.ingest.mapping import (
     MappedTable,
@@ -318,12 +318,9 @@ def _write(
             )
         )
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, frame in merged.items():
-        path = out / f"{name}.parquet"
-        write_atomically(path, _parquet_bytes(frame))
-        written.append(path)
-    return written, counts, emptied_columns(existing, new)
+    files = {out / f"{name}.parquet": _parquet_bytes(frame) for name, frame in merged.items()}
+    write_all_atomically(files)  # the tables of one night together, or none of them
+    return list(files), counts, emptied_columns(existing, new)
 
 
 def _parquet_bytes(frame: pl.DataFrame) -> bytes:
