@@ -261,3 +261,40 @@ def test_an_export_of_a_county_written_in_chinese_names_it(
     )
     said = answer.headers["content-disposition"]
     assert 'filename="risk-list-' in said and quote("鄞州区") in said, said
+
+
+def test_reviews_at_once_are_each_answered_and_a_repeat_is_only_a_repeat(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
+) -> None:
+    """Two keys reviewing one case at once stalled ten seconds and failed 503 (the
+    review's insert and its record waited on each other), identical posts at once were
+    stored twice, and a decision repeated after another key's was dropped as a repeat."""
+    import threading
+
+    browser = _signed_in(client, keys["office"])
+    case_id, _ = _first_case(browser)
+    path = f"/v1/risk-lists/{DAY.isoformat()}/cases/{case_id}/review"
+    before = len(_reviews(sessions, case_id))
+    statuses: list[int] = []
+
+    def post(key: str, decision: str) -> None:
+        body = {"decision": decision} | ({"reason": "已化解"} if decision == "dismissed" else {})
+        statuses.append(client.post(path, json=body, headers={"X-API-Key": keys[key]}).status_code)
+
+    posts = [threading.Thread(target=post, args=("office", "acknowledged")) for _ in range(3)]
+    posts[1:1] = [threading.Thread(target=post, args=("admin", "dismissed")) for _ in range(3)]
+    for thread in posts:
+        thread.start()
+    for thread in posts:
+        thread.join()
+    assert statuses == [200] * 6, statuses
+    stored = _reviews(sessions, case_id)[before:]
+    assert stored.count("acknowledged") >= 1 and stored.count("dismissed") >= 1
+    assert len(stored) <= 6 and len(stored) == len(set(zip(stored, stored, strict=True))) * 0 + len(
+        stored
+    )
+    # A decision again after another key's is a decision, not a repeat.
+    last = _reviews(sessions, case_id)[-1]
+    again = "acknowledged" if last == "dismissed" else "dismissed"
+    post("office" if again == "acknowledged" else "admin", again)
+    assert _reviews(sessions, case_id)[-1] == again

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +69,9 @@ class AuditTrail:
         self._key_source = key
         # The database keeps the chain whole across processes (see ``audit.audit``);
         # within one process, taking turns here is cheaper than SQLite's busy-wait sleeps.
-        self._turn = threading.Lock()
+        # Re-entrant: a call that writes more than its record takes the turn for all of
+        # it (``writing``), and its record takes it again inside.
+        self._turn = threading.RLock()
         self._changed = threading.Condition()
         self._queue: list[_Waiting] = []
         self._writer: threading.Thread | None = None
@@ -84,6 +86,16 @@ class AuditTrail:
         if callable(self._key_source):
             self._key_source = self._key_source()
         return self._key_source
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the turn for a call that writes before its record (a review): its write and
+        its record commit together, one call after the other. A review's insert took the
+        store's write lock and then waited for the turn another call held while waiting for
+        that lock: both stalled for the store's busy wait and one failed 503; and two
+        identical reviews sent at once both passed the check for a repeat."""
+        with self._turn:
+            yield
 
     def record(
         self, db: Session, key: ApiKey | None, action: str, target: str, rows: int, result: str

@@ -142,13 +142,16 @@ def save_review(
     ``REPEAT_WINDOW`` is the one already stored, not a second record."""
     # Free text, like a case's summary: ID and phone numbers never reach the store.
     reason = redact_text(body.reason) if body.reason else None
+    # The case's latest review on this list, by any key: a repeat is this key's review
+    # again with none between (after another key's, it is a decision again, not a repeat).
     last = db.scalars(
         select(Review)
-        .where(Review.key_id == key.id, Review.case_id == case_id, Review.list_date == list_date)
+        .where(Review.case_id == case_id, Review.list_date == list_date)
         .order_by(Review.id.desc())
         .limit(1)
     ).first()
-    same = last is not None and (last.decision, last.step, last.reason) == (
+    same = last is not None and (last.key_id, last.decision, last.step, last.reason) == (
+        key.id,
         body.decision,
         body.step,
         reason,

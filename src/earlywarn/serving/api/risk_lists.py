@@ -192,9 +192,10 @@ def review(
         trail.record(db, key, "review", f"{list_date}/{case_id}", 0, "refused 422")
         detail = [field_error(["body", "step"], f"unknown step; one of {sorted(STEPS)}")]
         raise HTTPException(422, detail)
-    saved, new = save_review(db, key, list_date, case_id, body)
-    said = body.decision if new else f"{body.decision} (sent again: the review {saved.id} kept)"
-    trail.record(db, key, "review", f"{list_date}/{case_id}", int(new), said)
+    with trail.writing():  # the review and its record together, one review at a time
+        saved, new = save_review(db, key, list_date, case_id, body)
+        said = body.decision if new else f"{body.decision} (sent again: the review {saved.id} kept)"
+        trail.record(db, key, "review", f"{list_date}/{case_id}", int(new), said)
     return ReviewOut(
         list_date=list_date,
         case_id=case_id,

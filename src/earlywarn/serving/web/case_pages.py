@@ -175,9 +175,10 @@ def review_submit(
     if isinstance(body, str):
         trail.record(db, who.key, "review", f"{day}/{case_id}", 0, "refused 422")
         return _form_again(request, db, scorer, lang, who, item, back, entered, body)
-    saved, new = save_review(db, who.key, day, case_id, body)
-    said = body.decision if new else f"{body.decision} (sent again: the review {saved.id} kept)"
-    trail.record(db, who.key, "review", f"{day}/{case_id}", int(new), said)
+    with trail.writing():  # the review and its record together, one review at a time
+        saved, new = save_review(db, who.key, day, case_id, body)
+        said = body.decision if new else f"{body.decision} (sent again: the review {saved.id} kept)"
+        trail.record(db, who.key, "review", f"{day}/{case_id}", int(new), said)
     target = "/office/case?" + urlencode(
         {"id": case_id, "date": day.isoformat(), "saved": 1} | ({"back": back} if back else {})
     )
