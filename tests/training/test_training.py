@@ -286,3 +286,15 @@ def test_a_challengers_card_says_how_it_stood_against_the_champion() -> None:
     assert "collective: ROC-AUC 0.8442 vs champion 3's 0.8461" in said
     assert "precision at capacity 0.1568 vs 0.1444" in said
     assert "escalation: not comparable (3: trained on another horizon)" in said
+
+
+def test_a_retrain_that_changed_nothing_is_not_held_in_shadow() -> None:
+    """A week without a new snapshot trained the champion again: the copy was held in
+    shadow for five weeks, keeping every later retrain out, then retired."""
+    from earlywarn.commands.lifecycle import _same_as_champion
+
+    held = {"compared_with_champion": "1", "champion_backtest_roc_auc": "0.8360417",
+            "champion_backtest_precision_at_capacity": "0.1015"}  # fmt: skip
+    assert _same_as_champion({"roc_auc": 0.8360417, "precision_at_capacity": 0.1015}, held)
+    assert not _same_as_champion({"roc_auc": 0.8360418, "precision_at_capacity": 0.1015}, held)
+    assert not _same_as_champion({"roc_auc": 0.8360417, "precision_at_capacity": 0.1015}, {})

@@ -30,6 +30,15 @@ def retrain_challengers(
     result = train_models(settings, dataset, until)
     client = models_registry.connect(settings)
     for target, version in result.versions.items():
+        held = result.champion.get(target, {})
+        if _same_as_champion(result.metrics[target], held):
+            # A week that added no snapshot trains the champion again: holding the copy in
+            # shadow for weeks kept every later retrain out (and was then retired).
+            said = (f"the same figures as champion {held['compared_with_champion']} on the "
+                    "same backtest: not held in shadow")  # fmt: skip
+            record(settings, "model.challenger", f"{target}={version}", said)
+            typer.echo(f"{target}: version {version} has {said} (与正式版本相同，不作为挑战者)")
+            continue
         waiting = models_registry.alias_version(client, target, models_registry.CHALLENGER)
         registry.mark_challenger(client, target, version)
         said = "registered" if waiting is None else f"registered; replaces challenger {waiting}"
@@ -40,6 +49,15 @@ def retrain_challengers(
                 f"(挑战者 {waiting} 尚未评判，已由 {version} 替换)"
             )
     return result.versions
+
+
+def _same_as_champion(figures: dict[str, float], held: dict[str, str]) -> bool:
+    """The new version's backtest figures are the champion's to the last digit."""
+    if "compared_with_champion" not in held:
+        return False
+    return repr(figures.get("roc_auc")) == repr(float(held["champion_backtest_roc_auc"])) and repr(
+        figures.get("precision_at_capacity")
+    ) == repr(float(held["champion_backtest_precision_at_capacity"]))
 
 
 @app.command()

@@ -271,8 +271,10 @@ def run_daily(
         return
     if _pending(models):
         typer.echo(
-            "retraining skipped 未重新训练: a challenger still waits for its verdict "
-            "(`earlywarn models`; promote or reject it first)"
+            "retraining skipped 未重新训练: a challenger still waits for its verdict, which "
+            "the nightly job gives by itself once enough of its shadow lists have matured "
+            "(挑战者尚待自动评判); `earlywarn models` shows it, `earlywarn promote` puts it in "
+            "now"
         )
         return
     outcome.retrained = retrain_challengers(settings, dataset, end_of_day(day))
