@@ -187,6 +187,15 @@ def test_a_run_that_could_not_record_its_end_is_recorded_by_the_next(
     lines = listed.output.splitlines()
     assert listed.exit_code == 1 and len(lines) == 3  # the newest was stopped
     assert lines[0].split()[6] == "interrupted" and lines[1].split()[6] == "ok"
+    # What a night decided is said with it, not "ok" alone.
+    from earlywarn.commands.daily import _decided
+
+    record = (
+        '{"days": [{"monitoring": "warn"}, {"monitoring": "alert"}], '
+        '"retrained": {"escalation": "3"}, "judged": ["challenger 2 retired"]}'
+    )
+    said = _decided(record)
+    assert said == "; monitoring alert; retrained: escalation 3; challenger 2 retired"
 
 
 def test_a_locked_store_is_one_line_and_the_run_said(

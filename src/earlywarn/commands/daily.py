@@ -165,7 +165,26 @@ def runs(
     for run in found:
         typer.echo(
             f"{run.day}  {shown(run.started_at)} -> {shown(run.finished_at)}  "
-            f"{run.outcome:<11}  {run.message[:160]}"
+            f"{run.outcome:<11}  {run.message[:160]}{_decided(run.counts)}"
         )
     if found[0].outcome not in ("ok", "running"):
         raise typer.Exit(1)
+
+
+def _decided(counts: str) -> str:
+    """What a night decided besides building its list, from its record: the worst
+    monitoring status of its days, a retrain, a challenger judged (each said as "ok"
+    alone before)."""
+    import json
+
+    found = json.loads(counts or "{}")
+    statuses = [day.get("monitoring") for day in found.get("days", [])]
+    said = []
+    worst = next((s for s in ("alert", "warn") if s in statuses), None)
+    if worst:
+        said.append(f"monitoring {worst}")
+    if found.get("retrained"):
+        versions = ", ".join(f"{t} {v}" for t, v in found["retrained"].items())
+        said.append(f"retrained: {versions}")
+    said += [str(verdict)[:120] for verdict in found.get("judged", [])]
+    return ("; " + "; ".join(said)) if said else ""
