@@ -366,3 +366,17 @@ def test_the_api_is_described_without_anyone_elses_script(client: TestClient) ->
     assert page.status_code == 200 and "<script" not in page.text and "http" not in page.text
     assert "POST /v1/score" in page.text and "/openapi.json" in page.text
     assert client.get("/redoc").status_code == 404
+
+
+def test_an_unknown_list_parameter_is_refused_by_name(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """A typo in a filter (bnad=high) answered the whole list as if filtered, and an
+    export of it went out as the part asked for."""
+    headers = {"X-API-Key": keys["analyst"]}
+    for path in (f"/v1/risk-lists/{DAY}?bnad=high", f"/v1/risk-lists/{DAY}/export?bnad=high"):
+        refused = client.get(path, headers=headers)
+        assert refused.status_code == 422, (path, refused.text[:200])
+        assert ["query", "bnad"] in [e["loc"] for e in refused.json()["detail"]]
+    fine = client.get(f"/v1/risk-lists/{DAY}?band=high&page=1&page_size=5", headers=headers)
+    assert fine.status_code == 200, fine.text[:200]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -72,18 +73,36 @@ def _stored_list(
     return found
 
 
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameters a route reads, its dependencies' included."""
+    names = {param.alias for param in dependant.query_params}
+    for inner in dependant.dependencies:
+        names |= _query_names(inner)
+    return names
+
+
 def _given_once(
     request: Request, trail: AuditTrail, db: Session, key: ApiKey, action: str, target: str
 ) -> None:
-    """A parameter given twice (band=high&band=medium) was read as its last value alone:
-    refused, named, and audited."""
+    """A parameter given twice (band=high&band=medium) was read as its last value alone,
+    and one the route does not know (bnad=high, a typo) was ignored: the whole list
+    answered as if filtered. Both refused, named, and audited."""
     twice = sorted({name for name, _ in request.query_params.multi_items()
                     if len(request.query_params.getlist(name)) > 1})  # fmt: skip
-    if twice:
+    route = request.scope.get("route")
+    known = (
+        _query_names(route.dependant) if isinstance(route, APIRoute) else set(request.query_params)
+    )
+    unknown = sorted(set(request.query_params) - known)
+    if twice or unknown:
         trail.record(db, key, action, target, 0, "refused 422")
         raise HTTPException(
             422,
-            [field_error(["query", name], "given more than once: give it once") for name in twice],
+            [field_error(["query", name], "given more than once: give it once") for name in twice]
+            + [
+                field_error(["query", name], f"not a parameter of this route: {sorted(known)}")
+                for name in unknown
+            ],
         )
 
 
