@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scipy.stats import beta
+from scipy.stats import binomtest
 
 from earlywarn.contract.rules import TARGET_NAMES
 
@@ -28,15 +28,12 @@ class Share:
         return self.hits / self.places if self.places else 0.0
 
     def interval(self, level: float = 0.95) -> tuple[float, float]:
-        """Clopper-Pearson: exact, never narrower than it should be."""
-        tail = (1 - level) / 2
-        low = float(beta.ppf(tail, self.hits, self.places - self.hits + 1)) if self.hits else 0.0
-        high = (
-            float(beta.ppf(1 - tail, self.hits + 1, self.places - self.hits))
-            if self.hits < self.places
-            else 1.0
-        )
-        return low, high
+        """Clopper-Pearson, as the monitoring's matured precision has it: exact, never
+        narrower than it should be."""
+        if not self.places:
+            return 0.0, 1.0
+        found = binomtest(self.hits, self.places).proportion_ci(level, method="exact")
+        return float(found.low), float(found.high)
 
     def words(self) -> str:
         low, high = self.interval()
