@@ -52,7 +52,7 @@ def case_address(case_id: str, date: str | None = None) -> RedirectResponse:
 
 
 def _review_of(decision: str, step: str, reason: str) -> ReviewIn | str:
-    """The review a form holds, or the word of ``i18n.WORDS`` for its first problem
+    """The review a form holds, or the word of ``page_words.WORDS`` for its first problem
     (pydantic's own message is English, and names no field a reader sees)."""
     try:
         body = ReviewIn(decision=decision, step=optional(step), reason=optional(reason))  # type: ignore[arg-type]

@@ -84,7 +84,7 @@ def render(
 def refused(
     request: Request, lang: i18n.Language, who: SignedIn, status: int, message: str
 ) -> Response:
-    """A refusal on the page, in its language: ``message`` is a word of ``i18n.WORDS``."""
+    """A refusal on the page, in its language: ``message`` is a word of ``page_words.WORDS``."""
     return render(request, "message.html", lang, status, who=who, message=i18n.word(message, lang))
 
 

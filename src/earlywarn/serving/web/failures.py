@@ -12,7 +12,7 @@ from fastapi import Request, Response
 from earlywarn.serving.web import i18n
 from earlywarn.serving.web.deps import language, render
 
-# A word of ``i18n.WORDS`` by status; any other status is a request not understood.
+# A word of ``page_words.WORDS`` by status; any other status is a request not understood.
 _WORDS = {
     403: "forbidden",
     404: "page_not_found",
