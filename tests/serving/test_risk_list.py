@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -112,8 +113,8 @@ def test_a_crash_leaves_the_previous_list_intact(
 
     real_insert = risk_list.insert_items
 
-    def failing_insert(session: Session, rows: pl.DataFrame) -> None:
-        real_insert(session, rows.head(rows.height // 2))
+    def failing_insert(session: Session, rows: pl.DataFrame, staged: Callable[[], None]) -> None:
+        real_insert(session, rows.head(rows.height // 2), staged)
         raise RuntimeError("disk full")
 
     # A different checksum forces a rebuild; the insert then fails half-way.
