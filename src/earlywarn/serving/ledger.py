@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 
 import polars as pl
@@ -107,13 +108,14 @@ _BANDS: dict[Language, list[tuple[str, str]]] = {
 _PERCENT = {"escalation_probability", "collective_probability"}
 _WRAPPED = ("reasons", "steps", "changes")
 _LINE_POINTS = 16  # one line of the default 11-point font, Chinese glyphs included
+_WIDE = re.compile("[\u2e80-\U0010ffff]")  # CJK and beyond: two units wide
 
 
 def _wrapped_lines(text: str, width: int) -> int:
     """Lines a cell of ``width`` characters needs: a Chinese character is two wide."""
     total = 0
     for line in text.split("\n"):
-        wide = sum(2 if ord(ch) > 0x2E7F else 1 for ch in line)
+        wide = len(line) + len(_WIDE.findall(line))  # a regex: per character in C
         total += max(1, -(-wide // max(int(width * 0.9), 1)))  # fonts run wider than units
     return total
 

@@ -200,12 +200,10 @@ def list_changes(
     events = _event_counts(
         now, pl.concat(before, how="vertical_relaxed") if before else now.clear()
     )
-    changes = []
-    for row in items.select("case_id", "risk_band", *(f"{t}_probability" for t in TARGETS)).rows():
-        case_id, band, *probabilities = row
-        if band == "low":
-            changes.append("{}")
-            continue
+    changes = ["{}"] * items.height  # low rows: most of a list
+    read = items.with_row_index("_row").filter(pl.col("risk_band") != "low")
+    for row in read.select("_row", "case_id", *(f"{t}_probability" for t in TARGETS)).rows():
+        number, case_id, *probabilities = row
         old = previous.rows.get(case_id)
         change: dict[str, Any] = {
             "since": previous.list_date.isoformat(),
@@ -218,7 +216,7 @@ def list_changes(
             },
             "events": events[case_id],
         }
-        changes.append(json.dumps(change, ensure_ascii=False, separators=(",", ":")))
+        changes[number] = json.dumps(change, ensure_ascii=False, separators=(",", ":"))
     return changes
 
 
