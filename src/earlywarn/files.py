@@ -1,11 +1,22 @@
-"""Writing files so that a crash never leaves half of one: a leaf any layer may use."""
+"""Writing files so that a crash never leaves half of one, and the compact JSON that lists
+keep in them and in the store: a leaf any layer may use."""
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import tempfile
 from pathlib import Path
+
+# One encoder for every row: ``json.dumps`` with options builds a new one per call, which
+# was half the time of a million-row list's reasons, steps and changes as text.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def compact_json(value: object) -> str:
+    """``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, the same text."""
+    return _COMPACT.encode(value)
 
 
 def write_atomically(path: Path, content: bytes) -> None:

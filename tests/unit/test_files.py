@@ -1,13 +1,14 @@
-"""Files written whole, with the mode any new file gets here."""
+"""Files written whole, with the mode any new file gets here; the compact JSON they keep."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 
-from earlywarn.files import write_atomically
+from earlywarn.files import compact_json, write_atomically
 
 
 def test_a_file_written_atomically_gets_the_usual_mode(tmp_path: Path) -> None:
@@ -49,3 +50,15 @@ def test_files_that_belong_together_are_replaced_together_or_not_at_all(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.parquet", "contacts.parquet"]
     write_all_atomically({cases: b"new cases", contacts: b"new contacts"})
     assert cases.read_bytes() == b"new cases" and contacts.read_bytes() == b"new contacts"
+
+
+def test_compact_json_is_the_text_json_dumps_writes() -> None:
+    """Stored reasons, steps and changes keep their bytes (a list's checksum reads them)."""
+    value = [
+        {"feature": "contacts_90d", "value": 8.0, "contribution": 0.3100715129367628},
+        {"since": "2024-12-30", "new": False, "delta": {"escalation": 1e-06}, "n": None},
+        {"unit": "县信访局", "text": '引号"与\\反斜杠\n换行'},
+    ]
+    expected = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    assert compact_json(value) == expected
+    assert compact_json([]) == "[]"

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 
 from earlywarn.features.catalogue import BY_NAME, reason_kind
+from earlywarn.files import compact_json
 from earlywarn.models.sentences import Pair, sentence, value_words
 
 Language = Literal["zh", "en"]
@@ -127,7 +128,7 @@ def to_json(reasons: list[Reason]) -> str:
         | ({"detail": r.detail} if r.detail else {})
         for r in reasons
     ]
-    return json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
+    return compact_json(plain)
 
 
 def from_json(text: str | None) -> list[Reason]:

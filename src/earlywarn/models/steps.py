@@ -21,7 +21,7 @@ from typing import Any
 
 from earlywarn.contract.rules import GROUP_THRESHOLD
 from earlywarn.contract.spec import LEVELS
-from earlywarn.files import replace_generated
+from earlywarn.files import compact_json, replace_generated
 
 STEPS_SHOWN = 3
 PERIOD_AHEAD_DAYS = 14  # a sensitive period this close: resolve before it
@@ -204,7 +204,7 @@ def to_json(steps: list[Step]) -> str:
     if not steps:
         return "[]"
     plain = [{"key": s.key, "unit": s.unit} if s.unit else {"key": s.key} for s in steps]
-    return json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
+    return compact_json(plain)
 
 
 def from_json(text: str | None) -> list[Step]:

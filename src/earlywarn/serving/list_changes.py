@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from earlywarn.contract.rules import TARGET_NAMES, TARGETS
+from earlywarn.files import compact_json
 from earlywarn.models.steps import PERIOD_AHEAD_DAYS
 from earlywarn.serving.store import RiskList, RiskListItem
 
@@ -216,7 +217,7 @@ def list_changes(
             },
             "events": events[case_id],
         }
-        changes[number] = json.dumps(change, ensure_ascii=False, separators=(",", ":"))
+        changes[number] = compact_json(change)
     return changes
 
 
