@@ -380,3 +380,33 @@ def test_an_unknown_list_parameter_is_refused_by_name(
         assert ["query", "bnad"] in [e["loc"] for e in refused.json()["detail"]]
     fine = client.get(f"/v1/risk-lists/{DAY}?band=high&page=1&page_size=5", headers=headers)
     assert fine.status_code == 200, fine.text[:200]
+
+
+def test_an_unknown_review_field_is_refused_by_name(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """A "reasons" for "reason" (or a note the route does not keep) was answered 200 and
+    the words were lost without a sign."""
+    item = _list_case(client, keys)
+    route = f"/v1/risk-lists/{DAY}/cases/{item['case_id']}/review"
+    headers = {"X-API-Key": keys["office"]}
+    refused = client.post(
+        route, json={"decision": "acknowledged", "note": "called"}, headers=headers
+    )
+    assert refused.status_code == 422, refused.text[:200]
+    assert ["body", "note"] in [e["loc"] for e in refused.json()["detail"]]
+    batch = client.post("/v1/score/batch", json={"cases": [], "case": {}}, headers=headers)
+    assert batch.status_code == 422
+    assert ["body", "case"] in [e["loc"] for e in batch.json()["detail"]]
+
+
+def test_the_list_document_names_the_values_of_its_coded_fields(client: TestClient) -> None:
+    """Band, category, review and change event were bare strings in /openapi.json: a
+    client generated from it could not know the codes."""
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    item, change = schemas["ListItem"]["properties"], schemas["ListChange"]["properties"]
+    assert item["risk_band"]["enum"] == ["high", "medium", "low"]
+    assert "land_requisition" in item["category"]["enum"]
+    assert item["review"]["enum"] == ["acknowledged", "action_taken", "dismissed", None]
+    assert change["band_before"]["enum"] == ["high", "medium", "low", None]
+    assert "new_contacts" in schemas["ChangeEvent"]["properties"]["event"]["enum"]

@@ -4,16 +4,27 @@ previous list, and the review a reviewer posts."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_serializer, model_validator
 
 from earlywarn.contract.rules import OFFICE_ZONE, with_office_offset
+from earlywarn.contract.spec import CATEGORIES
+from earlywarn.serving.list_changes import EVENTS
 from earlywarn.serving.schemas import ReasonOut, Step, Text
+
+BANDS: list[JsonValue] = ["high", "medium", "low"]
+DECISIONS: list[JsonValue] = ["acknowledged", "action_taken", "dismissed"]
+
+
+def listed_values(values: list[JsonValue], description: str, **field: Any) -> Any:
+    """A field whose values the OpenAPI document lists for clients, without refusing a
+    stored value outside them in an answer (a list stored by an earlier version)."""
+    return Field(description=description, json_schema_extra={"enum": values}, **field)
 
 
 class ChangeEvent(BaseModel):
-    event: str = Field(description="a key of serving.list_changes.EVENTS")
+    event: str = listed_values([*EVENTS], "what happened since the previous list")
     n: int
 
 
@@ -22,7 +33,9 @@ class ListChange(BaseModel):
 
     since: dt.date = Field(description="the date of the previous list")
     new: bool = Field(description="low or absent on the previous list")
-    band_before: str | None
+    band_before: str | None = listed_values(
+        [*BANDS, None], "the band on the previous list; null: absent"
+    )
     delta: dict[str, float] | None = Field(description="probability now minus then, by target")
     events: list[ChangeEvent]
     text_zh: list[str]
@@ -34,16 +47,20 @@ class ListItem(BaseModel):
     case_id: str
     county_code: str
     township_code: str | None
-    category: str
+    category: str = listed_values([*CATEGORIES], "the matter's category (contract codes)")
     escalation_probability: float
     collective_probability: float
     escalation_flag: bool
     collective_flag: bool
-    risk_band: str
+    risk_band: str = listed_values(BANDS, "the higher of the two targets' bands")
     reasons: list[ReasonOut]
     recommended_steps: list[Step]
     days_since_last_contact: float | None
-    review: str | None = None
+    review: str | None = listed_values(
+        [*DECISIONS, None],
+        "the latest review's decision on this list; null: not reviewed",
+        default=None,
+    )
     changes: ListChange | None = None
 
 
@@ -60,6 +77,10 @@ class ListPage(BaseModel):
 
 
 class ReviewIn(BaseModel):
+    # A field the route does not know is refused by name, as a query parameter is: a
+    # "reasons" for "reason" was answered 200 and the reason lost.
+    model_config = ConfigDict(extra="forbid")
+
     decision: Literal["acknowledged", "action_taken", "dismissed"]
     step: Text | None = Field(
         default=None, max_length=64, description="required for action_taken: a step key"

@@ -300,6 +300,8 @@ class ScoreResponse(BaseModel):
 
 
 class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a field beside "cases" refused, not ignored
+
     cases: list[ScoreRequest] = Field(min_length=1)
 
 
