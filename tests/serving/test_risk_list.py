@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import openpyxl
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from earlywarn.contract import Dataset
 from earlywarn.models.capacity import Capacity
 from earlywarn.models.registry import LoadedModels
-from earlywarn.serving import risk_list
+from earlywarn.serving import list_store, risk_list
 from earlywarn.serving.list_files import list_folder
 from earlywarn.serving.risk_list import build_risk_list, verify_list
 from earlywarn.serving.store import RiskList, RiskListItem, open_store
@@ -111,22 +112,34 @@ def test_a_crash_leaves_the_previous_list_intact(
     before = build_risk_list(settings, sample, DAY, sessions, champions)
     real_checksum = risk_list.checksum_of
 
-    real_insert = risk_list.insert_items
+    real_staging = risk_list.staged_items
 
-    def failing_insert(session: Session, rows: pl.DataFrame, staged: Callable[[], None]) -> None:
-        real_insert(session, rows.head(rows.height // 2), staged)
-        raise RuntimeError("disk full")
+    @contextlib.contextmanager
+    def failing_staging(session: Session, rows: pl.DataFrame) -> Iterator[Callable[[int], None]]:
+        with real_staging(session, rows.head(rows.height // 2)) as file_under:
+
+            def half_then_full(list_id: int) -> None:
+                file_under(list_id)
+                raise RuntimeError("disk full")
+
+            yield half_then_full
 
     # A different checksum forces a rebuild; the insert then fails half-way.
     monkeypatch.setattr(risk_list, "checksum_of", lambda items, versions: "x" * 64)
-    monkeypatch.setattr(risk_list, "insert_items", failing_insert)
+    monkeypatch.setattr(risk_list, "staged_items", failing_staging)
     with pytest.raises(RuntimeError, match="disk full"):
         build_risk_list(settings, sample, DAY, sessions, champions)
     monkeypatch.setattr(risk_list, "checksum_of", real_checksum)
     with sessions() as session:
         stored = session.scalars(select(RiskList).where(RiskList.list_date == DAY)).one()
+        # Nor is anything of the failed list left on the pooled connection: its staging
+        # tables failed the next list there.
+        driver = session.connection().connection.driver_connection
+        assert driver is not None
+        assert driver.execute("SELECT name FROM temp.sqlite_master").fetchall() == []
     assert stored.checksum == before.checksum
     assert _items(sessions) == before.rows
+    assert build_risk_list(settings, sample, DAY, sessions, champions).checksum == before.checksum
 
 
 def test_a_rerun_that_stores_another_list_keeps_the_earlier_files(
@@ -162,28 +175,57 @@ def _empty_header(session: Session, rows: int) -> RiskList:
     return header
 
 
-def test_inserting_rows_gives_the_connection_its_page_cache_back(tmp_path: Path) -> None:
-    """The insert raises SQLite's page cache for its own rows only: the pooled connection
-    keeps its size afterwards (else every connection would keep 64 MB)."""
+def test_staged_rows_are_filed_as_given_and_the_connection_left_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """Rows with something to read and rows without (staged without their reasons, steps
+    and changes) come back from the items table as they were given; the staging tables
+    are gone and the pooled connection keeps its page cache size (else every connection
+    would keep 64 MB)."""
     rows = pl.DataFrame(
-        {"rank": [1, 2], "case_id": ["C1", "C2"], "county_code": ["330211", "330212"],
-         "township_code": [None, "t"], "category": ["land", "other"],
-         "escalation_probability": [0.5, 0.1], "collective_probability": [0.2, 0.0],
-         "escalation_flag": [True, False], "collective_flag": [False, False],
-         "risk_band": ["high", "low"], "reasons": ["[]", "[]"], "steps": ["[]", "[]"],
-         "days_since_last_contact": [3.0, None], "changes": ["{}", "{}"]}
+        {"rank": [1, 2, 3], "case_id": ["C1", "C2", "C3"],
+         "county_code": ["330211", "330212", "330212"], "township_code": [None, "t", "t"],
+         "category": ["land", "other", "other"],
+         "escalation_probability": [0.5, 0.1, 0.3], "collective_probability": [0.2, 0.0, 0.1],
+         "escalation_flag": [True, False, False], "collective_flag": [False, False, True],
+         "risk_band": ["high", "low", "medium"],
+         "reasons": ['[{"feature":"contacts_90d"}]', "[]", "[]"],
+         "steps": ['[{"key":"dialogue"}]', "[]", "[]"],
+         "days_since_last_contact": [3.0, None, 1.5],
+         "changes": ['{"new":true}', "{}", '{"new":false}']}
     )  # fmt: skip
     sessions = open_store(load_settings(work_dir=tmp_path))
     with sessions.begin() as session:
         driver = session.connection().connection.driver_connection
         assert driver is not None
         before = driver.execute("PRAGMA cache_size").fetchone()[0]
-        header = _empty_header(session, rows=2)
-        risk_list.insert_items(session, rows.with_columns(pl.lit(header.id).alias("list_id")))
+        header = _empty_header(session, rows=3)
+        with list_store.staged_items(session, rows) as file_under:
+            assert driver.execute("PRAGMA cache_size").fetchone()[0] == -list_store.INSERT_CACHE_KIB
+            file_under(header.id)
         after = driver.execute("PRAGMA cache_size").fetchone()[0]
-    assert after == before != -risk_list.INSERT_CACHE_KIB
+        left = driver.execute("SELECT count(*) FROM temp.sqlite_master").fetchone()[0]
+    assert after == before != -list_store.INSERT_CACHE_KIB and left == 0
     with sessions() as session:
-        assert session.scalar(select(func.count()).select_from(RiskListItem)) == 2
+        stored = session.execute(
+            select(*(getattr(RiskListItem, c) for c in rows.columns)).order_by(RiskListItem.rank)
+        ).all()
+    assert [tuple(r) for r in stored] == rows.rows()
+
+
+def test_staged_rows_not_filed_leave_nothing(tmp_path: Path) -> None:
+    """A rerun of an unchanged list stages its rows, then drops them."""
+    sessions = open_store(load_settings(work_dir=tmp_path))
+    rows = pl.DataFrame({"rank": [1], "case_id": ["C1"], "reasons": ["[]"], "steps": ["[]"],
+                         "changes": ["{}"]})  # fmt: skip
+    with sessions.begin() as session:
+        with list_store.staged_items(session, rows):
+            pass
+        driver = session.connection().connection.driver_connection
+        assert driver is not None
+        assert driver.execute("SELECT count(*) FROM temp.sqlite_master").fetchone()[0] == 0
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(RiskListItem)) == 0
 
 
 def test_an_office_page_reads_one_list_of_its_county_in_rank_order(tmp_path: Path) -> None:
@@ -268,7 +310,8 @@ def test_an_office_key_for_a_county_no_list_holds_is_questioned(
     )  # fmt: skip
     with open_store(load_settings(work_dir=tmp_path)).begin() as session:
         header = _empty_header(session, rows=1)
-        risk_list.insert_items(session, rows.with_columns(pl.lit(header.id).alias("list_id")))
+        with list_store.staged_items(session, rows) as file_under:
+            file_under(header.id)
     odd = runner.invoke(app, [*create, "999999"])
     assert odd.exit_code == 0 and "no stored list holds a case of county 999999" in odd.output
     known = runner.invoke(app, [*create, "330211"])

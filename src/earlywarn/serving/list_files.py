@@ -20,6 +20,7 @@ import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -64,13 +65,22 @@ def _sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
+@dataclass(frozen=True)
+class MadeFiles:
+    """A day's files in memory, with the SHA-256 of each for the manifest (summed where
+    they are made, beside the store's work, not after it)."""
+
+    contents: dict[str, bytes]
+    digests: dict[str, str]
+
+
 def list_file_contents(
     scores: pl.DataFrame,
     items: pl.DataFrame,
     info: LedgerInfo,
     tables: dict[str, pl.DataFrame],
     printed: int,
-) -> dict[str, bytes]:
+) -> MadeFiles:
     """The day's files, made in memory: the score file (every case), the ledger as CSV
     (the rows the job explained: the office's capacity and every flagged case) and as the
     printed XLSX (the first ``printed`` of them: the capacity, a day's work), the tables
@@ -90,21 +100,22 @@ def list_file_contents(
         buffer = io.BytesIO()
         table.write_parquet(buffer, statistics=True)
         contents[name] = buffer.getvalue()
-    return contents
+    return MadeFiles(contents, {name: _sha256(content) for name, content in contents.items()})
 
 
 def write_list_files(
-    folder: Path, contents: dict[str, bytes], checksum: str, model_versions: str
+    folder: Path, made: MadeFiles, checksum: str, model_versions: str
 ) -> dict[str, Path]:
     """The files of the list stored with ``checksum``, each written whole, then the
     manifest that names them: ``scores``, ``csv`` and ``xlsx``, and the kept tables."""
+    contents = made.contents
     for name, content in contents.items():
         write_atomically(folder / name, content)
     manifest = {
         "list_date": folder.name,
         "checksum": checksum,
         "model_versions": model_versions,
-        "files": {name: _sha256(content) for name, content in contents.items()},
+        "files": made.digests,
     }
     write_atomically(folder / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"))
     named = {"scores": SCORES, "csv": LEDGER_CSV, "xlsx": LEDGER_XLSX}

@@ -15,11 +15,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import numpy as np
 import polars as pl
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.contract import Dataset
@@ -38,6 +37,7 @@ from earlywarn.serving.list_changes import (
 )
 from earlywarn.serving.list_files import (
     UNEXPLAINED,
+    MadeFiles,
     day_lock,
     keep_replaced,
     list_file_contents,
@@ -45,13 +45,11 @@ from earlywarn.serving.list_files import (
     verify_list_files,
     write_list_files,
 )
+from earlywarn.serving.list_store import staged_items
 from earlywarn.serving.store import ITEM_COLUMNS, RiskList, RiskListItem
 from earlywarn.settings import Settings
 
 logger = logging.getLogger(__name__)
-ITEMS_TABLE = cast(Table, RiskListItem.__table__)
-INSERT_CACHE_KIB = 64 * 1024  # SQLite's page cache while a list's rows are inserted
-STAGING = "temp.risk_list_items_staged"  # a list's rows before the items table's keys
 
 
 @dataclass(frozen=True)
@@ -92,79 +90,44 @@ def store_list(
 ) -> tuple[str, bool]:
     """Replace the day's list in the caller's transaction unless it is already the same;
     ``capacity``: the rows of a day's work it was made with, kept with it. ``staged`` is
-    called once the rows no longer need the interpreter (``insert_items``), or at once
-    when nothing is inserted: other Python work can then run beside the store's."""
-    checksum = checksum_of(items, versions)
-    existing = session.scalars(select(RiskList).where(RiskList.list_date == list_date)).first()
-    if existing is not None and existing.checksum == checksum:
-        existing.capacity = capacity if capacity is not None else existing.capacity
-        staged()
-        return checksum, False
-    if existing is not None:
-        session.execute(delete(RiskListItem).where(RiskListItem.list_id == existing.id))
-        session.delete(existing)
-        session.flush()
-    header = RiskList(
-        list_date=list_date,
-        as_of=as_of,
-        checksum=checksum,
-        model_versions=versions,
-        rows=items.height,
-        capacity=capacity,
-    )
-    session.add(header)
-    session.flush()
-    rows = items.select(ITEM_COLUMNS).with_columns(pl.lit(header.id).alias("list_id"))
+    called once the rows are handed to the store (``list_store``): what is left of the
+    store's work runs without the interpreter's lock, so other Python can run beside it.
+
+    The rows are staged before the checksum says whether they are needed: the checksum
+    (Polars, without the lock) is made meanwhile, and a rerun of an unchanged list, the
+    rare case, drops them."""
     # In the order of the (list, county, rank) index, which then grows at one end; the
     # (list, case) key takes them anywhere, in the page cache (a million real rows: 7.6
     # to 8.1 s, against 8.2 to 10.9 s in case order with the county index of 0007).
     # Nothing reads the rows in insertion order.
-    insert_items(session, rows.sort("county_code", "rank"), staged)
-    return checksum, True
-
-
-def insert_items(
-    session: Session, rows: pl.DataFrame, staged: Callable[[], None] = lambda: None
-) -> None:
-    """The list's rows into the store, in the session's transaction; ``staged`` called
-    when what is left runs without the interpreter's lock.
-
-    On SQLite the rows go through the driver's own executemany with plain tuples
-    (SQLAlchemy's per-row parameter handling was most of a million-row list's storing
-    time) into a temporary table without keys, then into the items table by one
-    statement: the keys' upkeep, over half of the insert, runs inside SQLite, which
-    holds no Python lock, while the list's files are made beside it (a million rows,
-    stored while the files were made: 19 to 20 s in one table, about 10 s staged).
-    Elsewhere Core's executemany."""
-    if rows.is_empty():
-        staged()
-        return
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        staged()
-        session.execute(insert(ITEMS_TABLE), rows.to_dicts())
-        return
-    columns = ", ".join(rows.columns)
-    marks = ", ".join("?" * rows.width)
-    driver = connection.connection.driver_connection
-    assert driver is not None  # a connection of an open session
-    # A million rows' (list, case) key is about 30 MB, reached at random places: beyond
-    # SQLite's page cache it read the same pages again and again (a million real rows:
-    # 12.9 to 15.5 s with the default 2 MB, 8.7 to 10.0 s with 64 MB, in two runs each).
-    cache = driver.execute("PRAGMA cache_size").fetchone()[0]
-    driver.execute(f"PRAGMA cache_size=-{INSERT_CACHE_KIB}")
-    try:
-        driver.execute(f"CREATE TEMP TABLE {STAGING} ({columns})")
-        try:
-            driver.executemany(f"INSERT INTO {STAGING} VALUES ({marks})", rows.iter_rows())
+    rows = items.select(ITEM_COLUMNS).sort("county_code", "rank")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="list-checksum") as pool:
+        summed = pool.submit(checksum_of, items, versions)
+        with staged_items(session, rows) as file_under:
             staged()
-            driver.execute(
-                f"INSERT INTO {ITEMS_TABLE.name} ({columns}) SELECT {columns} FROM {STAGING}"
+            checksum = summed.result()
+            existing = session.scalars(
+                select(RiskList).where(RiskList.list_date == list_date)
+            ).first()
+            if existing is not None and existing.checksum == checksum:
+                existing.capacity = capacity if capacity is not None else existing.capacity
+                return checksum, False
+            if existing is not None:
+                session.execute(delete(RiskListItem).where(RiskListItem.list_id == existing.id))
+                session.delete(existing)
+                session.flush()
+            header = RiskList(
+                list_date=list_date,
+                as_of=as_of,
+                checksum=checksum,
+                model_versions=versions,
+                rows=items.height,
+                capacity=capacity,
             )
-        finally:
-            driver.execute(f"DROP TABLE IF EXISTS {STAGING}")
-    finally:
-        driver.execute(f"PRAGMA cache_size={int(cache)}")
+            session.add(header)
+            session.flush()
+            file_under(header.id)
+    return checksum, True
 
 
 def build_risk_list(
@@ -213,7 +176,7 @@ def store_scored_list(
         later = {UNEXPLAINED: day.unexplained, BASIS: change_basis(day.needed, items)}
         staged = threading.Event()
 
-        def contents_once_staged() -> dict[str, bytes]:
+        def contents_once_staged() -> MadeFiles:
             # Made in memory while the store files the rows into its keys (SQLite, without
             # the interpreter's lock), not while they are handed to it: two threads of
             # Python on one lock each ran at half speed. On disk once committed.
