@@ -410,3 +410,17 @@ def test_the_list_document_names_the_values_of_its_coded_fields(client: TestClie
     assert item["review"]["enum"] == ["acknowledged", "action_taken", "dismissed", None]
     assert change["band_before"]["enum"] == ["high", "medium", "low", None]
     assert "new_contacts" in schemas["ChangeEvent"]["properties"]["event"]["enum"]
+
+
+def test_a_list_date_is_a_date_as_lists_name_it(client: TestClient, keys: dict[str, str]) -> None:
+    """A number of seconds (1735603200) and a midnight timestamp were read as a date and
+    answered that day's list."""
+    headers = {"X-API-Key": keys["analyst"]}
+    assert client.get(f"/v1/risk-lists/{DAY}", headers=headers).status_code == 200
+    seconds = int(dt.datetime.combine(DAY, dt.time(), dt.UTC).timestamp())
+    for loose in (str(seconds), f"{DAY}T00:00:00", DAY.strftime("%Y%m%d")):
+        for path in (f"/v1/risk-lists/{loose}", f"/v1/risk-lists/{loose}/export"):
+            refused = client.get(path, headers=headers)
+            assert refused.status_code == 422, (path, refused.text[:200])
+            assert refused.json()["detail"][0]["loc"] == ["path", "list_date"]
+            assert "YYYY-MM-DD" in refused.text and "年-月-日" in refused.text

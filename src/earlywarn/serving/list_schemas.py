@@ -4,9 +4,19 @@ previous list, and the review a reviewer posts."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_serializer, model_validator
+from fastapi import Path
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    field_serializer,
+    model_validator,
+)
 
 from earlywarn.contract.rules import OFFICE_ZONE, with_office_offset
 from earlywarn.contract.spec import CATEGORIES
@@ -15,6 +25,24 @@ from earlywarn.serving.schemas import ReasonOut, Step, Text
 
 BANDS: list[JsonValue] = ["high", "medium", "low"]
 DECISIONS: list[JsonValue] = ["acknowledged", "action_taken", "dismissed"]
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _day(value: object) -> object:
+    """A list's date as the lists name it, YYYY-MM-DD: pydantic also read a number of
+    seconds (1735603200) and a midnight timestamp as a date, and answered that day."""
+    if isinstance(value, str) and not _DAY.fullmatch(value):
+        raise ValueError("a date as YYYY-MM-DD, e.g. 2024-12-31 (日期应为 年-月-日，如 2024-12-31)")
+    return value
+
+
+ListDay = Annotated[
+    dt.date,
+    BeforeValidator(_day),
+    Path(description="the list's date, YYYY-MM-DD", examples=["2024-12-31"]),
+]
 
 
 def listed_values(values: list[JsonValue], description: str, **field: Any) -> Any:

@@ -19,7 +19,7 @@ from earlywarn.serving.access import READERS, REVIEWERS
 from earlywarn.serving.audit_trail import AuditTrail
 from earlywarn.serving.deps import ERRORS, Caller, Db, ScorerDep, Trail, allow, refuse
 from earlywarn.serving.errors import field_error
-from earlywarn.serving.list_schemas import ListPage, ReviewIn, ReviewOut
+from earlywarn.serving.list_schemas import ListDay, ListPage, ReviewIn, ReviewOut
 from earlywarn.serving.lists import (
     Filters,
     OtherCountyError,
@@ -125,7 +125,7 @@ def _filtered(
 @router.get("/v1/risk-lists/{list_date}", response_model=ListPage, responses=ERRORS)
 def get_list(
     request: Request,
-    list_date: dt.date,
+    list_date: ListDay,
     key: Caller,
     db: Db,
     trail: Trail,
@@ -162,7 +162,7 @@ def get_list(
 @router.get("/v1/risk-lists/{list_date}/export", response_class=Response, responses=ERRORS)
 def export_list(
     request: Request,
-    list_date: dt.date,
+    list_date: ListDay,
     key: Caller,
     db: Db,
     trail: Trail,
@@ -199,7 +199,7 @@ def export_list(
     responses=ERRORS,
 )
 def review(
-    list_date: dt.date, case_id: str, body: ReviewIn, key: Caller, db: Db, trail: Trail
+    list_date: ListDay, case_id: str, body: ReviewIn, key: Caller, db: Db, trail: Trail
 ) -> ReviewOut:
     """Record the reviewer's decision on a case of the day's list."""
     allow(trail, db, key, REVIEWERS, "review", f"{list_date}/{case_id}")
