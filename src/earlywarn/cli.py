@@ -14,6 +14,11 @@ def main() -> None:
     traceback."""
     try:
         app()
+    except SystemExit as stop:
+        from earlywarn.commands.interruption import say_unless_said
+
+        say_unless_said(stop.code)
+        raise
     except Exception as error:
         import sys
 

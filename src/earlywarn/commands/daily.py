@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from earlywarn.commands.app import app, day_asked
+from earlywarn.commands.interruption import INTERRUPTED, say_interrupted
 
 if TYPE_CHECKING:
     from earlywarn.settings import Settings
@@ -74,8 +75,8 @@ def daily(
                     run_daily(settings, source, day, catch_up, outcome)
             except KeyboardInterrupt as error:  # Ctrl-C, or systemd's SIGTERM at its timeout
                 finish_run(settings, run_id, outcome, "interrupted", STOPPED)
-                typer.echo(f"interrupted 已中断: daily run for {day}: {STOPPED}", err=True)
-                raise typer.Exit(130) from error
+                say_interrupted(f"interrupted 已中断: daily run for {day}: {STOPPED}")
+                raise typer.Exit(INTERRUPTED) from error
             except (DailyError, typer.Exit, SQLAlchemyError) as error:
                 reason = _said(error)
                 finish_run(settings, run_id, outcome, "failed", reason)
