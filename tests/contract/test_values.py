@@ -11,7 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from earlywarn.contract import load_dataset
-from earlywarn.contract.personal import MOBILE_TOKEN, echoed_text, personal_data_code, redact_text
+from earlywarn.contract.personal import (
+    CARD_TOKEN,
+    MOBILE_TOKEN,
+    echoed_text,
+    personal_data_code,
+    redact_text,
+)
 from tests.conftest import DatasetWriter, case_row, contact_row, valid_id_number
 
 
@@ -243,3 +249,15 @@ def test_landlines_in_groups_are_redacted(written: str) -> None:
     """A review's reason may hold the number called; these forms were kept as typed."""
     assert redact_text(f"已电话联系{written}，") == "已电话联系[电话]，"
     assert redact_text("2024-03-15 09:30:00 金额12000元") == "2024-03-15 09:30:00 金额12000元"
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["6222021234567890123", "6222 0212 3456 7890 123", "6228-4800-1234-5678", "4367421234567890"],
+)  # fmt: skip
+def test_bank_card_numbers_are_redacted_whole(written: str) -> None:
+    """A card's number was kept, or written in groups lost only its last 15 digits."""
+    assert redact_text(f"已退款至卡号{written}。") == f"已退款至卡号{CARD_TOKEN}。"
+    # An ID of 18 characters stays an ID; a short number stays as typed.
+    assert redact_text("身份证330211197008161060") == "身份证[身份证号]"
+    assert redact_text("编号 3302111234，金额12000元") == "编号 3302111234，金额12000元"

@@ -89,6 +89,7 @@ _ID_ALONE = f"^\\s*(?:{_ID_SHAPE}|[1-8][0-9]{{14}})\\s*$"
 ID_TOKEN = "[身份证号]"
 MOBILE_TOKEN = "[手机号]"
 PHONE_TOKEN = "[电话]"
+CARD_TOKEN = "[银行卡号]"
 
 # Redaction is deliberately wider than detection: any 18-character ID shape, with
 # or without a valid check digit, old 15-digit IDs, mobiles with a +86 prefix and
@@ -101,6 +102,10 @@ _REDACTIONS: tuple[tuple[str, str], ...] = (
         f"({_NOT_D}|$)",
         MOBILE_TOKEN,
     ),
+    # A bank card's number, 16 to 19 digits whole or in groups (a review's reason may
+    # say where money was paid); before the 15-digit ID, which took a grouped card's
+    # last 15 digits and left its first group. A long case or order number goes too.
+    (f"(^|{_NOT_D}){_D}(?:{_SEP}{_D}){{15,18}}({_NOT_D}|$)", CARD_TOKEN),
     (f"(^|{_NOT_D}){_D}(?:{_SEP}{_D}){{14}}({_NOT_D}|$)", ID_TOKEN),
     (
         f"(^|[^0-9０-９(（])[(（]?[0０]{_D}{{2,3}}[)）]?{_SEP}{_D}{{7,8}}({_NOT_D}|$)",
