@@ -24,16 +24,7 @@ def write_atomically(path: Path, content: bytes) -> None:
 
     The file gets the mode any new file gets here (0666 less the umask), not the 0600 of
     a temporary file: a list's files are read by others (the office's shared folder)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(handle)
-    try:
-        Path(temporary).chmod(0o666 & ~_umask())
-        Path(temporary).write_bytes(content)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_all_atomically({path: content})
 
 
 def write_all_atomically(files: dict[Path, bytes]) -> None:

@@ -17,7 +17,7 @@ from earlywarn.models.scoring import score_table
 from earlywarn.resources import sample_dataset
 from earlywarn.settings import Settings
 from earlywarn.training import registry
-from earlywarn.training.pipeline import TrainResult
+from earlywarn.training.pipeline import TrainResult, command_line
 
 pytestmark = pytest.mark.slow
 AS_OF = dt.datetime(2025, 11, 1)
@@ -298,3 +298,14 @@ def test_a_retrain_that_changed_nothing_is_not_held_in_shadow() -> None:
     assert _same_as_champion({"roc_auc": 0.8360417, "precision_at_capacity": 0.1015}, held)
     assert not _same_as_champion({"roc_auc": 0.8360418, "precision_at_capacity": 0.1015}, held)
     assert not _same_as_champion({"roc_auc": 0.8360417, "precision_at_capacity": 0.1015}, {})
+
+
+def test_the_card_s_command_leaves_out_a_database_password() -> None:
+    """In the address, as ?password=, after --data= or as a word of its own."""
+    shown = command_line(
+        ["train", "--data", "postgresql+psycopg://xf:s3cret@db/xf?sslmode=require",
+         "--data=mysql+pymysql://xf@db/xf?password=s3cret", "--until", "2026-01-01"]
+    )  # fmt: skip
+    assert "s3cret" not in shown
+    assert shown.startswith("earlywarn train --data 'postgresql+psycopg://xf:***@db/xf")
+    assert "--data=" in shown and shown.endswith("--until 2026-01-01")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import Path
 from pydantic import (
@@ -24,7 +24,8 @@ from earlywarn.serving.list_changes import EVENTS
 from earlywarn.serving.schemas import ReasonOut, Step, Text
 
 BANDS: list[JsonValue] = ["high", "medium", "low"]
-DECISIONS: list[JsonValue] = ["acknowledged", "action_taken", "dismissed"]
+Decision = Literal["acknowledged", "action_taken", "dismissed"]
+DECISIONS: list[JsonValue] = list(get_args(Decision))
 
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -109,7 +110,7 @@ class ReviewIn(BaseModel):
     # "reasons" for "reason" was answered 200 and the reason lost.
     model_config = ConfigDict(extra="forbid")
 
-    decision: Literal["acknowledged", "action_taken", "dismissed"]
+    decision: Decision
     step: Text | None = Field(
         default=None, max_length=64, description="required for action_taken: a step key"
     )

@@ -19,6 +19,7 @@ from earlywarn.contract.personal import echoed_text, redact_text
 from earlywarn.models.capacity import Capacity
 from earlywarn.models.reasons import Language, from_json
 from earlywarn.models.steps import from_json as steps_from_json
+from earlywarn.serving.audit_trail import AuditTrail
 from earlywarn.serving.ledger import LedgerInfo, ledger_csv, ledger_xlsx
 from earlywarn.serving.list_changes import change_words
 from earlywarn.serving.list_schemas import ListChange, ListItem, ReviewIn
@@ -169,6 +170,18 @@ def save_review(
     db.add(saved)
     db.flush()
     return saved, True
+
+
+def record_review(
+    trail: AuditTrail, db: Session, key: ApiKey, list_date: dt.date, case_id: str, body: ReviewIn
+) -> Review:
+    """``save_review`` and its audit record, written together in the trail's turn, one
+    review at a time (the API's and the page's way alike)."""
+    with trail.writing():
+        saved, new = save_review(db, key, list_date, case_id, body)
+        said = body.decision if new else f"{body.decision} (sent again: the review {saved.id} kept)"
+        trail.record(db, key, "review", f"{list_date}/{case_id}", int(new), said)
+    return saved
 
 
 def change_out(text: str | None) -> ListChange | None:

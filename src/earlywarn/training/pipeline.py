@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import shlex
 import sys
 from dataclasses import asdict, dataclass, field
@@ -19,6 +18,7 @@ from earlywarn import __version__
 from earlywarn.contract.loader import Dataset
 from earlywarn.contract.rules import TARGETS
 from earlywarn.contract.spec import CONTRACT_VERSION
+from earlywarn.ingest.sources import shown_source
 from earlywarn.models import registry as models_registry
 from earlywarn.models.artifact import vocabularies
 from earlywarn.resources import quality_worlds
@@ -53,10 +53,14 @@ INTENDED_USE = (
 )
 
 
-def _command_line() -> str:
-    """The command as typed, a password in a URL left out."""
-    words = " ".join(shlex.quote(word) for word in ["earlywarn", *sys.argv[1:]])
-    return re.sub(r"(://[^:/@\s]+):[^@\s]+@", r"\1:***@", words)
+def command_line(arguments: list[str]) -> str:
+    """The command as typed, a database URL's password left out (``--data URL`` or
+    ``--data=URL``, in the address or as ``?password=``)."""
+    shown = []
+    for word in arguments:
+        option, equals, value = word.partition("=") if word.startswith("--") else ("", "", word)
+        shown.append(option + equals + shown_source(value))
+    return " ".join(shlex.quote(word) for word in ["earlywarn", *shown])
 
 
 def _against_champions(
@@ -235,7 +239,7 @@ def train(
             "intended use": INTENDED_USE,
             # How to make it again: the software and the command that trained it.
             "software": f"earlywarn {__version__}",
-            "command": _command_line(),
+            "command": command_line(sys.argv[1:]),
             "targets": ", ".join(targets),
             "horizon": f"{snapshot_settings.horizon_days} days",
             "data": data_name,

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import stats
 
 from earlywarn.files import write_atomically
-from earlywarn.value.study import EARLYWARN, NO_LIST, Row, StudyConfig
+from earlywarn.value.study import EARLYWARN, NO_LIST, OFFICE_RULE, Row, StudyConfig
 
 ORACLE = "oracle"
 
@@ -74,9 +74,6 @@ def summarise(rows: list[Row]) -> list[dict[str, Any]]:
             }
         )
     return summary
-
-
-OFFICE_RULE = "office rule"
 
 
 def paired(rows: list[Row]) -> list[dict[str, Any]]:

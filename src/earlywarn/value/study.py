@@ -32,10 +32,11 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
 NO_LIST = "no list"
+OFFICE_RULE = OfficeRule.name
 EARLYWARN = "earlywarn"
 NAIVE = "earlywarn, retrained naively"
 USUAL_STEPS = "earlywarn's list, the office's usual steps"  # the ranking apart from the steps
-POLICIES = ("office rule", "random K", EARLYWARN, "oracle", NAIVE, USUAL_STEPS)
+POLICIES = (OFFICE_RULE, "random K", EARLYWARN, "oracle", NAIVE, USUAL_STEPS)
 EARLYWARN_POLICIES = (EARLYWARN, NAIVE, USUAL_STEPS)
 DEFAULT_POLICIES = POLICIES[:4]
 SINGLE_THREADED = ("POLARS_MAX_THREADS", "OMP_NUM_THREADS")
@@ -106,7 +107,7 @@ def _policy(name: str, config: StudyConfig, fitted: LoadedModels | None) -> Poli
         return EarlywarnList(
             fitted, name, retrain, leave_out_treated=name != NAIVE, own_steps=name != USUAL_STEPS
         )
-    if name == "office rule":
+    if name == OFFICE_RULE:
         return OfficeRule()
     return RandomK() if name == "random K" else OracleList()
 

@@ -31,7 +31,7 @@ from earlywarn.serving.lists import (
     latest_reviews,
     list_capacity,
     list_item,
-    save_review,
+    record_review,
     visible_item,
 )
 from earlywarn.serving.reasons_later import with_reasons
@@ -211,10 +211,7 @@ def review(
         trail.record(db, key, "review", f"{list_date}/{case_id}", 0, "refused 422")
         detail = [field_error(["body", "step"], f"unknown step; one of {sorted(STEPS)}")]
         raise HTTPException(422, detail)
-    with trail.writing():  # the review and its record together, one review at a time
-        saved, new = save_review(db, key, list_date, case_id, body)
-        said = body.decision if new else f"{body.decision} (sent again: the review {saved.id} kept)"
-        trail.record(db, key, "review", f"{list_date}/{case_id}", int(new), said)
+    saved = record_review(trail, db, key, list_date, case_id, body)
     return ReviewOut(
         list_date=list_date,
         case_id=case_id,

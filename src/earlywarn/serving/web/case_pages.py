@@ -16,7 +16,7 @@ from earlywarn.models.steps import STEPS
 from earlywarn.serving.access import REVIEWERS
 from earlywarn.serving.deps import Db, ScorerDep, Trail
 from earlywarn.serving.list_schemas import ReviewIn
-from earlywarn.serving.lists import find_list, list_dates, save_review, visible_item
+from earlywarn.serving.lists import find_list, list_dates, record_review, visible_item
 from earlywarn.serving.reasons_later import with_reasons
 from earlywarn.serving.roles import Role
 from earlywarn.serving.scorer import Scorer
@@ -175,10 +175,7 @@ def review_submit(
     if isinstance(body, str):
         trail.record(db, who.key, "review", f"{day}/{case_id}", 0, "refused 422")
         return _form_again(request, db, scorer, lang, who, item, back, entered, body)
-    with trail.writing():  # the review and its record together, one review at a time
-        saved, new = save_review(db, who.key, day, case_id, body)
-        said = body.decision if new else f"{body.decision} (sent again: the review {saved.id} kept)"
-        trail.record(db, who.key, "review", f"{day}/{case_id}", int(new), said)
+    record_review(trail, db, who.key, day, case_id, body)
     target = "/office/case?" + urlencode(
         {"id": case_id, "date": day.isoformat(), "saved": 1} | ({"back": back} if back else {})
     )
