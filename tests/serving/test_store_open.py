@@ -15,9 +15,10 @@ from sqlalchemy.orm import sessionmaker
 from typer.testing import CliRunner
 
 from earlywarn.cli import app, main
+from earlywarn.ingest.sources import shown_source
 from earlywarn.serving.app import create_app
 from earlywarn.serving.scorer import Scorer
-from earlywarn.serving.store_open import connect_arguments, is_store_fault, shown_url
+from earlywarn.serving.store_open import connect_arguments, is_store_fault
 from earlywarn.settings import Settings
 
 NOTHING_LISTENS = "postgresql+psycopg://office:secret@127.0.0.1:9/cases"
@@ -27,6 +28,8 @@ NOTHING_LISTENS = "postgresql+psycopg://office:secret@127.0.0.1:9/cases"
     ("url", "hint"),
     [
         (NOTHING_LISTENS, "无法连接数据库服务器"),
+        # A password given as a parameter is hidden as well as one before the host.
+        ("postgresql+psycopg://office@127.0.0.1:9/cases?password=secret", "无法连接"),
         ("postgres://office@127.0.0.1:9/cases", "postgresql+psycopg://"),
     ],
 )
@@ -85,4 +88,4 @@ def test_postgresql_waits_for_a_lock_as_long_as_sqlite_and_keeps_the_urls_option
     assert connect_arguments(given, 1) == {
         "options": "-csearch_path=earlywarn -c lock_timeout=1000"
     }
-    assert shown_url(NOTHING_LISTENS) == "postgresql+psycopg://office:***@127.0.0.1:9/cases"
+    assert shown_source(NOTHING_LISTENS) == "postgresql+psycopg://office:***@127.0.0.1:9/cases"

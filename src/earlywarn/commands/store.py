@@ -37,10 +37,11 @@ def store_copy(
     Stop the service and the nightly timer first; afterwards set database_url to the
     new URL. Web sessions are not copied: reviewers sign in again.
     """
+    from earlywarn.ingest.sources import shown_source
     from earlywarn.serving.audit import anchor_file, audit_key, verify_chain
     from earlywarn.serving.store import open_store
     from earlywarn.serving.store_copy import copy_store
-    from earlywarn.serving.store_open import StoreError, shown_url
+    from earlywarn.serving.store_open import StoreError
 
     settings: Settings = ctx.obj
     with open_store(settings)() as source:
@@ -60,7 +61,7 @@ def store_copy(
                    f"{check.problem}", err=True)  # fmt: skip
         raise typer.Exit(1)
     typer.echo(
-        f"Copied 已复制 -> {shown_url(to)}; audit chain intact ({check.records:,} records). "
+        f"Copied 已复制 -> {shown_source(to)}; audit chain intact ({check.records:,} records). "
         "Set database_url (EARLYWARN_DATABASE_URL) to it, then start the service again "
         "(请将 database_url 设为新数据库后重新启动服务)"
     )

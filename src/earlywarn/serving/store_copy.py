@@ -16,6 +16,7 @@ from sqlalchemy import Table, create_engine, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from earlywarn.ingest.sources import shown_source
 from earlywarn.serving.store import (
     ApiKey,
     AuditRecord,
@@ -27,7 +28,7 @@ from earlywarn.serving.store import (
     RiskListItem,
     migrate,
 )
-from earlywarn.serving.store_open import StoreError, connect_arguments, shown_url
+from earlywarn.serving.store_open import StoreError, connect_arguments
 
 # Parents before the rows that name them.
 COPIED = [ApiKey, RiskList, RiskListItem, MonitorCheck, DailyRun, Review, AuditRecord]
@@ -57,7 +58,7 @@ def copy_store(source: Session, target_url: str, busy_seconds: float) -> Copied:
             held = [table.name for table in tables if _count(target, table)]
             if held:
                 raise StoreError(
-                    f"the store {shown_url(target_url)} already holds rows ({', '.join(held)}): "
+                    f"the store {shown_source(target_url)} already holds rows ({', '.join(held)}): "
                     "copy into an empty database (目标数据库不为空)"
                 )
             for table in tables:

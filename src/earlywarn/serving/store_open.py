@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, make_url, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
+from earlywarn.ingest.sources import shown_source
+
 # PostgreSQL's codes for a store that refuses rather than fails: no right to a table.
 _REFUSING = {"42501"}  # insufficient_privilege
 # Any number, the same in every process: the key of the lock migrations take.
@@ -25,14 +27,6 @@ _MIGRATION_LOCK = 7_301_202_612
 
 class StoreError(SQLAlchemyError):
     """The store could not be opened: the message says why and what to do."""
-
-
-def shown_url(url: str) -> str:
-    """The URL without its password."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unreadable URL: said as given, up to any password
-        return url.split("@")[-1]
 
 
 # (words in the driver's or Alembic's message, what to do in both languages)
@@ -59,7 +53,7 @@ def setup_failure(url: str, error: Exception) -> StoreError:
     said = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
     hint = next((words for found, words in _HINTS if found in str(cause)), None)
     return StoreError(
-        f"the store {shown_url(url)} could not be opened (无法打开数据库): {said}"
+        f"the store {shown_source(url)} could not be opened (无法打开数据库): {said}"
         + (f"; {hint}" if hint else "")
     )
 
