@@ -18,7 +18,7 @@ from earlywarn.contract import ContractError, Mode, load_dataset
 from earlywarn.features.build import build_features
 from earlywarn.ingest.mapping_file import MappingFileError, mapping_json_schema, read_mapping
 from earlywarn.ingest.merge import MergeCounts, merge_tables
-from earlywarn.ingest.run import MappingError, SourceError, import_source
+from earlywarn.ingest.run import IMPORT_REPORT, MappingError, SourceError, import_source
 from earlywarn.simulator.export import simulate_to_directory
 from earlywarn.simulator.run import SimulationConfig
 from tests.conftest import DatasetWriter, valid_id_number
@@ -334,6 +334,39 @@ def test_a_newer_export_merges_by_keys(tmp_path: Path) -> None:
     again = import_source(newer, out)
     assert again.merged["cases"].unchanged == 2 and again.merged["cases"].added == 0
     assert {p.name: p.read_bytes() for p in out.glob("*.parquet")} == before
+
+
+def test_a_column_the_export_lacks_keeps_its_values_and_an_empty_one_clears_them(
+    tmp_path: Path,
+) -> None:
+    """A view that stops returning 承办单位 says nothing of the units: the re-exported
+    cases keep them (and the import says so); an export that has the column but leaves it
+    empty clears them (the office may have), and says that."""
+    unit = [*CASES, "承办单位"]
+    twelve = range(1, 13)
+    visits = (CONTACTS, [contact_row(i) for i in twelve])
+    with_units = [[*case_row(i), f"U{i}"] for i in twelve]
+    first = workbook(tmp_path / "a.xlsx", {"信访事项": (unit, with_units), "信访记录": visits})
+    out = tmp_path / "dataset"
+    import_source(first, out)
+    without = workbook(tmp_path / "b.xlsx", {
+        "信访事项": (CASES, [case_row(i, 问题类别="拖欠工资") for i in twelve] + [case_row(13)]),
+        "信访记录": (CONTACTS, [contact_row(i) for i in range(1, 14)]),
+    })  # fmt: skip
+    result = import_source(without, out)
+    assert result.kept == ["cases.responsible_unit (12 values before)"] and result.emptied == []
+    cases = load_dataset(out).cases
+    units = dict(zip(cases["case_id"], cases["responsible_unit"], strict=True))
+    assert units == {f"C{i}": f"U{i}" for i in twelve} | {"C13": None}
+    assert set(cases.filter(pl.col("case_id") != "C13")["category"]) == {"wage_arrears"}
+    assert result.merged["cases"].changed == 12 and result.merged["cases"].added == 1
+    report = json.loads((out / IMPORT_REPORT).read_text(encoding="utf-8"))
+    assert report["columns_missing_values_kept"] == result.kept
+    without_units = [[*case_row(i), None] for i in twelve]
+    empty = workbook(tmp_path / "c.xlsx", {"信访事项": (unit, without_units), "信访记录": visits})
+    cleared = import_source(empty, out)
+    assert cleared.emptied == ["cases.responsible_unit (12 values before)"] and cleared.kept == []
+    assert load_dataset(out).cases["responsible_unit"].null_count() == 13
 
 
 def test_an_export_without_a_table_keeps_that_table() -> None:

@@ -241,9 +241,17 @@ def database_url(data: Path) -> str | None:
 
 def say_emptied(result: ImportResult) -> None:
     """The columns an import left empty that held values before (``ImportResult.emptied``),
-    and the export's columns of personal data, which were not read."""
+    those the export lacked, whose values were kept, and the export's columns of personal
+    data, which were not read."""
     for column in result.emptied:
         typer.echo(f"warning 警告: the export left {column} empty 导出中该列为空", err=True)
+    for column in result.kept:
+        typer.echo(
+            f"warning 警告: the export has no column for {column}: the values imported "
+            "before are kept, and cases new tonight have none; is a column missing from "
+            "the export or the mapping? (导出缺少该列，已保留此前导入的值)",
+            err=True,
+        )
     personal = result.personal_headers()
     if personal:
         typer.echo(

@@ -15,6 +15,11 @@ An export cut short (a file truncated in transfer, a query stopped half-way) wou
 remove the rows it lost from every case it still holds: a merge that would remove more
 than a small share of a table's rows is refused (``removals_refused``) unless the
 removals are accepted.
+
+A column the export does not have at all (a view that stopped returning it, a template
+that lost it) says nothing of its values: the re-exported rows keep the values imported
+before (``supplied``), and the import says so. A column the export has but left empty
+clears them, with a warning: an office may really have cleared them.
 """
 
 from __future__ import annotations
@@ -88,11 +93,17 @@ def older_export(existing: dict[str, pl.DataFrame], new: dict[str, pl.DataFrame]
     )
 
 
-def emptied_columns(existing: dict[str, pl.DataFrame], new: dict[str, pl.DataFrame]) -> list[str]:
-    """Columns the export left empty that held values for the same rows before (an
-    export that no longer has 承办单位): merged, those values go. Said, not refused:
-    an office may really have cleared them."""
-    emptied = []
+Supplied = dict[str, set[str]]  # per table, the columns the export has
+
+
+def emptied_columns(
+    existing: dict[str, pl.DataFrame], new: dict[str, pl.DataFrame], supplied: Supplied
+) -> tuple[list[str], list[str]]:
+    """Columns left empty for rows that held values before: those the export has but
+    left empty (merged, the values go; said, not refused), and those it does not have
+    (the values are kept, ``merge_tables``), each as "table.column (N values before)"."""
+    emptied: list[str] = []
+    kept: list[str] = []
     for table in TABLES:
         fresh, before = new.get(table.name), existing.get(table.name)
         if fresh is None or before is None or fresh.is_empty():
@@ -101,19 +112,31 @@ def emptied_columns(existing: dict[str, pl.DataFrame], new: dict[str, pl.DataFra
         for column in fresh.columns:
             held = again.height - again[column].null_count() if column in again.columns else 0
             if fresh[column].null_count() == fresh.height and held >= REMOVAL_FEW:
-                emptied.append(f"{table.name}.{column} ({held:,} values before)")
-    return emptied
+                has = column in supplied.get(table.name, set())
+                (emptied if has else kept).append(f"{table.name}.{column} ({held:,} values before)")
+    return emptied, kept
+
+
+def _with_values_before(
+    fresh: pl.DataFrame, before: pl.DataFrame, key: str, missing: list[str]
+) -> pl.DataFrame:
+    """The export's rows with the values imported before in the columns it lacks."""
+    held = before.select(key, *missing)
+    return fresh.drop(missing).join(held, on=key, how="left").select(before.columns)
 
 
 def merge_tables(
     existing: dict[str, pl.DataFrame],
     new: dict[str, pl.DataFrame],
     present: dict[str, list[str]] | None = None,
+    supplied: Supplied | None = None,
 ) -> tuple[dict[str, pl.DataFrame], dict[str, MergeCounts]]:
     """The merged tables and what changed in each. ``present``: for a source that holds
     every record (a case system's database), each table's keys it holds, valid or not: a
     row whose key it no longer holds was deleted there, and is removed here too (within
-    the removals' guard); a row it holds but could not use stays as it was."""
+    the removals' guard); a row it holds but could not use stays as it was. ``supplied``:
+    the columns the export has, per table; in the others, a re-exported row keeps the
+    value imported before (None: every column was exported)."""
     exported = new["cases"].get_column("case_id").implode()
     merged: dict[str, pl.DataFrame] = {}
     counts: dict[str, MergeCounts] = {}
@@ -134,6 +157,10 @@ def merge_tables(
             counts[table.name] = MergeCounts(0, 0, 0, before.height, 0)
             continue
         fresh = fresh.select(before.columns).cast(dict(before.schema))  # type: ignore[arg-type]
+        if supplied is not None:
+            has = supplied.get(table.name, set())
+            missing = [c for c in before.columns if c not in has and c != table.key]
+            fresh = _with_values_before(fresh, before, table.key, missing) if missing else fresh
         # A key the export holds replaces that key's row wherever it was, even under a
         # case the export does not hold (a contact the office moved to another case):
         # the merged table keeps every key once.

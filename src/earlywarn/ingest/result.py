@@ -23,6 +23,7 @@ class ImportResult:
     files: list[Path] = field(default_factory=list)
     merged: dict[str, MergeCounts] = field(default_factory=dict)  # per table
     emptied: list[str] = field(default_factory=list)  # "table.column": values the merge cleared
+    kept: list[str] = field(default_factory=list)  # columns the export lacks: values kept
     skipped: list[str] = field(default_factory=list)  # sheets without a table, and why
     # Per source: blank and total rows left out (they hold no record, so they are not
     # rows read; said here so that every row of the file is accounted for).
@@ -53,6 +54,8 @@ def write_import_report(result: ImportResult, out: Path) -> Path:
             for summary in result.dataset.report.tables
         },
         "unmapped_headers": result.unmapped_headers,
+        "columns_emptied": result.emptied,
+        "columns_missing_values_kept": result.kept,
         "unmapped_values": [
             {"column": column, "value": value, "rows": count}
             for (column, value), count in sorted(result.unmapped_values.items())

@@ -36,6 +36,7 @@ from earlywarn.ingest.mapping import (
 from earlywarn.ingest.mapping_file import MappingFile
 from earlywarn.ingest.merge import (
     MergeCounts,
+    Supplied,
     emptied_columns,
     existing_tables,
     merge_tables,
@@ -142,8 +143,11 @@ def import_source(
     _refuse_nothing_usable(dataset, mapped, report)
     complete = where == Path("database") and (mapping is None or mapping.database_complete)
     present = _keys_held(mapped) if complete else None
-    result.files, result.merged, result.emptied = _write(
-        dataset, out, source, accept_removals, present
+    supplied = {
+        t.name: {c for m in mapped if m.table.name == t.name for c in m.headers} for t in TABLES
+    }
+    result.files, result.merged, (result.emptied, result.kept) = _write(
+        dataset, out, source, accept_removals, supplied, present
     )
     if calendar is not None and directory is not None:
         shutil.copyfile(directory / CALENDAR_FILE, out / CALENDAR_FILE)
@@ -277,8 +281,9 @@ def _write(
     out: Path,
     source: Path | str,
     accept_removals: bool,
+    supplied: Supplied,
     present: dict[str, list[str]] | None = None,
-) -> tuple[list[Path], dict[str, MergeCounts], list[str]]:
+) -> tuple[list[Path], dict[str, MergeCounts], tuple[list[str], list[str]]]:
     """The dataset as Parquet, merged into what an earlier import wrote there."""
     tables = {"cases": dataset.cases, "contacts": dataset.contacts, "actions": dataset.actions}
     new = {
@@ -301,7 +306,7 @@ def _write(
             "Nothing was written (导出数据比已导入的数据旧，未写入). To merge it anyway: "
             f"earlywarn import {shown_source(source)} --out {out} --accept-removals"
         )
-    merged, counts = merge_tables(existing, new, present)
+    merged, counts = merge_tables(existing, new, present, supplied)
     refused = [] if accept_removals else removals_refused(counts)
     if refused:
         raise ExportShrankError(
@@ -320,7 +325,7 @@ def _write(
     out.mkdir(parents=True, exist_ok=True)
     files = {out / f"{name}.parquet": _parquet_bytes(frame) for name, frame in merged.items()}
     write_all_atomically(files)  # the tables of one night together, or none of them
-    return list(files), counts, emptied_columns(existing, new)
+    return list(files), counts, emptied_columns(existing, new, supplied)
 
 
 def _parquet_bytes(frame: pl.DataFrame) -> bytes:
