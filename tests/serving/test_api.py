@@ -340,6 +340,25 @@ def test_the_service_reads_its_dataset_again_when_the_files_change(
     assert scorer.refresh_sources() and scorer.dataset.contacts.height == len(lines) - 1
 
 
+def test_a_part_added_to_a_table_in_parts_is_read_again(settings: Settings, tmp_path: Path) -> None:
+    """A table written in parts (Spark's ``contacts.parquet/part-*``): a new part is a
+    change of the dataset's files like any other."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(sample_dataset(), data)
+    contacts = load_dataset(data).contacts.with_columns(pl.col(pl.Enum).cast(pl.String))
+    (data / "contacts.csv").unlink()
+    (data / "contacts.parquet").mkdir()
+    contacts.head(-5).write_parquet(data / "contacts.parquet" / "part-00000.parquet")
+    scorer = Scorer(settings, data)
+    scorer.load_sources()
+    assert scorer.dataset is not None and scorer.dataset.contacts.height == contacts.height - 5
+    assert not scorer.refresh_sources()
+    contacts.tail(5).write_parquet(data / "contacts.parquet" / "part-00001.parquet")
+    assert scorer.refresh_sources() and scorer.dataset.contacts.height == contacts.height
+
+
 def test_a_category_filter_is_a_code_or_a_name_and_nothing_else(
     client: TestClient, keys: dict[str, str]
 ) -> None:

@@ -26,6 +26,7 @@ from earlywarn.contract.csv_lines import (
     unclosed_quote_line,
     without_empty_rows,
 )
+from earlywarn.contract.parts import PartsError, read_parts
 from earlywarn.contract.personal import echoed_line
 from earlywarn.contract.report import Severity, empty_issues, issue_frame
 from earlywarn.contract.spec import Table
@@ -102,7 +103,8 @@ def regular_file_problem(path: Path) -> str | None:
 
 def read_table(path: Path, table: Table) -> RawTable:
     """Read ``path`` (CSV or Parquet) and keep only the contract's columns."""
-    problem = regular_file_problem(path)
+    in_parts = path.suffix == ".parquet" and path.is_dir() and not path.is_symlink()
+    problem = None if in_parts else regular_file_problem(path)
     if problem is not None:
         return _file_error(path, table, "not_a_regular_file", problem)
     raw = _read_parquet(path, table) if path.suffix == ".parquet" else _read_csv(path, table)
@@ -122,7 +124,9 @@ def _file_error(path: Path, table: Table, code: str, detail: str = "") -> RawTab
 
 def _read_parquet(path: Path, table: Table) -> RawTable:
     try:
-        frame = pl.read_parquet(path)
+        frame = read_parts(path) if path.is_dir() else pl.read_parquet(path)
+    except PartsError as error:
+        return _file_error(path, table, "unreadable", str(error))
     except Exception as error:  # any reader failure means the file is unusable
         return _file_error(path, table, "unreadable", str(error).splitlines()[0])
     nested = [

@@ -142,14 +142,17 @@ class Scorer:
         return True
 
     def _dataset_files(self) -> tuple[tuple[str, int, int], ...]:
-        """Name, size and modification time of the dataset's files: what tells a change."""
+        """Name, size and modification time of the dataset's files, and of the parts of a
+        table written in parts (``cases.parquet/part-*``): what tells a change."""
         if self.data is None or not self.data.is_dir():
             return ()
         found = []
         for path in sorted(self.data.iterdir()):
-            if path.is_file() and not path.name.startswith("."):
-                stat = path.stat()
-                found.append((path.name, stat.st_size, stat.st_mtime_ns))
+            inside = sorted(path.iterdir()) if path.suffix == ".parquet" and path.is_dir() else []
+            for file in [path, *inside]:
+                if file.is_file() and not file.name.startswith("."):
+                    stat = file.stat()
+                    found.append((str(file.relative_to(self.data)), stat.st_size, stat.st_mtime_ns))
         return tuple(found)
 
     def use(self, models: LoadedModels) -> None:
