@@ -11,15 +11,19 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
+from earlywarn.cli import app
 from earlywarn.contract import Dataset
 from earlywarn.models.registry import LoadedModels
+from earlywarn.resources import sample_dataset
 from earlywarn.serving.access import Role, create_key
 from earlywarn.serving.app import create_app
 from earlywarn.serving.audit import audit_key, verify_chain
 from earlywarn.serving.risk_list import build_risk_list
 from earlywarn.serving.scorer import Scorer
 from earlywarn.serving.store import open_store
+from earlywarn.serving.store_open import nightly_store_lock
 from earlywarn.settings import Settings
 from tests.serving.helpers import append_both_ways
 
@@ -212,3 +216,24 @@ def test_an_offices_sqlite_store_is_copied_to_postgres_whole(
     monkeypatch.delenv("EARLYWARN_DATABASE_URL")
     again = runner.invoke(app, ["store", "copy", "--to", pg_url])  # never over a used store
     assert again.exit_code == 1 and "already holds rows" in again.output
+
+
+def test_a_second_hosts_nightly_run_on_the_same_store_does_nothing(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two schedulers on two hosts, one PostgreSQL store: each work directory's file lock
+    sees only its own host, so the second run took the first's record as stale and built
+    the same day beside it. The store's lock makes the second do nothing, at once."""
+    with nightly_store_lock(pg_url, 5) as first:
+        assert first
+        with nightly_store_lock(pg_url, 5) as second:
+            assert not second
+        monkeypatch.setenv("EARLYWARN_WORK_DIR", str(tmp_path / "second-host"))
+        monkeypatch.setenv("EARLYWARN_DATABASE_URL", pg_url)
+        run = CliRunner().invoke(
+            app, ["daily", "--date", "2025-10-31", "--source", str(sample_dataset())]
+        )
+        assert run.exit_code == 1 and "another daily run, on another host" in run.output
+        assert not (tmp_path / "second-host" / "risk-lists").exists()
+    with nightly_store_lock(pg_url, 5) as again:  # released with the run that held it
+        assert again

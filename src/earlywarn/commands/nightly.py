@@ -17,7 +17,7 @@ import fcntl
 import json
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from typing import Any
 import typer
 from mlflow.tracking import MlflowClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from earlywarn.commands.app import ExportRefusedError, imported_dataset, say_replaced
@@ -43,8 +44,10 @@ from earlywarn.serving.store import (
     DailyRun,
     MonitorCheck,
     RiskList,
+    database_url,
     open_store,
 )
+from earlywarn.serving.store_open import nightly_store_lock, setup_failure
 from earlywarn.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -75,7 +78,20 @@ def daily_lock(settings: Settings) -> Iterator[None]:
                 "(另一个每日任务正在运行，本次未执行)"
             ) from error
         try:
-            yield
+            with ExitStack() as held:
+                url = database_url(settings)
+                try:
+                    own = held.enter_context(
+                        nightly_store_lock(url, settings.database_busy_seconds)
+                    )
+                except SQLAlchemyError as error:  # the store cannot be reached for its lock
+                    raise DailyError(str(setup_failure(url, error))) from error
+                if not own:
+                    raise DailyError(
+                        "another daily run, on another host, holds the store's lock; this "
+                        "one did nothing (另一台主机的每日任务正在运行，本次未执行)"
+                    )
+                yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 

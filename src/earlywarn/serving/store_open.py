@@ -10,7 +10,7 @@ without the right to create tables: each printed a 100-line traceback in English
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from sqlalchemy import create_engine, make_url, pool, text
@@ -21,8 +21,10 @@ from earlywarn.ingest.sources import shown_source
 
 # PostgreSQL's codes for a store that refuses rather than fails: no right to a table.
 _REFUSING = {"42501"}  # insufficient_privilege
-# Any number, the same in every process: the key of the lock migrations take.
+# Any numbers, the same in every process: the keys of the locks migrations and the
+# nightly run take.
 _MIGRATION_LOCK = 7_301_202_612
+_NIGHTLY_LOCK = 7_301_202_613
 
 
 class StoreError(SQLAlchemyError):
@@ -84,6 +86,38 @@ def migration_connection(url: str, busy_seconds: float) -> Iterator[Connection]:
                 connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
                 connection.commit()
             yield connection
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def nightly_store_lock(url: str, busy_seconds: float) -> Iterator[bool]:
+    """On PostgreSQL, the store's lock for the nightly run, held while the run lasts:
+    yields False at once if another process holds it (a scheduler on a second host
+    with a work directory of its own, whose file lock this one cannot see). A process
+    that dies drops its connection and the lock with it. SQLite's store lives beside one
+    work directory, whose file lock is enough: True, nothing taken."""
+    if make_url(url).get_backend_name() != "postgresql":
+        yield True
+        return
+    engine = create_engine(
+        url, poolclass=pool.NullPool, connect_args=connect_arguments(url, busy_seconds)
+    )
+    try:
+        with engine.connect() as connection:
+            taken = connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": _NIGHTLY_LOCK}
+            ).scalar_one()
+            connection.commit()
+            try:
+                yield bool(taken)
+            finally:
+                if taken:
+                    with suppress(SQLAlchemyError):  # a connection lost took the lock with it
+                        connection.execute(
+                            text("SELECT pg_advisory_unlock(:key)"), {"key": _NIGHTLY_LOCK}
+                        )
+                        connection.commit()
     finally:
         engine.dispose()
 
