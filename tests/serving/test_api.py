@@ -443,3 +443,30 @@ def test_a_list_date_is_a_date_as_lists_name_it(client: TestClient, keys: dict[s
             assert refused.status_code == 422, (path, refused.text[:200])
             assert refused.json()["detail"][0]["loc"] == ["path", "list_date"]
             assert "YYYY-MM-DD" in refused.text and "年-月-日" in refused.text
+
+
+def test_the_stored_days_are_listed_newest_first(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
+) -> None:
+    """A case system had no way to learn which days have a list but to try dates."""
+    headers = {"X-API-Key": keys["office"]}
+    answer = client.get("/v1/risk-lists", headers=headers)
+    assert answer.status_code == 200, answer.text[:200]
+    lists = answer.json()["lists"]
+    days = [dt.date.fromisoformat(stored["list_date"]) for stored in lists]
+    assert DAY in days and days == sorted(days, reverse=True)
+    first = lists[days.index(DAY)]
+    assert first["as_of"].endswith("+08:00") and first["created_at"].endswith("+08:00")
+    assert set(first) == {"list_date", "as_of", "model_versions", "created_at"}
+    one = client.get("/v1/risk-lists", params={"limit": 1}, headers=headers).json()["lists"]
+    assert one == lists[:1]
+    assert client.get("/v1/risk-lists?limt=1", headers=headers).status_code == 422
+    refused = client.get("/v1/risk-lists", headers={"X-API-Key": keys["case_system"]})
+    assert refused.status_code == 403
+    with sessions() as session:
+        last = session.scalars(
+            select(AuditRecord)
+            .where(AuditRecord.action == "risk_list.days")
+            .order_by(AuditRecord.id.desc())
+        ).first()
+    assert last is not None and last.result == "refused 403"

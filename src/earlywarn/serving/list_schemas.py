@@ -46,6 +46,11 @@ ListDay = Annotated[
 ]
 
 
+def stored_moment(value: dt.datetime) -> str:
+    """A moment the store keeps in UTC, answered in office time as every moment is."""
+    return value.replace(tzinfo=dt.UTC).astimezone(OFFICE_ZONE).isoformat()
+
+
 def listed_values(values: list[JsonValue], description: str, **field: Any) -> Any:
     """A field whose values the OpenAPI document lists for clients, without refusing a
     stored value outside them in an answer (a list stored by an earlier version)."""
@@ -105,6 +110,22 @@ class ListPage(BaseModel):
     _as_of = field_serializer("as_of")(lambda self, value: with_office_offset(value))
 
 
+class StoredList(BaseModel):
+    """One stored day's list, without its rows (``GET /v1/risk-lists/{list_date}``)."""
+
+    list_date: dt.date
+    as_of: dt.datetime
+    model_versions: str
+    created_at: dt.datetime = Field(description="when the list was stored")
+
+    _as_of = field_serializer("as_of")(lambda self, value: with_office_offset(value))
+    _created = field_serializer("created_at")(lambda self, value: stored_moment(value))
+
+
+class StoredLists(BaseModel):
+    lists: list[StoredList] = Field(description="the stored days, newest first")
+
+
 class ReviewIn(BaseModel):
     # A field the route does not know is refused by name, as a query parameter is: a
     # "reasons" for "reason" was answered 200 and the reason lost.
@@ -142,6 +163,4 @@ class ReviewOut(BaseModel):
     reason: str | None
     created_at: dt.datetime  # stored in UTC, answered in office time as every moment is
 
-    _created = field_serializer("created_at")(
-        lambda self, value: value.replace(tzinfo=dt.UTC).astimezone(OFFICE_ZONE).isoformat()
-    )
+    _created = field_serializer("created_at")(lambda self, value: stored_moment(value))

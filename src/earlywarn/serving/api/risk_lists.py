@@ -19,7 +19,14 @@ from earlywarn.serving.access import READERS, REVIEWERS
 from earlywarn.serving.audit_trail import AuditTrail
 from earlywarn.serving.deps import ERRORS, Caller, Db, ScorerDep, Trail, allow, refuse
 from earlywarn.serving.errors import field_error
-from earlywarn.serving.list_schemas import ListDay, ListPage, ReviewIn, ReviewOut
+from earlywarn.serving.list_schemas import (
+    ListDay,
+    ListPage,
+    ReviewIn,
+    ReviewOut,
+    StoredList,
+    StoredLists,
+)
 from earlywarn.serving.lists import (
     Filters,
     OtherCountyError,
@@ -120,6 +127,27 @@ def _filtered(
         refuse(
             trail, db, key, action, f"{header.list_date} county {filters.county}", 404, str(error)
         )
+
+
+@router.get("/v1/risk-lists", response_model=StoredLists, responses=ERRORS)
+def stored_lists(
+    request: Request,
+    key: Caller,
+    db: Db,
+    trail: Trail,
+    limit: int = Query(60, ge=1, le=1000, description="at most this many days, newest first"),
+) -> StoredLists:
+    """The days that have a stored list, newest first: which dates to ask for."""
+    allow(trail, db, key, READERS, "risk_list.days", "risk-lists")
+    _given_once(request, trail, db, key, "risk_list.days", "risk-lists")
+    headers = db.scalars(select(RiskList).order_by(RiskList.list_date.desc()).limit(limit)).all()
+    found = [
+        StoredList(list_date=h.list_date, as_of=h.as_of, model_versions=h.model_versions,
+                   created_at=h.created_at)
+        for h in headers
+    ]  # fmt: skip
+    trail.answered(db, key, "risk_list.days", "risk-lists", len(found), "ok")
+    return StoredLists(lists=found)
 
 
 @router.get("/v1/risk-lists/{list_date}", response_model=ListPage, responses=ERRORS)
