@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         description="the service holds a shown API key this long (a revoked key "
         "is refused within it; 0: read the store on every call)",
     )
+    request_read_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="the service closes a connection whose request (headers and body) has "
+        "not arrived whole this long after it began, answering 408",
+    )
     reload_seconds: float = Field(
         30.0, gt=0, description="how often the service asks whether the champion moved"
     )

@@ -100,6 +100,8 @@ def test_serve_names_the_trusted_proxies_to_uvicorn(
     assert runner.invoke(app, data).exit_code == 0
     assert [s["forwarded_allow_ips"] for s in seen] == ["10.1.2.3", None]
     assert all(s["proxy_headers"] is True for s in seen)
+    # Each request read within a deadline (serving/slow_clients.py).
+    assert all(s["http"] == "earlywarn.serving.slow_clients:DeadlineProtocol" for s in seen)
 
 
 def test_verify_says_how_to_build_or_rewrite(

@@ -239,4 +239,5 @@ def start_service(
     uvicorn.run(
         "earlywarn.serving.main:build_app", factory=True, host=host, port=port, workers=workers,
         proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,  # None: uvicorn's default
+        http="earlywarn.serving.slow_clients:DeadlineProtocol",  # a request read in time
     )  # fmt: skip

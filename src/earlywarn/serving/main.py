@@ -18,6 +18,7 @@ from earlywarn.logs import configure_logging
 from earlywarn.serving.app import create_app
 from earlywarn.serving.audit import anchor_file, safe_target, write_anchor
 from earlywarn.serving.scorer import WARM_UP, Scorer
+from earlywarn.serving.slow_clients import DeadlineProtocol
 from earlywarn.serving.store import open_store
 from earlywarn.settings import Settings, load_settings
 
@@ -99,6 +100,7 @@ def build_app() -> FastAPI:
     settings = load_settings()
     configure_logging(settings.log_level)
     logging.getLogger("uvicorn.access").addFilter(RedactedAccessLog())
+    DeadlineProtocol.read_seconds = settings.request_read_seconds  # this worker's protocol
     sessions = open_store(settings)
     data = os.environ.get(DATA_VARIABLE)
     scorer = Scorer(settings, Path(data) if data else None)
