@@ -470,3 +470,24 @@ def test_the_stored_days_are_listed_newest_first(
             .order_by(AuditRecord.id.desc())
         ).first()
     assert last is not None and last.result == "refused 403"
+
+
+def test_one_cases_row_is_the_pages_row(client: TestClient, keys: dict[str, str]) -> None:
+    """A case system showing one case's place on the day's list read pages until it
+    found it. The row route answers the page's row, reasons included (computed on demand
+    for a medium row beyond the capacity, which the job stores without them; none for a
+    low row), for its own county only."""
+    headers = {"X-API-Key": keys["office"]}
+    for band in ("high", "medium", "low"):
+        listed = _list_case(client, keys, band)
+        row = client.get(f"/v1/risk-lists/{DAY}/cases/{listed['case_id']}", headers=headers)
+        assert row.status_code == 200, row.text[:200]
+        assert row.json() == listed
+        assert bool(row.json()["reasons"]) is (band != "low"), band
+    case = f"/v1/risk-lists/{DAY}/cases/{listed['case_id']}"
+    assert client.get(case, headers={"X-API-Key": keys["other_office"]}).status_code == 404
+    assert client.get(case, headers={"X-API-Key": keys["case_system"]}).status_code == 403
+    assert (
+        client.get(f"/v1/risk-lists/{DAY}/cases/no-such-case", headers=headers).status_code == 404
+    )
+    assert client.get(f"{case}?band=high", headers=headers).status_code == 422

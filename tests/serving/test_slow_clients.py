@@ -18,6 +18,7 @@ import pytest
 import uvicorn
 
 from earlywarn.serving.slow_clients import DeadlineProtocol
+from tests.serving.helpers import free_port
 
 DEADLINE = 0.6
 seen: list[str] = []
@@ -50,9 +51,7 @@ class _Protocol(DeadlineProtocol):
 
 @pytest.fixture(scope="module")
 def port() -> Iterator[int]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        free = probe.getsockname()[1]
+    free = free_port()
     config = uvicorn.Config(_echo, host="127.0.0.1", port=free, http=_Protocol, log_level="error",
                             lifespan="off")  # fmt: skip
     server = uvicorn.Server(config)

@@ -21,6 +21,7 @@ from earlywarn.serving.deps import ERRORS, Caller, Db, ScorerDep, Trail, allow, 
 from earlywarn.serving.errors import field_error
 from earlywarn.serving.list_schemas import (
     ListDay,
+    ListItem,
     ListPage,
     ReviewIn,
     ReviewOut,
@@ -219,6 +220,29 @@ def export_list(
         media_type=media,
         headers={"Content-Disposition": attachment(name)},
     )
+
+
+@router.get(
+    "/v1/risk-lists/{list_date}/cases/{case_id:path}", response_model=ListItem, responses=ERRORS
+)
+def list_row(
+    request: Request, list_date: ListDay, case_id: str, key: Caller, db: Db, trail: Trail,
+    scorer: ScorerDep,
+) -> ListItem:  # fmt: skip
+    """One case's row of a stored list, with its reasons and steps (computed on demand
+    for a row the list did not explain, as the page does) and its latest review."""
+    target = f"{list_date}/{case_id}"
+    allow(trail, db, key, READERS, "risk_list.view", target)
+    _given_once(request, trail, db, key, "risk_list.view", target)
+    header = _stored_list(trail, db, key, list_date, "risk_list.view")
+    found = visible_item(db, key, header, case_id)
+    if found is None:
+        message = "the case is not on this day's list of this key"
+        refuse(trail, db, key, "risk_list.view", target, 404, message)
+    row = with_reasons(scorer, header, [found])[0]
+    latest = latest_reviews(db, list_date, [case_id]).get(case_id)
+    trail.answered(db, key, "risk_list.view", target, 1, "ok")
+    return list_item(row, latest.decision if latest else None)
 
 
 @router.post(
