@@ -8,7 +8,6 @@ it, and the source header beside the contract column.
 
 from __future__ import annotations
 
-import io
 import logging
 import shutil
 from pathlib import Path
@@ -23,7 +22,6 @@ from earlywarn.contract.personal import echoed_line, echoed_text
 from earlywarn.contract.read import RawTable, select_contract_columns
 from earlywarn.contract.report import ContractError, Severity, ValidationReport, issue_frame
 from earlywarn.contract.spec import TABLES
-from earlywarn.files import write_all_atomically
 from earlywarn.ingest.database_source import read_database
 from earlywarn.ingest.mapping import (
     MappedTable,
@@ -34,15 +32,6 @@ from earlywarn.ingest.mapping import (
     map_table,
 )
 from earlywarn.ingest.mapping_file import MappingFile
-from earlywarn.ingest.merge import (
-    MergeCounts,
-    Supplied,
-    emptied_columns,
-    existing_tables,
-    merge_tables,
-    older_export,
-    removals_refused,
-)
 from earlywarn.ingest.provenance import in_source_terms, locate_quarantine, unknown_categories
 from earlywarn.ingest.result import IMPORT_REPORT, ImportResult, write_import_report
 from earlywarn.ingest.sources import (
@@ -50,19 +39,15 @@ from earlywarn.ingest.sources import (
     SourceError,
     is_database,
     read_source,
-    shown_source,
 )
 from earlywarn.ingest.vocabulary import Vocabulary
+from earlywarn.ingest.write import ExportShrankError, write_merged
 
 logger = logging.getLogger(__name__)
 __all__ = [
     "IMPORT_REPORT", "ExportShrankError", "ImportResult", "MappingError", "SourceError",
     "import_source",
 ]  # fmt: skip
-
-
-class ExportShrankError(SourceError):
-    """The export would remove many rows an earlier import holds: nothing was written."""
 
 
 def import_source(
@@ -146,7 +131,7 @@ def import_source(
     supplied = {
         t.name: {c for m in mapped if m.table.name == t.name for c in m.headers} for t in TABLES
     }
-    result.files, result.merged, (result.emptied, result.kept) = _write(
+    result.files, result.merged, (result.emptied, result.kept) = write_merged(
         dataset, out, source, accept_removals, supplied, present
     )
     if calendar is not None and directory is not None:
@@ -274,61 +259,3 @@ def _keys_held(mapped: list[MappedTable]) -> dict[str, list[str]]:
             values = part.frame.get_column(key).drop_nulls().str.strip_chars().to_list()
             held.setdefault(part.table.name, []).extend(values)
     return held
-
-
-def _write(
-    dataset: Dataset,
-    out: Path,
-    source: Path | str,
-    accept_removals: bool,
-    supplied: Supplied,
-    present: dict[str, list[str]] | None = None,
-) -> tuple[list[Path], dict[str, MergeCounts], tuple[list[str], list[str]]]:
-    """The dataset as Parquet, merged into what an earlier import wrote there."""
-    tables = {"cases": dataset.cases, "contacts": dataset.contacts, "actions": dataset.actions}
-    new = {
-        name: frame.with_columns(pl.col(pl.Enum, pl.Categorical).cast(pl.String))
-        for name, frame in tables.items()
-        if frame is not None
-    }
-    existing = existing_tables(out)
-    # A case's summary is not kept: nothing in earlywarn reads it (no feature, list, page
-    # or answer), and free text holds names, addresses and illnesses no redaction finds.
-    # Earlier imports' summaries go too.
-    for frames in (new, existing):
-        if "cases" in frames and "summary" in frames["cases"].columns:
-            frames["cases"] = frames["cases"].with_columns(pl.lit(None, pl.String).alias("summary"))
-    older = None if accept_removals else older_export(existing, new)
-    if older:
-        raise ExportShrankError(
-            f"{shown_source(source)}: {older}: an export that arrived late, or an earlier "
-            "one left in the folder? Merged, it would take back what was recorded since. "
-            "Nothing was written (导出数据比已导入的数据旧，未写入). To merge it anyway: "
-            f"earlywarn import {shown_source(source)} --out {out} --accept-removals"
-        )
-    merged, counts = merge_tables(existing, new, present, supplied)
-    refused = [] if accept_removals else removals_refused(counts)
-    if refused:
-        raise ExportShrankError(
-            f"{shown_source(source)}: merged into {out}, this export would remove "
-            f"{'; '.join(refused)} from the cases it holds again: an export cut short? "
-            "Nothing was written (导出数据比上次少了大量记录，未写入). If the records were "
-            f"really deleted: earlywarn import {shown_source(source)} --out {out} --accept-removals"
-            + (
-                " (the URL with its password, as the night was given it); if the database's "
-                "queries hold a window of time rather than every record, say "
-                "database_complete: false in the mapping file"
-                if present is not None
-                else ""
-            )
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    files = {out / f"{name}.parquet": _parquet_bytes(frame) for name, frame in merged.items()}
-    write_all_atomically(files)  # the tables of one night together, or none of them
-    return list(files), counts, emptied_columns(existing, new, supplied)
-
-
-def _parquet_bytes(frame: pl.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer)
-    return buffer.getvalue()
