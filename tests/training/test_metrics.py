@@ -65,3 +65,35 @@ def test_the_phases_line_adds_up() -> None:
         "fit_collective 3.0s, evaluate_collective 12.4s (of which baselines_collective 10.9s, "
         "learning_curve_collective 0.1s), report 3.3s"
     )
+
+
+def test_the_bias_audit_names_a_group_whose_escalations_the_lists_missed() -> None:
+    """The audit gave the largest gap and ratio, and named no group: an analyst had to
+    read the table to find which county's cases that did escalate went unflagged. A
+    group caught clearly less often (under four fifths of all's rate, and unlikely by
+    chance) is now judged ``caught_less`` and named; a small gap or a small group is not."""
+    from earlywarn.training.metrics import bias_audit
+    from earlywarn.training.report_words import caught_less_words
+
+    def county(name: str, positives: int, caught: int, rows: int = 400) -> pl.DataFrame:
+        labels = [True] * positives + [False] * (rows - positives)
+        flags = [True] * caught + [False] * (positives - caught) + [False] * (rows - positives)
+        return pl.DataFrame({"county_code": [name] * rows, "y": labels, "flag": flags})
+
+    frame = pl.concat([
+        county("A", 60, 36),  # 0.60
+        county("B", 60, 33),  # 0.55
+        county("C", 60, 12),  # 0.20: clearly missed
+        county("D", 6, 0),  # too few positives to judge
+        county("E", 12, 4),  # 0.33, under four fifths of all's rate, but chance may do it
+    ])  # fmt: skip
+    table, summary = bias_audit(frame, "county_code", "y", "flag")
+    judged = dict(zip(table["county_code"], table["caught_less"], strict=True))
+    assert judged == {"A": False, "B": False, "C": True, "D": False, "E": False}
+    e = table.filter(pl.col("county_code") == "E").row(0, named=True)
+    assert e["tpr_vs_all"] < 0.8 and e["p_caught_this_few"] > 0.05
+    assert summary["groups_caught_less"] == 1.0
+    assert summary["tpr_all"] == (36 + 33 + 12 + 4) / 198
+    words = caught_less_words("county_code", table)
+    assert "C (12 of 60" in words and "明显漏判" in words and "A (" not in words
+    assert caught_less_words("county_code", table.filter(pl.col("county_code") != "C")) == ""

@@ -129,12 +129,22 @@ def per_group(
 
 
 BIAS_MIN_POSITIVES = 10  # a group's rates are compared once it has this many positives
+# A group is named when its cases that did escalate were caught at under four fifths of
+# the overall rate (the four-fifths rule of adverse impact, applied to the rate of
+# catching, equal opportunity), and chance alone would rarely give so few: p < 0.05.
+CAUGHT_LESS_RATIO = 0.8
+CAUGHT_LESS_P = 0.05
 
 
 def bias_audit(
     frame: pl.DataFrame, by: str, label: str, flag: str
 ) -> tuple[pl.DataFrame, dict[str, float]]:
-    """Flag rate and true-positive rate per group, with the largest ratio and gap called out."""
+    """Flag rate and true-positive rate per group, with the largest ratio and gap called
+    out, and each group judged: ``caught_less`` when its positives were caught clearly
+    less often than all positives (``CAUGHT_LESS_RATIO``, ``CAUGHT_LESS_P``). A flag rate
+    that differs is not judged: the groups' risks differ."""
+    from scipy.stats import binom
+
     table = (
         frame.group_by(by)
         .agg(
@@ -146,11 +156,29 @@ def bias_audit(
         .with_columns((pl.col("true_positives") / pl.col("positives")).alias("tpr"))
         .sort(by)
     )
+    positives = int(table["positives"].sum())
+    overall = float(table["true_positives"].sum()) / positives if positives else 0.0
+    # The chance of catching this few of the group's positives at the overall rate.
+    chance = binom.cdf(table["true_positives"].to_numpy(), table["positives"].to_numpy(), overall)
+    table = table.with_columns(
+        (pl.col("tpr") / overall if overall else pl.lit(None, pl.Float64)).alias("tpr_vs_all"),
+        pl.Series("p_caught_this_few", chance, pl.Float64),
+    ).with_columns(
+        (
+            (pl.col("positives") >= BIAS_MIN_POSITIVES)
+            & (pl.col("tpr_vs_all") < CAUGHT_LESS_RATIO)
+            & (pl.col("p_caught_this_few") < CAUGHT_LESS_P)
+        )
+        .fill_null(False)
+        .alias("caught_less")
+    )
     enough = table.filter(pl.col("positives") >= BIAS_MIN_POSITIVES)
     # Said with the figures: the groups with fewer positives are in the table, not here.
     summary: dict[str, float] = {
         "groups": float(table.height),
         f"groups_with_{BIAS_MIN_POSITIVES}_positives_judged": float(enough.height),
+        "tpr_all": overall,
+        "groups_caught_less": float(table["caught_less"].sum()),
     }
     for column in ("flag_rate", "tpr"):
         values = enough[column].drop_nulls().to_numpy() if enough.height else np.array([])

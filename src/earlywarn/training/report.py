@@ -18,7 +18,7 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 from earlywarn.contract.rules import TARGET_NAMES
 from earlywarn.features.catalogue import BY_NAME
 from earlywarn.training.metrics import BIAS_MIN_POSITIVES
-from earlywarn.training.report_words import card_label, reading_guide
+from earlywarn.training.report_words import card_label, caught_less_words, reading_guide
 from earlywarn.training.verdict import verdict
 
 STYLE = (
@@ -150,7 +150,7 @@ def write_report(reports: list[TargetReport], card: dict[str, Any], directory: P
             f"rate and the true-positive rate, over the groups with at least "
             f"{BIAS_MIN_POSITIVES} positives; the others are in the table below. 最大差距与"
             f"比值只计入正例不少于 {BIAS_MIN_POSITIVES} 个的组。</p>"
-            f"{_table(pl.DataFrame([summary]))}{_table(table)}"
+            f"{caught_less_words(by, table)}{_table(pl.DataFrame([summary]))}{_table(table)}"
             for by, (table, summary) in report.bias.items()
         )
         slices = "".join(
@@ -176,6 +176,14 @@ def write_report(reports: list[TargetReport], card: dict[str, Any], directory: P
     # The first screen says what the backtest says, before any table.
     said = (verdict(r.target, r.metrics, r.stability.height) for r in reports)
     verdicts = "".join(f"<p>{html.escape(zh)}</p><p>{html.escape(en)}</p>" for zh, en in said)
+    named = {(r.target, by): int(s["groups_caught_less"]) for r in reports
+             for by, (_, s) in r.bias.items() if s.get("groups_caught_less")}  # fmt: skip
+    if named:  # the audit's own finding, on the first screen too
+        listed = ", ".join(f"{target} by {by}: {count}" for (target, by), count in named.items())
+        verdicts += (
+            f"<p>偏差审计点名了明显漏判的组，见下文 / The bias audit names groups whose "
+            f"escalations the lists caught clearly less often ({listed}): see below.</p>"
+        )
     page = (
         f"<!doctype html><html lang='zh'><head><meta charset='utf-8'>"
         f"<title>earlywarn 回测报告 / backtest report</title><style>{STYLE}</style></head><body>"

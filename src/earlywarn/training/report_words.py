@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import html
 
-from earlywarn.training.metrics import BIAS_MIN_POSITIVES
+import polars as pl
+
+from earlywarn.training.metrics import BIAS_MIN_POSITIVES, CAUGHT_LESS_P, CAUGHT_LESS_RATIO
 
 # The model card's entries in Chinese, beside their English names (the card's keys).
 CARD_LABELS: dict[str, str] = {
@@ -26,6 +28,26 @@ CARD_LABELS: dict[str, str] = {
     "against the champion": "与正式版本对比",
     "limits": "局限",
 }
+
+
+def caught_less_words(by: str, table: pl.DataFrame) -> str:
+    """The groups the audit judged ``caught_less``, named in both languages, or ""."""
+    named = table.filter(pl.col("caught_less"))
+    if named.is_empty():
+        return ""
+    groups = "; ".join(
+        f"{html.escape(str(group))} ({caught} of {positives}, {ratio:.2f} of all's rate)"
+        for group, caught, positives, ratio in named.select(
+            by, "true_positives", "positives", "tpr_vs_all"
+        ).iter_rows()
+    )
+    return (
+        f"<p><strong>明显漏判的组 / Groups caught clearly less often</strong>: {groups}. "
+        "这些组中真正升级的案件入选清单明显少于全体，使用前请核查原因（数据缺失、类别代码、"
+        "地方做法）。 Of these groups' cases that did escalate, the lists held clearly fewer "
+        "than of all: find out why (missing records, a category's codes, local practice) "
+        "before use.</p>"
+    )
 
 
 def card_label(key: str) -> str:
@@ -85,6 +107,17 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
         "above 2 in groups with enough positives deserves a look: is the group flagged more "
         "because its events are more frequent (see its base rate), or is the model "
         "skewed? A group's ROC-AUC below 0.5 ranks it worse than chance",
+    ),
+    (
+        "bias audit: tpr_vs_all, p_caught_this_few, caught_less",
+        "该组发生事件者的入选率与全体之比；若按全体入选率，该组入选这么少的概率；"
+        f"caught_less：比值低于 {CAUGHT_LESS_RATIO}、概率低于 {CAUGHT_LESS_P} 且正例不少于 "
+        f"{BIAS_MIN_POSITIVES} 个的组，即该组真正升级的案件被明显漏掉，报告会点名，使用前请核查",
+        "the group's true-positive rate over all positives' rate; the chance of catching "
+        "this few of its positives at the overall rate; caught_less: a group with a ratio "
+        f"under {CAUGHT_LESS_RATIO}, a chance under {CAUGHT_LESS_P} and at least "
+        f"{BIAS_MIN_POSITIVES} positives, whose cases that did escalate the lists clearly "
+        "missed more often: the report names it; look into it before use",
     ),
     (
         "precision_at_top1pct, _top5pct",
