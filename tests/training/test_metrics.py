@@ -97,3 +97,30 @@ def test_the_bias_audit_names_a_group_whose_escalations_the_lists_missed() -> No
     words = caught_less_words("county_code", table)
     assert "C (12 of 60" in words and "明显漏判" in words and "A (" not in words
     assert caught_less_words("county_code", table.filter(pl.col("county_code") != "C")) == ""
+
+
+def test_each_backtest_day_says_what_the_list_would_have_flagged() -> None:
+    """The report gave precision at the capacity's places per day, while a list flags
+    every case at or above the threshold: on a riskier day, many more than the places."""
+    from types import SimpleNamespace
+
+    from earlywarn.training.evaluation import _per_day
+
+    calm = pl.DataFrame({"as_of": [1] * 100, "model": [0.5] * 2 + [0.01] * 98})
+    risky = pl.DataFrame({"as_of": [2] * 100, "model": [0.5] * 8 + [0.2] * 4 + [0.01] * 88})
+    backtest = pl.concat([calm, risky]).with_columns(
+        (pl.col("model") > 0.3).alias("y")  # every flagged case had the event
+    )
+    model = SimpleNamespace(threshold=0.4, medium_threshold=0.1)
+    table = _per_day(backtest, "y", model, Capacity(0.02, 1))  # type: ignore[arg-type]
+    rows = {row["as_of"]: row for row in table.iter_rows(named=True)}
+    assert (rows[1]["places"], rows[1]["flagged_at_threshold"], rows[1]["medium_or_high"]) == (
+        2,
+        2,
+        2,
+    )
+    assert (rows[2]["places"], rows[2]["flagged_at_threshold"], rows[2]["medium_or_high"]) == (
+        2,
+        8,
+        12,
+    )

@@ -64,6 +64,13 @@ def test_every_version_has_a_signature_and_the_report_exists(
     ):
         assert needed in html
     assert "{&#x27;" not in html  # the card's windows and versions as text, not Python's repr
+    assert "caught_less" in html and "tpr_vs_all" in html  # each group judged
+    # What the daily list would have flagged each backtest day, and by which thresholds.
+    assert "flagged_at_threshold" in html and "预警与中风险阈值 / thresholds" in html
+    logged = models_registry.connect(settings).get_run(trained.run_id).data.metrics
+    for target in trained.versions:
+        for by in ("county_code", "category"):
+            assert f"{target}_bias_{by}_groups_caught_less" in logged
 
 
 def test_model_beats_the_office_rule(trained: TrainResult) -> None:

@@ -87,6 +87,26 @@ def _oracle(model: RiskModel, oracle: Oracle, capacity: Capacity) -> dict[str, f
     }
 
 
+def _per_day(
+    backtest: pl.DataFrame, target: str, model: RiskModel, capacity: Capacity
+) -> pl.DataFrame:
+    """The headline figures per backtest day, with what the daily list would have shown
+    that day: the places of the capacity, and the cases at or above the model's flag
+    threshold and its medium band (a list flags by threshold, not by place: on a day
+    riskier than the validation days it flags more than the capacity)."""
+    counts = backtest.group_by("as_of").agg(
+        pl.len().alias("_cases"),
+        (pl.col("model") >= model.threshold).sum().alias("flagged_at_threshold"),
+        (pl.col("model") >= model.medium_threshold).sum().alias("medium_or_high"),
+    )
+    counts = counts.with_columns(
+        pl.Series("places", [capacity.at(n) for n in counts["_cases"]], pl.Int64)
+    ).drop("_cases")
+    return per_group(backtest, "as_of", target, "model", capacity).join(
+        counts, on="as_of", how="left"
+    )
+
+
 def _importance(model: RiskModel, frame: pl.DataFrame, rows: int = 2000) -> list[tuple[str, float]]:
     sample = frame.sample(n=min(rows, frame.height), seed=0)
     mean_abs = np.abs(model.contributions(sample)[:, :-1]).mean(axis=0)
@@ -177,7 +197,7 @@ def evaluate(
         scores=scores,
         metrics=metrics,
         calibration=calibration_curve(labels, backtest["model"].to_numpy()),
-        stability=per_group(backtest, "as_of", target, "model", capacity),
+        stability=_per_day(backtest, target, model, capacity),
         slices={
             by: per_group(flagged, by, target, "model", capacity, flag="flag")
             for by in ("category", "county_code")

@@ -142,6 +142,7 @@ def train(
     client = models_registry.connect(settings)
     reports, versions, all_metrics, fit_rows = [], {}, {}, {}
     champions: dict[str, dict[str, str]] = {}
+    thresholds: dict[str, str] = {}  # per target, the flag's and the medium band's
     tuned: dict[str, dict[str, object]] = {}
     oracle = None
     truth = truth if truth is None else unseen_truth(truth, split, snapshot_settings)
@@ -203,6 +204,8 @@ def train(
             all_metrics[target] = figures
             mlflow.log_metrics({f"{target}_{k}": v for k, v in figures.items() if np.isfinite(v)})
             mlflow.log_metrics({f"{target}_oracle_{k}": v for k, v in report.oracle.items()})
+            mlflow.log_metrics({f"{target}_bias_{by}_groups_caught_less": s["groups_caught_less"]
+                                for by, (_, s) in report.bias.items()})  # fmt: skip
             for name, baseline in report.metrics.items():
                 if name != "model" and "pr_auc" in baseline:
                     mlflow.log_metric(
@@ -235,6 +238,10 @@ def train(
                 champions[target] = held
             with timed(phases, f"register_{target}"):
                 versions[target] = registry.register(model, split.validation.head(200), tags)
+            thresholds[target] = (
+                f"flag at or above {model.threshold:.4f}, medium band from "
+                f"{model.medium_threshold:.4f} (set on validation to the capacity)"
+            )
         card = {
             "intended use": INTENDED_USE,
             # How to make it again: the software and the command that trained it.
@@ -246,6 +253,7 @@ def train(
             "windows": window,
             "contract": CONTRACT_VERSION,
             "capacity": f"max({capacity.share:.0%} of the population, {capacity.minimum})",
+            "thresholds": thresholds,
             "evaluation": evaluation_card(
                 plan, any(rows["baselines"] < rows["fit"] for rows in fit_rows.values())
             ),

@@ -21,6 +21,7 @@ CARD_LABELS: dict[str, str] = {
     "windows": "回测窗口",
     "contract": "数据合同版本",
     "capacity": "处理能力（每日清单长度）",
+    "thresholds": "预警与中风险阈值",
     "evaluation": "评估方式",
     "tuning": "参数搜索",
     "simulated worlds": "模拟世界检验",
