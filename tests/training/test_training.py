@@ -13,6 +13,7 @@ from earlywarn.contract import load_dataset
 from earlywarn.features.build import build_features
 from earlywarn.models import registry as models_registry
 from earlywarn.models.artifact import RiskModel
+from earlywarn.models.reference import FLAG_SHARE_KEY
 from earlywarn.models.scoring import score_table
 from earlywarn.resources import sample_dataset
 from earlywarn.settings import Settings
@@ -41,6 +42,10 @@ def test_every_version_has_a_signature_and_the_report_exists(
         details = client.get_model_version(models_registry.model_name(target), version)
         info = __import__("mlflow").models.get_model_info(details.source)
         assert info.signature is not None, target
+        # Each backtest day's share flagged, which monitoring holds a day against.
+        model, _ = models_registry.load(target, version)
+        shares = model.meta[FLAG_SHARE_KEY]
+        assert shares and all(0.0 <= share <= 1.0 for share in shares), target
     assert trained.report.exists()
     assert (trained.report.parent / "escalation_curves.png").exists()
     html = trained.report.read_text(encoding="utf-8")

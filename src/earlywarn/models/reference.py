@@ -20,6 +20,9 @@ import polars as pl
 
 REFERENCE_KEY = "reference_percentiles"
 TYPICAL_KEY = "typical_contributions"
+# Each backtest day's share of cases at or above the flag threshold: what monitoring
+# holds a day's share flagged against (a slow rise passes the earlier days' band).
+FLAG_SHARE_KEY = "backtest_flag_shares"
 _PERCENTILES = np.arange(1, 100)
 _FLOOR_SHARE = 0.05  # of the mean typical contribution: rare features stay comparable
 _FLOORS: dict[int, tuple[dict[str, float], float]] = {}  # id(typical) -> (typical, floor)

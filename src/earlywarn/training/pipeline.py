@@ -21,6 +21,7 @@ from earlywarn.contract.spec import CONTRACT_VERSION
 from earlywarn.ingest.sources import shown_source
 from earlywarn.models import registry as models_registry
 from earlywarn.models.artifact import vocabularies
+from earlywarn.models.reference import FLAG_SHARE_KEY
 from earlywarn.resources import quality_worlds
 from earlywarn.settings import Settings
 from earlywarn.training import registry
@@ -199,6 +200,8 @@ def train(
             with timed(phases, f"evaluate_{target}"):
                 report = evaluate(split, target, model, capacity, plan, oracle, phases, matrices)
             reports.append(report)
+            days = report.stability
+            model.meta[FLAG_SHARE_KEY] = (days["flagged_at_threshold"] / days["rows"]).to_list()
             fit_rows[target] = report.fit_rows
             figures = report.metrics["model"]
             all_metrics[target] = figures

@@ -28,6 +28,9 @@ THRESHOLDS: dict[str, tuple[float, float]] = {
     # promised minus matured precision of a matured list's flags, counted only when chance
     # does not explain it (one-sided binomial p-value below SIGNIFICANCE): see precision.py
     "precision_shortfall": (0.05, 0.10),
+    # how many times the day's share flagged lies beyond the range of the model's backtest
+    # days (above its highest or below its lowest; 1 inside it)
+    "flag_share_vs_backtest": (1.5, 3.0),
 }
 SIGNIFICANCE: dict[str, float] = {"warn": 0.05, "alert": 0.01}
 
@@ -37,7 +40,9 @@ SIGNIFICANCE: dict[str, float] = {"warn": 0.05, "alert": 0.01}
 # drift (docs/monitoring.md says why).
 AGE_CLOCKS = frozenset({"case_age_days", "days_since_first_contact"})
 
-MODEL_CHECKS = frozenset({"input_psi", "score_shift", "precision_shortfall", "calibration_gap"})
+MODEL_CHECKS = frozenset(
+    {"input_psi", "score_shift", "precision_shortfall", "calibration_gap", "flag_share_vs_backtest"}
+)
 DATA_CHECKS = frozenset(
     {"newest_record_days", "quarantine_share", "unmapped_share", "scoring_population"}
 )

@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from earlywarn.features.catalogue import FEATURES
-from earlywarn.models.reference import DRIFT_KEY, shares_of
+from earlywarn.models.reference import DRIFT_KEY, FLAG_SHARE_KEY, shares_of
 from earlywarn.models.registry import LoadedModels
 from earlywarn.serving.monitor.checks import AGE_CLOCKS, Check, status_of
 
@@ -102,6 +102,31 @@ def score_measures(
     for target, values in probability.items():
         checks.append(Check("share_flagged", target, float(flagged[target].mean()), "ok"))
         checks.append(Check("mean_probability", target, float(values.mean()), "ok"))
+    return checks
+
+
+def flag_share_against_backtest(
+    models: LoadedModels, flagged: dict[str, np.ndarray]
+) -> list[Check]:
+    """Each target's share flagged today against the range of its model's backtest days:
+    how many times beyond it (1 inside). The band of the earlier days moves with them, so
+    a share that creeps up night after night never left it; the backtest's does not move.
+    A model trained before the range was kept is not judged (``waits_for``: retrained)."""
+    checks = []
+    for target, flags in flagged.items():
+        today = float(flags.mean()) if flags.size else 0.0
+        shares = models.models[target].meta.get(FLAG_SHARE_KEY) or []
+        detail: dict[str, Any] = {"today": today, "backtest_days": len(shares)}
+        low, high = (min(shares), max(shares)) if shares else (0.0, 0.0)
+        if not shares or high <= 0:  # nothing to hold it against
+            waiting = {"waits_for": "retrained", "note": "the model keeps no backtest range"}
+            checks.append(Check("flag_share_vs_backtest", target, None, "ok", detail | waiting))
+            continue
+        beyond = today / high if today > high else low / max(today, 1e-9) if today < low else 1.0
+        beyond = round(min(beyond, 1e6), 4)
+        checks.append(Check("flag_share_vs_backtest", target, beyond,
+                            status_of("flag_share_vs_backtest", beyond),
+                            detail | {"backtest_low": low, "backtest_high": high}))  # fmt: skip
     return checks
 
 

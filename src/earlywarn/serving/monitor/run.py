@@ -25,6 +25,7 @@ from earlywarn.serving.audit import audit, audit_key
 from earlywarn.serving.monitor.checks import Check, worst
 from earlywarn.serving.monitor.drift import (
     SCORE_HISTORY_DAYS,
+    flag_share_against_backtest,
     input_drift,
     score_drift,
     score_measures,
@@ -103,6 +104,7 @@ def monitor_day(
             *input_drift(models, features),
             *measures,
             *score_drift(measures, earlier),
+            *flag_share_against_backtest(models, flagged),
             *expected_precision(probability, flagged),
         ]
     else:  # no open case at the day's end: a date before the data, or an empty export

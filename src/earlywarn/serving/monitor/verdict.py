@@ -9,7 +9,8 @@ In order of what must be done first:
 * ``retrain``: a check of the model's fit alerts (a feature's drift, a matured list's
   calibration, or its precision significantly short of the promise): train a
   challenger on the latest data;
-* ``scores_moved``: only the scores' shift alerts: the scores can move for real (a
+* ``scores_moved``: only the scores' alerts (their shift from the earlier days, their
+  share flagged beyond the backtest's range): the scores can move for real (a
   sensitive period ahead, a wave of contacts, both read by the model), so the day's
   list is looked at first, and a shift that lasts calls for retraining;
 * ``watch``: warnings only: the model may stay, the named checks are to be watched;
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from earlywarn.serving.monitor.checks import STATUSES, Check
 
 _COUNTED = ("model", "data")
+SCORE_CHECKS = frozenset({"score_shift", "flag_share_vs_backtest"})  # the scores moved
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ def verdict_of(checks: list[Check]) -> Verdict:
     model_alerts = [c for c in counted if c.kind == "model" and c.status == "alert"]
     if data_alerts:
         return answer("fix_import", data_alerts, model_alerts)
-    if any(c.check != "score_shift" for c in model_alerts):
+    if any(c.check not in SCORE_CHECKS for c in model_alerts):
         return answer("retrain", model_alerts)
     if model_alerts:
         return answer("scores_moved", model_alerts)

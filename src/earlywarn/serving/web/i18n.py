@@ -94,6 +94,10 @@ CHECK: dict[str, tuple[str, str]] = {
     ),
     "matured_auc": ("到期清单 ROC-AUC", "matured list: ROC-AUC"),
     "calibration_gap": ("校准偏差", "calibration gap"),
+    "flag_share_vs_backtest": (
+        "预警比例超出回测范围（倍）",
+        "share flagged beyond the backtest's range (times)",
+    ),
 }
 
 

@@ -94,6 +94,8 @@ def waiting_text(check: Check, lang: i18n.Language) -> str:
                     matures=date_words(detail["matures"], lang))  # fmt: skip
     if waits == "flagged_not_acted":
         return word("wait_flagged", lang)
+    if waits == "retrained":
+        return word("wait_retrained", lang)
     return word("wait_unknown", lang)
 
 

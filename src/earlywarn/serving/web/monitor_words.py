@@ -119,6 +119,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "到期清单上没有未采取措施的预警事项",
         "the matured list has no flagged case the office did not act on",
     ),
+    "wait_retrained": (
+        "模型训练时未保存回测各日的预警比例；重新训练后即可判断",
+        "the model keeps no backtest days' share flagged: judged once it is retrained",
+    ),
     "wait_unknown": ("缺少判断所需的数据", "the data it needs is missing"),
     "kind": ("类别", "Kind"),
     "why": ("说明", "Note"),
